@@ -1,0 +1,60 @@
+// One source of truth for bundling: `npm run build` writes dist/<fn>/index.mjs for each Lambda function
+// (and the CLI), and CDK deploys those folders as they are.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+/** The Lambda functions: name → entry file. */
+export const FUNCTIONS = {
+  register: 'functions/handlers/register.ts',
+  guard: 'functions/handlers/guard.ts',
+  sweep: 'functions/handlers/sweep.ts',
+};
+
+/** Shared options; exported so the benchmarks build exactly what ships. */
+export const bundleOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  // The SDK v3 is bundled, not taken from the runtime: a pinned, tree-shaken copy starts faster.
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: true,
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // ESM output still meets CommonJS dependencies that call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
+};
+
+export async function build({ quiet = false } = {}) {
+  const sizes = {};
+  const entries = { ...FUNCTIONS, cli: 'functions/cli/main.ts' };
+  await Promise.all(
+    Object.entries(entries).map(async ([name, entry]) => {
+      const outdir = join(root, 'dist', name);
+      await rm(outdir, { recursive: true, force: true });
+      await mkdir(outdir, { recursive: true });
+      const outfile = join(outdir, 'index.mjs');
+      const result = await esbuild.build({ ...bundleOptions, entryPoints: [join(root, entry)], outfile });
+      await writeFile(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+      sizes[name] = result.metafile.outputs[`dist/${name}/index.mjs`]?.bytes ?? 0;
+    }),
+  );
+  if (!quiet) {
+    for (const [name, bytes] of Object.entries(sizes).sort()) {
+      console.log(`dist/${name}/index.mjs  ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
+    }
+  }
+  return sizes;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await build();
+}

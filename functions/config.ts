@@ -1,0 +1,376 @@
+/**
+ * WardenConfig: the single source of the controller's behaviour (SPEC §2).
+ *
+ * One schema validates it (unknown keys rejected, every default applied here and nowhere else), one loader
+ * reads it for Lambda, the CLI, the demo and the tests, and the result is deep-frozen.
+ */
+import { readFileSync } from 'node:fs';
+import * as z from 'zod';
+import { arnParts } from './domain/arn.ts';
+import { ConfigError, type ConfigIssue } from './errors.ts';
+
+const PARTITION = '(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)';
+const REGION = '([a-z]{2}(-[a-z]+)+-\\d)';
+const ACCOUNT = '(\\d{12})';
+
+const arn = (pattern: string, example: string) =>
+  z.string().regex(new RegExp(`^${pattern}$`), { message: `must be an ARN like ${example}` });
+
+const loadBalancerArn = arn(
+  `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}`,
+  'arn:aws:elasticloadbalancing:REGION:ACCOUNT:loadbalancer/app/NAME/ID (an Application Load Balancer)',
+);
+const targetGroupArn = arn(
+  `arn:${PARTITION}:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}`,
+  'arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup/NAME/ID',
+);
+const certificateArn = arn(
+  `arn:${PARTITION}:(acm|iam):${REGION}?:${ACCOUNT}:(certificate|server-certificate)/[A-Za-z0-9/_+=,.@-]+`,
+  'arn:aws:acm:REGION:ACCOUNT:certificate/ID',
+);
+const topicArn = arn(
+  `arn:${PARTITION}:sns:${REGION}:${ACCOUNT}:[A-Za-z0-9_-]{1,256}(\\.fifo)?`,
+  'arn:aws:sns:REGION:ACCOUNT:NAME',
+);
+const roleArn = arn(
+  `arn:${PARTITION}:iam::${ACCOUNT}:role/[A-Za-z0-9+=,.@_/-]{1,512}`,
+  'arn:aws:iam::ACCOUNT:role/NAME',
+);
+const actorPattern = z
+  .string()
+  .regex(/^arn:[A-Za-z0-9*:/+=,.@_-]+$/, { message: 'must be an ARN, optionally with * wildcards' });
+
+const port = z.number().int().min(1).max(65535);
+const fraction = z.number().min(0).max(1);
+const positiveMinutes = z
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 60);
+
+/** Redirect ports are strings in the ELB API: a number or the `#{port}` placeholder. */
+const redirectPort = z
+  .string()
+  .regex(/^(#\{port\}|[1-9]\d{0,4})$/, { message: 'must be a port number as a string (for example "443")' })
+  .refine((value) => value === '#{port}' || Number(value) <= 65535, { message: 'must be at most 65535' });
+
+const redirectSchema = z.strictObject({
+  protocol: z.literal('HTTPS', { message: 'must be "HTTPS": the HTTP listener exists to redirect to HTTPS' }),
+  port: redirectPort.optional(),
+  statusCode: z.enum(['HTTP_301', 'HTTP_302']).default('HTTP_301'),
+  host: z.string().min(1).max(128).default('#{host}'),
+  path: z.string().min(1).max(128).startsWith('/', { message: 'must start with "/"' }).default('/#{path}'),
+  query: z.string().max(128).default('#{query}'),
+});
+
+const httpSchema = z.strictObject({
+  port: port.default(80),
+  foreignRules: z.enum(['remove', 'report']).default('remove'),
+  redirect: redirectSchema.prefault({ protocol: 'HTTPS' }),
+});
+
+const httpsSchema = z.strictObject({
+  port: port.default(443),
+  sslPolicy: z
+    .string()
+    .regex(/^ELBSecurityPolicy-[A-Za-z0-9-]+$/, { message: 'must be an ELB security policy name' })
+    .default('ELBSecurityPolicy-TLS13-1-2-2021-06'),
+  certificateArn: certificateArn.optional(),
+});
+
+const healthCheckSchema = z
+  .strictObject({
+    protocol: z.enum(['HTTP', 'HTTPS']).default('HTTP'),
+    port: z
+      .string()
+      .regex(/^(traffic-port|[1-9]\d{0,4})$/, {
+        message: 'must be "traffic-port" or a port number as a string',
+      })
+      .default('traffic-port'),
+    path: z.string().startsWith('/', { message: 'must start with "/"' }).max(1024),
+    matcher: z.string().regex(/^[1-5]\d\d(-[1-5]\d\d)?(,[1-5]\d\d(-[1-5]\d\d)?)*$/, {
+      message: 'must be HTTP codes like "200", "200,404" or "200-299"',
+    }),
+    intervalSeconds: z.number().int().min(5).max(300).default(30),
+    timeoutSeconds: z.number().int().min(2).max(120).default(5),
+    healthyThreshold: z.number().int().min(2).max(10).default(5),
+    unhealthyThreshold: z.number().int().min(2).max(10).default(2),
+  })
+  .refine((hc) => hc.timeoutSeconds < hc.intervalSeconds, {
+    message: 'timeoutSeconds must be less than intervalSeconds (an ELB rule)',
+    path: ['timeoutSeconds'],
+  });
+
+const tagKey = z.string().min(1).max(128);
+const tagValue = z.string().max(256);
+
+const bindingSchema = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, {
+      message: 'must be 1-32 letters, digits, "-" or "_", starting with a letter or digit',
+    }),
+    loadBalancerArn,
+    targetGroupArn,
+    targetPort: port.default(8080),
+    instanceSelector: z.strictObject({
+      tags: z.record(tagKey, tagValue).refine((tags) => Object.keys(tags).length >= 1, {
+        message: 'must name at least one tag: an empty selector would match every instance',
+      }),
+    }),
+    http: httpSchema.prefault({}),
+    https: httpsSchema.prefault({}),
+    healthCheck: healthCheckSchema.optional(),
+  })
+  .superRefine((binding, ctx) => {
+    if (binding.http.port === binding.https.port) {
+      ctx.addIssue({ code: 'custom', path: ['https', 'port'], message: 'must differ from http.port' });
+    }
+    const redirectPortValue = binding.http.redirect.port;
+    if (redirectPortValue !== undefined && redirectPortValue !== String(binding.https.port)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'redirect', 'port'],
+        message: `must be "${binding.https.port}" (https.port): a redirect elsewhere would send clients to a port with no HTTPS listener`,
+      });
+    }
+    const lb = arnParts(binding.loadBalancerArn);
+    const tg = arnParts(binding.targetGroupArn);
+    if (lb && tg && (lb.region !== tg.region || lb.account !== tg.account)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['targetGroupArn'],
+        message: `must be in the load balancer's account and region (${lb.account}, ${lb.region})`,
+      });
+    }
+  })
+  .transform((binding) => ({
+    ...binding,
+    http: {
+      ...binding.http,
+      redirect: { ...binding.http.redirect, port: binding.http.redirect.port ?? String(binding.https.port) },
+    },
+  }));
+
+const configSchema = z
+  .strictObject({
+    mode: z.enum(['enforce', 'dry-run']).default('enforce'),
+    controllerRoleArns: z.array(roleArn).default([]),
+    alerts: z.strictObject({
+      topicArn,
+      stateTable: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, { message: 'must be a DynamoDB table name' }),
+      unhealthyAfterSweeps: z.number().int().min(1).max(100).default(2),
+      remindEveryMinutes: z
+        .number()
+        .int()
+        .min(0)
+        .max(7 * 24 * 60)
+        .default(60),
+      stuckAfterMinutes: positiveMinutes.default(10),
+      criticalBelowHealthyFraction: fraction.default(0.5),
+      flapping: z
+        .strictObject({
+          transitions: z.number().int().min(2).max(100).default(4),
+          windowMinutes: positiveMinutes.default(30),
+        })
+        .prefault({}),
+      contextMinutes: positiveMinutes.default(30),
+    }),
+    safety: z.strictObject({ maxDeregisterFraction: fraction.default(0.5) }).prefault({}),
+    approvedActors: z.array(actorPattern).default([]),
+    circuitBreaker: z
+      .strictObject({
+        maxRepairs: z.number().int().min(1).max(100).default(3),
+        windowMinutes: positiveMinutes.default(30),
+      })
+      .prefault({}),
+    eventPipeline: z
+      .strictObject({ warnAfterUnreportedDrifts: z.number().int().min(1).max(100).default(2) })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        concurrentBindings: z.number().int().min(1).max(64).default(4),
+        apiShare: z.number().gt(0).max(1).default(0.25),
+      })
+      .prefault({}),
+    bindings: z.array(bindingSchema).min(1, { message: 'must list at least one binding' }).max(1000),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    const listeners = new Map<string, number>();
+    config.bindings.forEach((binding, index) => {
+      const earlier = seen.get(binding.name);
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bindings', index, 'name'],
+          message: `"${binding.name}" is already used by bindings[${earlier}]: names must be unique`,
+        });
+      } else seen.set(binding.name, index);
+      for (const port of [binding.http.port, binding.https.port]) {
+        const key = `${binding.loadBalancerArn}:${port}`;
+        const owner = listeners.get(key);
+        if (owner !== undefined && owner !== index) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['bindings', index, 'loadBalancerArn'],
+            message: `listener port ${port} of this load balancer is already guarded by bindings[${owner}]: two bindings would fight over it`,
+          });
+        } else listeners.set(key, index);
+      }
+    });
+  });
+
+export type WardenConfig = DeepReadonly<z.output<typeof configSchema>>;
+export type Binding = WardenConfig['bindings'][number];
+export type RedirectConfig = Binding['http']['redirect'];
+export type HealthCheckConfig = NonNullable<Binding['healthCheck']>;
+/** The JSON form a person writes: every field with a default may be left out. */
+export type WardenConfigInput = z.input<typeof configSchema>;
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/**
+ * Values only known at deploy time (the alert topic, the table, the controller's own roles) reach the Lambda
+ * functions as environment variables; they override the document's fields of the same meaning.
+ */
+const ENV_OVERRIDES = {
+  WARDEN_MODE: 'mode',
+  WARDEN_ALERT_TOPIC_ARN: 'alerts.topicArn',
+  WARDEN_ALERT_STATE_TABLE: 'alerts.stateTable',
+  WARDEN_CONTROLLER_ROLE_ARNS: 'controllerRoleArns',
+} as const;
+
+/** Validates a configuration document and returns it with defaults applied, deep-frozen. */
+export function parseConfig(document: unknown, source = 'configuration'): WardenConfig {
+  const result = configSchema.safeParse(document);
+  if (!result.success) {
+    throw new ConfigError(
+      source,
+      result.error.issues.map((issue) => toConfigIssue(issue, document)),
+    );
+  }
+  return deepFreeze(result.data);
+}
+
+export interface ConfigSources {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly readFile?: (path: string) => string;
+}
+
+/**
+ * Loads the configuration from `WARDEN_CONFIG` (inline JSON) or `WARDEN_CONFIG_FILE` (a path), then applies
+ * the deploy-time overrides. Throws ConfigError naming the field and the bad value; never returns a partial
+ * configuration.
+ */
+export function loadConfig(sources: ConfigSources = {}): WardenConfig {
+  const env = sources.env ?? process.env;
+  const readFile = sources.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
+  const inline = env.WARDEN_CONFIG;
+  const file = env.WARDEN_CONFIG_FILE;
+  if (inline && file) {
+    throw new ConfigError('environment', [
+      { field: 'WARDEN_CONFIG', message: 'set either WARDEN_CONFIG or WARDEN_CONFIG_FILE, not both' },
+    ]);
+  }
+  let source: string;
+  let text: string;
+  if (inline) {
+    source = 'WARDEN_CONFIG';
+    text = inline;
+  } else if (file) {
+    source = `WARDEN_CONFIG_FILE=${file}`;
+    try {
+      text = readFile(file);
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw new ConfigError(source, [{ field: 'WARDEN_CONFIG_FILE', message: `cannot be read: ${reason}` }], {
+        cause,
+      });
+    }
+  } else {
+    throw new ConfigError('environment', [
+      {
+        field: 'WARDEN_CONFIG',
+        message:
+          'no configuration: set WARDEN_CONFIG (inline JSON) or WARDEN_CONFIG_FILE (a path to a JSON file)',
+      },
+    ]);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw new ConfigError(source, [{ field: '(document)', message: `is not valid JSON: ${reason}` }], {
+      cause,
+    });
+  }
+  return parseConfig(applyEnvOverrides(document, env), source);
+}
+
+function applyEnvOverrides(document: unknown, env: Readonly<Record<string, string | undefined>>): unknown {
+  if (typeof document !== 'object' || document === null || Array.isArray(document)) return document;
+  const result: Record<string, unknown> = { ...document };
+  for (const [variable, field] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    if (field === 'controllerRoleArns') {
+      result.controllerRoleArns = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+    } else if (field === 'mode') {
+      result.mode = value;
+    } else {
+      const key = field === 'alerts.topicArn' ? 'topicArn' : 'stateTable';
+      const alerts = typeof result.alerts === 'object' && result.alerts !== null ? result.alerts : {};
+      result.alerts = { ...alerts, [key]: value };
+    }
+  }
+  return result;
+}
+
+function toConfigIssue(issue: z.core.$ZodIssue, document: unknown): ConfigIssue {
+  const field = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ');
+    return { field, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} (check the spelling)` };
+  }
+  // The value as written (not as parsed), so the message quotes what the person typed.
+  const written = issue.path.reduce<unknown>(
+    (node, key) =>
+      typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[key] : undefined,
+    document,
+  );
+  if (written === undefined && issue.code === 'invalid_type') {
+    return { field, message: `is required (a ${issue.expected})` };
+  }
+  return { field, message: `${issue.message}, got ${describeValue(written)}` };
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(document)';
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
+    )
+    .join('');
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,417 @@
+/**
+ * The guard's decisions: what the binding's two listeners should be, whether they drifted, and the ordered
+ * steps that put them back without ever making the site worse. Pure: observed state in, plan out.
+ */
+import type { Binding } from '../config.ts';
+import type { Action, Listener, Rule } from './model.ts';
+
+export type ListenerRole = 'http' | 'https';
+
+/** An action reduced to what decides its behaviour, with AWS's defaults filled in. */
+export type NormalizedAction =
+  | {
+      readonly type: 'redirect';
+      readonly protocol: string;
+      readonly port: string;
+      readonly host: string;
+      readonly path: string;
+      readonly query: string;
+      readonly statusCode: string;
+    }
+  | { readonly type: 'forward'; readonly targetGroups: readonly string[] }
+  | { readonly type: 'fixed-response'; readonly statusCode: string }
+  | { readonly type: 'authenticate'; readonly kind: string }
+  | { readonly type: 'other'; readonly kind: string };
+
+/**
+ * Normalizes an action the way ELB reports it. AWS fills unset redirect fields with the `#{…}` placeholders
+ * (ELB API reference, RedirectActionConfig) and reports a forward both as `TargetGroupArn` and
+ * `ForwardConfig`; a group with weight 0 receives no traffic, so only weighted groups count.
+ */
+export function normalizeAction(action: Action): NormalizedAction {
+  switch (action.Type) {
+    case 'redirect': {
+      const redirect = action.RedirectConfig ?? {};
+      return {
+        type: 'redirect',
+        protocol: (redirect.Protocol ?? '#{protocol}').toUpperCase().replace('#{PROTOCOL}', '#{protocol}'),
+        port: redirect.Port ?? '#{port}',
+        host: redirect.Host ?? '#{host}',
+        path: redirect.Path ?? '/#{path}',
+        query: redirect.Query ?? '#{query}',
+        statusCode: redirect.StatusCode ?? '',
+      };
+    }
+    case 'forward': {
+      const weighted = (action.ForwardConfig?.TargetGroups ?? [])
+        .filter((group) => group.TargetGroupArn && (group.Weight ?? 1) > 0)
+        .map((group) => group.TargetGroupArn as string);
+      const groups = weighted.length > 0 ? weighted : action.TargetGroupArn ? [action.TargetGroupArn] : [];
+      return { type: 'forward', targetGroups: [...new Set(groups)].sort() };
+    }
+    case 'fixed-response':
+      return { type: 'fixed-response', statusCode: action.FixedResponseConfig?.StatusCode ?? '' };
+    case 'authenticate-oidc':
+    case 'authenticate-cognito':
+      return { type: 'authenticate', kind: action.Type };
+    default:
+      return { type: 'other', kind: action.Type };
+  }
+}
+
+/** Actions in the order ELB runs them (by `Order`, then as listed). */
+function inOrder(actions: readonly Action[]): Action[] {
+  return actions
+    .map((action, index) => ({ action, index }))
+    .sort((a, b) => (a.action.Order ?? a.index + 1) - (b.action.Order ?? b.index + 1) || a.index - b.index)
+    .map(({ action }) => action);
+}
+
+export function desiredRedirect(binding: Binding): Action {
+  const redirect = binding.http.redirect;
+  return {
+    Type: 'redirect',
+    RedirectConfig: {
+      Protocol: redirect.protocol,
+      Port: redirect.port,
+      Host: redirect.host,
+      Path: redirect.path,
+      Query: redirect.query,
+      StatusCode: redirect.statusCode,
+    },
+  };
+}
+
+export function desiredForward(binding: Binding): Action {
+  return { Type: 'forward', TargetGroupArn: binding.targetGroupArn };
+}
+
+/** True when the HTTP listener's default actions are exactly the configured redirect. */
+export function isDesiredRedirect(actions: readonly Action[], binding: Binding): boolean {
+  const [only, ...rest] = actions;
+  if (!only || rest.length > 0) return false;
+  const observed = normalizeAction(only);
+  const desired = normalizeAction(desiredRedirect(binding));
+  return JSON.stringify(observed) === JSON.stringify(desired);
+}
+
+/**
+ * True when the HTTPS listener's default actions end in a forward whose only weighted group is ours.
+ * Authentication actions before it are kept: removing them would lower security.
+ */
+export function isDesiredForward(actions: readonly Action[], binding: Binding): boolean {
+  const ordered = inOrder(actions);
+  const last = ordered.at(-1);
+  if (!last) return false;
+  const leading = ordered.slice(0, -1).map(normalizeAction);
+  if (leading.some((action) => action.type !== 'authenticate')) return false;
+  const final = normalizeAction(last);
+  return (
+    final.type === 'forward' &&
+    final.targetGroups.length === 1 &&
+    final.targetGroups[0] === binding.targetGroupArn
+  );
+}
+
+/** A rule on the HTTP listener that serves plain HTTP instead of sending clients to HTTPS. */
+export function servesPlainHttp(rule: Rule): boolean {
+  if (rule.isDefault) return false;
+  return rule.actions.some((action) => {
+    const normalized = normalizeAction(action);
+    if (normalized.type === 'redirect') return normalized.protocol !== 'HTTPS';
+    return normalized.type === 'forward' || normalized.type === 'fixed-response';
+  });
+}
+
+export type DriftKind = 'missing' | 'protocol' | 'default-action' | 'foreign-rule';
+
+export interface Drift {
+  readonly listener: ListenerRole;
+  readonly kind: DriftKind;
+  /** One line a person reads in an alert: what is wrong. */
+  readonly summary: string;
+  /** The listener (or rule) as it was: enough to undo a repair by hand. */
+  readonly before?: Listener | Rule | undefined;
+}
+
+export type RepairStep =
+  | {
+      readonly type: 'create-listener';
+      readonly listener: ListenerRole;
+      readonly request: ListenerRequest;
+    }
+  | {
+      readonly type: 'modify-listener';
+      readonly listener: ListenerRole;
+      readonly listenerArn: string;
+      readonly request: ListenerRequest;
+      readonly before: Listener;
+    }
+  | {
+      readonly type: 'delete-rule';
+      readonly listener: 'http';
+      readonly ruleArn: string;
+      readonly before: Rule;
+    };
+
+/** The writable part of a listener, in ELB API terms. Fields left out are not changed. */
+export interface ListenerRequest {
+  readonly port: number;
+  readonly protocol?: 'HTTP' | 'HTTPS';
+  readonly defaultActions: readonly Action[];
+  readonly certificateArns?: readonly string[];
+  readonly sslPolicy?: string;
+}
+
+export interface Blocked {
+  readonly listener: ListenerRole;
+  readonly reason: 'no-certificate' | 'https-cannot-serve' | 'tls-on-http-port';
+  /** What a person needs to know and do. */
+  readonly detail: string;
+}
+
+export interface Finding {
+  readonly listener: 'http';
+  readonly kind: 'foreign-rule';
+  readonly ruleArn: string;
+  readonly summary: string;
+  readonly before: Rule;
+}
+
+export interface ListenerPlan {
+  readonly drifts: readonly Drift[];
+  /** Ordered: HTTPS first, so the redirect never points at a listener that cannot serve. */
+  readonly steps: readonly RepairStep[];
+  /** Drift that must not be repaired automatically, with why. */
+  readonly blocked: readonly Blocked[];
+  /** Drift to report only (`foreignRules: report`). */
+  readonly findings: readonly Finding[];
+}
+
+export interface ObservedListeners {
+  /** Every listener of the binding's load balancer. */
+  readonly listeners: readonly Listener[];
+  /** Rules of the HTTP listener (including its default rule), when it exists. */
+  readonly httpRules: readonly Rule[];
+}
+
+export function findListeners(binding: Binding, listeners: readonly Listener[]) {
+  return {
+    http: listeners.find((listener) => listener.port === binding.http.port),
+    https: listeners.find((listener) => listener.port === binding.https.port),
+  };
+}
+
+/** Computes the drift of both listeners and the repair steps, in a safe order. */
+export function planListeners(binding: Binding, observed: ObservedListeners): ListenerPlan {
+  const { http, https } = findListeners(binding, observed.listeners);
+  const drifts: Drift[] = [];
+  const steps: RepairStep[] = [];
+  const blocked: Blocked[] = [];
+  const findings: Finding[] = [];
+  const certificate = binding.https.certificateArn;
+  const forward = desiredForward(binding);
+
+  // HTTPS first: whether it can serve decides whether port 80 may be touched.
+  let httpsCanServe = false;
+  if (!https) {
+    drifts.push({ listener: 'https', kind: 'missing', summary: `no listener on port ${binding.https.port}` });
+    if (certificate) {
+      steps.push({
+        type: 'create-listener',
+        listener: 'https',
+        request: {
+          port: binding.https.port,
+          protocol: 'HTTPS',
+          defaultActions: [forward],
+          certificateArns: [certificate],
+          sslPolicy: binding.https.sslPolicy,
+        },
+      });
+      httpsCanServe = true;
+    } else {
+      blocked.push({
+        listener: 'https',
+        reason: 'no-certificate',
+        detail: `cannot recreate the HTTPS listener on port ${binding.https.port}: no certificate is configured (set https.certificateArn for this binding)`,
+      });
+    }
+  } else if (https.protocol !== 'HTTPS') {
+    drifts.push({
+      listener: 'https',
+      kind: 'protocol',
+      summary: `port ${https.port} speaks ${https.protocol}, not HTTPS`,
+      before: https,
+    });
+    if (certificate) {
+      steps.push({
+        type: 'modify-listener',
+        listener: 'https',
+        listenerArn: https.arn,
+        before: https,
+        request: {
+          port: https.port,
+          protocol: 'HTTPS',
+          defaultActions: repairedForwardActions(https.defaultActions, binding),
+          certificateArns: [certificate],
+          sslPolicy: binding.https.sslPolicy,
+        },
+      });
+      httpsCanServe = true;
+    } else {
+      blocked.push({
+        listener: 'https',
+        reason: 'no-certificate',
+        detail: `cannot switch port ${https.port} back to HTTPS: no certificate is configured (set https.certificateArn)`,
+      });
+    }
+  } else if (!isDesiredForward(https.defaultActions, binding)) {
+    drifts.push({
+      listener: 'https',
+      kind: 'default-action',
+      summary: `port ${https.port} ${describeActions(https.defaultActions)} instead of forwarding to the target group`,
+      before: https,
+    });
+    steps.push({
+      type: 'modify-listener',
+      listener: 'https',
+      listenerArn: https.arn,
+      before: https,
+      request: { port: https.port, defaultActions: repairedForwardActions(https.defaultActions, binding) },
+    });
+    httpsCanServe = https.certificateArns.length > 0;
+  } else {
+    httpsCanServe = https.certificateArns.length > 0;
+  }
+
+  const httpSteps: RepairStep[] = [];
+  const redirect = desiredRedirect(binding);
+  if (!http) {
+    drifts.push({ listener: 'http', kind: 'missing', summary: `no listener on port ${binding.http.port}` });
+    httpSteps.push({
+      type: 'create-listener',
+      listener: 'http',
+      request: { port: binding.http.port, protocol: 'HTTP', defaultActions: [redirect] },
+    });
+  } else if (http.protocol !== 'HTTP') {
+    // TLS on port 80 is odd but not plain HTTP; switching it would drop a certificate, so report only.
+    drifts.push({
+      listener: 'http',
+      kind: 'protocol',
+      summary: `port ${http.port} speaks ${http.protocol}, not HTTP`,
+      before: http,
+    });
+    blocked.push({
+      listener: 'http',
+      reason: 'tls-on-http-port',
+      detail: `port ${http.port} speaks ${http.protocol}; the controller never removes a certificate, so it leaves this listener as it is`,
+    });
+  } else {
+    if (!isDesiredRedirect(http.defaultActions, binding)) {
+      drifts.push({
+        listener: 'http',
+        kind: 'default-action',
+        summary: `port ${http.port} ${describeActions(http.defaultActions)} instead of redirecting to HTTPS (${describeRedirect(binding)})`,
+        before: http,
+      });
+      httpSteps.push({
+        type: 'modify-listener',
+        listener: 'http',
+        listenerArn: http.arn,
+        before: http,
+        request: { port: http.port, defaultActions: [redirect] },
+      });
+    }
+    for (const rule of observed.httpRules.filter(servesPlainHttp)) {
+      const summary = `rule ${rule.priority} on port ${http.port} ${describeActions(rule.actions)} over plain HTTP`;
+      if (binding.http.foreignRules === 'remove') {
+        drifts.push({ listener: 'http', kind: 'foreign-rule', summary, before: rule });
+        httpSteps.push({ type: 'delete-rule', listener: 'http', ruleArn: rule.arn, before: rule });
+      } else {
+        findings.push({ listener: 'http', kind: 'foreign-rule', ruleArn: rule.arn, summary, before: rule });
+      }
+    }
+  }
+
+  if (httpSteps.length > 0) {
+    if (httpsCanServe) steps.push(...httpSteps);
+    else {
+      blocked.push({
+        listener: 'http',
+        reason: 'https-cannot-serve',
+        detail: `port ${binding.http.port} is left as it is: HTTPS on port ${binding.https.port} cannot serve (no listener with a certificate forwarding to the target group), so a redirect would take the site down; someone may have changed port ${binding.http.port} on purpose`,
+      });
+    }
+  }
+  return { drifts, steps, blocked, findings };
+}
+
+/** Keeps leading authentication actions and ends with the forward to our target group. */
+function repairedForwardActions(actions: readonly Action[], binding: Binding): Action[] {
+  const leading = inOrder(actions).filter((action) => normalizeAction(action).type === 'authenticate');
+  if (leading.length === 0) return [desiredForward(binding)];
+  const orders = leading.map((action, index) => action.Order ?? index + 1);
+  return [...leading, { ...desiredForward(binding), Order: Math.max(...orders) + 1 }];
+}
+
+/** "forwards to web-8080", "redirects 302 to HTTPS:#{port}", "answers 503" … for alert text. */
+export function describeActions(actions: readonly Action[]): string {
+  if (actions.length === 0) return 'has no action';
+  return inOrder(actions)
+    .map((action) => {
+      const normalized = normalizeAction(action);
+      switch (normalized.type) {
+        case 'redirect':
+          return `redirects ${normalized.statusCode.replace('HTTP_', '')} to ${normalized.protocol}:${normalized.port}`;
+        case 'forward':
+          return `forwards to ${normalized.targetGroups.map(targetGroupName).join(', ') || 'no target group'}`;
+        case 'fixed-response':
+          return `answers ${normalized.statusCode} (fixed response)`;
+        case 'authenticate':
+          return `authenticates (${normalized.kind})`;
+        default:
+          return `runs a ${normalized.kind} action`;
+      }
+    })
+    .join(', then ');
+}
+
+function describeRedirect(binding: Binding): string {
+  const redirect = binding.http.redirect;
+  return `${redirect.statusCode.replace('HTTP_', '')} to ${redirect.protocol}:${redirect.port}`;
+}
+
+/** `web-8080` from a target group ARN. */
+export function targetGroupName(arn: string): string {
+  return /targetgroup\/([^/]+)\//.exec(arn)?.[1] ?? arn;
+}
+
+/**
+ * A stable fingerprint of a listener's drift: the same wrong state always gives the same value, so a drift
+ * that must be left alone (approved actor, paused, dry-run) is reported once, not every sweep.
+ */
+export function driftFingerprint(plan: Pick<ListenerPlan, 'drifts' | 'findings'>): string {
+  const parts = [
+    ...plan.drifts.map((drift) => [drift.listener, drift.kind, fingerprintOf(drift.before)]),
+    ...plan.findings.map((finding) => ['http', finding.kind, fingerprintOf(finding.before)]),
+  ];
+  return parts.length === 0 ? '' : hash(JSON.stringify(parts));
+}
+
+function fingerprintOf(before: Listener | Rule | undefined): unknown {
+  if (!before) return null;
+  if ('defaultActions' in before) {
+    return [before.protocol, before.defaultActions.map(normalizeAction), before.certificateArns.length > 0];
+  }
+  return [before.arn, before.actions.map(normalizeAction)];
+}
+
+/** FNV-1a, 32 bits, as hex: short and stable across runs and runtimes. */
+export function hash(text: string): string {
+  let value = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    value ^= text.charCodeAt(index);
+    value = Math.imul(value, 0x01000193) >>> 0;
+  }
+  return value.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,117 @@
+/**
+ * What the controller observes, in AWS's own terms. Listener actions keep the ELB API's PascalCase shape so
+ * a before-image in an alert can be pasted into `aws elbv2 modify-listener --default-actions` to undo a repair.
+ */
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
+
+export const INSTANCE_STATES: readonly InstanceState[] = [
+  'pending',
+  'running',
+  'stopping',
+  'stopped',
+  'shutting-down',
+  'terminated',
+];
+
+export interface Instance {
+  readonly id: string;
+  readonly state: InstanceState;
+  readonly vpcId?: string | undefined;
+  readonly availabilityZone?: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** A target group member, as `id:port` identifies it. */
+export interface Target {
+  readonly id: string;
+  readonly port: number;
+}
+
+export type TargetHealthState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable';
+
+export interface TargetHealth extends Target {
+  readonly state: TargetHealthState;
+  readonly reasonCode?: string | undefined;
+  readonly description?: string | undefined;
+}
+
+export interface RedirectAction {
+  readonly Protocol?: string;
+  readonly Port?: string;
+  readonly Host?: string;
+  readonly Path?: string;
+  readonly Query?: string;
+  readonly StatusCode?: string;
+}
+
+export interface ForwardConfig {
+  readonly TargetGroups?: readonly { readonly TargetGroupArn?: string; readonly Weight?: number }[];
+  readonly TargetGroupStickinessConfig?: { readonly Enabled?: boolean; readonly DurationSeconds?: number };
+}
+
+export interface FixedResponseAction {
+  readonly StatusCode?: string;
+  readonly ContentType?: string;
+  readonly MessageBody?: string;
+}
+
+/** An ELBv2 listener or rule action (the fields the controller reads; others pass through untouched). */
+export interface Action {
+  readonly Type: string;
+  readonly Order?: number;
+  readonly TargetGroupArn?: string;
+  readonly ForwardConfig?: ForwardConfig;
+  readonly RedirectConfig?: RedirectAction;
+  readonly FixedResponseConfig?: FixedResponseAction;
+}
+
+export interface Listener {
+  readonly arn: string;
+  readonly loadBalancerArn: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly sslPolicy?: string | undefined;
+  readonly certificateArns: readonly string[];
+  readonly defaultActions: readonly Action[];
+}
+
+export interface Rule {
+  readonly arn: string;
+  readonly priority: string;
+  readonly isDefault: boolean;
+  readonly conditions: readonly unknown[];
+  readonly actions: readonly Action[];
+}
+
+export interface TargetGroupHealthCheck {
+  readonly protocol?: string | undefined;
+  readonly port?: string | undefined;
+  readonly path?: string | undefined;
+  readonly matcher?: string | undefined;
+  readonly intervalSeconds?: number | undefined;
+  readonly timeoutSeconds?: number | undefined;
+  readonly healthyThreshold?: number | undefined;
+  readonly unhealthyThreshold?: number | undefined;
+}
+
+export interface TargetGroup {
+  readonly arn: string;
+  readonly vpcId?: string | undefined;
+  readonly loadBalancerArns: readonly string[];
+  readonly healthCheck: TargetGroupHealthCheck;
+}
+
+/** Who made a change, from a CloudTrail record. */
+export interface Actor {
+  /** `userIdentity.arn`: the session or user that made the call. */
+  readonly arn: string;
+  /** `sessionContext.sessionIssuer.arn` for assumed roles: the role behind the session. */
+  readonly issuerArn?: string | undefined;
+  readonly sourceIp?: string | undefined;
+  readonly eventTime?: string | undefined;
+  readonly eventName?: string | undefined;
+  readonly eventId?: string | undefined;
+}
+
+export const targetKey = (target: Target): string => `${target.id}:${target.port}`;
