@@ -390,14 +390,12 @@ describe('property: the guard never modifies a listener that already matches', (
   const forwardSpelling = fc.oneof(
     fc.constant<Action>({ Type: 'forward', TargetGroupArn: TG_ARN }),
     fc.constant<Action>(forwardTo()),
-    fc
-      .integer({ min: 1, max: 999 })
-      .map(
-        (weight): Action => ({
-          Type: 'forward',
-          ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG_ARN, Weight: weight }] },
-        }),
-      ),
+    fc.integer({ min: 1, max: 999 }).map(
+      (weight): Action => ({
+        Type: 'forward',
+        ForwardConfig: { TargetGroups: [{ TargetGroupArn: TG_ARN, Weight: weight }] },
+      }),
+    ),
     fc.integer({ min: 1, max: 999 }).map(
       (weight): Action => ({
         Type: 'forward',
