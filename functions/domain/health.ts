@@ -1,0 +1,316 @@
+/**
+ * The alert state machine for target health. Per target: ok → suspect → alerting → ok, with damping
+ * (`unhealthyAfterSweeps` bad sweeps in a row before an alert), a grace period for targets that are still
+ * registering or draining, reminders, and a flapping state that replaces a stream of unhealthy/recovered
+ * pairs with one alert. Per binding: the "no healthy target left" condition. Pure and clock-free: `now` is
+ * passed in.
+ */
+import type { TargetHealth } from './model.ts';
+
+export type Phase = 'ok' | 'suspect' | 'alerting' | 'flapping';
+
+/** What the state table keeps per target. Only targets that are or were recently unhealthy have one. */
+export interface TargetRecord {
+  readonly phase: Phase;
+  /** Bad observations in a row. */
+  readonly strikes: number;
+  /** Start of the current bad run (ms since epoch). */
+  readonly badSince?: number | undefined;
+  /** Last notification about this target, for reminders. */
+  readonly notifiedAt?: number | undefined;
+  /** Times the target switched between good and bad, within the flapping window. */
+  readonly changes: readonly number[];
+  /** Whether the last informative observation was bad. */
+  readonly lastBad?: boolean | undefined;
+  /** When the target entered `initial` or `draining`, to tell a slow start from a stuck one. */
+  readonly graceSince?: number | undefined;
+  readonly graceState?: string | undefined;
+  readonly state?: string | undefined;
+  readonly reasonCode?: string | undefined;
+  readonly description?: string | undefined;
+}
+
+export interface HealthSettings {
+  readonly unhealthyAfterSweeps: number;
+  readonly remindEveryMinutes: number;
+  readonly stuckAfterMinutes: number;
+  readonly flapping: { readonly transitions: number; readonly windowMinutes: number };
+}
+
+export interface Observation {
+  readonly health: TargetHealth;
+  /** Whether the target's instance is running; undefined when not known. */
+  readonly instanceRunning: boolean | undefined;
+}
+
+export type TargetEventKind = 'unhealthy' | 'reminder' | 'recovered' | 'flapping';
+
+export interface TargetEvent {
+  readonly kind: TargetEventKind;
+  readonly targetId: string;
+  readonly port: number;
+  readonly state?: string | undefined;
+  readonly reasonCode?: string | undefined;
+  readonly description?: string | undefined;
+  /** Start of the bad run this event is about. */
+  readonly badSince?: number | undefined;
+  /** For `recovered`: how long the target was unhealthy (ms). */
+  readonly unhealthyForMs?: number | undefined;
+  /** For `recovered`: the target left the group rather than turning healthy. */
+  readonly deregistered?: boolean | undefined;
+}
+
+export interface Step {
+  /** The record to store; null to delete it; unchanged when `changed` is false. */
+  readonly record: TargetRecord | null;
+  readonly changed: boolean;
+  readonly events: readonly TargetEvent[];
+}
+
+type Verdict = 'good' | 'bad' | 'grace' | 'neutral';
+
+const MINUTE = 60_000;
+const GRACE_REASONS = new Set(['Elb.RegistrationInProgress', 'Elb.InitialHealthChecking']);
+
+/**
+ * Good, bad, or not telling: `unused` is bad only while the instance runs (a stopped one is registration's
+ * business), `initial` and `draining` only once they outlast `stuckAfterMinutes`.
+ */
+function classify(
+  observation: Observation,
+  graceSince: number | undefined,
+  now: number,
+  settings: HealthSettings,
+): Verdict {
+  const { state, reasonCode } = observation.health;
+  switch (state) {
+    case 'healthy':
+      return 'good';
+    case 'unhealthy':
+      return 'bad';
+    case 'unused':
+      return observation.instanceRunning === true ? 'bad' : 'neutral';
+    case 'initial':
+    case 'draining': {
+      const started = graceSince ?? now;
+      const stuck = now - started >= settings.stuckAfterMinutes * MINUTE;
+      if (stuck) return 'bad';
+      return state === 'draining' || reasonCode === undefined || GRACE_REASONS.has(reasonCode)
+        ? 'grace'
+        : 'bad';
+    }
+    default:
+      return 'neutral';
+  }
+}
+
+const EMPTY: TargetRecord = { phase: 'ok', strikes: 0, changes: [] };
+
+/** Advances one target's state by one sweep's observation (`gone`: no longer registered). */
+export function stepTarget(
+  previous: TargetRecord | undefined,
+  observation: Observation | 'gone',
+  now: number,
+  settings: HealthSettings,
+  target: { id: string; port: number },
+): Step {
+  const before = previous ?? EMPTY;
+  if (observation === 'gone') {
+    const wasAlerted = before.phase === 'alerting' || before.phase === 'flapping';
+    const events: TargetEvent[] = wasAlerted
+      ? [
+          {
+            kind: 'recovered',
+            targetId: target.id,
+            port: target.port,
+            deregistered: true,
+            badSince: before.badSince,
+            unhealthyForMs: before.badSince === undefined ? undefined : now - before.badSince,
+          },
+        ]
+      : [];
+    return { record: null, changed: previous !== undefined, events };
+  }
+
+  const { health } = observation;
+  const inGrace = health.state === 'initial' || health.state === 'draining';
+  const graceSince = inGrace ? (before.graceState === health.state ? before.graceSince : now) : undefined;
+  const graceState = inGrace ? health.state : undefined;
+  const verdict = classify(observation, graceSince, now, settings);
+  const windowStart = now - settings.flapping.windowMinutes * MINUTE;
+  const isBad = verdict === 'bad' ? true : verdict === 'good' ? false : undefined;
+  const switched = isBad !== undefined && before.lastBad !== undefined && isBad !== before.lastBad;
+  const changes = [...before.changes.filter((time) => time > windowStart), ...(switched ? [now] : [])];
+  const detail = { state: health.state, reasonCode: health.reasonCode, description: health.description };
+  const base = { ...before, changes, graceSince, graceState, lastBad: isBad ?? before.lastBad };
+  const event = (kind: TargetEventKind, extra: Partial<TargetEvent> = {}): TargetEvent => ({
+    kind,
+    targetId: target.id,
+    port: target.port,
+    ...detail,
+    ...extra,
+  });
+
+  let next: TargetRecord;
+  const events: TargetEvent[] = [];
+  const flappingNow = changes.length >= settings.flapping.transitions;
+
+  if (before.phase === 'flapping') {
+    // Settled once fewer than two switches remain in the window; until then, stay quiet.
+    if (changes.length >= 2 || isBad === undefined) {
+      next = { ...base, ...(isBad ? { ...detail } : {}) };
+    } else if (isBad) {
+      next = {
+        ...base,
+        ...detail,
+        phase: 'alerting',
+        strikes: settings.unhealthyAfterSweeps,
+        notifiedAt: now,
+      };
+      events.push(event('unhealthy', { badSince: before.badSince ?? now }));
+    } else {
+      next = { ...base, phase: 'ok', strikes: 0, badSince: undefined, notifiedAt: now };
+      events.push(
+        event('recovered', { badSince: before.badSince, unhealthyForMs: since(before.badSince, now) }),
+      );
+    }
+  } else if (flappingNow && switched) {
+    next = { ...base, ...detail, phase: 'flapping', notifiedAt: now, badSince: before.badSince ?? now };
+    events.push(event('flapping', { badSince: before.badSince ?? now }));
+  } else if (verdict === 'bad') {
+    // Capped at the threshold, so a target that stays unhealthy costs no write per sweep.
+    const strikes = Math.min(before.strikes + 1, settings.unhealthyAfterSweeps);
+    const badSince = before.badSince ?? now;
+    if (before.phase === 'alerting') {
+      const remind = settings.remindEveryMinutes > 0;
+      const due = remind && now - (before.notifiedAt ?? 0) >= settings.remindEveryMinutes * MINUTE;
+      next = { ...base, ...detail, strikes, badSince, notifiedAt: due ? now : before.notifiedAt };
+      if (due) events.push(event('reminder', { badSince }));
+    } else if (strikes >= settings.unhealthyAfterSweeps) {
+      next = { ...base, ...detail, phase: 'alerting', strikes, badSince, notifiedAt: now };
+      events.push(event('unhealthy', { badSince }));
+    } else {
+      next = { ...base, ...detail, phase: 'suspect', strikes, badSince };
+    }
+  } else if (verdict === 'good') {
+    if (before.phase === 'alerting') {
+      events.push(
+        event('recovered', { badSince: before.badSince, unhealthyForMs: since(before.badSince, now) }),
+      );
+    }
+    next = {
+      ...base,
+      phase: 'ok',
+      strikes: 0,
+      badSince: undefined,
+      state: undefined,
+      reasonCode: undefined,
+      description: undefined,
+      notifiedAt: before.phase === 'alerting' ? now : before.notifiedAt,
+    };
+  } else {
+    next = base;
+  }
+
+  const idle = next.phase === 'ok' && next.changes.length === 0 && next.graceSince === undefined;
+  if (idle) return { record: null, changed: previous !== undefined, events };
+  return { record: next, changed: !sameRecord(previous, next), events };
+}
+
+function since(start: number | undefined, now: number): number | undefined {
+  return start === undefined ? undefined : now - start;
+}
+
+/** Compares what matters; trimming old switches alone is not worth a write. */
+function sameRecord(a: TargetRecord | undefined, b: TargetRecord): boolean {
+  if (!a) return false;
+  const keys: (keyof TargetRecord)[] = [
+    'phase',
+    'strikes',
+    'badSince',
+    'notifiedAt',
+    'lastBad',
+    'graceSince',
+    'graceState',
+    'state',
+    'reasonCode',
+  ];
+  return keys.every((key) => a[key] === b[key]) && (b.changes.at(-1) ?? 0) === (a.changes.at(-1) ?? 0);
+}
+
+/** The binding-level condition: registered targets, none healthy. */
+export interface ConditionRecord {
+  readonly active: boolean;
+  readonly strikes: number;
+  readonly since?: number | undefined;
+  readonly notifiedAt?: number | undefined;
+}
+
+export type ConditionEvent =
+  | { readonly kind: 'no-healthy'; readonly since: number; readonly reminder: boolean }
+  | { readonly kind: 'restored'; readonly since: number | undefined; readonly lastedMs: number | undefined };
+
+export interface ConditionStep {
+  readonly record: ConditionRecord | null;
+  readonly changed: boolean;
+  readonly events: readonly ConditionEvent[];
+}
+
+export interface FleetHealth {
+  readonly registered: number;
+  readonly healthy: number;
+  /** Registered targets still registering or draining within their grace period. */
+  readonly inGrace: number;
+}
+
+/**
+ * NoHealthyTargets: registered targets exist, none is healthy, and not all of them are still starting (a
+ * fresh fleet is `initial` for a while; that is not an outage yet). Damped like a target.
+ */
+export function stepCondition(
+  previous: ConditionRecord | undefined,
+  fleet: FleetHealth,
+  now: number,
+  settings: HealthSettings,
+): ConditionStep {
+  const before = previous ?? { active: false, strikes: 0 };
+  const bad = fleet.registered > 0 && fleet.healthy === 0 && fleet.inGrace < fleet.registered;
+  if (!bad) {
+    if (!previous) return { record: null, changed: false, events: [] };
+    const events: ConditionEvent[] = before.active
+      ? [{ kind: 'restored', since: before.since, lastedMs: since(before.since, now) }]
+      : [];
+    return { record: null, changed: true, events };
+  }
+  const started = before.since ?? now;
+  if (before.active) {
+    const due =
+      settings.remindEveryMinutes > 0 &&
+      now - (before.notifiedAt ?? 0) >= settings.remindEveryMinutes * MINUTE;
+    return {
+      record: due ? { ...before, notifiedAt: now } : before,
+      changed: due,
+      events: due ? [{ kind: 'no-healthy', since: started, reminder: true }] : [],
+    };
+  }
+  const strikes = before.strikes + 1;
+  if (strikes >= settings.unhealthyAfterSweeps) {
+    return {
+      record: { active: true, strikes, since: started, notifiedAt: now },
+      changed: true,
+      events: [{ kind: 'no-healthy', since: started, reminder: false }],
+    };
+  }
+  return { record: { active: false, strikes, since: started }, changed: true, events: [] };
+}
+
+/** Severity of a group of unhealthy targets: critical when too few healthy ones remain. */
+export function unhealthySeverity(
+  fleet: FleetHealth,
+  criticalBelowHealthyFraction: number,
+): 'critical' | 'warning' {
+  if (fleet.healthy === 0) return 'critical';
+  if (fleet.registered > 0 && fleet.healthy / fleet.registered < criticalBelowHealthyFraction)
+    return 'critical';
+  return 'warning';
+}
