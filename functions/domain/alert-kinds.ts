@@ -1,0 +1,400 @@
+/**
+ * One builder per alert kind: each says what happened, where, since when, and what the controller did or
+ * will do. Targets are grouped: thirty targets turning unhealthy in one sweep make one alert, not thirty.
+ */
+import {
+  type Alert,
+  type AlertBase,
+  baseAlert,
+  clean,
+  contextLines,
+  describeActor,
+  formatDuration,
+  formatTime,
+  type RecentChange,
+} from './alerts.ts';
+import type { ConditionEvent, FleetHealth, TargetEvent } from './health.ts';
+import { unhealthySeverity } from './health.ts';
+import {
+  type Drift,
+  describeActions,
+  type ListenerPlan,
+  type RepairStep,
+  targetGroupName,
+} from './listeners.ts';
+import type { Actor, Instance, Listener, Rule } from './model.ts';
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+export interface HealthAlertInput extends AlertBase {
+  readonly events: readonly TargetEvent[];
+  readonly fleet: FleetHealth;
+  readonly instances: ReadonlyMap<string, Instance>;
+  readonly recentChanges: readonly RecentChange[];
+  readonly contextMinutes: number;
+  readonly criticalBelowHealthyFraction: number;
+  readonly flappingWindowMinutes: number;
+}
+
+/** Groups one sweep's target events of a binding into at most one alert per kind. */
+export function targetHealthAlerts(input: HealthAlertInput): Alert[] {
+  const group = input.binding.targetGroupArn;
+  const tgName = targetGroupName(group);
+  const byKind = (kind: TargetEvent['kind']) => input.events.filter((event) => event.kind === kind);
+  const fleetLine = `Healthy targets now: ${input.fleet.healthy} of ${input.fleet.registered} registered.`;
+  const alerts: Alert[] = [];
+
+  const targetLine = (event: TargetEvent) => {
+    const instance = input.instances.get(event.targetId);
+    const zone = instance?.availabilityZone ? ` (${clean(instance.availabilityZone, 32)})` : '';
+    const reason = event.reasonCode
+      ? `${clean(event.reasonCode, 64)}: ${clean(event.description ?? '')}`
+      : 'no reason given';
+    const since =
+      event.badSince === undefined
+        ? ''
+        : `, since ${formatTime(event.badSince)} (${formatDuration(input.now - event.badSince)})`;
+    return `  ${clean(event.targetId, 64)}:${event.port}${zone}  ${clean(event.state ?? '', 16)}  ${reason}${since}`;
+  };
+  const targetDetail = (event: TargetEvent) => ({
+    id: event.targetId,
+    port: event.port,
+    availabilityZone: input.instances.get(event.targetId)?.availabilityZone,
+    state: event.state,
+    reasonCode: event.reasonCode,
+    description: event.description,
+    since: event.badSince === undefined ? undefined : formatTime(event.badSince),
+  });
+
+  for (const [kind, reminder] of [
+    ['unhealthy', false],
+    ['reminder', true],
+  ] as const) {
+    const events = byKind(kind);
+    if (events.length === 0) continue;
+    const severity = unhealthySeverity(input.fleet, input.criticalBelowHealthyFraction);
+    alerts.push({
+      ...baseAlert(input),
+      kind: 'TargetUnhealthy',
+      severity,
+      headline: `${reminder ? 'still ' : ''}${plural(events.length, 'target')} unhealthy in ${tgName}`,
+      lines: [
+        reminder
+          ? `${plural(events.length, 'target')} in target group ${tgName} ${events.length === 1 ? 'is' : 'are'} still unhealthy (reminder).`
+          : `${plural(events.length, 'target')} in target group ${tgName} turned unhealthy.`,
+        '',
+        ...events.map(targetLine),
+        '',
+        fleetLine,
+        'What the controller does: it keeps the targets registered (the load balancer already routes around them) and alerts again when they recover.',
+        'What to check: the application on port ' +
+          `${input.binding.targetPort} of the instances above, and the health check (path, matcher) of ${tgName}.`,
+        '',
+        ...contextLines(input.recentChanges, input.contextMinutes),
+      ],
+      details: {
+        reminder,
+        targets: events.map(targetDetail),
+        healthy: input.fleet.healthy,
+        registered: input.fleet.registered,
+        recentChanges: input.recentChanges.map((change) => ({ ...change, at: formatTime(change.at) })),
+      },
+    });
+  }
+
+  const recovered = byKind('recovered');
+  if (recovered.length > 0) {
+    alerts.push({
+      ...baseAlert(input),
+      kind: 'TargetRecovered',
+      severity: 'info',
+      headline: `${plural(recovered.length, 'target')} recovered in ${tgName}`,
+      lines: [
+        `${plural(recovered.length, 'target')} in target group ${tgName} recovered.`,
+        '',
+        ...recovered.map(
+          (event) =>
+            `  ${clean(event.targetId, 64)}:${event.port}  ${event.deregistered ? 'deregistered' : 'healthy again'} after ${formatDuration(event.unhealthyForMs)} unhealthy`,
+        ),
+        '',
+        fleetLine,
+      ],
+      details: {
+        targets: recovered.map((event) => ({
+          id: event.targetId,
+          port: event.port,
+          deregistered: event.deregistered === true,
+          unhealthyForSeconds:
+            event.unhealthyForMs === undefined ? undefined : Math.round(event.unhealthyForMs / 1000),
+        })),
+        healthy: input.fleet.healthy,
+        registered: input.fleet.registered,
+      },
+    });
+  }
+
+  const flapping = byKind('flapping');
+  if (flapping.length > 0) {
+    alerts.push({
+      ...baseAlert(input),
+      kind: 'TargetFlapping',
+      severity: 'warning',
+      headline: `${plural(flapping.length, 'target')} flapping in ${tgName}`,
+      lines: [
+        `${plural(flapping.length, 'target')} in target group ${tgName} keep switching between healthy and unhealthy (several times within ${input.flappingWindowMinutes} min).`,
+        'The controller sends this one alert instead of a stream of unhealthy/recovered pairs, and says so again when the target settles.',
+        '',
+        ...flapping.map(targetLine),
+        '',
+        fleetLine,
+        '',
+        ...contextLines(input.recentChanges, input.contextMinutes),
+      ],
+      details: { targets: flapping.map(targetDetail), windowMinutes: input.flappingWindowMinutes },
+    });
+  }
+  return alerts;
+}
+
+export function conditionAlert(
+  base: AlertBase,
+  event: ConditionEvent,
+  fleet: FleetHealth,
+  recentChanges: readonly RecentChange[],
+  contextMinutes: number,
+): Alert {
+  const tgName = targetGroupName(base.binding.targetGroupArn);
+  if (event.kind === 'restored') {
+    return {
+      ...baseAlert(base),
+      kind: 'HealthyTargetsRestored',
+      severity: 'info',
+      headline: `healthy targets are back in ${tgName}`,
+      lines: [
+        `Target group ${tgName} has healthy targets again: ${fleet.healthy} of ${fleet.registered}.`,
+        `The site had no healthy target for ${formatDuration(event.lastedMs)} (since ${formatTime(event.since)}).`,
+      ],
+      details: {
+        healthy: fleet.healthy,
+        registered: fleet.registered,
+        lastedSeconds: event.lastedMs === undefined ? undefined : Math.round(event.lastedMs / 1000),
+      },
+    };
+  }
+  return {
+    ...baseAlert(base),
+    kind: 'NoHealthyTargets',
+    severity: 'critical',
+    headline: `${event.reminder ? 'still ' : ''}no healthy target in ${tgName}`,
+    lines: [
+      `Target group ${tgName} has ${plural(fleet.registered, 'registered target')} and none is healthy: the load balancer cannot serve the site${event.reminder ? ' (reminder)' : ''}.`,
+      `Since: ${formatTime(event.since)} (${formatDuration(base.now - event.since)}).`,
+      'What the controller does: it keeps every running, matching instance registered; it cannot make the application healthy.',
+      'What to check first: the application on the instances, the health check settings, and the recent changes below.',
+      '',
+      ...contextLines(recentChanges, contextMinutes),
+    ],
+    details: {
+      registered: fleet.registered,
+      healthy: 0,
+      since: formatTime(event.since),
+      reminder: event.reminder,
+    },
+  };
+}
+
+export type DriftOutcome = 'repaired' | 'would-repair' | 'reported';
+
+export interface DriftAlertInput extends AlertBase {
+  readonly outcome: DriftOutcome;
+  /** Why a drift was only reported: an approved actor, a pause, `foreignRules: report`. */
+  readonly reportReason?: string | undefined;
+  readonly plan: ListenerPlan;
+  readonly actor?: Actor | undefined;
+  /** The listeners as re-read after the repair. */
+  readonly after?: readonly Listener[] | undefined;
+  readonly verified?: boolean | undefined;
+}
+
+export function driftAlert(input: DriftAlertInput): Alert {
+  const { plan, outcome } = input;
+  const items = [
+    ...plan.drifts.map((drift) => drift.summary),
+    ...plan.findings.map((finding) => finding.summary),
+  ];
+  const listeners = [
+    ...new Set([
+      ...plan.drifts.map((drift) => drift.listener),
+      ...plan.findings.map((finding) => finding.listener),
+    ]),
+  ];
+  const verb =
+    outcome === 'repaired' ? 'repaired' : outcome === 'would-repair' ? 'would repair' : 'drift reported on';
+  const headline = `${verb} ${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener${listeners.length > 1 ? 's' : ''}: ${clean(items[0] ?? '', 60)}`;
+  const did =
+    outcome === 'repaired'
+      ? `What the controller did: ${plan.steps.map(describeStep).join('; ')}. ${input.verified ? 'Re-read and verified: the listeners match the desired state.' : ''}`
+      : outcome === 'would-repair'
+        ? `What the controller would do (dry-run, nothing changed): ${plan.steps.map(describeStep).join('; ') || 'nothing'}.`
+        : `What the controller did: nothing (${clean(input.reportReason ?? 'report only')}). It will not report this same state again.`;
+  return {
+    ...baseAlert(input),
+    kind: 'DriftRepaired',
+    severity: 'warning',
+    headline,
+    lines: [
+      `The listeners of ${clean(input.binding.name, 32)} drifted from the desired state:`,
+      ...items.map((item) => `  - ${clean(item, 400)}`),
+      '',
+      `Who changed it: ${describeActor(input.actor)}`,
+      did,
+      '',
+      'Before (to undo by hand, pass these default actions to `aws elbv2 modify-listener --listener-arn ARN --default-actions`):',
+      ...beforeImages([...plan.drifts, ...plan.findings]).map((line) => `  ${line}`),
+    ],
+    details: {
+      outcome,
+      reportReason: input.reportReason,
+      verified: input.verified,
+      drifts: plan.drifts.map((drift) => ({
+        listener: drift.listener,
+        kind: drift.kind,
+        summary: drift.summary,
+        before: drift.before,
+      })),
+      findings: plan.findings.map((finding) => ({
+        listener: finding.listener,
+        kind: finding.kind,
+        summary: finding.summary,
+        before: finding.before,
+      })),
+      steps: plan.steps.map(stepDetail),
+      after: input.after,
+      actor: input.actor,
+    },
+  };
+}
+
+function beforeImages(items: readonly (Drift | { before: Rule; summary: string })[]): string[] {
+  const lines: string[] = [];
+  for (const item of items) {
+    const before = item.before;
+    if (!before) {
+      lines.push(`${clean(item.summary)}: nothing existed before`);
+    } else if ('defaultActions' in before) {
+      lines.push(
+        `${clean(before.arn)} (port ${before.port}, ${clean(before.protocol, 16)}): ${JSON.stringify(before.defaultActions)}`,
+      );
+    } else {
+      lines.push(
+        `rule ${clean(before.arn)} (priority ${clean(before.priority, 16)}): conditions ${JSON.stringify(before.conditions)} actions ${JSON.stringify(before.actions)}`,
+      );
+    }
+  }
+  return lines.map((line) => clean(line, 2000));
+}
+
+export function describeStep(step: RepairStep): string {
+  switch (step.type) {
+    case 'create-listener':
+      return `created the ${step.listener.toUpperCase()} listener on port ${step.request.port} (${describeActions(step.request.defaultActions)})`;
+    case 'modify-listener':
+      return `set the ${step.listener.toUpperCase()} listener on port ${step.request.port} to ${describeActions(step.request.defaultActions)}${step.request.protocol ? ` over ${step.request.protocol}` : ''}`;
+    case 'delete-rule':
+      return `deleted rule ${step.before.priority} (${describeActions(step.before.actions)})`;
+  }
+}
+
+function stepDetail(step: RepairStep): Record<string, unknown> {
+  const base = { type: step.type, listener: step.listener };
+  if (step.type === 'delete-rule') return { ...base, ruleArn: step.ruleArn };
+  return {
+    ...base,
+    request: step.request,
+    listenerArn: step.type === 'modify-listener' ? step.listenerArn : undefined,
+  };
+}
+
+export interface FailureAlertInput extends AlertBase {
+  readonly headline: string;
+  readonly detail: string;
+  readonly error?: { readonly code?: string | undefined; readonly message: string } | undefined;
+  readonly critical?: boolean | undefined;
+  readonly extra?: Readonly<Record<string, unknown>> | undefined;
+  readonly actor?: Actor | undefined;
+}
+
+export function repairFailedAlert(input: FailureAlertInput): Alert {
+  return failure('RepairFailed', input, 'The listeners are left as they are; the next sweep tries again.');
+}
+
+export function registrationFailedAlert(input: FailureAlertInput): Alert {
+  return failure(
+    'RegistrationFailed',
+    input,
+    'Registrations for this binding were not changed; the next sweep tries again.',
+  );
+}
+
+function failure(kind: 'RepairFailed' | 'RegistrationFailed', input: FailureAlertInput, next: string): Alert {
+  return {
+    ...baseAlert(input),
+    kind,
+    severity: input.critical ? 'critical' : 'warning',
+    headline: input.headline,
+    lines: [
+      clean(input.detail, 1000),
+      ...(input.error
+        ? [`AWS said: ${clean(input.error.code ?? 'error', 64)}: ${clean(input.error.message, 600)}`]
+        : []),
+      ...(input.actor ? [`Triggered by a change from: ${describeActor(input.actor)}`] : []),
+      next,
+    ],
+    details: { detail: input.detail, error: input.error, actor: input.actor, ...input.extra },
+  };
+}
+
+export interface SuspendedAlertInput extends AlertBase {
+  readonly listener: string;
+  readonly repairs: number;
+  readonly windowMinutes: number;
+  readonly actors: readonly string[];
+}
+
+export function repairsSuspendedAlert(input: SuspendedAlertInput): Alert {
+  const actors = input.actors.length > 0 ? input.actors.map((actor) => clean(actor)).join(', ') : 'unknown';
+  return {
+    ...baseAlert(input),
+    kind: 'RepairsSuspended',
+    severity: 'critical',
+    headline: `${input.listener.toUpperCase()} listener repairs suspended: something keeps changing it back`,
+    lines: [
+      `Something keeps changing it back: ${actors}.`,
+      `The ${input.listener.toUpperCase()} listener was repaired ${input.repairs} times within ${input.windowMinutes} min, so the controller stops repairing it to avoid a tug-of-war.`,
+      `It resumes by itself once the window has passed, or now with: alb-warden resume --binding ${clean(input.binding.name, 32)}`,
+      'What to check: automation (CloudFormation, Terraform, scripts) or people with write access to this load balancer.',
+    ],
+    details: {
+      listener: input.listener,
+      repairs: input.repairs,
+      windowMinutes: input.windowMinutes,
+      actors: input.actors,
+    },
+  };
+}
+
+export function eventPipelineAlert(input: AlertBase & { readonly unreportedDrifts: number }): Alert {
+  return {
+    ...baseAlert(input),
+    kind: 'EventPipelineSuspect',
+    severity: 'warning',
+    headline: 'listener drift keeps reaching the controller only through the sweep',
+    lines: [
+      `The scheduled sweep found and repaired listener drift ${input.unreportedDrifts} times that no CloudTrail event had reported.`,
+      'Repairs still happen, but within a sweep interval instead of seconds. The event pipeline may be broken:',
+      '  - is there a CloudTrail trail recording management events in this region?',
+      '  - is the EventBridge rule for ELB API calls enabled, and does its target (the guard function) have errors or a full dead-letter queue?',
+    ],
+    details: { unreportedDrifts: input.unreportedDrifts },
+  };
+}
