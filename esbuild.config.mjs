@@ -1,5 +1,6 @@
 // One source of truth for bundling: `npm run build` writes dist/<fn>/index.mjs for each Lambda function
 // (and the CLI), and CDK deploys those folders as they are.
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ export const FUNCTIONS = {
   guard: 'functions/handlers/guard.ts',
   sweep: 'functions/handlers/sweep.ts',
 };
+
+const CLI_ENTRY = 'functions/cli/main.ts';
 
 /** Shared options; exported so the benchmarks build exactly what ships. */
 export const bundleOptions = {
@@ -35,16 +38,25 @@ export const bundleOptions = {
 
 export async function build({ quiet = false } = {}) {
   const sizes = {};
-  const entries = { ...FUNCTIONS, cli: 'functions/cli/main.ts' };
+  const entries = { ...FUNCTIONS, ...(existsSync(join(root, CLI_ENTRY)) ? { cli: CLI_ENTRY } : {}) };
   await Promise.all(
     Object.entries(entries).map(async ([name, entry]) => {
       const outdir = join(root, 'dist', name);
       await rm(outdir, { recursive: true, force: true });
       await mkdir(outdir, { recursive: true });
-      const outfile = join(outdir, 'index.mjs');
-      const result = await esbuild.build({ ...bundleOptions, entryPoints: [join(root, entry)], outfile });
+      // Code splitting: adapters are imported on first use, so a path that never calls EC2 never loads it.
+      const result = await esbuild.build({
+        ...bundleOptions,
+        entryPoints: { index: join(root, entry) },
+        outdir,
+        splitting: true,
+        chunkNames: 'chunks/[name]-[hash]',
+        outExtension: { '.js': '.mjs' },
+      });
       await writeFile(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-      sizes[name] = result.metafile.outputs[`dist/${name}/index.mjs`]?.bytes ?? 0;
+      sizes[name] = Object.entries(result.metafile.outputs)
+        .filter(([file]) => file.endsWith('.mjs'))
+        .reduce((total, [, output]) => total + output.bytes, 0);
     }),
   );
   if (!quiet) {

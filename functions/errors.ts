@@ -45,11 +45,54 @@ export class AwsCallError extends WardenError {
 /** A repair was written but the re-read state does not match what was desired. */
 export class DriftRepairError extends WardenError {}
 
-/** The AWS SDK error code (`error.name` on SDK v3 service exceptions), if `error` is one. */
+/**
+ * The AWS error code of an SDK v3 service exception, as AWS sends it on the wire (`InvalidTarget`, not the
+ * SDK's class name `InvalidTargetException`); undefined when `error` is not one.
+ */
 export function awsErrorCode(error: unknown): string | undefined {
   if (error instanceof WardenError) return error.awsCode;
   if (typeof error !== 'object' || error === null) return undefined;
-  const fault = (error as { $fault?: unknown }).$fault;
-  const name = (error as { name?: unknown }).name;
-  return fault !== undefined && typeof name === 'string' ? name : undefined;
+  const { $fault, name, Code } = error as { $fault?: unknown; name?: unknown; Code?: unknown };
+  if ($fault === undefined) return undefined;
+  if (typeof Code === 'string' && Code) return Code;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** Whether `error` is the AWS error `code`, however the SDK spells it (with or without `Exception`). */
+export function isAwsError(error: unknown, ...codes: string[]): boolean {
+  const code = awsErrorCode(error);
+  if (!code) return false;
+  return codes.some(
+    (wanted) => code === wanted || code === `${wanted}Exception` || `${code}Exception` === wanted,
+  );
+}
+
+/** Throttling and server-side faults: worth retrying later, as opposed to a request AWS will always refuse. */
+export function isTransient(error: unknown): boolean {
+  if (
+    isAwsError(
+      error,
+      'Throttling',
+      'ThrottlingException',
+      'RequestLimitExceeded',
+      'TooManyRequestsException',
+      'ProvisionedThroughputExceededException',
+      'RequestThrottled',
+    )
+  ) {
+    return true;
+  }
+  if (error instanceof WardenError) return error.cause !== undefined && isTransient(error.cause);
+  if (typeof error !== 'object' || error === null) return false;
+  const { $fault, $metadata, code } = error as {
+    $fault?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    code?: unknown;
+  };
+  if ($fault === 'server' || ($metadata?.httpStatusCode ?? 0) >= 500) return true;
+  // Network failures surface as Node errors without an AWS fault.
+  return (
+    typeof code === 'string' &&
+    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(code)
+  );
 }

@@ -398,3 +398,44 @@ export function eventPipelineAlert(input: AlertBase & { readonly unreportedDrift
     details: { unreportedDrifts: input.unreportedDrifts },
   };
 }
+
+export interface HealthCheckAlertInput extends AlertBase {
+  readonly outcome: DriftOutcome;
+  readonly drift: string;
+  readonly actor?: Actor | undefined;
+  readonly reportReason?: string | undefined;
+  readonly before: Readonly<Record<string, unknown>>;
+}
+
+export function healthCheckDriftAlert(input: HealthCheckAlertInput): Alert {
+  const tgName = targetGroupName(input.binding.targetGroupArn);
+  const verb =
+    input.outcome === 'repaired'
+      ? 'repaired'
+      : input.outcome === 'would-repair'
+        ? 'would repair'
+        : 'drift reported on';
+  return {
+    ...baseAlert(input),
+    kind: 'DriftRepaired',
+    severity: 'warning',
+    headline: `${verb} the health check of ${tgName}`,
+    lines: [
+      `The health check of target group ${tgName} drifted: ${clean(input.drift, 800)}.`,
+      `Who changed it: ${describeActor(input.actor)}`,
+      input.outcome === 'repaired'
+        ? 'What the controller did: set it back to the configured health check (ModifyTargetGroup).'
+        : input.outcome === 'would-repair'
+          ? 'What the controller would do (dry-run, nothing changed): set it back to the configured health check.'
+          : `What the controller did: nothing (${clean(input.reportReason ?? 'report only')}).`,
+      `Before: ${clean(JSON.stringify(input.before), 1000)}`,
+    ],
+    details: {
+      outcome: input.outcome,
+      drift: input.drift,
+      before: input.before,
+      actor: input.actor,
+      reportReason: input.reportReason,
+    },
+  };
+}

@@ -19,6 +19,8 @@ export interface Instance {
   readonly state: InstanceState;
   readonly vpcId?: string | undefined;
   readonly availabilityZone?: string | undefined;
+  /** When the instance last started (EC2 updates it on every start): one run of the instance. */
+  readonly launchTime?: string | undefined;
   readonly tags: Readonly<Record<string, string>>;
 }
 

@@ -1,0 +1,70 @@
+/** Instances over the EC2 API (SDK v3): tag queries paginated at 1,000 instances a page. */
+import {
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandOutput,
+  type EC2Client,
+  type Filter,
+} from '@aws-sdk/client-ec2';
+import type { Instance, InstanceState } from '../domain/model.ts';
+import { chunk } from '../domain/registration.ts';
+import { AwsCallError } from '../errors.ts';
+import type { Instances } from '../ports.ts';
+
+/** DescribeInstances' largest page (EC2 API reference: MaxResults 5-1000). */
+const PAGE_SIZE = 1000;
+/** EC2 takes at most 200 values in one filter. */
+const FILTER_VALUES = 200;
+
+export class Ec2Instances implements Instances {
+  private readonly client: EC2Client;
+
+  constructor(client: EC2Client) {
+    this.client = client;
+  }
+
+  findByTags(tags: Readonly<Record<string, string>>): Promise<Instance[]> {
+    const filters = Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
+    return this.query(filters);
+  }
+
+  async describe(ids: readonly string[]): Promise<Instance[]> {
+    // A filter, not InstanceIds: an id EC2 no longer knows is simply absent instead of failing the call.
+    const found: Instance[] = [];
+    for (const batch of chunk([...new Set(ids)], FILTER_VALUES)) {
+      found.push(...(await this.query([{ Name: 'instance-id', Values: batch }])));
+    }
+    return found;
+  }
+
+  private async query(filters: Filter[]): Promise<Instance[]> {
+    const instances: Instance[] = [];
+    let token: string | undefined;
+    do {
+      let output: DescribeInstancesCommandOutput;
+      try {
+        output = await this.client.send(
+          new DescribeInstancesCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: token }),
+        );
+      } catch (error) {
+        throw new AwsCallError('DescribeInstances', error);
+      }
+      for (const reservation of output.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) {
+          if (!instance.InstanceId) continue;
+          instances.push({
+            id: instance.InstanceId,
+            state: (instance.State?.Name ?? 'pending') as InstanceState,
+            vpcId: instance.VpcId,
+            availabilityZone: instance.Placement?.AvailabilityZone,
+            launchTime: instance.LaunchTime?.toISOString(),
+            tags: Object.fromEntries(
+              (instance.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])),
+            ),
+          });
+        }
+      }
+      token = output.NextToken;
+    } while (token);
+    return instances;
+  }
+}

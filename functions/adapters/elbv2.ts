@@ -1,0 +1,289 @@
+/**
+ * LoadBalancing over the ELBv2 API (SDK v3). Pagination and batching are hidden here: callers get whole
+ * lists, and target writes go out in batches of 200 with refused targets isolated and reported.
+ */
+import {
+  CreateListenerCommand,
+  DeleteRuleCommand,
+  DeregisterTargetsCommand,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  type ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyTargetGroupCommand,
+  RegisterTargetsCommand,
+  type Action as SdkAction,
+  type Listener as SdkListener,
+  type Rule as SdkRule,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { ListenerRequest } from '../domain/listeners.ts';
+import type {
+  Action,
+  Listener,
+  Rule,
+  Target,
+  TargetGroup,
+  TargetGroupHealthCheck,
+  TargetHealth,
+} from '../domain/model.ts';
+import { chunk } from '../domain/registration.ts';
+import { AwsCallError, awsErrorCode, isAwsError } from '../errors.ts';
+import type { LoadBalancing, TargetWriteResult } from '../ports.ts';
+
+/** Targets per RegisterTargets/DeregisterTargets call. */
+export const TARGET_BATCH = 200;
+const PAGE_SIZE = 400;
+const INSTANCE_ID = /\bi-[0-9a-f]{8,17}\b/g;
+
+export class ElbV2LoadBalancing implements LoadBalancing {
+  private readonly client: ElasticLoadBalancingV2Client;
+
+  constructor(client: ElasticLoadBalancingV2Client) {
+    this.client = client;
+  }
+
+  async describeTargetHealth(targetGroupArn: string, targets?: readonly Target[]): Promise<TargetHealth[]> {
+    const output = await this.call('DescribeTargetHealth', () =>
+      this.client.send(
+        new DescribeTargetHealthCommand({
+          TargetGroupArn: targetGroupArn,
+          Targets: targets?.map((target) => ({ Id: target.id, Port: target.port })),
+        }),
+      ),
+    );
+    return (output.TargetHealthDescriptions ?? []).flatMap((description) => {
+      const id = description.Target?.Id;
+      if (!id) return [];
+      return [
+        {
+          id,
+          port: description.Target?.Port ?? 0,
+          state: (description.TargetHealth?.State ?? 'unavailable') as TargetHealth['state'],
+          reasonCode: description.TargetHealth?.Reason,
+          description: description.TargetHealth?.Description,
+        },
+      ];
+    });
+  }
+
+  registerTargets(targetGroupArn: string, targets: readonly Target[]): Promise<TargetWriteResult> {
+    return this.writeTargets('RegisterTargets', targetGroupArn, targets, (batch) =>
+      this.client.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: batch })),
+    );
+  }
+
+  deregisterTargets(targetGroupArn: string, targets: readonly Target[]): Promise<TargetWriteResult> {
+    return this.writeTargets('DeregisterTargets', targetGroupArn, targets, (batch) =>
+      this.client.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: batch })),
+    );
+  }
+
+  /**
+   * AWS refuses a whole batch when one target is invalid (InvalidTarget names it), so the named targets are
+   * set aside and the rest of the batch is sent again: one bad instance never loses the others.
+   */
+  private async writeTargets(
+    action: string,
+    targetGroupArn: string,
+    targets: readonly Target[],
+    send: (batch: { Id: string; Port: number }[]) => Promise<unknown>,
+  ): Promise<TargetWriteResult> {
+    const done: Target[] = [];
+    const rejected: { target: Target; code: string; message: string }[] = [];
+    for (const batch of chunk(targets, TARGET_BATCH)) {
+      let pending = batch;
+      while (pending.length > 0) {
+        try {
+          await send(pending.map((target) => ({ Id: target.id, Port: target.port })));
+          done.push(...pending);
+          pending = [];
+        } catch (error) {
+          if (!isAwsError(error, 'InvalidTarget')) throw new AwsCallError(action, error, targetGroupArn);
+          const message = error instanceof Error ? error.message : String(error);
+          const named = new Set(message.match(INSTANCE_ID) ?? []);
+          const refused = pending.filter((target) => named.has(target.id));
+          // A refusal that names none of our targets cannot be narrowed down: refuse them all, loudly.
+          const setAside = refused.length > 0 ? refused : pending;
+          for (const target of setAside)
+            rejected.push({ target, code: awsErrorCode(error) ?? 'InvalidTarget', message });
+          pending = refused.length > 0 ? pending.filter((target) => !named.has(target.id)) : [];
+        }
+      }
+    }
+    return { done, rejected };
+  }
+
+  async describeTargetGroups(arns: readonly string[]): Promise<TargetGroup[]> {
+    const groups: TargetGroup[] = [];
+    for (const batch of chunk(arns, 20)) {
+      try {
+        groups.push(...(await this.describeGroups(batch)));
+      } catch (error) {
+        if (!isAwsError(error, 'TargetGroupNotFound')) throw error;
+        // One missing group fails the whole call; ask one by one to learn which exist.
+        if (batch.length === 1) continue;
+        for (const arn of batch) groups.push(...(await this.describeTargetGroups([arn])));
+      }
+    }
+    return groups;
+  }
+
+  private async describeGroups(arns: readonly string[]): Promise<TargetGroup[]> {
+    const output = await this.call('DescribeTargetGroups', () =>
+      this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [...arns] })),
+    );
+    return (output.TargetGroups ?? []).map((group) => ({
+      arn: group.TargetGroupArn ?? '',
+      vpcId: group.VpcId,
+      loadBalancerArns: group.LoadBalancerArns ?? [],
+      healthCheck: {
+        protocol: group.HealthCheckProtocol,
+        port: group.HealthCheckPort,
+        path: group.HealthCheckPath,
+        matcher: group.Matcher?.HttpCode,
+        intervalSeconds: group.HealthCheckIntervalSeconds,
+        timeoutSeconds: group.HealthCheckTimeoutSeconds,
+        healthyThreshold: group.HealthyThresholdCount,
+        unhealthyThreshold: group.UnhealthyThresholdCount,
+      },
+    }));
+  }
+
+  async modifyHealthCheck(targetGroupArn: string, healthCheck: TargetGroupHealthCheck): Promise<void> {
+    await this.call('ModifyTargetGroup', () =>
+      this.client.send(
+        new ModifyTargetGroupCommand({
+          TargetGroupArn: targetGroupArn,
+          HealthCheckProtocol: healthCheck.protocol as 'HTTP' | 'HTTPS' | undefined,
+          HealthCheckPort: healthCheck.port,
+          HealthCheckPath: healthCheck.path,
+          HealthCheckIntervalSeconds: healthCheck.intervalSeconds,
+          HealthCheckTimeoutSeconds: healthCheck.timeoutSeconds,
+          HealthyThresholdCount: healthCheck.healthyThreshold,
+          UnhealthyThresholdCount: healthCheck.unhealthyThreshold,
+          Matcher: healthCheck.matcher === undefined ? undefined : { HttpCode: healthCheck.matcher },
+        }),
+      ),
+    );
+  }
+
+  async listListeners(loadBalancerArn: string): Promise<Listener[]> {
+    const listeners: Listener[] = [];
+    let marker: string | undefined;
+    do {
+      const output = await this.call('DescribeListeners', () =>
+        this.client.send(
+          new DescribeListenersCommand({
+            LoadBalancerArn: loadBalancerArn,
+            Marker: marker,
+            PageSize: PAGE_SIZE,
+          }),
+        ),
+      );
+      listeners.push(...(output.Listeners ?? []).map((listener) => toListener(listener, loadBalancerArn)));
+      marker = output.NextMarker;
+    } while (marker);
+    return listeners;
+  }
+
+  async listRules(listenerArn: string): Promise<Rule[]> {
+    const rules: Rule[] = [];
+    let marker: string | undefined;
+    do {
+      const output = await this.call('DescribeRules', () =>
+        this.client.send(
+          new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: PAGE_SIZE }),
+        ),
+      );
+      rules.push(...(output.Rules ?? []).map(toRule));
+      marker = output.NextMarker;
+    } while (marker);
+    return rules;
+  }
+
+  async createListener(loadBalancerArn: string, request: ListenerRequest): Promise<Listener> {
+    const output = await this.call('CreateListener', () =>
+      this.client.send(
+        new CreateListenerCommand({
+          LoadBalancerArn: loadBalancerArn,
+          Port: request.port,
+          Protocol: request.protocol,
+          DefaultActions: toSdkActions(request.defaultActions),
+          Certificates: request.certificateArns?.map((arn) => ({ CertificateArn: arn })),
+          SslPolicy: request.sslPolicy,
+        }),
+      ),
+    );
+    const [listener] = output.Listeners ?? [];
+    if (!listener)
+      throw new AwsCallError('CreateListener', new Error('AWS returned no listener'), loadBalancerArn);
+    return toListener(listener, loadBalancerArn);
+  }
+
+  async modifyListener(listenerArn: string, request: ListenerRequest): Promise<Listener> {
+    const output = await this.call('ModifyListener', () =>
+      this.client.send(
+        new ModifyListenerCommand({
+          ListenerArn: listenerArn,
+          Protocol: request.protocol,
+          DefaultActions: toSdkActions(request.defaultActions),
+          Certificates: request.certificateArns?.map((arn) => ({ CertificateArn: arn })),
+          SslPolicy: request.sslPolicy,
+        }),
+      ),
+    );
+    const [listener] = output.Listeners ?? [];
+    if (!listener)
+      throw new AwsCallError('ModifyListener', new Error('AWS returned no listener'), listenerArn);
+    return toListener(listener, listener.LoadBalancerArn ?? '');
+  }
+
+  async deleteRule(ruleArn: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteRuleCommand({ RuleArn: ruleArn }));
+    } catch (error) {
+      // Already gone is what we wanted.
+      if (isAwsError(error, 'RuleNotFound')) return;
+      throw new AwsCallError('DeleteRule', error, ruleArn);
+    }
+  }
+
+  private async call<T>(action: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw new AwsCallError(action, error);
+    }
+  }
+}
+
+function toListener(listener: SdkListener, loadBalancerArn: string): Listener {
+  return {
+    arn: listener.ListenerArn ?? '',
+    loadBalancerArn: listener.LoadBalancerArn ?? loadBalancerArn,
+    port: listener.Port ?? 0,
+    protocol: listener.Protocol ?? '',
+    sslPolicy: listener.SslPolicy,
+    certificateArns: (listener.Certificates ?? []).flatMap((certificate) =>
+      certificate.CertificateArn ? [certificate.CertificateArn] : [],
+    ),
+    defaultActions: (listener.DefaultActions ?? []) as Action[],
+  };
+}
+
+function toRule(rule: SdkRule): Rule {
+  return {
+    arn: rule.RuleArn ?? '',
+    priority: rule.Priority ?? '',
+    isDefault: rule.IsDefault ?? false,
+    conditions: rule.Conditions ?? [],
+    actions: (rule.Actions ?? []) as Action[],
+  };
+}
+
+/** Domain actions already have the API's shape; only the enum-typed fields need the SDK's types. */
+function toSdkActions(actions: readonly Action[]): SdkAction[] {
+  return actions.map((action) => structuredClone(action) as SdkAction);
+}

@@ -1,0 +1,50 @@
+/** StateStore in memory, with the DynamoDB adapter's conditional semantics: for the demo and unit tests. */
+import type { StateRecord, StateStore } from '../ports.ts';
+
+export class MemoryStateStore implements StateStore {
+  private readonly records = new Map<string, Map<string, StateRecord>>();
+
+  async load(binding: string): Promise<StateRecord[]> {
+    return [...(this.records.get(binding)?.values() ?? [])].map((record) => structuredClone(record));
+  }
+
+  async put(binding: string, record: StateRecord): Promise<boolean> {
+    const records = this.records.get(binding) ?? new Map<string, StateRecord>();
+    this.records.set(binding, records);
+    const stored = records.get(record.key);
+    if ((stored?.version ?? 0) !== record.version) return false;
+    records.set(record.key, structuredClone({ ...record, version: record.version + 1 }));
+    return true;
+  }
+
+  async remove(binding: string, key: string, version: number): Promise<boolean> {
+    const records = this.records.get(binding);
+    const stored = records?.get(key);
+    if (!stored || stored.version !== version) return false;
+    records?.delete(key);
+    return true;
+  }
+
+  async putUnlessMarked(
+    binding: string,
+    record: Omit<StateRecord, 'version'> & { readonly marker: string },
+  ): Promise<boolean> {
+    const stored = this.records.get(binding)?.get(record.key);
+    if (stored?.marker === record.marker) return false;
+    await this.putAll(binding, [record]);
+    return true;
+  }
+
+  async putAll(binding: string, records: readonly Omit<StateRecord, 'version'>[]): Promise<void> {
+    const stored = this.records.get(binding) ?? new Map<string, StateRecord>();
+    this.records.set(binding, stored);
+    for (const record of records) {
+      const version = (stored.get(record.key)?.version ?? 0) + 1;
+      stored.set(record.key, structuredClone({ ...record, version }));
+    }
+  }
+
+  async removeAll(binding: string, keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.records.get(binding)?.delete(key);
+  }
+}

@@ -1,0 +1,62 @@
+/** AlertPublisher over SNS (SDK v3): one Publish per alert, readable text and a JSON document in one message. */
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { RenderedAlert } from '../domain/alerts.ts';
+import { AwsCallError } from '../errors.ts';
+import type { AlertPublisher } from '../ports.ts';
+
+/** SNS's message size limit is 256 KiB; stay clear of it. */
+const MAX_MESSAGE_BYTES = 240 * 1024;
+
+export class SnsAlertPublisher implements AlertPublisher {
+  private readonly client: SNSClient;
+
+  constructor(client: SNSClient) {
+    this.client = client;
+  }
+
+  async publish(topicArn: string, alert: RenderedAlert): Promise<void> {
+    try {
+      await this.client.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Subject: alert.subject,
+          MessageStructure: 'json',
+          Message: snsMessage(alert),
+          MessageAttributes: {
+            severity: { DataType: 'String', StringValue: alert.attributes.severity },
+            kind: { DataType: 'String', StringValue: alert.attributes.kind },
+            binding: { DataType: 'String', StringValue: alert.attributes.binding },
+          },
+        }),
+      );
+    } catch (error) {
+      throw new AwsCallError('Publish', error, `${alert.attributes.kind} for ${alert.attributes.binding}`);
+    }
+  }
+}
+
+/**
+ * `MessageStructure: json`: one entry per protocol. People get the text; machines (SQS, Lambda, HTTP(S))
+ * get the versioned JSON document, as a string, which is how SNS delivers it.
+ */
+export function snsMessage(alert: RenderedAlert): string {
+  const build = (text: string, document: unknown) => {
+    const json = JSON.stringify(document);
+    return JSON.stringify({
+      default: text,
+      email: text,
+      sms: alert.subject,
+      sqs: json,
+      lambda: json,
+      http: json,
+      https: json,
+      firehose: json,
+    });
+  };
+  const message = build(alert.text, alert.document);
+  if (Buffer.byteLength(message) <= MAX_MESSAGE_BYTES) return message;
+  const note = '\n\n[truncated: the full details did not fit in one SNS message; run `alb-warden status`]';
+  const text = alert.text.slice(0, 32 * 1024) + note;
+  const document = { ...alert.document, details: { truncated: true } };
+  return build(text, document);
+}

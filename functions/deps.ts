@@ -1,0 +1,125 @@
+/**
+ * The real dependencies: AWS clients (created once per cold start, adaptive retries, the SDK's standard
+ * endpoint settings such as AWS_ENDPOINT_URL honoured) behind the ports. Each adapter and its SDK client is
+ * imported on first use, so a path that never calls EC2, SNS or DynamoDB never loads them.
+ */
+import type { WardenConfig } from './config.ts';
+import type { AlertPublisher, Instances, LoadBalancing, StateStore } from './ports.ts';
+import type { Deps, Telemetry } from './use-cases/context.ts';
+
+/** Settings common to every client; unset fields fall back to the SDK's environment and profile chain. */
+export interface AwsClientOptions {
+  readonly region?: string | undefined;
+  readonly endpoint?: string | undefined;
+  readonly credentials?:
+    | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
+    | undefined;
+  readonly maxAttempts?: number | undefined;
+}
+
+export function clientConfig(options: AwsClientOptions = {}) {
+  return {
+    // Adaptive: the SDK's retry strategy with client-side rate limiting once AWS starts throttling.
+    retryMode: process.env.AWS_RETRY_MODE ?? 'adaptive',
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
+  };
+}
+
+/** Memoizes a loader: the first call starts it, every later call shares the result. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => {
+    loaded ??= load().catch((error: unknown) => {
+      loaded = undefined;
+      throw error;
+    });
+    return loaded;
+  };
+}
+
+export function awsLoadBalancing(options: AwsClientOptions = {}): LoadBalancing {
+  const load = once(async () => {
+    const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }] = await Promise.all([
+      import('@aws-sdk/client-elastic-load-balancing-v2'),
+      import('./adapters/elbv2.ts'),
+    ]);
+    return new ElbV2LoadBalancing(new ElasticLoadBalancingV2Client(clientConfig(options)));
+  });
+  return {
+    describeTargetHealth: async (...args) => (await load()).describeTargetHealth(...args),
+    registerTargets: async (...args) => (await load()).registerTargets(...args),
+    deregisterTargets: async (...args) => (await load()).deregisterTargets(...args),
+    describeTargetGroups: async (...args) => (await load()).describeTargetGroups(...args),
+    modifyHealthCheck: async (...args) => (await load()).modifyHealthCheck(...args),
+    listListeners: async (...args) => (await load()).listListeners(...args),
+    listRules: async (...args) => (await load()).listRules(...args),
+    createListener: async (...args) => (await load()).createListener(...args),
+    modifyListener: async (...args) => (await load()).modifyListener(...args),
+    deleteRule: async (...args) => (await load()).deleteRule(...args),
+  };
+}
+
+export function awsInstances(options: AwsClientOptions = {}): Instances {
+  const load = once(async () => {
+    const [{ EC2Client }, { Ec2Instances }] = await Promise.all([
+      import('@aws-sdk/client-ec2'),
+      import('./adapters/ec2.ts'),
+    ]);
+    return new Ec2Instances(new EC2Client(clientConfig(options)));
+  });
+  return {
+    findByTags: async (...args) => (await load()).findByTags(...args),
+    describe: async (...args) => (await load()).describe(...args),
+  };
+}
+
+export function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
+  const load = once(async () => {
+    const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
+      import('@aws-sdk/client-sns'),
+      import('./adapters/sns.ts'),
+    ]);
+    return new SnsAlertPublisher(new SNSClient(clientConfig(options)));
+  });
+  return { publish: async (...args) => (await load()).publish(...args) };
+}
+
+export function awsStateStore(table: string, options: AwsClientOptions = {}): StateStore {
+  const load = once(async () => {
+    const [{ DynamoDBClient }, { DynamoDbStateStore }] = await Promise.all([
+      import('@aws-sdk/client-dynamodb'),
+      import('./adapters/dynamodb-state.ts'),
+    ]);
+    return new DynamoDbStateStore(new DynamoDBClient(clientConfig(options)), table);
+  });
+  return {
+    load: async (...args) => (await load()).load(...args),
+    put: async (...args) => (await load()).put(...args),
+    remove: async (...args) => (await load()).remove(...args),
+    putUnlessMarked: async (...args) => (await load()).putUnlessMarked(...args),
+    putAll: async (...args) => (await load()).putAll(...args),
+    removeAll: async (...args) => (await load()).removeAll(...args),
+  };
+}
+
+export interface CreateDepsOptions {
+  readonly aws?: AwsClientOptions;
+  readonly telemetry: Telemetry;
+  readonly now?: () => number;
+  readonly state?: StateStore;
+}
+
+export function createDeps(config: WardenConfig, options: CreateDepsOptions): Deps {
+  return {
+    config,
+    elb: awsLoadBalancing(options.aws),
+    instances: awsInstances(options.aws),
+    alerts: awsAlerts(options.aws),
+    state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),
+    telemetry: options.telemetry,
+    now: options.now ?? Date.now,
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * What the controller remembers per binding, as records in the state table: their keys, their shapes, and
+ * the small decisions made from them (pause, circuit breaker, "already reported"). Pure.
+ *
+ * Keys (sort key `sk`; the partition is the binding):
+ *   target#<id>:<port>    alert state of one target (health.ts)
+ *   condition#no-healthy  the "no healthy target left" condition
+ *   owned#<id>:<port>     a target the controller registered (so it may deregister it)
+ *   repairs               recent listener repairs: circuit breaker, loop safety, alert context
+ *   notice#<topic>        the last report on a topic, so a state left alone is reported once
+ *   pause                 an operator's pause
+ *   pipeline              drift the sweep found that no event had reported
+ *   meta                  facts that never change (the target group's VPC)
+ *   outbox#<id>           an alert that could not be published yet
+ */
+import type { RenderedAlert } from './alerts.ts';
+import type { ConditionRecord, TargetRecord } from './health.ts';
+import type { ListenerRole } from './listeners.ts';
+
+export const KEY = {
+  target: (targetKey: string) => `target#${targetKey}`,
+  condition: 'condition#no-healthy',
+  owned: (targetKey: string) => `owned#${targetKey}`,
+  repairs: 'repairs',
+  notice: (topic: string) => `notice#${topic}`,
+  pause: 'pause',
+  pipeline: 'pipeline',
+  meta: 'meta',
+  outbox: (id: string) => `outbox#${id}`,
+} as const;
+
+export const PREFIX = { target: 'target#', owned: 'owned#', notice: 'notice#', outbox: 'outbox#' } as const;
+
+const DAY_SECONDS = 24 * 60 * 60;
+const MINUTE = 60_000;
+
+/** TTL (epoch seconds) for records that only matter for a while. */
+export const expiresIn = (now: number, days: number) => Math.floor(now / 1000) + days * DAY_SECONDS;
+
+export interface OwnedRecord {
+  readonly registeredAt: number;
+}
+
+export interface RepairEntry {
+  readonly at: number;
+  readonly listener: ListenerRole | 'health-check';
+  readonly fingerprint: string;
+  readonly summary: string;
+  readonly actor?: string | undefined;
+}
+
+export interface RepairLog {
+  readonly entries: readonly RepairEntry[];
+}
+
+export interface Pause {
+  readonly until: number;
+  readonly by: string;
+  readonly reason?: string | undefined;
+  readonly at: number;
+}
+
+export interface Notice {
+  readonly fingerprint: string;
+  readonly sentAt: number;
+  /** A drift an approved actor made: left alone, not repaired, while it stays the same. */
+  readonly accepted?: boolean | undefined;
+}
+
+export interface PipelineRecord {
+  readonly unreported: readonly number[];
+}
+
+export interface MetaRecord {
+  readonly targetGroupVpcId?: string | undefined;
+}
+
+export interface OutboxRecord {
+  readonly topicArn: string;
+  readonly alert: RenderedAlert;
+  readonly attempts: number;
+}
+
+/** Decoders: a record whose data is not of the expected shape (hand-edited, older version) counts as absent. */
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+const isNumberList = (value: unknown): value is number[] =>
+  Array.isArray(value) && value.every((item) => typeof item === 'number');
+
+export const decode = {
+  target(data: unknown): TargetRecord | undefined {
+    if (
+      !isObject(data) ||
+      typeof data.phase !== 'string' ||
+      typeof data.strikes !== 'number' ||
+      !isNumberList(data.changes)
+    )
+      return undefined;
+    return data as unknown as TargetRecord;
+  },
+  condition(data: unknown): ConditionRecord | undefined {
+    if (!isObject(data) || typeof data.active !== 'boolean' || typeof data.strikes !== 'number')
+      return undefined;
+    return data as unknown as ConditionRecord;
+  },
+  owned(data: unknown): OwnedRecord | undefined {
+    return isObject(data) && typeof data.registeredAt === 'number'
+      ? (data as unknown as OwnedRecord)
+      : undefined;
+  },
+  repairs(data: unknown): RepairLog {
+    if (!isObject(data) || !Array.isArray(data.entries)) return { entries: [] };
+    return {
+      entries: data.entries.filter(
+        (entry): entry is RepairEntry => isObject(entry) && typeof entry.at === 'number',
+      ),
+    };
+  },
+  pause(data: unknown): Pause | undefined {
+    return isObject(data) && typeof data.until === 'number' && typeof data.by === 'string'
+      ? (data as unknown as Pause)
+      : undefined;
+  },
+  notice(data: unknown): Notice | undefined {
+    return isObject(data) && typeof data.fingerprint === 'string' && typeof data.sentAt === 'number'
+      ? (data as unknown as Notice)
+      : undefined;
+  },
+  pipeline(data: unknown): PipelineRecord {
+    return isObject(data) && isNumberList(data.unreported)
+      ? (data as unknown as PipelineRecord)
+      : { unreported: [] };
+  },
+  meta(data: unknown): MetaRecord {
+    return isObject(data) ? (data as MetaRecord) : {};
+  },
+  outbox(data: unknown): OutboxRecord | undefined {
+    return isObject(data) && typeof data.topicArn === 'string' && isObject(data.alert)
+      ? (data as unknown as OutboxRecord)
+      : undefined;
+  },
+};
+
+export function activePause(pause: Pause | undefined, now: number): Pause | undefined {
+  return pause && pause.until > now ? pause : undefined;
+}
+
+/** Repairs of one listener within the circuit breaker's window. */
+export function recentRepairs(
+  log: RepairLog,
+  listener: RepairEntry['listener'],
+  now: number,
+  windowMinutes: number,
+): RepairEntry[] {
+  return log.entries.filter(
+    (entry) => entry.listener === listener && entry.at > now - windowMinutes * MINUTE,
+  );
+}
+
+/** True when a listener was repaired `maxRepairs` times within the window: something keeps changing it back. */
+export function breakerOpen(
+  log: RepairLog,
+  listener: RepairEntry['listener'],
+  now: number,
+  breaker: { maxRepairs: number; windowMinutes: number },
+): boolean {
+  return recentRepairs(log, listener, now, breaker.windowMinutes).length >= breaker.maxRepairs;
+}
+
+/** Appends repairs and forgets what no window needs any more. */
+export function withRepairs(
+  log: RepairLog,
+  entries: readonly RepairEntry[],
+  now: number,
+  keepMinutes: number,
+): RepairLog {
+  return { entries: [...log.entries.filter((entry) => entry.at > now - keepMinutes * MINUTE), ...entries] };
+}
+
+/**
+ * Whether a report on a topic is due: the state is new (another fingerprint), or it lasted long enough for a
+ * reminder (`remindEveryMinutes`, 0 = never).
+ */
+export function noticeDue(
+  notice: Notice | undefined,
+  fingerprint: string,
+  now: number,
+  remindEveryMinutes: number,
+): boolean {
+  if (!notice || notice.fingerprint !== fingerprint) return true;
+  return remindEveryMinutes > 0 && now - notice.sentAt >= remindEveryMinutes * MINUTE;
+}
+
+/** Drift the sweep had to repair on its own, within the last day. */
+export function withUnreported(pipeline: PipelineRecord, now: number): PipelineRecord {
+  return { unreported: [...pipeline.unreported.filter((time) => time > now - 24 * 60 * MINUTE), now] };
+}

@@ -1,0 +1,11 @@
+/** Lambda `register`: EventBridge "EC2 Instance State-change Notification". */
+import type { Deps } from '../use-cases/context.ts';
+import { handleInstanceState } from '../use-cases/register.ts';
+import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
+
+export function createRegisterHandler(observability: Observability, deps: () => Deps) {
+  return eventHandler('register', ['instance-state'], observability, deps, handleInstanceState);
+}
+
+const observability = createObservability('register');
+export const handler = createRegisterHandler(observability, lazyDeps(observability));

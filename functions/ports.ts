@@ -1,0 +1,82 @@
+/**
+ * The controller's view of AWS: narrow interfaces named after the domain. Adapters implement them with the
+ * AWS SDK and hide pagination, batching and retries; tests and the demo can implement them in memory.
+ */
+import type { RenderedAlert } from './domain/alerts.ts';
+import type { ListenerRequest } from './domain/listeners.ts';
+import type {
+  Instance,
+  Listener,
+  Rule,
+  Target,
+  TargetGroup,
+  TargetGroupHealthCheck,
+  TargetHealth,
+} from './domain/model.ts';
+
+export interface Instances {
+  /** Every instance (any state) carrying all of `tags`, across all pages. */
+  findByTags(tags: Readonly<Record<string, string>>): Promise<Instance[]>;
+  /** The instances EC2 still returns among `ids`; ids it no longer knows are left out, not an error. */
+  describe(ids: readonly string[]): Promise<Instance[]>;
+}
+
+export interface TargetWriteResult {
+  readonly done: readonly Target[];
+  /** Targets AWS refused one by one (InvalidTarget names them), with its error; the rest of the batch went through. */
+  readonly rejected: readonly { readonly target: Target; readonly code: string; readonly message: string }[];
+}
+
+export interface LoadBalancing {
+  describeTargetHealth(targetGroupArn: string, targets?: readonly Target[]): Promise<TargetHealth[]>;
+  registerTargets(targetGroupArn: string, targets: readonly Target[]): Promise<TargetWriteResult>;
+  deregisterTargets(targetGroupArn: string, targets: readonly Target[]): Promise<TargetWriteResult>;
+  /** The groups that exist among `arns`; a missing one is left out. */
+  describeTargetGroups(arns: readonly string[]): Promise<TargetGroup[]>;
+  modifyHealthCheck(targetGroupArn: string, healthCheck: TargetGroupHealthCheck): Promise<void>;
+  listListeners(loadBalancerArn: string): Promise<Listener[]>;
+  listRules(listenerArn: string): Promise<Rule[]>;
+  createListener(loadBalancerArn: string, request: ListenerRequest): Promise<Listener>;
+  modifyListener(listenerArn: string, request: ListenerRequest): Promise<Listener>;
+  deleteRule(ruleArn: string): Promise<void>;
+}
+
+export interface AlertPublisher {
+  /** One SNS Publish per alert. */
+  publish(topicArn: string, alert: RenderedAlert): Promise<void>;
+}
+
+/** A versioned record in the state table, under one binding. */
+export interface StateRecord {
+  readonly key: string;
+  /** Incremented by every write; 0 means "not stored yet". */
+  readonly version: number;
+  readonly data: unknown;
+  /** Epoch seconds after which the table may delete the record (DynamoDB TTL). */
+  readonly expiresAt?: number | undefined;
+  /** What `putUnlessMarked` compares: one value per thing recorded (an instance's launch, say). */
+  readonly marker?: string | undefined;
+}
+
+export interface StateStore {
+  /** Everything recorded for a binding: one Query (all pages). */
+  load(binding: string): Promise<StateRecord[]>;
+  /**
+   * Writes `record` as version `record.version + 1` only if the stored version is still `record.version`
+   * (0: only if absent). Returns false when another writer got there first; nothing is written then.
+   */
+  put(binding: string, record: StateRecord): Promise<boolean>;
+  /** Deletes the record only if its stored version is `version`; false when another writer got there first. */
+  remove(binding: string, key: string, version: number): Promise<boolean>;
+  /**
+   * Writes the record unless it exists with the same `marker`. Returns false when it did: the same thing was
+   * recorded before (a duplicate event), so the caller has nothing to do.
+   */
+  putUnlessMarked(
+    binding: string,
+    record: Omit<StateRecord, 'version'> & { readonly marker: string },
+  ): Promise<boolean>;
+  /** Unconditional batch writes for records only the controller's own AWS writes decide (ownership). */
+  putAll(binding: string, records: readonly Omit<StateRecord, 'version'>[]): Promise<void>;
+  removeAll(binding: string, keys: readonly string[]): Promise<void>;
+}

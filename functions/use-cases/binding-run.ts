@@ -1,0 +1,158 @@
+/**
+ * Runs one binding's work in isolation: its failure is recorded in its result and alerted, and never stops
+ * the other bindings. Transient failures (throttling, 5xx after the SDK's retries) are collected so the
+ * invocation can fail loudly at the end and be retried by Lambda/EventBridge.
+ */
+import type { Binding } from '../config.ts';
+import { registrationFailedAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
+import { renderAlert } from '../domain/alerts.ts';
+import { awsErrorCode, isAwsError, isTransient, WardenError } from '../errors.ts';
+import { METRIC } from '../telemetry.ts';
+import { BindingState } from './binding-state.ts';
+import type { Deps, Trigger } from './context.ts';
+import { reportMissingTargetGroup } from './health-check.ts';
+import { describe, Notifier } from './notify.ts';
+import { type BindingResult, newBindingResult } from './results.ts';
+
+export type Phase = 'listeners' | 'registration' | 'health' | 'state';
+
+export interface BindingWork {
+  readonly state: BindingState;
+  readonly notifier: Notifier;
+  readonly result: BindingResult;
+  /** Names what is being done, so a failure is alerted as the right kind. */
+  phase(phase: Phase): void;
+}
+
+export async function runBinding(
+  deps: Deps,
+  binding: Binding,
+  trigger: Trigger,
+  work: (context: BindingWork) => Promise<void>,
+): Promise<BindingResult> {
+  const result = newBindingResult(binding.name);
+  let phase: Phase = 'state';
+  let notifier: Notifier | undefined;
+  try {
+    const state = await BindingState.load(deps.state, binding.name);
+    notifier = new Notifier(deps, state, result);
+    await notifier.drainOutbox();
+    await work({ state, notifier, result, phase: (next) => (phase = next) });
+    if (notifier.failures.length > 0) {
+      const [first] = notifier.failures;
+      result.status = 'failed';
+      result.error = {
+        message: notifier.failures.map((failure) => failure.message).join('; '),
+        transient: true,
+        code: awsErrorCode(first),
+      };
+    }
+  } catch (error) {
+    await recordFailure(deps, binding, trigger, result, phase, notifier, error);
+  }
+  return result;
+}
+
+/** Records and alerts a binding's failure that happened outside `runBinding` (the instance-event path). */
+export async function failBinding(
+  deps: Deps,
+  binding: Binding,
+  trigger: Trigger,
+  phase: Phase,
+  error: unknown,
+): Promise<BindingResult> {
+  const result = newBindingResult(binding.name);
+  let notifier: Notifier | undefined;
+  if (!isTransient(error)) {
+    try {
+      notifier = new Notifier(deps, await BindingState.load(deps.state, binding.name), result);
+    } catch {
+      notifier = undefined;
+    }
+  }
+  await recordFailure(deps, binding, trigger, result, phase, notifier, error);
+  return result;
+}
+
+async function recordFailure(
+  deps: Deps,
+  binding: Binding,
+  trigger: Trigger,
+  result: BindingResult,
+  phase: Phase,
+  notifier: Notifier | undefined,
+  error: unknown,
+): Promise<void> {
+  const code = awsErrorCode(error);
+  const transient = isTransient(error);
+  const message = describe(error);
+  result.status = 'failed';
+  result.error = { code, message, transient };
+  deps.telemetry.count(METRIC.bindingFailures);
+  deps.telemetry.log.error('binding failed', {
+    binding: binding.name,
+    phase,
+    code,
+    transient,
+    error: message,
+    bug: !(error instanceof WardenError),
+  });
+  if (transient) return; // retried by the invocation's retry; alerting every throttle would be noise
+
+  const actor = trigger.type === 'event' ? trigger.actor : undefined;
+  if (notifier && isAwsError(error, 'TargetGroupNotFound')) {
+    await reportMissingTargetGroup(deps, binding, notifier, trigger);
+    return;
+  }
+  const base = {
+    binding,
+    now: deps.now(),
+    mode: deps.config.mode,
+    actor,
+    error: { code, message },
+    critical: phase === 'listeners',
+  };
+  const alert =
+    phase === 'registration'
+      ? registrationFailedAlert({
+          ...base,
+          headline: `registration failed: ${code ?? 'error'}`,
+          detail: `Registering or deregistering targets of ${binding.name} failed.`,
+        })
+      : repairFailedAlert({
+          ...base,
+          headline: `${phase === 'listeners' ? 'listener repair' : phase} failed: ${code ?? 'error'}`,
+          detail: `The controller could not finish its ${phase} work on ${binding.name}.`,
+        });
+  if (notifier) {
+    await notifier.notice(`failure:${phase}`, code ?? message.slice(0, 64), alert);
+    return;
+  }
+  // No state table: no way to deduplicate, so send directly rather than stay silent.
+  try {
+    await deps.alerts.publish(deps.config.alerts.topicArn, renderAlert(alert));
+    result.alerts.push(alert.kind);
+  } catch (publishError) {
+    deps.telemetry.log.error('failure alert not sent', {
+      binding: binding.name,
+      error: describe(publishError),
+    });
+  }
+}
+
+/** Thrown at the end of an invocation in which some binding failed transiently, so it is retried. */
+export class InvocationIncompleteError extends WardenError {
+  readonly results: readonly BindingResult[];
+
+  constructor(results: readonly BindingResult[]) {
+    const failed = results.filter((result) => result.error?.transient);
+    super(
+      `${failed.length} binding(s) failed transiently and will be retried: ${failed.map((result) => `${result.binding} (${result.error?.message})`).join('; ')}`,
+    );
+    this.results = results;
+  }
+}
+
+export function throwIfTransient(results: readonly BindingResult[]): void {
+  if (results.some((result) => result.error?.transient)) throw new InvocationIncompleteError(results);
+}

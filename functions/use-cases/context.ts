@@ -1,0 +1,56 @@
+/** What every use-case gets: the configuration, the ports, a clock and telemetry. Built once per cold start. */
+import type { WardenConfig } from '../config.ts';
+import type { Actor } from '../domain/model.ts';
+import type { AlertPublisher, Instances, LoadBalancing, StateStore } from '../ports.ts';
+import type { MetricName } from '../telemetry.ts';
+
+export interface Log {
+  debug(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface Telemetry {
+  readonly log: Log;
+  count(metric: MetricName, value?: number): void;
+}
+
+export interface Deps {
+  readonly config: WardenConfig;
+  readonly elb: LoadBalancing;
+  readonly instances: Instances;
+  readonly alerts: AlertPublisher;
+  readonly state: StateStore;
+  readonly telemetry: Telemetry;
+  readonly now: () => number;
+}
+
+/** Why the controller is looking: an event (with who caused it), the schedule, or an operator. */
+export type Trigger =
+  | { readonly type: 'event'; readonly eventId: string; readonly actor?: Actor | undefined }
+  | { readonly type: 'sweep' }
+  | { readonly type: 'manual'; readonly by: string };
+
+export const silentTelemetry: Telemetry = {
+  log: { debug() {}, info() {}, warn() {}, error() {} },
+  count() {},
+};
+
+/** Runs `work` over `items` with at most `limit` at a time, keeping the order of results. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,71 @@
+/**
+ * The guard: a CloudTrail ELB API call is a hint that something changed. The event is mapped to bindings
+ * through its ARNs (no AWS call for load balancers we do not guard), then the current state is re-read and
+ * reconciled: the event only decides where to look and who to name.
+ */
+import { type ParsedEvent, routeApiCall } from '../domain/events.ts';
+import { runBinding, throwIfTransient } from './binding-run.ts';
+import { type Deps, mapLimit, type Trigger } from './context.ts';
+import { reconcileHealthCheck, reportMissingTargetGroup } from './health-check.ts';
+import { reconcileListeners } from './listeners.ts';
+import { reconcileRegistration, targetGroupVpc } from './registration.ts';
+import type { InvocationResult } from './results.ts';
+
+export async function handleApiCall(
+  deps: Deps,
+  event: Extract<ParsedEvent, { type: 'api-call' }>,
+): Promise<InvocationResult> {
+  const { config, telemetry } = deps;
+  const route = routeApiCall(config, event);
+  if (route.action === 'ignore') {
+    telemetry.log.info('event ignored', { eventName: event.eventName, reason: route.reason });
+    return { function: 'guard', eventId: event.id, mode: config.mode, ignored: route.reason, bindings: [] };
+  }
+  telemetry.log.info('event accepted', {
+    eventName: event.eventName,
+    scope: route.scope,
+    bindings: route.bindings.map((binding) => binding.name),
+    actor: event.actor.arn,
+  });
+  const trigger: Trigger = { type: 'event', eventId: event.id, actor: event.actor };
+  const results = await mapLimit(route.bindings, config.limits.concurrentBindings, (binding) =>
+    runBinding(deps, binding, trigger, async ({ state, notifier, result, phase }) => {
+      switch (route.scope) {
+        case 'listeners':
+          phase('listeners');
+          result.listeners = await reconcileListeners({ deps, binding, state, notifier, trigger });
+          return;
+        case 'health-check':
+          phase('listeners');
+          result.healthCheck = await reconcileHealthCheck({ deps, binding, state, notifier, trigger });
+          return;
+        case 'registration': {
+          // Someone deregistered targets: registration runs for the binding as the sweep would.
+          phase('registration');
+          const [matching, targets] = await Promise.all([
+            deps.instances.findByTags(binding.instanceSelector.tags),
+            deps.elb.describeTargetHealth(binding.targetGroupArn),
+          ]);
+          const vpc = await targetGroupVpc(deps, binding, state);
+          result.registration = await reconcileRegistration({
+            deps,
+            binding,
+            state,
+            notifier,
+            matching,
+            targets,
+            targetGroupVpcId: vpc,
+          });
+          return;
+        }
+        case 'target-group-deleted': {
+          const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
+          if (!group) await reportMissingTargetGroup(deps, binding, notifier, trigger);
+          return;
+        }
+      }
+    }),
+  );
+  throwIfTransient(results);
+  return { function: 'guard', eventId: event.id, mode: config.mode, bindings: results };
+}

@@ -1,0 +1,143 @@
+/**
+ * Target health → alerts. Every target's state machine advances by this sweep's observation; each state
+ * change is claimed with a conditional write before its alert goes out, so two concurrent sweeps never send
+ * the same alert; the events of one binding are grouped into at most one alert per kind.
+ */
+import type { Binding } from '../config.ts';
+import { conditionAlert, targetHealthAlerts } from '../domain/alert-kinds.ts';
+import type { RecentChange } from '../domain/alerts.ts';
+import {
+  type FleetHealth,
+  type HealthSettings,
+  stepCondition,
+  stepTarget,
+  type TargetEvent,
+} from '../domain/health.ts';
+import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
+import { decode, expiresIn, KEY, PREFIX } from '../domain/state.ts';
+import { METRIC } from '../telemetry.ts';
+import type { BindingState } from './binding-state.ts';
+import type { Deps } from './context.ts';
+import type { Notifier } from './notify.ts';
+import type { HealthResult } from './results.ts';
+
+const MINUTE = 60_000;
+/** A target's alert state outlives any reminder interval, and then cleans itself. */
+const TARGET_RECORD_DAYS = 8;
+
+export interface HealthContext {
+  readonly deps: Deps;
+  readonly binding: Binding;
+  readonly state: BindingState;
+  readonly notifier: Notifier;
+  readonly targets: readonly TargetHealth[];
+  readonly instances: ReadonlyMap<string, Instance>;
+}
+
+export async function reconcileHealth(context: HealthContext): Promise<HealthResult> {
+  const { deps, binding, state, notifier } = context;
+  const { alerts: settings } = deps.config;
+  const now = deps.now();
+  const healthSettings: HealthSettings = settings;
+  const observed = new Map(context.targets.map((target) => [targetKey(target), target]));
+  const records = state.withPrefix(PREFIX.target);
+  const events: TargetEvent[] = [];
+  const writes: Promise<void>[] = [];
+
+  const advance = (key: string, target: { id: string; port: number }, health: TargetHealth | undefined) => {
+    const previous = decode.target(records.get(key)?.data);
+    const instance = context.instances.get(target.id);
+    const observation = health
+      ? { health, instanceRunning: instance ? instance.state === 'running' : undefined }
+      : ('gone' as const);
+    const step = stepTarget(previous, observation, now, healthSettings, target);
+    if (!step.changed) {
+      events.push(...step.events);
+      return;
+    }
+    writes.push(
+      (async () => {
+        // The claim: only the invocation whose write lands sends this step's alerts.
+        const claimed = step.record
+          ? await state.save(KEY.target(key), step.record, expiresIn(now, TARGET_RECORD_DAYS))
+          : await state.delete(KEY.target(key));
+        if (claimed) events.push(...step.events);
+      })(),
+    );
+  };
+  for (const [key, health] of observed) advance(key, health, health);
+  for (const key of records.keys()) {
+    if (observed.has(key)) continue;
+    const [id = '', port = '0'] = key.split(':');
+    advance(key, { id, port: Number(port) }, undefined);
+  }
+  await Promise.all(writes);
+
+  const active = context.targets.filter((target) => target.state !== 'draining');
+  const fleet: FleetHealth = {
+    registered: active.length,
+    healthy: active.filter((target) => target.state === 'healthy').length,
+    inGrace: active.filter((target) => target.state === 'initial').length,
+  };
+  const unhealthy = context.targets.filter(
+    (target) =>
+      target.state === 'unhealthy' ||
+      (target.state === 'unused' && context.instances.get(target.id)?.state === 'running'),
+  );
+  deps.telemetry.count(METRIC.unhealthyTargets, unhealthy.length);
+
+  const base = { binding, now, mode: deps.config.mode };
+  const recentChanges = recentChangesOf(state, now, settings.contextMinutes);
+  for (const alert of targetHealthAlerts({
+    ...base,
+    events,
+    fleet,
+    instances: context.instances,
+    recentChanges,
+    contextMinutes: settings.contextMinutes,
+    criticalBelowHealthyFraction: settings.criticalBelowHealthyFraction,
+    flappingWindowMinutes: settings.flapping.windowMinutes,
+  })) {
+    await notifier.send(alert);
+  }
+
+  const previousCondition = decode.condition(state.data(KEY.condition));
+  const condition = stepCondition(previousCondition, fleet, now, healthSettings);
+  if (condition.changed) {
+    const claimed = condition.record
+      ? await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS))
+      : await state.delete(KEY.condition);
+    if (claimed) {
+      for (const event of condition.events)
+        await notifier.send(conditionAlert(base, event, fleet, recentChanges, settings.contextMinutes));
+    }
+  }
+
+  return {
+    registered: fleet.registered,
+    healthy: fleet.healthy,
+    unhealthy: unhealthy.map((target) => ({
+      target: targetKey(target),
+      state: target.state,
+      reason: target.reasonCode,
+    })),
+  };
+}
+
+/** What the controller changed on the binding lately: repairs (with who caused them) and registrations. */
+export function recentChangesOf(state: BindingState, now: number, minutes: number): RecentChange[] {
+  const since = now - minutes * MINUTE;
+  const repairs = decode
+    .repairs(state.data(KEY.repairs))
+    .entries.filter((entry) => entry.at > since)
+    .map((entry) => ({
+      at: entry.at,
+      summary: `repaired ${entry.listener}: ${entry.summary}`,
+      actor: entry.actor,
+    }));
+  const registrations = [...state.withPrefix(PREFIX.owned)]
+    .map(([key, record]) => ({ key, owned: decode.owned(record.data) }))
+    .filter(({ owned }) => owned !== undefined && owned.registeredAt > since)
+    .map(({ key, owned }) => ({ at: owned?.registeredAt ?? now, summary: `registered ${key}` }));
+  return [...repairs, ...registrations].sort((a, b) => a.at - b.at);
+}

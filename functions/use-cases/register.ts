@@ -1,0 +1,70 @@
+/** The register function: an EC2 instance changed state; its current state decides what happens. */
+import type { ParsedEvent } from '../domain/events.ts';
+import { failBinding, throwIfTransient } from './binding-run.ts';
+import type { BindingState } from './binding-state.ts';
+import type { Deps } from './context.ts';
+import { Notifier } from './notify.ts';
+import { handleInstanceChange } from './registration.ts';
+import { type BindingResult, type InvocationResult, newBindingResult } from './results.ts';
+
+export async function handleInstanceState(
+  deps: Deps,
+  event: Extract<ParsedEvent, { type: 'instance-state' }>,
+): Promise<InvocationResult & { decision: string }> {
+  const { config, telemetry } = deps;
+  if (event.state === 'pending') {
+    const decision = 'pending: no action (the running event follows)';
+    telemetry.log.info('event ignored', { instanceId: event.instanceId, reason: decision });
+    return {
+      function: 'register',
+      eventId: event.id,
+      mode: config.mode,
+      decision,
+      ignored: decision,
+      bindings: [],
+    };
+  }
+  const alerted = new Map<string, BindingResult>();
+  // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried.
+  const { decision, outcomes } = await handleInstanceChange(
+    deps,
+    event.instanceId,
+    (binding, state: BindingState) => {
+      const result = newBindingResult(binding.name);
+      alerted.set(binding.name, result);
+      return new Notifier(deps, state, result);
+    },
+  );
+  telemetry.log.info('instance event handled', {
+    instanceId: event.instanceId,
+    eventState: event.state,
+    decision,
+    outcomes: outcomes.map(({ binding, action, detail }) => ({ binding, action, detail })),
+  });
+  const trigger = { type: 'event' as const, eventId: event.id };
+  const bindings = await Promise.all(
+    outcomes.map(async (entry) => {
+      const binding = config.bindings.find((candidate) => candidate.name === entry.binding);
+      if (entry.action === 'failed' && binding)
+        return failBinding(deps, binding, trigger, 'registration', entry.error);
+      const result = alerted.get(entry.binding) ?? newBindingResult(entry.binding);
+      const id = event.instanceId;
+      result.registration = {
+        applied: config.mode === 'enforce',
+        register: entry.action === 'registered' || entry.action === 'would-register' ? [id] : [],
+        deregister: entry.action === 'deregistered' || entry.action === 'would-deregister' ? [id] : [],
+        unchanged:
+          entry.action === 'already-registered' ||
+          entry.action === 'not-registered' ||
+          entry.action === 'other-vpc'
+            ? 1
+            : 0,
+        foreign: [],
+        rejected: entry.action === 'rejected' ? [`${id}: ${entry.detail ?? ''}`] : [],
+      };
+      return result;
+    }),
+  );
+  throwIfTransient(bindings);
+  return { function: 'register', eventId: event.id, mode: config.mode, decision, bindings };
+}

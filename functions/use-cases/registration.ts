@@ -1,0 +1,336 @@
+/**
+ * Registration: every running instance that matches a binding's selector is a target, stopped and
+ * terminated ones are not. The sweep plans a whole binding at once; an instance event acts on one instance.
+ */
+import type { Binding } from '../config.ts';
+import { registrationFailedAlert } from '../domain/alert-kinds.ts';
+import { hash } from '../domain/listeners.ts';
+import { type Instance, type Target, type TargetHealth, targetKey } from '../domain/model.ts';
+import { decideForInstance, matchesSelector, planRegistration } from '../domain/registration.ts';
+import { decode, KEY, type MetaRecord, PREFIX } from '../domain/state.ts';
+import type { TargetWriteResult } from '../ports.ts';
+import { METRIC } from '../telemetry.ts';
+import { BindingState } from './binding-state.ts';
+import type { Deps } from './context.ts';
+import type { Notifier } from './notify.ts';
+import type { RegistrationResult } from './results.ts';
+
+const TOPIC = 'registration';
+/** An ownership record younger than this may belong to a registration this sweep could not see yet. */
+const OWNERSHIP_GRACE_MS = 10 * 60_000;
+
+export interface RegistrationContext {
+  readonly deps: Deps;
+  readonly binding: Binding;
+  readonly state: BindingState;
+  readonly notifier: Notifier;
+  /** Instances carrying the selector's tags (from a query the sweep may share between bindings). */
+  readonly matching: readonly Instance[];
+  readonly targets: readonly TargetHealth[];
+  readonly targetGroupVpcId: string | undefined;
+}
+
+export async function reconcileRegistration(context: RegistrationContext): Promise<RegistrationResult> {
+  const { deps, binding, state, notifier } = context;
+  const { log } = deps.telemetry;
+  const owned = state.withPrefix(PREFIX.owned);
+  const input = {
+    binding,
+    targetGroupVpcId: context.targetGroupVpcId,
+    matching: context.matching,
+    registered: context.targets,
+    owned: new Set(owned.keys()),
+    maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
+  };
+  let plan = planRegistration(input);
+  if (plan.needsLookup.length > 0) {
+    const found = await deps.instances.describe(plan.needsLookup);
+    plan = planRegistration({
+      ...input,
+      lookedUp: new Map(found.map((instance) => [instance.id, instance])),
+    });
+  }
+  const applied = deps.config.mode === 'enforce';
+  const base = { binding, now: deps.now(), mode: deps.config.mode };
+  const result = {
+    applied,
+    register: plan.toRegister.map(targetKey),
+    deregister: plan.toDeregister.map((entry) => `${targetKey(entry.target)} (${entry.reason})`),
+    unchanged: plan.unchanged.length,
+    foreign: plan.foreign.map(targetKey),
+    rejected: [] as string[],
+    withheld: plan.withheld?.detail,
+  };
+  if (plan.foreign.length > 0)
+    log.info('targets added by hand are left alone', { binding: binding.name, foreign: result.foreign });
+  if (plan.withheld) {
+    log.warn('registration withheld', {
+      binding: binding.name,
+      reason: plan.withheld.reason,
+      detail: plan.withheld.detail,
+    });
+    deps.telemetry.count(METRIC.registrationFailures);
+    await notifier.notice(
+      TOPIC,
+      plan.withheld.reason,
+      registrationFailedAlert({
+        ...base,
+        critical: true,
+        headline:
+          plan.withheld.reason === 'safety-limit'
+            ? 'deregistrations withheld by the safety limit'
+            : 'the instance selector matches nothing',
+        detail: plan.withheld.detail,
+      }),
+    );
+    return { ...result, applied: false };
+  }
+  if (plan.toRegister.length === 0 && plan.toDeregister.length === 0) {
+    await forgetStaleOwnership(deps, state, context.targets);
+    if (notifier.lastNotice(TOPIC)) await notifier.clearNotice(TOPIC);
+    return result;
+  }
+  log.info(applied ? 'registration plan' : 'registration plan (dry-run: not applied)', {
+    binding: binding.name,
+    register: result.register,
+    deregister: result.deregister,
+  });
+  if (!applied) return result;
+
+  const rejected: TargetWriteResult['rejected'][number][] = [];
+  if (plan.toRegister.length > 0) {
+    const launches = new Map(context.matching.map((instance) => [instance.id, launchMarker(instance)]));
+    const outcome = await register(deps, binding, state, plan.toRegister, launches);
+    rejected.push(...outcome.rejected);
+  }
+  if (plan.toDeregister.length > 0) {
+    const targets = plan.toDeregister.map((entry) => entry.target);
+    log.info('deregistering', { binding: binding.name, targets: result.deregister });
+    const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, targets);
+    log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
+    deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
+    await state.removeAll(
+      outcome.done.map((target) => KEY.owned(targetKey(target))).filter((key) => state.has(key)),
+    );
+    rejected.push(...outcome.rejected);
+  }
+  if (rejected.length > 0) await reportRejected(deps, binding, notifier, rejected);
+  return { ...result, rejected: rejected.map((entry) => `${targetKey(entry.target)}: ${entry.code}`) };
+}
+
+/** One run of an instance: a restart is a new run, a duplicate event is not. */
+function launchMarker(instance: Instance | undefined): string {
+  return instance?.launchTime ?? 'unknown-launch';
+}
+
+async function register(
+  deps: Deps,
+  binding: Binding,
+  state: BindingState,
+  targets: readonly Target[],
+  launches: ReadonlyMap<string, string>,
+): Promise<TargetWriteResult> {
+  const { log } = deps.telemetry;
+  log.info('registering', { binding: binding.name, targets: targets.map(targetKey) });
+  const outcome = await deps.elb.registerTargets(binding.targetGroupArn, targets);
+  log.info('registered', {
+    binding: binding.name,
+    done: outcome.done.map(targetKey),
+    rejected: outcome.rejected.map((entry) => targetKey(entry.target)),
+  });
+  deps.telemetry.count(METRIC.registrations, outcome.done.length);
+  const now = deps.now();
+  await state.putAll(
+    outcome.done.map((target) => ({
+      key: KEY.owned(targetKey(target)),
+      data: { registeredAt: now },
+      marker: launches.get(target.id) ?? launchMarker(undefined),
+    })),
+  );
+  return outcome;
+}
+
+async function reportRejected(
+  deps: Deps,
+  binding: Binding,
+  notifier: Notifier,
+  rejected: TargetWriteResult['rejected'],
+): Promise<void> {
+  deps.telemetry.count(METRIC.registrationFailures, rejected.length);
+  const lines = rejected.map((entry) => `${targetKey(entry.target)}: ${entry.code}: ${entry.message}`);
+  await notifier.notice(
+    `${TOPIC}:rejected`,
+    hash(rejected.map((entry) => `${targetKey(entry.target)}:${entry.code}`).join(',')),
+    registrationFailedAlert({
+      binding,
+      now: deps.now(),
+      mode: deps.config.mode,
+      headline: `AWS refused ${rejected.length} target${rejected.length === 1 ? '' : 's'}`,
+      detail: `AWS refused these targets; the rest of the batch went through. ${lines.join(' | ')}`,
+      error: { code: rejected[0]?.code, message: rejected[0]?.message ?? '' },
+      extra: {
+        targets: rejected.map((entry) => ({
+          id: entry.target.id,
+          port: entry.target.port,
+          code: entry.code,
+          message: entry.message,
+        })),
+      },
+    }),
+  );
+}
+
+/** Ownership of targets that left the group another way (by hand, terminated long ago) is forgotten. */
+async function forgetStaleOwnership(
+  deps: Deps,
+  state: BindingState,
+  targets: readonly TargetHealth[],
+): Promise<void> {
+  const registered = new Set(targets.filter((target) => target.state !== 'draining').map(targetKey));
+  const now = deps.now();
+  const stale = [...state.withPrefix(PREFIX.owned)].filter(([key, record]) => {
+    const owned = decode.owned(record.data);
+    return !registered.has(key) && (!owned || now - owned.registeredAt > OWNERSHIP_GRACE_MS);
+  });
+  await state.removeAll(stale.map(([key]) => KEY.owned(key)));
+}
+
+/** The target group's VPC never changes; it is kept in the state table so no sweep has to ask twice. */
+export async function targetGroupVpc(
+  deps: Deps,
+  binding: Binding,
+  state: BindingState,
+  known?: string,
+): Promise<string | undefined> {
+  const meta = decode.meta(state.data(KEY.meta)) as MetaRecord;
+  if (meta.targetGroupVpcId) return meta.targetGroupVpcId;
+  const vpc = known ?? (await deps.elb.describeTargetGroups([binding.targetGroupArn]))[0]?.vpcId;
+  if (vpc) await state.save(KEY.meta, { ...meta, targetGroupVpcId: vpc });
+  return vpc;
+}
+
+export interface InstanceEventOutcome {
+  readonly binding: string;
+  /** Set when this binding's work failed; the other bindings went on. */
+  readonly error?: unknown;
+  readonly action:
+    | 'registered'
+    | 'already-registered'
+    | 'deregistered'
+    | 'would-register'
+    | 'would-deregister'
+    | 'not-registered'
+    | 'other-vpc'
+    | 'rejected'
+    | 'failed';
+  readonly detail?: string | undefined;
+}
+
+/** One binding's failure must not stop the others: it becomes that binding's outcome. */
+function isolated(
+  work: (binding: Binding) => Promise<InstanceEventOutcome>,
+): (binding: Binding) => Promise<InstanceEventOutcome> {
+  return (binding) =>
+    work(binding).catch((error: unknown) => ({ binding: binding.name, action: 'failed' as const, error }));
+}
+
+/**
+ * One instance changed state. Its current state decides (re-read from EC2): a late `running` event for an
+ * instance that has since stopped registers nothing.
+ */
+export async function handleInstanceChange(
+  deps: Deps,
+  instanceId: string,
+  notifierFor: (binding: Binding, state: BindingState) => Notifier,
+): Promise<{ decision: string; outcomes: InstanceEventOutcome[] }> {
+  const { config } = deps;
+  const [current] = await deps.instances.describe([instanceId]);
+  const decision = decideForInstance(config.bindings, instanceId, current);
+  const enforce = config.mode === 'enforce';
+  if (decision.action === 'none') return { decision: decision.reason, outcomes: [] };
+
+  if (decision.action === 'register') {
+    const outcomes = await Promise.all(
+      decision.bindings.map(
+        isolated(async (binding): Promise<InstanceEventOutcome> => {
+          const target = { id: instanceId, port: binding.targetPort };
+          if (!enforce) return { binding: binding.name, action: 'would-register' };
+          // Ownership is claimed first, per run of the instance: a duplicate or late event for the same run
+          // finds it claimed and makes no ELB call at all.
+          const key = KEY.owned(targetKey(target));
+          const now = deps.now();
+          const claimed = await deps.state.putUnlessMarked(binding.name, {
+            key,
+            data: { registeredAt: now },
+            marker: launchMarker(current),
+          });
+          if (!claimed) return { binding: binding.name, action: 'already-registered' };
+          let outcome: TargetWriteResult;
+          try {
+            deps.telemetry.log.info('registering', { binding: binding.name, targets: [targetKey(target)] });
+            outcome = await deps.elb.registerTargets(binding.targetGroupArn, [target]);
+            deps.telemetry.log.info('registered', {
+              binding: binding.name,
+              done: outcome.done.map(targetKey),
+            });
+          } catch (error) {
+            // Let the retried event claim it again.
+            await deps.state.removeAll(binding.name, [key]).catch(() => undefined);
+            throw error;
+          }
+          deps.telemetry.count(METRIC.registrations, outcome.done.length);
+          const [refusal] = outcome.rejected;
+          if (!refusal) return { binding: binding.name, action: 'registered' };
+          await deps.state.removeAll(binding.name, [key]);
+          const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
+          if (group?.vpcId && current?.vpcId && group.vpcId !== current.vpcId) {
+            return {
+              binding: binding.name,
+              action: 'other-vpc',
+              detail: `instance in ${current.vpcId}, target group in ${group.vpcId}`,
+            };
+          }
+          await reportRejected(
+            deps,
+            binding,
+            notifierFor(binding, await BindingState.load(deps.state, binding.name)),
+            outcome.rejected,
+          );
+          return { binding: binding.name, action: 'rejected', detail: refusal.message };
+        }),
+      ),
+    );
+    return { decision: `register (instance is ${current?.state})`, outcomes };
+  }
+
+  // Deregister from every group that has it: bindings that select it, or all of them if EC2 forgot it.
+  const candidates = config.bindings.filter(
+    (binding) => !current || matchesSelector(current, binding.instanceSelector.tags),
+  );
+  const outcomes = await Promise.all(
+    candidates.map(
+      isolated(async (binding): Promise<InstanceEventOutcome> => {
+        const target = { id: instanceId, port: binding.targetPort };
+        const [health] = await deps.elb.describeTargetHealth(binding.targetGroupArn, [target]);
+        const registered =
+          health && health.reasonCode !== 'Target.NotRegistered' && health.state !== 'draining';
+        if (!registered) return { binding: binding.name, action: 'not-registered' };
+        if (!enforce) return { binding: binding.name, action: 'would-deregister', detail: decision.reason };
+        deps.telemetry.log.info('deregistering', {
+          binding: binding.name,
+          targets: [targetKey(target)],
+          reason: decision.reason,
+        });
+        const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, [target]);
+        deps.telemetry.log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
+        deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
+        return {
+          binding: binding.name,
+          action: outcome.done.length > 0 ? 'deregistered' : 'rejected',
+          detail: decision.reason,
+        };
+      }),
+    ),
+  );
+  return { decision: `deregister (${decision.reason})`, outcomes };
+}

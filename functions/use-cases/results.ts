@@ -1,0 +1,71 @@
+/**
+ * What an invocation returns: per binding, what was decided and done. The demo, the CLI and the tests read
+ * it; the handler logs it. In dry-run the same fields say what would have been done (`applied: false`).
+ */
+import type { AlertKind } from '../domain/alerts.ts';
+
+export interface ListenerResult {
+  readonly outcome:
+    | 'in-sync'
+    | 'repaired'
+    | 'would-repair'
+    | 'reported'
+    | 'accepted'
+    | 'paused'
+    | 'suspended'
+    | 'blocked'
+    | 'failed';
+  readonly drift: readonly string[];
+  readonly steps: readonly string[];
+  readonly blocked: readonly string[];
+  readonly verified?: boolean | undefined;
+  readonly actor?: string | undefined;
+}
+
+export interface RegistrationResult {
+  readonly applied: boolean;
+  readonly register: readonly string[];
+  readonly deregister: readonly string[];
+  readonly unchanged: number;
+  /** Registered targets that do not match and that the controller did not register: left alone. */
+  readonly foreign: readonly string[];
+  readonly rejected: readonly string[];
+  readonly withheld?: string | undefined;
+}
+
+export interface HealthResult {
+  readonly registered: number;
+  readonly healthy: number;
+  readonly unhealthy: readonly {
+    readonly target: string;
+    readonly state: string;
+    readonly reason?: string | undefined;
+  }[];
+}
+
+export interface BindingResult {
+  readonly binding: string;
+  status: 'ok' | 'failed';
+  listeners?: ListenerResult;
+  healthCheck?: {
+    readonly outcome: 'in-sync' | 'repaired' | 'would-repair' | 'paused' | 'missing';
+    readonly drift: readonly string[];
+  };
+  registration?: RegistrationResult;
+  health?: HealthResult;
+  readonly alerts: AlertKind[];
+  error?: { readonly code?: string | undefined; readonly message: string; readonly transient: boolean };
+}
+
+export interface InvocationResult {
+  readonly function: 'register' | 'guard' | 'sweep' | 'cli';
+  readonly eventId?: string | undefined;
+  readonly mode: 'enforce' | 'dry-run';
+  /** Set when the event led to no work, with why. */
+  readonly ignored?: string | undefined;
+  readonly bindings: BindingResult[];
+}
+
+export function newBindingResult(binding: string): BindingResult {
+  return { binding, status: 'ok', alerts: [] };
+}
