@@ -230,7 +230,9 @@ export function driftAlert(input: DriftAlertInput): Alert {
   ];
   const verb =
     outcome === 'repaired' ? 'repaired' : outcome === 'would-repair' ? 'would repair' : 'drift reported on';
-  const headline = `${verb} ${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener${listeners.length > 1 ? 's' : ''}: ${clean(items[0] ?? '', 60)}`;
+  // What is wrong, without what it should be: "port 80 forwards to web-8080".
+  const brief = (items[0] ?? '').split(' instead of ')[0];
+  const headline = `${verb} ${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener${listeners.length > 1 ? 's' : ''}: ${brief}`;
   const did =
     outcome === 'repaired'
       ? `What the controller did: ${plan.steps.map(describeStep).join('; ')}. ${input.verified ? 'Re-read and verified: the listeners match the desired state.' : ''}`
@@ -299,7 +301,7 @@ export function describeStep(step: RepairStep): string {
     case 'create-listener':
       return `created the ${step.listener.toUpperCase()} listener on port ${step.request.port} (${describeActions(step.request.defaultActions)})`;
     case 'modify-listener':
-      return `set the ${step.listener.toUpperCase()} listener on port ${step.request.port} to ${describeActions(step.request.defaultActions)}${step.request.protocol ? ` over ${step.request.protocol}` : ''}`;
+      return `changed the ${step.listener.toUpperCase()} listener on port ${step.request.port} so that it ${describeActions(step.request.defaultActions)}${step.request.protocol ? ` over ${step.request.protocol}` : ''}`;
     case 'delete-rule':
       return `deleted rule ${step.before.priority} (${describeActions(step.before.actions)})`;
   }
@@ -322,6 +324,8 @@ export interface FailureAlertInput extends AlertBase {
   readonly critical?: boolean | undefined;
   readonly extra?: Readonly<Record<string, unknown>> | undefined;
   readonly actor?: Actor | undefined;
+  /** What happens next; each kind has a default. */
+  readonly next?: string | undefined;
 }
 
 export function repairFailedAlert(input: FailureAlertInput): Alert {
@@ -348,7 +352,7 @@ function failure(kind: 'RepairFailed' | 'RegistrationFailed', input: FailureAler
         ? [`AWS said: ${clean(input.error.code ?? 'error', 64)}: ${clean(input.error.message, 600)}`]
         : []),
       ...(input.actor ? [`Triggered by a change from: ${describeActor(input.actor)}`] : []),
-      next,
+      input.next ?? next,
     ],
     details: { detail: input.detail, error: input.error, actor: input.actor, ...input.extra },
   };

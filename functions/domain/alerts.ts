@@ -64,6 +64,13 @@ export function clean(value: unknown, limit = MAX_VALUE): string {
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
 }
 
+/** Like `clean`, for a line the controller composed: its own indentation and spacing are kept. */
+function cleanLine(line: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
+  const text = line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, ' ');
+  return text.length > 2000 ? `${text.slice(0, 1999)}…` : text;
+}
+
 /** Cleans every string inside a JSON-able value (keys too), so machines get the same safe values. */
 export function cleanDeep(value: unknown, depth = 0): unknown {
   if (depth > 12) return '…';
@@ -86,7 +93,7 @@ export function renderAlert(alert: Alert): RenderedAlert {
   const text = [
     `${alert.severity.toUpperCase()} · ${alert.kind} · binding ${binding}${alert.mode === 'dry-run' ? ' · DRY-RUN: nothing was changed' : ''}`,
     '',
-    ...alert.lines.map((line) => clean(line, 2000)),
+    ...alert.lines.map(cleanLine),
     '',
     `Load balancer: ${clean(alert.loadBalancerArn)}`,
     `Target group:  ${clean(alert.targetGroupArn)}`,

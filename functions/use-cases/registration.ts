@@ -167,6 +167,7 @@ async function reportRejected(
       mode: deps.config.mode,
       headline: `AWS refused ${rejected.length} target${rejected.length === 1 ? '' : 's'}`,
       detail: `AWS refused these targets; the rest of the batch went through. ${lines.join(' | ')}`,
+      next: 'The other targets were registered; the next sweep tries these again while their instances run and match.',
       error: { code: rejected[0]?.code, message: rejected[0]?.message ?? '' },
       extra: {
         targets: rejected.map((entry) => ({
