@@ -1,0 +1,113 @@
+/**
+ * Where alerts go and what the controller remembers about them: the SNS topic (encrypted with a customer
+ * managed key, so CloudWatch alarms can publish to it too), optional email subscriptions, and the alert
+ * state table (SPEC §3 alert: string keys `pk`/`sk`, TTL `expiresAt`).
+ */
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+export interface AlertChannelProps {
+  /** Email addresses subscribed to every alert (each must confirm the subscription). @default none */
+  readonly emails?: readonly string[];
+}
+
+/**
+ * The item operations the controller's alert state needs (functions/adapters/dynamodb-state.ts uses Query,
+ * PutItem, DeleteItem and BatchWriteItem; GetItem and UpdateItem complete the item-level set), and nothing that
+ * scans, exports or drops the table.
+ */
+export const ALERT_STATE_ACTIONS = [
+  'dynamodb:Query',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+export class AlertChannel extends Construct {
+  readonly key: kms.Key;
+  readonly topic: sns.Topic;
+  readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: AlertChannelProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const alarmsOfThisAccount = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
+
+    this.key = new kms.Key(this, 'TopicKey', {
+      description: 'alb-warden: encrypts the alert topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // CloudWatch alarms publish to an encrypted topic only if the key lets them: "Enable compatibility between
+    // event sources from AWS services and encrypted topics",
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccountPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+    );
+
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'alb-warden alerts',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccountPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: alarmsOfThisAccount,
+      }),
+    );
+    for (const email of props.emails ?? []) {
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    }
+
+    this.table = new dynamodb.Table(this, 'AlertState', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Alert state rebuilds itself from the next sweeps; nothing in it outlives the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  }
+
+  /** Lets `grantee` publish alerts (and use the topic's key to do so) and keep alert state in the table. */
+  grantController(grantee: iam.IGrantable): void {
+    this.topic.grantPublish(grantee);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'KeepAlertState',
+        actions: [...ALERT_STATE_ACTIONS],
+        resources: [this.table.tableArn],
+      }),
+    );
+  }
+}

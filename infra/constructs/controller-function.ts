@@ -1,0 +1,148 @@
+/**
+ * One controller function (register, guard or sweep) with what it needs to be operated: the bundle that
+ * `esbuild.config.mjs` wrote to dist/<name>, its log group with a retention, a dead-letter queue shared by
+ * its EventBridge rule target (events that could not be delivered) and Lambda's asynchronous invocation
+ * (events that failed every retry), and alarms on errors, throttles and the queue's depth.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export type ControllerFunctionName = 'register' | 'guard' | 'sweep';
+
+/**
+ * Lambda's Node.js 24 runtime. aws-cdk-lib 2.276 knows it; the fallback keeps older libraries working.
+ */
+export const NODEJS_24 =
+  (lambda.Runtime as { NODEJS_24_X?: lambda.Runtime }).NODEJS_24_X ??
+  new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+
+export const ARCHITECTURE = lambda.Architecture.ARM_64;
+
+export interface ControllerFunctionProps {
+  readonly name: ControllerFunctionName;
+  readonly description: string;
+  /** The folder holding dist/<name>/index.mjs. */
+  readonly distDir: string;
+  readonly role: iam.IRole;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly layers?: readonly lambda.ILayerVersion[];
+  /** @default Duration.seconds(60) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** Lambda's own retries of a failed asynchronous invocation, before the event goes to the DLQ. @default 2 */
+  readonly retryAttempts?: number;
+  /** How long Lambda keeps an asynchronous event it could not yet process. @default Duration.hours(1) */
+  readonly maxEventAge?: Duration;
+  /**
+   * Reserved concurrency. None by default: every action is idempotent and alert state uses conditional writes,
+   * so concurrent invocations are safe; reserving would turn bursts into throttles and fails to deploy in
+   * accounts whose unreserved concurrency is low.
+   * @default - unreserved
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Lambda active tracing (X-Ray). @default false */
+  readonly activeTracing?: boolean;
+  /** Where the function's alarms notify (ALARM and OK). */
+  readonly alarmAction: cloudwatch.IAlarmAction;
+}
+
+export class ControllerFunction extends Construct {
+  readonly function: lambda.Function;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly logGroup: logs.LogGroup;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: ControllerFunctionProps) {
+    super(scope, id);
+    const bundle = join(props.distDir, props.name);
+    if (!existsSync(join(bundle, 'index.mjs'))) {
+      throw new Error(
+        `${join(bundle, 'index.mjs')} does not exist: run \`npm run build\` (the CDK app runs it itself ` +
+          'unless WARDEN_SKIP_BUILD=1)',
+      );
+    }
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: props.description,
+      code: lambda.Code.fromAsset(bundle, { exclude: ['meta.json'] }),
+      handler: 'index.handler',
+      runtime: NODEJS_24,
+      architecture: ARCHITECTURE,
+      role: props.role,
+      environment: { ...props.environment },
+      layers: props.layers ? [...props.layers] : undefined,
+      timeout: props.timeout ?? Duration.seconds(60),
+      memorySize: props.memorySize ?? 256,
+      logGroup: this.logGroup,
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: props.retryAttempts ?? 2,
+      maxEventAge: props.maxEventAge ?? Duration.hours(1),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: props.activeTracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+    });
+    this.logGroup.grantWrite(props.role);
+
+    const fiveMinutes = Duration.minutes(5);
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `alb-warden ${props.name}: ${description}`,
+      });
+      created.addAlarmAction(props.alarmAction);
+      created.addOkAction(props.alarmAction);
+      return created;
+    };
+    this.alarms = [
+      alarm(
+        'Errors',
+        this.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
+        'the function failed; its logs name the binding and the AWS error',
+      ),
+      alarm(
+        'Throttles',
+        this.function.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+        'invocations were throttled (account concurrency exhausted?); events wait and may expire to the DLQ',
+      ),
+      alarm(
+        'DeadLetters',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
+        'events failed every retry and wait in the dead-letter queue; read them, fix the cause, redrive',
+      ),
+    ];
+  }
+
+  /** The EventBridge target for this function: retried by EventBridge, then dead-lettered. */
+  target(options: { retryAttempts: number; maxEventAge: Duration }): events.IRuleTarget {
+    return new targets.LambdaFunction(this.function, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: options.retryAttempts,
+      maxEventAge: options.maxEventAge,
+    });
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * What works even when the controller does not: per bound target group, CloudWatch alarms on the ALB's own
+ * metrics (UnHealthyHostCount, and HealthyHostCount at zero), and a dashboard with the controller's EMF
+ * metrics beside Lambda's and the target groups'.
+ *
+ * Dimensions (TargetGroup and LoadBalancer together, as ELB publishes the host counts):
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry.ts';
+import { loadBalancerDimension, targetGroupDimension } from '../arns.ts';
+
+export interface MonitoredBinding {
+  readonly name: string;
+  readonly loadBalancerArn: string;
+  readonly targetGroupArn: string;
+}
+
+export interface WardenMonitoringProps {
+  readonly bindings: readonly MonitoredBinding[];
+  readonly functions: readonly { readonly name: string; readonly function: lambda.IFunction }[];
+  readonly alarmAction: cloudwatch.IAlarmAction;
+  /**
+   * Minutes a target group may have unhealthy targets before the backstop alarm fires. Longer than the
+   * controller's own damping (two one-minute sweeps), so on a working controller the alert comes from it.
+   * @default 5
+   */
+  readonly unhealthyMinutes?: number;
+  /** Minutes without a healthy target before the zero-healthy alarm fires. @default 3 */
+  readonly noHealthyMinutes?: number;
+}
+
+export class WardenMonitoring extends Construct {
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: WardenMonitoringProps) {
+    super(scope, id);
+    const minute = Duration.minutes(1);
+    const alarms: cloudwatch.Alarm[] = [];
+    const hostCounts: cloudwatch.IMetric[] = [];
+
+    props.bindings.forEach((binding, index) => {
+      const dimensionsMap = {
+        TargetGroup: targetGroupDimension(binding.targetGroupArn),
+        LoadBalancer: loadBalancerDimension(binding.loadBalancerArn),
+      };
+      const metric = (metricName: string, statistic: string) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/ApplicationELB',
+          metricName,
+          dimensionsMap,
+          statistic,
+          period: minute,
+          label: `${binding.name} ${metricName}`,
+        });
+      const unhealthy = metric('UnHealthyHostCount', 'Maximum');
+      const healthy = metric('HealthyHostCount', 'Minimum');
+      hostCounts.push(healthy, unhealthy);
+
+      const unhealthyMinutes = props.unhealthyMinutes ?? 5;
+      alarms.push(
+        new cloudwatch.Alarm(this, `UnhealthyHosts${index}`, {
+          metric: unhealthy,
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: unhealthyMinutes,
+          datapointsToAlarm: unhealthyMinutes,
+          // No data: the target group has no registered target, which the zero-healthy alarm covers.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          alarmDescription: `alb-warden backstop, binding ${binding.name}: a target has been unhealthy for ${unhealthyMinutes} minutes (independent of the controller)`,
+        }),
+      );
+      const noHealthyMinutes = props.noHealthyMinutes ?? 3;
+      alarms.push(
+        new cloudwatch.Alarm(this, `NoHealthyHosts${index}`, {
+          metric: healthy,
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          evaluationPeriods: noHealthyMinutes,
+          datapointsToAlarm: noHealthyMinutes,
+          // ELB stops publishing host counts when nothing is registered: silence means no healthy target.
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+          alarmDescription: `alb-warden backstop, binding ${binding.name}: CRITICAL, no healthy target for ${noHealthyMinutes} minutes (independent of the controller)`,
+        }),
+      );
+    });
+    for (const alarm of alarms) {
+      alarm.addAlarmAction(props.alarmAction);
+      alarm.addOkAction(props.alarmAction);
+    }
+    this.alarms = alarms;
+
+    const controllerMetric = (metricName: string, statistic = 'Sum') =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic,
+        period: Duration.minutes(5),
+      });
+    const graph = (title: string, metrics: cloudwatch.IMetric[], width = 8) =>
+      new cloudwatch.GraphWidget({ title, left: metrics, width, height: 6 });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(6),
+      widgets: [
+        [
+          graph('Registrations', [controllerMetric(METRIC.registrations), controllerMetric(METRIC.deregistrations), controllerMetric(METRIC.registrationFailures)]),
+          graph('Listener drift', [controllerMetric(METRIC.driftDetected), controllerMetric(METRIC.driftRepaired), controllerMetric(METRIC.repairFailures), controllerMetric(METRIC.unreportedDrift)]),
+          graph('Health and alerts', [controllerMetric(METRIC.unhealthyTargets, 'Maximum'), controllerMetric(METRIC.alertsSent), controllerMetric(METRIC.alertFailures), controllerMetric(METRIC.bindingFailures)]),
+        ],
+        [
+          graph('Sweep duration (ms)', [controllerMetric(METRIC.sweepDuration, 'Average'), controllerMetric(METRIC.sweepDuration, 'Maximum')]),
+          graph('Lambda errors and throttles', props.functions.flatMap(({ name, function: fn }) => [
+            fn.metricErrors({ label: `${name} errors` }),
+            fn.metricThrottles({ label: `${name} throttles` }),
+          ])),
+          graph('Lambda duration (p99)', props.functions.map(({ name, function: fn }) =>
+            fn.metricDuration({ statistic: 'p99', label: `${name} p99` }),
+          )),
+        ],
+        [graph('Target groups: healthy / unhealthy hosts', hostCounts, 24)],
+      ],
+    });
+  }
+}

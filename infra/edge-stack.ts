@@ -1,0 +1,289 @@
+/**
+ * The seed article's topology as code (SPEC §5 Edge, optional): a VPC, the ALB and instance security groups,
+ * a target group on HTTP:8080, an HTTPS:443 listener forwarding to it with a TLS 1.3 policy, an HTTP:80
+ * listener redirecting to HTTPS, and optional Route 53 alias records.
+ *
+ * The target group is declared without targets: membership belongs to the controller, so a deployment never
+ * fights it and an instance the controller registered is never drift to CloudFormation.
+ */
+import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { type HealthCheckConfig, parseConfig, type WardenConfigInput } from '../functions/config.ts';
+import type { HealthCheckInput, InstanceSelectorInput } from './context.ts';
+
+export const TARGET_PORT = 8080;
+export const HTTP_PORT = 80;
+export const HTTPS_PORT = 443;
+/** AWS's recommended TLS 1.3 policy (TLS 1.3 and 1.2), the same default the controller enforces. */
+export const DEFAULT_SSL_POLICY = elbv2.SslPolicy.RECOMMENDED_TLS;
+/** The seed's redirect: 301 to HTTPS on 443, host, path and query kept. */
+export const REDIRECT = {
+  protocol: 'HTTPS',
+  port: String(HTTPS_PORT),
+  statusCode: 'HTTP_301',
+  host: '#{host}',
+  path: '/#{path}',
+  query: '#{query}',
+} as const;
+
+export interface EdgeStackProps extends StackProps {
+  /** An existing VPC (looked up: needs credentials once, then cdk.context.json). @default a new VPC */
+  readonly vpcId?: string;
+  /** The new VPC's two availability zones. @default looked up (the region's first two) */
+  readonly availabilityZones?: readonly string[];
+  /** Certificate of the HTTPS listener. @default a DNS-validated certificate for `domainName` */
+  readonly certificateArn?: string;
+  /** The site's name: certificate (without `certificateArn`) and alias A/AAAA records. @default none */
+  readonly domainName?: string;
+  /** The Route 53 hosted zone of `domainName`. @default none */
+  readonly hostedZoneId?: string;
+  /** The target group's health check. @default path `/`, matcher `200`, the controller's other defaults */
+  readonly healthCheck?: HealthCheckInput;
+  /** @default ELBSecurityPolicy-TLS13-1-2-2021-06 */
+  readonly sslPolicy?: string;
+  /** NAT gateways of a new VPC (instances in private subnets need one for outbound traffic). @default 1 */
+  readonly natGateways?: number;
+}
+
+export class EdgeStack extends Stack {
+  readonly vpc: ec2.IVpc;
+  readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+  readonly targetGroup: elbv2.ApplicationTargetGroup;
+  readonly httpsListener: elbv2.ApplicationListener;
+  readonly httpListener: elbv2.ApplicationListener;
+  readonly albSecurityGroup: ec2.SecurityGroup;
+  readonly instanceSecurityGroup: ec2.SecurityGroup;
+  readonly certificateArn: string;
+  readonly sslPolicy: string;
+  readonly healthCheck: HealthCheckConfig;
+  /** Export names of the outputs other stacks bind to. */
+  readonly exportNames: { readonly loadBalancerArn: string; readonly targetGroupArn: string; readonly certificateArn: string };
+
+  private readonly givenAvailabilityZones?: readonly string[];
+
+  constructor(scope: Construct, id: string, props: EdgeStackProps = {}) {
+    super(scope, id, props);
+    this.givenAvailabilityZones = props.availabilityZones;
+    this.healthCheck = normalizeHealthCheck(props.healthCheck ?? { path: '/', matcher: '200' });
+    this.sslPolicy = props.sslPolicy ?? DEFAULT_SSL_POLICY;
+    const dualStack = props.vpcId === undefined;
+
+    this.vpc = props.vpcId ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId }) : this.newVpc(props);
+
+    this.albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSecurityGroup', {
+      vpc: this.vpc,
+      description: 'alb-warden edge: the load balancer, HTTP and HTTPS from anywhere',
+      allowAllOutbound: false,
+    });
+    for (const port of [HTTP_PORT, HTTPS_PORT]) {
+      this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `port ${port} from anywhere (IPv4)`);
+      this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv6(), ec2.Port.tcp(port), `port ${port} from anywhere (IPv6)`);
+    }
+    Validations.of(this.albSecurityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason: 'An internet-facing load balancer: ports 80 (redirect only) and 443 are open to everyone by design',
+    });
+    this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
+      vpc: this.vpc,
+      description: 'alb-warden edge: instances, port 8080 from the load balancer only',
+      allowAllOutbound: true,
+    });
+    this.albSecurityGroup.connections.allowTo(
+      this.instanceSecurityGroup,
+      ec2.Port.tcp(TARGET_PORT),
+      `port ${TARGET_PORT} from the load balancer`,
+    );
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      internetFacing: true,
+      securityGroup: this.albSecurityGroup,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      ipAddressType: dualStack ? elbv2.IpAddressType.DUAL_STACK : elbv2.IpAddressType.IPV4,
+      dropInvalidHeaderFields: true,
+    });
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED, // ALB access logs support SSE-S3 only
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This bucket is itself a log destination (ALB access logs); logging it would need yet another bucket',
+    });
+    this.loadBalancer.logAccessLogs(accessLogs, 'alb');
+
+    const hc = this.healthCheck;
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: this.vpc,
+      port: TARGET_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.INSTANCE,
+      healthCheck: {
+        protocol: hc.protocol === 'HTTPS' ? elbv2.Protocol.HTTPS : elbv2.Protocol.HTTP,
+        port: hc.port,
+        path: hc.path,
+        healthyHttpCodes: hc.matcher,
+        interval: Duration.seconds(hc.intervalSeconds),
+        timeout: Duration.seconds(hc.timeoutSeconds),
+        healthyThresholdCount: hc.healthyThreshold,
+        unhealthyThresholdCount: hc.unhealthyThreshold,
+      },
+    });
+
+    this.certificateArn = this.certificate(props);
+    this.httpsListener = this.loadBalancer.addListener('Https', {
+      port: HTTPS_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTPS,
+      certificates: [elbv2.ListenerCertificate.fromArn(this.certificateArn)],
+      sslPolicy: this.sslPolicy as elbv2.SslPolicy,
+      defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
+      open: false,
+    });
+    this.httpListener = this.loadBalancer.addListener('Http', {
+      port: HTTP_PORT,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      defaultAction: elbv2.ListenerAction.redirect({
+        protocol: REDIRECT.protocol,
+        port: REDIRECT.port,
+        host: REDIRECT.host,
+        path: REDIRECT.path,
+        query: REDIRECT.query,
+        permanent: true,
+      }),
+      open: false,
+    });
+
+    if (props.domainName && props.hostedZoneId) {
+      const zone = route53.HostedZone.fromHostedZoneId(this, 'Zone', props.hostedZoneId);
+      const target = route53.RecordTarget.fromAlias(new route53Targets.LoadBalancerTarget(this.loadBalancer));
+      // A trailing dot makes the name absolute, so the zone's name need not be known.
+      const recordName = `${props.domainName.replace(/\.$/, '')}.`;
+      new route53.ARecord(this, 'AliasA', { zone, recordName, target });
+      if (dualStack) new route53.AaaaRecord(this, 'AliasAAAA', { zone, recordName, target });
+    }
+
+    const exportOf = (name: string) => `${this.stackName}-${name}`;
+    this.exportNames = {
+      loadBalancerArn: exportOf('LoadBalancerArn'),
+      targetGroupArn: exportOf('TargetGroupArn'),
+      certificateArn: exportOf('CertificateArn'),
+    };
+    new CfnOutput(this, 'LoadBalancerArn', {
+      value: this.loadBalancer.loadBalancerArn,
+      exportName: this.exportNames.loadBalancerArn,
+    });
+    new CfnOutput(this, 'TargetGroupArn', {
+      value: this.targetGroup.targetGroupArn,
+      exportName: this.exportNames.targetGroupArn,
+    });
+    new CfnOutput(this, 'CertificateArn', { value: this.certificateArn, exportName: this.exportNames.certificateArn });
+    new CfnOutput(this, 'HttpsListenerArn', { value: this.httpsListener.listenerArn });
+    new CfnOutput(this, 'HttpListenerArn', { value: this.httpListener.listenerArn });
+    new CfnOutput(this, 'LoadBalancerDnsName', { value: this.loadBalancer.loadBalancerDnsName });
+    new CfnOutput(this, 'InstanceSecurityGroupId', {
+      value: this.instanceSecurityGroup.securityGroupId,
+      description: 'Launch instances with this group (and the selector tags) to be registered',
+    });
+    new CfnOutput(this, 'VpcId', { value: this.vpc.vpcId });
+  }
+
+  /**
+   * The binding that guards this topology, for a stack deployed after this one: the ARNs arrive through this
+   * stack's exports, so they are deploy-time values there.
+   */
+  binding(name: string, instanceSelector: InstanceSelectorInput): WardenConfigInput['bindings'][number] {
+    return {
+      name,
+      loadBalancerArn: Fn.importValue(this.exportNames.loadBalancerArn),
+      targetGroupArn: Fn.importValue(this.exportNames.targetGroupArn),
+      targetPort: TARGET_PORT,
+      instanceSelector,
+      http: { port: HTTP_PORT, redirect: { ...REDIRECT } },
+      https: {
+        port: HTTPS_PORT,
+        sslPolicy: this.sslPolicy,
+        certificateArn: Fn.importValue(this.exportNames.certificateArn),
+      },
+      healthCheck: { ...this.healthCheck },
+    };
+  }
+
+  /** Given zones replace the AZ lookup (which needs credentials), as the Stack documentation suggests. */
+  override get availabilityZones(): string[] {
+    return this.givenAvailabilityZones ? [...this.givenAvailabilityZones] : super.availabilityZones;
+  }
+
+  private newVpc(props: EdgeStackProps): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      ipProtocol: ec2.IpProtocol.DUAL_STACK,
+      natGateways: props.natGateways ?? 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'instances', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+    });
+    vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(
+        new logs.LogGroup(this, 'FlowLogs', {
+          retention: logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+      ),
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+    });
+    return vpc;
+  }
+
+  private certificate(props: EdgeStackProps): string {
+    if (props.certificateArn) return props.certificateArn;
+    if (props.domainName && props.hostedZoneId) {
+      const zone = route53.HostedZone.fromHostedZoneId(this, 'CertificateZone', props.hostedZoneId);
+      return new acm.Certificate(this, 'Certificate', {
+        domainName: props.domainName,
+        validation: acm.CertificateValidation.fromDns(zone),
+      }).certificateArn;
+    }
+    throw new Error(
+      'The Edge stack needs a certificate for its HTTPS listener: set edge.certificateArn (an ACM certificate in ' +
+        'this region), or edge.domainName and edge.hostedZoneId for a DNS-validated one',
+    );
+  }
+}
+
+/**
+ * The health check with the controller's defaults applied, by the controller's own schema, so the target
+ * group is created exactly as the guard will later enforce it.
+ */
+export function normalizeHealthCheck(healthCheck: HealthCheckInput): HealthCheckConfig {
+  const arn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
+  const parsed = parseConfig(
+    {
+      alerts: { topicArn: 'arn:aws:sns:us-east-1:123456789012:t', stateTable: 'table' },
+      bindings: [
+        {
+          name: 'edge',
+          loadBalancerArn: `${arn}:loadbalancer/app/edge/0000000000000000`,
+          targetGroupArn: `${arn}:targetgroup/edge/0000000000000000`,
+          instanceSelector: { tags: { edge: 'edge' } },
+          healthCheck,
+        },
+      ],
+    },
+    'the Edge stack health check',
+  );
+  const normalized = parsed.bindings[0]?.healthCheck;
+  if (!normalized) throw new Error('the Edge stack health check did not survive validation');
+  return normalized;
+}

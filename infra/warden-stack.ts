@@ -1,0 +1,214 @@
+/**
+ * The controller (SPEC §5 Warden): three functions, their EventBridge rules, the alert topic and state table,
+ * the shared least-privilege role, alarms, a dashboard and, on request, the CloudTrail trail EventBridge needs.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
+import { AlertChannel } from './constructs/alert-channel.ts';
+import { ApiCallTrail } from './constructs/api-call-trail.ts';
+import { ARCHITECTURE, ControllerFunction, NODEJS_24 } from './constructs/controller-function.ts';
+import { ControllerRole } from './constructs/controller-role.ts';
+import { validateDeployConfig, WardenConfiguration } from './constructs/warden-configuration.ts';
+import { WardenMonitoring } from './constructs/warden-monitoring.ts';
+import type { DeployConfigInput } from './context.ts';
+
+/** EC2 states the register function acts on (`pending` is ignored by the code, so not delivered). */
+export const INSTANCE_STATES = ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
+
+/** CloudTrail event names the guard function acts on (SPEC §3 guard). */
+export const GUARDED_EVENT_NAMES = [
+  'CreateListener',
+  'ModifyListener',
+  'DeleteListener',
+  'CreateRule',
+  'ModifyRule',
+  'DeleteRule',
+  'SetRulePriorities',
+  'ModifyTargetGroup',
+  'DeregisterTargets',
+  'DeleteTargetGroup',
+] as const;
+
+export const DEFAULT_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
+
+export interface WardenStackProps extends StackProps {
+  /** The controller's configuration, without the values this stack provides (role, topic, table). */
+  readonly config: DeployConfigInput;
+  /** Where `npm run build` wrote dist/<function>/index.mjs. @default the repository's dist/ */
+  readonly distDir?: string;
+  /** Email addresses subscribed to the alert topic. @default none */
+  readonly alertEmails?: readonly string[];
+  /** Create a CloudTrail trail for management events (for accounts with none). @default false */
+  readonly createTrail?: boolean;
+  /** When the sweep runs. @default rate(1 minute) */
+  readonly sweepSchedule?: events.Schedule;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** Lambda active tracing (X-Ray) on the three functions. @default false */
+  readonly activeTracing?: boolean;
+  /** Named in configuration errors. @default 'the Warden stack configuration' */
+  readonly configSource?: string;
+}
+
+export class WardenStack extends Stack {
+  readonly alerts: AlertChannel;
+  readonly controllerRole: ControllerRole;
+  readonly configuration: WardenConfiguration;
+  readonly functions: { readonly register: ControllerFunction; readonly guard: ControllerFunction; readonly sweep: ControllerFunction };
+  readonly rules: { readonly instanceState: events.Rule; readonly apiCalls: events.Rule; readonly schedule: events.Rule };
+  readonly monitoring: WardenMonitoring;
+  readonly trail?: ApiCallTrail;
+
+  constructor(scope: Construct, id: string, props: WardenStackProps) {
+    super(scope, id, props);
+    // Validate first: everything below reads the bindings, and a bad one must fail naming its field.
+    validateDeployConfig(props.config, {
+      source: props.configSource ?? 'the Warden stack configuration',
+      account: Token.isUnresolved(this.account) ? undefined : this.account,
+      region: Token.isUnresolved(this.region) ? undefined : this.region,
+    });
+    const bindings = props.config.bindings;
+    const distDir = props.distDir ?? DEFAULT_DIST_DIR;
+
+    this.alerts = new AlertChannel(this, 'Alerts', { emails: props.alertEmails });
+    const alarmAction = new cwActions.SnsAction(this.alerts.topic);
+
+    this.controllerRole = new ControllerRole(this, 'Controller', {
+      dryRun: props.config.mode === 'dry-run',
+      bindings: bindings.map((binding) => ({
+        loadBalancerArn: binding.loadBalancerArn,
+        targetGroupArn: binding.targetGroupArn,
+        enforcesHealthCheck: binding.healthCheck !== undefined,
+        removesForeignRules: binding.http?.foreignRules !== 'report',
+      })),
+    });
+    const role = this.controllerRole.role;
+    this.alerts.grantController(role);
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to a KMS-encrypted topic needs kms:GenerateDataKey* and kms:Decrypt on its key (SNS developer guide, sns-key-management); granted on that one key only',
+    });
+
+    const baseEnvironment: Record<string, string> = {
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      WARDEN_CONTROLLER_ROLE_ARNS: role.roleArn,
+      WARDEN_ALERT_TOPIC_ARN: this.alerts.topic.topicArn,
+      WARDEN_ALERT_STATE_TABLE: this.alerts.table.tableName,
+    };
+    this.configuration = new WardenConfiguration(this, 'Configuration', {
+      config: props.config,
+      baseEnvironment,
+      runtime: NODEJS_24,
+      architecture: ARCHITECTURE,
+      source: props.configSource,
+    });
+
+    const common = {
+      distDir,
+      role,
+      environment: { ...baseEnvironment, ...this.configuration.environment },
+      layers: this.configuration.layers,
+      logRetention: props.logRetention,
+      activeTracing: props.activeTracing,
+      alarmAction,
+    };
+    this.functions = {
+      register: new ControllerFunction(this, 'Register', {
+        ...common,
+        name: 'register',
+        description: 'alb-warden: registers running instances, deregisters stopped ones (EC2 state changes)',
+        timeout: Duration.seconds(30),
+      }),
+      guard: new ControllerFunction(this, 'Guard', {
+        ...common,
+        name: 'guard',
+        description: 'alb-warden: repairs listener drift reported by CloudTrail ELB API calls',
+        timeout: Duration.seconds(60),
+      }),
+      sweep: new ControllerFunction(this, 'Sweep', {
+        ...common,
+        name: 'sweep',
+        description: 'alb-warden: scheduled reconcile of every binding and target health alerts',
+        timeout: Duration.minutes(5),
+        memorySize: 512,
+        // A failed sweep is not retried: the next scheduled one is the retry, and it starts from fresh state.
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(5),
+      }),
+    };
+
+    // Events are hints: a late event is still worth a look, an hour-old one is the sweep's business.
+    const eventTarget = { retryAttempts: 8, maxEventAge: Duration.hours(1) };
+    this.rules = {
+      instanceState: new events.Rule(this, 'InstanceStateRule', {
+        description: 'alb-warden: EC2 instance state changes to the register function',
+        eventPattern: {
+          source: ['aws.ec2'],
+          detailType: ['EC2 Instance State-change Notification'],
+          detail: { state: [...INSTANCE_STATES] },
+        },
+        targets: [this.functions.register.target(eventTarget)],
+      }),
+      apiCalls: new events.Rule(this, 'ApiCallRule', {
+        description: 'alb-warden: successful ELB API calls by anyone but the controller to the guard function',
+        eventPattern: {
+          source: ['aws.elasticloadbalancing'],
+          detailType: ['AWS API Call via CloudTrail'],
+          detail: {
+            eventSource: ['elasticloadbalancing.amazonaws.com'],
+            eventName: [...GUARDED_EVENT_NAMES],
+            errorCode: [{ exists: false }],
+            // An IAM user or the root user has no session issuer: `anything-but` alone would not match a field
+            // that is absent, so absence is matched explicitly.
+            $or: [
+              { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [role.roleArn] }] } } } },
+              { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
+            ],
+          },
+        },
+        targets: [this.functions.guard.target(eventTarget)],
+      }),
+      schedule: new events.Rule(this, 'SweepSchedule', {
+        description: 'alb-warden: scheduled sweep',
+        schedule: props.sweepSchedule ?? events.Schedule.rate(Duration.minutes(1)),
+        // A sweep that could not start within two minutes is superseded by the next one.
+        targets: [this.functions.sweep.target({ retryAttempts: 2, maxEventAge: Duration.minutes(2) })],
+      }),
+    };
+
+    this.monitoring = new WardenMonitoring(this, 'Monitoring', {
+      bindings: bindings.map((binding) => ({
+        name: binding.name,
+        loadBalancerArn: binding.loadBalancerArn,
+        targetGroupArn: binding.targetGroupArn,
+      })),
+      functions: Object.entries(this.functions).map(([name, fn]) => ({ name, function: fn.function })),
+      alarmAction,
+    });
+
+    if (props.createTrail) this.trail = new ApiCallTrail(this, 'ApiCallTrail');
+
+    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
+    new CfnOutput(this, 'AlertStateTableName', { value: this.alerts.table.tableName });
+    new CfnOutput(this, 'ControllerRoleArn', { value: role.roleArn });
+    new CfnOutput(this, 'ConfigurationDelivery', { value: this.configuration.delivery });
+    for (const [name, fn] of Object.entries(this.functions)) {
+      new CfnOutput(this, `${capitalize(name)}FunctionName`, { value: fn.function.functionName });
+      new CfnOutput(this, `${capitalize(name)}DeadLetterQueueUrl`, { value: fn.deadLetterQueue.queueUrl });
+    }
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
