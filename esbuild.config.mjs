@@ -15,7 +15,7 @@ export const FUNCTIONS = {
   sweep: 'functions/handlers/sweep.ts',
 };
 
-const CLI_ENTRY = 'functions/cli/main.ts';
+const CLI_ENTRY = 'functions/cli/bin.ts';
 
 /** Shared options; exported so the benchmarks build exactly what ships. */
 export const bundleOptions = {

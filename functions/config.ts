@@ -347,7 +347,10 @@ function toConfigIssue(issue: z.core.$ZodIssue, document: unknown): ConfigIssue 
     document,
   );
   if (written === undefined && issue.code === 'invalid_type') {
-    return { field, message: `is required (a ${issue.expected})` };
+    return {
+      field,
+      message: `is required (${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected})`,
+    };
   }
   return { field, message: `${issue.message}, got ${describeValue(written)}` };
 }

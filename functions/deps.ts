@@ -3,6 +3,12 @@
  * endpoint settings such as AWS_ENDPOINT_URL honoured) behind the ports. Each adapter and its SDK client is
  * imported on first use, so a path that never calls EC2, SNS or DynamoDB never loads them.
  */
+import type {
+  FinalizeHandler,
+  FinalizeHandlerArguments,
+  HandlerExecutionContext,
+  MetadataBearer,
+} from '@smithy/types';
 import type { WardenConfig } from './config.ts';
 import type { AlertPublisher, Instances, LoadBalancing, StateStore } from './ports.ts';
 import type { Deps, Telemetry } from './use-cases/context.ts';
@@ -40,13 +46,25 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export function awsLoadBalancing(options: AwsClientOptions = {}): LoadBalancing {
+export function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): LoadBalancing {
   const load = once(async () => {
-    const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }] = await Promise.all([
+    const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }, { ElbRateLimiter }] = await Promise.all([
       import('@aws-sdk/client-elastic-load-balancing-v2'),
       import('./adapters/elbv2.ts'),
+      import('./adapters/rate-limit.ts'),
     ]);
-    return new ElbV2LoadBalancing(new ElasticLoadBalancingV2Client(clientConfig(options)));
+    const client = new ElasticLoadBalancingV2Client(clientConfig(options));
+    const limiter = new ElbRateLimiter(apiShare);
+    // After the retry middleware: every attempt, retries included, spends a token, as it does at AWS.
+    client.middlewareStack.addRelativeTo(
+      (next: FinalizeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
+        async (args: FinalizeHandlerArguments<object>) => {
+          await limiter.acquire(context.commandName ?? '');
+          return next(args);
+        },
+      { relation: 'after', toMiddleware: 'retryMiddleware', name: 'wardenElbRateLimit' },
+    );
+    return new ElbV2LoadBalancing(client);
   });
   return {
     describeTargetHealth: async (...args) => (await load()).describeTargetHealth(...args),
@@ -115,7 +133,7 @@ export interface CreateDepsOptions {
 export function createDeps(config: WardenConfig, options: CreateDepsOptions): Deps {
   return {
     config,
-    elb: awsLoadBalancing(options.aws),
+    elb: awsLoadBalancing(options.aws, config.limits.apiShare),
     instances: awsInstances(options.aws),
     alerts: awsAlerts(options.aws),
     state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),

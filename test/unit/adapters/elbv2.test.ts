@@ -115,11 +115,9 @@ describe('describe calls', () => {
   });
 
   it('reads rules with their default rule', async () => {
-    elb
-      .on(DescribeRulesCommand)
-      .resolves({
-        Rules: [{ RuleArn: 'r', Priority: 'default', IsDefault: true, Actions: [], Conditions: [] }],
-      });
+    elb.on(DescribeRulesCommand).resolves({
+      Rules: [{ RuleArn: 'r', Priority: 'default', IsDefault: true, Actions: [], Conditions: [] }],
+    });
     expect(await adapter().listRules(HTTP_LISTENER_ARN)).toEqual([
       { arn: 'r', priority: 'default', isDefault: true, actions: [], conditions: [] },
     ]);

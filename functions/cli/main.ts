@@ -1,0 +1,350 @@
+/**
+ * `alb-warden`: the on-call engineer's tool. Runs with ordinary AWS credentials (or AWS_ENDPOINT_URL for the
+ * simulator). Exit codes: 0 all well, 1 something is off, 2 usage or configuration error.
+ */
+import { hostname, userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadConfig, type WardenConfig } from '../config.ts';
+import { createDeps } from '../deps.ts';
+import { ConfigError } from '../errors.ts';
+import { type Deps, type Log, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
+import { describe } from '../use-cases/notify.ts';
+import type { BindingResult } from '../use-cases/results.ts';
+import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
+import { sweep } from '../use-cases/sweep.ts';
+
+export interface Io {
+  readonly stdout: { write(text: string): unknown; isTTY?: boolean | undefined };
+  readonly stderr: { write(text: string): unknown };
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface CliOptions {
+  /** Builds the dependencies (tests inject the simulator's endpoint here). */
+  readonly deps?: (config: WardenConfig, telemetry: Telemetry) => Deps;
+}
+
+const USAGE = `Usage: alb-warden <command> [options]
+
+Commands:
+  status      read-only report per binding: listeners, targets, alert state
+  reconcile   run the sweep now and print what was planned and done
+  validate    check a configuration file
+  pause       stop repairs for one binding for a while
+  resume      restart repairs for one binding (also resets its circuit breaker)
+
+Global options:
+  --config FILE   configuration file (default: $WARDEN_CONFIG_FILE, or $WARDEN_CONFIG inline)
+  --json          machine-readable output
+  -h, --help      help for a command
+
+Exit codes: 0 all well, 1 something is off, 2 usage or configuration error.`;
+
+const HELP: Record<string, string> = {
+  status: `Usage: alb-warden status [--config FILE] [--binding NAME] [--json]
+
+Read-only: for every binding, whether the listeners match (and the drift when they do not), the targets
+(registered, healthy, unhealthy with AWS's reason, matching instances not registered, targets added by hand)
+and the alert state (targets being alerted on, pause, suspended repairs, alerts waiting to be sent).
+Exit 0 when all is well, 1 when anything is off.`,
+  reconcile: `Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--json]
+
+Runs the sweep now: listeners, health check, registrations and alerts, exactly as the scheduled function
+would. --dry-run computes and prints the plan without any ELB or EC2 write. Exit 1 when a binding failed.`,
+  validate: `Usage: alb-warden validate --config FILE [--json]
+
+Validates a configuration file and prints every bad field with its value. Exit 0 valid, 2 invalid.`,
+  pause: `Usage: alb-warden pause --binding NAME --for DURATION [--reason TEXT] [--by NAME] [--config FILE]
+
+Stops repairs for one binding: it is still observed and drift is reported, but nothing is changed until the
+pause ends (DURATION like 30m, 2h, 1d; at most 7d). Alerts name who paused it (--by, default user@host).`,
+  resume: `Usage: alb-warden resume --binding NAME [--config FILE]
+
+Ends a pause now and resets the binding's circuit breaker, so repairs start again at the next event or sweep.`,
+};
+
+const OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  binding: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  for: { type: 'string' },
+  reason: { type: 'string' },
+  by: { type: 'string' },
+} as const;
+
+class UsageError extends Error {}
+
+export async function main(argv: readonly string[], io: Io, options: CliOptions = {}): Promise<number> {
+  const out = (text: string) => io.stdout.write(`${text}\n`);
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    io.stderr.write(`alb-warden: ${describe(error)}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...extra] = positionals;
+  if (!command || command === 'help') {
+    out(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (!(command in HELP)) {
+    io.stderr.write(`alb-warden: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    out(HELP[command] ?? USAGE);
+    return 0;
+  }
+  try {
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    const config = loadCliConfig(values.config, io.env);
+    if (command === 'validate') {
+      if (!values.config) throw new UsageError('validate needs --config FILE');
+      if (values.json)
+        out(JSON.stringify({ valid: true, bindings: config.bindings.map((binding) => binding.name) }));
+      else
+        out(
+          `valid: ${config.bindings.length} binding(s): ${config.bindings.map((binding) => binding.name).join(', ')} (mode ${config.mode})`,
+        );
+      return 0;
+    }
+    const effective = values['dry-run'] ? { ...config, mode: 'dry-run' as const } : config;
+    const names = values.binding === undefined ? undefined : [requireBinding(config, values.binding).name];
+    const telemetry: Telemetry = {
+      ...silentTelemetry,
+      log: stderrLog(io, io.env.ALB_WARDEN_VERBOSE === '1'),
+    };
+    const deps = (options.deps ?? ((cfg, tel) => createDeps(cfg, { telemetry: tel })))(effective, telemetry);
+    const color = colors(io);
+    switch (command) {
+      case 'status': {
+        const statuses = await bindingStatuses(deps, names);
+        if (values.json)
+          out(JSON.stringify({ ok: statuses.every((status) => status.ok), bindings: statuses }, null, 2));
+        else out(formatStatus(statuses, color));
+        return statuses.every((status) => status.ok) ? 0 : 1;
+      }
+      case 'reconcile': {
+        const result = await sweep(deps, {
+          bindings: names,
+          trigger: { type: 'manual', by: whoAmI(values.by, io.env) },
+          throwOnTransient: false,
+        });
+        if (values.json) out(JSON.stringify(result, null, 2));
+        else out(formatReconcile(result.bindings, effective.mode, color));
+        return result.bindings.every((binding) => binding.status === 'ok') ? 0 : 1;
+      }
+      case 'pause': {
+        const binding = requireBinding(config, requireOption(values.binding, 'pause needs --binding NAME'));
+        const ms = parseDuration(requireOption(values.for, 'pause needs --for DURATION (for example 2h)'));
+        const pause = { until: deps.now() + ms, by: whoAmI(values.by, io.env), reason: values.reason };
+        await setPause(deps, binding, pause);
+        if (values.json)
+          out(
+            JSON.stringify({
+              binding: binding.name,
+              paused: true,
+              until: new Date(pause.until).toISOString(),
+              by: pause.by,
+            }),
+          );
+        else
+          out(
+            `${binding.name}: paused until ${new Date(pause.until).toISOString()} by ${pause.by}; drift is reported, nothing is changed`,
+          );
+        return 0;
+      }
+      case 'resume': {
+        const binding = requireBinding(config, requireOption(values.binding, 'resume needs --binding NAME'));
+        await setPause(deps, binding, null);
+        if (values.json) out(JSON.stringify({ binding: binding.name, paused: false }));
+        else out(`${binding.name}: resumed; repairs start again at the next event or sweep`);
+        return 0;
+      }
+    }
+    return 2;
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      if (values.json)
+        out(
+          JSON.stringify({
+            valid: false,
+            error: error.message,
+            issues: error instanceof ConfigError ? error.issues : undefined,
+          }),
+        );
+      io.stderr.write(`alb-warden: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`alb-warden: ${describe(error)}\n`);
+    return 1;
+  }
+}
+
+function loadCliConfig(file: string | undefined, env: Io['env']): WardenConfig {
+  if (file) return loadConfig({ env: { ...env, WARDEN_CONFIG: undefined, WARDEN_CONFIG_FILE: file } });
+  return loadConfig({ env });
+}
+
+function requireOption(value: string | undefined, message: string): string {
+  if (!value) throw new UsageError(message);
+  return value;
+}
+
+function requireBinding(config: WardenConfig, name: string) {
+  const binding = config.bindings.find((candidate) => candidate.name === name);
+  if (!binding)
+    throw new UsageError(
+      `no binding named "${name}" (bindings: ${config.bindings.map((entry) => entry.name).join(', ')})`,
+    );
+  return binding;
+}
+
+const MAX_PAUSE_MS = 7 * 24 * 3600_000;
+
+export function parseDuration(text: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!match)
+    throw new UsageError(
+      `--for "${text}" is not a duration: use a number and s, m, h or d (for example 90m, 2h)`,
+    );
+  const unit = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  const ms = Number(match[1]) * unit;
+  if (ms <= 0 || ms > MAX_PAUSE_MS)
+    throw new UsageError(`--for "${text}" must be more than 0 and at most 7d`);
+  return ms;
+}
+
+function whoAmI(by: string | undefined, env: Io['env']): string {
+  if (by) return by;
+  let user = env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No user database entry (a container): keep $USER.
+  }
+  return `${user}@${hostname()}`;
+}
+
+function stderrLog(io: Io, verbose: boolean): Log {
+  const write = (level: string) => (message: string, attributes?: Record<string, unknown>) => {
+    if (verbose || level === 'error')
+      io.stderr.write(`${level}: ${message}${attributes ? ` ${JSON.stringify(attributes)}` : ''}\n`);
+  };
+  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+}
+
+interface Colors {
+  ok(text: string): string;
+  bad(text: string): string;
+  warn(text: string): string;
+  dim(text: string): string;
+}
+
+function colors(io: Io): Colors {
+  const on = io.stdout.isTTY === true && !io.env.NO_COLOR;
+  const wrap = (code: number) => (text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
+  return { ok: wrap(32), bad: wrap(31), warn: wrap(33), dim: wrap(2) };
+}
+
+export function formatStatus(statuses: readonly BindingStatus[], color: Colors): string {
+  const lines: string[] = [];
+  for (const status of statuses) {
+    lines.push(`${status.ok ? color.ok('OK  ') : color.bad('OFF ')} ${status.binding}`);
+    if (status.error) {
+      lines.push(`     error        ${color.bad(status.error)}`);
+      continue;
+    }
+    const row = (label: string, text: string) => lines.push(`     ${label.padEnd(12)} ${text}`);
+    row(
+      'listeners',
+      status.listeners.inSync
+        ? color.ok('in sync')
+        : color.bad(`drift: ${status.listeners.drift.join('; ')}`),
+    );
+    for (const blocked of status.listeners.blocked) row('', color.warn(`blocked: ${blocked}`));
+    const { targets } = status;
+    row(
+      'targets',
+      `${targets.registered} registered, ${targets.healthy} healthy, ${targets.unhealthy.length} unhealthy`,
+    );
+    for (const entry of targets.unhealthy)
+      row(
+        '',
+        color.bad(`${entry.target} ${entry.state} ${entry.reason ?? ''} ${entry.description ?? ''}`.trim()),
+      );
+    if (targets.missing.length > 0)
+      row('missing', color.warn(`${targets.missing.join(', ')} (running, matching, not registered)`));
+    if (targets.foreign.length > 0) row('by hand', color.dim(`${targets.foreign.join(', ')} (left alone)`));
+    const alert = status.alertState;
+    const notes = [
+      alert.alerting.length > 0 ? `alerting on ${alert.alerting.join(', ')}` : '',
+      alert.noHealthyTargets ? 'no healthy targets' : '',
+      alert.paused
+        ? `paused by ${alert.paused.by} until ${alert.paused.until}${alert.paused.reason ? ` (${alert.paused.reason})` : ''}`
+        : '',
+      alert.suspended.length > 0 ? `repairs suspended: ${alert.suspended.join(', ')}` : '',
+      alert.parkedAlerts > 0 ? `${alert.parkedAlerts} alert(s) waiting to be sent` : '',
+    ].filter(Boolean);
+    row('alert state', notes.length > 0 ? color.warn(notes.join('; ')) : color.dim('quiet'));
+  }
+  return lines.join('\n');
+}
+
+export function formatReconcile(results: readonly BindingResult[], mode: string, color: Colors): string {
+  const would = mode === 'dry-run';
+  const lines: string[] = [
+    would ? color.warn('dry-run: nothing is changed; "would" marks what enforce mode does') : '',
+  ];
+  for (const result of results) {
+    lines.push(`${result.status === 'ok' ? color.ok('OK  ') : color.bad('FAIL')} ${result.binding}`);
+    const row = (label: string, text: string) => lines.push(`     ${label.padEnd(12)} ${text}`);
+    if (result.listeners) {
+      row(
+        'listeners',
+        result.listeners.outcome === 'in-sync'
+          ? color.ok('in sync')
+          : color.warn(`${result.listeners.outcome}: ${result.listeners.drift.join('; ')}`),
+      );
+      for (const step of result.listeners.steps) row('', `${would ? 'would: ' : ''}${step}`);
+    }
+    if (result.healthCheck)
+      row(
+        'health check',
+        result.healthCheck.outcome === 'in-sync'
+          ? color.ok('in sync')
+          : color.warn(`${result.healthCheck.outcome}: ${result.healthCheck.drift.join('; ')}`),
+      );
+    const registration = result.registration;
+    if (registration) {
+      const verb = registration.applied ? '' : 'would ';
+      if (registration.withheld) row('registration', color.bad(`withheld: ${registration.withheld}`));
+      else if (registration.register.length === 0 && registration.deregister.length === 0)
+        row('registration', color.ok(`in sync (${registration.unchanged} targets)`));
+      if (registration.register.length > 0)
+        row('registration', `${verb}register ${registration.register.join(', ')}`);
+      if (registration.deregister.length > 0)
+        row('', `${verb}deregister ${registration.deregister.join(', ')}`);
+      if (registration.foreign.length > 0)
+        row('', color.dim(`left alone (added by hand): ${registration.foreign.join(', ')}`));
+      if (registration.rejected.length > 0)
+        row('', color.bad(`refused by AWS: ${registration.rejected.join(', ')}`));
+    }
+    if (result.health)
+      row(
+        'health',
+        `${result.health.healthy}/${result.health.registered} healthy${result.health.unhealthy.length > 0 ? `; unhealthy: ${result.health.unhealthy.map((entry) => `${entry.target} ${entry.reason ?? entry.state}`).join(', ')}` : ''}`,
+      );
+    if (result.alerts.length > 0) row('alerts sent', result.alerts.join(', '));
+    if (result.error)
+      row(
+        'error',
+        color.bad(`${result.error.message}${result.error.transient ? ' (transient: try again)' : ''}`),
+      );
+  }
+  return lines.filter((line, index) => index > 0 || line !== '').join('\n');
+}
