@@ -4,7 +4,10 @@ import { ElbRateLimiter, elbBucketOf, TokenBucket } from '../../../functions/ada
 /** A clock that only moves when someone sleeps: waits are counted, never spent. */
 function fakeClock() {
   let now = 0;
-  return { now: () => now, sleep: async (ms: number) => void (now += ms), elapsed: () => now };
+  const sleep = async (ms: number) => {
+    now += ms;
+  };
+  return { now: () => now, sleep, elapsed: () => now };
 }
 
 describe('TokenBucket', () => {
