@@ -172,8 +172,7 @@ describe('every alert', () => {
 });
 
 describe('hostile values cannot break or inject into an alert', () => {
-  const hostile =
-    'evil\r\nSubject: [CRITICAL] fake\u2028\u202eRLO <script>alert(1)</script> **bold** ' + 'A'.repeat(5000);
+  const hostile = `evil\r\nSubject: [CRITICAL] fake\u2028\u202eRLO <script>alert(1)</script> **bold** ${'A'.repeat(5000)}`;
   const alert = targetHealthAlerts({
     ...healthInput,
     events: [{ ...unhealthy, targetId: hostile, reasonCode: hostile, description: hostile }],
