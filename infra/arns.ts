@@ -33,7 +33,9 @@ export function loadBalancerDimension(loadBalancerArn: string): string {
 /** The `TargetGroup` dimension value: `targetgroup/NAME/ID`, the ARN's last `:` field. */
 export function targetGroupDimension(targetGroupArn: string): string {
   if (Token.isUnresolved(targetGroupArn)) return Fn.select(5, Fn.split(':', targetGroupArn));
-  const match = /^arn:[^:]+:elasticloadbalancing:[^:]+:\d{12}:(targetgroup\/[^/]+\/[^/]+)$/.exec(targetGroupArn);
+  const match = /^arn:[^:]+:elasticloadbalancing:[^:]+:\d{12}:(targetgroup\/[^/]+\/[^/]+)$/.exec(
+    targetGroupArn,
+  );
   if (!match?.[1]) throw new Error(`${targetGroupArn} is not a target group ARN (…:targetgroup/NAME/ID)`);
   return match[1];
 }

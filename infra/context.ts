@@ -107,7 +107,10 @@ export function readSettings(
   }
   const region = optionalString(lookup, 'region') ?? env.CDK_DEFAULT_REGION;
   if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) {
-    throw new ContextError('region', `must be an AWS region like ap-northeast-2, got ${JSON.stringify(region)}`);
+    throw new ContextError(
+      'region',
+      `must be an AWS region like ap-northeast-2, got ${JSON.stringify(region)}`,
+    );
   }
   return {
     account,
@@ -157,11 +160,15 @@ function readEdge(lookup: (key: string) => unknown): EdgeSettings {
     return item;
   };
   const azs = value.availabilityZones;
-  if (azs !== undefined && (!Array.isArray(azs) || azs.length !== 2 || !azs.every((az) => typeof az === 'string'))) {
+  if (
+    azs !== undefined &&
+    (!Array.isArray(azs) || azs.length !== 2 || !azs.every((az) => typeof az === 'string'))
+  ) {
     throw new ContextError('edge.availabilityZones', 'must list exactly two availability zone names');
   }
   const selector = value.instanceSelector ?? { tags: { Role: 'web' } };
-  if (!isRecord(selector)) throw new ContextError('edge.instanceSelector', 'must be an object like {"tags":{"Role":"web"}}');
+  if (!isRecord(selector))
+    throw new ContextError('edge.instanceSelector', 'must be an object like {"tags":{"Role":"web"}}');
   const healthCheck = value.healthCheck;
   if (healthCheck !== undefined && !isRecord(healthCheck)) {
     throw new ContextError('edge.healthCheck', 'must be an object like {"path":"/","matcher":"200"}');
@@ -188,7 +195,10 @@ function readEmails(lookup: (key: string) => unknown): string[] {
         ? parsed(lookup, 'alertEmails')
         : value.split(',').map((item) => item.trim())
       : value;
-  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && /^[^@\s]+@[^@\s]+$/.test(item))) {
+  if (
+    !Array.isArray(list) ||
+    !list.every((item) => typeof item === 'string' && /^[^@\s]+@[^@\s]+$/.test(item))
+  ) {
     throw new ContextError('alertEmails', `must be a list of email addresses, got ${JSON.stringify(value)}`);
   }
   return list;
@@ -229,9 +239,13 @@ function parsed(lookup: (key: string) => unknown, key: string): unknown {
   try {
     return JSON.parse(value);
   } catch (cause) {
-    throw new ContextError(key, `is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    throw new ContextError(
+      key,
+      `is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
   }
 }
 

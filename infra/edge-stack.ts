@@ -64,7 +64,11 @@ export class EdgeStack extends Stack {
   readonly sslPolicy: string;
   readonly healthCheck: HealthCheckConfig;
   /** Export names of the outputs other stacks bind to. */
-  readonly exportNames: { readonly loadBalancerArn: string; readonly targetGroupArn: string; readonly certificateArn: string };
+  readonly exportNames: {
+    readonly loadBalancerArn: string;
+    readonly targetGroupArn: string;
+    readonly certificateArn: string;
+  };
 
   private readonly givenAvailabilityZones?: readonly string[];
 
@@ -83,12 +87,21 @@ export class EdgeStack extends Stack {
       allowAllOutbound: false,
     });
     for (const port of [HTTP_PORT, HTTPS_PORT]) {
-      this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `port ${port} from anywhere (IPv4)`);
-      this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv6(), ec2.Port.tcp(port), `port ${port} from anywhere (IPv6)`);
+      this.albSecurityGroup.addIngressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(port),
+        `port ${port} from anywhere (IPv4)`,
+      );
+      this.albSecurityGroup.addIngressRule(
+        ec2.Peer.anyIpv6(),
+        ec2.Port.tcp(port),
+        `port ${port} from anywhere (IPv6)`,
+      );
     }
     Validations.of(this.albSecurityGroup).acknowledge({
       id: 'AwsSolutions-EC23',
-      reason: 'An internet-facing load balancer: ports 80 (redirect only) and 443 are open to everyone by design',
+      reason:
+        'An internet-facing load balancer: ports 80 (redirect only) and 443 are open to everyone by design',
     });
     this.instanceSecurityGroup = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
       vpc: this.vpc,
@@ -119,7 +132,8 @@ export class EdgeStack extends Stack {
     });
     Validations.of(accessLogs).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'This bucket is itself a log destination (ALB access logs); logging it would need yet another bucket',
+      reason:
+        'This bucket is itself a log destination (ALB access logs); logging it would need yet another bucket',
     });
     this.loadBalancer.logAccessLogs(accessLogs, 'alb');
 
@@ -187,7 +201,10 @@ export class EdgeStack extends Stack {
       value: this.targetGroup.targetGroupArn,
       exportName: this.exportNames.targetGroupArn,
     });
-    new CfnOutput(this, 'CertificateArn', { value: this.certificateArn, exportName: this.exportNames.certificateArn });
+    new CfnOutput(this, 'CertificateArn', {
+      value: this.certificateArn,
+      exportName: this.exportNames.certificateArn,
+    });
     new CfnOutput(this, 'HttpsListenerArn', { value: this.httpsListener.listenerArn });
     new CfnOutput(this, 'HttpListenerArn', { value: this.httpListener.listenerArn });
     new CfnOutput(this, 'LoadBalancerDnsName', { value: this.loadBalancer.loadBalancerDnsName });

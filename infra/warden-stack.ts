@@ -9,6 +9,8 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { GUARDED_EVENT_NAMES } from '../functions/domain/events.ts';
+import { INSTANCE_STATES as ALL_INSTANCE_STATES } from '../functions/domain/model.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
 import { AlertChannel } from './constructs/alert-channel.ts';
 import { ApiCallTrail } from './constructs/api-call-trail.ts';
@@ -18,22 +20,11 @@ import { validateDeployConfig, WardenConfiguration } from './constructs/warden-c
 import { WardenMonitoring } from './constructs/warden-monitoring.ts';
 import type { DeployConfigInput } from './context.ts';
 
-/** EC2 states the register function acts on (`pending` is ignored by the code, so not delivered). */
-export const INSTANCE_STATES = ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] as const;
-
-/** CloudTrail event names the guard function acts on (SPEC §3 guard). */
-export const GUARDED_EVENT_NAMES = [
-  'CreateListener',
-  'ModifyListener',
-  'DeleteListener',
-  'CreateRule',
-  'ModifyRule',
-  'DeleteRule',
-  'SetRulePriorities',
-  'ModifyTargetGroup',
-  'DeregisterTargets',
-  'DeleteTargetGroup',
-] as const;
+/**
+ * EC2 states the register function acts on: the code's own list, less `pending` (register ignores it; the
+ * `running` event follows), so those events are never delivered at all.
+ */
+export const INSTANCE_STATES = ALL_INSTANCE_STATES.filter((state) => state !== 'pending');
 
 export const DEFAULT_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -60,8 +51,16 @@ export class WardenStack extends Stack {
   readonly alerts: AlertChannel;
   readonly controllerRole: ControllerRole;
   readonly configuration: WardenConfiguration;
-  readonly functions: { readonly register: ControllerFunction; readonly guard: ControllerFunction; readonly sweep: ControllerFunction };
-  readonly rules: { readonly instanceState: events.Rule; readonly apiCalls: events.Rule; readonly schedule: events.Rule };
+  readonly functions: {
+    readonly register: ControllerFunction;
+    readonly guard: ControllerFunction;
+    readonly sweep: ControllerFunction;
+  };
+  readonly rules: {
+    readonly instanceState: events.Rule;
+    readonly apiCalls: events.Rule;
+    readonly schedule: events.Rule;
+  };
   readonly monitoring: WardenMonitoring;
   readonly trail?: ApiCallTrail;
 
@@ -159,18 +158,24 @@ export class WardenStack extends Stack {
         targets: [this.functions.register.target(eventTarget)],
       }),
       apiCalls: new events.Rule(this, 'ApiCallRule', {
-        description: 'alb-warden: successful ELB API calls by anyone but the controller to the guard function',
+        description:
+          'alb-warden: successful ELB API calls by anyone but the controller to the guard function',
         eventPattern: {
           source: ['aws.elasticloadbalancing'],
           detailType: ['AWS API Call via CloudTrail'],
           detail: {
             eventSource: ['elasticloadbalancing.amazonaws.com'],
+            // The CloudTrail event names the guard's router handles (functions/domain/events.ts).
             eventName: [...GUARDED_EVENT_NAMES],
             errorCode: [{ exists: false }],
             // An IAM user or the root user has no session issuer: `anything-but` alone would not match a field
             // that is absent, so absence is matched explicitly.
             $or: [
-              { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [role.roleArn] }] } } } },
+              {
+                userIdentity: {
+                  sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [role.roleArn] }] } },
+                },
+              },
               { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
             ],
           },

@@ -18,12 +18,13 @@ export interface ApiCallTrailProps {
 export class ApiCallTrail extends Construct {
   readonly trail: cloudtrail.Trail;
   readonly bucket: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: ApiCallTrailProps = {}) {
     super(scope, id);
     const retention = Duration.days(props.retentionDays ?? 365);
     // The destination of the trail bucket's server access logs (cdk-nag counts a log destination as logged).
-    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
@@ -39,13 +40,15 @@ export class ApiCallTrail extends Construct {
       enforceSSL: true,
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'trail-bucket/',
       lifecycleRules: [
         {
           expiration: retention,
           noncurrentVersionExpiration: Duration.days(30),
-          transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) }],
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(30) },
+          ],
         },
       ],
       removalPolicy: RemovalPolicy.RETAIN,

@@ -131,7 +131,10 @@ export class ControllerFunction extends Construct {
       ),
       alarm(
         'DeadLetters',
-        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: fiveMinutes,
+          statistic: 'Maximum',
+        }),
         'events failed every retry and wait in the dead-letter queue; read them, fix the cause, redrive',
       ),
     ];

@@ -149,7 +149,9 @@ function resolvedSize(resolved: unknown): number {
   if (typeof resolved === 'string') return Buffer.byteLength(resolved);
   if (typeof resolved === 'object' && resolved !== null && 'Fn::Join' in resolved) {
     const [separator, parts] = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-    return parts.reduce<number>((sum, part) => sum + resolvedSize(part), 0) + separator.length * (parts.length - 1);
+    return (
+      parts.reduce<number>((sum, part) => sum + resolvedSize(part), 0) + separator.length * (parts.length - 1)
+    );
   }
   return TOKEN_SIZE_ESTIMATE;
 }
@@ -163,13 +165,21 @@ function substituteTokens(
 ): unknown {
   if (typeof binding !== 'object' || binding === null || Array.isArray(binding)) return binding;
   const record = binding as Record<string, unknown>;
-  const https = typeof record.https === 'object' && record.https !== null ? (record.https as Record<string, unknown>) : undefined;
+  const https =
+    typeof record.https === 'object' && record.https !== null
+      ? (record.https as Record<string, unknown>)
+      : undefined;
   // The binding's own account and region, from its literal ARNs, so the placeholders pass the same-account check.
   const literal = [record.loadBalancerArn, record.targetGroupArn].find(
     (value): value is string => typeof value === 'string' && !Token.isUnresolved(value),
   );
-  const [, partition = 'aws', , region = options.region ?? 'us-east-1', account = options.account ?? '123456789012'] =
-    literal?.split(':') ?? [];
+  const [
+    ,
+    partition = 'aws',
+    ,
+    region = options.region ?? 'us-east-1',
+    account = options.account ?? '123456789012',
+  ] = literal?.split(':') ?? [];
   const placeholder = (field: TokenField, token: string): string => {
     const known = placeholders.get(token);
     if (known) return known;
@@ -209,7 +219,8 @@ function rejectTokens(value: unknown, path: string, source: string): void {
       rejectTokens(item, `${path}[${index}]`, source);
     });
   } else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) rejectTokens(item, path ? `${path}.${key}` : key, source);
+    for (const [key, item] of Object.entries(value))
+      rejectTokens(item, path ? `${path}.${key}` : key, source);
   }
 }
 
@@ -222,4 +233,3 @@ function writeConfigAsset(config: DeployConfigInput): string {
   writeFileSync(join(dir, 'warden', 'config.json'), text);
   return dir;
 }
-

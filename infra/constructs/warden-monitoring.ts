@@ -55,11 +55,13 @@ export class WardenMonitoring extends Construct {
           dimensionsMap,
           statistic,
           period: minute,
-          label: `${binding.name} ${metricName}`,
         });
       const unhealthy = metric('UnHealthyHostCount', 'Maximum');
       const healthy = metric('HealthyHostCount', 'Minimum');
-      hostCounts.push(healthy, unhealthy);
+      hostCounts.push(
+        healthy.with({ label: `${binding.name} healthy` }),
+        unhealthy.with({ label: `${binding.name} unhealthy` }),
+      );
 
       const unhealthyMinutes = props.unhealthyMinutes ?? 5;
       alarms.push(
@@ -109,19 +111,42 @@ export class WardenMonitoring extends Construct {
       defaultInterval: Duration.hours(6),
       widgets: [
         [
-          graph('Registrations', [controllerMetric(METRIC.registrations), controllerMetric(METRIC.deregistrations), controllerMetric(METRIC.registrationFailures)]),
-          graph('Listener drift', [controllerMetric(METRIC.driftDetected), controllerMetric(METRIC.driftRepaired), controllerMetric(METRIC.repairFailures), controllerMetric(METRIC.unreportedDrift)]),
-          graph('Health and alerts', [controllerMetric(METRIC.unhealthyTargets, 'Maximum'), controllerMetric(METRIC.alertsSent), controllerMetric(METRIC.alertFailures), controllerMetric(METRIC.bindingFailures)]),
+          graph('Registrations', [
+            controllerMetric(METRIC.registrations),
+            controllerMetric(METRIC.deregistrations),
+            controllerMetric(METRIC.registrationFailures),
+          ]),
+          graph('Listener drift', [
+            controllerMetric(METRIC.driftDetected),
+            controllerMetric(METRIC.driftRepaired),
+            controllerMetric(METRIC.repairFailures),
+            controllerMetric(METRIC.unreportedDrift),
+          ]),
+          graph('Health and alerts', [
+            controllerMetric(METRIC.unhealthyTargets, 'Maximum'),
+            controllerMetric(METRIC.alertsSent),
+            controllerMetric(METRIC.alertFailures),
+            controllerMetric(METRIC.bindingFailures),
+          ]),
         ],
         [
-          graph('Sweep duration (ms)', [controllerMetric(METRIC.sweepDuration, 'Average'), controllerMetric(METRIC.sweepDuration, 'Maximum')]),
-          graph('Lambda errors and throttles', props.functions.flatMap(({ name, function: fn }) => [
-            fn.metricErrors({ label: `${name} errors` }),
-            fn.metricThrottles({ label: `${name} throttles` }),
-          ])),
-          graph('Lambda duration (p99)', props.functions.map(({ name, function: fn }) =>
-            fn.metricDuration({ statistic: 'p99', label: `${name} p99` }),
-          )),
+          graph('Sweep duration (ms)', [
+            controllerMetric(METRIC.sweepDuration, 'Average'),
+            controllerMetric(METRIC.sweepDuration, 'Maximum'),
+          ]),
+          graph(
+            'Lambda errors and throttles',
+            props.functions.flatMap(({ name, function: fn }) => [
+              fn.metricErrors({ label: `${name} errors` }),
+              fn.metricThrottles({ label: `${name} throttles` }),
+            ]),
+          ),
+          graph(
+            'Lambda duration (p99)',
+            props.functions.map(({ name, function: fn }) =>
+              fn.metricDuration({ statistic: 'p99', label: `${name} p99` }),
+            ),
+          ),
         ],
         [graph('Target groups: healthy / unhealthy hosts', hostCounts, 24)],
       ],

@@ -1,0 +1,76 @@
+/**
+ * Synthesizes the app exactly as `cdk synth` does with cdk.json (its feature flags and example context), with
+ * optional context overrides, and offers the lookups the tests share.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { createApp, type WardenApp } from '../../../infra/main.ts';
+import { ensureBundles, ROOT } from './bundles.ts';
+
+export const CDK_JSON = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
+  app: string;
+  context: Record<string, unknown>;
+};
+/** cdk.json's feature flags only (the keys CDK itself owns). */
+export const FEATURE_FLAGS = Object.fromEntries(
+  Object.entries(CDK_JSON.context).filter(([key]) => key.startsWith('@aws-cdk')),
+);
+export const EXAMPLE_CONFIG = CDK_JSON.context.config as { bindings: Record<string, unknown>[] } & Record<
+  string,
+  unknown
+>;
+export const ACCOUNT = '123456789012';
+export const REGION = 'ap-northeast-2';
+
+export interface Synthesized extends WardenApp {
+  readonly wardenTemplate: Template;
+  readonly edgeTemplate?: Template;
+}
+
+/** The app with cdk.json's context, `overrides` on top. */
+export async function synth(overrides: Record<string, unknown> = {}): Promise<Synthesized> {
+  const distDir = await ensureBundles();
+  const built = createApp({ context: { ...CDK_JSON.context, ...overrides }, distDir });
+  return {
+    ...built,
+    wardenTemplate: Template.fromStack(built.warden),
+    ...(built.edge ? { edgeTemplate: Template.fromStack(built.edge) } : {}),
+  };
+}
+
+/** An app carrying cdk.json's feature flags, for stacks constructed directly. */
+export function flaggedApp(): App {
+  return new App({ context: FEATURE_FLAGS });
+}
+
+export const ENV = { account: ACCOUNT, region: REGION };
+
+/** The CloudFormation form of a value (a token becomes its Ref / Fn::GetAtt / Fn::Join). */
+export function cfn(scope: IConstruct, value: unknown): unknown {
+  return Stack.of(scope).resolve(value);
+}
+
+/** The logical id of a construct's CloudFormation resource. */
+export function logicalId(construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return Stack.of(construct).getLogicalId(element);
+}
+
+/** The properties of a construct's CloudFormation resource, from the synthesized template. */
+export function propertiesOf(template: Template, construct: IConstruct): Record<string, unknown> {
+  const resources = template.toJSON().Resources as Record<string, { Properties?: Record<string, unknown> }>;
+  const resource = resources[logicalId(construct)];
+  if (!resource) throw new Error(`${construct.node.path} is not in the template`);
+  return resource.Properties ?? {};
+}
+
+/** Resources of one type, by logical id. */
+export function resourcesOfType(
+  template: Template,
+  type: string,
+): Record<string, { Properties: Record<string, unknown> }> {
+  return template.findResources(type) as Record<string, { Properties: Record<string, unknown> }>;
+}
