@@ -1,7 +1,6 @@
 /** Keeping the target group's health check as configured (only for bindings that configure one). */
 import type { Binding } from '../config.ts';
 import { healthCheckDriftAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
-import { describeActor } from '../domain/alerts.ts';
 import { isApprovedActor } from '../domain/events.ts';
 import { describeHealthCheckDrift, desiredHealthCheck, healthCheckDrift } from '../domain/health-check.ts';
 import { hash } from '../domain/listeners.ts';
@@ -10,6 +9,7 @@ import { activePause, breakerOpen, decode, expiresIn, KEY, withRepairs } from '.
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps, Trigger } from './context.ts';
+import { actorOf } from './listeners.ts';
 import type { Notifier } from './notify.ts';
 import type { BindingResult } from './results.ts';
 
@@ -105,7 +105,7 @@ export async function reconcileHealthCheck(
     listener: 'health-check' as const,
     fingerprint,
     summary: `health check: ${drift}`,
-    actor: actor ? describeActor(actor) : undefined,
+    actor: actor ? actorOf(actor) : undefined,
   };
   if (await state.save(KEY.repairs, withRepairs(log, [entry], now, keep), expiresIn(now, 2))) {
     await notifier.send(healthCheckDriftAlert({ ...base, outcome: 'repaired' }));

@@ -11,7 +11,6 @@ import {
   repairFailedAlert,
   repairsSuspendedAlert,
 } from '../domain/alert-kinds.ts';
-import { describeActor } from '../domain/alerts.ts';
 import { isApprovedActor } from '../domain/events.ts';
 import {
   driftFingerprint,
@@ -224,11 +223,7 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
       .filter((drift) => drift.listener === role)
       .map((drift) => drift.summary)
       .join('; '),
-    actor: actor
-      ? describeActor(actor)
-      : trigger.type === 'sweep'
-        ? undefined
-        : `operator ${trigger.type === 'manual' ? trigger.by : ''}`,
+    actor: actor ? actorOf(actor) : trigger.type === 'manual' ? `operator ${trigger.by}` : undefined,
   }));
   const first = await recordRepairs(deps, state, entries, fingerprint);
   if (first) {
@@ -251,6 +246,11 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
   }
   await notifier.clearNotice(TOPIC);
   return { outcome: 'repaired', steps: runnable.map(describeStep), verified, ...summary };
+}
+
+/** Who, without when: the same person repairing three times is one actor. */
+export function actorOf(actor: { readonly arn: string; readonly sourceIp?: string | undefined }): string {
+  return actor.sourceIp ? `${actor.arn} (${actor.sourceIp})` : actor.arn;
 }
 
 async function applySteps(deps: Deps, binding: Binding, steps: readonly RepairStep[]): Promise<RepairStep[]> {
