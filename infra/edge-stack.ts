@@ -251,6 +251,11 @@ export class EdgeStack extends Stack {
         { name: 'instances', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
       ],
     });
+    Validations.of(vpc).acknowledge({
+      id: 'CloudFormation-Validate::W3010',
+      reason:
+        'Subnets have to name their availability zones; these come from the AZ lookup or from context on purpose',
+    });
     vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(
         new logs.LogGroup(this, 'FlowLogs', {

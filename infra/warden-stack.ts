@@ -2,7 +2,6 @@
  * The controller (SPEC §5 Warden): three functions, their EventBridge rules, the alert topic and state table,
  * the shared least-privilege role, alarms, a dashboard and, on request, the CloudTrail trail EventBridge needs.
  */
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
