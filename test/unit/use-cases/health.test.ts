@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { sweep } from '../../../functions/use-cases/sweep.ts';
+import { instance, seedConfig } from '../../support/builders.ts';
+import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
+
+const MINUTE = 60_000;
+
+async function fleet(count: number) {
+  const world = new FakeWorld();
+  const setup = fakeDeps(world, seedConfig());
+  for (let index = 1; index <= count; index++) world.addInstance(instance(`i-${index}`));
+  await sweep(setup.deps);
+  return { world, ...setup };
+}
+
+/** One sweep a minute. */
+async function sweeps(setup: Awaited<ReturnType<typeof fleet>>, count: number) {
+  for (let index = 0; index < count; index++) {
+    setup.clock.now += MINUTE;
+    await sweep(setup.deps);
+  }
+}
+
+const kinds = (world: FakeWorld) => world.published.map((alert) => alert.attributes.kind);
+
+describe('health alerts through the sweep', () => {
+  it('sends one TargetUnhealthy after the damping, none while it lasts, one TargetRecovered', async () => {
+    const setup = await fleet(3);
+    setup.world.setHealth(
+      'i-2',
+      'unhealthy',
+      'Target.ResponseCodeMismatch',
+      'Health checks failed with these codes: [500]',
+    );
+    await sweeps(setup, 1);
+    expect(kinds(setup.world)).toEqual([]);
+    await sweeps(setup, 10);
+    expect(kinds(setup.world)).toEqual(['TargetUnhealthy']);
+    expect(setup.world.published[0]?.text).toContain(
+      'i-2:8080 (ap-northeast-2a)  unhealthy  Target.ResponseCodeMismatch',
+    );
+    setup.world.setHealth('i-2', 'healthy');
+    await sweeps(setup, 3);
+    expect(kinds(setup.world)).toEqual(['TargetUnhealthy', 'TargetRecovered']);
+  });
+
+  it('groups targets that turn unhealthy in the same sweep into one alert', async () => {
+    const setup = await fleet(40);
+    for (let index = 1; index <= 30; index++)
+      setup.world.setHealth(`i-${index}`, 'unhealthy', 'Target.Timeout');
+    await sweeps(setup, 2);
+    expect(kinds(setup.world)).toEqual(['TargetUnhealthy']);
+    expect(setup.world.published[0]?.subject).toBe('[CRITICAL] web: 30 targets unhealthy in web-8080');
+  });
+
+  it('alerts NoHealthyTargets critically, and once more when a target is healthy again', async () => {
+    const setup = await fleet(2);
+    setup.world.setHealth('i-1', 'unhealthy', 'Target.Timeout');
+    setup.world.setHealth('i-2', 'unhealthy', 'Target.Timeout');
+    await sweeps(setup, 3);
+    expect(kinds(setup.world).sort()).toEqual(['NoHealthyTargets', 'TargetUnhealthy']);
+    setup.world.setHealth('i-1', 'healthy');
+    await sweeps(setup, 1);
+    expect(kinds(setup.world).slice(2).sort()).toEqual(['HealthyTargetsRestored', 'TargetRecovered']);
+  });
+
+  it('sends each alert once when two sweeps run at the same time on the same table', async () => {
+    const setup = await fleet(3);
+    setup.world.setHealth('i-3', 'unhealthy', 'Target.Timeout');
+    for (let round = 0; round < 3; round++) {
+      setup.clock.now += MINUTE;
+      await Promise.all([sweep(setup.deps), sweep(setup.deps)]);
+    }
+    expect(kinds(setup.world)).toEqual(['TargetUnhealthy']);
+  });
+
+  it('never loses an alert SNS refused: it is parked and sent by the next sweep', async () => {
+    const setup = await fleet(3);
+    setup.world.setHealth('i-3', 'unhealthy', 'Target.Timeout');
+    await sweeps(setup, 1);
+    setup.world.failures.set('publish', [
+      Object.assign(new Error('Internal error'), { name: 'InternalError', $fault: 'server' }),
+    ]);
+    setup.clock.now += MINUTE;
+    await expect(sweep(setup.deps)).rejects.toThrow(/parked for the next invocation/);
+    expect(kinds(setup.world)).toEqual([]);
+    await sweeps(setup, 1);
+    expect(kinds(setup.world)).toEqual(['TargetUnhealthy']);
+    await sweeps(setup, 2);
+    expect(kinds(setup.world)).toEqual(['TargetUnhealthy']);
+  });
+
+  it('lists the controller recent changes next to the symptom', async () => {
+    const setup = await fleet(2);
+    setup.world.setHealth('i-1', 'unhealthy', 'Target.Timeout');
+    await sweeps(setup, 2);
+    expect(setup.world.published[0]?.text).toMatch(
+      /Recent changes on this binding \(last 30 min\), a likely cause:\n.*registered i-1:8080/,
+    );
+  });
+
+  it('writes nothing to the state table in a converged, healthy sweep', async () => {
+    const setup = await fleet(5);
+    await sweeps(setup, 1);
+    const before = JSON.stringify(await setup.state.load('web'));
+    await sweeps(setup, 3);
+    expect(JSON.stringify(await setup.state.load('web'))).toBe(before);
+  });
+});

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import type { WardenConfig } from '../../../functions/config.ts';
+import type { InstanceState } from '../../../functions/domain/model.ts';
+import { handleInstanceState } from '../../../functions/use-cases/register.ts';
+import { sweep } from '../../../functions/use-cases/sweep.ts';
+import { instance, seedConfig } from '../../support/builders.ts';
+import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
+
+function setup(config: WardenConfig = seedConfig()) {
+  const world = new FakeWorld();
+  return { world, ...fakeDeps(world, config) };
+}
+
+const event = (instanceId: string, state: InstanceState) => ({
+  type: 'instance-state' as const,
+  id: `evt-${instanceId}-${state}`,
+  instanceId,
+  state,
+  account: '123456789012',
+  region: 'ap-northeast-2',
+});
+
+describe('register: instance events', () => {
+  it('registers a running matching instance on port 8080 and records that it owns it', async () => {
+    const { world, deps, state } = setup();
+    world.addInstance(instance('i-0abcd1111aaaa2222', { launchTime: '2026-11-20T03:14:00.000Z' }));
+    const result = await handleInstanceState(deps, event('i-0abcd1111aaaa2222', 'running'));
+    expect(result.bindings[0]?.registration?.register).toEqual(['i-0abcd1111aaaa2222']);
+    expect(world.registered()).toEqual(['i-0abcd1111aaaa2222:8080']);
+    expect(world.calls).toEqual(['describeInstances', 'registerTargets']);
+    expect((await state.load('web')).map((record) => record.key)).toEqual(['owned#i-0abcd1111aaaa2222:8080']);
+  });
+
+  it('makes no mutating call on a second delivery of the same running event', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1', { launchTime: '2026-11-20T03:14:00.000Z' }));
+    await handleInstanceState(deps, event('i-1', 'running'));
+    world.calls = [];
+    const second = await handleInstanceState(deps, event('i-1', 'running'));
+    expect(world.mutatingCalls).toEqual([]);
+    expect(second.bindings[0]?.registration?.unchanged).toBe(1);
+  });
+
+  it('registers again after a restart (a new launch)', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1', { launchTime: '2026-11-20T03:14:00.000Z' }));
+    await handleInstanceState(deps, event('i-1', 'running'));
+    world.addInstance(instance('i-1', { state: 'stopped', launchTime: '2026-11-20T03:14:00.000Z' }));
+    await handleInstanceState(deps, event('i-1', 'stopped'));
+    world.addInstance(instance('i-1', { launchTime: '2026-11-20T05:00:00.000Z' }));
+    await handleInstanceState(deps, event('i-1', 'running'));
+    expect(world.mutatingCalls).toEqual(['registerTargets', 'deregisterTargets', 'registerTargets']);
+    expect(world.registered()).toEqual(['i-1:8080']);
+  });
+
+  it('does not register on a late running event for an instance that has stopped since', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1', { state: 'stopped' }));
+    const result = await handleInstanceState(deps, event('i-1', 'running'));
+    expect(result.decision).toMatch(/^deregister/);
+    expect(world.mutatingCalls).toEqual([]);
+    expect(world.registered()).toEqual([]);
+  });
+
+  it('deregisters a stopped instance from the group where it is registered', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1'));
+    await handleInstanceState(deps, event('i-1', 'running'));
+    world.addInstance(instance('i-1', { state: 'stopped' }));
+    const result = await handleInstanceState(deps, event('i-1', 'stopped'));
+    expect(result.bindings[0]?.registration?.deregister).toEqual(['i-1']);
+    expect(world.registered()).toEqual([]);
+  });
+
+  it('deregisters by id an instance EC2 no longer returns, from every binding', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1'));
+    await handleInstanceState(deps, event('i-1', 'running'));
+    world.instances.delete('i-1');
+    await handleInstanceState(deps, event('i-1', 'terminated'));
+    expect(world.registered()).toEqual([]);
+  });
+
+  it('does nothing for pending, nor for instances no selector matches', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-db', { tags: { Role: 'db' } }));
+    const pending = await handleInstanceState(deps, event('i-db', 'pending'));
+    const other = await handleInstanceState(deps, event('i-db', 'running'));
+    expect(pending.ignored).toContain('pending');
+    expect(other.decision).toBe('no binding selects this instance');
+    expect(world.mutatingCalls).toEqual([]);
+  });
+
+  it('reports what it would do in dry-run, without a mutating call', async () => {
+    const { world, deps } = setup(seedConfig({ mode: 'dry-run' }));
+    world.addInstance(instance('i-1'));
+    const result = await handleInstanceState(deps, event('i-1', 'running'));
+    expect(result.bindings[0]?.registration).toMatchObject({ applied: false, register: ['i-1'] });
+    expect(world.mutatingCalls).toEqual([]);
+  });
+});
+
+describe('register: sweeps', () => {
+  it('converges from a mixed state in one sweep, and the second sweep makes no mutating call', async () => {
+    const { world, deps } = setup();
+    const states: InstanceState[] = ['running', 'running', 'running', 'stopped', 'pending', 'terminated'];
+    states.forEach((state, index) => world.addInstance(instance(`i-${index}`, { state })));
+    world.addInstance(instance('i-api', { tags: { Role: 'api' } }));
+    // i-3 (stopped) is still registered; i-manual was added by hand.
+    for (const id of ['i-0', 'i-3', 'i-manual'])
+      world.targets
+        .get([...world.targets.keys()][0] ?? '')
+        ?.set(`${id}:8080`, { id, port: 8080, state: 'healthy' });
+    world.addInstance(instance('i-manual', { tags: { Role: 'legacy' } }));
+    const first = await sweep(deps);
+    expect(first.bindings[0]?.registration).toMatchObject({
+      register: ['i-1:8080', 'i-2:8080'],
+      deregister: ['i-3:8080 (stopped)'],
+      foreign: ['i-manual:8080'],
+    });
+    expect(world.registered()).toEqual(['i-0:8080', 'i-1:8080', 'i-2:8080', 'i-manual:8080']);
+    world.calls = [];
+    const second = await sweep(deps);
+    expect(world.mutatingCalls).toEqual([]);
+    expect(second.bindings[0]?.registration?.foreign).toEqual(['i-manual:8080']);
+  });
+
+  it('deregisters an owned instance whose tags stopped matching, never one added by hand', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1'));
+    world.addInstance(instance('i-2'));
+    world.addInstance(instance('i-3'));
+    await sweep(deps);
+    world.addInstance(instance('i-3', { tags: { Role: 'retired' } }));
+    const result = await sweep(deps);
+    expect(result.bindings[0]?.registration?.deregister).toEqual(['i-3:8080 (no-longer-matches)']);
+    expect(world.registered()).toEqual(['i-1:8080', 'i-2:8080']);
+  });
+
+  it('deregisters nothing and raises one alert when a selector typo matches nothing', async () => {
+    const { world, deps, clock } = setup();
+    world.addInstance(instance('i-1'));
+    world.addInstance(instance('i-2'));
+    await sweep(deps);
+    const typo = seedConfig({}, { instanceSelector: { tags: { Role: 'wbe' } } });
+    const withTypo = { ...deps, config: typo };
+    for (let round = 0; round < 3; round++) {
+      await sweep(withTypo);
+      clock.now += 60_000;
+    }
+    expect(world.registered()).toEqual(['i-1:8080', 'i-2:8080']);
+    expect(world.published.map((alert) => alert.attributes.kind)).toEqual(['RegistrationFailed']);
+    expect(world.published[0]?.subject).toBe('[CRITICAL] web: the instance selector matches nothing');
+  });
+
+  it('acts on nothing and alerts when a lookup fails, and carries on with the other work', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1'));
+    await sweep(deps);
+    world.failures.set('findByTags', [
+      Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation', $fault: 'client' }),
+    ]);
+    const result = await sweep(deps);
+    expect(result.bindings[0]?.registration?.withheld).toContain('DescribeInstances failed');
+    expect(result.bindings[0]?.health).toBeDefined();
+    expect(world.registered()).toEqual(['i-1:8080']);
+    expect(world.published.map((alert) => alert.attributes.kind)).toEqual(['RegistrationFailed']);
+  });
+});
