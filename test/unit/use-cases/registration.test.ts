@@ -104,7 +104,7 @@ describe('register: sweeps', () => {
   it('converges from a mixed state in one sweep, and the second sweep makes no mutating call', async () => {
     const { world, deps } = setup();
     const states: InstanceState[] = ['running', 'running', 'running', 'stopped', 'pending', 'terminated'];
-    states.forEach((state, index) => world.addInstance(instance(`i-${index}`, { state })));
+    for (const [index, state] of states.entries()) world.addInstance(instance(`i-${index}`, { state }));
     world.addInstance(instance('i-api', { tags: { Role: 'api' } }));
     // i-3 (stopped) is still registered; i-manual was added by hand.
     for (const id of ['i-0', 'i-3', 'i-manual'])
