@@ -18,6 +18,8 @@ export const METRIC = {
   alertFailures: 'AlertFailures',
   bindingFailures: 'BindingFailures',
   sweepDuration: 'SweepDuration',
+  eventsHandled: 'EventsHandled',
+  eventsIgnored: 'EventsIgnored',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -85,8 +85,10 @@ export function eventHandler<T extends ParsedEvent['type'], R>(
       const reason =
         event.type === 'ignored' ? event.reason : `${functionName} does not handle ${event.type} events`;
       logger.warn('event ignored', { reason });
+      metrics.addMetric(METRIC.eventsIgnored, MetricUnit.Count, 1);
       return { ignored: reason };
     }
+    metrics.addMetric(METRIC.eventsHandled, MetricUnit.Count, 1);
     const result = await run(deps(), event as Extract<ParsedEvent, { type: T }>);
     logger.info('invocation result', { result });
     return result;
