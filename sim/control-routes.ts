@@ -1,0 +1,153 @@
+/**
+ * The control API under /_sim/: what AWS has no API for (identities, target health, faults, the clock)
+ * and what tests read back (call counts, events, published messages). JSON in, JSON out.
+ */
+import { AwsError } from './errors.ts';
+import { IdentityError } from './events.ts';
+import { FaultSpecError } from './faults.ts';
+import { HealthOverrideError, healthOverride } from './services/elbv2-health.ts';
+import { mergeSettings, SettingsError } from './settings.ts';
+import type { World } from './world.ts';
+
+export interface ControlResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+type Route = (world: World, body: Record<string, unknown>, query: URLSearchParams) => unknown;
+
+const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
+  '/_sim/reset': {
+    POST: (world) => {
+      world.reset();
+      return { reset: true };
+    },
+  },
+  '/_sim/identities': {
+    POST: (world, body) => {
+      const accessKeyId = requiredString(body, 'accessKeyId');
+      const arn = requiredString(body, 'arn');
+      return { accessKeyId, arn, userIdentity: world.identities.map(accessKeyId, arn, world.clock.now()) };
+    },
+  },
+  '/_sim/target-health': {
+    POST: (world, body) => {
+      const targetGroupArn = requiredString(body, 'targetGroupArn');
+      const targetId = requiredString(body, 'targetId');
+      const override = healthOverride(body.state, body.reasonCode, body.description);
+      world.elbv2.overrideHealth(targetGroupArn, targetId, override);
+      return override
+        ? { targetGroupArn, targetId, ...override }
+        : { targetGroupArn, targetId, state: 'healthy' };
+    },
+  },
+  '/_sim/faults': {
+    POST: (world, body) => {
+      world.faults.configure(body);
+      return { faults: world.faults.list(), latencyMs: world.faults.latencyMs };
+    },
+  },
+  '/_sim/calls': {
+    GET: (world) => world.calls,
+    POST: (world, body) => {
+      if (body.reset !== true) throw new ControlError(400, 'POST /_sim/calls takes {"reset": true}');
+      world.resetCalls();
+      return world.calls;
+    },
+  },
+  '/_sim/events': {
+    GET: (world, _body, query) => {
+      const after = Number(query.get('after') ?? '0');
+      if (!Number.isInteger(after) || after < 0) {
+        throw new ControlError(
+          400,
+          `after must be a non-negative integer, got ${JSON.stringify(query.get('after'))}`,
+        );
+      }
+      return world.events.after(after);
+    },
+  },
+  '/_sim/sns': {
+    GET: (world) => ({ messages: world.sns.messages }),
+  },
+  '/_sim/clock': {
+    POST: (world, body) => {
+      const advanceMs = body.advanceMs;
+      if (typeof advanceMs !== 'number' || !Number.isFinite(advanceMs) || advanceMs < 0) {
+        throw new ControlError(
+          400,
+          `advanceMs must be a non-negative number, got ${JSON.stringify(advanceMs)}`,
+        );
+      }
+      world.clock.advance(advanceMs);
+      return { now: new Date(world.clock.now()).toISOString(), offsetMs: world.clock.offsetMs };
+    },
+  },
+  '/_sim/settings': {
+    GET: (world) => world.settings(),
+    POST: (world, body) => {
+      world.updateSettings(mergeSettings(world.settings(), body));
+      return world.settings();
+    },
+  },
+};
+
+class ControlError extends Error {
+  override readonly name = 'ControlError';
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export function handleControl(world: World, method: string, url: URL, rawBody: string): ControlResponse {
+  const route = ROUTES[url.pathname];
+  if (!route) {
+    return {
+      status: 404,
+      body: { error: `no control endpoint ${url.pathname}; known: ${Object.keys(ROUTES).join(', ')}` },
+    };
+  }
+  const handler = route[method];
+  if (!handler) {
+    return {
+      status: 405,
+      body: { error: `${url.pathname} accepts ${Object.keys(route).join(', ')}, not ${method}` },
+    };
+  }
+  let body: Record<string, unknown> = {};
+  if (rawBody.trim() !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(rawBody);
+    } catch (error) {
+      return { status: 400, body: { error: `request body is not valid JSON: ${(error as Error).message}` } };
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      return { status: 400, body: { error: 'request body must be a JSON object' } };
+    }
+    body = parsed as Record<string, unknown>;
+  }
+  world.advance();
+  try {
+    return { status: 200, body: handler(world, body, url.searchParams) };
+  } catch (error) {
+    if (error instanceof ControlError) return { status: error.status, body: { error: error.message } };
+    if (error instanceof AwsError) return { status: 404, body: { error: error.message, code: error.code } };
+    const invalid = [SettingsError, FaultSpecError, IdentityError, HealthOverrideError].some(
+      (type) => error instanceof type,
+    );
+    if (invalid) return { status: 400, body: { error: (error as Error).message } };
+    throw error;
+  }
+}
+
+function requiredString(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value === '') {
+    throw new ControlError(400, `${field} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}

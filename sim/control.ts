@@ -1,0 +1,132 @@
+/**
+ * A typed client for the simulator's control API, usable against a simulator in another process.
+ *
+ *   const control = new SimControl('http://127.0.0.1:4590');
+ *   await control.faults({ service: 'elbv2', action: 'DescribeTargetHealth', error: 'Throttling', count: 1 });
+ */
+
+export type SimService = 'ec2' | 'elbv2' | 'sns' | 'dynamodb';
+
+export interface TargetHealthRequest {
+  readonly targetGroupArn: string;
+  readonly targetId: string;
+  /** `healthy` clears an earlier override. */
+  readonly state: 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable';
+  /** Defaults to AWS's reason for the state, e.g. Target.FailedHealthChecks for unhealthy. */
+  readonly reasonCode?: string;
+  /** Defaults to AWS's description of the reason code. */
+  readonly description?: string;
+}
+
+export type FaultRequest =
+  | { readonly service: SimService; readonly action: string; readonly error: string; readonly count?: number }
+  | { readonly latencyMs: number }
+  | { readonly clear: true };
+
+export type CallCounts = Record<SimService, Record<string, number>>;
+
+export interface SimEvent {
+  readonly version: string;
+  readonly id: string;
+  readonly 'detail-type': string;
+  readonly source: string;
+  readonly account: string;
+  readonly time: string;
+  readonly region: string;
+  readonly resources: readonly string[];
+  readonly detail: Record<string, unknown>;
+}
+
+export interface PublishedMessage {
+  readonly topicArn: string;
+  readonly subject: string | null;
+  readonly message: string;
+  readonly messageStructure: string | null;
+  readonly messageAttributes: Record<string, { readonly Type: string; readonly Value: string }>;
+}
+
+export interface SettingsRequest {
+  readonly delays?: {
+    readonly instanceTransitionMs?: number;
+    readonly terminatedVisibleMs?: number;
+    readonly targetRegistrationMs?: number;
+    readonly targetDeregistrationMs?: number;
+  };
+  readonly quota?: { readonly targetsPerTargetGroup?: number };
+}
+
+/** A control call the simulator refused; `status` is the HTTP status, the message its explanation. */
+export class SimControlError extends Error {
+  override readonly name = 'SimControlError';
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+export class SimControl {
+  readonly endpoint: string;
+
+  constructor(endpoint: string) {
+    this.endpoint = endpoint.replace(/\/$/, '');
+  }
+
+  /** Empties the world: resources, events, messages, identities, faults and call counts. */
+  async reset(): Promise<void> {
+    await this.#call('POST', '/_sim/reset', {});
+  }
+
+  /** Makes requests signed with `accessKeyId` appear in CloudTrail as `arn` (a role session or a user). */
+  async identity(accessKeyId: string, arn: string): Promise<void> {
+    await this.#call('POST', '/_sim/identities', { accessKeyId, arn });
+  }
+
+  async targetHealth(request: TargetHealthRequest): Promise<void> {
+    await this.#call('POST', '/_sim/target-health', request);
+  }
+
+  async faults(request: FaultRequest): Promise<void> {
+    await this.#call('POST', '/_sim/faults', request);
+  }
+
+  async calls(): Promise<CallCounts> {
+    return (await this.#call('GET', '/_sim/calls')) as CallCounts;
+  }
+
+  async resetCalls(): Promise<void> {
+    await this.#call('POST', '/_sim/calls', { reset: true });
+  }
+
+  /** Events recorded after position `after`, and the cursor to pass next time. */
+  async events(after = 0): Promise<{ events: SimEvent[]; cursor: number }> {
+    return (await this.#call('GET', `/_sim/events?after=${after}`)) as { events: SimEvent[]; cursor: number };
+  }
+
+  async sns(): Promise<{ messages: PublishedMessage[] }> {
+    return (await this.#call('GET', '/_sim/sns')) as { messages: PublishedMessage[] };
+  }
+
+  /** Moves the simulator's clock forward, so time-based transitions happen without waiting. */
+  async clock(advanceMs: number): Promise<{ now: string; offsetMs: number }> {
+    return (await this.#call('POST', '/_sim/clock', { advanceMs })) as { now: string; offsetMs: number };
+  }
+
+  async settings(request: SettingsRequest): Promise<void> {
+    await this.#call('POST', '/_sim/settings', request);
+  }
+
+  async #call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.endpoint}${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const reply = (await response.json()) as { error?: string };
+    if (!response.ok)
+      throw new SimControlError(response.status, `${method} ${path}: ${reply.error ?? response.statusText}`);
+    return reply;
+  }
+}

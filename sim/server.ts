@@ -1,0 +1,244 @@
+/**
+ * One HTTP server for all four services and the control API. A request goes to DynamoDB when its
+ * `X-Amz-Target` says so, otherwise to the service named in its SigV4 credential scope
+ * (`Credential=AKID/date/region/<service>/aws4_request`). Signatures are not verified.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { handleControl } from './control-routes.ts';
+import { AwsError } from './errors.ts';
+import { apiCallEvent } from './events.ts';
+import type { ServiceName } from './faults.ts';
+import { uuid } from './ids.ts';
+import { awsQueryError, awsQueryResponse } from './protocols/aws-query-xml.ts';
+import { ec2Error, ec2Response } from './protocols/ec2-xml.ts';
+import { DYNAMODB_TARGET_PREFIX, JSON_CONTENT_TYPE, jsonError } from './protocols/json.ts';
+import { parseQueryTree, QueryInput, type QueryTree, toCloudTrailParameters } from './protocols/query.ts';
+import type { XmlObject } from './protocols/xml.ts';
+import { ELBV2_BOOLEAN_MEMBERS, ELBV2_NUMERIC_MEMBERS, ELBV2_WRITE_ACTIONS } from './services/elbv2.ts';
+import type { World } from './world.ts';
+
+const SERVICE_BY_SCOPE: Readonly<Record<string, ServiceName>> = {
+  ec2: 'ec2',
+  elasticloadbalancing: 'elbv2',
+  sns: 'sns',
+};
+
+const QUERY_NAMESPACES: Readonly<Record<'elbv2' | 'sns', { namespace: string; version: string }>> = {
+  elbv2: { namespace: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/', version: '2015-12-01' },
+  sns: { namespace: 'http://sns.amazonaws.com/doc/2010-03-31/', version: '2010-03-31' },
+};
+
+export function createSimulatorServer(world: World): Server {
+  return createServer((request, response) => {
+    serve(world, request, response).catch((error: unknown) => {
+      console.error('simulator: unexpected failure', error);
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: 'internal simulator error' }));
+    });
+  });
+}
+
+async function serve(world: World, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const body = await readBody(request);
+  const url = new URL(request.url ?? '/', 'http://simulator');
+  if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
+    const { status, body: reply } = handleControl(world, request.method ?? 'GET', url, body);
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(reply));
+    return;
+  }
+  await serveAws(world, request, body, response);
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+interface AwsRequest {
+  readonly service: ServiceName;
+  readonly action: string;
+  readonly accessKeyId: string;
+  readonly query: QueryTree;
+  readonly json: Record<string, unknown>;
+}
+
+async function serveAws(
+  world: World,
+  request: IncomingMessage,
+  rawBody: string,
+  response: ServerResponse,
+): Promise<void> {
+  const requestId = uuid();
+  const authorization = header(request, 'authorization') ?? '';
+  const credential = /Credential=([^/,\s]+)\/[^/]+\/[^/]+\/([^/]+)\/aws4_request/.exec(authorization);
+  const target = header(request, 'x-amz-target');
+  const isDynamoDb = target?.startsWith(DYNAMODB_TARGET_PREFIX) === true;
+  const service = isDynamoDb ? 'dynamodb' : SERVICE_BY_SCOPE[credential?.[2] ?? ''];
+  if (!service) {
+    const error = credential
+      ? new AwsError(
+          'UnrecognizedClientException',
+          `The simulator serves ec2, elasticloadbalancing, sns and DynamoDB, not '${credential[2]}'`,
+        )
+      : new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+    response.writeHead(error.status, { 'content-type': 'text/xml' });
+    response.end(awsQueryError('', error, requestId));
+    return;
+  }
+
+  let parsed: AwsRequest;
+  try {
+    parsed = parseRequest(service, target ?? '', credential?.[1] ?? 'anonymous', rawBody);
+  } catch (error) {
+    respondError(response, service, error as AwsError, requestId);
+    return;
+  }
+  world.countCall(service, parsed.action);
+  if (world.faults.latencyMs > 0) await sleep(world.faults.latencyMs);
+  world.advance();
+
+  const now = world.clock.now();
+  const identity = world.identities.resolve(parsed.accessKeyId);
+  let result: Record<string, unknown> | undefined;
+  let failure: AwsError | undefined;
+  try {
+    const fault = world.faults.take(service, parsed.action, String(identity.arn));
+    if (fault) throw fault;
+    result = dispatch(world, parsed, { now, requestId });
+  } catch (error) {
+    if (!(error instanceof AwsError)) throw error;
+    failure = error;
+  }
+
+  if (service === 'elbv2' && ELBV2_WRITE_ACTIONS.has(parsed.action)) {
+    world.events.append(
+      apiCallEvent(world, {
+        eventSource: 'elasticloadbalancing.amazonaws.com',
+        eventName: parsed.action,
+        at: now,
+        requestId,
+        identity,
+        sourceIPAddress: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+        userAgent: header(request, 'user-agent') ?? '',
+        requestParameters: toCloudTrailParameters(parsed.query, ELBV2_NUMERIC_MEMBERS, ELBV2_BOOLEAN_MEMBERS),
+        responseElements:
+          result && Object.keys(result).length > 0 ? (camelCase(result) as Record<string, unknown>) : null,
+        ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+      }),
+    );
+  }
+
+  if (failure) respondError(response, service, failure, requestId);
+  else respond(response, service, parsed.action, result ?? {}, requestId);
+}
+
+function parseRequest(
+  service: ServiceName,
+  target: string,
+  accessKeyId: string,
+  rawBody: string,
+): AwsRequest {
+  if (service === 'dynamodb') {
+    let json: unknown;
+    try {
+      json = rawBody === '' ? {} : JSON.parse(rawBody);
+    } catch {
+      throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
+    }
+    return {
+      service,
+      action: target.slice(DYNAMODB_TARGET_PREFIX.length),
+      accessKeyId,
+      query: {},
+      json: json as Record<string, unknown>,
+    };
+  }
+  const query = parseQueryTree(rawBody);
+  const action = typeof query.Action === 'string' ? query.Action : '';
+  return { service, action, accessKeyId, query, json: {} };
+}
+
+function dispatch(
+  world: World,
+  request: AwsRequest,
+  call: { now: number; requestId: string },
+): Record<string, unknown> {
+  if (request.service === 'dynamodb') {
+    const handler = world.dynamodb.handlers[request.action];
+    if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${request.action}`);
+    return handler(request.json, call);
+  }
+  const handlers: Readonly<Record<string, (input: QueryInput, c: typeof call) => XmlObject>> =
+    world[request.service].handlers;
+  const handler = handlers[request.action];
+  if (!handler) {
+    if (request.service === 'ec2') {
+      throw new AwsError('InvalidAction', `The action ${request.action} is not valid for this web service.`);
+    }
+    const { version } = QUERY_NAMESPACES[request.service];
+    throw new AwsError('InvalidAction', `Could not find operation ${request.action} for version ${version}`);
+  }
+  return handler(new QueryInput(request.query), call);
+}
+
+function respond(
+  response: ServerResponse,
+  service: ServiceName,
+  action: string,
+  result: Record<string, unknown>,
+  requestId: string,
+): void {
+  if (service === 'dynamodb') {
+    response.writeHead(200, { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': requestId });
+    response.end(JSON.stringify(result));
+    return;
+  }
+  const xml =
+    service === 'ec2'
+      ? ec2Response(action, requestId, result as XmlObject)
+      : awsQueryResponse(QUERY_NAMESPACES[service].namespace, action, requestId, result as XmlObject);
+  response.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
+  response.end(xml);
+}
+
+function respondError(
+  response: ServerResponse,
+  service: ServiceName,
+  error: AwsError,
+  requestId: string,
+): void {
+  if (service === 'dynamodb') {
+    response.writeHead(error.status, { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': requestId });
+    response.end(jsonError(error));
+    return;
+  }
+  const xml =
+    service === 'ec2'
+      ? ec2Error(error, requestId)
+      : awsQueryError(QUERY_NAMESPACES[service].namespace, error, requestId);
+  response.writeHead(error.status, {
+    'content-type': 'text/xml;charset=UTF-8',
+    'x-amzn-requestid': requestId,
+  });
+  response.end(xml);
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** A response as CloudTrail records it in `responseElements`: camelCase names, ISO times. */
+function camelCase(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelCase);
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, member]) => member !== undefined)
+      .map(([key, member]) => [key.charAt(0).toLowerCase() + key.slice(1), camelCase(member)]),
+  );
+}

@@ -1,0 +1,254 @@
+/**
+ * Registered targets and what DescribeTargetHealth reports for them, with AWS's states, reason codes and
+ * descriptions (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+ * and https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html).
+ */
+import type { XmlObject } from '../protocols/xml.ts';
+import type { Environment } from './context.ts';
+import type { Ec2Service } from './ec2.ts';
+
+export const TARGET_STATES = [
+  'initial',
+  'healthy',
+  'unhealthy',
+  'unused',
+  'draining',
+  'unavailable',
+] as const;
+export type TargetState = (typeof TARGET_STATES)[number];
+
+/** The description AWS gives with each reason code. */
+export const REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  'Elb.RegistrationInProgress': 'Target registration is in progress',
+  'Elb.InitialHealthChecking': 'Initial health checks in progress',
+  'Elb.InternalError': 'Health checks failed due to an internal error',
+  'Target.ResponseCodeMismatch': 'Health checks failed with these codes: [502]',
+  'Target.Timeout': 'Request timed out',
+  'Target.FailedHealthChecks': 'Health checks failed',
+  'Target.NotRegistered': 'Target is not registered to the target group',
+  'Target.NotInUse': 'Target group is not configured to receive traffic from the load balancer',
+  'Target.DeregistrationInProgress': 'Target deregistration is in progress',
+  'Target.InvalidState': 'Target is in the stopped state',
+  'Target.IpUnusable': 'The IP address cannot be used as a target, as it is in use by a load balancer',
+  'Target.HealthCheckDisabled': 'Health checks are disabled',
+};
+
+const DEFAULT_REASONS: Readonly<Record<Exclude<TargetState, 'healthy'>, string>> = {
+  initial: 'Elb.InitialHealthChecking',
+  unhealthy: 'Target.FailedHealthChecks',
+  unused: 'Target.NotInUse',
+  draining: 'Target.DeregistrationInProgress',
+  unavailable: 'Elb.InternalError',
+};
+
+export interface HealthOverride {
+  readonly state: Exclude<TargetState, 'healthy'>;
+  readonly reasonCode: string;
+  readonly description: string;
+}
+
+/** Thrown for a target-health request the simulator cannot honour; the message names the bad field. */
+export class HealthOverrideError extends Error {
+  override readonly name = 'HealthOverrideError';
+}
+
+/**
+ * The override a control-API request asks for, with AWS's reason code and description for the state
+ * filled in where the request leaves them out; undefined for `healthy`, which clears the override.
+ */
+export function healthOverride(
+  state: unknown,
+  reasonCode: unknown,
+  description: unknown,
+): HealthOverride | undefined {
+  if (typeof state !== 'string' || !(TARGET_STATES as readonly string[]).includes(state)) {
+    throw new HealthOverrideError(
+      `state must be one of ${TARGET_STATES.join(', ')}, got ${JSON.stringify(state)}`,
+    );
+  }
+  if (state === 'healthy') return undefined;
+  const reason = reasonCode ?? DEFAULT_REASONS[state as HealthOverride['state']];
+  if (typeof reason !== 'string' || REASON_DESCRIPTIONS[reason] === undefined) {
+    throw new HealthOverrideError(
+      `reasonCode must be one of ${Object.keys(REASON_DESCRIPTIONS).join(', ')}, got ${JSON.stringify(reasonCode)}`,
+    );
+  }
+  if (description !== undefined && typeof description !== 'string') {
+    throw new HealthOverrideError(`description must be a string, got ${JSON.stringify(description)}`);
+  }
+  return {
+    state: state as HealthOverride['state'],
+    reasonCode: reason,
+    description: description ?? REASON_DESCRIPTIONS[reason] ?? '',
+  };
+}
+
+interface Registration {
+  readonly id: string;
+  readonly port: number;
+  registeredAt: number;
+  /** When deregistration began (by DeregisterTargets, or by the instance terminating). */
+  drainingSince: number | undefined;
+}
+
+export interface TargetGroupView {
+  readonly arn: string;
+  readonly port: number;
+  readonly healthCheck: { readonly port: string; readonly enabled: boolean };
+}
+
+export interface GroupUsage {
+  /** Whether any load balancer's listener forwards to the group. */
+  readonly inUse: boolean;
+  /** Availability zones enabled on those load balancers. */
+  readonly zones: ReadonlySet<string>;
+}
+
+export class TargetHealthBook {
+  readonly #env: Environment;
+  readonly #ec2: Ec2Service;
+  readonly #registrations = new Map<string, Map<string, Registration>>();
+  readonly #overrides = new Map<string, HealthOverride>();
+
+  constructor(env: Environment, ec2: Ec2Service) {
+    this.#env = env;
+    this.#ec2 = ec2;
+  }
+
+  /**
+   * ELB deregisters the targets of an instance that terminates (they drain, then disappear, as moto also
+   * models AWS); a draining target is gone once the deregistration delay has passed.
+   */
+  advance(now: number): void {
+    const delay = this.#env.settings().delays.targetDeregistrationMs;
+    for (const registrations of this.#registrations.values()) {
+      for (const [key, registration] of registrations) {
+        const instance = this.#ec2.instance(registration.id);
+        if (registration.drainingSince === undefined) {
+          if (!instance) registration.drainingSince = now;
+          else if (instance.shutdownAt !== undefined && instance.shutdownAt >= registration.registeredAt) {
+            registration.drainingSince = instance.shutdownAt;
+          }
+        }
+        if (registration.drainingSince !== undefined && registration.drainingSince + delay <= now) {
+          registrations.delete(key);
+        }
+      }
+    }
+  }
+
+  #of(groupArn: string): Map<string, Registration> {
+    let registrations = this.#registrations.get(groupArn);
+    if (!registrations) {
+      registrations = new Map();
+      this.#registrations.set(groupArn, registrations);
+    }
+    return registrations;
+  }
+
+  /** How many targets the group would count after registering `targets` (draining ones still count). */
+  countAfterRegistering(groupArn: string, targets: readonly { id: string; port: number }[]): number {
+    const keys = new Set(this.#of(groupArn).keys());
+    for (const target of targets) keys.add(`${target.id}:${target.port}`);
+    return keys.size;
+  }
+
+  /** Registering an already registered target changes nothing; a draining one is registered afresh. */
+  register(groupArn: string, targets: readonly { id: string; port: number }[], now: number): void {
+    const registrations = this.#of(groupArn);
+    for (const { id, port } of targets) {
+      const existing = registrations.get(`${id}:${port}`);
+      if (existing && existing.drainingSince === undefined) continue;
+      registrations.set(`${id}:${port}`, { id, port, registeredAt: now, drainingSince: undefined });
+    }
+  }
+
+  /** "If the specified target does not exist, the action returns successfully." (DeregisterTargets) */
+  deregister(groupArn: string, targets: readonly { id: string; port: number }[], now: number): void {
+    const registrations = this.#of(groupArn);
+    for (const { id, port } of targets) {
+      const registration = registrations.get(`${id}:${port}`);
+      if (registration && registration.drainingSince === undefined) registration.drainingSince = now;
+    }
+  }
+
+  forgetGroup(groupArn: string): void {
+    this.#registrations.delete(groupArn);
+    for (const key of [...this.#overrides.keys()]) {
+      if (key.startsWith(`${groupArn}\n`)) this.#overrides.delete(key);
+    }
+  }
+
+  override(groupArn: string, targetId: string, override: HealthOverride | undefined): void {
+    const key = `${groupArn}\n${targetId}`;
+    if (override) this.#overrides.set(key, override);
+    else this.#overrides.delete(key);
+  }
+
+  /** TargetHealthDescriptions for every registered target, or for the targets asked about. */
+  describe(
+    group: TargetGroupView,
+    asked: readonly { id: string; port: number | undefined }[],
+    now: number,
+    usage: GroupUsage,
+  ): XmlObject[] {
+    const registrations = [...this.#of(group.arn).values()];
+    if (asked.length === 0)
+      return registrations.map((r) =>
+        this.#description(group, r.id, r.port, this.#health(group, r, now, usage)),
+      );
+    return asked.flatMap(({ id, port }) => {
+      const matching = registrations.filter((r) => r.id === id && (port === undefined || r.port === port));
+      if (matching.length === 0) {
+        return [this.#description(group, id, port ?? group.port, reported('unused', 'Target.NotRegistered'))];
+      }
+      return matching.map((r) => this.#description(group, r.id, r.port, this.#health(group, r, now, usage)));
+    });
+  }
+
+  #description(group: TargetGroupView, id: string, port: number, health: XmlObject): XmlObject {
+    return {
+      Target: { Id: id, Port: port },
+      HealthCheckPort: group.healthCheck.port === 'traffic-port' ? String(port) : group.healthCheck.port,
+      TargetHealth: health,
+      AdministrativeOverride: {
+        State: 'no_override',
+        Reason: 'AdministrativeOverride.NoOverride',
+        Description: 'No override is currently active on target',
+      },
+    };
+  }
+
+  /** The first condition that applies, in the order AWS's own checks take precedence. */
+  #health(group: TargetGroupView, registration: Registration, now: number, usage: GroupUsage): XmlObject {
+    if (registration.drainingSince !== undefined)
+      return reported('draining', 'Target.DeregistrationInProgress');
+    const instance = this.#ec2.instance(registration.id);
+    if (instance?.state !== 'running') return reported('unused', 'Target.InvalidState');
+    if (!usage.inUse) return reported('unused', 'Target.NotInUse');
+    if (!usage.zones.has(instance.availabilityZone)) {
+      return {
+        State: 'unused',
+        Reason: 'Target.NotInUse',
+        Description: 'Target is in an Availability Zone that is not enabled for the load balancer',
+      };
+    }
+    if (!group.healthCheck.enabled) return reported('unavailable', 'Target.HealthCheckDisabled');
+    const runningSince = instance.runningSince ?? 0;
+    if (
+      now <
+      Math.max(registration.registeredAt, runningSince) + this.#env.settings().delays.targetRegistrationMs
+    ) {
+      const justRegistered = registration.registeredAt >= runningSince;
+      return reported('initial', justRegistered ? 'Elb.RegistrationInProgress' : 'Elb.InitialHealthChecking');
+    }
+    const override = this.#overrides.get(`${group.arn}\n${registration.id}`);
+    if (override)
+      return { State: override.state, Reason: override.reasonCode, Description: override.description };
+    return { State: 'healthy' };
+  }
+}
+
+function reported(state: TargetState, reason: string): XmlObject {
+  return { State: state, Reason: reason, Description: REASON_DESCRIPTIONS[reason] };
+}

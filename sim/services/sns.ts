@@ -1,0 +1,196 @@
+/**
+ * SNS: topics, subscriptions and Publish with its validation; published messages are kept in the shape
+ * SNS delivers them to subscribers, for the control API.
+ * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+ */
+import { AwsError } from '../errors.ts';
+import { uuid } from '../ids.ts';
+import type { QueryInput } from '../protocols/query.ts';
+import type { XmlObject } from '../protocols/xml.ts';
+import type { Call, Environment } from './context.ts';
+
+export interface PublishedMessage {
+  readonly topicArn: string;
+  readonly subject: string | null;
+  readonly message: string;
+  readonly messageStructure: string | null;
+  readonly messageAttributes: Readonly<Record<string, { readonly Type: string; readonly Value: string }>>;
+}
+
+interface Topic {
+  readonly arn: string;
+  readonly subscriptions: { readonly arn: string; readonly protocol: string; readonly endpoint: string }[];
+}
+
+type Handler = (input: QueryInput, call: Call) => XmlObject;
+
+const PROTOCOLS = ['http', 'https', 'email', 'email-json', 'sms', 'sqs', 'application', 'lambda', 'firehose'];
+// A message and its attributes may be up to 256 KB (API_Publish, Message).
+const MAX_MESSAGE_BYTES = 256 * 1024;
+
+export class SnsService {
+  readonly #env: Environment;
+  readonly #topics = new Map<string, Topic>();
+  readonly #messages: PublishedMessage[] = [];
+
+  readonly handlers: Readonly<Record<string, Handler>> = {
+    CreateTopic: (input) => this.#createTopic(input),
+    Subscribe: (input) => this.#subscribe(input),
+    Publish: (input) => this.#publish(input),
+  };
+
+  constructor(env: Environment) {
+    this.#env = env;
+  }
+
+  get messages(): readonly PublishedMessage[] {
+    return this.#messages;
+  }
+
+  /** CreateTopic is idempotent: the same name returns the same ARN. */
+  #createTopic(input: QueryInput): XmlObject {
+    const name = input.str('Name') ?? '';
+    const fifo = name.endsWith('.fifo');
+    const base = fifo ? name.slice(0, -5) : name;
+    if (!/^[A-Za-z0-9_-]{1,256}$/.test(base) || name.length > 256) {
+      throw new AwsError('InvalidParameter', 'Invalid parameter: Topic Name');
+    }
+    const arn = `arn:aws:sns:${this.#env.region}:${this.#env.account}:${name}`;
+    if (!this.#topics.has(arn)) this.#topics.set(arn, { arn, subscriptions: [] });
+    return { TopicArn: arn };
+  }
+
+  #topic(arn: string | undefined): Topic {
+    if (arn === undefined || !/^arn:aws:sns:[^:]+:\d{12}:[\w.-]+$/.test(arn)) {
+      throw new AwsError('InvalidParameter', 'Invalid parameter: TopicArn');
+    }
+    const topic = this.#topics.get(arn);
+    if (!topic) throw new AwsError('NotFound', 'Topic does not exist', 404);
+    return topic;
+  }
+
+  /** Email subscriptions wait for confirmation, so their ARN reads "pending confirmation". */
+  #subscribe(input: QueryInput): XmlObject {
+    const topic = this.#topic(input.str('TopicArn'));
+    const protocol = input.str('Protocol') ?? '';
+    if (!PROTOCOLS.includes(protocol)) throw new AwsError('InvalidParameter', 'Invalid parameter: Protocol');
+    const endpoint = input.str('Endpoint') ?? '';
+    if (endpoint === '') throw new AwsError('InvalidParameter', 'Invalid parameter: Endpoint');
+    const existing = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
+    const subscription = existing ?? { arn: `${topic.arn}:${uuid()}`, protocol, endpoint };
+    if (!existing) topic.subscriptions.push(subscription);
+    const pending = protocol.startsWith('email') && input.bool('ReturnSubscriptionArn') !== true;
+    return { SubscriptionArn: pending ? 'pending confirmation' : subscription.arn };
+  }
+
+  #publish(input: QueryInput): XmlObject {
+    const message = input.str('Message');
+    if (message === undefined || message === '')
+      throw new AwsError('InvalidParameter', 'Invalid parameter: Empty message');
+    const subject = input.str('Subject');
+    // "Subjects must be UTF-8 text with no line breaks or control characters, and less than 100 characters long."
+    if (subject !== undefined && (subject === '' || subject.length >= 100 || hasControlCharacters(subject))) {
+      throw new AwsError('InvalidParameter', 'Invalid parameter: Subject');
+    }
+    const structure = input.str('MessageStructure');
+    if (structure !== undefined) validateStructure(structure, message);
+    const attributes = messageAttributes(input);
+    const size =
+      Buffer.byteLength(message) +
+      Object.entries(attributes).reduce(
+        (sum, [name, { Type, Value }]) => sum + Buffer.byteLength(name + Type + Value),
+        0,
+      );
+    if (size > MAX_MESSAGE_BYTES)
+      throw new AwsError('InvalidParameter', 'Invalid parameter: Message too long');
+    const topic = this.#topic(input.str('TopicArn') ?? input.str('TargetArn'));
+    this.#messages.push({
+      topicArn: topic.arn,
+      subject: subject ?? null,
+      message,
+      messageStructure: structure ?? null,
+      messageAttributes: attributes,
+    });
+    return { MessageId: uuid() };
+  }
+}
+
+function hasControlCharacters(text: string): boolean {
+  return [...text].some((char) => {
+    const code = char.codePointAt(0) ?? 0;
+    return code < 0x20 || code === 0x7f;
+  });
+}
+
+/** With MessageStructure json the message is a JSON object of strings with at least a `default` entry. */
+function validateStructure(structure: string, message: string): void {
+  if (structure !== 'json') {
+    throw new AwsError('InvalidParameter', 'Invalid parameter: MessageStructure');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message);
+  } catch {
+    throw new AwsError(
+      'InvalidParameter',
+      'Invalid parameter: Message Structure - JSON message body failed to parse',
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AwsError(
+      'InvalidParameter',
+      'Invalid parameter: Message Structure - JSON message body failed to parse',
+    );
+  }
+  if (!('default' in parsed)) {
+    throw new AwsError(
+      'InvalidParameter',
+      'Invalid parameter: Message Structure - No default entry in JSON message body',
+    );
+  }
+}
+
+/**
+ * `MessageAttributes.entry.N.Name` / `.Value.DataType` / `.Value.StringValue|BinaryValue`, validated as SNS
+ * does (https://docs.aws.amazon.com/sns/latest/dg/sns-message-attributes.html) and kept as subscribers
+ * receive them: `{name: {Type, Value}}` with binary values in base64.
+ */
+function messageAttributes(input: QueryInput): Record<string, { Type: string; Value: string }> {
+  const attributes: Record<string, { Type: string; Value: string }> = {};
+  for (const [name, value] of input.entries('MessageAttributes', 'Name', 'Value')) {
+    if (
+      !/^[A-Za-z0-9_.-]{1,256}$/.test(name) ||
+      name.startsWith('.') ||
+      name.endsWith('.') ||
+      name.includes('..')
+    ) {
+      throw new AwsError(
+        'ParameterValueInvalid',
+        `The message attribute name '${name}' is invalid. Attribute name can contain A-Z, a-z, 0-9, underscore (_), hyphen (-), and period (.) characters.`,
+      );
+    }
+    const type = value.str('DataType') ?? '';
+    const kind = type.split('.')[0];
+    if (kind !== 'String' && kind !== 'Number' && kind !== 'Binary') {
+      throw new AwsError(
+        'ParameterValueInvalid',
+        `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+      );
+    }
+    const content = kind === 'Binary' ? value.str('BinaryValue') : value.str('StringValue');
+    if (content === undefined || content === '') {
+      throw new AwsError(
+        'ParameterValueInvalid',
+        `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`,
+      );
+    }
+    if (kind === 'Number' && !Number.isFinite(Number(content))) {
+      throw new AwsError(
+        'ParameterValueInvalid',
+        `Could not cast message attribute '${name}' value to number.`,
+      );
+    }
+    attributes[name] = { Type: type, Value: content };
+  }
+  return attributes;
+}

@@ -1,0 +1,107 @@
+/**
+ * Everything the simulator remembers: the four services' state, the event log, identities, injected
+ * faults, call counters, settings and the virtual clock.
+ */
+import { EventLog, Identities } from './events.ts';
+import { Faults, SERVICES, type ServiceName } from './faults.ts';
+import { DynamoDbService } from './services/dynamodb.ts';
+import { Ec2Service } from './services/ec2.ts';
+import { Elbv2Service } from './services/elbv2.ts';
+import { SnsService } from './services/sns.ts';
+import { Clock, type SimSettings } from './settings.ts';
+
+export type CallCounts = Record<ServiceName, Record<string, number>>;
+
+export class World {
+  readonly account: string;
+  readonly region: string;
+  readonly clock = new Clock();
+  readonly #initialSettings: SimSettings;
+  #settings: SimSettings;
+  #events = new EventLog();
+  #identities: Identities;
+  #faults = new Faults();
+  #calls = emptyCounts();
+  #ec2: Ec2Service;
+  #elbv2: Elbv2Service;
+  #sns: SnsService;
+  #dynamodb: DynamoDbService;
+
+  constructor(account: string, region: string, settings: SimSettings) {
+    this.account = account;
+    this.region = region;
+    this.#initialSettings = settings;
+    this.#settings = settings;
+    this.#identities = new Identities(account);
+    this.#ec2 = new Ec2Service(this);
+    this.#elbv2 = new Elbv2Service(this, this.#ec2);
+    this.#sns = new SnsService(this);
+    this.#dynamodb = new DynamoDbService(this);
+  }
+
+  get events(): EventLog {
+    return this.#events;
+  }
+  get identities(): Identities {
+    return this.#identities;
+  }
+  get faults(): Faults {
+    return this.#faults;
+  }
+  get ec2(): Ec2Service {
+    return this.#ec2;
+  }
+  get elbv2(): Elbv2Service {
+    return this.#elbv2;
+  }
+  get sns(): SnsService {
+    return this.#sns;
+  }
+  get dynamodb(): DynamoDbService {
+    return this.#dynamodb;
+  }
+
+  settings(): SimSettings {
+    return this.#settings;
+  }
+
+  updateSettings(settings: SimSettings): void {
+    this.#settings = settings;
+  }
+
+  /** An empty world, as at start: resources, events, messages, identities, faults and counters are gone. */
+  reset(): void {
+    this.#settings = this.#initialSettings;
+    this.#events = new EventLog();
+    this.#identities = new Identities(this.account);
+    this.#faults = new Faults();
+    this.#calls = emptyCounts();
+    this.#ec2 = new Ec2Service(this);
+    this.#elbv2 = new Elbv2Service(this, this.#ec2);
+    this.#sns = new SnsService(this);
+    this.#dynamodb = new DynamoDbService(this);
+  }
+
+  /** Applies every time-based change due by now; called at the start of every request. */
+  advance(): void {
+    const now = this.clock.now();
+    this.#ec2.advance(now);
+    this.#elbv2.advance(now);
+  }
+
+  countCall(service: ServiceName, action: string): void {
+    this.#calls[service][action] = (this.#calls[service][action] ?? 0) + 1;
+  }
+
+  get calls(): CallCounts {
+    return structuredClone(this.#calls);
+  }
+
+  resetCalls(): void {
+    this.#calls = emptyCounts();
+  }
+}
+
+function emptyCounts(): CallCounts {
+  return Object.fromEntries(SERVICES.map((service) => [service, {}])) as CallCounts;
+}
