@@ -13,6 +13,16 @@ import { Construct } from 'constructs';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry.ts';
 import { loadBalancerDimension, targetGroupDimension } from '../arns.ts';
 
+type MetricKey = keyof typeof METRIC;
+
+/** The controller's metrics, grouped the way an operator reads them. */
+const CONTROLLER_GRAPHS: readonly (readonly [string, readonly MetricKey[]])[] = [
+  ['Registrations', ['registrations', 'deregistrations', 'registrationFailures']],
+  ['Listener drift', ['driftDetected', 'driftRepaired', 'repairFailures', 'unreportedDrift']],
+  ['Health and alerts', ['unhealthyTargets', 'alertsSent', 'alertFailures', 'bindingFailures']],
+  ['Events', ['eventsHandled', 'eventsIgnored']],
+];
+
 export interface MonitoredBinding {
   readonly name: string;
   readonly loadBalancerArn: string;
@@ -106,29 +116,34 @@ export class WardenMonitoring extends Construct {
       });
     const graph = (title: string, metrics: cloudwatch.IMetric[], width = 8) =>
       new cloudwatch.GraphWidget({ title, left: metrics, width, height: 6 });
+    // Every metric the controller publishes (functions/telemetry.ts) has a graph: the grouped ones first, and
+    // any the groups do not name yet in a catch-all, so a new metric is never missing from the dashboard.
+    const placed = new Set<MetricKey>([...CONTROLLER_GRAPHS.flatMap(([, keys]) => keys), 'sweepDuration']);
+    const unplaced = (Object.keys(METRIC) as MetricKey[]).filter((key) => !placed.has(key));
+    const controllerGraphs = [
+      ...CONTROLLER_GRAPHS.map(([title, keys]) =>
+        graph(
+          title,
+          keys.map((key) => controllerMetric(METRIC[key], key === 'unhealthyTargets' ? 'Maximum' : 'Sum')),
+        ),
+      ),
+      ...(unplaced.length > 0
+        ? [
+            graph(
+              'Other controller metrics',
+              unplaced.map((key) => controllerMetric(METRIC[key])),
+            ),
+          ]
+        : []),
+    ];
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(6),
       widgets: [
-        [
-          graph('Registrations', [
-            controllerMetric(METRIC.registrations),
-            controllerMetric(METRIC.deregistrations),
-            controllerMetric(METRIC.registrationFailures),
-          ]),
-          graph('Listener drift', [
-            controllerMetric(METRIC.driftDetected),
-            controllerMetric(METRIC.driftRepaired),
-            controllerMetric(METRIC.repairFailures),
-            controllerMetric(METRIC.unreportedDrift),
-          ]),
-          graph('Health and alerts', [
-            controllerMetric(METRIC.unhealthyTargets, 'Maximum'),
-            controllerMetric(METRIC.alertsSent),
-            controllerMetric(METRIC.alertFailures),
-            controllerMetric(METRIC.bindingFailures),
-          ]),
-        ],
+        // Rows of three: a dashboard row is 24 units wide.
+        ...Array.from({ length: Math.ceil(controllerGraphs.length / 3) }, (_, row) =>
+          controllerGraphs.slice(row * 3, row * 3 + 3),
+        ),
         [
           graph('Sweep duration (ms)', [
             controllerMetric(METRIC.sweepDuration, 'Average'),
