@@ -38,7 +38,11 @@ export interface World {
 /** The access key the default clients sign with; unmapped, CloudTrail shows it as an IAM user of that name. */
 export const DEFAULT_ACCESS_KEY_ID = 'AKIAWARDENHARNESS001';
 
-export function createClients(endpoint: string, region: string, accessKeyId = DEFAULT_ACCESS_KEY_ID): AwsClients {
+export function createClients(
+  endpoint: string,
+  region: string,
+  accessKeyId = DEFAULT_ACCESS_KEY_ID,
+): AwsClients {
   const config = { endpoint, region, credentials: { accessKeyId, secretAccessKey: 'simulator-secret' } };
   return {
     ec2: new EC2Client(config),
