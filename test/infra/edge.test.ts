@@ -4,7 +4,7 @@
  */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../functions/config.ts';
 import { EdgeStack } from '../../infra/edge-stack.ts';
 import {
@@ -17,6 +17,9 @@ import {
   type Synthesized,
   synth,
 } from './support/synth.ts';
+
+// Synthesizing an app takes a second or two, more on a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const CERT = 'arn:aws:acm:ap-northeast-2:123456789012:certificate/3f4e6a2b-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 

@@ -5,7 +5,7 @@
  */
 
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { WardenStack } from '../../infra/warden-stack.ts';
 import { awsCallsInAdapters, commandsOutsideAdapters } from './support/aws-calls.ts';
 import { ensureBundles } from './support/bundles.ts';
@@ -19,6 +19,9 @@ import {
   wildcardOnly,
 } from './support/iam.ts';
 import { ENV, EXAMPLE_CONFIG, flaggedApp, logicalId, type Synthesized, synth } from './support/synth.ts';
+
+// Synthesizing an app takes a second or two, more on a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const ELB = 'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012';
 const BOUND = {

@@ -7,11 +7,14 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../infra/main.ts';
 import { WardenStack } from '../../infra/warden-stack.ts';
 import { ensureBundles } from './support/bundles.ts';
 import { CDK_JSON, ENV, EXAMPLE_CONFIG, flaggedApp, synth } from './support/synth.ts';
+
+// Synthesizing an app takes a second or two, more on a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 interface Acknowledgement {
   readonly path: string;

@@ -4,11 +4,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssetStaging, Fn } from 'aws-cdk-lib';
+import { AssetStaging, Fn, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { METRIC } from '../../functions/telemetry.ts';
-import { CONFIG_FILE_PATH, LAMBDA_ENVIRONMENT_LIMIT } from '../../infra/constructs/warden-configuration.ts';
+import {
+  CONFIG_FILE_PATH,
+  estimateEnvironmentSize,
+  LAMBDA_ENVIRONMENT_LIMIT,
+  TOKEN_SIZE_ESTIMATE,
+} from '../../infra/constructs/warden-configuration.ts';
 import { WardenStack } from '../../infra/warden-stack.ts';
 import { DIST, ensureBundles } from './support/bundles.ts';
 import {
@@ -22,6 +27,9 @@ import {
   type Synthesized,
   synth,
 } from './support/synth.ts';
+
+// Synthesizing an app takes a second or two, more on a loaded CI machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const LB =
   'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/web-alb/50dc6c495c0c9188';
@@ -289,6 +297,30 @@ describe('configuration delivery', () => {
     };
 
     await expect(synth({ config: bad })).rejects.toThrow(/bindings\[0\]\.name: .*"no spaces allowed"/);
+  });
+
+  it('estimates the inline environment as its literal bytes plus a generous size per deploy-time value', () => {
+    const stack = new Stack(flaggedApp(), 'Estimate', { env: ENV });
+
+    expect(estimateEnvironmentSize(stack, { A: 'xy', B: Fn.importValue('Producer-Arn') })).toBe(
+      1 + 2 + 1 + TOKEN_SIZE_ESTIMATE,
+    );
+    expect(
+      estimateEnvironmentSize(stack, { C: stack.toJsonString({ arn: Fn.importValue('Producer-Arn') }) }),
+    ).toBe(1 + '{"arn":""}'.length + TOKEN_SIZE_ESTIMATE);
+  });
+
+  it('fits the example with the Edge stack inline, with room to spare', async () => {
+    const withEdge = await synth({ deployEdge: true });
+    const variables = (
+      propertiesOf(withEdge.wardenTemplate, withEdge.warden.functions.guard.function).Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    const literal = JSON.stringify(variables).length;
+
+    expect(literal).toBeGreaterThan(2000);
+    expect(literal).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT - 3 * TOKEN_SIZE_ESTIMATE);
   });
 
   it('fails synth when a deploy-time binding would make the inline configuration exceed the environment', async () => {
