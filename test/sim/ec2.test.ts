@@ -38,13 +38,10 @@ async function describeAll(input: ConstructorParameters<typeof DescribeInstances
 
 describe('VPCs, subnets and security groups', () => {
   it('creates a VPC pending with a default security group that instances get when none is named', async () => {
-    // Prepare
     const [instanceId = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0] });
 
-    // Act
     const [instance] = await describeAll({ InstanceIds: [instanceId] });
 
-    // Assess
     expect(instance?.SecurityGroups).toEqual([{ GroupId: expect.stringMatching(/^sg-/), GroupName: 'default' }]);
     expect(instance?.VpcId).toBe(vpcId);
   });

@@ -1,0 +1,230 @@
+import { CreateVpcCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateTargetGroupCommand,
+  DeleteListenerCommand,
+  DeregisterTargetsCommand,
+  DescribeTargetHealthCommand,
+  RegisterTargetsCommand,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildSeedTopology, launchInstances, type SeedTopology } from '../../sim/seed.ts';
+import { awsError, type SimWorld, startSim } from './support.ts';
+
+let sim: SimWorld;
+let seed: SeedTopology;
+
+beforeAll(async () => {
+  sim = await startSim();
+});
+afterAll(async () => {
+  await sim.stop();
+});
+beforeEach(async () => {
+  await sim.control.reset();
+  seed = await buildSeedTopology(sim.clients);
+});
+
+async function running(count = 1, subnet = 0): Promise<string[]> {
+  const ids = await launchInstances(sim.clients, { count, subnetId: seed.subnetIds[subnet] ?? '' });
+  await sim.control.clock(0); // the next request sees them running
+  return ids;
+}
+
+async function register(ids: readonly string[]): Promise<void> {
+  await sim.clients.elbv2.send(
+    new RegisterTargetsCommand({ TargetGroupArn: seed.targetGroupArn, Targets: ids.map((Id) => ({ Id, Port: 8080 })) }),
+  );
+}
+
+async function health(targets?: { Id: string; Port?: number }[]): Promise<TargetHealthDescription[]> {
+  const result = await sim.clients.elbv2.send(
+    new DescribeTargetHealthCommand({ TargetGroupArn: seed.targetGroupArn, ...(targets ? { Targets: targets } : {}) }),
+  );
+  return result.TargetHealthDescriptions ?? [];
+}
+
+const states = async () => (await health()).map((d) => d.TargetHealth);
+
+describe('RegisterTargets', () => {
+  it('registers running instances on the target group port, healthy once registration completes', async () => {
+    const [id = ''] = await running();
+
+    await register([id]);
+    const [description] = await health();
+
+    expect(description).toEqual({
+      Target: { Id: id, Port: 8080 },
+      HealthCheckPort: '8080',
+      TargetHealth: { State: 'healthy' },
+      AdministrativeOverride: {
+        State: 'no_override',
+        Reason: 'AdministrativeOverride.NoOverride',
+        Description: 'No override is currently active on target',
+      },
+    });
+  });
+
+  it('reports initial while registration is in progress, for the configured time', async () => {
+    await sim.control.settings({ delays: { targetRegistrationMs: 10_000 } });
+    const [id = ''] = await running();
+
+    await register([id]);
+    const during = await states();
+    await sim.control.clock(10_000);
+    const after = await states();
+
+    expect(during).toEqual([
+      { State: 'initial', Reason: 'Elb.RegistrationInProgress', Description: 'Target registration is in progress' },
+    ]);
+    expect(after).toEqual([{ State: 'healthy' }]);
+  });
+
+  it('refuses instances that are not running, naming them as AWS does', async () => {
+    const [id = ''] = await running();
+    await sim.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+
+    const error = await awsError(register([id]));
+
+    expect(error).toMatchObject({
+      name: 'InvalidTargetException',
+      code: 'InvalidTarget',
+      message: `The following targets are not in a running state and cannot be registered: '${id}'`,
+      status: 400,
+    });
+  });
+
+  it('refuses instances from another VPC', async () => {
+    const [id = ''] = await running();
+    const other = await sim.clients.ec2.send(new CreateVpcCommand({ CidrBlock: '172.16.0.0/16' }));
+    const group = await sim.clients.elbv2.send(
+      new CreateTargetGroupCommand({ Name: 'elsewhere', Protocol: 'HTTP', Port: 80, VpcId: other.Vpc?.VpcId ?? '' }),
+    );
+
+    const error = await awsError(
+      sim.clients.elbv2.send(
+        new RegisterTargetsCommand({ TargetGroupArn: group.TargetGroups?.[0]?.TargetGroupArn ?? '', Targets: [{ Id: id }] }),
+      ),
+    );
+
+    expect(error.message).toBe(`The following targets are not in the target group VPC '${other.Vpc?.VpcId}': '${id}'`);
+  });
+
+  it('enforces the targets-per-target-group quota, which the control API can raise', async () => {
+    await sim.control.settings({ quota: { targetsPerTargetGroup: 2 } });
+    const ids = await running(3);
+    await register(ids.slice(0, 2));
+
+    const error = await awsError(register(ids.slice(2)));
+    await sim.control.settings({ quota: { targetsPerTargetGroup: 3 } });
+    await register(ids.slice(2));
+
+    expect(error).toMatchObject({ name: 'TooManyTargetsException', code: 'TooManyTargets' });
+    expect(await health()).toHaveLength(3);
+  });
+});
+
+describe('DescribeTargetHealth', () => {
+  it("reports a stopped instance's target unused with Target.InvalidState", async () => {
+    const [id = ''] = await running();
+    await register([id]);
+
+    await sim.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+
+    expect(await states()).toEqual([
+      { State: 'unused', Reason: 'Target.InvalidState', Description: 'Target is in the stopped state' },
+    ]);
+  });
+
+  it('drains a deregistered target for the configured time, then forgets it', async () => {
+    await sim.control.settings({ delays: { targetDeregistrationMs: 300_000 } });
+    const [id = ''] = await running();
+    await register([id]);
+
+    await sim.clients.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: seed.targetGroupArn, Targets: [{ Id: id }] }));
+    const draining = await states();
+    await sim.control.clock(300_000);
+
+    expect(draining).toEqual([
+      { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' },
+    ]);
+    expect(await health()).toEqual([]);
+  });
+
+  it("deregisters a terminated instance's target itself: draining, then gone", async () => {
+    await sim.control.settings({ delays: { targetDeregistrationMs: 60_000 } });
+    const [id = ''] = await running();
+    await register([id]);
+
+    await sim.clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    const draining = await states();
+    await sim.control.clock(60_000);
+
+    expect(draining.map((h) => h?.State)).toEqual(['draining']);
+    expect(await health()).toEqual([]);
+  });
+
+  it('answers for targets asked about that are not registered with Target.NotRegistered', async () => {
+    const [registered = '', other = ''] = await running(2);
+    await register([registered]);
+
+    const described = await health([{ Id: registered }, { Id: other, Port: 8080 }]);
+
+    expect(described.map((d) => [d.Target?.Id, d.TargetHealth])).toEqual([
+      [registered, { State: 'healthy' }],
+      [other, { State: 'unused', Reason: 'Target.NotRegistered', Description: 'Target is not registered to the target group' }],
+    ]);
+  });
+
+  it('reports targets of a group no listener uses as unused with Target.NotInUse', async () => {
+    const [id = ''] = await running();
+    await register([id]);
+
+    await sim.clients.elbv2.send(new DeleteListenerCommand({ ListenerArn: seed.httpsListenerArn }));
+
+    expect(await states()).toEqual([
+      {
+        State: 'unused',
+        Reason: 'Target.NotInUse',
+        Description: 'Target group is not configured to receive traffic from the load balancer',
+      },
+    ]);
+  });
+
+  it('rejects an unknown target group and an instance that does not exist', async () => {
+    const unknownGroup = await awsError(
+      sim.clients.elbv2.send(
+        new DescribeTargetHealthCommand({ TargetGroupArn: seed.targetGroupArn.replace(/[0-9a-f]{16}$/, '0000000000000000') }),
+      ),
+    );
+    const unknownTarget = await awsError(health([{ Id: 'i-0ddddddddddddddd1' }]));
+
+    expect(unknownGroup).toMatchObject({ name: 'TargetGroupNotFoundException', message: 'One or more target groups not found' });
+    expect(unknownTarget.code).toBe('InvalidTarget');
+  });
+});
+
+describe('target health set through the control API', () => {
+  it('makes a target unhealthy with AWS reason defaults, or as given, until healthy clears it', async () => {
+    const [a = '', b = ''] = await running(2);
+    await register([a, b]);
+
+    await sim.control.targetHealth({ targetGroupArn: seed.targetGroupArn, targetId: a, state: 'unhealthy' });
+    await sim.control.targetHealth({
+      targetGroupArn: seed.targetGroupArn,
+      targetId: b,
+      state: 'unhealthy',
+      reasonCode: 'Target.ResponseCodeMismatch',
+      description: 'Health checks failed with these codes: [500]',
+    });
+    const broken = await states();
+    await sim.control.targetHealth({ targetGroupArn: seed.targetGroupArn, targetId: a, state: 'healthy' });
+    const partlyRecovered = await states();
+
+    expect(broken).toEqual([
+      { State: 'unhealthy', Reason: 'Target.FailedHealthChecks', Description: 'Health checks failed' },
+      { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [500]' },
+    ]);
+    expect(partlyRecovered.map((h) => h?.State)).toEqual(['healthy', 'unhealthy']);
+  });
+});
