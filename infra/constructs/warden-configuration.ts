@@ -104,7 +104,7 @@ export function validateDeployConfig(
   const placeholders = new Map<string, string>();
   const bindings = Array.isArray(config.bindings)
     ? config.bindings.map((binding, index) =>
-        substituteTokens(binding, `bindings[${index}]`, placeholders, options, options.source),
+        substituteTokens(binding, `bindings[${index}]`, placeholders, options),
       )
     : config.bindings;
   rejectTokens({ ...config, bindings: undefined }, '', options.source);
@@ -160,8 +160,7 @@ function substituteTokens(
   binding: unknown,
   path: string,
   placeholders: Map<string, string>,
-  options: { account?: string | undefined; region?: string | undefined },
-  source: string,
+  options: { source: string; account?: string | undefined; region?: string | undefined },
 ): unknown {
   if (typeof binding !== 'object' || binding === null || Array.isArray(binding)) return binding;
   const record = binding as Record<string, unknown>;
@@ -181,7 +180,7 @@ function substituteTokens(
     account = options.account ?? '123456789012',
   ] = literal?.split(':') ?? [];
   const placeholder = (field: TokenField, token: string): string => {
-    const known = placeholders.get(token);
+    const known = placeholders.get(`${field} ${token}`);
     if (known) return known;
     const n = placeholders.size + 1;
     const id = n.toString(16).padStart(16, '0');
@@ -189,7 +188,7 @@ function substituteTokens(
       field === 'https.certificateArn'
         ? `arn:${partition}:acm:${region}:${account}:certificate/deploy-time-${n}`
         : `arn:${partition}:elasticloadbalancing:${region}:${account}:${field === 'loadBalancerArn' ? 'loadbalancer/app' : 'targetgroup'}/deploy-time-${n}/${id}`;
-    placeholders.set(token, made);
+    placeholders.set(`${field} ${token}`, made);
     return made;
   };
   const copy: Record<string, unknown> = { ...record };
@@ -200,7 +199,7 @@ function substituteTokens(
   if (https && typeof https.certificateArn === 'string' && Token.isUnresolved(https.certificateArn)) {
     copy.https = { ...https, certificateArn: placeholder('https.certificateArn', https.certificateArn) };
   }
-  rejectTokens(copy, path, source);
+  rejectTokens(copy, path, options.source);
   return copy;
 }
 
