@@ -56,16 +56,17 @@ export class AlertChannel extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
-    // CloudWatch alarms publish to an encrypted topic only if the key lets them: "Enable compatibility between
-    // event sources from AWS services and encrypted topics",
-    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+    // CloudWatch alarms publish to an encrypted topic only if the key lets them, in the form AWS documents
+    // ("Enable compatibility between event sources from AWS services and encrypted topics",
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+    // The key serves this topic alone, and the topic policy below admits only this account's alarms, so the
+    // confused-deputy conditions live there: a condition CloudWatch did not send to KMS would drop every alarm.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'CloudWatchAlarmsOfThisAccountPublish',
+        sid: 'CloudWatchAlarmsPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
 

@@ -371,7 +371,7 @@ describe('configuration delivery', () => {
 });
 
 describe('alerts', () => {
-  it('encrypts the topic with a rotated customer managed key that CloudWatch alarms of this account may use', () => {
+  it('encrypts the topic with a rotated customer managed key that CloudWatch alarms may use', () => {
     expect(propertiesOf(t, seed.warden.alerts.topic)).toMatchObject({
       KmsMasterKeyId: cfn(seed.warden, seed.warden.alerts.key.keyArn),
     });
@@ -380,12 +380,11 @@ describe('alerts', () => {
       KeyPolicy: {
         Statement: expect.arrayContaining([
           {
-            Sid: 'CloudWatchAlarmsOfThisAccountPublish',
+            Sid: 'CloudWatchAlarmsPublish',
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             Resource: '*',
-            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
           },
         ]),
       },
