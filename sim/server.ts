@@ -15,7 +15,7 @@ import { ec2Error, ec2Response } from './protocols/ec2-xml.ts';
 import { DYNAMODB_TARGET_PREFIX, JSON_CONTENT_TYPE, jsonError } from './protocols/json.ts';
 import { parseQueryTree, QueryInput, type QueryTree, toCloudTrailParameters } from './protocols/query.ts';
 import type { XmlObject } from './protocols/xml.ts';
-import { ELBV2_BOOLEAN_MEMBERS, ELBV2_NUMERIC_MEMBERS, ELBV2_WRITE_ACTIONS } from './services/elbv2.ts';
+import { ELBV2_WRITE_ACTIONS, elbv2CloudTrailValue } from './services/elbv2.ts';
 import type { World } from './world.ts';
 
 const SERVICE_BY_SCOPE: Readonly<Record<string, ServiceName>> = {
@@ -123,7 +123,7 @@ async function serveAws(
         identity,
         sourceIPAddress: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
         userAgent: header(request, 'user-agent') ?? '',
-        requestParameters: toCloudTrailParameters(parsed.query, ELBV2_NUMERIC_MEMBERS, ELBV2_BOOLEAN_MEMBERS),
+        requestParameters: toCloudTrailParameters(parsed.query, elbv2CloudTrailValue),
         responseElements:
           result && Object.keys(result).length > 0 ? (camelCase(result) as Record<string, unknown>) : null,
         ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),

@@ -127,25 +127,20 @@ function lowerFirst(value: string): string {
 }
 
 /**
- * The request as CloudTrail records it in `requestParameters`: camelCase names, lists as arrays and the
- * members the API models as numbers or booleans typed as such (see the fixtures' `priority: 1`, `port: 8080`).
+ * The request as CloudTrail records it in `requestParameters`: camelCase names, lists as arrays and scalar
+ * values typed by `scalar`, which gets the member path (list positions left out) and the string sent.
  */
 export function toCloudTrailParameters(
   tree: QueryTree,
-  numeric: ReadonlySet<string>,
-  boolean: ReadonlySet<string>,
+  scalar: (path: readonly string[], value: string) => unknown,
 ): Record<string, unknown> {
-  const convert = (node: QueryTree | string, name: string): unknown => {
-    if (typeof node === 'string') {
-      if (numeric.has(name) && /^-?\d+$/.test(node)) return Number(node);
-      if (boolean.has(name) && (node === 'true' || node === 'false')) return node === 'true';
-      return node;
-    }
+  const convert = (node: QueryTree | string, path: readonly string[]): unknown => {
+    if (typeof node === 'string') return scalar(path, node);
     if (node.member !== undefined || Object.keys(node).every((key) => /^\d+$/.test(key))) {
-      return listItems(node).map((item) => convert(item, name));
+      return listItems(node).map((item) => convert(item, path));
     }
     return Object.fromEntries(
-      Object.entries(node).map(([key, value]) => [lowerFirst(key), convert(value, key)]),
+      Object.entries(node).map(([key, value]) => [lowerFirst(key), convert(value, [...path, key])]),
     );
   };
   const { Action: _action, Version: _version, ...parameters } = tree;
@@ -153,7 +148,7 @@ export function toCloudTrailParameters(
   return Object.fromEntries(
     Object.entries(parameters).map(([key, value]) => [
       lowerFirst(key),
-      value === '' && !numeric.has(key) ? [] : convert(value, key),
+      value === '' ? [] : convert(value, [key]),
     ]),
   );
 }

@@ -110,8 +110,19 @@ export const ELBV2_WRITE_ACTIONS: ReadonlySet<string> = new Set([
   'AddTags',
 ]);
 
-/** Request members the API models as integers or booleans, so CloudTrail shows them typed. */
-export const ELBV2_NUMERIC_MEMBERS: ReadonlySet<string> = new Set([
+/**
+ * A request value as CloudTrail types it: the members the API models as integers or booleans appear as
+ * numbers and booleans (the fixtures show `priority: 1`, `port: 8080`); a redirect's Port is a string.
+ */
+export function elbv2CloudTrailValue(path: readonly string[], value: string): unknown {
+  const member = path.at(-1) ?? '';
+  if (NUMERIC_MEMBERS.has(member) && !path.includes('RedirectConfig') && /^-?\d+$/.test(value))
+    return Number(value);
+  if (BOOLEAN_MEMBERS.has(member) && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
+}
+
+const NUMERIC_MEMBERS: ReadonlySet<string> = new Set([
   'Port',
   'Priority',
   'Weight',
@@ -123,7 +134,7 @@ export const ELBV2_NUMERIC_MEMBERS: ReadonlySet<string> = new Set([
   'UnhealthyThresholdCount',
   'Order',
 ]);
-export const ELBV2_BOOLEAN_MEMBERS: ReadonlySet<string> = new Set(['Enabled', 'HealthCheckEnabled']);
+const BOOLEAN_MEMBERS: ReadonlySet<string> = new Set(['Enabled', 'HealthCheckEnabled']);
 
 export class Elbv2Service {
   readonly #env: Environment;

@@ -6,8 +6,8 @@ import {
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   GetItemCommand,
-  paginateQuery,
   PutItemCommand,
+  paginateQuery,
   QueryCommand,
   UpdateItemCommand,
   UpdateTimeToLiveCommand,
@@ -44,8 +44,10 @@ beforeEach(async () => {
 
 const db = () => sim.clients.dynamodb;
 const key = (pk: string, sk: string): Record<string, AttributeValue> => ({ pk: { S: pk }, sk: { S: sk } });
-const put = (item: Record<string, AttributeValue>) => db().send(new PutItemCommand({ TableName, Item: item }));
-const get = async (pk: string, sk: string) => (await db().send(new GetItemCommand({ TableName, Key: key(pk, sk) }))).Item;
+const put = (item: Record<string, AttributeValue>) =>
+  db().send(new PutItemCommand({ TableName, Item: item }));
+const get = async (pk: string, sk: string) =>
+  (await db().send(new GetItemCommand({ TableName, Key: key(pk, sk) }))).Item;
 
 describe('tables and TTL', () => {
   it('creates a table CREATING that describes as ACTIVE, and refuses to create it twice', async () => {
@@ -73,19 +75,28 @@ describe('tables and TTL', () => {
       ItemCount: 0,
     });
     expect(described.Table?.CreationDateTime).toBeInstanceOf(Date);
-    expect(again).toMatchObject({ name: 'ResourceInUseException', message: `Table already exists: ${TableName}` });
+    expect(again).toMatchObject({
+      name: 'ResourceInUseException',
+      message: `Table already exists: ${TableName}`,
+    });
   });
 
   it('enables TTL on an attribute once, and keeps expired items readable as DynamoDB does until it deletes them', async () => {
     await db().send(
-      new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
+      new UpdateTimeToLiveCommand({
+        TableName,
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      }),
     );
     await put({ ...key('alert', 'web'), expiresAt: { N: '1' } });
 
     const ttl = await db().send(new DescribeTimeToLiveCommand({ TableName }));
     const twice = await awsError(
       db().send(
-        new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }),
+        new UpdateTimeToLiveCommand({
+          TableName,
+          TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        }),
       ),
     );
 
@@ -97,7 +108,11 @@ describe('tables and TTL', () => {
   it('answers operations on a table that does not exist with ResourceNotFoundException', async () => {
     const error = await awsError(db().send(new GetItemCommand({ TableName: 'missing', Key: key('a', 'b') })));
 
-    expect(error).toMatchObject({ name: 'ResourceNotFoundException', message: 'Requested resource not found', status: 400 });
+    expect(error).toMatchObject({
+      name: 'ResourceNotFoundException',
+      message: 'Requested resource not found',
+      status: 400,
+    });
   });
 });
 
@@ -121,7 +136,12 @@ describe('items', () => {
   });
 
   it('projects attributes, reaching into maps', async () => {
-    await put({ ...key('a', 'b'), keep: { S: 'yes' }, drop: { S: 'no' }, detail: { M: { x: { N: '1' }, y: { N: '2' } } } });
+    await put({
+      ...key('a', 'b'),
+      keep: { S: 'yes' },
+      drop: { S: 'no' },
+      detail: { M: { x: { N: '1' }, y: { N: '2' } } },
+    });
 
     const result = await db().send(
       new GetItemCommand({
@@ -147,7 +167,9 @@ describe('items', () => {
       );
     await claim();
 
-    const second = await claim().catch((error: unknown) => error as { name: string; message: string; Item?: unknown });
+    const second = await claim().catch(
+      (error: unknown) => error as { name: string; message: string; Item?: unknown },
+    );
 
     expect(second).toMatchObject({
       name: 'ConditionalCheckFailedException',
@@ -166,11 +188,19 @@ describe('items', () => {
       history: { L: [{ S: 'a' }] },
     });
     const holds = async (ConditionExpression: string, values: Record<string, AttributeValue> = {}) => {
-      const names = ConditionExpression.includes('#state') ? { ExpressionAttributeNames: { '#state': 'state' } } : {};
+      const names = ConditionExpression.includes('#state')
+        ? { ExpressionAttributeNames: { '#state': 'state' } }
+        : {};
       const valueInput = Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {};
       try {
         await db().send(
-          new UpdateItemCommand({ TableName, Key: key('p', 's'), ConditionExpression, ...names, ...valueInput }),
+          new UpdateItemCommand({
+            TableName,
+            Key: key('p', 's'),
+            ConditionExpression,
+            ...names,
+            ...valueInput,
+          }),
         );
         return true;
       } catch (error) {
@@ -179,14 +209,33 @@ describe('items', () => {
       }
     };
 
-    expect(await holds('#state = :u AND (attribute_exists(reason) OR NOT contains(seen, :s))', { ':u': { S: 'unhealthy' }, ':s': { S: 'x' } })).toBe(true);
+    expect(
+      await holds('#state = :u AND (attribute_exists(reason) OR NOT contains(seen, :s))', {
+        ':u': { S: 'unhealthy' },
+        ':s': { S: 'x' },
+      }),
+    ).toBe(true);
     expect(await holds('NOT #state = :u', { ':u': { S: 'unhealthy' } })).toBe(false);
-    expect(await holds('size(seen) BETWEEN :one AND :two', { ':one': { N: '1' }, ':two': { N: '2' } })).toBe(true);
-    expect(await holds('#state IN (:a, :b)', { ':a': { S: 'healthy' }, ':b': { S: 'unhealthy' } })).toBe(true);
-    expect(await holds('begins_with(reason, :p) AND contains(seen, :s)', { ':p': { S: 'Target.' }, ':s': { S: 'sweep-2' } })).toBe(true);
+    expect(await holds('size(seen) BETWEEN :one AND :two', { ':one': { N: '1' }, ':two': { N: '2' } })).toBe(
+      true,
+    );
+    expect(await holds('#state IN (:a, :b)', { ':a': { S: 'healthy' }, ':b': { S: 'unhealthy' } })).toBe(
+      true,
+    );
+    expect(
+      await holds('begins_with(reason, :p) AND contains(seen, :s)', {
+        ':p': { S: 'Target.' },
+        ':s': { S: 'sweep-2' },
+      }),
+    ).toBe(true);
     expect(await holds('attribute_not_exists(absent) AND absent <> :x', { ':x': { S: 'x' } })).toBe(true);
     expect(await holds('absent < :x', { ':x': { S: 'x' } })).toBe(false);
-    expect(await holds('size(history) = :one AND attribute_type(history, :l)', { ':one': { N: '1' }, ':l': { S: 'L' } })).toBe(true);
+    expect(
+      await holds('size(history) = :one AND attribute_type(history, :l)', {
+        ':one': { N: '1' },
+        ':l': { S: 'L' },
+      }),
+    ).toBe(true);
   });
 
   it('rejects reserved words, undefined placeholders and unused values with ValidationException', async () => {
@@ -194,14 +243,23 @@ describe('items', () => {
     const update = (input: Partial<ConstructorParameters<typeof UpdateItemCommand>[0]>) =>
       awsError(db().send(new UpdateItemCommand({ TableName, Key: key('p', 's'), ...input })));
 
-    const reserved = await update({ UpdateExpression: 'SET status = :s', ExpressionAttributeValues: { ':s': { S: 'x' } } });
+    const reserved = await update({
+      UpdateExpression: 'SET status = :s',
+      ExpressionAttributeValues: { ':s': { S: 'x' } },
+    });
     const undefinedValue = await update({ UpdateExpression: 'SET a = :missing' });
     const unused = await update({
       UpdateExpression: 'SET a = :a',
       ExpressionAttributeValues: { ':a': { S: 'x' }, ':b': { S: 'y' } },
     });
-    const syntax = await update({ UpdateExpression: 'SET a = = :a', ExpressionAttributeValues: { ':a': { S: 'x' } } });
-    const keyUpdate = await update({ UpdateExpression: 'SET sk = :a', ExpressionAttributeValues: { ':a': { S: 'x' } } });
+    const syntax = await update({
+      UpdateExpression: 'SET a = = :a',
+      ExpressionAttributeValues: { ':a': { S: 'x' } },
+    });
+    const keyUpdate = await update({
+      UpdateExpression: 'SET sk = :a',
+      ExpressionAttributeValues: { ':a': { S: 'x' } },
+    });
 
     expect(reserved).toMatchObject({
       name: 'ValidationException',
@@ -210,7 +268,9 @@ describe('items', () => {
     expect(undefinedValue.message).toBe(
       'Invalid UpdateExpression: An expression attribute value used in expression is not defined; attribute value: :missing',
     );
-    expect(unused.message).toBe('Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}');
+    expect(unused.message).toBe(
+      'Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}',
+    );
     expect(syntax.message).toMatch(/^Invalid UpdateExpression: Syntax error; token: "=", near: /);
     expect(keyUpdate.message).toBe(
       'One or more parameter values were invalid: Cannot update attribute sk. This attribute is part of the key',
@@ -290,7 +350,9 @@ describe('items', () => {
         }),
       ),
     );
-    const deleted = await db().send(new DeleteItemCommand({ TableName, Key: key('p', 's'), ReturnValues: 'ALL_OLD' }));
+    const deleted = await db().send(
+      new DeleteItemCommand({ TableName, Key: key('p', 's'), ReturnValues: 'ALL_OLD' }),
+    );
 
     expect(refused.name).toBe('ConditionalCheckFailedException');
     expect(deleted.Attributes).toEqual({ ...key('p', 's'), owner: { S: 'warden' } });
@@ -303,7 +365,9 @@ describe('items', () => {
     const badKey = await awsError(db().send(new GetItemCommand({ TableName, Key: { pk: { S: 'p' } } })));
 
     expect(missing.message).toBe('One or more parameter values were invalid: Missing the key sk in the item');
-    expect(mistyped.message).toBe('One or more parameter values were invalid: Type mismatch for key sk expected: S actual: N');
+    expect(mistyped.message).toBe(
+      'One or more parameter values were invalid: Type mismatch for key sk expected: S actual: N',
+    );
     expect(badKey.message).toBe('The provided key element does not match the schema');
   });
 });
@@ -330,8 +394,20 @@ describe('Query', () => {
     const forward = await query({});
     const backward = await query({ ScanIndexForward: false });
 
-    expect(forward.Items?.map((i) => i.sk?.S)).toEqual(['target#i-1', 'target#i-2', 'target#i-3', 'target#i-4', 'target#i-5']);
-    expect(backward.Items?.map((i) => i.sk?.S)).toEqual(['target#i-5', 'target#i-4', 'target#i-3', 'target#i-2', 'target#i-1']);
+    expect(forward.Items?.map((i) => i.sk?.S)).toEqual([
+      'target#i-1',
+      'target#i-2',
+      'target#i-3',
+      'target#i-4',
+      'target#i-5',
+    ]);
+    expect(backward.Items?.map((i) => i.sk?.S)).toEqual([
+      'target#i-5',
+      'target#i-4',
+      'target#i-3',
+      'target#i-2',
+      'target#i-1',
+    ]);
   });
 
   it('pages with Limit and ExclusiveStartKey, as the SDK paginator follows LastEvaluatedKey', async () => {
@@ -355,7 +431,11 @@ describe('Query', () => {
       Limit: 3,
       FilterExpression: '#s = :unhealthy',
       ExpressionAttributeNames: { '#s': 'state' },
-      ExpressionAttributeValues: { ':pk': { S: 'binding#web' }, ':prefix': { S: 'target#' }, ':unhealthy': { S: 'unhealthy' } },
+      ExpressionAttributeValues: {
+        ':pk': { S: 'binding#web' },
+        ':prefix': { S: 'target#' },
+        ':unhealthy': { S: 'unhealthy' },
+      },
     });
 
     expect(result.Items?.map((i) => i.sk?.S)).toEqual(['target#i-1', 'target#i-2']);
@@ -366,7 +446,11 @@ describe('Query', () => {
   it('compares sort keys with BETWEEN and <', async () => {
     const between = await query({
       KeyConditionExpression: 'pk = :pk AND sk BETWEEN :a AND :b',
-      ExpressionAttributeValues: { ':pk': { S: 'binding#web' }, ':a': { S: 'target#i-2' }, ':b': { S: 'target#i-4' } },
+      ExpressionAttributeValues: {
+        ':pk': { S: 'binding#web' },
+        ':a': { S: 'target#i-2' },
+        ':b': { S: 'target#i-4' },
+      },
     });
     const before = await query({
       KeyConditionExpression: 'sk < :b AND pk = :pk',
@@ -379,10 +463,16 @@ describe('Query', () => {
 
   it('needs an equality on the partition key', async () => {
     const error = await awsError(
-      query({ KeyConditionExpression: 'begins_with(sk, :prefix)', ExpressionAttributeValues: { ':prefix': { S: 't' } } }),
+      query({
+        KeyConditionExpression: 'begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':prefix': { S: 't' } },
+      }),
     );
 
-    expect(error).toMatchObject({ name: 'ValidationException', message: 'Query condition missed key schema element: pk' });
+    expect(error).toMatchObject({
+      name: 'ValidationException',
+      message: 'Query condition missed key schema element: pk',
+    });
   });
 });
 
@@ -402,7 +492,11 @@ describe('BatchWriteItem', () => {
       }),
     );
     const remaining = await db().send(
-      new QueryCommand({ TableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': { S: 'p' } } }),
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': { S: 'p' } },
+      }),
     );
 
     expect(result.UnprocessedItems).toEqual({});
@@ -413,14 +507,18 @@ describe('BatchWriteItem', () => {
     const tooMany = await awsError(
       db().send(
         new BatchWriteItemCommand({
-          RequestItems: { [TableName]: Array.from({ length: 26 }, (_, i) => ({ PutRequest: { Item: key('p', `s${i}`) } })) },
+          RequestItems: {
+            [TableName]: Array.from({ length: 26 }, (_, i) => ({ PutRequest: { Item: key('p', `s${i}`) } })),
+          },
         }),
       ),
     );
     const duplicate = await awsError(
       db().send(
         new BatchWriteItemCommand({
-          RequestItems: { [TableName]: [{ PutRequest: { Item: key('p', 's') } }, { DeleteRequest: { Key: key('p', 's') } }] },
+          RequestItems: {
+            [TableName]: [{ PutRequest: { Item: key('p', 's') } }, { DeleteRequest: { Key: key('p', 's') } }],
+          },
         }),
       ),
     );

@@ -31,7 +31,9 @@ beforeEach(async () => {
   ({ vpcId, subnetIds } = await network(sim.clients));
 });
 
-async function describeAll(input: ConstructorParameters<typeof DescribeInstancesCommand>[0] = {}): Promise<Instance[]> {
+async function describeAll(
+  input: ConstructorParameters<typeof DescribeInstancesCommand>[0] = {},
+): Promise<Instance[]> {
   const result = await sim.clients.ec2.send(new DescribeInstancesCommand(input));
   return (result.Reservations ?? []).flatMap((reservation) => reservation.Instances ?? []);
 }
@@ -42,12 +44,17 @@ describe('VPCs, subnets and security groups', () => {
 
     const [instance] = await describeAll({ InstanceIds: [instanceId] });
 
-    expect(instance?.SecurityGroups).toEqual([{ GroupId: expect.stringMatching(/^sg-/), GroupName: 'default' }]);
+    expect(instance?.SecurityGroups).toEqual([
+      { GroupId: expect.stringMatching(/^sg-/), GroupName: 'default' },
+    ]);
     expect(instance?.VpcId).toBe(vpcId);
   });
 
   it('places a subnet in its availability zone and hands out addresses from its range', async () => {
-    const [first = '', second = ''] = await launchInstances(sim.clients, { count: 2, subnetId: subnetIds[1] });
+    const [first = '', second = ''] = await launchInstances(sim.clients, {
+      count: 2,
+      subnetId: subnetIds[1],
+    });
 
     const instances = await describeAll({ InstanceIds: [first, second] });
 
@@ -65,10 +72,15 @@ describe('VPCs, subnets and security groups', () => {
       sim.clients.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.128/25' })),
     );
     const unknownVpc = await awsError(
-      sim.clients.ec2.send(new CreateSubnetCommand({ VpcId: 'vpc-0000000000000000a', CidrBlock: '10.0.9.0/24' })),
+      sim.clients.ec2.send(
+        new CreateSubnetCommand({ VpcId: 'vpc-0000000000000000a', CidrBlock: '10.0.9.0/24' }),
+      ),
     );
 
-    expect(outside).toMatchObject({ code: 'InvalidSubnet.Range', message: "The CIDR '192.168.0.0/24' is invalid." });
+    expect(outside).toMatchObject({
+      code: 'InvalidSubnet.Range',
+      message: "The CIDR '192.168.0.0/24' is invalid.",
+    });
     expect(overlapping.code).toBe('InvalidSubnet.Conflict');
     expect(unknownVpc).toMatchObject({
       code: 'InvalidVpcID.NotFound',
@@ -120,7 +132,13 @@ describe('RunInstances', () => {
   });
 
   it('is idempotent per client token, as the SDK relies on when it retries', async () => {
-    const input = { ImageId: 'ami-1', MinCount: 1, MaxCount: 1, SubnetId: subnetIds[0], ClientToken: 'same-token' };
+    const input = {
+      ImageId: 'ami-1',
+      MinCount: 1,
+      MaxCount: 1,
+      SubnetId: subnetIds[0],
+      ClientToken: 'same-token',
+    };
     const first = await sim.clients.ec2.send(new RunInstancesCommand(input));
 
     const second = await sim.clients.ec2.send(new RunInstancesCommand(input));
@@ -130,7 +148,9 @@ describe('RunInstances', () => {
   });
 
   it('needs a subnet because the account has no default VPC', async () => {
-    const error = await awsError(sim.clients.ec2.send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: 1, MaxCount: 1 })));
+    const error = await awsError(
+      sim.clients.ec2.send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: 1, MaxCount: 1 })),
+    );
 
     expect(error).toMatchObject({ code: 'VPCIdNotSpecified', message: 'No default VPC for this user' });
   });
@@ -149,8 +169,16 @@ describe('DescribeInstances', () => {
   });
 
   it('filters by instance-id, tag:KEY, tag-key, instance-state-name and vpc-id, with wildcards', async () => {
-    const [web = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0], tags: { Role: 'web' } });
-    const [worker = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[1], tags: { Role: 'worker' } });
+    const [web = ''] = await launchInstances(sim.clients, {
+      count: 1,
+      subnetId: subnetIds[0],
+      tags: { Role: 'web' },
+    });
+    const [worker = ''] = await launchInstances(sim.clients, {
+      count: 1,
+      subnetId: subnetIds[1],
+      tags: { Role: 'worker' },
+    });
     const [untagged = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0] });
     await sim.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [worker] }));
     const other = await sim.clients.ec2.send(new CreateVpcCommand({ CidrBlock: '172.16.0.0/16' }));
@@ -167,8 +195,16 @@ describe('DescribeInstances', () => {
   });
 
   it('combines several filters with AND', async () => {
-    const [web = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0], tags: { Role: 'web' } });
-    const [stopped = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0], tags: { Role: 'web' } });
+    const [web = ''] = await launchInstances(sim.clients, {
+      count: 1,
+      subnetId: subnetIds[0],
+      tags: { Role: 'web' },
+    });
+    const [stopped = ''] = await launchInstances(sim.clients, {
+      count: 1,
+      subnetId: subnetIds[0],
+      tags: { Role: 'web' },
+    });
     await sim.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [stopped] }));
 
     const running = await describeAll({
@@ -184,7 +220,9 @@ describe('DescribeInstances', () => {
   it('answers unknown, malformed and badly combined requests with EC2 error codes', async () => {
     const [known = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0] });
 
-    const unknown = await awsError(describeAll({ InstanceIds: [known, 'i-0aaaaaaaaaaaaaaaa', 'i-0bbbbbbbbbbbbbbbb'] }));
+    const unknown = await awsError(
+      describeAll({ InstanceIds: [known, 'i-0aaaaaaaaaaaaaaaa', 'i-0bbbbbbbbbbbbbbbb'] }),
+    );
     const malformed = await awsError(describeAll({ InstanceIds: ['web-1'] }));
     const combined = await awsError(describeAll({ InstanceIds: [known], MaxResults: 5 }));
     const badFilter = await awsError(describeAll({ Filters: [{ Name: 'flavour', Values: ['x'] }] }));
@@ -195,12 +233,18 @@ describe('DescribeInstances', () => {
       message: "The instance IDs 'i-0aaaaaaaaaaaaaaaa, i-0bbbbbbbbbbbbbbbb' do not exist",
       status: 400,
     });
-    expect(malformed).toMatchObject({ code: 'InvalidInstanceID.Malformed', message: 'Invalid id: "web-1" (expecting "i-...")' });
+    expect(malformed).toMatchObject({
+      code: 'InvalidInstanceID.Malformed',
+      message: 'Invalid id: "web-1" (expecting "i-...")',
+    });
     expect(combined).toMatchObject({
       code: 'InvalidParameterCombination',
       message: 'The parameter instancesSet cannot be used with the parameter maxResults',
     });
-    expect(badFilter).toMatchObject({ code: 'InvalidParameterValue', message: "The filter 'flavour' is invalid" });
+    expect(badFilter).toMatchObject({
+      code: 'InvalidParameterValue',
+      message: "The filter 'flavour' is invalid",
+    });
     expect(tooSmall.code).toBe('InvalidParameterValue');
   });
 });
@@ -217,7 +261,11 @@ describe('instance state transitions', () => {
 
     const stop = await sim.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
     expect(stop.StoppingInstances).toEqual([
-      { InstanceId: id, CurrentState: { Code: 64, Name: 'stopping' }, PreviousState: { Code: 16, Name: 'running' } },
+      {
+        InstanceId: id,
+        CurrentState: { Code: 64, Name: 'stopping' },
+        PreviousState: { Code: 16, Name: 'running' },
+      },
     ]);
     await sim.control.clock(30_000);
     const stopped = (await describeAll({ InstanceIds: [id] }))[0];
@@ -266,7 +314,11 @@ describe('instance state transitions', () => {
 
 describe('tags', () => {
   it('adds, replaces and deletes tags, deleting by value only when the value matches', async () => {
-    const [id = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0], tags: { Role: 'web' } });
+    const [id = ''] = await launchInstances(sim.clients, {
+      count: 1,
+      subnetId: subnetIds[0],
+      tags: { Role: 'web' },
+    });
 
     await sim.clients.ec2.send(
       new CreateTagsCommand({
@@ -290,7 +342,11 @@ describe('tags', () => {
 
   it('round-trips hostile tag values through the XML response unchanged', async () => {
     const hostile = `<script>alert("x")</script> & 'quotes' ]]> \r\n\ttab  ${'\u2028'} 한국어 🚀 `;
-    const [id = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0], tags: { [`k<&>"'`]: hostile } });
+    const [id = ''] = await launchInstances(sim.clients, {
+      count: 1,
+      subnetId: subnetIds[0],
+      tags: { [`k<&>"'`]: hostile },
+    });
 
     const [instance] = await describeAll({ Filters: [{ Name: 'tag-value', Values: [hostile] }] });
 
@@ -300,13 +356,20 @@ describe('tags', () => {
 
   it('rejects tags on unknown resources and reserved aws: keys', async () => {
     const unknown = await awsError(
-      sim.clients.ec2.send(new CreateTagsCommand({ Resources: ['i-0ccccccccccccccc1'], Tags: [{ Key: 'a', Value: 'b' }] })),
+      sim.clients.ec2.send(
+        new CreateTagsCommand({ Resources: ['i-0ccccccccccccccc1'], Tags: [{ Key: 'a', Value: 'b' }] }),
+      ),
     );
     const reserved = await awsError(
-      sim.clients.ec2.send(new CreateTagsCommand({ Resources: [vpcId], Tags: [{ Key: 'aws:owner', Value: 'me' }] })),
+      sim.clients.ec2.send(
+        new CreateTagsCommand({ Resources: [vpcId], Tags: [{ Key: 'aws:owner', Value: 'me' }] }),
+      ),
     );
 
     expect(unknown.code).toBe('InvalidInstanceID.NotFound');
-    expect(reserved).toMatchObject({ code: 'InvalidParameterValue', message: "Tag keys starting with 'aws:' are reserved for internal use" });
+    expect(reserved).toMatchObject({
+      code: 'InvalidParameterValue',
+      message: "Tag keys starting with 'aws:' are reserved for internal use",
+    });
   });
 });

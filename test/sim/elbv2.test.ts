@@ -43,7 +43,9 @@ describe('load balancers', () => {
   it('reports a new load balancer provisioning, then active, with its zones, DNS name and the VPC default group', async () => {
     const { vpcId, subnetIds } = await network(sim.clients);
 
-    const created = await elbv2().send(new CreateLoadBalancerCommand({ Name: 'web-alb', Subnets: subnetIds }));
+    const created = await elbv2().send(
+      new CreateLoadBalancerCommand({ Name: 'web-alb', Subnets: subnetIds }),
+    );
     const described = await elbv2().send(new DescribeLoadBalancersCommand({ Names: ['web-alb'] }));
 
     const lb = created.LoadBalancers?.[0];
@@ -74,7 +76,9 @@ describe('load balancers', () => {
 
     const again = await elbv2().send(new CreateLoadBalancerCommand({ Name: 'web-alb', Subnets: subnetIds }));
     const different = await awsError(
-      elbv2().send(new CreateLoadBalancerCommand({ Name: 'web-alb', Subnets: subnetIds, Scheme: 'internal' })),
+      elbv2().send(
+        new CreateLoadBalancerCommand({ Name: 'web-alb', Subnets: subnetIds, Scheme: 'internal' }),
+      ),
     );
 
     expect(again.LoadBalancers?.[0]?.LoadBalancerArn).toBe(first.LoadBalancers?.[0]?.LoadBalancerArn);
@@ -88,9 +92,13 @@ describe('load balancers', () => {
   it('needs subnets in two availability zones that exist', async () => {
     const { subnetIds } = await network(sim.clients);
 
-    const oneZone = await awsError(elbv2().send(new CreateLoadBalancerCommand({ Name: 'a', Subnets: [subnetIds[0]] })));
+    const oneZone = await awsError(
+      elbv2().send(new CreateLoadBalancerCommand({ Name: 'a', Subnets: [subnetIds[0]] })),
+    );
     const unknown = await awsError(
-      elbv2().send(new CreateLoadBalancerCommand({ Name: 'b', Subnets: [subnetIds[0], 'subnet-0000000000000000f'] })),
+      elbv2().send(
+        new CreateLoadBalancerCommand({ Name: 'b', Subnets: [subnetIds[0], 'subnet-0000000000000000f'] }),
+      ),
     );
 
     expect(oneZone).toMatchObject({
@@ -120,8 +128,12 @@ describe('load balancers', () => {
     const seed = await buildSeedTopology(sim.clients);
 
     await elbv2().send(new DeleteLoadBalancerCommand({ LoadBalancerArn: seed.loadBalancerArn }));
-    const group = await elbv2().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [seed.targetGroupArn] }));
-    const listeners = await awsError(elbv2().send(new DescribeListenersCommand({ ListenerArns: [seed.httpListenerArn] })));
+    const group = await elbv2().send(
+      new DescribeTargetGroupsCommand({ TargetGroupArns: [seed.targetGroupArn] }),
+    );
+    const listeners = await awsError(
+      elbv2().send(new DescribeListenersCommand({ ListenerArns: [seed.httpListenerArn] })),
+    );
     await elbv2().send(new DeleteLoadBalancerCommand({ LoadBalancerArn: seed.loadBalancerArn }));
     await elbv2().send(new DeleteTargetGroupCommand({ TargetGroupArn: seed.targetGroupArn }));
 
@@ -134,7 +146,9 @@ describe('target groups', () => {
   it('fills the Application Load Balancer health check defaults', async () => {
     const { vpcId } = await network(sim.clients);
 
-    const created = await elbv2().send(new CreateTargetGroupCommand({ Name: 'web-8080', Protocol: 'HTTP', Port: 8080, VpcId: vpcId }));
+    const created = await elbv2().send(
+      new CreateTargetGroupCommand({ Name: 'web-8080', Protocol: 'HTTP', Port: 8080, VpcId: vpcId }),
+    );
 
     expect(created.TargetGroups?.[0]).toEqual({
       TargetGroupArn: expect.stringMatching(/:targetgroup\/web-8080\/[0-9a-f]{16}$/),
@@ -170,7 +184,9 @@ describe('target groups', () => {
       }),
     );
     const invalid = await awsError(
-      elbv2().send(new ModifyTargetGroupCommand({ TargetGroupArn: seed.targetGroupArn, HealthCheckTimeoutSeconds: 10 })),
+      elbv2().send(
+        new ModifyTargetGroupCommand({ TargetGroupArn: seed.targetGroupArn, HealthCheckTimeoutSeconds: 10 }),
+      ),
     );
 
     expect(modified.TargetGroups?.[0]).toMatchObject({
@@ -179,16 +195,23 @@ describe('target groups', () => {
       Matcher: { HttpCode: '200-299' },
       LoadBalancerArns: [seed.loadBalancerArn],
     });
-    expect(invalid).toMatchObject({ code: 'ValidationError', message: 'Health check timeout must be smaller than the interval' });
+    expect(invalid).toMatchObject({
+      code: 'ValidationError',
+      message: 'Health check timeout must be smaller than the interval',
+    });
   });
 
   it('lists the groups of a load balancer and pages them', async () => {
     const seed = await buildSeedTopology(sim.clients);
     for (const name of ['tg-a', 'tg-b']) {
-      await elbv2().send(new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: seed.vpcId }));
+      await elbv2().send(
+        new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: seed.vpcId }),
+      );
     }
 
-    const ofLoadBalancer = await elbv2().send(new DescribeTargetGroupsCommand({ LoadBalancerArn: seed.loadBalancerArn }));
+    const ofLoadBalancer = await elbv2().send(
+      new DescribeTargetGroupsCommand({ LoadBalancerArn: seed.loadBalancerArn }),
+    );
     const pages: number[] = [];
     for await (const page of paginateDescribeTargetGroups({ client: elbv2() }, { PageSize: 2 })) {
       pages.push(page.TargetGroups?.length ?? 0);
@@ -201,17 +224,24 @@ describe('target groups', () => {
   it('refuses to delete a group a listener forwards to, and deletes it once free', async () => {
     const seed = await buildSeedTopology(sim.clients);
 
-    const inUse = await awsError(elbv2().send(new DeleteTargetGroupCommand({ TargetGroupArn: seed.targetGroupArn })));
+    const inUse = await awsError(
+      elbv2().send(new DeleteTargetGroupCommand({ TargetGroupArn: seed.targetGroupArn })),
+    );
     await elbv2().send(new DeleteListenerCommand({ ListenerArn: seed.httpsListenerArn }));
     await elbv2().send(new DeleteTargetGroupCommand({ TargetGroupArn: seed.targetGroupArn }));
-    const gone = await awsError(elbv2().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [seed.targetGroupArn] })));
+    const gone = await awsError(
+      elbv2().send(new DescribeTargetGroupsCommand({ TargetGroupArns: [seed.targetGroupArn] })),
+    );
 
     expect(inUse).toMatchObject({
       name: 'ResourceInUseException',
       code: 'ResourceInUse',
       message: `Target group '${seed.targetGroupArn}' is currently in use by a listener or a rule`,
     });
-    expect(gone).toMatchObject({ name: 'TargetGroupNotFoundException', message: 'One or more target groups not found' });
+    expect(gone).toMatchObject({
+      name: 'TargetGroupNotFoundException',
+      message: 'One or more target groups not found',
+    });
   });
 });
 
@@ -260,7 +290,9 @@ describe('listeners', () => {
     const viaConfig = await elbv2().send(
       new ModifyListenerCommand({
         ListenerArn: seed.httpListenerArn,
-        DefaultActions: [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: seed.targetGroupArn }] } }],
+        DefaultActions: [
+          { Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: seed.targetGroupArn }] } },
+        ],
       }),
     );
 
@@ -307,10 +339,22 @@ describe('listeners', () => {
   it('rejects a second listener on a port with different settings, and returns the same one for the same settings', async () => {
     const redirect = {
       Type: 'redirect' as const,
-      RedirectConfig: { Protocol: 'HTTPS', Port: '443', Host: '#{host}', Path: '/#{path}', Query: '#{query}', StatusCode: 'HTTP_301' as const },
+      RedirectConfig: {
+        Protocol: 'HTTPS',
+        Port: '443',
+        Host: '#{host}',
+        Path: '/#{path}',
+        Query: '#{query}',
+        StatusCode: 'HTTP_301' as const,
+      },
     };
     const same = await elbv2().send(
-      new CreateListenerCommand({ LoadBalancerArn: seed.loadBalancerArn, Port: 80, Protocol: 'HTTP', DefaultActions: [redirect] }),
+      new CreateListenerCommand({
+        LoadBalancerArn: seed.loadBalancerArn,
+        Port: 80,
+        Protocol: 'HTTP',
+        DefaultActions: [redirect],
+      }),
     );
     const different = await awsError(
       elbv2().send(
@@ -324,7 +368,10 @@ describe('listeners', () => {
     );
 
     expect(same.Listeners?.[0]?.ListenerArn).toBe(seed.httpListenerArn);
-    expect(different).toMatchObject({ name: 'DuplicateListenerException', message: 'A listener with the specified port already exists.' });
+    expect(different).toMatchObject({
+      name: 'DuplicateListenerException',
+      message: 'A listener with the specified port already exists.',
+    });
   });
 
   it('turns a forward to an unknown target group into TargetGroupNotFound', async () => {
@@ -332,11 +379,17 @@ describe('listeners', () => {
 
     const error = await awsError(
       elbv2().send(
-        new ModifyListenerCommand({ ListenerArn: seed.httpListenerArn, DefaultActions: [{ Type: 'forward', TargetGroupArn: unknown }] }),
+        new ModifyListenerCommand({
+          ListenerArn: seed.httpListenerArn,
+          DefaultActions: [{ Type: 'forward', TargetGroupArn: unknown }],
+        }),
       ),
     );
 
-    expect(error).toMatchObject({ name: 'TargetGroupNotFoundException', message: `Target group '${unknown}' not found` });
+    expect(error).toMatchObject({
+      name: 'TargetGroupNotFoundException',
+      message: `Target group '${unknown}' not found`,
+    });
   });
 
   it('replaces an HTTPS forward with a fixed response, keeping certificate and policy', async () => {
@@ -344,7 +397,10 @@ describe('listeners', () => {
       new ModifyListenerCommand({
         ListenerArn: seed.httpsListenerArn,
         DefaultActions: [
-          { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'maintenance' } },
+          {
+            Type: 'fixed-response',
+            FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'maintenance' },
+          },
         ],
       }),
     );
@@ -353,28 +409,42 @@ describe('listeners', () => {
       SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
       Certificates: [{ CertificateArn: seed.certificateArn }],
       DefaultActions: [
-        { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'maintenance' } },
+        {
+          Type: 'fixed-response',
+          FixedResponseConfig: { StatusCode: '503', ContentType: 'text/plain', MessageBody: 'maintenance' },
+        },
       ],
     });
   });
 
   it('pages listeners with PageSize and needs a load balancer or listener ARNs', async () => {
     const ports: number[][] = [];
-    for await (const page of paginateDescribeListeners({ client: elbv2() }, { LoadBalancerArn: seed.loadBalancerArn, PageSize: 1 })) {
+    for await (const page of paginateDescribeListeners(
+      { client: elbv2() },
+      { LoadBalancerArn: seed.loadBalancerArn, PageSize: 1 },
+    )) {
       ports.push((page.Listeners ?? []).map((l) => l.Port ?? 0));
     }
     const neither = await awsError(elbv2().send(new DescribeListenersCommand({})));
 
     expect(ports).toEqual([[443], [80]]);
-    expect(neither).toMatchObject({ code: 'ValidationError', message: 'You must specify either listener ARNs or a load balancer ARN' });
+    expect(neither).toMatchObject({
+      code: 'ValidationError',
+      message: 'You must specify either listener ARNs or a load balancer ARN',
+    });
   });
 
   it('deletes a listener, after which it is ListenerNotFound', async () => {
     await elbv2().send(new DeleteListenerCommand({ ListenerArn: seed.httpListenerArn }));
 
-    const error = await awsError(elbv2().send(new DeleteListenerCommand({ ListenerArn: seed.httpListenerArn })));
+    const error = await awsError(
+      elbv2().send(new DeleteListenerCommand({ ListenerArn: seed.httpListenerArn })),
+    );
 
-    expect(error).toMatchObject({ name: 'ListenerNotFoundException', message: 'The specified listener does not exist.' });
+    expect(error).toMatchObject({
+      name: 'ListenerNotFoundException',
+      message: 'The specified listener does not exist.',
+    });
   });
 });
 
@@ -415,7 +485,8 @@ describe('rules', () => {
       }),
     );
 
-    const rules = (await elbv2().send(new DescribeRulesCommand({ ListenerArn: seed.httpListenerArn }))).Rules ?? [];
+    const rules =
+      (await elbv2().send(new DescribeRulesCommand({ ListenerArn: seed.httpListenerArn }))).Rules ?? [];
 
     expect(rules.map((r) => [r.Priority, r.IsDefault])).toEqual([
       ['10', false],
@@ -430,7 +501,9 @@ describe('rules', () => {
     await elbv2().send(pathRule(1, '/a'));
     await elbv2().send(pathRule(2, '/b'));
 
-    const first = await elbv2().send(new DescribeRulesCommand({ ListenerArn: seed.httpListenerArn, PageSize: 2 }));
+    const first = await elbv2().send(
+      new DescribeRulesCommand({ ListenerArn: seed.httpListenerArn, PageSize: 2 }),
+    );
     const second = await elbv2().send(
       new DescribeRulesCommand({ ListenerArn: seed.httpListenerArn, PageSize: 2, Marker: first.NextMarker }),
     );
@@ -446,10 +519,18 @@ describe('rules', () => {
 
     const taken = await awsError(elbv2().send(pathRule(2, '/c')));
     const swapped = await elbv2().send(
-      new SetRulePrioritiesCommand({ RulePriorities: [{ RuleArn: a, Priority: 2 }, { RuleArn: b, Priority: 1 }] }),
+      new SetRulePrioritiesCommand({
+        RulePriorities: [
+          { RuleArn: a, Priority: 2 },
+          { RuleArn: b, Priority: 1 },
+        ],
+      }),
     );
 
-    expect(taken).toMatchObject({ name: 'PriorityInUseException', message: 'The specified priority is in use.' });
+    expect(taken).toMatchObject({
+      name: 'PriorityInUseException',
+      message: 'The specified priority is in use.',
+    });
     expect(swapped.Rules?.map((r) => [r.RuleArn, r.Priority])).toEqual([
       [a, '2'],
       [b, '1'],
@@ -458,24 +539,39 @@ describe('rules', () => {
 
   it('modifies a rule and deletes it; the default rule cannot be deleted', async () => {
     const arn = (await elbv2().send(pathRule(1))).Rules?.[0]?.RuleArn ?? '';
-    const defaultRule = (await elbv2().send(new DescribeRulesCommand({ ListenerArn: seed.httpListenerArn }))).Rules?.at(-1);
+    const defaultRule = (
+      await elbv2().send(new DescribeRulesCommand({ ListenerArn: seed.httpListenerArn }))
+    ).Rules?.at(-1);
 
     const modified = await elbv2().send(
-      new ModifyRuleCommand({ RuleArn: arn, Conditions: [{ Field: 'host-header', Values: ['example.com'] }] }),
+      new ModifyRuleCommand({
+        RuleArn: arn,
+        Conditions: [{ Field: 'host-header', Values: ['example.com'] }],
+      }),
     );
     await elbv2().send(new DeleteRuleCommand({ RuleArn: arn }));
     const deletedAgain = await awsError(elbv2().send(new DeleteRuleCommand({ RuleArn: arn })));
-    const deleteDefault = await awsError(elbv2().send(new DeleteRuleCommand({ RuleArn: defaultRule?.RuleArn ?? '' })));
+    const deleteDefault = await awsError(
+      elbv2().send(new DeleteRuleCommand({ RuleArn: defaultRule?.RuleArn ?? '' })),
+    );
 
     expect(modified.Rules?.[0]?.Conditions).toEqual([
       { Field: 'host-header', Values: ['example.com'], HostHeaderConfig: { Values: ['example.com'] } },
     ]);
-    expect(deletedAgain).toMatchObject({ name: 'RuleNotFoundException', message: 'The specified rule does not exist.' });
-    expect(deleteDefault).toMatchObject({ name: 'OperationNotPermittedException', code: 'OperationNotPermitted' });
+    expect(deletedAgain).toMatchObject({
+      name: 'RuleNotFoundException',
+      message: 'The specified rule does not exist.',
+    });
+    expect(deleteDefault).toMatchObject({
+      name: 'OperationNotPermittedException',
+      code: 'OperationNotPermitted',
+    });
   });
 
   it('makes the target group list the load balancer when a rule forwards to it', async () => {
-    const other = await elbv2().send(new CreateTargetGroupCommand({ Name: 'other', Protocol: 'HTTP', Port: 80, VpcId: seed.vpcId }));
+    const other = await elbv2().send(
+      new CreateTargetGroupCommand({ Name: 'other', Protocol: 'HTTP', Port: 80, VpcId: seed.vpcId }),
+    );
     const otherArn = other.TargetGroups?.[0]?.TargetGroupArn ?? '';
 
     await elbv2().send(
@@ -498,7 +594,9 @@ describe('tags', () => {
     const arns = [seed.loadBalancerArn, seed.targetGroupArn, seed.httpListenerArn];
 
     await elbv2().send(new AddTagsCommand({ ResourceArns: arns, Tags: [{ Key: 'team', Value: 'edge' }] }));
-    await elbv2().send(new AddTagsCommand({ ResourceArns: [seed.loadBalancerArn], Tags: [{ Key: 'team', Value: 'web' }] }));
+    await elbv2().send(
+      new AddTagsCommand({ ResourceArns: [seed.loadBalancerArn], Tags: [{ Key: 'team', Value: 'web' }] }),
+    );
     const described = await elbv2().send(new DescribeTagsCommand({ ResourceArns: arns }));
 
     expect(described.TagDescriptions).toEqual([
@@ -512,11 +610,15 @@ describe('tags', () => {
     const seed = await buildSeedTopology(sim.clients);
 
     const badValue = await awsError(
-      elbv2().send(new AddTagsCommand({ ResourceArns: [seed.loadBalancerArn], Tags: [{ Key: 'k', Value: '<script>' }] })),
+      elbv2().send(
+        new AddTagsCommand({ ResourceArns: [seed.loadBalancerArn], Tags: [{ Key: 'k', Value: '<script>' }] }),
+      ),
     );
     const unknown = await awsError(
       elbv2().send(
-        new DescribeTagsCommand({ ResourceArns: [seed.loadBalancerArn.replace(/[0-9a-f]{16}$/, '0000000000000000')] }),
+        new DescribeTagsCommand({
+          ResourceArns: [seed.loadBalancerArn.replace(/[0-9a-f]{16}$/, '0000000000000000')],
+        }),
       ),
     );
 

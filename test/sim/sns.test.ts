@@ -13,7 +13,8 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await sim.control.reset();
-  topicArn = (await sim.clients.sns.send(new CreateTopicCommand({ Name: 'alb-warden-alerts' }))).TopicArn ?? '';
+  topicArn =
+    (await sim.clients.sns.send(new CreateTopicCommand({ Name: 'alb-warden-alerts' }))).TopicArn ?? '';
 });
 
 const publish = (input: Omit<ConstructorParameters<typeof PublishCommand>[0], 'TopicArn'>) =>
@@ -46,7 +47,11 @@ describe('topics and subscriptions', () => {
   it('answers an unknown topic with NotFound', async () => {
     const error = await awsError(
       sim.clients.sns.send(
-        new SubscribeCommand({ TopicArn: `${topicArn}-gone`, Protocol: 'sqs', Endpoint: 'arn:aws:sqs:x:1:q' }),
+        new SubscribeCommand({
+          TopicArn: `${topicArn}-gone`,
+          Protocol: 'sqs',
+          Endpoint: 'arn:aws:sqs:x:1:q',
+        }),
       ),
     );
 

@@ -37,21 +37,39 @@ export async function network(clients: AwsClients): Promise<{ vpcId: string; sub
   const vpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }));
   const vpcId = vpc.Vpc?.VpcId ?? '';
   const subnet = async (cidr: string, zone: string) =>
-    (await clients.ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: zone })))
-      .Subnet?.SubnetId ?? '';
+    (
+      await clients.ec2.send(
+        new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: cidr, AvailabilityZone: zone }),
+      )
+    ).Subnet?.SubnetId ?? '';
   return {
     vpcId,
-    subnetIds: [await subnet('10.0.1.0/24', 'ap-northeast-2a'), await subnet('10.0.2.0/24', 'ap-northeast-2c')],
+    subnetIds: [
+      await subnet('10.0.1.0/24', 'ap-northeast-2a'),
+      await subnet('10.0.2.0/24', 'ap-northeast-2c'),
+    ],
   };
 }
 
 /** The SDK error a call rejects with: its class name, AWS error code and message, and HTTP status. */
-export async function awsError(call: Promise<unknown>): Promise<{ name: string; code: string; message: string; status: number }> {
+export async function awsError(
+  call: Promise<unknown>,
+): Promise<{ name: string; code: string; message: string; status: number }> {
   try {
     await call;
   } catch (error) {
-    const e = error as { name: string; Code?: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, code: e.Code ?? e.name, message: e.message, status: e.$metadata?.httpStatusCode ?? 0 };
+    const e = error as {
+      name: string;
+      Code?: string;
+      message: string;
+      $metadata?: { httpStatusCode?: number };
+    };
+    return {
+      name: e.name,
+      code: e.Code ?? e.name,
+      message: e.message,
+      status: e.$metadata?.httpStatusCode ?? 0,
+    };
   }
   expect.unreachable('the call should have failed');
   throw new Error('unreachable');

@@ -33,13 +33,19 @@ async function running(count = 1, subnet = 0): Promise<string[]> {
 
 async function register(ids: readonly string[]): Promise<void> {
   await sim.clients.elbv2.send(
-    new RegisterTargetsCommand({ TargetGroupArn: seed.targetGroupArn, Targets: ids.map((Id) => ({ Id, Port: 8080 })) }),
+    new RegisterTargetsCommand({
+      TargetGroupArn: seed.targetGroupArn,
+      Targets: ids.map((Id) => ({ Id, Port: 8080 })),
+    }),
   );
 }
 
 async function health(targets?: { Id: string; Port?: number }[]): Promise<TargetHealthDescription[]> {
   const result = await sim.clients.elbv2.send(
-    new DescribeTargetHealthCommand({ TargetGroupArn: seed.targetGroupArn, ...(targets ? { Targets: targets } : {}) }),
+    new DescribeTargetHealthCommand({
+      TargetGroupArn: seed.targetGroupArn,
+      ...(targets ? { Targets: targets } : {}),
+    }),
   );
   return result.TargetHealthDescriptions ?? [];
 }
@@ -75,7 +81,11 @@ describe('RegisterTargets', () => {
     const after = await states();
 
     expect(during).toEqual([
-      { State: 'initial', Reason: 'Elb.RegistrationInProgress', Description: 'Target registration is in progress' },
+      {
+        State: 'initial',
+        Reason: 'Elb.RegistrationInProgress',
+        Description: 'Target registration is in progress',
+      },
     ]);
     expect(after).toEqual([{ State: 'healthy' }]);
   });
@@ -98,16 +108,26 @@ describe('RegisterTargets', () => {
     const [id = ''] = await running();
     const other = await sim.clients.ec2.send(new CreateVpcCommand({ CidrBlock: '172.16.0.0/16' }));
     const group = await sim.clients.elbv2.send(
-      new CreateTargetGroupCommand({ Name: 'elsewhere', Protocol: 'HTTP', Port: 80, VpcId: other.Vpc?.VpcId ?? '' }),
+      new CreateTargetGroupCommand({
+        Name: 'elsewhere',
+        Protocol: 'HTTP',
+        Port: 80,
+        VpcId: other.Vpc?.VpcId ?? '',
+      }),
     );
 
     const error = await awsError(
       sim.clients.elbv2.send(
-        new RegisterTargetsCommand({ TargetGroupArn: group.TargetGroups?.[0]?.TargetGroupArn ?? '', Targets: [{ Id: id }] }),
+        new RegisterTargetsCommand({
+          TargetGroupArn: group.TargetGroups?.[0]?.TargetGroupArn ?? '',
+          Targets: [{ Id: id }],
+        }),
       ),
     );
 
-    expect(error.message).toBe(`The following targets are not in the target group VPC '${other.Vpc?.VpcId}': '${id}'`);
+    expect(error.message).toBe(
+      `The following targets are not in the target group VPC '${other.Vpc?.VpcId}': '${id}'`,
+    );
   });
 
   it('enforces the targets-per-target-group quota, which the control API can raise', async () => {
@@ -141,12 +161,18 @@ describe('DescribeTargetHealth', () => {
     const [id = ''] = await running();
     await register([id]);
 
-    await sim.clients.elbv2.send(new DeregisterTargetsCommand({ TargetGroupArn: seed.targetGroupArn, Targets: [{ Id: id }] }));
+    await sim.clients.elbv2.send(
+      new DeregisterTargetsCommand({ TargetGroupArn: seed.targetGroupArn, Targets: [{ Id: id }] }),
+    );
     const draining = await states();
     await sim.control.clock(300_000);
 
     expect(draining).toEqual([
-      { State: 'draining', Reason: 'Target.DeregistrationInProgress', Description: 'Target deregistration is in progress' },
+      {
+        State: 'draining',
+        Reason: 'Target.DeregistrationInProgress',
+        Description: 'Target deregistration is in progress',
+      },
     ]);
     expect(await health()).toEqual([]);
   });
@@ -172,7 +198,14 @@ describe('DescribeTargetHealth', () => {
 
     expect(described.map((d) => [d.Target?.Id, d.TargetHealth])).toEqual([
       [registered, { State: 'healthy' }],
-      [other, { State: 'unused', Reason: 'Target.NotRegistered', Description: 'Target is not registered to the target group' }],
+      [
+        other,
+        {
+          State: 'unused',
+          Reason: 'Target.NotRegistered',
+          Description: 'Target is not registered to the target group',
+        },
+      ],
     ]);
   });
 
@@ -194,12 +227,17 @@ describe('DescribeTargetHealth', () => {
   it('rejects an unknown target group and an instance that does not exist', async () => {
     const unknownGroup = await awsError(
       sim.clients.elbv2.send(
-        new DescribeTargetHealthCommand({ TargetGroupArn: seed.targetGroupArn.replace(/[0-9a-f]{16}$/, '0000000000000000') }),
+        new DescribeTargetHealthCommand({
+          TargetGroupArn: seed.targetGroupArn.replace(/[0-9a-f]{16}$/, '0000000000000000'),
+        }),
       ),
     );
     const unknownTarget = await awsError(health([{ Id: 'i-0ddddddddddddddd1' }]));
 
-    expect(unknownGroup).toMatchObject({ name: 'TargetGroupNotFoundException', message: 'One or more target groups not found' });
+    expect(unknownGroup).toMatchObject({
+      name: 'TargetGroupNotFoundException',
+      message: 'One or more target groups not found',
+    });
     expect(unknownTarget.code).toBe('InvalidTarget');
   });
 });
@@ -223,7 +261,11 @@ describe('target health set through the control API', () => {
 
     expect(broken).toEqual([
       { State: 'unhealthy', Reason: 'Target.FailedHealthChecks', Description: 'Health checks failed' },
-      { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [500]' },
+      {
+        State: 'unhealthy',
+        Reason: 'Target.ResponseCodeMismatch',
+        Description: 'Health checks failed with these codes: [500]',
+      },
     ]);
     expect(partlyRecovered.map((h) => h?.State)).toEqual(['healthy', 'unhealthy']);
   });
