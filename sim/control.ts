@@ -5,13 +5,20 @@
  *   await control.faults({ service: 'elbv2', action: 'DescribeTargetHealth', error: 'Throttling', count: 1 });
  */
 
-export type SimService = 'ec2' | 'elbv2' | 'sns' | 'dynamodb';
+import type { EventBridgeEvent } from './events.ts';
+import type { ServiceName } from './faults.ts';
+import type { TargetState } from './services/elbv2-health.ts';
+import type { PublishedMessage } from './services/sns.ts';
+import type { SettingsInput } from './settings.ts';
+import type { CallCounts } from './world.ts';
+
+export type SimService = ServiceName;
 
 export interface TargetHealthRequest {
   readonly targetGroupArn: string;
   readonly targetId: string;
   /** `healthy` clears an earlier override. */
-  readonly state: 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable';
+  readonly state: TargetState;
   /** Defaults to AWS's reason for the state, e.g. Target.FailedHealthChecks for unhealthy. */
   readonly reasonCode?: string;
   /** Defaults to AWS's description of the reason code. */
@@ -23,37 +30,11 @@ export type FaultRequest =
   | { readonly latencyMs: number }
   | { readonly clear: true };
 
-export type CallCounts = Record<SimService, Record<string, number>>;
+export type { EventBridgeEvent as SimEvent } from './events.ts';
+export type { PublishedMessage } from './services/sns.ts';
+export type { CallCounts } from './world.ts';
 
-export interface SimEvent {
-  readonly version: string;
-  readonly id: string;
-  readonly 'detail-type': string;
-  readonly source: string;
-  readonly account: string;
-  readonly time: string;
-  readonly region: string;
-  readonly resources: readonly string[];
-  readonly detail: Record<string, unknown>;
-}
-
-export interface PublishedMessage {
-  readonly topicArn: string;
-  readonly subject: string | null;
-  readonly message: string;
-  readonly messageStructure: string | null;
-  readonly messageAttributes: Record<string, { readonly Type: string; readonly Value: string }>;
-}
-
-export interface SettingsRequest {
-  readonly delays?: {
-    readonly instanceTransitionMs?: number;
-    readonly terminatedVisibleMs?: number;
-    readonly targetRegistrationMs?: number;
-    readonly targetDeregistrationMs?: number;
-  };
-  readonly quota?: { readonly targetsPerTargetGroup?: number };
-}
+export type SettingsRequest = SettingsInput;
 
 /** A control call the simulator refused; `status` is the HTTP status, the message its explanation. */
 export class SimControlError extends Error {
@@ -73,7 +54,10 @@ export class SimControl {
     this.endpoint = endpoint.replace(/\/$/, '');
   }
 
-  /** Empties the world: resources, events, messages, identities, faults and call counts. */
+  /**
+   * Empties the world: resources, events, messages, identities, faults and call counts; settings return to
+   * the simulator's start options. The clock keeps its offset, so time never runs backwards.
+   */
   async reset(): Promise<void> {
     await this.#call('POST', '/_sim/reset', {});
   }
@@ -100,8 +84,11 @@ export class SimControl {
   }
 
   /** Events recorded after position `after`, and the cursor to pass next time. */
-  async events(after = 0): Promise<{ events: SimEvent[]; cursor: number }> {
-    return (await this.#call('GET', `/_sim/events?after=${after}`)) as { events: SimEvent[]; cursor: number };
+  async events(after = 0): Promise<{ events: EventBridgeEvent[]; cursor: number }> {
+    return (await this.#call('GET', `/_sim/events?after=${after}`)) as {
+      events: EventBridgeEvent[];
+      cursor: number;
+    };
   }
 
   async sns(): Promise<{ messages: PublishedMessage[] }> {

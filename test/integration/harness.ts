@@ -22,13 +22,17 @@ export interface AwsClients {
   readonly dynamodb: DynamoDBClient;
 }
 
-export interface World {
-  readonly endpoint: string;
+/** The default clients, the region they sign for, and clients signing as any other access key. */
+export interface WorldClients extends AwsClients {
   readonly region: string;
-  /** Clients signing with the harness's default access key. */
-  readonly clients: AwsClients;
   /** Clients signing with `accessKeyId`: map it with `control.identity` to act as a person or as the controller. */
   clientsAs(accessKeyId: string): AwsClients;
+}
+
+export interface World {
+  readonly endpoint: string;
+  /** Clients signing with the harness's default access key (fixed fake credentials). */
+  readonly clients: WorldClients;
   /** The simulator's control API; null against another endpoint. */
   readonly control: SimControl | null;
   readonly usesSimulator: boolean;
@@ -54,42 +58,24 @@ export function createClients(
 
 export async function startWorld(options: SimulatorOptions = {}): Promise<World> {
   const external = process.env.WARDEN_IT_ENDPOINT;
+  const simulator = external ? undefined : await startSimulator(options);
+  const endpoint = external ?? simulator?.endpoint ?? '';
+  const region =
+    simulator?.region ?? process.env.WARDEN_IT_REGION ?? process.env.AWS_REGION ?? 'ap-northeast-2';
   const created: AwsClients[] = [];
-  const clientsFor = (endpoint: string, region: string) => (accessKeyId?: string) => {
+  const clientsAs = (accessKeyId?: string): AwsClients => {
     const clients = createClients(endpoint, region, accessKeyId);
     created.push(clients);
     return clients;
   };
-  const destroyClients = () => {
-    for (const clients of created) for (const client of Object.values(clients)) client.destroy();
-  };
-
-  if (external) {
-    const region = process.env.WARDEN_IT_REGION ?? process.env.AWS_REGION ?? 'ap-northeast-2';
-    const make = clientsFor(external, region);
-    return {
-      endpoint: external,
-      region,
-      clients: make(),
-      clientsAs: make,
-      control: null,
-      usesSimulator: false,
-      stop: async () => destroyClients(),
-    };
-  }
-
-  const simulator = await startSimulator(options);
-  const make = clientsFor(simulator.endpoint, simulator.region);
   return {
-    endpoint: simulator.endpoint,
-    region: simulator.region,
-    clients: make(),
-    clientsAs: make,
-    control: new SimControl(simulator.endpoint),
-    usesSimulator: true,
+    endpoint,
+    clients: { ...clientsAs(), region, clientsAs },
+    control: simulator ? new SimControl(simulator.endpoint) : null,
+    usesSimulator: simulator !== undefined,
     stop: async () => {
-      destroyClients();
-      await simulator.stop();
+      for (const clients of created) for (const client of Object.values(clients)) client.destroy();
+      await simulator?.stop();
     },
   };
 }

@@ -19,6 +19,7 @@ describe('the integration harness', () => {
     await world.stop();
 
     expect(world.usesSimulator).toBe(true);
+    expect(world.clients.region).toBe('ap-northeast-2');
     expect(world.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(result.LoadBalancers).toEqual([]);
     expect(calls?.elbv2).toEqual({ DescribeLoadBalancers: 1 });
@@ -29,7 +30,7 @@ describe('the integration harness', () => {
     process.env.WARDEN_IT_ENDPOINT = external.endpoint;
 
     const world = await startWorld();
-    await world.clientsAs('AKIAOTHERPERSON00001').elbv2.send(new DescribeLoadBalancersCommand({}));
+    await world.clients.clientsAs('AKIAOTHERPERSON00001').elbv2.send(new DescribeLoadBalancersCommand({}));
     await world.stop();
     const calls = await external.control.calls();
     await external.stop();
