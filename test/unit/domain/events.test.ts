@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   isApprovedActor,
@@ -8,11 +7,7 @@ import {
   routeApiCall,
 } from '../../../functions/domain/events.ts';
 import { seedConfig } from '../../support/builders.ts';
-
-/** The shared, real-shaped EventBridge samples (see ../shared/fixtures/README.md). */
-const FIXTURES = new URL('../../../../shared/fixtures/events/', import.meta.url).pathname;
-const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(`${FIXTURES}${name}`, 'utf8'));
+import { fixture, fixtureNames } from '../../support/fixtures.ts';
 
 const config = seedConfig();
 
@@ -24,7 +19,7 @@ function apiCall(name: string): Extract<ParsedEvent, { type: 'api-call' }> {
 
 describe('parseEvent on the shared fixtures', () => {
   it('parses every fixture into a handled type', () => {
-    const types = readdirSync(FIXTURES).map((name) => [name, parseEvent(fixture(name)).type]);
+    const types = fixtureNames().map((name) => [name, parseEvent(fixture(name)).type]);
     expect(types.filter(([, type]) => type === 'ignored')).toEqual([]);
   });
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { WardenConfig } from '../../../functions/config.ts';
 import { type ParsedEvent, parseEvent } from '../../../functions/domain/events.ts';
@@ -13,16 +12,16 @@ import {
   seedConfig,
 } from '../../support/builders.ts';
 import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
+import { fixture } from '../../support/fixtures.ts';
 
-const FIXTURES = new URL('../../../../shared/fixtures/events/', import.meta.url).pathname;
 const MINUTE = 60_000;
 
 function apiCall(
   name: string,
   edit?: (detail: Record<string, unknown>) => void,
 ): Extract<ParsedEvent, { type: 'api-call' }> {
-  const event = JSON.parse(readFileSync(`${FIXTURES}${name}`, 'utf8'));
-  edit?.(event.detail);
+  const event = fixture(name);
+  edit?.(event.detail as Record<string, unknown>);
   const parsed = parseEvent(event);
   if (parsed.type !== 'api-call') throw new Error(`${name}: ${parsed.type}`);
   return parsed;

@@ -1,0 +1,154 @@
+/**
+ * The controller wired to a world: the seed topology, an alert topic and state table created through AWS
+ * calls, the real adapters pointed at the endpoint, and a pump that feeds the events the world records to
+ * the real handlers, as EventBridge would (its rule drops the controller's own calls before they reach the
+ * guard; the pump does the same).
+ */
+import { CreateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTopicCommand } from '@aws-sdk/client-sns';
+import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
+import { createDeps } from '../../functions/deps.ts';
+import { parseEvent } from '../../functions/domain/events.ts';
+import type { Deps } from '../../functions/use-cases/context.ts';
+import { handleApiCall } from '../../functions/use-cases/guard.ts';
+import { handleInstanceState } from '../../functions/use-cases/register.ts';
+import type { InvocationResult } from '../../functions/use-cases/results.ts';
+import { sweep } from '../../functions/use-cases/sweep.ts';
+import { buildSeedTopology, type SeedTopology } from '../../sim/seed.ts';
+import { recordingTelemetry } from '../support/fake-world.ts';
+import { startWorld, type World } from './harness.ts';
+
+export const CONTROLLER_KEY = 'AKIAWARDENCONTROLLER';
+export const PERSON_KEY = 'AKIAJIWOOKIMADMIN001';
+
+export interface Warden {
+  readonly world: World;
+  readonly seed: SeedTopology;
+  readonly config: WardenConfig;
+  readonly deps: Deps;
+  readonly telemetry: ReturnType<typeof recordingTelemetry>;
+  readonly controllerRoleArn: string;
+  /** Clients acting as a person (an administrator's role session). */
+  readonly person: ReturnType<World['clients']['clientsAs']>;
+  /** Feeds every event recorded since the last pump to the handlers; returns their results. */
+  pump(): Promise<InvocationResult[]>;
+  sweep(): Promise<InvocationResult>;
+  /** Subjects of the SNS messages published so far. */
+  alerts(): Promise<{ subject: string; kind: string; severity: string; text: string }[]>;
+  stop(): Promise<void>;
+}
+
+export async function startWarden(
+  overrides: Partial<WardenConfigInput> = {},
+  binding: Record<string, unknown> = {},
+): Promise<Warden> {
+  const world = await startWorld();
+  const seed = await buildSeedTopology(world.clients);
+  const { account, region } = seed;
+  const controllerRoleArn = `arn:aws:iam::${account}:role/AlbWarden-ControllerRole`;
+  if (world.control) {
+    await world.control.identity(
+      CONTROLLER_KEY,
+      `arn:aws:sts::${account}:assumed-role/AlbWarden-ControllerRole/alb-warden-guard`,
+    );
+    await world.control.identity(
+      PERSON_KEY,
+      `arn:aws:sts::${account}:assumed-role/AdministratorAccess/jiwoo.kim`,
+    );
+  }
+  const topic = await world.clients.sns.send(new CreateTopicCommand({ Name: 'alb-warden-alerts' }));
+  await world.clients.dynamodb.send(
+    new CreateTableCommand({
+      TableName: 'alb-warden-alert-state',
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await world.clients.dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: 'alb-warden-alert-state',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    }),
+  );
+  const config = parseConfig({
+    controllerRoleArns: [controllerRoleArn],
+    alerts: { topicArn: topic.TopicArn, stateTable: 'alb-warden-alert-state' },
+    approvedActors: [`arn:aws:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-*`],
+    ...overrides,
+    bindings: [
+      {
+        name: 'web',
+        loadBalancerArn: seed.loadBalancerArn,
+        targetGroupArn: seed.targetGroupArn,
+        instanceSelector: { tags: { Role: 'web' } },
+        https: { certificateArn: seed.certificateArn },
+        healthCheck: { path: '/', matcher: '404' },
+        ...binding,
+      },
+    ],
+  });
+  const telemetry = recordingTelemetry();
+  const deps = createDeps(config, {
+    telemetry,
+    aws: {
+      endpoint: world.endpoint,
+      region,
+      credentials: { accessKeyId: CONTROLLER_KEY, secretAccessKey: 'simulator-secret' },
+    },
+  });
+  let cursor = world.control ? (await world.control.events(0)).cursor : 0;
+
+  return {
+    world,
+    seed,
+    config,
+    deps,
+    telemetry,
+    controllerRoleArn,
+    person: world.clients.clientsAs(PERSON_KEY),
+    async pump() {
+      if (!world.control) return [];
+      const results: InvocationResult[] = [];
+      // Events the handlers cause are recorded too; keep going until the world is quiet.
+      for (let round = 0; round < 10; round++) {
+        const batch = await world.control.events(cursor);
+        cursor = batch.cursor;
+        if (batch.events.length === 0) break;
+        for (const raw of batch.events) {
+          const event = parseEvent(raw);
+          if (event.type === 'instance-state') results.push(await handleInstanceState(deps, event));
+          else if (event.type === 'api-call' && !isOwn(raw, controllerRoleArn))
+            results.push(await handleApiCall(deps, event));
+        }
+      }
+      return results;
+    },
+    sweep: () => sweep(deps),
+    async alerts() {
+      if (!world.control) return [];
+      const { messages } = await world.control.sns();
+      return messages.map((message) => ({
+        subject: message.subject ?? '',
+        kind: message.messageAttributes.kind?.Value ?? '',
+        severity: message.messageAttributes.severity?.Value ?? '',
+        text: (JSON.parse(message.message) as { default: string }).default,
+      }));
+    },
+    stop: () => world.stop(),
+  };
+}
+
+/** The EventBridge rule's `anything-but` on the session issuer: the controller's own calls never arrive. */
+function isOwn(raw: { detail: Record<string, unknown> }, roleArn: string): boolean {
+  const identity = raw.detail.userIdentity as
+    | { sessionContext?: { sessionIssuer?: { arn?: string } } }
+    | undefined;
+  return identity?.sessionContext?.sessionIssuer?.arn === roleArn;
+}
