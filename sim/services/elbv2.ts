@@ -4,13 +4,15 @@
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Operations.html
  */
 import { AwsError } from '../errors.ts';
-import { decodeToken, encodeToken, hex } from '../ids.ts';
+import { hex } from '../ids.ts';
 import type { QueryInput } from '../protocols/query.ts';
 import type { XmlObject } from '../protocols/xml.ts';
 import type { Call, Environment } from './context.ts';
 import type { Ec2Service } from './ec2.ts';
-import { forwardedGroups, parseActions, parseConditions } from './elbv2-actions.ts';
 import { type HealthOverride, TargetHealthBook } from './elbv2-health.ts';
+import { ListenerBook } from './elbv2-listeners.ts';
+import { paginate, sameMembers } from './elbv2-requests.ts';
+import { parseTags, TagStore } from './elbv2-tags.ts';
 
 interface LoadBalancer {
   readonly arn: string;
@@ -47,30 +49,8 @@ interface HealthCheck {
   readonly matcher: string;
 }
 
-interface Listener {
-  readonly arn: string;
-  readonly loadBalancerArn: string;
-  readonly defaultRuleArn: string;
-  port: number;
-  protocol: string;
-  certificates: string[];
-  sslPolicy: string | undefined;
-  defaultActions: XmlObject[];
-}
-
-interface Rule {
-  readonly arn: string;
-  readonly listenerArn: string;
-  priority: number;
-  conditions: XmlObject[];
-  actions: XmlObject[];
-}
-
 type Handler = (input: QueryInput, call: Call) => XmlObject;
 
-// Security policy given to an HTTPS listener created through the API without one
-// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
-const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-2016-08';
 // Route 53 hosted zone ids of Application Load Balancers per region (ELB endpoints and quotas page).
 const HOSTED_ZONES: Readonly<Record<string, string>> = {
   'us-east-1': 'Z35SXDOTRQ7X7K',
@@ -88,8 +68,6 @@ const HOSTED_ZONES: Readonly<Record<string, string>> = {
 const TARGET_NOT_FOUND =
   'The specified target does not exist, is not in the same VPC as the target group, or has an unsupported instance type.';
 const NAME = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$/;
-// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_Tag.html
-const TAG_PATTERN = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
 
 /** Calls CloudTrail records as writes (`readOnly: false`); the describe calls are not delivered as events. */
 export const ELBV2_WRITE_ACTIONS: ReadonlySet<string> = new Set([
@@ -141,12 +119,12 @@ export class Elbv2Service {
   readonly #ec2: Ec2Service;
   readonly #loadBalancers = new Map<string, LoadBalancer>();
   readonly #targetGroups = new Map<string, TargetGroup>();
-  readonly #listeners = new Map<string, Listener>();
-  readonly #rules = new Map<string, Rule>();
-  readonly #tags = new Map<string, Map<string, string>>();
-  readonly health: TargetHealthBook;
+  readonly #tags = new TagStore();
+  readonly #listeners: ListenerBook;
+  readonly #health: TargetHealthBook;
 
-  readonly handlers: Readonly<Record<string, Handler>> = {
+  readonly handlers: Readonly<Record<string, Handler>>;
+  readonly #ownHandlers: Readonly<Record<string, Handler>> = {
     CreateLoadBalancer: (input, call) => this.#createLoadBalancer(input, call),
     DescribeLoadBalancers: (input) => this.#describeLoadBalancers(input),
     DeleteLoadBalancer: (input) => this.#deleteLoadBalancer(input),
@@ -157,27 +135,25 @@ export class Elbv2Service {
     RegisterTargets: (input, call) => this.#registerTargets(input, call),
     DeregisterTargets: (input, call) => this.#deregisterTargets(input, call),
     DescribeTargetHealth: (input, call) => this.#describeTargetHealth(input, call),
-    CreateListener: (input) => this.#createListener(input),
-    DescribeListeners: (input) => this.#describeListeners(input),
-    ModifyListener: (input) => this.#modifyListener(input),
-    DeleteListener: (input) => this.#deleteListener(input),
-    CreateRule: (input) => this.#createRule(input),
-    DescribeRules: (input) => this.#describeRules(input),
-    ModifyRule: (input) => this.#modifyRule(input),
-    DeleteRule: (input) => this.#deleteRule(input),
-    SetRulePriorities: (input) => this.#setRulePriorities(input),
-    AddTags: (input) => this.#addTags(input),
-    DescribeTags: (input) => this.#describeTags(input),
+    AddTags: (input) => this.#tags.addTags(input),
+    DescribeTags: (input) => this.#tags.describeTags(input),
   };
 
   constructor(env: Environment, ec2: Ec2Service) {
     this.#env = env;
     this.#ec2 = ec2;
-    this.health = new TargetHealthBook(env, ec2);
+    this.#health = new TargetHealthBook(env, ec2);
+    this.#listeners = new ListenerBook({
+      arn: (resource) => this.#arn(resource),
+      requireLoadBalancer: (arn) => this.#loadBalancer(arn),
+      targetGroupExists: (arn) => this.#targetGroups.has(arn),
+      tags: this.#tags,
+    });
+    this.handlers = { ...this.#ownHandlers, ...this.#listeners.handlers };
   }
 
   advance(now: number): void {
-    this.health.advance(now);
+    this.#health.advance(now);
   }
 
   /** Control API: what DescribeTargetHealth reports for a target, until `state: healthy` clears it. */
@@ -185,7 +161,7 @@ export class Elbv2Service {
     if (!this.#targetGroups.has(targetGroupArn)) {
       throw new AwsError('TargetGroupNotFound', `Target group '${targetGroupArn}' not found`);
     }
-    this.health.override(targetGroupArn, targetId, override);
+    this.#health.override(targetGroupArn, targetId, override);
   }
 
   #arn(resource: string): string {
@@ -238,7 +214,7 @@ export class Elbv2Service {
     }
     const scheme = input.str('Scheme') ?? 'internet-facing';
     const ipAddressType = input.str('IpAddressType') ?? 'ipv4';
-    const tags = this.#parseTags(input.list('Tags'));
+    const tags = parseTags(input.list('Tags'));
     const existing = [...this.#loadBalancers.values()].find((lb) => lb.name === name);
     // CreateLoadBalancer is idempotent: the same settings return the existing load balancer.
     if (existing) {
@@ -271,7 +247,7 @@ export class Elbv2Service {
       createdAt: call.now,
     };
     this.#loadBalancers.set(lb.arn, lb);
-    this.#tags.set(lb.arn, tags);
+    this.#tags.create(lb.arn, tags);
     // A new load balancer reports `provisioning`; it is `active` from the next call on.
     return { LoadBalancers: [this.#loadBalancerXml(lb, 'provisioning')] };
   }
@@ -313,9 +289,7 @@ export class Elbv2Service {
   /** Deleting a load balancer deletes its listeners and rules; "if it does not exist, the call succeeds". */
   #deleteLoadBalancer(input: QueryInput): XmlObject {
     const arn = input.required('LoadBalancerArn');
-    for (const listener of [...this.#listeners.values()].filter((l) => l.loadBalancerArn === arn)) {
-      this.#removeListener(listener);
-    }
+    this.#listeners.removeLoadBalancer(arn);
     this.#loadBalancers.delete(arn);
     this.#tags.delete(arn);
     return {};
@@ -373,7 +347,7 @@ export class Elbv2Service {
       path: '/',
       matcher: '200',
     });
-    const tags = this.#parseTags(input.list('Tags'));
+    const tags = parseTags(input.list('Tags'));
     const existing = [...this.#targetGroups.values()].find((tg) => tg.name === name);
     // CreateTargetGroup is idempotent for identical settings.
     if (existing) {
@@ -401,7 +375,7 @@ export class Elbv2Service {
       healthCheck,
     };
     this.#targetGroups.set(group.arn, group);
-    this.#tags.set(group.arn, tags);
+    this.#tags.create(group.arn, tags);
     return { TargetGroups: [this.#targetGroupXml(group)] };
   }
 
@@ -463,30 +437,15 @@ export class Elbv2Service {
       UnhealthyThresholdCount: check.unhealthyThreshold,
       HealthCheckPath: check.path,
       Matcher: { HttpCode: check.matcher },
-      LoadBalancerArns: this.loadBalancersUsing(group.arn),
+      LoadBalancerArns: this.#listeners.loadBalancersUsing(group.arn),
       TargetType: group.targetType,
       ProtocolVersion: group.protocolVersion,
       IpAddressType: 'ipv4',
     };
   }
 
-  /** The load balancers whose listeners forward to the group (its `LoadBalancerArns`). */
-  loadBalancersUsing(targetGroupArn: string): string[] {
-    const arns = new Set<string>();
-    for (const listener of this.#listeners.values()) {
-      const actions = [
-        ...listener.defaultActions,
-        ...[...this.#rules.values()].filter((r) => r.listenerArn === listener.arn).flatMap((r) => r.actions),
-      ];
-      if (actions.some((action) => forwardedGroups(action).includes(targetGroupArn))) {
-        arns.add(listener.loadBalancerArn);
-      }
-    }
-    return [...arns];
-  }
-
   /** The availability zones enabled on a load balancer. */
-  zonesOf(loadBalancerArn: string): string[] {
+  #zonesOf(loadBalancerArn: string): string[] {
     return (this.#loadBalancers.get(loadBalancerArn)?.zones ?? []).map((zone) => zone.ZoneName);
   }
 
@@ -497,7 +456,7 @@ export class Elbv2Service {
     let selected = [...this.#targetGroups.values()];
     if (lbArn !== undefined) {
       this.#loadBalancer(lbArn);
-      selected = selected.filter((group) => this.loadBalancersUsing(group.arn).includes(lbArn));
+      selected = selected.filter((group) => this.#listeners.loadBalancersUsing(group.arn).includes(lbArn));
     }
     if (arns.length > 0)
       selected = arns.map((arn) => this.#targetGroup(arn, 'One or more target groups not found'));
@@ -520,7 +479,7 @@ export class Elbv2Service {
 
   #deleteTargetGroup(input: QueryInput): XmlObject {
     const arn = input.required('TargetGroupArn');
-    if (this.#forwardsTo(arn)) {
+    if (this.#listeners.forwardsTo(arn)) {
       throw new AwsError(
         'ResourceInUse',
         `Target group '${arn}' is currently in use by a listener or a rule`,
@@ -528,16 +487,8 @@ export class Elbv2Service {
     }
     this.#targetGroups.delete(arn);
     this.#tags.delete(arn);
-    this.health.forgetGroup(arn);
+    this.#health.forgetGroup(arn);
     return {};
-  }
-
-  #forwardsTo(targetGroupArn: string): boolean {
-    const actions = [
-      ...[...this.#listeners.values()].flatMap((listener) => listener.defaultActions),
-      ...[...this.#rules.values()].flatMap((rule) => rule.actions),
-    ];
-    return actions.some((action) => forwardedGroups(action).includes(targetGroupArn));
   }
 
   #targetGroup(arn: string, message = 'One or more target groups not found'): TargetGroup {
@@ -571,16 +522,16 @@ export class Elbv2Service {
       );
     }
     const quota = this.#env.settings().quota.targetsPerTargetGroup;
-    if (this.health.countAfterRegistering(group.arn, targets) > quota) {
+    if (this.#health.countAfterRegistering(group.arn, targets) > quota) {
       throw new AwsError('TooManyTargets', "You've reached the limit on the number of targets.");
     }
-    this.health.register(group.arn, targets, call.now);
+    this.#health.register(group.arn, targets, call.now);
     return {};
   }
 
   #deregisterTargets(input: QueryInput, call: Call): XmlObject {
     const group = this.#targetGroup(input.required('TargetGroupArn'));
-    this.health.deregister(group.arn, this.#targetList(input, group), call.now);
+    this.#health.deregister(group.arn, this.#targetList(input, group), call.now);
     return {};
   }
 
@@ -610,398 +561,13 @@ export class Elbv2Service {
     if (missing.length > 0) {
       throw new AwsError('InvalidTarget', TARGET_NOT_FOUND);
     }
-    const loadBalancers = this.loadBalancersUsing(group.arn);
-    const descriptions = this.health.describe(group, asked, call.now, {
+    const loadBalancers = this.#listeners.loadBalancersUsing(group.arn);
+    const descriptions = this.#health.describe(group, asked, call.now, {
       inUse: loadBalancers.length > 0,
-      zones: new Set(loadBalancers.flatMap((arn) => this.zonesOf(arn))),
+      zones: new Set(loadBalancers.flatMap((arn) => this.#zonesOf(arn))),
     });
     return { TargetHealthDescriptions: descriptions };
   }
-
-  // ---- listeners ----
-
-  #createListener(input: QueryInput): XmlObject {
-    const lb = this.#loadBalancer(input.required('LoadBalancerArn'));
-    const port = listenerPort(input.int('Port'));
-    const protocol = listenerProtocol(input.str('Protocol'));
-    const certificates = input.list('Certificates').map((cert) => cert.str('CertificateArn') ?? '');
-    const sslPolicy = protocol === 'HTTPS' ? (input.str('SslPolicy') ?? DEFAULT_SSL_POLICY) : undefined;
-    if (protocol === 'HTTPS' && certificates.length === 0) {
-      throw new AwsError('ValidationError', 'A certificate must be specified for HTTPS listeners');
-    }
-    const defaultActions = this.#actions(input.list('DefaultActions'), 'defaultActions');
-    const existing = [...this.#listeners.values()].find(
-      (l) => l.loadBalancerArn === lb.arn && l.port === port,
-    );
-    // CreateListener is idempotent: the same settings on the same port return the existing listener.
-    if (existing) {
-      const same =
-        existing.protocol === protocol &&
-        existing.sslPolicy === sslPolicy &&
-        sameMembers(existing.certificates, certificates) &&
-        JSON.stringify(existing.defaultActions) === JSON.stringify(defaultActions);
-      if (!same)
-        throw new AwsError('DuplicateListener', 'A listener with the specified port already exists.');
-      return { Listeners: [listenerXml(existing)] };
-    }
-    const lbPath = lb.arn.split(':loadbalancer/')[1];
-    const listenerArn = this.#arn(`listener/${lbPath}/${hex(16)}`);
-    const listener: Listener = {
-      arn: listenerArn,
-      loadBalancerArn: lb.arn,
-      defaultRuleArn: this.#arn(`listener-rule/${lbPath}/${listenerArn.split('/').at(-1)}/${hex(16)}`),
-      port,
-      protocol,
-      certificates: protocol === 'HTTPS' ? certificates : [],
-      sslPolicy,
-      defaultActions,
-    };
-    this.#listeners.set(listener.arn, listener);
-    this.#tags.set(listener.arn, this.#parseTags(input.list('Tags')));
-    return { Listeners: [listenerXml(listener)] };
-  }
-
-  #actions(items: readonly QueryInput[], field: string): XmlObject[] {
-    return parseActions(items, field, (arn) => this.#targetGroups.has(arn));
-  }
-
-  #describeListeners(input: QueryInput): XmlObject {
-    const lbArn = input.str('LoadBalancerArn');
-    const arns = input.strings('ListenerArns');
-    if ((lbArn === undefined) === (arns.length === 0)) {
-      throw new AwsError('ValidationError', 'You must specify either listener ARNs or a load balancer ARN');
-    }
-    if (lbArn !== undefined) this.#loadBalancer(lbArn);
-    const selected =
-      lbArn !== undefined
-        ? [...this.#listeners.values()].filter((l) => l.loadBalancerArn === lbArn)
-        : arns.map((arn) => this.#listener(arn, 'One or more listeners not found'));
-    const { page, nextMarker } = paginate(selected, input);
-    return { Listeners: page.map(listenerXml), NextMarker: nextMarker };
-  }
-
-  #modifyListener(input: QueryInput): XmlObject {
-    const listener = this.#listener(input.required('ListenerArn'));
-    const port = input.has('Port') ? listenerPort(input.int('Port')) : listener.port;
-    const protocol = input.has('Protocol') ? listenerProtocol(input.str('Protocol')) : listener.protocol;
-    const taken = [...this.#listeners.values()].some(
-      (other) =>
-        other !== listener && other.loadBalancerArn === listener.loadBalancerArn && other.port === port,
-    );
-    if (taken) throw new AwsError('DuplicateListener', 'A listener with the specified port already exists.');
-    const given = input.list('Certificates').map((cert) => cert.str('CertificateArn') ?? '');
-    const certificates = protocol === 'HTTPS' ? (given.length > 0 ? given : listener.certificates) : [];
-    if (protocol === 'HTTPS' && certificates.length === 0) {
-      throw new AwsError('ValidationError', 'A certificate must be specified for HTTPS listeners');
-    }
-    const defaultActions = input.has('DefaultActions')
-      ? this.#actions(input.list('DefaultActions'), 'defaultActions')
-      : listener.defaultActions;
-    listener.port = port;
-    listener.protocol = protocol;
-    listener.certificates = certificates;
-    listener.sslPolicy =
-      protocol === 'HTTPS' ? (input.str('SslPolicy') ?? listener.sslPolicy ?? DEFAULT_SSL_POLICY) : undefined;
-    listener.defaultActions = defaultActions;
-    return { Listeners: [listenerXml(listener)] };
-  }
-
-  #deleteListener(input: QueryInput): XmlObject {
-    this.#removeListener(this.#listener(input.required('ListenerArn')));
-    return {};
-  }
-
-  #removeListener(listener: Listener): void {
-    for (const rule of [...this.#rules.values()].filter((r) => r.listenerArn === listener.arn)) {
-      this.#rules.delete(rule.arn);
-      this.#tags.delete(rule.arn);
-    }
-    this.#listeners.delete(listener.arn);
-    this.#tags.delete(listener.arn);
-  }
-
-  #listener(arn: string, message = 'The specified listener does not exist.'): Listener {
-    const listener = this.#listeners.get(arn);
-    if (!listener) throw new AwsError('ListenerNotFound', message);
-    return listener;
-  }
-
-  // ---- rules ----
-
-  #createRule(input: QueryInput): XmlObject {
-    const listener = this.#listener(input.required('ListenerArn'));
-    const priority = rulePriority(input.int('Priority'));
-    const conditions = parseConditions(input.list('Conditions'));
-    if (conditions.length === 0) {
-      throw new AwsError('ValidationError', 'A rule must have at least one condition');
-    }
-    const actions = this.#actions(input.list('Actions'), 'actions');
-    if (this.#rulesOf(listener.arn).some((rule) => rule.priority === priority)) {
-      throw new AwsError('PriorityInUse', 'The specified priority is in use.');
-    }
-    const rule: Rule = {
-      arn: `${listener.defaultRuleArn.split('/').slice(0, -1).join('/')}/${hex(16)}`,
-      listenerArn: listener.arn,
-      priority,
-      conditions,
-      actions,
-    };
-    this.#rules.set(rule.arn, rule);
-    this.#tags.set(rule.arn, this.#parseTags(input.list('Tags')));
-    return { Rules: [ruleXml(rule)] };
-  }
-
-  #rulesOf(listenerArn: string): Rule[] {
-    return [...this.#rules.values()].filter((rule) => rule.listenerArn === listenerArn);
-  }
-
-  /** Rules by priority, then the listener's default rule, whose actions are the listener's default actions. */
-  #describeRules(input: QueryInput): XmlObject {
-    const listenerArn = input.str('ListenerArn');
-    const arns = input.strings('RuleArns');
-    if ((listenerArn === undefined) === (arns.length === 0)) {
-      throw new AwsError('ValidationError', 'You must specify either listener ARNs or rule ARNs');
-    }
-    let rules: XmlObject[];
-    if (listenerArn !== undefined) {
-      const listener = this.#listener(listenerArn);
-      rules = [
-        ...this.#rulesOf(listener.arn)
-          .sort((a, b) => a.priority - b.priority)
-          .map(ruleXml),
-        defaultRuleXml(listener),
-      ];
-    } else {
-      rules = arns.map((arn) => {
-        const rule = this.#rules.get(arn);
-        if (rule) return ruleXml(rule);
-        const owner = [...this.#listeners.values()].find((listener) => listener.defaultRuleArn === arn);
-        if (owner) return defaultRuleXml(owner);
-        throw new AwsError('RuleNotFound', 'One or more rules not found');
-      });
-    }
-    const { page, nextMarker } = paginate(rules, input);
-    return { Rules: page, NextMarker: nextMarker };
-  }
-
-  /** Modifying the default rule changes the listener's default actions; its conditions cannot be set. */
-  #modifyRule(input: QueryInput): XmlObject {
-    const arn = input.required('RuleArn');
-    const owner = [...this.#listeners.values()].find((listener) => listener.defaultRuleArn === arn);
-    if (owner) {
-      if (input.has('Conditions')) {
-        throw new AwsError('OperationNotPermitted', 'You cannot specify conditions for the default rule');
-      }
-      if (input.has('Actions')) owner.defaultActions = this.#actions(input.list('Actions'), 'actions');
-      return { Rules: [defaultRuleXml(owner)] };
-    }
-    const rule = this.#rule(arn);
-    if (input.has('Conditions')) {
-      const conditions = parseConditions(input.list('Conditions'));
-      if (conditions.length === 0)
-        throw new AwsError('ValidationError', 'A rule must have at least one condition');
-      rule.conditions = conditions;
-    }
-    if (input.has('Actions')) rule.actions = this.#actions(input.list('Actions'), 'actions');
-    return { Rules: [ruleXml(rule)] };
-  }
-
-  #deleteRule(input: QueryInput): XmlObject {
-    const arn = input.required('RuleArn');
-    if ([...this.#listeners.values()].some((listener) => listener.defaultRuleArn === arn)) {
-      throw new AwsError('OperationNotPermitted', 'The default rule cannot be deleted');
-    }
-    this.#rule(arn);
-    this.#rules.delete(arn);
-    this.#tags.delete(arn);
-    return {};
-  }
-
-  #setRulePriorities(input: QueryInput): XmlObject {
-    const changes = input.list('RulePriorities').map((item) => {
-      const arn = item.required('RuleArn');
-      if ([...this.#listeners.values()].some((listener) => listener.defaultRuleArn === arn)) {
-        throw new AwsError('OperationNotPermitted', 'The default rule priority cannot be changed');
-      }
-      return { rule: this.#rule(arn), priority: rulePriority(item.int('Priority')) };
-    });
-    const seen = new Set<number>();
-    for (const { priority } of changes) {
-      if (seen.has(priority))
-        throw new AwsError('ValidationError', `Priority '${priority}' was provided multiple times`);
-      seen.add(priority);
-    }
-    const moving = new Set(changes.map(({ rule }) => rule));
-    for (const { rule, priority } of changes) {
-      const clash = this.#rulesOf(rule.listenerArn).some(
-        (other) => !moving.has(other) && other.priority === priority,
-      );
-      if (clash) throw new AwsError('PriorityInUse', 'The specified priority is in use.');
-    }
-    for (const { rule, priority } of changes) rule.priority = priority;
-    return { Rules: changes.map(({ rule }) => ruleXml(rule)) };
-  }
-
-  #rule(arn: string): Rule {
-    const rule = this.#rules.get(arn);
-    if (!rule) throw new AwsError('RuleNotFound', 'The specified rule does not exist.');
-    return rule;
-  }
-
-  // ---- tags ----
-
-  #parseTags(items: readonly QueryInput[]): Map<string, string> {
-    const tags = new Map<string, string>();
-    items.forEach((item, index) => {
-      const key = item.str('Key') ?? '';
-      const value = item.str('Value') ?? '';
-      for (const [member, text, max] of [
-        ['key', key, 128],
-        ['value', value, 256],
-      ] as const) {
-        if (!TAG_PATTERN.test(text) || text.length > max || (member === 'key' && text === '')) {
-          throw new AwsError(
-            'ValidationError',
-            `1 validation error detected: Value '${text}' at 'tags.${index + 1}.member.${member}' failed to ` +
-              `satisfy constraint: Member must satisfy regular expression pattern: ${TAG_PATTERN.source} ` +
-              `and have length ${member === 'key' ? 1 : 0}-${max}`,
-          );
-        }
-      }
-      if (tags.has(key))
-        throw new AwsError('DuplicateTagKeys', `Tag key was specified more than once: ${key}`);
-      tags.set(key, value);
-    });
-    return tags;
-  }
-
-  #taggable(arn: string): Map<string, string> {
-    const tags = this.#tags.get(arn);
-    if (tags) return tags;
-    if (arn.includes(':targetgroup/'))
-      throw new AwsError('TargetGroupNotFound', 'One or more target groups not found');
-    if (arn.includes(':listener-rule/')) {
-      const owner = [...this.#listeners.values()].find((listener) => listener.defaultRuleArn === arn);
-      if (owner) {
-        const created = new Map<string, string>();
-        this.#tags.set(arn, created);
-        return created;
-      }
-      throw new AwsError('RuleNotFound', 'One or more rules not found');
-    }
-    if (arn.includes(':listener/')) throw new AwsError('ListenerNotFound', 'One or more listeners not found');
-    throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
-  }
-
-  #addTags(input: QueryInput): XmlObject {
-    const added = this.#parseTags(input.list('Tags'));
-    const targets = input.strings('ResourceArns').map((arn) => this.#taggable(arn));
-    for (const tags of targets) {
-      // Application Load Balancer quota: 50 tags per resource.
-      if (new Set([...tags.keys(), ...added.keys()]).size > 50) {
-        throw new AwsError(
-          'TooManyTags',
-          'The quota for the number of tags that can be assigned to a load balancer has been reached',
-        );
-      }
-    }
-    for (const tags of targets) for (const [key, value] of added) tags.set(key, value);
-    return {};
-  }
-
-  #describeTags(input: QueryInput): XmlObject {
-    const arns = input.strings('ResourceArns');
-    return {
-      TagDescriptions: arns.map((arn) => ({
-        ResourceArn: arn,
-        Tags: [...this.#taggable(arn)].map(([Key, Value]) => ({ Key, Value })),
-      })),
-    };
-  }
-}
-
-function listenerXml(listener: Listener): XmlObject {
-  return {
-    ListenerArn: listener.arn,
-    LoadBalancerArn: listener.loadBalancerArn,
-    Port: listener.port,
-    Protocol: listener.protocol,
-    Certificates:
-      listener.certificates.length > 0
-        ? listener.certificates.map((CertificateArn) => ({ CertificateArn }))
-        : undefined,
-    SslPolicy: listener.sslPolicy,
-    DefaultActions: listener.defaultActions,
-  };
-}
-
-function ruleXml(rule: Rule): XmlObject {
-  return {
-    RuleArn: rule.arn,
-    Priority: String(rule.priority),
-    Conditions: rule.conditions,
-    Actions: rule.actions,
-    IsDefault: false,
-  };
-}
-
-function defaultRuleXml(listener: Listener): XmlObject {
-  return {
-    RuleArn: listener.defaultRuleArn,
-    Priority: 'default',
-    Conditions: [],
-    Actions: listener.defaultActions,
-    IsDefault: true,
-  };
-}
-
-function listenerPort(port: number | undefined): number {
-  if (port === undefined || port < 1 || port > 65535) {
-    throw new AwsError('ValidationError', 'A listener port between 1 and 65535 must be specified');
-  }
-  return port;
-}
-
-function listenerProtocol(protocol: string | undefined): string {
-  if (protocol !== 'HTTP' && protocol !== 'HTTPS') {
-    throw new AwsError(
-      'ValidationError',
-      `Listener protocol '${protocol ?? ''}' must be one of 'HTTPS, HTTP' for an application load balancer`,
-    );
-  }
-  return protocol;
-}
-
-function rulePriority(priority: number | undefined): number {
-  if (priority === undefined || priority < 1 || priority > 50000) {
-    throw new AwsError(
-      'ValidationError',
-      `1 validation error detected: Value '${priority ?? 'null'}' at 'priority' failed to satisfy constraint: ` +
-        'Member must have value between 1 and 50000',
-    );
-  }
-  return priority;
-}
-
-/** Marker/PageSize pagination shared by the Describe calls (PageSize 1–400). */
-function paginate<T>(items: readonly T[], input: QueryInput): { page: T[]; nextMarker: string | undefined } {
-  const pageSize = input.int('PageSize') ?? 400;
-  if (pageSize < 1 || pageSize > 400) {
-    throw new AwsError(
-      'ValidationError',
-      `1 validation error detected: Value '${pageSize}' at 'pageSize' failed to satisfy constraint: ` +
-        'Member must have value between 1 and 400',
-    );
-  }
-  const marker = input.str('Marker');
-  const start = marker === undefined ? 0 : decodeToken(marker);
-  if (start === undefined) throw new AwsError('ValidationError', `Invalid marker '${marker}'`);
-  const end = start + pageSize;
-  return { page: items.slice(start, end), nextMarker: end < items.length ? encodeToken(end) : undefined };
-}
-
-function sameMembers(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().join() === [...b].sort().join();
 }
 
 function quoted(ids: readonly string[]): string {
