@@ -4,15 +4,8 @@
  * deletion would remove them, which the simulator never does (AWS: "typically within a few days").
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Operations_Amazon_DynamoDB.html
  */
-import {
-  applyUpdate,
-  type Condition,
-  ExpressionContext,
-  evaluate,
-  type KeySchema,
-  type Path,
-  project,
-} from '../dynamodb-expressions.ts';
+import { applyUpdate, evaluate, project } from '../dynamodb/evaluation.ts';
+import { type Condition, ExpressionContext, type KeySchema, type Path } from '../dynamodb/expressions.ts';
 import {
   type AttributeValue,
   canonicalItem,
@@ -22,7 +15,7 @@ import {
   itemSize,
   typeOf,
   validationError,
-} from '../dynamodb-values.ts';
+} from '../dynamodb/values.ts';
 import { AwsError } from '../errors.ts';
 import { uuid } from '../ids.ts';
 import type { Call, Environment } from './context.ts';

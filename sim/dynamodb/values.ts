@@ -2,7 +2,7 @@
  * DynamoDB attribute values: validation, exact decimal numbers, equality and ordering, and item size.
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_AttributeValue.html
  */
-import { AwsError } from './errors.ts';
+import { AwsError } from '../errors.ts';
 
 export interface AttributeValue {
   S?: string;
