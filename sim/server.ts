@@ -63,6 +63,8 @@ interface AwsRequest {
   readonly accessKeyId: string;
   readonly query: QueryTree;
   readonly json: Record<string, unknown>;
+  /** Set when the body cannot be read; the call is still counted, then answered with this error. */
+  readonly malformed?: AwsError;
 }
 
 async function serveAws(
@@ -89,13 +91,7 @@ async function serveAws(
     return;
   }
 
-  let parsed: AwsRequest;
-  try {
-    parsed = parseRequest(service, target ?? '', credential?.[1] ?? 'anonymous', rawBody);
-  } catch (error) {
-    respondError(response, service, error as AwsError, requestId);
-    return;
-  }
+  const parsed = parseRequest(service, target ?? '', credential?.[1] ?? 'anonymous', rawBody);
   world.countCall(service, parsed.action);
   if (world.faults.latencyMs > 0) await sleep(world.faults.latencyMs);
   world.advance();
@@ -105,12 +101,12 @@ async function serveAws(
   let result: Record<string, unknown> | undefined;
   let failure: AwsError | undefined;
   try {
+    if (parsed.malformed) throw parsed.malformed;
     const fault = world.faults.take(service, parsed.action, String(identity.arn));
     if (fault) throw fault;
     result = dispatch(world, parsed, { now, requestId });
   } catch (error) {
-    if (!(error instanceof AwsError)) throw error;
-    failure = error;
+    failure = error instanceof AwsError ? error : internalFailure(error);
   }
 
   if (service === 'elbv2' && ELBV2_WRITE_ACTIONS.has(parsed.action)) {
@@ -142,23 +138,27 @@ function parseRequest(
   rawBody: string,
 ): AwsRequest {
   if (service === 'dynamodb') {
-    let json: unknown;
+    const action = target.slice(DYNAMODB_TARGET_PREFIX.length);
     try {
-      json = rawBody === '' ? {} : JSON.parse(rawBody);
+      const json = rawBody === '' ? {} : (JSON.parse(rawBody) as Record<string, unknown>);
+      return { service, action, accessKeyId, query: {}, json };
     } catch {
-      throw new AwsError('SerializationException', 'Start of structure or map found where not expected.');
+      const malformed = new AwsError(
+        'SerializationException',
+        'Start of structure or map found where not expected.',
+      );
+      return { service, action, accessKeyId, query: {}, json: {}, malformed };
     }
-    return {
-      service,
-      action: target.slice(DYNAMODB_TARGET_PREFIX.length),
-      accessKeyId,
-      query: {},
-      json: json as Record<string, unknown>,
-    };
   }
   const query = parseQueryTree(rawBody);
   const action = typeof query.Action === 'string' ? query.Action : '';
   return { service, action, accessKeyId, query, json: {} };
+}
+
+/** A bug in the simulator reaches the SDK as AWS's own 500, and is logged for whoever runs the tests. */
+function internalFailure(error: unknown): AwsError {
+  console.error('simulator: unexpected failure', error);
+  return new AwsError('InternalFailure', `The simulator failed: ${(error as Error).message}`, 500);
 }
 
 function dispatch(

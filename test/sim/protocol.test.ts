@@ -1,3 +1,5 @@
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SimWorld, startSim } from './support.ts';
 
@@ -67,5 +69,27 @@ describe('request dispatch and protocol errors', () => {
 
     expect(reply.status).toBe(403);
     expect(reply.text).toContain('<Code>MissingAuthenticationToken</Code>');
+  });
+});
+
+describe('standard SDK endpoint settings', () => {
+  it('serves clients configured only through AWS_ENDPOINT_URL, and names operations it does not simulate', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = sim.endpoint;
+    const credentials = { accessKeyId: 'AKIAENVCONFIGURED01', secretAccessKey: 'x' };
+    const ec2 = new EC2Client({ region: 'ap-northeast-2', credentials });
+    const dynamodb = new DynamoDBClient({ region: 'ap-northeast-2', credentials });
+    try {
+      const instances = await ec2.send(new DescribeInstancesCommand({}));
+      const unknown = await dynamodb.send(new ListTablesCommand({})).catch((error: Error) => error.name);
+
+      expect(instances.Reservations).toEqual([]);
+      expect(unknown).toBe('UnknownOperationException');
+    } finally {
+      ec2.destroy();
+      dynamodb.destroy();
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = saved;
+    }
   });
 });

@@ -27,7 +27,7 @@ beforeEach(async () => {
 
 async function running(count = 1, subnet = 0): Promise<string[]> {
   const ids = await launchInstances(sim.clients, { count, subnetId: seed.subnetIds[subnet] ?? '' });
-  await sim.control.clock(0); // the next request sees them running
+  await sim.control.clock(0); // any request completes due transitions: pending → running
   return ids;
 }
 
