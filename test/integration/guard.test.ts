@@ -231,20 +231,20 @@ describe('dry-run', () => {
 describe('the CloudTrail fixtures, rewritten to the simulator world', () => {
   /** The fixtures' ARNs point at account 123456789012's web-alb; point them at the simulator's. */
   function rewritten(name: string): ParsedEvent {
-    const after = (arn: string, marker: string) => arn.split(marker)[1] ?? '';
+    const suffix = (arn: string, marker: string) => arn.split(marker)[1] ?? '';
     const text = JSON.stringify(fixture(name))
       .replaceAll(
         'app/web-alb/50dc6c495c0c9188/f2f7dc8efc522ab2',
-        after(warden.seed.httpListenerArn, ':listener/'),
+        suffix(warden.seed.httpListenerArn, ':listener/'),
       )
       .replaceAll(
         'app/web-alb/50dc6c495c0c9188/0467ef3c8400ae65',
-        after(warden.seed.httpsListenerArn, ':listener/'),
+        suffix(warden.seed.httpsListenerArn, ':listener/'),
       )
-      .replaceAll('app/web-alb/50dc6c495c0c9188', after(warden.seed.loadBalancerArn, ':loadbalancer/'))
+      .replaceAll('app/web-alb/50dc6c495c0c9188', suffix(warden.seed.loadBalancerArn, ':loadbalancer/'))
       .replaceAll(
         'targetgroup/web-8080/73e2d6bc24d8a067',
-        `targetgroup/${after(warden.seed.targetGroupArn, ':targetgroup/')}`,
+        `targetgroup/${suffix(warden.seed.targetGroupArn, ':targetgroup/')}`,
       );
     return parseEvent(JSON.parse(text));
   }
