@@ -78,6 +78,8 @@ export async function startWarden(
     }),
   );
   const config = parseConfig({
+    // Tests run many sweeps a second; production runs one a minute within the default share.
+    limits: { apiShare: 1 },
     controllerRoleArns: [controllerRoleArn],
     alerts: { topicArn: topic.TopicArn, stateTable: 'alb-warden-alert-state' },
     approvedActors: [`arn:aws:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-*`],
