@@ -15,6 +15,7 @@ import { ec2Error, ec2Response } from './protocols/ec2-xml.ts';
 import { DYNAMODB_TARGET_PREFIX, JSON_CONTENT_TYPE, jsonError } from './protocols/json.ts';
 import { parseQueryTree, QueryInput, type QueryTree, toCloudTrailParameters } from './protocols/query.ts';
 import type { XmlObject } from './protocols/xml.ts';
+import type { Call } from './services/context.ts';
 import { ELBV2_WRITE_ACTIONS, elbv2CloudTrailValue } from './services/elbv2.ts';
 import type { World } from './world.ts';
 
@@ -104,7 +105,7 @@ async function serveAws(
     if (parsed.malformed) throw parsed.malformed;
     const fault = world.faults.take(service, parsed.action, String(identity.arn));
     if (fault) throw fault;
-    result = dispatch(world, parsed, { now, requestId });
+    result = dispatch(world, parsed, { now });
   } catch (error) {
     failure = error instanceof AwsError ? error : internalFailure(error);
   }
@@ -161,17 +162,13 @@ function internalFailure(error: unknown): AwsError {
   return new AwsError('InternalFailure', `The simulator failed: ${(error as Error).message}`, 500);
 }
 
-function dispatch(
-  world: World,
-  request: AwsRequest,
-  call: { now: number; requestId: string },
-): Record<string, unknown> {
+function dispatch(world: World, request: AwsRequest, call: Call): Record<string, unknown> {
   if (request.service === 'dynamodb') {
     const handler = world.dynamodb.handlers[request.action];
     if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${request.action}`);
     return handler(request.json, call);
   }
-  const handlers: Readonly<Record<string, (input: QueryInput, c: typeof call) => XmlObject>> =
+  const handlers: Readonly<Record<string, (input: QueryInput, c: Call) => XmlObject>> =
     world[request.service].handlers;
   const handler = handlers[request.action];
   if (!handler) {

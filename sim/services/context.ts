@@ -1,17 +1,15 @@
 import type { EventLog } from '../events.ts';
-import type { Clock, SimSettings } from '../settings.ts';
+import type { SimSettings } from '../settings.ts';
 
-/** What every service sees of the simulator: its account, region, clock, settings and event log. */
+/** What every service sees of the simulator: its account, region, settings and event log. */
 export interface Environment {
   readonly account: string;
   readonly region: string;
-  readonly clock: Clock;
   readonly events: EventLog;
   settings(): SimSettings;
 }
 
-/** One API call as a service handler sees it. */
+/** One API call as a service handler sees it: when it happens on the simulator's clock. */
 export interface Call {
   readonly now: number;
-  readonly requestId: string;
 }

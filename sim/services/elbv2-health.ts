@@ -7,18 +7,11 @@ import type { XmlObject } from '../protocols/xml.ts';
 import type { Environment } from './context.ts';
 import type { Ec2Service } from './ec2.ts';
 
-export const TARGET_STATES = [
-  'initial',
-  'healthy',
-  'unhealthy',
-  'unused',
-  'draining',
-  'unavailable',
-] as const;
+const TARGET_STATES = ['initial', 'healthy', 'unhealthy', 'unused', 'draining', 'unavailable'] as const;
 export type TargetState = (typeof TARGET_STATES)[number];
 
 /** The description AWS gives with each reason code. */
-export const REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
+const REASON_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'Elb.RegistrationInProgress': 'Target registration is in progress',
   'Elb.InitialHealthChecking': 'Initial health checks in progress',
   'Elb.InternalError': 'Health checks failed due to an internal error',

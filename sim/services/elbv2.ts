@@ -26,7 +26,7 @@ interface LoadBalancer {
   readonly createdAt: number;
 }
 
-export interface TargetGroup {
+interface TargetGroup {
   readonly arn: string;
   readonly name: string;
   readonly protocol: string;
