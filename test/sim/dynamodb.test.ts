@@ -318,6 +318,30 @@ describe('items', () => {
     });
   });
 
+  it('updates nested document paths and adds decimals exactly', async () => {
+    await put({
+      ...key('p', 's'),
+      price: { N: '0.1' },
+      detail: { M: { zones: { L: [{ S: 'a' }, { S: 'b' }] } } },
+    });
+
+    const result = await db().send(
+      new UpdateItemCommand({
+        TableName,
+        Key: key('p', 's'),
+        UpdateExpression:
+          'SET price = price + :step, detail.zones[5] = :c, detail.since = :t REMOVE detail.zones[0]',
+        ExpressionAttributeValues: { ':step': { N: '0.2' }, ':c': { S: 'c' }, ':t': { N: '1e3' } },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+
+    expect(result.Attributes).toEqual({
+      price: { N: '0.3' },
+      detail: { M: { zones: { L: [{ S: 'b' }, { S: 'c' }] }, since: { N: '1000' } } },
+    });
+  });
+
   it('returns the old or new values of the updated attributes only', async () => {
     await put({ ...key('p', 's'), count: { N: '1' }, other: { S: 'kept' } });
     const increment = (ReturnValues: 'UPDATED_OLD' | 'UPDATED_NEW') =>
