@@ -76,8 +76,6 @@ export interface Instance {
   next: { readonly state: InstanceStateName; readonly at: number } | undefined;
   /** When the instance last became running; ELBv2 restarts health checks from here. */
   runningSince: number | undefined;
-  /** When shutting-down began; ELBv2 deregisters the instance's targets from here. */
-  shutdownAt: number | undefined;
   stateReason: { readonly code: string; readonly message: string } | undefined;
   transitionReason: string;
 }
@@ -163,7 +161,6 @@ export class Ec2Service {
     instance.state = state;
     instance.stateSince = at;
     if (state === 'running') instance.runningSince = at;
-    if (state === 'shutting-down') instance.shutdownAt = at;
     this.#env.events.append(instanceStateChangeEvent(this.#env, instance.id, state, at));
     const after: Partial<Record<InstanceStateName, InstanceStateName>> = {
       pending: 'running',
@@ -361,7 +358,6 @@ export class Ec2Service {
         stateSince: call.now,
         next: undefined,
         runningSince: undefined,
-        shutdownAt: undefined,
         stateReason: undefined,
         transitionReason: '',
       };

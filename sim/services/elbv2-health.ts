@@ -5,7 +5,7 @@
  */
 import type { XmlObject } from '../protocols/xml.ts';
 import type { Environment } from './context.ts';
-import type { Ec2Service } from './ec2.ts';
+import type { Ec2Service, InstanceStateName } from './ec2.ts';
 
 const TARGET_STATES = ['initial', 'healthy', 'unhealthy', 'unused', 'draining', 'unavailable'] as const;
 export type TargetState = (typeof TARGET_STATES)[number];
@@ -109,19 +109,15 @@ export class TargetHealthBook {
   }
 
   /**
-   * ELB deregisters the targets of an instance that terminates (they drain, then disappear, as moto also
-   * models AWS); a draining target is gone once the deregistration delay has passed.
+   * A draining target is gone once the deregistration delay has passed. A target whose instance no longer
+   * exists (a terminated instance EC2 has stopped reporting) is deregistered by ELB itself.
    */
   advance(now: number): void {
     const delay = this.#env.settings().delays.targetDeregistrationMs;
     for (const registrations of this.#registrations.values()) {
       for (const [key, registration] of registrations) {
-        const instance = this.#ec2.instance(registration.id);
-        if (registration.drainingSince === undefined) {
-          if (!instance) registration.drainingSince = now;
-          else if (instance.shutdownAt !== undefined && instance.shutdownAt >= registration.registeredAt) {
-            registration.drainingSince = instance.shutdownAt;
-          }
+        if (registration.drainingSince === undefined && !this.#ec2.instance(registration.id)) {
+          registration.drainingSince = now;
         }
         if (registration.drainingSince !== undefined && registration.drainingSince + delay <= now) {
           registrations.delete(key);
@@ -217,7 +213,7 @@ export class TargetHealthBook {
     if (registration.drainingSince !== undefined)
       return reported('draining', 'Target.DeregistrationInProgress');
     const instance = this.#ec2.instance(registration.id);
-    if (instance?.state !== 'running') return reported('unused', 'Target.InvalidState');
+    if (instance?.state !== 'running') return invalidState(instance?.state);
     if (!usage.inUse) return reported('unused', 'Target.NotInUse');
     if (!usage.zones.has(instance.availabilityZone)) {
       return {
@@ -240,6 +236,17 @@ export class TargetHealthBook {
       return { State: override.state, Reason: override.reasonCode, Description: override.description };
     return { State: 'healthy' };
   }
+}
+
+/** The Target.InvalidState descriptions of the target health reason code table, by instance state. */
+function invalidState(instanceState: InstanceStateName | undefined): XmlObject {
+  const description =
+    instanceState === 'stopping' || instanceState === 'stopped'
+      ? 'Target is in the stopped state'
+      : instanceState === 'shutting-down' || instanceState === 'terminated'
+        ? 'Target is in the terminated state'
+        : 'Target is in an invalid state';
+  return { State: 'unused', Reason: 'Target.InvalidState', Description: description };
 }
 
 function reported(state: TargetState, reason: string): XmlObject {

@@ -177,16 +177,17 @@ describe('DescribeTargetHealth', () => {
     expect(await health()).toEqual([]);
   });
 
-  it("deregisters a terminated instance's target itself: draining, then gone", async () => {
-    await sim.control.settings({ delays: { targetDeregistrationMs: 60_000 } });
+  it("reports a terminated instance's target in the terminated state until EC2 forgets the instance", async () => {
     const [id = ''] = await running();
     await register([id]);
 
     await sim.clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-    const draining = await states();
-    await sim.control.clock(60_000);
+    const terminated = await states();
+    await sim.control.clock(60 * 60 * 1000);
 
-    expect(draining.map((h) => h?.State)).toEqual(['draining']);
+    expect(terminated).toEqual([
+      { State: 'unused', Reason: 'Target.InvalidState', Description: 'Target is in the terminated state' },
+    ]);
     expect(await health()).toEqual([]);
   });
 
