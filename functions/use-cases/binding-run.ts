@@ -101,7 +101,13 @@ async function recordFailure(
 
   const actor = trigger.type === 'event' ? trigger.actor : undefined;
   if (notifier && isAwsError(error, 'TargetGroupNotFound')) {
-    await reportMissingTargetGroup(deps, binding, notifier, trigger);
+    await reportMissingTargetGroup(
+      deps,
+      binding,
+      notifier,
+      trigger,
+      phase === 'registration' ? 'RegistrationFailed' : 'RepairFailed',
+    );
     return;
   }
   const base = {

@@ -1,6 +1,6 @@
 /** Keeping the target group's health check as configured (only for bindings that configure one). */
 import type { Binding } from '../config.ts';
-import { healthCheckDriftAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
+import { healthCheckDriftAlert, registrationFailedAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
 import { isApprovedActor } from '../domain/events.ts';
 import { describeHealthCheckDrift, desiredHealthCheck, healthCheckDrift } from '../domain/health-check.ts';
 import { hash } from '../domain/listeners.ts';
@@ -113,18 +113,23 @@ export async function reconcileHealthCheck(
   return { outcome: 'repaired', drift: [drift] };
 }
 
-/** A bound target group was deleted: the controller never recreates it (its ARN would change); it alerts. */
+/**
+ * A bound target group was deleted: the controller never recreates it (its ARN would change); it alerts,
+ * as a registration failure when registering is what found it.
+ */
 export async function reportMissingTargetGroup(
   deps: Deps,
   binding: Binding,
   notifier: Notifier,
   trigger: Trigger,
+  kind: 'RepairFailed' | 'RegistrationFailed' = 'RepairFailed',
 ): Promise<void> {
   const actor = trigger.type === 'event' ? trigger.actor : undefined;
+  const alert = kind === 'RegistrationFailed' ? registrationFailedAlert : repairFailedAlert;
   await notifier.notice(
     'target-group-missing',
     'missing',
-    repairFailedAlert({
+    alert({
       binding,
       now: deps.now(),
       mode: deps.config.mode,

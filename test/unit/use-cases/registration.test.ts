@@ -91,6 +91,24 @@ describe('register: instance events', () => {
     expect(world.mutatingCalls).toEqual([]);
   });
 
+  it('alerts RegistrationFailed, naming the binding and the AWS error, when the target group is gone', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1'));
+    world.targets.clear();
+    world.groups.clear();
+    const result = await handleInstanceState(deps, event('i-1', 'running'));
+    expect(result.bindings[0]).toMatchObject({
+      binding: 'web',
+      status: 'failed',
+      error: { code: 'TargetGroupNotFound', transient: false },
+    });
+    expect(
+      world.published.map((alert) => [alert.attributes.kind, alert.attributes.severity, alert.subject]),
+    ).toEqual([
+      ['RegistrationFailed', 'critical', '[CRITICAL] web: the bound target group no longer exists'],
+    ]);
+  });
+
   it('reports what it would do in dry-run, without a mutating call', async () => {
     const { world, deps } = setup(seedConfig({ mode: 'dry-run' }));
     world.addInstance(instance('i-1'));
