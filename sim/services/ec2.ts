@@ -65,7 +65,8 @@ export interface Instance {
   readonly availabilityZone: string;
   readonly privateIpAddress: string;
   readonly securityGroups: readonly SecurityGroup[];
-  readonly launchTime: number;
+  /** "The time that the instance was last launched" (EC2 API reference, Instance): a start updates it. */
+  launchTime: number;
   readonly launchIndex: number;
   readonly clientToken: string;
   readonly tags: Map<string, string>;
@@ -158,8 +159,10 @@ export class Ec2Service {
   }
 
   #enter(instance: Instance, state: InstanceStateName, at: number): void {
+    const restarting = state === 'pending' && instance.state === 'stopped';
     instance.state = state;
     instance.stateSince = at;
+    if (restarting) instance.launchTime = at;
     if (state === 'running') instance.runningSince = at;
     this.#env.events.append(instanceStateChangeEvent(this.#env, instance.id, state, at));
     const after: Partial<Record<InstanceStateName, InstanceStateName>> = {

@@ -279,6 +279,17 @@ describe('instance state transitions', () => {
     expect(await state()).toBe('running');
   });
 
+  it('moves LaunchTime to the last start, as EC2 does ("the time that the instance was last launched")', async () => {
+    const [id = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0] });
+    const launched = async () => (await describeAll({ InstanceIds: [id] }))[0]?.LaunchTime?.getTime();
+    const first = await launched();
+    await sim.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    await sim.control.clock(60_000);
+    expect(await launched()).toBe(first);
+    await sim.clients.ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
+    expect(await launched()).toBeGreaterThanOrEqual((first ?? 0) + 60_000);
+  });
+
   it('terminates through shutting-down and keeps the instance visible for an hour, without its network', async () => {
     const [id = ''] = await launchInstances(sim.clients, { count: 1, subnetId: subnetIds[0] });
 

@@ -75,5 +75,5 @@ export async function awsError(
   throw new Error('unreachable');
 }
 
-/** The shared, real-shaped EventBridge samples (see ../shared/fixtures/README.md). */
-export const FIXTURES = new URL('../../../shared/fixtures/events/', import.meta.url).pathname;
+/** The real-shaped EventBridge samples (test/fixtures/README.md). */
+export { FIXTURES_DIR as FIXTURES } from '../support/fixtures.ts';
