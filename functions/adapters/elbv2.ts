@@ -169,38 +169,44 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     );
   }
 
-  async listListeners(loadBalancerArn: string): Promise<Listener[]> {
-    const listeners: Listener[] = [];
-    let marker: string | undefined;
-    do {
-      const output = await this.call('DescribeListeners', () =>
-        this.client.send(
-          new DescribeListenersCommand({
-            LoadBalancerArn: loadBalancerArn,
-            Marker: marker,
-            PageSize: PAGE_SIZE,
-          }),
-        ),
+  listListeners(loadBalancerArn: string): Promise<Listener[]> {
+    return this.pages('DescribeListeners', async (marker) => {
+      const output = await this.client.send(
+        new DescribeListenersCommand({
+          LoadBalancerArn: loadBalancerArn,
+          Marker: marker,
+          PageSize: PAGE_SIZE,
+        }),
       );
-      listeners.push(...(output.Listeners ?? []).map((listener) => toListener(listener, loadBalancerArn)));
-      marker = output.NextMarker;
-    } while (marker);
-    return listeners;
+      return {
+        items: (output.Listeners ?? []).map((listener) => toListener(listener, loadBalancerArn)),
+        next: output.NextMarker,
+      };
+    });
   }
 
-  async listRules(listenerArn: string): Promise<Rule[]> {
-    const rules: Rule[] = [];
+  listRules(listenerArn: string): Promise<Rule[]> {
+    return this.pages('DescribeRules', async (marker) => {
+      const output = await this.client.send(
+        new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: PAGE_SIZE }),
+      );
+      return { items: (output.Rules ?? []).map(toRule), next: output.NextMarker };
+    });
+  }
+
+  /** Every page of a Marker-paginated describe call. */
+  private async pages<T>(
+    action: string,
+    page: (marker: string | undefined) => Promise<{ items: T[]; next: string | undefined }>,
+  ): Promise<T[]> {
+    const items: T[] = [];
     let marker: string | undefined;
     do {
-      const output = await this.call('DescribeRules', () =>
-        this.client.send(
-          new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: PAGE_SIZE }),
-        ),
-      );
-      rules.push(...(output.Rules ?? []).map(toRule));
-      marker = output.NextMarker;
+      const result = await this.call(action, () => page(marker));
+      items.push(...result.items);
+      marker = result.next;
     } while (marker);
-    return rules;
+    return items;
   }
 
   async createListener(loadBalancerArn: string, request: ListenerRequest): Promise<Listener> {

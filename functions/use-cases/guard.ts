@@ -8,7 +8,7 @@ import { runBinding, throwIfTransient } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
 import { reconcileHealthCheck, reportMissingTargetGroup } from './health-check.ts';
 import { reconcileListeners } from './listeners.ts';
-import { reconcileRegistration, targetGroupVpc } from './registration.ts';
+import { reconcileRegistration } from './registration.ts';
 import type { InvocationResult } from './results.ts';
 
 export async function handleApiCall(
@@ -46,7 +46,6 @@ export async function handleApiCall(
             deps.instances.findByTags(binding.instanceSelector.tags),
             deps.elb.describeTargetHealth(binding.targetGroupArn),
           ]);
-          const vpc = await targetGroupVpc(deps, binding, state);
           result.registration = await reconcileRegistration({
             deps,
             binding,
@@ -54,7 +53,6 @@ export async function handleApiCall(
             notifier,
             matching,
             targets,
-            targetGroupVpcId: vpc,
           });
           return;
         }

@@ -27,7 +27,8 @@ export interface RegistrationContext {
   /** Instances carrying the selector's tags (from a query the sweep may share between bindings). */
   readonly matching: readonly Instance[];
   readonly targets: readonly TargetHealth[];
-  readonly targetGroupVpcId: string | undefined;
+  /** The target group's VPC when the caller already read it; otherwise it is looked up (and remembered). */
+  readonly knownVpcId?: string | undefined;
 }
 
 export async function reconcileRegistration(context: RegistrationContext): Promise<RegistrationResult> {
@@ -36,7 +37,7 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
   const owned = state.withPrefix(PREFIX.owned);
   const input = {
     binding,
-    targetGroupVpcId: context.targetGroupVpcId,
+    targetGroupVpcId: await targetGroupVpc(deps, binding, state, context.knownVpcId),
     matching: context.matching,
     registered: context.targets,
     owned: new Set(owned.keys()),

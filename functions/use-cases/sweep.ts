@@ -14,7 +14,7 @@ import { reconcileHealth } from './health.ts';
 import { reconcileHealthCheck } from './health-check.ts';
 import { observeListeners, reconcileListeners } from './listeners.ts';
 import { describe, type Notifier } from './notify.ts';
-import { reconcileRegistration, targetGroupVpc } from './registration.ts';
+import { reconcileRegistration } from './registration.ts';
 import type { InvocationResult } from './results.ts';
 
 export interface SweepOptions {
@@ -85,7 +85,7 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
           withheld: 'DescribeInstances failed: nothing was changed',
         };
       } else {
-        const vpc = await targetGroupVpc(deps, binding, state, group?.vpcId ?? undefined);
+        const knownVpcId = group?.vpcId ?? undefined;
         result.registration = await reconcileRegistration({
           deps,
           binding,
@@ -93,7 +93,7 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
           notifier,
           matching,
           targets,
-          targetGroupVpcId: vpc,
+          knownVpcId,
         });
       }
 
