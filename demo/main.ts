@@ -4,7 +4,6 @@
  */
 import { parseArgs } from 'node:util';
 import { formatSummary, humanTimeline, progressLines, styleFor } from './render.ts';
-import { demoDocument, runDemo } from './run.ts';
 
 const USAGE = `Usage: npm run demo -- [--dry-run] [--json] [--speed N] [--verbose]
 
@@ -58,6 +57,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const mode = values['dry-run'] ? 'dry-run: the controller changes nothing' : 'enforce';
     process.stdout.write(`${style.bold(`alb-warden demo (${mode})`)}  ${style.dim('times are UTC')}\n\n`);
   }
+  // Loaded only now: a usage error answers without loading the SDK and the simulator.
+  const { demoDocument, runDemo } = await import('./run.ts');
   const result = await runDemo({
     dryRun: values['dry-run'] === true,
     speed,

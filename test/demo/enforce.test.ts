@@ -1,0 +1,178 @@
+/**
+ * The demo in enforce mode, run in this process with the simulator kept alive: its final state is checked
+ * through this test's own SDK calls and the simulator's records, not through what the demo printed.
+ * (One demo per file: the real handlers keep their configuration for the life of the process, as in Lambda.)
+ */
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DemoAlreadyRanError } from '../../demo/controller.ts';
+import { type DemoResult, runDemo } from '../../demo/run.ts';
+import { parseConfig } from '../../functions/config.ts';
+import { createDeps } from '../../functions/deps.ts';
+import { silentTelemetry } from '../../functions/use-cases/context.ts';
+import { sweep } from '../../functions/use-cases/sweep.ts';
+import { SimControl } from '../../sim/control.ts';
+import { type AwsClients, createClients } from '../integration/harness.ts';
+import { alertsOf, controllerCalls, mutatingCalls } from './support.ts';
+
+let demo: DemoResult;
+let aws: AwsClients;
+let control: SimControl;
+const { AWS_SDK_UA_APP_ID: _before, ...environment } = process.env;
+
+beforeAll(async () => {
+  demo = await runDemo({ keepAlive: true });
+  aws = createClients(demo.endpoint, demo.topology.region);
+  control = new SimControl(demo.endpoint);
+}, 60_000);
+
+afterAll(async () => {
+  for (const client of Object.values(aws ?? {})) client.destroy();
+  await demo?.stop();
+});
+
+describe('npm run demo (enforce)', () => {
+  it('reaches every step of the story', () => {
+    expect(demo.ok).toBe(true);
+    expect(demo.steps.map((step) => [step.id, step.ok])).toEqual([
+      ['launch', true],
+      ['http-forward', true],
+      ['foreign-rule', true],
+      ['unhealthy', true],
+      ['recovered', true],
+      ['stopped', true],
+      ['quiet-sweep', true],
+    ]);
+  });
+
+  it('leaves the HTTP listener redirecting 301 to HTTPS and the HTTPS listener forwarding', async () => {
+    const { Listeners = [] } = await aws.elbv2.send(
+      new DescribeListenersCommand({ LoadBalancerArn: demo.topology.loadBalancerArn }),
+    );
+    const http = Listeners.find((listener) => listener.Port === 80);
+    const https = Listeners.find((listener) => listener.Port === 443);
+    expect(http?.Protocol).toBe('HTTP');
+    expect(http?.DefaultActions?.[0]?.Type).toBe('redirect');
+    expect(http?.DefaultActions?.[0]?.RedirectConfig).toMatchObject({
+      Protocol: 'HTTPS',
+      Port: '443',
+      Host: '#{host}',
+      Path: '/#{path}',
+      Query: '#{query}',
+      StatusCode: 'HTTP_301',
+    });
+    expect(https?.Protocol).toBe('HTTPS');
+    expect(https?.DefaultActions?.[0]).toMatchObject({
+      Type: 'forward',
+      TargetGroupArn: demo.topology.targetGroupArn,
+    });
+  });
+
+  it('leaves no rule on the HTTP listener but its default', async () => {
+    const { Rules = [] } = await aws.elbv2.send(
+      new DescribeRulesCommand({ ListenerArn: demo.topology.httpListenerArn }),
+    );
+    expect(Rules.map((rule) => rule.IsDefault)).toEqual([true]);
+  });
+
+  it('leaves exactly the running Role=web instances registered on port 8080, all healthy', async () => {
+    const { Reservations = [] } = await aws.ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:Role', Values: ['web'] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      }),
+    );
+    const running = Reservations.flatMap((reservation) => reservation.Instances ?? [])
+      .map((instance) => `${instance.InstanceId}:8080`)
+      .sort();
+    const { TargetHealthDescriptions = [] } = await aws.elbv2.send(
+      new DescribeTargetHealthCommand({ TargetGroupArn: demo.topology.targetGroupArn }),
+    );
+    const targets = TargetHealthDescriptions.filter((entry) => entry.TargetHealth?.State !== 'draining');
+    expect(running).toHaveLength(2);
+    expect(targets.map((entry) => `${entry.Target?.Id}:${entry.Target?.Port}`).sort()).toEqual(running);
+    expect(targets.map((entry) => entry.TargetHealth?.State)).toEqual(['healthy', 'healthy']);
+  });
+
+  it('published two repairs naming the person, one unhealthy alert and one recovery', async () => {
+    const alerts = await alertsOf(control, demo.topology.topicArn);
+    expect(alerts.map((alert) => alert.kind)).toEqual([
+      'DriftRepaired',
+      'DriftRepaired',
+      'TargetUnhealthy',
+      'TargetRecovered',
+    ]);
+    for (const repair of alerts.filter((alert) => alert.kind === 'DriftRepaired')) {
+      expect(repair.text).toContain(`Who changed it: ${demo.topology.personArn}`);
+      expect(repair.subject).toMatch(/^\[WARNING\] web: repaired HTTP listener/);
+    }
+    const unhealthy = alerts.find((alert) => alert.kind === 'TargetUnhealthy');
+    expect(unhealthy?.text).toContain('Target.ResponseCodeMismatch');
+    expect(unhealthy?.subject.length).toBeLessThan(100);
+  });
+
+  it("repaired through the controller's role, as CloudTrail records it", async () => {
+    const calls = await controllerCalls(control, demo.topology.controllerRoleArn);
+    expect(calls.filter((name) => name !== 'RegisterTargets' && name !== 'DeregisterTargets')).toEqual([
+      'ModifyListener',
+      'DeleteRule',
+    ]);
+    expect(calls.filter((name) => name === 'RegisterTargets')).toHaveLength(3);
+    expect(calls.filter((name) => name === 'DeregisterTargets')).toHaveLength(1);
+  });
+
+  it('leaves a state that another controller sweeps without a single write', async () => {
+    const config = parseConfig({
+      controllerRoleArns: [demo.topology.controllerRoleArn],
+      alerts: { topicArn: demo.topology.topicArn, stateTable: 'alb-warden-alert-state' },
+      bindings: [
+        {
+          name: 'web',
+          loadBalancerArn: demo.topology.loadBalancerArn,
+          targetGroupArn: demo.topology.targetGroupArn,
+          instanceSelector: { tags: { Role: 'web' } },
+          healthCheck: { path: '/', matcher: '404' },
+        },
+      ],
+    });
+    const deps = createDeps(config, {
+      telemetry: silentTelemetry,
+      aws: {
+        endpoint: demo.endpoint,
+        region: demo.topology.region,
+        credentials: { accessKeyId: 'AKIASECONDOPINION001', secretAccessKey: 'x' },
+      },
+    });
+    const before = await control.calls();
+    await sweep(deps);
+    expect(mutatingCalls(before, await control.calls())).toEqual([]);
+  });
+
+  it('summarizes from the records: repairs, registrations, alerts and calls', () => {
+    const { summary } = demo;
+    expect(summary.steps).toEqual({ total: 7, reached: 7, failed: [] });
+    expect(summary.repairs).toEqual({ total: 2, byAction: { ModifyListener: 1, DeleteRule: 1 } });
+    expect(summary.registrations).toEqual({ registered: 3, deregistered: 1 });
+    expect(summary.alerts.byKind).toEqual({ DriftRepaired: 2, TargetUnhealthy: 1, TargetRecovered: 1 });
+    expect(summary.awsCalls.controller.total).toBeGreaterThan(0);
+    expect(summary.awsCalls.controller.total).toBeLessThan(summary.awsCalls.all.total);
+    expect(summary.invocations).toMatchObject({ guard: 2, sweep: 6 });
+  });
+
+  it('gives the process its environment back', () => {
+    // Powertools sets AWS_SDK_UA_APP_ID when it loads: not the demo's to undo.
+    const { AWS_SDK_UA_APP_ID: _powertools, ...now } = process.env;
+    expect(now).toEqual(environment);
+  });
+
+  it('refuses a second run in the same process, as the handlers keep their first configuration', async () => {
+    await expect(runDemo()).rejects.toBeInstanceOf(DemoAlreadyRanError);
+  });
+});
