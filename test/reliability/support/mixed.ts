@@ -1,0 +1,134 @@
+/**
+ * "Everything at once": a world in which one sweep has to call every AWS action the controller uses.
+ *
+ *   - the HTTPS listener was deleted (CreateListener), the redirect changed to 302 (ModifyListener), a rule
+ *     forwarding plain HTTP was added on port 80 (DeleteRule), the health check matcher changed
+ *     (ModifyTargetGroup);
+ *   - instance D was launched (RegisterTargets, then the ownership record: BatchWriteItem), instance B
+ *     was stopped (DeregisterTargets), instance A, which had an alert record after one unhealthy sweep,
+ *     was deregistered by hand (its record is deleted: DeleteItem); C stays;
+ *   - the drift is alerted (Publish, after the repair log is written: PutItem), all of it read first
+ *     (Query, DescribeInstances, DescribeTargetGroups, DescribeTargetHealth, DescribeListeners, DescribeRules).
+ *
+ * Its desired state is independent of how it is reached: both listeners as desired, the health check
+ * matcher back to 404, targets C and D, and D owned by the controller (so a later retag deregisters it).
+ */
+import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  CreateRuleCommand,
+  DeleteListenerCommand,
+  DeregisterTargetsCommand,
+  ModifyListenerCommand,
+  ModifyTargetGroupCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { sweep } from '../../../functions/use-cases/sweep.ts';
+import type { Simulator } from '../../../sim/index.ts';
+import {
+  buildWorld,
+  type Controller,
+  type ControllerOptions,
+  controller,
+  healthCheckOf,
+  launch,
+  listenerViolations,
+  type Published,
+  published,
+  registered,
+  type World,
+} from './world.ts';
+
+export interface MixedWorld {
+  readonly world: World;
+  readonly deps: Controller;
+  readonly ids: { readonly a: string; readonly b: string; readonly c: string; readonly d: string };
+}
+
+export async function arrangeMixedWorld(
+  sim: Simulator,
+  options: ControllerOptions = {},
+): Promise<MixedWorld> {
+  const world = await buildWorld(sim);
+  const deps = controller(world, options);
+  const site = world.site('web');
+  const [a = '', b = '', c = ''] = await launch(world, 3, { Role: 'web' });
+  await sweep(deps);
+  await world.control.targetHealth({ targetGroupArn: site.targetGroupArn, targetId: a, state: 'unhealthy' });
+  await sweep(deps);
+  await world.person.elbv2.send(
+    new DeregisterTargetsCommand({ TargetGroupArn: site.targetGroupArn, Targets: [{ Id: a, Port: 8080 }] }),
+  );
+  await world.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [a, b] }));
+  const [d = ''] = await launch(world, 1, { Role: 'web' });
+  await world.person.elbv2.send(
+    new ModifyListenerCommand({
+      ListenerArn: site.httpListenerArn,
+      DefaultActions: [
+        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_302' } },
+      ],
+    }),
+  );
+  await world.person.elbv2.send(
+    new CreateRuleCommand({
+      ListenerArn: site.httpListenerArn,
+      Priority: 10,
+      Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }],
+      Actions: [{ Type: 'forward', TargetGroupArn: site.targetGroupArn }],
+    }),
+  );
+  await world.person.elbv2.send(new DeleteListenerCommand({ ListenerArn: site.httpsListenerArn }));
+  await world.person.elbv2.send(
+    new ModifyTargetGroupCommand({ TargetGroupArn: site.targetGroupArn, Matcher: { HttpCode: '200' } }),
+  );
+  await world.control.resetCalls();
+  return { world, deps, ids: { a, b, c, d } };
+}
+
+/** What is still wrong in a mixed world; checking ownership costs one more sweep (a retag of D). */
+export async function mixedViolations(mixed: MixedWorld, deps: Controller = mixed.deps): Promise<string[]> {
+  const { world, ids } = mixed;
+  const site = world.site('web');
+  const problems = await listenerViolations(world, site);
+  const check = await healthCheckOf(world, site);
+  if (check.matcher !== '404') problems.push(`health check matcher ${check.matcher}`);
+  const targets = await registered(world, site.targetGroupArn);
+  const expected = [ids.c, ids.d].map((id) => `${id}:8080`).sort();
+  if (JSON.stringify(targets) !== JSON.stringify(expected))
+    problems.push(`targets ${targets.join(', ')} instead of ${expected.join(', ')}`);
+  if (problems.length > 0) return problems;
+  await world.clients.ec2.send(
+    new CreateTagsCommand({ Resources: [ids.d], Tags: [{ Key: 'Role', Value: 'retired' }] }),
+  );
+  await sweep(deps);
+  const after = await registered(world, site.targetGroupArn);
+  if (after.includes(`${ids.d}:8080`))
+    problems.push('D, registered by the controller, was not deregistered when its tags stopped matching');
+  return problems;
+}
+
+/**
+ * The facts the alerts told the on-call: one entry per drift reported (listener drift summaries, the health
+ * check's drift), or the kind for other alerts. A fact missing is an alert lost; twice is a duplicate.
+ */
+export function alertFacts(messages: readonly Published[]): string[] {
+  const facts: string[] = [];
+  for (const message of messages) {
+    const details = (message.document.details ?? {}) as {
+      drifts?: { summary?: string }[];
+      findings?: { summary?: string }[];
+      drift?: string;
+      outcome?: string;
+    };
+    const prefix = `${message.binding} ${message.kind}`;
+    if (message.kind === 'DriftRepaired' && details.drifts) {
+      for (const drift of [...details.drifts, ...(details.findings ?? [])])
+        facts.push(`${prefix} ${details.outcome}: ${drift.summary}`);
+    } else if (message.kind === 'DriftRepaired' && details.drift !== undefined) {
+      facts.push(`${prefix} ${details.outcome}: health check: ${details.drift}`);
+    } else facts.push(prefix);
+  }
+  return facts.sort();
+}
+
+export async function mixedFacts(world: World): Promise<string[]> {
+  return alertFacts(await published(world));
+}

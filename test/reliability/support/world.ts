@@ -1,0 +1,593 @@
+/**
+ * A simulator world for the reliability suite: one VPC holding one or more guarded sites (a load balancer
+ * with its HTTP:80 redirect, its HTTPS:443 forward and its port-8080 target group), a spare target group to
+ * forward to by mistake, a second VPC, the alert topic and the state table, and the controller wired to it
+ * with the real adapters and SDK clients. Everything is set up through AWS API calls, plus the simulator's
+ * control API for identities, faults, latency and target health.
+ *
+ * One simulator per test file (they run in parallel workers); `buildWorld` resets it for each test.
+ */
+import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  type Listener,
+  type Rule,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import type {
+  FinalizeHandler,
+  FinalizeHandlerArguments,
+  HandlerExecutionContext,
+  MetadataBearer,
+} from '@smithy/types';
+import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb-state.ts';
+import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
+import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
+import { SnsAlertPublisher } from '../../../functions/adapters/sns.ts';
+import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../../functions/config.ts';
+import { clientConfig, createDeps } from '../../../functions/deps.ts';
+import { parseEvent } from '../../../functions/domain/events.ts';
+import type { Deps, Telemetry } from '../../../functions/use-cases/context.ts';
+import { handleApiCall } from '../../../functions/use-cases/guard.ts';
+import { handleInstanceState } from '../../../functions/use-cases/register.ts';
+import type { InvocationResult } from '../../../functions/use-cases/results.ts';
+import type { CallCounts, SimEvent } from '../../../sim/control.ts';
+import { type SimControl, type Simulator, startSimulator } from '../../../sim/index.ts';
+import { buildSeedTopology, launchInstances } from '../../../sim/seed.ts';
+import { ELBV2_WRITE_ACTIONS } from '../../../sim/services/elbv2.ts';
+import { recordingTelemetry } from '../../support/fake-world.ts';
+
+export const CONTROLLER_KEY = 'AKIARELIABILITYCTRL1';
+export const PERSON_KEY = 'AKIARELIABILITYUSER1';
+/** What the simulator's clients sign with; never a real credential. */
+export const SIM_SECRET = 'reliability-simulator-secret';
+export const TABLE = 'alb-warden-alert-state';
+export const REDIRECT = {
+  Protocol: 'HTTPS',
+  Port: '443',
+  Host: '#{host}',
+  Path: '/#{path}',
+  Query: '#{query}',
+  StatusCode: 'HTTP_301',
+} as const;
+
+export interface AwsClients {
+  readonly ec2: EC2Client;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
+}
+
+/** One guarded load balancer and its target group. */
+export interface Site {
+  readonly name: string;
+  readonly selector: Readonly<Record<string, string>>;
+  readonly loadBalancerArn: string;
+  readonly targetGroupArn: string;
+  readonly httpListenerArn: string;
+  readonly httpsListenerArn: string;
+}
+
+export interface SiteSpec {
+  readonly name: string;
+  readonly selector?: Readonly<Record<string, string>>;
+  /** Extra binding fields (foreignRules, healthCheck …), merged over the defaults. */
+  readonly binding?: Readonly<Record<string, unknown>>;
+}
+
+export interface WorldOptions {
+  /** @default one site "web" selecting Role=web */
+  readonly sites?: readonly SiteSpec[];
+  readonly config?: Partial<WardenConfigInput>;
+}
+
+export interface World {
+  readonly sim: Simulator;
+  readonly control: SimControl;
+  readonly account: string;
+  readonly region: string;
+  /** Clients signing with a key nobody mapped (the test's own setup calls). */
+  readonly clients: AwsClients;
+  /** Clients acting as a person: an administrator's role session. */
+  readonly person: AwsClients;
+  readonly vpcId: string;
+  readonly subnetIds: readonly [string, string];
+  /** A subnet in another VPC: instances there can never be targets of the sites' groups. */
+  readonly otherVpcSubnetId: string;
+  /** A target group in the sites' VPC that no binding uses: forwarding to it is drift. */
+  readonly strayTargetGroupArn: string;
+  readonly certificateArn: string;
+  readonly topicArn: string;
+  readonly controllerRoleArn: string;
+  readonly sites: readonly Site[];
+  readonly config: WardenConfig;
+  site(name: string): Site;
+}
+
+const SIM_REGION = 'ap-northeast-2';
+
+export async function openSimulator(): Promise<Simulator> {
+  return startSimulator({ region: SIM_REGION });
+}
+
+const madeClients = new WeakMap<Simulator, AwsClients[]>();
+
+export function clientsFor(sim: Simulator, accessKeyId: string): AwsClients {
+  const config = {
+    endpoint: sim.endpoint,
+    region: sim.region,
+    credentials: { accessKeyId, secretAccessKey: SIM_SECRET },
+  };
+  const clients = {
+    ec2: new EC2Client(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    sns: new SNSClient(config),
+    dynamodb: new DynamoDBClient(config),
+  };
+  madeClients.set(sim, [...(madeClients.get(sim) ?? []), clients]);
+  return clients;
+}
+
+export async function closeSimulator(sim: Simulator): Promise<void> {
+  for (const clients of madeClients.get(sim) ?? [])
+    for (const client of Object.values(clients)) client.destroy();
+  await sim.stop();
+}
+
+/** Resets the simulator and builds a fresh world in it. */
+export async function buildWorld(sim: Simulator, options: WorldOptions = {}): Promise<World> {
+  const control = sim.control;
+  await control.reset();
+  const { account, region } = sim;
+  const controllerRoleArn = `arn:aws:iam::${account}:role/AlbWarden-ControllerRole`;
+  await control.identity(
+    CONTROLLER_KEY,
+    `arn:aws:sts::${account}:assumed-role/AlbWarden-ControllerRole/alb-warden`,
+  );
+  await control.identity(PERSON_KEY, `arn:aws:sts::${account}:assumed-role/AdministratorAccess/jiwoo.kim`);
+  const clients = clientsFor(sim, 'AKIARELIABILITYSETUP');
+  const person = clientsFor(sim, PERSON_KEY);
+
+  const specs = options.sites ?? [{ name: 'web', selector: { Role: 'web' } }];
+  const [first, ...rest] = specs;
+  if (!first) throw new Error('a world needs at least one site');
+  const seed = await buildSeedTopology(clients, {
+    loadBalancerName: `${first.name}-alb`,
+    targetGroupName: `${first.name}-8080`,
+  });
+  const sites: Site[] = [
+    {
+      name: first.name,
+      selector: first.selector ?? { Role: first.name },
+      loadBalancerArn: seed.loadBalancerArn,
+      targetGroupArn: seed.targetGroupArn,
+      httpListenerArn: seed.httpListenerArn,
+      httpsListenerArn: seed.httpsListenerArn,
+    },
+  ];
+  for (const spec of rest) {
+    sites.push(await addSite(clients, seed, spec));
+  }
+  const stray = await clients.elbv2.send(
+    new CreateTargetGroupCommand({ Name: 'stray-8080', Protocol: 'HTTP', Port: 8080, VpcId: seed.vpcId }),
+  );
+  const otherVpc = await clients.ec2.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }));
+  const otherSubnet = await clients.ec2.send(
+    new CreateSubnetCommand({
+      VpcId: otherVpc.Vpc?.VpcId,
+      CidrBlock: '10.9.1.0/24',
+      AvailabilityZone: `${region}a`,
+    }),
+  );
+  const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'alb-warden-alerts' }));
+  await clients.dynamodb.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await clients.dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: TABLE,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    }),
+  );
+  const config = parseConfig({
+    controllerRoleArns: [controllerRoleArn],
+    alerts: { topicArn: topic.TopicArn, stateTable: TABLE },
+    ...options.config,
+    bindings: sites.map((site, index) => ({
+      name: site.name,
+      loadBalancerArn: site.loadBalancerArn,
+      targetGroupArn: site.targetGroupArn,
+      instanceSelector: { tags: site.selector },
+      https: { certificateArn: seed.certificateArn },
+      healthCheck: { path: '/', matcher: '404' },
+      ...specs[index]?.binding,
+    })),
+  });
+  await control.resetCalls();
+  return {
+    sim,
+    control,
+    account,
+    region,
+    clients,
+    person,
+    vpcId: seed.vpcId,
+    subnetIds: seed.subnetIds,
+    otherVpcSubnetId: otherSubnet.Subnet?.SubnetId ?? '',
+    strayTargetGroupArn: stray.TargetGroups?.[0]?.TargetGroupArn ?? '',
+    certificateArn: seed.certificateArn,
+    topicArn: topic.TopicArn ?? '',
+    controllerRoleArn,
+    sites,
+    config,
+    site(name) {
+      const found = sites.find((site) => site.name === name);
+      if (!found) throw new Error(`no site ${name}`);
+      return found;
+    },
+  };
+}
+
+/** Another load balancer and target group, in the seed's VPC, set up as the seed's. */
+async function addSite(
+  clients: AwsClients,
+  seed: Awaited<ReturnType<typeof buildSeedTopology>>,
+  spec: SiteSpec,
+): Promise<Site> {
+  const lb = await clients.elbv2.send(
+    new CreateLoadBalancerCommand({
+      Name: `${spec.name}-alb`,
+      Type: 'application',
+      Subnets: [...seed.subnetIds],
+      SecurityGroups: [seed.albSecurityGroupId],
+    }),
+  );
+  const loadBalancerArn = lb.LoadBalancers?.[0]?.LoadBalancerArn ?? '';
+  const tg = await clients.elbv2.send(
+    new CreateTargetGroupCommand({
+      Name: `${spec.name}-8080`,
+      Protocol: 'HTTP',
+      Port: 8080,
+      VpcId: seed.vpcId,
+      HealthCheckPath: '/',
+      Matcher: { HttpCode: '404' },
+    }),
+  );
+  const targetGroupArn = tg.TargetGroups?.[0]?.TargetGroupArn ?? '';
+  const https = await clients.elbv2.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: loadBalancerArn,
+      Port: 443,
+      Protocol: 'HTTPS',
+      Certificates: [{ CertificateArn: seed.certificateArn }],
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+    }),
+  );
+  const http = await clients.elbv2.send(
+    new CreateListenerCommand({
+      LoadBalancerArn: loadBalancerArn,
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'redirect', RedirectConfig: { ...REDIRECT } }],
+    }),
+  );
+  return {
+    name: spec.name,
+    selector: spec.selector ?? { Role: spec.name },
+    loadBalancerArn,
+    targetGroupArn,
+    httpListenerArn: http.Listeners?.[0]?.ListenerArn ?? '',
+    httpsListenerArn: https.Listeners?.[0]?.ListenerArn ?? '',
+  };
+}
+
+// ---- the controller ----
+
+export interface ControllerOptions {
+  readonly config?: WardenConfig;
+  readonly telemetry?: Telemetry;
+  readonly now?: () => number;
+  /** Wraps every SDK client (for example to lose responses); the real `createDeps` wiring otherwise. */
+  readonly intercept?: Interceptor;
+}
+
+export type Controller = Deps & { readonly recorded: ReturnType<typeof recordingTelemetry> };
+
+/** The controller's dependencies, as `createDeps` builds them in Lambda, pointed at the simulator. */
+export function controller(world: World, options: ControllerOptions = {}): Controller {
+  const recorded = recordingTelemetry();
+  const telemetry = options.telemetry ?? recorded;
+  const config = options.config ?? world.config;
+  const aws = {
+    endpoint: world.sim.endpoint,
+    region: world.region,
+    credentials: { accessKeyId: CONTROLLER_KEY, secretAccessKey: SIM_SECRET },
+  };
+  const now = options.now ?? Date.now;
+  if (!options.intercept) return { ...createDeps(config, { telemetry, aws, now }), recorded };
+  // The same clients createDeps makes (same retry settings), with a middleware under the retry strategy.
+  const settings = clientConfig(aws);
+  const elb = new ElasticLoadBalancingV2Client(settings);
+  const ec2 = new EC2Client(settings);
+  const sns = new SNSClient(settings);
+  const dynamodb = new DynamoDBClient(settings);
+  const middleware = underRetries(options.intercept);
+  elb.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
+  ec2.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
+  sns.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
+  dynamodb.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
+  return {
+    config,
+    elb: new ElbV2LoadBalancing(elb),
+    instances: new Ec2Instances(ec2),
+    alerts: new SnsAlertPublisher(sns),
+    state: new DynamoDbStateStore(dynamodb, config.alerts.stateTable),
+    telemetry,
+    now,
+    recorded,
+  };
+}
+
+/**
+ * Called with each attempt's command name after the request reached the server and its response came
+ * back; throwing here makes the SDK see a failed attempt (its retry strategy decides what happens next).
+ */
+export type Interceptor = (commandName: string) => void;
+
+const UNDER_RETRIES = {
+  relation: 'after',
+  toMiddleware: 'retryMiddleware',
+  name: 'reliabilityIntercept',
+} as const;
+
+function underRetries(intercept: Interceptor) {
+  return (next: FinalizeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
+    async (args: FinalizeHandlerArguments<object>) => {
+      const result = await next(args);
+      intercept(context.commandName ?? '');
+      return result;
+    };
+}
+
+/** A socket that died after the request went out: the SDK's own shape for it (retryable TimeoutError). */
+export function lostResponse(commandName: string): Error {
+  return Object.assign(new Error(`simulated lost response to ${commandName}: socket hang up`), {
+    name: 'TimeoutError',
+  });
+}
+
+// ---- events ----
+
+/** Feeds every event recorded since `cursor` to the use-cases, as EventBridge would (not the controller's own). */
+export async function pump(
+  world: World,
+  deps: Deps,
+  cursor: { at: number },
+): Promise<{ results: InvocationResult[]; errors: unknown[] }> {
+  const results: InvocationResult[] = [];
+  const errors: unknown[] = [];
+  for (let round = 0; round < 10; round++) {
+    const batch = await world.control.events(cursor.at);
+    cursor.at = batch.cursor;
+    if (batch.events.length === 0) break;
+    for (const raw of batch.events) {
+      const event = parseEvent(raw);
+      try {
+        if (event.type === 'instance-state') results.push(await handleInstanceState(deps, event));
+        else if (event.type === 'api-call' && !isControllers(world, raw))
+          results.push(await handleApiCall(deps, event));
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  }
+  return { results, errors };
+}
+
+export async function eventCursor(world: World): Promise<{ at: number }> {
+  return { at: (await world.control.events(0)).cursor };
+}
+
+/** Events recorded since `cursor` (without moving it). */
+export async function eventsSince(world: World, cursor: { at: number }): Promise<SimEvent[]> {
+  return (await world.control.events(cursor.at)).events;
+}
+
+function isControllers(world: World, raw: SimEvent): boolean {
+  const identity = raw.detail.userIdentity as
+    | { sessionContext?: { sessionIssuer?: { arn?: string } } }
+    | undefined;
+  return identity?.sessionContext?.sessionIssuer?.arn === world.controllerRoleArn;
+}
+
+// ---- observations ----
+
+const EC2_WRITES = new Set([
+  'RunInstances',
+  'StartInstances',
+  'StopInstances',
+  'TerminateInstances',
+  'CreateTags',
+  'DeleteTags',
+]);
+
+/** Calls that change a load balancer, a target group or an instance. */
+export function mutatingCalls(counts: CallCounts): Record<string, number> {
+  const found: Record<string, number> = {};
+  for (const [action, count] of Object.entries(counts.elbv2))
+    if (ELBV2_WRITE_ACTIONS.has(action)) found[action] = count;
+  for (const [action, count] of Object.entries(counts.ec2)) if (EC2_WRITES.has(action)) found[action] = count;
+  return found;
+}
+
+export function totalCalls(counts: CallCounts): number {
+  return Object.values(counts).reduce(
+    (sum, service) => sum + Object.values(service).reduce((a, b) => a + b, 0),
+    0,
+  );
+}
+
+export interface Published {
+  readonly subject: string;
+  readonly kind: string;
+  readonly severity: string;
+  readonly binding: string;
+  /** The text people read (email, SMS's subject aside). */
+  readonly text: string;
+  /** The JSON document machines read (the `sqs` entry), parsed. */
+  readonly document: Record<string, unknown>;
+  /** Every protocol entry of the `MessageStructure: json` envelope. */
+  readonly envelope: Record<string, string>;
+  readonly raw: string;
+}
+
+/** The SNS messages the simulator received, parsed as a subscriber would. */
+export async function published(world: World): Promise<Published[]> {
+  const { messages } = await world.control.sns();
+  return messages.map((message) => {
+    const envelope = JSON.parse(message.message) as Record<string, string>;
+    return {
+      subject: message.subject ?? '',
+      kind: message.messageAttributes.kind?.Value ?? '',
+      severity: message.messageAttributes.severity?.Value ?? '',
+      binding: message.messageAttributes.binding?.Value ?? '',
+      text: envelope.default ?? '',
+      document: JSON.parse(envelope.sqs ?? 'null') as Record<string, unknown>,
+      envelope,
+      raw: message.message,
+    };
+  });
+}
+
+export async function kinds(world: World): Promise<string[]> {
+  return (await published(world)).map((message) => `${message.binding}:${message.kind}`);
+}
+
+/** The targets of a group that are not on their way out, as `id:port`. */
+export async function registered(world: World, targetGroupArn: string): Promise<string[]> {
+  const output = await world.clients.elbv2.send(
+    new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }),
+  );
+  return (output.TargetHealthDescriptions ?? [])
+    .filter((description) => description.TargetHealth?.State !== 'draining')
+    .map((description) => `${description.Target?.Id}:${description.Target?.Port}`)
+    .sort();
+}
+
+export async function listenersOf(
+  world: World,
+  site: Site,
+): Promise<{ http?: Listener; https?: Listener; rules: Rule[] }> {
+  const output = await world.clients.elbv2.send(
+    new DescribeListenersCommand({ LoadBalancerArn: site.loadBalancerArn }),
+  );
+  const http = output.Listeners?.find((listener) => listener.Port === 80);
+  const https = output.Listeners?.find((listener) => listener.Port === 443);
+  const rules = http
+    ? ((await world.clients.elbv2.send(new DescribeRulesCommand({ ListenerArn: http.ListenerArn }))).Rules ??
+      [])
+    : [];
+  return { http, https, rules };
+}
+
+export async function healthCheckOf(world: World, site: Site): Promise<{ path?: string; matcher?: string }> {
+  const output = await world.clients.elbv2.send(
+    new DescribeTargetGroupsCommand({ TargetGroupArns: [site.targetGroupArn] }),
+  );
+  const group = output.TargetGroups?.[0];
+  return { path: group?.HealthCheckPath, matcher: group?.Matcher?.HttpCode };
+}
+
+/**
+ * What is wrong with a site's listeners, judged independently of the controller's code: port 80 speaks HTTP
+ * and redirects with 301 to HTTPS:443 keeping host, path and query; no rule on it serves plain HTTP (unless
+ * `keepRules` says they are to be reported only); port 443 speaks HTTPS with a certificate and forwards
+ * only to the site's group.
+ */
+export async function listenerViolations(
+  world: World,
+  site: Site,
+  options: { keepRules?: boolean } = {},
+): Promise<string[]> {
+  const { http, https, rules } = await listenersOf(world, site);
+  const problems: string[] = [];
+  if (!http) problems.push('no listener on port 80');
+  else {
+    if (http.Protocol !== 'HTTP') problems.push(`port 80 speaks ${http.Protocol}`);
+    const [only, ...more] = http.DefaultActions ?? [];
+    const redirect = only?.RedirectConfig;
+    const expected = { ...REDIRECT };
+    const actual = {
+      Protocol: redirect?.Protocol?.toUpperCase(),
+      Port: redirect?.Port,
+      Host: redirect?.Host,
+      Path: redirect?.Path,
+      Query: redirect?.Query,
+      StatusCode: redirect?.StatusCode,
+    };
+    if (only?.Type !== 'redirect' || more.length > 0 || JSON.stringify(actual) !== JSON.stringify(expected))
+      problems.push(`port 80 default actions ${JSON.stringify(http.DefaultActions)}`);
+    if (!options.keepRules) {
+      for (const rule of rules) {
+        if (rule.IsDefault) continue;
+        const plain = (rule.Actions ?? []).some(
+          (action) =>
+            action.Type === 'forward' ||
+            action.Type === 'fixed-response' ||
+            (action.Type === 'redirect' && action.RedirectConfig?.Protocol?.toUpperCase() !== 'HTTPS'),
+        );
+        if (plain) problems.push(`rule ${rule.Priority} on port 80 serves plain HTTP`);
+      }
+    }
+  }
+  if (!https) problems.push('no listener on port 443');
+  else {
+    if (https.Protocol !== 'HTTPS') problems.push(`port 443 speaks ${https.Protocol}`);
+    if ((https.Certificates ?? []).length === 0) problems.push('port 443 has no certificate');
+    const actions = https.DefaultActions ?? [];
+    const last = actions.at(-1);
+    const groups = (last?.ForwardConfig?.TargetGroups ?? [])
+      .filter((group) => (group.Weight ?? 1) > 0)
+      .map((group) => group.TargetGroupArn);
+    const forwardsOnlyToSite =
+      last?.Type === 'forward' &&
+      (groups.length > 0
+        ? groups.every((arn) => arn === site.targetGroupArn)
+        : last.TargetGroupArn === site.targetGroupArn);
+    if (actions.length !== 1 || !forwardsOnlyToSite)
+      problems.push(`port 443 default actions ${JSON.stringify(actions)}`);
+  }
+  return problems;
+}
+
+export async function launch(
+  world: World,
+  count: number,
+  tags: Record<string, string>,
+  subnetId: string = world.subnetIds[0],
+): Promise<string[]> {
+  return launchInstances(world.clients, { count, subnetId, tags });
+}
+
+/** Waits for `ms` of wall-clock time. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
