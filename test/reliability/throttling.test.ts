@@ -22,8 +22,7 @@ import { InvocationIncompleteError } from '../../functions/use-cases/binding-run
 import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
-import type { CallCounts } from '../../sim/control.ts';
-import type { SimService } from '../../sim/index.ts';
+import type { CallCounts, SimService } from '../../sim/control.ts';
 import { count, reportFigures } from './support/figures.ts';
 import { arrangeMixedWorld, mixedFacts, mixedViolations } from './support/mixed.ts';
 import {
