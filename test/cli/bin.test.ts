@@ -18,9 +18,11 @@ afterAll(() => w.stop());
 
 function albWarden(
   args: readonly string[],
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
+      // Only what an on-call engineer's shell would carry: credentials, region, endpoint, configuration.
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
@@ -30,6 +32,7 @@ function albWarden(
         AWS_SECRET_ACCESS_KEY: 'simulator-secret',
         AWS_MAX_ATTEMPTS: '2',
         WARDEN_CONFIG_FILE: w.configFile,
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
