@@ -1,0 +1,174 @@
+/**
+ * `npm run bench`: what the controller costs in time to heal, AWS API budget and Lambda resources, measured
+ * on the bundled simulator, each figure beside its baseline. Prints a table; `--json` prints one JSON object
+ * (progress goes to stderr); `--quick` runs smaller (5 cold starts, no 10,000-instance scales).
+ *
+ *   npm run bench                   # the full run, a few minutes
+ *   npm run bench -- --json         # the same figures as one JSON object
+ *   npm run bench -- --quick        # about a minute
+ *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency
+ */
+import { arch, availableParallelism, cpus, platform } from 'node:os';
+import { parseArgs } from 'node:util';
+import { type ApiBudget, apiBudget } from './api-budget.ts';
+import { EVENT_BUDGETS } from './budgets.ts';
+import { type Bundles, buildBundles, bundleSize, FUNCTION_NAMES, heaviestPackages } from './bundles.ts';
+import { unflatCalls } from './calls.ts';
+import { type ColdStart, measureColdStarts } from './cold-start.ts';
+import { type ConcurrencyFigure, measureConcurrency } from './concurrency.ts';
+import { type EventFigures, measureEvents } from './events-figures.ts';
+import { type GuardLoading, guardLoading } from './lazy-loading.ts';
+import { render } from './report.ts';
+import { measureSweep, NAIVE_MODEL, QUICK_SCALES, SCALES, type SweepFigure } from './sweeps.ts';
+import { converge, startWorld } from './world.ts';
+
+const FIGURES = ['bundles', 'cold-start', 'events', 'sweeps', 'concurrency'] as const;
+type Figure = (typeof FIGURES)[number];
+
+export interface BenchReport {
+  readonly machine: { nproc: number; cpu: string; node: string; platform: string };
+  readonly quick: boolean;
+  bundles?: Record<string, ReturnType<typeof bundleSize> & { heaviest: ReturnType<typeof heaviestPackages> }>;
+  coldStart?: Record<string, ColdStart>;
+  guardLoading?: GuardLoading;
+  repair?: EventFigures['repair'] & { latencyMs: number; budget: typeof EVENT_BUDGETS.repair };
+  register?: EventFigures['register'] & { latencyMs: number; budget: typeof EVENT_BUDGETS.register };
+  deregister?: EventFigures['deregister'] & { latencyMs: number };
+  sweeps?: SweepFigure[];
+  naiveModel?: string;
+  memory?: {
+    peakRssMb: number;
+    bindings: number;
+    instances: number;
+    baselinePeakRssMb: number;
+    lambdaMemoryMb: number;
+  };
+  apiBudget?: ApiBudget;
+  concurrency?: ConcurrencyFigure;
+}
+
+const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      only: { type: 'string' },
+    },
+  });
+  const quick = values.quick ?? false;
+  const only = new Set((values.only ?? FIGURES.join(',')).split(',').map((name) => name.trim()));
+  for (const name of only) {
+    if (!(FIGURES as readonly string[]).includes(name))
+      throw new Error(`--only: unknown figure "${name}"; known: ${FIGURES.join(', ')}`);
+  }
+  const wanted = (figure: Figure) => only.has(figure);
+  const runs = Number(values.runs ?? (quick ? 5 : 20));
+
+  const report: BenchReport = {
+    machine: {
+      nproc: availableParallelism(),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${platform()} ${arch()}`,
+    },
+    quick,
+  };
+
+  let bundles: Bundles | undefined;
+  try {
+    if (wanted('bundles') || wanted('cold-start') || wanted('sweeps')) {
+      progress('building the bundles with esbuild.config.mjs');
+      bundles = await buildBundles();
+      report.bundles = Object.fromEntries(
+        FUNCTION_NAMES.map((name) => {
+          const bundle = bundles?.functions[name];
+          if (!bundle) throw new Error(`no bundle for ${name}`);
+          return [name, { ...bundleSize(bundle), heaviest: heaviestPackages(bundle.meta) }];
+        }),
+      );
+    }
+    if (wanted('cold-start') && bundles) {
+      progress(`cold starts: ${runs} fresh processes per function and variant`);
+      const world = await startWorld({
+        bindings: 1,
+        instancesPerBinding: 10,
+        healthCheck: true,
+        // Every guard run repairs the same listener: the circuit breaker must not stop the runs.
+        config: { circuitBreaker: { maxRepairs: 100 } },
+      });
+      try {
+        await converge(world, world.deps());
+        report.coldStart = await measureColdStarts(world, bundles, runs);
+        progress('guard: which SDK clients each path loads');
+        report.guardLoading = await guardLoading(bundles.functions.guard, world);
+      } finally {
+        await world.stop();
+      }
+    }
+    let events: EventFigures | undefined;
+    if (wanted('events')) {
+      progress('event paths: repair, register, deregister with 20 ms per AWS call');
+      const world = await startWorld({
+        bindings: 1,
+        instancesPerBinding: 10,
+        healthCheck: true,
+        config: { circuitBreaker: { maxRepairs: 100 } },
+      });
+      try {
+        await converge(world, world.deps());
+        events = await measureEvents(world, quick ? 3 : 5);
+      } finally {
+        await world.stop();
+      }
+      report.repair = { ...events.repair, latencyMs: events.latencyMs, budget: EVENT_BUDGETS.repair };
+      report.register = { ...events.register, latencyMs: events.latencyMs, budget: EVENT_BUDGETS.register };
+      report.deregister = { ...events.deregister, latencyMs: events.latencyMs };
+    }
+    if (wanted('sweeps')) {
+      report.sweeps = [];
+      report.naiveModel = NAIVE_MODEL;
+      for (const scale of quick ? QUICK_SCALES : SCALES) {
+        progress(`sweep at ${scale.bindings}×${scale.instances.toLocaleString('en-US')}`);
+        report.sweeps.push(await measureSweep(scale, bundles));
+      }
+      const own = report.sweeps.filter((figure) => figure.ownProcess);
+      const largest = own.at(-1);
+      const smallest = own[0];
+      if (largest?.ownProcess && smallest?.ownProcess) {
+        report.memory = {
+          peakRssMb: largest.ownProcess.peakRssMb,
+          bindings: largest.bindings,
+          instances: largest.instances,
+          baselinePeakRssMb: smallest.ownProcess.peakRssMb,
+          lambdaMemoryMb: 512,
+        };
+      }
+    }
+    if (wanted('concurrency')) {
+      progress('concurrency: 10 bindings, 20 ms per AWS call');
+      report.concurrency = await measureConcurrency();
+    }
+    const tenBindings = report.sweeps?.find((figure) => figure.bindings === 10);
+    const sweepCalls = tenBindings ? unflatCalls(tenBindings.calls) : report.concurrency?.sweepCalls;
+    if (events && sweepCalls) {
+      report.apiBudget = apiBudget(
+        {
+          sweep: sweepCalls,
+          register: events.register.calls,
+          deregister: events.deregister.calls,
+          repair: events.repair.calls,
+        },
+        events.apiShare,
+      );
+    }
+  } finally {
+    await bundles?.remove();
+  }
+
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`);
+}
+
+await main();
