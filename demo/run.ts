@@ -3,6 +3,7 @@
  * (demo/main.ts) prints it; the tests run it with `keepAlive` and check the final state through their
  * own SDK calls against `endpoint` before calling `stop()`.
  */
+import type { SimControl } from '../sim/control.ts';
 import { Controller } from './controller.ts';
 import { buildStage, type Stage } from './stage.ts';
 import { tellStory } from './story.ts';
@@ -20,6 +21,11 @@ export interface DemoOptions {
   readonly keepAlive?: boolean;
   /** Told about every step and entry as it happens (progress). */
   readonly listener?: TimelineListener;
+  /**
+   * Awaited before each step with its id and the simulator's control API: a test's way to break the world
+   * and see the demo say so.
+   */
+  readonly beforeStep?: (id: string, control: SimControl) => Promise<void>;
 }
 
 export interface DemoTopology {
@@ -84,7 +90,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       Number.isFinite(speed)
         ? new Promise<void>((resolve) => setTimeout(resolve, (beats * 1000) / speed))
         : Promise.resolve();
-    await tellStory({ stage, controller, timeline, dryRun: mode === 'dry-run', pause });
+    const { beforeStep } = options;
+    await tellStory({
+      stage,
+      controller,
+      timeline,
+      dryRun: mode === 'dry-run',
+      pause,
+      ...(beforeStep ? { beforeStep: (id: string) => beforeStep(id, stage.simulator.control) } : {}),
+    });
     const summary = await summarize(stage, controller, timeline, mode);
     const { seed } = stage;
     const result: DemoResult = {

@@ -23,6 +23,8 @@ export interface StoryContext {
   readonly dryRun: boolean;
   /** Waits between beats, for a person watching (`--speed`); resolves at once by default. */
   pause(beats?: number): Promise<void>;
+  /** Called before each step (by id); tests use it to change the world and prove a failed step fails the demo. */
+  beforeStep?(id: string): Promise<void>;
 }
 
 /** Instances the story launched, by role in the story. */
@@ -54,6 +56,7 @@ export async function tellStory(context: StoryContext): Promise<void> {
   for (const [id, title, run] of steps) {
     context.timeline.begin(id, title, EXPECTATIONS[id]?.[context.dryRun ? 'dryRun' : 'enforce'] ?? '');
     try {
+      await context.beforeStep?.(id);
       await run(context, cast);
     } catch (error) {
       context.timeline.fail(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
