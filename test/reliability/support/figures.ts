@@ -14,7 +14,7 @@ export interface Figures {
   lostResponses: number;
   /** Runs with random latency on every call. */
   latencyRounds: number;
-  /** Event-handler and sweep pairs started concurrently on the same binding. */
+  /** Pairs of invocations (event handler and sweep, or two sweeps) started concurrently on one binding. */
   interleavings: number;
   /** Property-based tests, and the cases they tried. */
   properties: number;
@@ -42,7 +42,7 @@ export function describeFigures(value: Figures): string {
     `${value.faults} faults injected`,
     `${value.lostResponses} responses lost`,
     `${value.latencyRounds} runs with random latency`,
-    `${value.interleavings} event/sweep interleavings`,
+    `${value.interleavings} interleavings of concurrent invocations`,
     `${value.properties} properties over ${value.cases} cases`,
     `${value.badInputs} bad inputs`,
   ].join(', ');
