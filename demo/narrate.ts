@@ -45,11 +45,10 @@ export function narrateInvocation(timeline: Timeline, invocation: Invocation): v
     return;
   }
   if (source === 'register') {
-    const id = instanceOf(invocation);
-    const lines = result.bindings.map((binding) => registrationLine(binding, result.mode));
+    const outcomes = result.bindings.map((binding) => instanceOutcome(binding, result.mode)).filter(Boolean);
     timeline.note(
       source,
-      `${id} ${eventState(invocation)}: ${lines.filter(Boolean).join('; ') || result.decision || 'no change'}`,
+      `${instanceOf(invocation)} ${eventState(invocation)} → ${outcomes.join('; ') || result.decision || 'no change'}`,
     );
     return;
   }
@@ -120,6 +119,23 @@ function registrationLine(binding: BindingResult, mode: Result['mode']): string 
   ].filter(Boolean);
   if (parts.length === 0) return binding.listeners || binding.health ? '' : 'no change';
   return `${parts.join('; ')}${registration.applied || mode === 'enforce' ? '' : ` (${mode})`}`;
+}
+
+/** One instance event's outcome for one binding: "registered in web's target group". */
+function instanceOutcome(binding: BindingResult, mode: Result['mode']): string {
+  const registration = binding.registration;
+  if (binding.error) return `${binding.binding}: failed: ${binding.error.message}`;
+  if (!registration) return '';
+  if (registration.register.length > 0)
+    return registration.applied
+      ? `registered in ${binding.binding}'s target group`
+      : `would register in ${binding.binding}'s target group (${mode})`;
+  if (registration.deregister.length > 0)
+    return registration.applied
+      ? `deregistered from ${binding.binding}'s target group`
+      : `would deregister from ${binding.binding}'s target group (${mode})`;
+  if (registration.rejected.length > 0) return `refused by AWS: ${registration.rejected.join(', ')}`;
+  return `${binding.binding}: nothing to do`;
 }
 
 function healthLine(binding: BindingResult): string {
