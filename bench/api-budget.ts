@@ -13,7 +13,15 @@ import { round } from './stats.ts';
  * stack's default), an Auto Scaling fleet replacing 3 % of its 10,000 instances an hour (5 launches and 5
  * terminations a minute), and one listener changed by hand a day.
  */
-export const TYPICAL_MINUTE = { sweeps: 1, launches: 5, terminations: 5, repairs: 1 / (24 * 60) } as const;
+export const TYPICAL_MINUTE: Mix = { sweeps: 1, launches: 5, terminations: 5, repairs: 1 / (24 * 60) };
+
+/** How many of each path run in a minute. */
+export interface Mix {
+  readonly sweeps: number;
+  readonly launches: number;
+  readonly terminations: number;
+  readonly repairs: number;
+}
 
 /** EC2's default bucket for DescribeInstances (non-mutating): 100 tokens, 20 a second (EC2 API reference). */
 export const EC2_DESCRIBE_REFILL_PER_SECOND = 20;
@@ -40,11 +48,11 @@ export interface ApiBudget {
   readonly snsCallsPerMinute: number;
   readonly buckets: Readonly<Record<ElbBucket, BucketUse>>;
   readonly ec2DescribeShare: number;
-  readonly mix: typeof TYPICAL_MINUTE;
+  readonly mix: Mix;
   readonly apiShare: number;
 }
 
-export function apiBudget(costs: PathCosts, apiShare: number, mix = TYPICAL_MINUTE): ApiBudget {
+export function apiBudget(costs: PathCosts, apiShare: number, mix: Mix = TYPICAL_MINUTE): ApiBudget {
   const minute = sumCalls([
     { calls: costs.sweep, times: mix.sweeps },
     { calls: costs.register, times: mix.launches },

@@ -14,8 +14,10 @@ export function table(headers: readonly string[], rows: readonly (readonly Cell[
       .join('  ')
       .trimEnd();
   const [head = [], ...body] = text;
+  // A header sits over its column: right-aligned over numbers.
+  const headAlignment = headers.map((_, column) => (typeof rows[0]?.[column] === 'number' ? 0 : ''));
   return [
-    line(head, headers),
+    line(head, headAlignment),
     widths.map((width) => '-'.repeat(width)).join('  '),
     ...body.map((row, index) => line(row, rows[index] ?? [])),
   ]

@@ -30,6 +30,11 @@ export interface WorldOptions {
   readonly instancesPerBinding: number;
   /** Give every binding a health check to enforce (one shared DescribeTargetGroups per sweep). */
   readonly healthCheck?: boolean;
+  /**
+   * Every binding selects the same tags (their own instances told apart by VPC), so the sweep shares one
+   * DescribeInstances query between them. By default each binding has a selector of its own.
+   */
+  readonly sharedSelector?: boolean;
   /** Overrides of the controller's configuration (`limits`, `circuitBreaker` …). */
   readonly config?: Partial<WardenConfigInput>;
 }
@@ -100,7 +105,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       }),
     );
     const instanceSubnetId = subnet.Subnet?.SubnetId ?? '';
-    const selector = { Role: `web-${index}` };
+    const selector = { Role: options.sharedSelector ? 'web' : `web-${index}` };
     const instanceIds: string[] = [];
     for (let launched = 0; launched < options.instancesPerBinding; launched += LAUNCH_BATCH) {
       const count = Math.min(LAUNCH_BATCH, options.instancesPerBinding - launched);

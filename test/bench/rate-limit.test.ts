@@ -1,0 +1,181 @@
+/**
+ * The API budget (issue 9): a client-side rate limiter keeps the controller within a share (default a
+ * quarter) of each of the account's ELB throttling buckets. Tokens are counted on a simulated clock; the
+ * calls replayed are the ones the controller makes on the simulator at the 10-binding scale.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiBudget, type PathCosts, TYPICAL_MINUTE } from '../../bench/api-budget.ts';
+import type { CallCounts } from '../../bench/calls.ts';
+import { driftEvent, launchEvent, terminateEvent } from '../../bench/events.ts';
+import { BUCKETS, simulatedWaitMs } from '../../bench/limits.ts';
+import type { BindingWorld } from '../../bench/world.ts';
+import {
+  ELB_BUCKETS,
+  type ElbBucket,
+  ElbRateLimiter,
+  elbBucketOf,
+} from '../../functions/adapters/rate-limit.ts';
+import { parseEvent } from '../../functions/domain/events.ts';
+import { handleApiCall } from '../../functions/use-cases/guard.ts';
+import { handleInstanceState } from '../../functions/use-cases/register.ts';
+import { sweep } from '../../functions/use-cases/sweep.ts';
+import { SimClock, withinBucket } from './sim-clock.ts';
+import { type Converged, convergedWorld } from './support.ts';
+
+const SHARE = 0.25;
+let converged: Converged;
+let costs: PathCosts;
+
+/** What each path calls, counted by the simulator on a converged world of 10 bindings. */
+async function measurePaths({ world, deps }: Converged): Promise<PathCosts> {
+  const binding = world.bindings[0] as BindingWorld;
+  const handle = (raw: unknown) => {
+    const event = parseEvent(raw);
+    if (event.type === 'api-call') return handleApiCall(deps, event);
+    if (event.type === 'instance-state') return handleInstanceState(deps, event);
+    throw new Error(`unexpected ${event.type}`);
+  };
+  const sweepCalls = (await world.counted(() => sweep(deps))).calls;
+  const launched = await launchEvent(world, binding);
+  const register = (await world.counted(() => handle(launched.event))).calls;
+  const terminated = await terminateEvent(world, launched.id);
+  const deregister = (await world.counted(() => handle(terminated))).calls;
+  const drift = await driftEvent(world, binding);
+  const repair = (await world.counted(() => handle(drift))).calls;
+  return { sweep: sweepCalls, register, deregister, repair };
+}
+
+beforeAll(async () => {
+  converged = await convergedWorld({ bindings: 10, instancesPerBinding: 1, healthCheck: true });
+  costs = await measurePaths(converged);
+}, 60_000);
+afterAll(() => converged.world.stop());
+
+const commandsOf = (calls: CallCounts): string[] =>
+  Object.entries(calls.elbv2).flatMap(([action, count]) =>
+    Array.from({ length: count }, () => `${action}Command`),
+  );
+
+/** Token times per bucket when `environments` (each its own limiter, as each Lambda environment has) send their bursts. */
+async function replay(
+  bursts: readonly { readonly environment: number; readonly atMs: number; readonly calls: CallCounts }[],
+  environments: number,
+): Promise<Record<ElbBucket, number[]>> {
+  const clock = new SimClock();
+  const limiters = Array.from({ length: environments }, () => new ElbRateLimiter(SHARE, clock));
+  const grants: Record<ElbBucket, number[]> = { describe: [], registration: [], write: [] };
+  const sent = bursts.map(async (burst) => {
+    await clock.sleep(burst.atMs);
+    const limiter = limiters[burst.environment] as ElbRateLimiter;
+    await Promise.all(
+      commandsOf(burst.calls).map(async (command) => {
+        await limiter.acquire(command);
+        grants[elbBucketOf(command)].push(clock.now());
+      }),
+    );
+  });
+  await clock.run();
+  await Promise.all(sent);
+  for (const bucket of BUCKETS) grants[bucket].sort((a, b) => a - b);
+  return grants;
+}
+
+const withinShare = (grants: Record<ElbBucket, number[]>) =>
+  Object.fromEntries(
+    BUCKETS.map((bucket) => [
+      bucket,
+      withinBucket(
+        grants[bucket],
+        ELB_BUCKETS[bucket].capacity * SHARE,
+        ELB_BUCKETS[bucket].refillPerSecond * SHARE,
+      ),
+    ]),
+  );
+const allWithin = { describe: true, registration: true, write: true };
+
+/** Five typical minutes: a sweep each minute, events all arriving with it (the worst case for bursts). */
+function typicalMinutes(environmentOf: (path: keyof PathCosts) => number) {
+  return Array.from({ length: 5 }, (_, minute) => [
+    { environment: environmentOf('sweep'), atMs: minute * 60_000, calls: costs.sweep },
+    ...Array.from({ length: TYPICAL_MINUTE.launches }, () => ({
+      environment: environmentOf('register'),
+      atMs: minute * 60_000,
+      calls: costs.register,
+    })),
+    ...Array.from({ length: TYPICAL_MINUTE.terminations }, () => ({
+      environment: environmentOf('deregister'),
+      atMs: minute * 60_000,
+      calls: costs.deregister,
+    })),
+    { environment: environmentOf('repair'), atMs: minute * 60_000, calls: costs.repair },
+  ]).flat();
+}
+
+describe("the controller's ELB rate limiter", () => {
+  it('keeps one execution environment within its share of every bucket, whatever it sends', async () => {
+    // Prepare: the whole typical mix through one limiter, plus a burst of every kind well over the share
+    const flood: CallCounts = {
+      ec2: {},
+      sns: {},
+      dynamodb: {},
+      elbv2: { DescribeTargetHealth: 100, RegisterTargets: 50, ModifyListener: 30 },
+    };
+    const bursts = [...typicalMinutes(() => 0), { environment: 0, atMs: 90_000, calls: flood }];
+
+    // Act
+    const grants = await replay(bursts, 1);
+
+    // Assess
+    expect(grants.describe.length).toBeGreaterThan(100);
+    expect(withinShare(grants)).toEqual(allWithin);
+  });
+
+  it('uses no more than its share of any bucket in a typical minute at 10 bindings', () => {
+    const budget = apiBudget(costs, SHARE);
+
+    for (const bucket of BUCKETS) {
+      expect.soft(budget.buckets[bucket].ofControllerShare, bucket).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('does not make the ELB calls of the shipped adapter bypass it', async () => {
+    // Prepare: a share so small the describe bucket holds one token and refills one in 4 s
+    const deps = converged.world.deps({ apiShare: 0.025 });
+    const targetGroup = (converged.world.bindings[0] as BindingWorld).topology.targetGroupArn;
+    await converged.world.control.resetCalls();
+
+    // Act: two reads at once; the second must wait for a token that takes seconds to come back
+    const first = deps.elb.describeTargetHealth(targetGroup);
+    const second = deps.elb.describeTargetHealth(targetGroup);
+    await first;
+    const afterFirst = (await converged.world.control.calls()).elbv2.DescribeTargetHealth;
+    await second;
+
+    // Assess
+    expect(afterFirst).toBe(1);
+    expect((await converged.world.control.calls()).elbv2.DescribeTargetHealth).toBe(2);
+  }, 20_000);
+
+  // Budget missed: each Lambda execution environment builds its own ElbRateLimiter (functions/deps.ts), so the
+  // sweep, the guard and the register functions, and every concurrent environment of one of them, each take a
+  // full share: together the controller uses several shares of the account's buckets. Needs a share split
+  // between the functions (with reserved concurrency) or a limiter shared through the state table.
+  it.fails('keeps the whole controller within its share when its functions run at the same time', async () => {
+    const environment = { sweep: 0, register: 1, deregister: 1, repair: 2 } as const;
+
+    const grants = await replay(
+      typicalMinutes((path) => environment[path]),
+      3,
+    );
+
+    expect(withinShare(grants)).toEqual(allWithin);
+  });
+
+  // Budget missed: the share scales the burst as well as the rate (40 describe tokens × 0.25 = 10), and a
+  // converged 10-binding sweep makes 31 describe calls at once, so it waits about 8 s for tokens: the bench's
+  // concurrency figure shows a 10-binding sweep ~55× its slowest binding at the default share (about 2× at
+  // share 1, 1× with share 1 and concurrentBindings ≥ 10). Averaged over the minute it uses a quarter of its share.
+  it.fails('sweeps 10 bindings without waiting for ELB tokens at the default share', async () => {
+    expect(await simulatedWaitMs(costs.sweep, SHARE)).toBe(0);
+  });
+});
