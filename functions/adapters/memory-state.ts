@@ -4,6 +4,11 @@ import type { StateRecord, StateStore } from '../ports.ts';
 export class MemoryStateStore implements StateStore {
   private readonly records = new Map<string, Map<string, StateRecord>>();
 
+  /** Replaces a binding's records with `records`, versions included (a copy of another store's). */
+  restore(binding: string, records: readonly StateRecord[]): void {
+    this.records.set(binding, new Map(records.map((record) => [record.key, structuredClone(record)])));
+  }
+
   async load(binding: string): Promise<StateRecord[]> {
     return [...(this.records.get(binding)?.values() ?? [])].map((record) => structuredClone(record));
   }

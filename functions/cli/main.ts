@@ -9,6 +9,7 @@ import { createDeps } from '../deps.ts';
 import { ConfigError } from '../errors.ts';
 import { type Deps, type Log, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
 import { describe } from '../use-cases/notify.ts';
+import { previewDeps } from '../use-cases/preview.ts';
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
 import { sweep } from '../use-cases/sweep.ts';
@@ -50,7 +51,8 @@ Exit 0 when all is well, 1 when anything is off.`,
   reconcile: `Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--json]
 
 Runs the sweep now: listeners, health check, registrations and alerts, exactly as the scheduled function
-would. --dry-run computes and prints the plan without any ELB or EC2 write. Exit 1 when a binding failed.`,
+would. --dry-run computes and prints the plan and the alerts it would send, and changes nothing: no AWS
+write, no alert published, no alert state recorded. Exit 1 when a binding failed.`,
   validate: `Usage: alb-warden validate --config FILE [--json]
 
 Validates a configuration file and prints every bad field with its value. Exit 0 valid, 2 invalid.`,
@@ -129,13 +131,19 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
         return statuses.every((status) => status.ok) ? 0 : 1;
       }
       case 'reconcile': {
-        const result = await sweep(deps, {
+        // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
+        const preview = values['dry-run'] ? previewDeps(deps) : undefined;
+        const result = await sweep(preview?.deps ?? deps, {
           bindings: names,
           trigger: { type: 'manual', by: whoAmI(values.by, io.env) },
           throwOnTransient: false,
         });
-        if (values.json) out(JSON.stringify(result, null, 2));
-        else out(formatReconcile(result.bindings, effective.mode, color));
+        const wouldAlert = preview?.wouldAlert.map((alert) => alert.subject);
+        if (values.json) out(JSON.stringify(wouldAlert ? { ...result, wouldAlert } : result, null, 2));
+        else {
+          out(formatReconcile(result.bindings, effective.mode, color));
+          for (const subject of wouldAlert ?? []) out(`     ${'would alert'.padEnd(12)} ${subject}`);
+        }
         return result.bindings.every((binding) => binding.status === 'ok') ? 0 : 1;
       }
       case 'pause': {

@@ -214,6 +214,8 @@ export interface DriftAlertInput extends AlertBase {
   /** The listeners as re-read after the repair. */
   readonly after?: readonly Listener[] | undefined;
   readonly verified?: boolean | undefined;
+  /** How the drift was found when no event named who made it (an operator's reconcile, say). */
+  readonly foundBy?: string | undefined;
 }
 
 export function driftAlert(input: DriftAlertInput): Alert {
@@ -248,7 +250,7 @@ export function driftAlert(input: DriftAlertInput): Alert {
       `The listeners of ${clean(input.binding.name, 32)} drifted from the desired state:`,
       ...items.map((item) => `  - ${clean(item, 400)}`),
       '',
-      `Who changed it: ${describeActor(input.actor)}`,
+      `Who changed it: ${describeActor(input.actor, input.foundBy)}`,
       did,
       '',
       'Before (to undo by hand, pass these default actions to `aws elbv2 modify-listener --listener-arn ARN --default-actions`):',
@@ -409,6 +411,7 @@ export interface HealthCheckAlertInput extends AlertBase {
   readonly actor?: Actor | undefined;
   readonly reportReason?: string | undefined;
   readonly before: Readonly<Record<string, unknown>>;
+  readonly foundBy?: string | undefined;
 }
 
 export function healthCheckDriftAlert(input: HealthCheckAlertInput): Alert {
@@ -426,7 +429,7 @@ export function healthCheckDriftAlert(input: HealthCheckAlertInput): Alert {
     headline: `${verb} the health check of ${tgName}`,
     lines: [
       `The health check of target group ${tgName} drifted: ${clean(input.drift, 800)}.`,
-      `Who changed it: ${describeActor(input.actor)}`,
+      `Who changed it: ${describeActor(input.actor, input.foundBy)}`,
       input.outcome === 'repaired'
         ? 'What the controller did: set it back to the configured health check (ModifyTargetGroup).'
         : input.outcome === 'would-repair'

@@ -147,8 +147,13 @@ export function formatTime(ms: number | undefined): string {
   return ms === undefined ? 'unknown' : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-export function describeActor(actor: Actor | undefined): string {
-  if (!actor) return 'unknown (found by the scheduled sweep, not reported by an event)';
+/**
+ * Who made a change, from its CloudTrail record; without one, how the controller found it (`foundBy`: the
+ * scheduled sweep unless an operator ran a reconcile).
+ */
+export function describeActor(actor: Actor | undefined, foundBy?: string): string {
+  if (!actor)
+    return `unknown (found by ${clean(foundBy ?? 'the scheduled sweep')}, not reported by an event)`;
   const parts = [clean(actor.arn)];
   if (actor.sourceIp) parts.push(`from ${clean(actor.sourceIp, 64)}`);
   if (actor.eventName) parts.push(`via ${clean(actor.eventName, 64)}`);

@@ -32,6 +32,11 @@ export type Trigger =
   | { readonly type: 'sweep' }
   | { readonly type: 'manual'; readonly by: string };
 
+/** How a drift was found when no event said who made it, for the alert's "who changed it" line. */
+export function foundBy(trigger: Trigger): string | undefined {
+  return trigger.type === 'manual' ? `\`alb-warden reconcile\` run by ${trigger.by}` : undefined;
+}
+
 export const silentTelemetry: Telemetry = {
   log: { debug() {}, info() {}, warn() {}, error() {} },
   count() {},

@@ -8,7 +8,7 @@ import type { TargetGroup } from '../domain/model.ts';
 import { activePause, breakerOpen, decode, expiresIn, KEY, withRepairs } from '../domain/state.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
-import type { Deps, Trigger } from './context.ts';
+import { type Deps, foundBy, type Trigger } from './context.ts';
 import { actorOf } from './listeners.ts';
 import type { Notifier } from './notify.ts';
 import type { BindingResult } from './results.ts';
@@ -48,7 +48,15 @@ export async function reconcileHealthCheck(
   const drift = describeHealthCheckDrift(drifts);
   const fingerprint = hash(drift);
   const actor = trigger.type === 'event' ? trigger.actor : undefined;
-  const base = { binding, now, mode: deps.config.mode, drift, actor, before: { ...group.healthCheck } };
+  const base = {
+    binding,
+    now,
+    mode: deps.config.mode,
+    drift,
+    actor,
+    before: { ...group.healthCheck },
+    foundBy: foundBy(trigger),
+  };
   deps.telemetry.count(METRIC.driftDetected);
   deps.telemetry.log.warn('health check drift', { binding: binding.name, drift });
 

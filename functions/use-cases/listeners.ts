@@ -35,7 +35,7 @@ import {
 import { DriftRepairError } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
-import type { Deps, Trigger } from './context.ts';
+import { type Deps, foundBy, type Trigger } from './context.ts';
 import type { Notifier } from './notify.ts';
 import type { ListenerResult } from './results.ts';
 
@@ -92,7 +92,7 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
     actor: actor?.arn,
     trigger: trigger.type,
   });
-  const base = { binding, now, mode: config.mode };
+  const base = { binding, now, mode: config.mode, foundBy: foundBy(trigger) };
   const steps = plan.steps.map(describeStep);
 
   // Left alone: an approved actor's change stays until it changes again.

@@ -163,10 +163,8 @@ describe('alb-warden reconcile', () => {
     expect(result.bindings[0]?.registration?.register).toHaveLength(1);
   });
 
-  // BUG (functions/cli/main.ts + use-cases/health.ts): `reconcile --dry-run` runs the sweep's alert state
-  // machine for real: it writes target records and notices to the state table and publishes alerts. A
-  // preview counts as an unhealthy sweep, so the controller's next sweep alerts one sweep early.
-  it.fails('--dry-run does not count toward the damping: the next real sweep does not alert yet', async () => {
+  // A preview must not count as an unhealthy sweep, or the controller's next sweep alerts one sweep early.
+  it('--dry-run does not count toward the damping: the next real sweep does not alert yet', async () => {
     const [sick = ''] = web;
     await w.warden.world.control?.targetHealth({
       targetGroupArn: w.warden.seed.targetGroupArn,
@@ -180,9 +178,8 @@ describe('alb-warden reconcile', () => {
     expect(first.bindings[0]?.alerts).toEqual([]);
   });
 
-  // BUG (same cause): the brief asks for a dry-run reconcile with zero mutating calls; it publishes the
-  // "would repair" alert to the on-call topic and writes the alert state table.
-  it.fails('--dry-run makes no mutating call of any kind (SNS, DynamoDB included)', async () => {
+  // Not the load balancer, and not the on-call topic or the alert state table either.
+  it('--dry-run makes no mutating call of any kind (SNS, DynamoDB included)', async () => {
     await w.breakRedirect();
     const before = await w.calls();
 
@@ -191,9 +188,18 @@ describe('alb-warden reconcile', () => {
     expect(writesBetween(before, await w.calls())).toEqual([]);
   });
 
-  // BUG (functions/domain/alerts.ts describeActor): a repair made by an operator's `reconcile` is alerted as
-  // "found by the scheduled sweep"; the trigger (manual, by whom) never reaches the alert text.
-  it.fails('the repair alert of a manual reconcile names the operator, not the schedule', async () => {
+  it('--dry-run lists the alerts it would send instead of sending them', async () => {
+    await w.breakRedirect();
+
+    const run = await w.cli(['reconcile', '--dry-run', '--json']);
+
+    expect(run.json<{ wouldAlert: string[] }>().wouldAlert).toEqual([
+      '[WARNING] web: (dry-run) would repair HTTP listener: port 80 forwards to web-8080',
+    ]);
+    expect(await w.warden.alerts()).toEqual([]);
+  });
+
+  it('the repair alert of a manual reconcile names the operator, not the schedule', async () => {
     await w.breakRedirect();
 
     await w.cli(['reconcile', '--by', 'oncall@laptop']);
