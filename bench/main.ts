@@ -7,7 +7,11 @@
  *   npm run bench -- --json         # the same figures as one JSON object
  *   npm run bench -- --quick        # about a minute
  *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency
+ *   npm run bench -- --save f.json  # the table, and the JSON of the same run in f.json
+ *   npm run bench -- --runs 5       # cold starts (and event paths) measured 5 times
  */
+
+import { writeFile } from 'node:fs/promises';
 import { arch, availableParallelism, cpus, platform } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type ApiBudget, apiBudget } from './api-budget.ts';
@@ -56,6 +60,7 @@ async function main(): Promise<void> {
       quick: { type: 'boolean', default: false },
       runs: { type: 'string' },
       only: { type: 'string' },
+      save: { type: 'string' },
     },
   });
   const quick = values.quick ?? false;
@@ -119,7 +124,7 @@ async function main(): Promise<void> {
       });
       try {
         await converge(world, world.deps());
-        events = await measureEvents(world, quick ? 3 : 5);
+        events = await measureEvents(world, values.runs ? runs : quick ? 3 : 5);
       } finally {
         await world.stop();
       }
@@ -168,6 +173,7 @@ async function main(): Promise<void> {
     await bundles?.remove();
   }
 
+  if (values.save) await writeFile(values.save, `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`);
 }
 

@@ -80,6 +80,15 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     // A quota increase, as an account with a 10,000-instance target group would have asked for.
     quota: { targetsPerTargetGroup: Math.max(1000, options.instancesPerBinding) },
   });
+  try {
+    return await populate(simulator, options);
+  } catch (error) {
+    await simulator.stop();
+    throw error;
+  }
+}
+
+async function populate(simulator: Simulator, options: WorldOptions): Promise<World> {
   const { control, region, account } = simulator;
   const clients = createClients(simulator.endpoint, region);
   const person = createClients(simulator.endpoint, region, PERSON_KEY);
