@@ -5,13 +5,16 @@
  * Keys (sort key `sk`; the partition is the binding):
  *   target#<id>:<port>    alert state of one target (health.ts)
  *   condition#no-healthy  the "no healthy target left" condition
- *   owned#<id>:<port>     a target the controller registered (so it may deregister it)
  *   repairs               recent listener repairs: circuit breaker, loop safety, alert context
  *   notice#<topic>        the last report on a topic, so a state left alone is reported once
  *   pause                 an operator's pause
  *   pipeline              drift the sweep found that no event had reported
  *   meta                  facts that never change (the target group's VPC)
  *   outbox#<id>           an alert that could not be published yet
+ *
+ * Ownership (`owned#<id>:<port>`: a target the controller registered, so it may deregister it) lives in a
+ * partition of its own, `ownershipOf(binding)`: it grows with the fleet (10,000 targets are over a megabyte,
+ * two Query pages), and a converged sweep never needs it, only one that meets a target outside its selector.
  */
 import type { RenderedAlert } from './alerts.ts';
 import type { ConditionRecord, TargetRecord } from './health.ts';
@@ -30,6 +33,15 @@ export const KEY = {
 } as const;
 
 export const PREFIX = { target: 'target#', owned: 'owned#', notice: 'notice#', outbox: 'outbox#' } as const;
+
+/** The partition of a binding's ownership records (binding names cannot contain "/"). */
+export const ownershipOf = (binding: string) => `${binding}/owned`;
+
+/**
+ * How long ownership is remembered after a registration. Past it, the controller treats the target as one
+ * added by hand: it reports it and never removes it, the safe side.
+ */
+export const OWNERSHIP_DAYS = 180;
 
 const DAY_SECONDS = 24 * 60 * 60;
 const MINUTE = 60_000;

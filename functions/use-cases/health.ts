@@ -14,7 +14,7 @@ import {
   type TargetEvent,
 } from '../domain/health.ts';
 import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
-import { decode, expiresIn, KEY, PREFIX } from '../domain/state.ts';
+import { decode, expiresIn, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
@@ -87,13 +87,18 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
   deps.telemetry.count(METRIC.unhealthyTargets, unhealthy.length);
 
   const base = { binding, now, mode: deps.config.mode };
-  const recentChanges = recentChangesOf(state, now, settings.contextMinutes);
+  // Read only when something is alerted: registrations live in the (large) ownership partition.
+  let changes: Promise<RecentChange[]> | undefined;
+  const recentChanges = () => {
+    changes ??= recentChangesOf(deps, state, now, settings.contextMinutes);
+    return changes;
+  };
   for (const alert of targetHealthAlerts({
     ...base,
     events,
     fleet,
     instances: context.instances,
-    recentChanges,
+    recentChanges: events.length > 0 ? await recentChanges() : [],
     contextMinutes: settings.contextMinutes,
     criticalBelowHealthyFraction: settings.criticalBelowHealthyFraction,
     flappingWindowMinutes: settings.flapping.windowMinutes,
@@ -109,7 +114,9 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
       : await state.delete(KEY.condition);
     if (claimed) {
       for (const event of condition.events)
-        await notifier.send(conditionAlert(base, event, fleet, recentChanges, settings.contextMinutes));
+        await notifier.send(
+          conditionAlert(base, event, fleet, await recentChanges(), settings.contextMinutes),
+        );
     }
   }
 
@@ -125,7 +132,12 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
 }
 
 /** What the controller changed on the binding lately: repairs (with who caused them) and registrations. */
-export function recentChangesOf(state: BindingState, now: number, minutes: number): RecentChange[] {
+export async function recentChangesOf(
+  deps: Deps,
+  state: BindingState,
+  now: number,
+  minutes: number,
+): Promise<RecentChange[]> {
   const since = now - minutes * MINUTE;
   const repairs = decode
     .repairs(state.data(KEY.repairs))
@@ -135,8 +147,10 @@ export function recentChangesOf(state: BindingState, now: number, minutes: numbe
       summary: `repaired ${entry.listener}: ${entry.summary}`,
       actor: entry.actor,
     }));
-  const registrations = [...state.withPrefix(PREFIX.owned)]
-    .map(([key, record]) => ({ key, owned: decode.owned(record.data) }))
+  const ownership = await deps.state.load(ownershipOf(state.binding));
+  const registrations = ownership
+    .filter((record) => record.key.startsWith(PREFIX.owned))
+    .map((record) => ({ key: record.key.slice(PREFIX.owned.length), owned: decode.owned(record.data) }))
     .filter(({ owned }) => owned !== undefined && owned.registeredAt > since)
     .map(({ key, owned }) => ({ at: owned?.registeredAt ?? now, summary: `registered ${key}` }));
   return [...repairs, ...registrations].sort((a, b) => a.at - b.at);

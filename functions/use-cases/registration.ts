@@ -7,7 +7,15 @@ import { registrationFailedAlert } from '../domain/alert-kinds.ts';
 import { hash } from '../domain/listeners.ts';
 import { type Instance, type Target, type TargetHealth, targetKey } from '../domain/model.ts';
 import { decideForInstance, matchesSelector, planRegistration } from '../domain/registration.ts';
-import { decode, KEY, type MetaRecord, PREFIX } from '../domain/state.ts';
+import {
+  decode,
+  expiresIn,
+  KEY,
+  type MetaRecord,
+  OWNERSHIP_DAYS,
+  ownershipOf,
+  PREFIX,
+} from '../domain/state.ts';
 import type { TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
@@ -34,16 +42,22 @@ export interface RegistrationContext {
 export async function reconcileRegistration(context: RegistrationContext): Promise<RegistrationResult> {
   const { deps, binding, state, notifier } = context;
   const { log } = deps.telemetry;
-  const owned = state.withPrefix(PREFIX.owned);
-  const input = {
+  let input = {
     binding,
     targetGroupVpcId: await targetGroupVpc(deps, binding, state, context.knownVpcId),
     matching: context.matching,
     registered: context.targets,
-    owned: new Set(owned.keys()),
+    owned: new Set<string>(),
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
   let plan = planRegistration(input);
+  // Ownership matters only for targets outside the selector: read it then, and only then.
+  let ownership: BindingState | undefined;
+  if (plan.foreign.length > 0) {
+    ownership = await BindingState.load(deps.state, ownershipOf(binding.name));
+    input = { ...input, owned: new Set(ownership.withPrefix(PREFIX.owned).keys()) };
+    plan = planRegistration(input);
+  }
   if (plan.needsLookup.length > 0) {
     const found = await deps.instances.describe(plan.needsLookup);
     plan = planRegistration({
@@ -87,7 +101,7 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
     return { ...result, applied: false };
   }
   if (plan.toRegister.length === 0 && plan.toDeregister.length === 0) {
-    await forgetStaleOwnership(deps, state, context.targets);
+    if (ownership) await forgetStaleOwnership(deps, ownership, context.targets);
     if (notifier.lastNotice(TOPIC)) await notifier.clearNotice(TOPIC);
     return result;
   }
@@ -101,7 +115,7 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
   const rejected: TargetWriteResult['rejected'][number][] = [];
   if (plan.toRegister.length > 0) {
     const launches = new Map(context.matching.map((instance) => [instance.id, launchMarker(instance)]));
-    const outcome = await register(deps, binding, state, plan.toRegister, launches);
+    const outcome = await register(deps, binding, plan.toRegister, launches);
     rejected.push(...outcome.rejected);
   }
   if (plan.toDeregister.length > 0) {
@@ -110,8 +124,9 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
     const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, targets);
     log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
     deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
-    await state.removeAll(
-      outcome.done.map((target) => KEY.owned(targetKey(target))).filter((key) => state.has(key)),
+    await deps.state.removeAll(
+      ownershipOf(binding.name),
+      outcome.done.map((target) => KEY.owned(targetKey(target))),
     );
     rejected.push(...outcome.rejected);
   }
@@ -127,7 +142,6 @@ function launchMarker(instance: Instance | undefined): string {
 async function register(
   deps: Deps,
   binding: Binding,
-  state: BindingState,
   targets: readonly Target[],
   launches: ReadonlyMap<string, string>,
 ): Promise<TargetWriteResult> {
@@ -141,13 +155,17 @@ async function register(
   });
   deps.telemetry.count(METRIC.registrations, outcome.done.length);
   const now = deps.now();
-  await state.putAll(
-    outcome.done.map((target) => ({
-      key: KEY.owned(targetKey(target)),
-      data: { registeredAt: now },
-      marker: launches.get(target.id) ?? launchMarker(undefined),
-    })),
-  );
+  if (outcome.done.length > 0) {
+    await deps.state.putAll(
+      ownershipOf(binding.name),
+      outcome.done.map((target) => ({
+        key: KEY.owned(targetKey(target)),
+        data: { registeredAt: now },
+        marker: launches.get(target.id) ?? launchMarker(undefined),
+        expiresAt: expiresIn(now, OWNERSHIP_DAYS),
+      })),
+    );
+  }
   return outcome;
 }
 
@@ -185,16 +203,16 @@ async function reportRejected(
 /** Ownership of targets that left the group another way (by hand, terminated long ago) is forgotten. */
 async function forgetStaleOwnership(
   deps: Deps,
-  state: BindingState,
+  ownership: BindingState,
   targets: readonly TargetHealth[],
 ): Promise<void> {
   const registered = new Set(targets.filter((target) => target.state !== 'draining').map(targetKey));
   const now = deps.now();
-  const stale = [...state.withPrefix(PREFIX.owned)].filter(([key, record]) => {
+  const stale = [...ownership.withPrefix(PREFIX.owned)].filter(([key, record]) => {
     const owned = decode.owned(record.data);
     return !registered.has(key) && (!owned || now - owned.registeredAt > OWNERSHIP_GRACE_MS);
   });
-  await state.removeAll(stale.map(([key]) => KEY.owned(key)));
+  await ownership.removeAll(stale.map(([key]) => KEY.owned(key)));
 }
 
 /** The target group's VPC never changes; it is kept in the state table so no sweep has to ask twice. */
@@ -261,10 +279,11 @@ export async function handleInstanceChange(
           // finds it claimed and makes no ELB call at all.
           const key = KEY.owned(targetKey(target));
           const now = deps.now();
-          const claimed = await deps.state.putUnlessMarked(binding.name, {
+          const claimed = await deps.state.putUnlessMarked(ownershipOf(binding.name), {
             key,
             data: { registeredAt: now },
             marker: launchMarker(current),
+            expiresAt: expiresIn(now, OWNERSHIP_DAYS),
           });
           if (!claimed) return { binding: binding.name, action: 'already-registered' };
           let outcome: TargetWriteResult;
@@ -277,13 +296,13 @@ export async function handleInstanceChange(
             });
           } catch (error) {
             // Let the retried event claim it again.
-            await deps.state.removeAll(binding.name, [key]).catch(() => undefined);
+            await deps.state.removeAll(ownershipOf(binding.name), [key]).catch(() => undefined);
             throw error;
           }
           deps.telemetry.count(METRIC.registrations, outcome.done.length);
           const [refusal] = outcome.rejected;
           if (!refusal) return { binding: binding.name, action: 'registered' };
-          await deps.state.removeAll(binding.name, [key]);
+          await deps.state.removeAll(ownershipOf(binding.name), [key]);
           const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
           if (group?.vpcId && current?.vpcId && group.vpcId !== current.vpcId) {
             return {

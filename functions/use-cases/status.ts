@@ -7,7 +7,7 @@ import type { Binding } from '../config.ts';
 import { driftFingerprint, planListeners } from '../domain/listeners.ts';
 import { type TargetHealth, targetKey } from '../domain/model.ts';
 import { planRegistration } from '../domain/registration.ts';
-import { activePause, breakerOpen, decode, KEY, PREFIX } from '../domain/state.ts';
+import { activePause, breakerOpen, decode, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { type Deps, mapLimit } from './context.ts';
 import { observeListeners } from './listeners.ts';
 import { describe } from './notify.ts';
@@ -55,18 +55,19 @@ export async function bindingStatuses(deps: Deps, names?: readonly string[]): Pr
 async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatus> {
   const now = deps.now();
   try {
-    const [observed, targets, matching, records] = await Promise.all([
+    const [observed, targets, matching, records, ownership] = await Promise.all([
       observeListeners(deps, binding),
       deps.elb.describeTargetHealth(binding.targetGroupArn),
       deps.instances.findByTags(binding.instanceSelector.tags),
       deps.state.load(binding.name),
+      deps.state.load(ownershipOf(binding.name)),
     ]);
     const state = new Map(records.map((record) => [record.key, record.data]));
     const plan = planListeners(binding, observed);
     const owned = new Set(
-      [...state.keys()]
-        .filter((key) => key.startsWith(PREFIX.owned))
-        .map((key) => key.slice(PREFIX.owned.length)),
+      ownership
+        .filter((record) => record.key.startsWith(PREFIX.owned))
+        .map((record) => record.key.slice(PREFIX.owned.length)),
     );
     const registration = planRegistration({
       binding,

@@ -1,37 +1,41 @@
 /**
  * The converged sweep's budget counts one alert-state Query per binding. DynamoDB returns at most 1 MB per
- * Query page (the simulator does not page at 1 MB, so its call counter cannot show this): the partition of a
- * binding must stay under 1 MB for the budget to hold at AWS. Sizes are measured on a converged binding
- * (DynamoDB's item-size rules) and scaled to the fleet size, counts only.
+ * Query page (the simulator does not page at 1 MB, so its call counter cannot show this): the partition the
+ * sweep reads must not grow with the fleet. Ownership records (one per registered target) live in a
+ * partition of their own, read only when a target outside the selector needs a decision. Counts only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateSize } from '../../bench/state-size.ts';
+import { ownershipOf } from '../../functions/domain/state.ts';
 import { type Converged, convergedWorld } from './support.ts';
 
 const QUERY_PAGE_BYTES = 1024 * 1024;
-const MEASURED_TARGETS = 50;
-let converged: Converged;
-let bytesPerTarget: number;
+let small: Converged;
+let large: Converged;
 
 beforeAll(async () => {
-  converged = await convergedWorld({ bindings: 1, instancesPerBinding: MEASURED_TARGETS, healthCheck: true });
-  const size = await stateSize(converged.world, converged.world.bindings[0]?.name ?? '');
-  // One ownership record per registered target, plus the binding's own records.
-  expect(size.items).toBeGreaterThanOrEqual(MEASURED_TARGETS);
-  bytesPerTarget = size.bytes / MEASURED_TARGETS;
+  small = await convergedWorld({ bindings: 1, instancesPerBinding: 5, healthCheck: true });
+  large = await convergedWorld({ bindings: 1, instancesPerBinding: 50, healthCheck: true });
 }, 60_000);
-afterAll(() => converged.world.stop());
+afterAll(async () => {
+  await small.world.stop();
+  await large.world.stop();
+});
+
+const nameOf = (converged: Converged) => converged.world.bindings[0]?.name ?? '';
 
 describe("a converged binding's alert state", () => {
-  it('fits one Query page at 1,000 targets', () => {
-    expect(bytesPerTarget * 1000).toBeLessThanOrEqual(QUERY_PAGE_BYTES);
+  it('does not grow with the fleet: the same records at 5 and at 50 targets', async () => {
+    const [five, fifty] = await Promise.all([
+      stateSize(small.world, nameOf(small)),
+      stateSize(large.world, nameOf(large)),
+    ]);
+    expect(fifty.items).toBe(five.items);
+    expect(fifty.bytes).toBeLessThan(QUERY_PAGE_BYTES / 100);
   });
 
-  // Budget missed at AWS: every registered target keeps an ownership record (`owned#<id>:<port>`, about 120
-  // bytes) in the binding's partition, so a 10,000-target binding's partition is about 1.2 MB and its Query
-  // takes 2 pages, more than the one Query per binding the converged sweep is allowed. The bench reports the
-  // pages per scale ("state Query pages at AWS").
-  it.fails('fits one Query page at 10,000 targets', () => {
-    expect(bytesPerTarget * 10_000).toBeLessThanOrEqual(QUERY_PAGE_BYTES);
+  it('keeps ownership, which does grow with the fleet, in a partition of its own', async () => {
+    const ownership = await stateSize(large.world, ownershipOf(nameOf(large)));
+    expect(ownership.items).toBe(50);
   });
 });

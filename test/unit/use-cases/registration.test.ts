@@ -28,7 +28,10 @@ describe('register: instance events', () => {
     expect(result.bindings[0]?.registration?.register).toEqual(['i-0abcd1111aaaa2222']);
     expect(world.registered()).toEqual(['i-0abcd1111aaaa2222:8080']);
     expect(world.calls).toEqual(['describeInstances', 'registerTargets']);
-    expect((await state.load('web')).map((record) => record.key)).toEqual(['owned#i-0abcd1111aaaa2222:8080']);
+    expect((await state.load('web/owned')).map((record) => record.key)).toEqual([
+      'owned#i-0abcd1111aaaa2222:8080',
+    ]);
+    expect(await state.load('web')).toEqual([]);
   });
 
   it('makes no mutating call on a second delivery of the same running event', async () => {
@@ -141,6 +144,25 @@ describe('register: sweeps', () => {
     const second = await sweep(deps);
     expect(world.mutatingCalls).toEqual([]);
     expect(second.bindings[0]?.registration?.foreign).toEqual(['i-manual:8080']);
+  });
+
+  it('reads ownership only when a registered target is outside the selector', async () => {
+    const { world, deps, state } = setup();
+    for (const id of ['i-1', 'i-2', 'i-3']) world.addInstance(instance(id));
+    await sweep(deps);
+    const loads: string[] = [];
+    const recording: typeof state = Object.create(state);
+    recording.load = (binding) => {
+      loads.push(binding);
+      return state.load(binding);
+    };
+    const counting = { ...deps, state: recording };
+    await sweep(counting);
+    expect(loads).toEqual(['web']);
+    world.addInstance(instance('i-1', { tags: { Role: 'retired' } }));
+    await sweep(counting);
+    expect(loads).toEqual(['web', 'web', 'web/owned']);
+    expect(world.registered()).toEqual(['i-2:8080', 'i-3:8080']);
   });
 
   it('deregisters an owned instance whose tags stopped matching, never one added by hand', async () => {
