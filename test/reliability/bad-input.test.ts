@@ -51,12 +51,15 @@ let handlers: Record<FunctionName, Handler>;
 let apiCall: SimEvent;
 let instanceEvent: SimEvent;
 
-function handlerWith(name: FunctionName, deps: () => Deps): Handler {
-  const observability = createObservability(name);
-  const create = { register: createRegisterHandler, guard: createGuardHandler, sweep: createSweepHandler }[
-    name
-  ];
-  return create(observability, deps) as unknown as Handler;
+const FACTORIES = { register: createRegisterHandler, guard: createGuardHandler, sweep: createSweepHandler };
+
+/** A function's handler as its entry file builds it, from the factory, with these dependencies. */
+function handlerWith(
+  name: FunctionName,
+  deps: () => Deps,
+  observability = createObservability(name),
+): Handler {
+  return FACTORIES[name](observability, deps) as unknown as Handler;
 }
 
 beforeAll(async () => {
@@ -66,12 +69,7 @@ beforeAll(async () => {
     FUNCTIONS.map((name) => {
       const observability = createObservability(name);
       const deps = controller(world, { telemetry: telemetryOf(observability) });
-      const create = {
-        register: createRegisterHandler,
-        guard: createGuardHandler,
-        sweep: createSweepHandler,
-      }[name];
-      return [name, create(observability, () => deps) as unknown as Handler];
+      return [name, handlerWith(name, () => deps, observability)];
     }),
   ) as Record<FunctionName, Handler>;
   const since = await eventCursor(world);
@@ -430,7 +428,8 @@ describe('bad configuration: rejected at load with the field named, every time, 
     // Prepare: the handler as Lambda builds it, from the environment.
     stubAws();
     for (const [variable, value] of Object.entries(env())) vi.stubEnv(variable, value);
-    const handler = handlerWith(name, lazyDeps(createObservability(name)));
+    const observability = createObservability(name);
+    const handler = handlerWith(name, lazyDeps(observability), observability);
 
     // Act: two invocations, as Lambda would retry.
     const first = await invoke(name, goodEvent(name), handler);
@@ -447,7 +446,8 @@ describe('bad configuration: rejected at load with the field named, every time, 
   it('starts working once the configuration is fixed: nothing half-configured was kept', async () => {
     stubAws();
     vi.stubEnv('WARDEN_CONFIG', JSON.stringify({ ...valid(), mode: 'yolo' }));
-    const handler = handlerWith('sweep', lazyDeps(createObservability('sweep')));
+    const observability = createObservability('sweep');
+    const handler = handlerWith('sweep', lazyDeps(observability), observability);
     expect((await invoke('sweep', goodEvent('sweep'), handler)).error).toBeDefined();
 
     vi.stubEnv('WARDEN_CONFIG', JSON.stringify(valid()));

@@ -11,6 +11,7 @@ import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   CreateRuleCommand,
   DeleteListenerCommand,
+  DescribeListenersCommand,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -152,7 +153,6 @@ async function modifyHttp(world: World, actions: object[]): Promise<void> {
 }
 
 async function listenerArn(world: World, port: number): Promise<string> {
-  const { DescribeListenersCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2');
   const output = await world.clients.elbv2.send(
     new DescribeListenersCommand({ LoadBalancerArn: world.site('web').loadBalancerArn }),
   );

@@ -120,7 +120,7 @@ export async function openSimulator(): Promise<Simulator> {
 
 const madeClients = new WeakMap<Simulator, AwsClients[]>();
 
-export function clientsFor(sim: Simulator, accessKeyId: string): AwsClients {
+function clientsFor(sim: Simulator, accessKeyId: string): AwsClients {
   const config = {
     endpoint: sim.endpoint,
     region: sim.region,
@@ -479,10 +479,6 @@ export async function published(world: World): Promise<Published[]> {
   });
 }
 
-export async function kinds(world: World): Promise<string[]> {
-  return (await published(world)).map((message) => `${message.binding}:${message.kind}`);
-}
-
 /** The targets of a group that are not on their way out, as `id:port`. */
 export async function registered(world: World, targetGroupArn: string): Promise<string[]> {
   const output = await world.clients.elbv2.send(
@@ -588,6 +584,3 @@ export async function launch(
 ): Promise<string[]> {
   return launchInstances(world.clients, { count, subnetId, tags });
 }
-
-/** Waits for `ms` of wall-clock time. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
