@@ -26,6 +26,8 @@ export const bundleOptions = {
   // The SDK v3 is bundled, not taken from the runtime: a pinned, tree-shaken copy starts faster.
   mainFields: ['module', 'main'],
   minify: true,
+  // Error classes keep their names (ConfigError, InvocationIncompleteError …) in Lambda's error reports.
+  keepNames: true,
   sourcemap: true,
   metafile: true,
   legalComments: 'none',

@@ -67,6 +67,8 @@ export function isAwsError(error: unknown, ...codes: string[]): boolean {
   );
 }
 
+const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
+
 /** Throttling and server-side faults: worth retrying later, as opposed to a request AWS will always refuse. */
 export function isTransient(error: unknown): boolean {
   if (
@@ -84,12 +86,16 @@ export function isTransient(error: unknown): boolean {
   }
   if (error instanceof WardenError) return error.cause !== undefined && isTransient(error.cause);
   if (typeof error !== 'object' || error === null) return false;
-  const { $fault, $metadata, code } = error as {
+  const { $fault, $metadata, $retryable, code, name } = error as {
     $fault?: unknown;
     $metadata?: { httpStatusCode?: number };
+    $retryable?: unknown;
     code?: unknown;
+    name?: unknown;
   };
-  if ($fault === 'server' || ($metadata?.httpStatusCode ?? 0) >= 500) return true;
+  if ($fault === 'server' || ($metadata?.httpStatusCode ?? 0) >= 500 || $retryable) return true;
+  // Timeouts the SDK gives up on carry only a name (the names @smithy's retry strategy treats as transient).
+  if (typeof name === 'string' && TRANSIENT_NAMES.has(name)) return true;
   // Network failures surface as Node errors without an AWS fault.
   return (
     typeof code === 'string' &&

@@ -56,6 +56,8 @@ export interface StateRecord {
   readonly expiresAt?: number | undefined;
   /** What `putUnlessMarked` compares: one value per thing recorded (an instance's launch, say). */
   readonly marker?: string | undefined;
+  /** A record `remove` deleted: it has no data, only the version the next writer must expect. */
+  readonly deleted?: boolean | undefined;
 }
 
 export interface StateStore {
@@ -66,7 +68,10 @@ export interface StateStore {
    * (0: only if absent). Returns false when another writer got there first; nothing is written then.
    */
   put(binding: string, record: StateRecord): Promise<boolean>;
-  /** Deletes the record only if its stored version is `version`; false when another writer got there first. */
+  /**
+   * Deletes the record only if its stored version is `version`; false when another writer got there first.
+   * `load` may keep returning it, marked `deleted`, with the version a later `put` must expect.
+   */
   remove(binding: string, key: string, version: number): Promise<boolean>;
   /**
    * Writes the record unless it exists with the same `marker`. Returns false when it did: the same thing was

@@ -2,12 +2,19 @@
  * StateStore over DynamoDB (SDK v3). Keys: `pk` = `binding#<name>`, `sk` = the record key; `version` makes
  * every write conditional, so two concurrent invocations never both claim the same transition; `expiresAt`
  * is the table's TTL attribute.
+ *
+ * A claim must also survive a lost response: the write lands, the reply is lost, the SDK retries, and the
+ * retry fails its own condition. Every conditional write therefore carries a `writer` token, and a failed
+ * condition reads the item back (ReturnValuesOnConditionCheckFailure: ALL_OLD): our own token means the
+ * first attempt landed. For the same reason a conditional delete writes a tombstone (`gone`) rather than
+ * removing the item, so the retry can recognize it; tombstones expire with the table's TTL.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -52,9 +59,10 @@ export class DynamoDbStateStore implements StateStore {
         records.push({
           key,
           version: Number(item.version?.N ?? 0),
-          data: parse(item.data?.S),
+          data: item.gone?.BOOL ? undefined : parse(item.data?.S),
           expiresAt: item.expiresAt?.N === undefined ? undefined : Number(item.expiresAt.N),
           marker: item.marker?.S,
+          ...(item.gone?.BOOL ? { deleted: true } : {}),
         });
       }
       start = output.LastEvaluatedKey;
@@ -62,73 +70,81 @@ export class DynamoDbStateStore implements StateStore {
     return records;
   }
 
-  async put(binding: string, record: StateRecord): Promise<boolean> {
-    try {
-      await this.client.send(
+  put(binding: string, record: StateRecord): Promise<boolean> {
+    return this.conditionalPut(binding, record.key, record.version, {
+      data: { S: JSON.stringify(record.data) },
+      ...(record.expiresAt === undefined ? {} : { expiresAt: { N: String(Math.floor(record.expiresAt)) } }),
+    });
+  }
+
+  remove(binding: string, key: string, version: number): Promise<boolean> {
+    const day = Math.floor(Date.now() / 1000) + TOMBSTONE_SECONDS;
+    return this.conditionalPut(binding, key, version, {
+      gone: { BOOL: true },
+      expiresAt: { N: String(day) },
+    });
+  }
+
+  /** Writes version `expected + 1` if the stored version is `expected` (0: absent). */
+  private async conditionalPut(
+    binding: string,
+    key: string,
+    expected: number,
+    attributes: Record<string, AttributeValue>,
+  ): Promise<boolean> {
+    const writer = randomUUID();
+    return this.claim(writer, key, () =>
+      this.client.send(
         new PutItemCommand({
           TableName: this.table,
           Item: {
             pk: { S: partitionKey(binding) },
-            sk: { S: record.key },
-            version: { N: String(record.version + 1) },
-            data: { S: JSON.stringify(record.data) },
-            ...(record.expiresAt === undefined
-              ? {}
-              : { expiresAt: { N: String(Math.floor(record.expiresAt)) } }),
+            sk: { S: key },
+            version: { N: String(expected + 1) },
+            writer: { S: writer },
+            ...attributes,
           },
-          ...(record.version === 0
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ...(expected === 0
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {
                 ConditionExpression: '#version = :version',
                 ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':version': { N: String(record.version) } },
+                ExpressionAttributeValues: { ':version': { N: String(expected) } },
               }),
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new AwsCallError('PutItem', error, `${this.table} ${record.key}`);
-    }
+      ),
+    );
   }
 
-  async remove(binding: string, key: string, version: number): Promise<boolean> {
+  /** True when the write landed, including when a retry of it found the item it had itself written. */
+  private async claim(writer: string, key: string, send: () => Promise<unknown>): Promise<boolean> {
     try {
-      await this.client.send(
-        new DeleteItemCommand({
-          TableName: this.table,
-          Key: { pk: { S: partitionKey(binding) }, sk: { S: key } },
-          ConditionExpression: '#version = :version',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':version': { N: String(version) } },
-        }),
-      );
+      await send();
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new AwsCallError('DeleteItem', error, `${this.table} ${key}`);
+      if (error instanceof ConditionalCheckFailedException) return error.Item?.writer?.S === writer;
+      throw new AwsCallError('PutItem', error, `${this.table} ${key}`);
     }
   }
 
-  async putUnlessMarked(
+  putUnlessMarked(
     binding: string,
     record: Omit<StateRecord, 'version'> & { readonly marker: string },
   ): Promise<boolean> {
-    try {
-      await this.client.send(
+    const writer = randomUUID();
+    return this.claim(writer, record.key, () =>
+      this.client.send(
         new PutItemCommand({
           TableName: this.table,
-          Item: itemOf(binding, record),
+          Item: { ...itemOf(binding, record), writer: { S: writer } },
           ConditionExpression: 'attribute_not_exists(pk) OR #marker <> :marker',
           ExpressionAttributeNames: { '#marker': 'marker' },
           ExpressionAttributeValues: { ':marker': { S: record.marker } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw new AwsCallError('PutItem', error, `${this.table} ${record.key}`);
-    }
+      ),
+    );
   }
 
   putAll(binding: string, records: readonly Omit<StateRecord, 'version'>[]): Promise<void> {
@@ -183,6 +199,9 @@ function itemOf(binding: string, record: Omit<StateRecord, 'version'>): Record<s
     ...(record.marker === undefined ? {} : { marker: { S: record.marker } }),
   };
 }
+
+/** How long a tombstone stays (TTL), long enough for every retry of the delete it stands for. */
+const TOMBSTONE_SECONDS = 24 * 60 * 60;
 
 /** BatchWriteItem's limit (DynamoDB API reference). */
 const BATCH = 25;

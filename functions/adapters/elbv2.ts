@@ -10,6 +10,7 @@ import {
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
+  type DescribeTargetHealthCommandOutput,
   type ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
   ModifyTargetGroupCommand,
@@ -45,14 +46,30 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   }
 
   async describeTargetHealth(targetGroupArn: string, targets?: readonly Target[]): Promise<TargetHealth[]> {
-    const output = await this.call('DescribeTargetHealth', () =>
-      this.client.send(
+    let output: DescribeTargetHealthCommandOutput;
+    try {
+      output = await this.client.send(
         new DescribeTargetHealthCommand({
           TargetGroupArn: targetGroupArn,
           Targets: targets?.map((target) => ({ Id: target.id, Port: target.port })),
         }),
-      ),
-    );
+      );
+    } catch (error) {
+      // Asked about one target that no longer exists (a terminated instance EC2 forgot), AWS answers
+      // InvalidTarget: such a target cannot be registered.
+      const [only] = targets ?? [];
+      if (only && targets?.length === 1 && isAwsError(error, 'InvalidTarget')) {
+        return [
+          {
+            ...only,
+            state: 'unused',
+            reasonCode: 'Target.NotRegistered',
+            description: 'The target does not exist',
+          },
+        ];
+      }
+      throw new AwsCallError('DescribeTargetHealth', error, targetGroupArn);
+    }
     return (output.TargetHealthDescriptions ?? []).flatMap((description) => {
       const id = description.Target?.Id;
       if (!id) return [];

@@ -25,8 +25,9 @@ export class MemoryStateStore implements StateStore {
   async remove(binding: string, key: string, version: number): Promise<boolean> {
     const records = this.records.get(binding);
     const stored = records?.get(key);
-    if (!stored || stored.version !== version) return false;
-    records?.delete(key);
+    if (!stored || stored.deleted || stored.version !== version) return false;
+    // A tombstone, as the DynamoDB adapter leaves: the next writer expects its version.
+    records?.set(key, { key, version: version + 1, data: undefined, deleted: true });
     return true;
   }
 

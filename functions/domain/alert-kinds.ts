@@ -216,6 +216,8 @@ export interface DriftAlertInput extends AlertBase {
   readonly verified?: boolean | undefined;
   /** How the drift was found when no event named who made it (an operator's reconcile, say). */
   readonly foundBy?: string | undefined;
+  /** Set when the repair stopped half-way: why; the steps listed went through, the rest follows. */
+  readonly unfinished?: string | undefined;
 }
 
 export function driftAlert(input: DriftAlertInput): Alert {
@@ -237,7 +239,13 @@ export function driftAlert(input: DriftAlertInput): Alert {
   const headline = `${verb} ${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener${listeners.length > 1 ? 's' : ''}: ${brief}`;
   const did =
     outcome === 'repaired'
-      ? `What the controller did: ${plan.steps.map(describeStep).join('; ')}. ${input.verified ? 'Re-read and verified: the listeners match the desired state.' : ''}`
+      ? `What the controller did: ${plan.steps.map(describeStep).join('; ')}. ${
+          input.unfinished
+            ? `The repair stopped there (${clean(input.unfinished, 300)}); the next sweep finishes it.`
+            : input.verified
+              ? 'Re-read and verified: the listeners match the desired state.'
+              : ''
+        }`
       : outcome === 'would-repair'
         ? `What the controller would do (dry-run, nothing changed): ${plan.steps.map(describeStep).join('; ') || 'nothing'}.`
         : `What the controller did: nothing (${clean(input.reportReason ?? 'report only')}). It will not report this same state again.`;
@@ -260,6 +268,7 @@ export function driftAlert(input: DriftAlertInput): Alert {
       outcome,
       reportReason: input.reportReason,
       verified: input.verified,
+      unfinished: input.unfinished,
       drifts: plan.drifts.map((drift) => ({
         listener: drift.listener,
         kind: drift.kind,

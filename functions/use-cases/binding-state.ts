@@ -50,9 +50,9 @@ export class BindingState {
 
   async delete(key: string): Promise<boolean> {
     const record = this.records.get(key);
-    if (!record) return true;
+    if (!record || record.deleted) return true;
     const removed = await this.store.remove(this.binding, key, record.version);
-    if (removed) this.records.delete(key);
+    if (removed) this.records.set(key, { key, version: record.version + 1, data: undefined, deleted: true });
     return removed;
   }
 

@@ -149,7 +149,7 @@ export async function recentChangesOf(
     }));
   const ownership = await deps.state.load(ownershipOf(state.binding));
   const registrations = ownership
-    .filter((record) => record.key.startsWith(PREFIX.owned))
+    .filter((record) => !record.deleted && record.key.startsWith(PREFIX.owned))
     .map((record) => ({ key: record.key.slice(PREFIX.owned.length), owned: decode.owned(record.data) }))
     .filter(({ owned }) => owned !== undefined && owned.registeredAt > since)
     .map(({ key, owned }) => ({ at: owned?.registeredAt ?? now, summary: `registered ${key}` }));

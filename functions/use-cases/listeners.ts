@@ -13,6 +13,7 @@ import {
 } from '../domain/alert-kinds.ts';
 import { isApprovedActor } from '../domain/events.ts';
 import {
+  type Drift,
   driftFingerprint,
   findListeners,
   type ListenerPlan,
@@ -36,7 +37,7 @@ import { DriftRepairError } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import { type Deps, foundBy, type Trigger } from './context.ts';
-import type { Notifier } from './notify.ts';
+import { describe, type Notifier } from './notify.ts';
 import type { ListenerResult } from './results.ts';
 
 const TOPIC = 'listeners';
@@ -81,6 +82,7 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
 
   if (plan.drifts.length === 0 && plan.findings.length === 0) {
     await notifier.clearNotice(TOPIC);
+    if (trigger.type === 'event') await forgiveUnreported(deps, state, now);
     return { outcome: 'in-sync', steps: [], ...summary };
   }
   telemetry.count(METRIC.driftDetected);
@@ -200,7 +202,27 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
   );
   if (runnable.length === 0) return { outcome: 'suspended', steps: [], ...summary };
 
-  const applied = await applySteps(deps, binding, runnable);
+  const applied: RepairStep[] = [];
+  try {
+    await applySteps(deps, binding, runnable, applied);
+  } catch (error) {
+    // The steps that went through changed the load balancer: say so now; the next sweep does the rest.
+    if (applied.length > 0) {
+      const done: ListenerPlan = {
+        drifts: driftsRepairedBy(plan, applied),
+        steps: applied,
+        blocked: [],
+        findings: [],
+      };
+      await recordRepairs(deps, state, repairEntries(done, now, fingerprint, trigger), fingerprint).catch(
+        () => true,
+      );
+      await notifier.send(
+        driftAlert({ ...base, outcome: 'repaired', plan: done, actor, unfinished: describe(error) }),
+      );
+    }
+    throw error;
+  }
   const after = await verify(deps, binding, runnable, observed);
   const verified = after.drifts.every((drift) => !runnable.some((step) => step.listener === drift.listener));
   if (!verified) {
@@ -215,29 +237,29 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
   }
   telemetry.count(METRIC.driftRepaired, applied.length);
 
-  const entries: RepairEntry[] = [...new Set(runnable.map((step) => step.listener))].map((role) => ({
-    at: now,
-    listener: role,
+  const repaired: ListenerPlan = { ...plan, steps: runnable };
+  // A log that cannot be written costs the circuit breaker one count, never the alert.
+  const first = await recordRepairs(
+    deps,
+    state,
+    repairEntries(repaired, now, fingerprint, trigger),
     fingerprint,
-    summary: plan.drifts
-      .filter((drift) => drift.listener === role)
-      .map((drift) => drift.summary)
-      .join('; '),
-    actor: actor ? actorOf(actor) : trigger.type === 'manual' ? `operator ${trigger.by}` : undefined,
-  }));
-  const first = await recordRepairs(deps, state, entries, fingerprint);
+  ).catch((error: unknown) => {
+    log.warn('could not record the repair; alerting anyway', {
+      binding: binding.name,
+      error: describe(error),
+    });
+    return true;
+  });
   if (first) {
     await notifier.send(
-      driftAlert({
-        ...base,
-        outcome: 'repaired',
-        plan: { ...plan, steps: runnable },
-        actor,
-        after: after.listeners,
-        verified,
-      }),
+      driftAlert({ ...base, outcome: 'repaired', plan: repaired, actor, after: after.listeners, verified }),
     );
-    if (trigger.type === 'sweep') await countUnreported(deps, binding, state, notifier);
+    if (trigger.type === 'sweep') {
+      await countUnreported(deps, state).catch((error: unknown) =>
+        log.warn('could not count the unreported drift', { binding: binding.name, error: describe(error) }),
+      );
+    }
   } else {
     log.info('a concurrent invocation repaired the same drift and alerted; not alerting twice', {
       binding: binding.name,
@@ -248,14 +270,50 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
   return { outcome: 'repaired', steps: runnable.map(describeStep), verified, ...summary };
 }
 
+/** The drifts a set of applied steps repaired: a rule's by its deletion, a listener's by its create or modify. */
+export function driftsRepairedBy(plan: ListenerPlan, applied: readonly RepairStep[]): Drift[] {
+  return plan.drifts.filter((drift) =>
+    applied.some((step) =>
+      drift.kind === 'foreign-rule'
+        ? step.type === 'delete-rule' && step.ruleArn === (drift.before as Rule | undefined)?.arn
+        : step.type !== 'delete-rule' && step.listener === drift.listener,
+    ),
+  );
+}
+
+/** One log entry per repaired listener: what the circuit breaker counts and alerts show as context. */
+function repairEntries(
+  plan: ListenerPlan,
+  now: number,
+  fingerprint: string,
+  trigger: Trigger,
+): RepairEntry[] {
+  const actor = trigger.type === 'event' ? trigger.actor : undefined;
+  return [...new Set(plan.steps.map((step) => step.listener))].map((role) => ({
+    at: now,
+    listener: role,
+    fingerprint,
+    summary: plan.drifts
+      .filter((drift) => drift.listener === role)
+      .map((drift) => drift.summary)
+      .join('; '),
+    actor: actor ? actorOf(actor) : trigger.type === 'manual' ? `operator ${trigger.by}` : undefined,
+  }));
+}
+
 /** Who, without when: the same person repairing three times is one actor. */
 export function actorOf(actor: { readonly arn: string; readonly sourceIp?: string | undefined }): string {
   return actor.sourceIp ? `${actor.arn} (${actor.sourceIp})` : actor.arn;
 }
 
-async function applySteps(deps: Deps, binding: Binding, steps: readonly RepairStep[]): Promise<RepairStep[]> {
+/** Applies the steps in order; `applied` holds those that went through, even when a later one fails. */
+async function applySteps(
+  deps: Deps,
+  binding: Binding,
+  steps: readonly RepairStep[],
+  applied: RepairStep[],
+): Promise<void> {
   const { log } = deps.telemetry;
-  const applied: RepairStep[] = [];
   for (const step of steps) {
     const before = step.type === 'create-listener' ? null : step.before;
     log.info('repairing', {
@@ -274,7 +332,6 @@ async function applySteps(deps: Deps, binding: Binding, steps: readonly RepairSt
     log.info('repaired', { binding: binding.name, step: step.type, listener: step.listener, after });
     applied.push(step);
   }
-  return applied;
 }
 
 /** Re-reads what the steps touched and plans again: the repair holds only if that part no longer drifts. */
@@ -321,34 +378,57 @@ async function recordRepairs(
     if (await state.save(KEY.repairs, withRepairs(log, entries, now, keep), expiresIn(now, 2))) return true;
     await state.reload();
   }
-  deps.telemetry.log.warn('could not record the repair after 3 attempts; alerting anyway', {
+  deps.telemetry.log.warn('the repair log kept changing under this invocation; alerting anyway', {
     binding: state.binding,
   });
   return true;
 }
 
+/**
+ * An event that finds its change already repaired lost a race to the sweep: the sweep's repair was reported
+ * after all, so it must not count against the event pipeline.
+ */
+async function forgiveUnreported(deps: Deps, state: BindingState, now: number): Promise<void> {
+  const pipeline = decode.pipeline(state.data(KEY.pipeline));
+  const latest = pipeline.unreported.at(-1);
+  if (latest === undefined || now - latest > SAME_REPAIR_MS) return;
+  await state
+    .save(KEY.pipeline, { unreported: pipeline.unreported.slice(0, -1) }, expiresIn(now, 2))
+    .catch((error: unknown) =>
+      deps.telemetry.log.warn('could not update the event pipeline count', { error: describe(error) }),
+    );
+}
+
 /** Drift only the sweep saw: counted, and when it repeats, the event pipeline is suspect. */
-async function countUnreported(
+async function countUnreported(deps: Deps, state: BindingState): Promise<void> {
+  const now = deps.now();
+  deps.telemetry.count(METRIC.unreportedDrift);
+  await state.save(
+    KEY.pipeline,
+    withUnreported(decode.pipeline(state.data(KEY.pipeline)), now),
+    expiresIn(now, 2),
+  );
+}
+
+/**
+ * Warns, once a day at most, when drift that no event reported keeps being repaired by the sweep. A repair
+ * counts once it is older than an event's usual delay: an event that arrives late forgives it first.
+ */
+export async function checkEventPipeline(
   deps: Deps,
   binding: Binding,
   state: BindingState,
   notifier: Notifier,
 ): Promise<void> {
   const now = deps.now();
-  deps.telemetry.count(METRIC.unreportedDrift);
-  const pipeline = withUnreported(decode.pipeline(state.data(KEY.pipeline)), now);
-  if (!(await state.save(KEY.pipeline, pipeline, expiresIn(now, 2)))) return;
-  if (pipeline.unreported.length >= deps.config.eventPipeline.warnAfterUnreportedDrifts) {
-    await notifier.notice(
-      'pipeline',
-      'suspect',
-      eventPipelineAlert({
-        binding,
-        now,
-        mode: deps.config.mode,
-        unreportedDrifts: pipeline.unreported.length,
-      }),
-      { remindEveryMinutes: 24 * 60 },
-    );
-  }
+  const matured = decode
+    .pipeline(state.data(KEY.pipeline))
+    .unreported.filter((time) => now - time > SAME_REPAIR_MS);
+  if (matured.length < deps.config.eventPipeline.warnAfterUnreportedDrifts) return;
+  await notifier.notice(
+    'pipeline',
+    'suspect',
+    eventPipelineAlert({ binding, now, mode: deps.config.mode, unreportedDrifts: matured.length }),
+    { remindEveryMinutes: 24 * 60 },
+  );
 }

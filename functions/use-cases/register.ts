@@ -1,4 +1,5 @@
 /** The register function: an EC2 instance changed state; its current state decides what happens. */
+import { arnParts } from '../domain/arn.ts';
 import type { ParsedEvent } from '../domain/events.ts';
 import { failBinding, throwIfTransient } from './binding-run.ts';
 import type { BindingState } from './binding-state.ts';
@@ -12,6 +13,23 @@ export async function handleInstanceState(
   event: Extract<ParsedEvent, { type: 'instance-state' }>,
 ): Promise<InvocationResult & { decision: string }> {
   const { config, telemetry } = deps;
+  // An instance of another account or region is none of ours, whatever its id: never look it up here.
+  const local = config.bindings.some((binding) => {
+    const parts = arnParts(binding.loadBalancerArn);
+    return parts?.account === event.account && parts.region === event.region;
+  });
+  if (!local) {
+    const decision = `an instance of account ${event.account} in ${event.region}: no binding guards that account and region`;
+    telemetry.log.warn('event ignored', { instanceId: event.instanceId, reason: decision });
+    return {
+      function: 'register',
+      eventId: event.id,
+      mode: config.mode,
+      decision,
+      ignored: decision,
+      bindings: [],
+    };
+  }
   if (event.state === 'pending') {
     const decision = 'pending: no action (the running event follows)';
     telemetry.log.info('event ignored', { instanceId: event.instanceId, reason: decision });

@@ -146,6 +146,18 @@ async function register(
   launches: ReadonlyMap<string, string>,
 ): Promise<TargetWriteResult> {
   const { log } = deps.telemetry;
+  // Ownership first: if what follows fails, the controller still knows these targets are its own.
+  const now = deps.now();
+  const ownership = ownershipOf(binding.name);
+  await deps.state.putAll(
+    ownership,
+    targets.map((target) => ({
+      key: KEY.owned(targetKey(target)),
+      data: { registeredAt: now },
+      marker: launches.get(target.id) ?? launchMarker(undefined),
+      expiresAt: expiresIn(now, OWNERSHIP_DAYS),
+    })),
+  );
   log.info('registering', { binding: binding.name, targets: targets.map(targetKey) });
   const outcome = await deps.elb.registerTargets(binding.targetGroupArn, targets);
   log.info('registered', {
@@ -154,16 +166,10 @@ async function register(
     rejected: outcome.rejected.map((entry) => targetKey(entry.target)),
   });
   deps.telemetry.count(METRIC.registrations, outcome.done.length);
-  const now = deps.now();
-  if (outcome.done.length > 0) {
-    await deps.state.putAll(
-      ownershipOf(binding.name),
-      outcome.done.map((target) => ({
-        key: KEY.owned(targetKey(target)),
-        data: { registeredAt: now },
-        marker: launches.get(target.id) ?? launchMarker(undefined),
-        expiresAt: expiresIn(now, OWNERSHIP_DAYS),
-      })),
+  if (outcome.rejected.length > 0) {
+    await deps.state.removeAll(
+      ownership,
+      outcome.rejected.map((entry) => KEY.owned(targetKey(entry.target))),
     );
   }
   return outcome;

@@ -62,11 +62,13 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
       deps.state.load(binding.name),
       deps.state.load(ownershipOf(binding.name)),
     ]);
-    const state = new Map(records.map((record) => [record.key, record.data]));
+    const state = new Map(
+      records.filter((record) => !record.deleted).map((record) => [record.key, record.data]),
+    );
     const plan = planListeners(binding, observed);
     const owned = new Set(
       ownership
-        .filter((record) => record.key.startsWith(PREFIX.owned))
+        .filter((record) => !record.deleted && record.key.startsWith(PREFIX.owned))
         .map((record) => record.key.slice(PREFIX.owned.length)),
     );
     const registration = planRegistration({
@@ -172,7 +174,7 @@ export async function setPause(
     return;
   }
   for (const key of [KEY.pause, KEY.repairs, KEY.notice('breaker:http'), KEY.notice('breaker:https')]) {
-    if (records.some((record) => record.key === key))
+    if (records.some((record) => record.key === key && !record.deleted))
       await deps.state.remove(binding.name, key, version(key));
   }
 }

