@@ -1,13 +1,3 @@
-/**
- * Throttling on every AWS action the controller calls (the list is read from the adapters' SDK commands, so
- * a new call without a scenario fails here). A burst the SDK's retries absorb leaves no trace but the extra
- * attempts; a burst that outlasts them fails the invocation loudly (so Lambda/EventBridge retry it), never
- * returns success with the job half done, and the next sweep finishes the job with every fact alerted once.
- *
- * Each case gets its own simulator and runs concurrently with the others: the SDK's backoff is mostly
- * waiting.
- */
-import { readdirSync, readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {

@@ -229,15 +229,13 @@ describe('DynamoDbStateStore', () => {
   });
 
   it("reports another writer's item as a lost race", async () => {
-    dynamo
-      .on(PutItemCommand)
-      .rejects(
-        new ConditionalCheckFailedException({
-          message: 'The conditional request failed',
-          $metadata: {},
-          Item: { writer: { S: 'someone-else' } },
-        }),
-      );
+    dynamo.on(PutItemCommand).rejects(
+      new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: { writer: { S: 'someone-else' } },
+      }),
+    );
     expect(await store().put('web', { key: 'target#i-1:8080', version: 1, data: {} })).toBe(false);
   });
 
