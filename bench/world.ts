@@ -4,16 +4,14 @@
  * `instancesPerBinding` running instances tagged for each binding. The controller is the real one: its
  * configuration, its AWS adapters and rate limiter, pointed at the simulator.
  */
-import { CreateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../functions/config.ts';
 import { createDeps } from '../functions/deps.ts';
 import { type Deps, silentTelemetry } from '../functions/use-cases/context.ts';
 import { sweep } from '../functions/use-cases/sweep.ts';
 import { type SimControl, type Simulator, startSimulator } from '../sim/index.ts';
-import { buildSeedTopology, launchInstances, type SeedTopology } from '../sim/seed.ts';
+import { buildSeedTopology, createAlertResources, launchInstances, type SeedTopology } from '../sim/seed.ts';
 import { type AwsClients, createClients } from '../test/integration/harness.ts';
 import { type CallCounts, mutatingCalls, totalCalls } from './calls.ts';
 import { sleep } from './stats.ts';
@@ -125,31 +123,14 @@ async function populate(simulator: Simulator, options: WorldOptions): Promise<Wo
     bindings.push({ name: `web-${index}`, topology, selector, instanceSubnetId, instanceIds });
   }
 
-  const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'alb-warden-alerts' }));
-  await clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: STATE_TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await clients.dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: STATE_TABLE,
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-    }),
-  );
+  const topic = await createAlertResources(clients, {
+    topicName: 'alb-warden-alerts',
+    tableName: STATE_TABLE,
+  });
 
   const document: WardenConfigInput = {
     controllerRoleArns: [controllerRoleArn],
-    alerts: { topicArn: topic.TopicArn ?? '', stateTable: STATE_TABLE },
+    alerts: { topicArn: topic.topicArn, stateTable: STATE_TABLE },
     ...options.config,
     bindings: bindings.map((binding) => ({
       name: binding.name,

@@ -3,13 +3,13 @@
  * AWS API calls, and the identities that act on it (the controller's role, a person's role session, the
  * demo's own read-only observer).
  */
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type { WardenConfigInput } from '../functions/config.ts';
 import { type Simulator, startSimulator } from '../sim/index.ts';
-import { buildSeedTopology, type SeedTopology } from '../sim/seed.ts';
+import { buildSeedTopology, createAlertResources, type SeedTopology } from '../sim/seed.ts';
 
 /** Access keys the simulator maps to principals, as CloudTrail would show them. */
 export const KEYS = {
@@ -83,28 +83,10 @@ export async function buildStage(mode: 'enforce' | 'dry-run'): Promise<Stage> {
     await control.identity(KEYS.observer, `arn:aws:sts::${account}:assumed-role/AlbWardenDemo-Observer/demo`);
     const observer = clientsFor(KEYS.observer);
     const seed = await buildSeedTopology(observer);
-    const topic = await observer.sns.send(new CreateTopicCommand({ Name: TOPIC_NAME }));
-    await observer.dynamodb.send(
-      new CreateTableCommand({
-        TableName: TABLE_NAME,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'sk', AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: 'pk', KeyType: 'HASH' },
-          { AttributeName: 'sk', KeyType: 'RANGE' },
-        ],
-      }),
-    );
-    await observer.dynamodb.send(
-      new UpdateTimeToLiveCommand({
-        TableName: TABLE_NAME,
-        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-      }),
-    );
-    const topicArn = topic.TopicArn ?? `arn:aws:sns:${region}:${account}:${TOPIC_NAME}`;
+    const { topicArn } = await createAlertResources(observer, {
+      topicName: TOPIC_NAME,
+      tableName: TABLE_NAME,
+    });
     const config: WardenConfigInput = {
       mode,
       controllerRoleArns: [controllerRoleArn],

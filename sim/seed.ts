@@ -9,6 +9,8 @@
  *
  * Security group rules are left out: the simulator does not model AuthorizeSecurityGroupIngress.
  */
+
+import { CreateTableCommand, type DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
@@ -23,6 +25,7 @@ import {
   CreateTargetGroupCommand,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 
 export interface SeedClients {
   readonly ec2: EC2Client;
@@ -202,4 +205,44 @@ export async function launchInstances(
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`${what} missing from the response`);
   return value;
+}
+
+export interface AlertResourceClients {
+  readonly sns: SNSClient;
+  readonly dynamodb: DynamoDBClient;
+}
+
+/**
+ * The controller's own resources, as the Warden stack deploys them: the SNS alert topic and the state table
+ * (string keys `pk` and `sk`, TTL on `expiresAt`: SPEC §3 alert).
+ */
+export async function createAlertResources(
+  clients: AlertResourceClients,
+  options: { readonly topicName?: string; readonly tableName?: string } = {},
+): Promise<{ readonly topicArn: string; readonly tableName: string }> {
+  const tableName = options.tableName ?? 'alb-warden-alert-state';
+  const topic = await clients.sns.send(
+    new CreateTopicCommand({ Name: options.topicName ?? 'alb-warden-alerts' }),
+  );
+  await clients.dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await clients.dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    }),
+  );
+  return { topicArn: required(topic.TopicArn, 'CreateTopic TopicArn'), tableName };
 }

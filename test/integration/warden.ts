@@ -4,8 +4,6 @@
  * the real handlers, as EventBridge would (its rule drops the controller's own calls before they reach the
  * guard; the pump does the same).
  */
-import { CreateTableCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
-import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
@@ -14,7 +12,7 @@ import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { InvocationResult } from '../../functions/use-cases/results.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
-import { buildSeedTopology, type SeedTopology } from '../../sim/seed.ts';
+import { buildSeedTopology, createAlertResources, type SeedTopology } from '../../sim/seed.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 import { startWorld, type World } from './harness.ts';
 
@@ -56,32 +54,12 @@ export async function startWarden(
       `arn:aws:sts::${account}:assumed-role/AdministratorAccess/jiwoo.kim`,
     );
   }
-  const topic = await world.clients.sns.send(new CreateTopicCommand({ Name: 'alb-warden-alerts' }));
-  await world.clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: 'alb-warden-alert-state',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await world.clients.dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: 'alb-warden-alert-state',
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-    }),
-  );
+  const { topicArn } = await createAlertResources(world.clients);
   const config = parseConfig({
     // Tests run many sweeps a second; production runs one a minute within the default share.
     limits: { apiShare: 1 },
     controllerRoleArns: [controllerRoleArn],
-    alerts: { topicArn: topic.TopicArn, stateTable: 'alb-warden-alert-state' },
+    alerts: { topicArn, stateTable: 'alb-warden-alert-state' },
     approvedActors: [`arn:aws:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-*`],
     ...overrides,
     bindings: [

@@ -7,7 +7,7 @@
  *
  * One simulator per test file (they run in parallel workers); `buildWorld` resets it for each test.
  */
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   CreateListenerCommand,
@@ -21,7 +21,7 @@ import {
   type Listener,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SNSClient } from '@aws-sdk/client-sns';
 import type {
   FinalizeHandler,
   FinalizeHandlerArguments,
@@ -41,7 +41,7 @@ import { handleInstanceState } from '../../../functions/use-cases/register.ts';
 import type { InvocationResult } from '../../../functions/use-cases/results.ts';
 import type { CallCounts, SimEvent } from '../../../sim/control.ts';
 import { type SimControl, type Simulator, startSimulator } from '../../../sim/index.ts';
-import { buildSeedTopology, launchInstances } from '../../../sim/seed.ts';
+import { buildSeedTopology, createAlertResources, launchInstances } from '../../../sim/seed.ts';
 import { ELBV2_WRITE_ACTIONS } from '../../../sim/services/elbv2.ts';
 import { recordingTelemetry } from '../../support/fake-world.ts';
 
@@ -187,30 +187,10 @@ export async function buildWorld(sim: Simulator, options: WorldOptions = {}): Pr
       AvailabilityZone: `${region}a`,
     }),
   );
-  const topic = await clients.sns.send(new CreateTopicCommand({ Name: 'alb-warden-alerts' }));
-  await clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await clients.dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: TABLE,
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-    }),
-  );
+  const topic = await createAlertResources(clients, { topicName: 'alb-warden-alerts', tableName: TABLE });
   const config = parseConfig({
     controllerRoleArns: [controllerRoleArn],
-    alerts: { topicArn: topic.TopicArn, stateTable: TABLE },
+    alerts: { topicArn: topic.topicArn, stateTable: TABLE },
     ...options.config,
     bindings: sites.map((site, index) => ({
       name: site.name,
@@ -235,7 +215,7 @@ export async function buildWorld(sim: Simulator, options: WorldOptions = {}): Pr
     otherVpcSubnetId: otherSubnet.Subnet?.SubnetId ?? '',
     strayTargetGroupArn: stray.TargetGroups?.[0]?.TargetGroupArn ?? '',
     certificateArn: seed.certificateArn,
-    topicArn: topic.TopicArn ?? '',
+    topicArn: topic.topicArn,
     controllerRoleArn,
     sites,
     config,
