@@ -43,9 +43,6 @@ const OTHER = {
  * Permissions the role holds that no adapter call names, each for a reason outside the code's own calls.
  */
 const GRANTED_BEYOND_THE_CODE: Readonly<Record<string, string>> = {
-  'dynamodb:GetItem':
-    'item-level reads on the alert state table, kept with the item set the state store may use',
-  'dynamodb:UpdateItem': 'item-level updates on the alert state table, likewise',
   'kms:Decrypt': 'publishing to the KMS-encrypted alert topic (SNS calls KMS for the publisher)',
   'kms:GenerateDataKey*': 'publishing to the KMS-encrypted alert topic',
   'sqs:SendMessage': "Lambda's asynchronous dead-letter queue, written by Lambda with the function's role",
