@@ -32,6 +32,9 @@ const MUTATING = [
   'ModifyTargetGroup',
 ];
 
+/** Skipped against another endpoint (WARDEN_IT_ENDPOINT): they read the simulator's EC2 events and call counter (GET /_sim/events, /_sim/calls). */
+const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
+
 let warden: Warden;
 beforeEach(async () => {
   warden = await startWarden();
@@ -62,7 +65,7 @@ const mutating = (counts: CallCounts) =>
 const launch = (count: number, tags: Record<string, string> = { Role: 'web' }) =>
   launchInstances(warden.world.clients, { count, subnetId: warden.seed.subnetIds[0], tags });
 
-describe('registration through events', () => {
+simulatorOnly('registration through events', () => {
   it('registers instances that launch with the selector tags, without anyone asking', async () => {
     const ids = await launch(3);
     await warden.pump();
@@ -143,7 +146,7 @@ describe('registration through events', () => {
   });
 });
 
-describe('registration through sweeps', () => {
+simulatorOnly('registration through sweeps', () => {
   it('converges from a mixed state in one sweep; the second makes zero mutating calls', async () => {
     const running = await launch(4);
     const [stopped = '', terminated = ''] = await launch(2);
