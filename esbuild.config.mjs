@@ -56,14 +56,21 @@ export async function build({ quiet = false } = {}) {
         outExtension: { '.js': '.mjs' },
       });
       await writeFile(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-      sizes[name] = Object.entries(result.metafile.outputs)
-        .filter(([file]) => file.endsWith('.mjs'))
-        .reduce((total, [, output]) => total + output.bytes, 0);
+      const code = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
+      sizes[name] = {
+        bytes: code.reduce((total, [, output]) => total + output.bytes, 0),
+        entryBytes: code.find(([file]) => file.endsWith(`${name}/index.mjs`))?.[1].bytes ?? 0,
+        files: code.length,
+      };
     }),
   );
   if (!quiet) {
-    for (const [name, bytes] of Object.entries(sizes).sort()) {
-      console.log(`dist/${name}/index.mjs  ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
+    const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+    for (const [name, size] of Object.entries(sizes).sort()) {
+      console.log(
+        `dist/${name}/index.mjs`.padEnd(26) +
+          `${kib(size.entryBytes).padStart(10)}  (${kib(size.bytes)} with its ${size.files - 1} chunks, loaded as used)`,
+      );
     }
   }
   return sizes;
