@@ -53,24 +53,53 @@ export interface BenchReport {
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
+const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only FIGURES] [--runs N] [--save FILE]
+
+  --json          print one JSON object on stdout instead of the table (progress goes to stderr)
+  --quick         smaller run: 5 cold starts, no 10,000-instance scales (about a minute)
+  --only FIGURES  comma-separated: ${FIGURES.join(', ')}
+  --runs N        cold starts (and event paths) measured N times (default 20, 5 with --quick)
+  --save FILE     also write the JSON of the same run to FILE`;
+
+class UsageError extends Error {}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      json: { type: 'boolean', default: false },
-      quick: { type: 'boolean', default: false },
-      runs: { type: 'string' },
-      only: { type: 'string' },
-      save: { type: 'string' },
-    },
-  });
+  let values: {
+    json?: boolean;
+    quick?: boolean;
+    runs?: string;
+    only?: string;
+    save?: string;
+    help?: boolean;
+  };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        json: { type: 'boolean', default: false },
+        quick: { type: 'boolean', default: false },
+        runs: { type: 'string' },
+        only: { type: 'string' },
+        save: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   const quick = values.quick ?? false;
   const only = new Set((values.only ?? FIGURES.join(',')).split(',').map((name) => name.trim()));
   for (const name of only) {
     if (!(FIGURES as readonly string[]).includes(name))
-      throw new Error(`--only: unknown figure "${name}"; known: ${FIGURES.join(', ')}`);
+      throw new UsageError(`--only: unknown figure "${name}"; known: ${FIGURES.join(', ')}`);
   }
   const wanted = (figure: Figure) => only.has(figure);
   const runs = Number(values.runs ?? (quick ? 5 : 20));
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new UsageError(`--runs must be a whole number of at least 1, got "${values.runs}"`);
 
   const report: BenchReport = {
     machine: {
@@ -177,4 +206,8 @@ async function main(): Promise<void> {
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${render(report)}\n`);
 }
 
-await main();
+await main().catch((error: unknown) => {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`bench: ${error.message}\n\n${USAGE}\n`);
+  process.exitCode = 2;
+});
