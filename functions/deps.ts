@@ -46,7 +46,7 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): LoadBalancing {
+function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): LoadBalancing {
   const load = once(async () => {
     const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }, { ElbRateLimiter }] = await Promise.all([
       import('@aws-sdk/client-elastic-load-balancing-v2'),
@@ -80,7 +80,7 @@ export function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): 
   };
 }
 
-export function awsInstances(options: AwsClientOptions = {}): Instances {
+function awsInstances(options: AwsClientOptions = {}): Instances {
   const load = once(async () => {
     const [{ EC2Client }, { Ec2Instances }] = await Promise.all([
       import('@aws-sdk/client-ec2'),
@@ -94,7 +94,7 @@ export function awsInstances(options: AwsClientOptions = {}): Instances {
   };
 }
 
-export function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
+function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
   const load = once(async () => {
     const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
       import('@aws-sdk/client-sns'),
@@ -105,7 +105,7 @@ export function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
   return { publish: async (...args) => (await load()).publish(...args) };
 }
 
-export function awsStateStore(table: string, options: AwsClientOptions = {}): StateStore {
+function awsStateStore(table: string, options: AwsClientOptions = {}): StateStore {
   const load = once(async () => {
     const [{ DynamoDBClient }, { DynamoDbStateStore }] = await Promise.all([
       import('@aws-sdk/client-dynamodb'),

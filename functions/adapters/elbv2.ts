@@ -34,7 +34,7 @@ import { AwsCallError, awsErrorCode, isAwsError } from '../errors.ts';
 import type { LoadBalancing, TargetWriteResult } from '../ports.ts';
 
 /** Targets per RegisterTargets/DeregisterTargets call. */
-export const TARGET_BATCH = 200;
+const TARGET_BATCH = 200;
 const PAGE_SIZE = 400;
 const INSTANCE_ID = /\bi-[0-9a-f]{8,17}\b/g;
 

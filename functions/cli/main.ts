@@ -259,7 +259,7 @@ function colors(io: Io): Colors {
   return { ok: wrap(32), bad: wrap(31), warn: wrap(33), dim: wrap(2) };
 }
 
-export function formatStatus(statuses: readonly BindingStatus[], color: Colors): string {
+function formatStatus(statuses: readonly BindingStatus[], color: Colors): string {
   const lines: string[] = [];
   for (const status of statuses) {
     lines.push(`${status.ok ? color.ok('OK  ') : color.bad('OFF ')} ${status.binding}`);
@@ -303,7 +303,7 @@ export function formatStatus(statuses: readonly BindingStatus[], color: Colors):
   return lines.join('\n');
 }
 
-export function formatReconcile(results: readonly BindingResult[], mode: string, color: Colors): string {
+function formatReconcile(results: readonly BindingResult[], mode: string, color: Colors): string {
   const would = mode === 'dry-run';
   const lines: string[] = [
     would ? color.warn('dry-run: nothing is changed; "would" marks what enforce mode does') : '',

@@ -72,7 +72,7 @@ function cleanLine(line: string): string {
 }
 
 /** Cleans every string inside a JSON-able value (keys too), so machines get the same safe values. */
-export function cleanDeep(value: unknown, depth = 0): unknown {
+function cleanDeep(value: unknown, depth = 0): unknown {
   if (depth > 12) return '…';
   if (typeof value === 'string') return clean(value, 4096);
   if (Array.isArray(value)) return value.map((item) => cleanDeep(item, depth + 1));

@@ -8,7 +8,7 @@ import { arnParts, listenerArnOfRule, loadBalancerKey } from './arn.ts';
 import { type Actor, INSTANCE_STATES, type InstanceState } from './model.ts';
 
 /** EventBridge's own limit on an event's size; anything larger did not come from EventBridge. */
-export const MAX_EVENT_BYTES = 256 * 1024;
+const MAX_EVENT_BYTES = 256 * 1024;
 
 export type ParsedEvent =
   | {

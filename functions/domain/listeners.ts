@@ -67,7 +67,7 @@ function inOrder(actions: readonly Action[]): Action[] {
     .map(({ action }) => action);
 }
 
-export function desiredRedirect(binding: Binding): Action {
+function desiredRedirect(binding: Binding): Action {
   const redirect = binding.http.redirect;
   return {
     Type: 'redirect',
@@ -82,7 +82,7 @@ export function desiredRedirect(binding: Binding): Action {
   };
 }
 
-export function desiredForward(binding: Binding): Action {
+function desiredForward(binding: Binding): Action {
   return { Type: 'forward', TargetGroupArn: binding.targetGroupArn };
 }
 
@@ -114,7 +114,7 @@ export function isDesiredForward(actions: readonly Action[], binding: Binding): 
 }
 
 /** A rule on the HTTP listener that serves plain HTTP instead of sending clients to HTTPS. */
-export function servesPlainHttp(rule: Rule): boolean {
+function servesPlainHttp(rule: Rule): boolean {
   if (rule.isDefault) return false;
   return rule.actions.some((action) => {
     const normalized = normalizeAction(action);

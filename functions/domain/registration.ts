@@ -143,7 +143,7 @@ function goneBecause(target: Target, instance: Instance): Deregistration {
   return { target, reason, instanceState: instance.state };
 }
 
-export function describeSelector(tags: Readonly<Record<string, string>>): string {
+function describeSelector(tags: Readonly<Record<string, string>>): string {
   return Object.entries(tags)
     .map(([key, value]) => `${key}=${value}`)
     .join(', ');

@@ -6,7 +6,7 @@
 import type { Binding } from '../config.ts';
 import { registrationFailedAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
 import { renderAlert } from '../domain/alerts.ts';
-import { awsErrorCode, isAwsError, isTransient, WardenError } from '../errors.ts';
+import { awsErrorCode, DriftRepairError, isAwsError, isTransient, WardenError } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
 import type { Deps, Trigger } from './context.ts';
@@ -98,6 +98,7 @@ async function recordFailure(
     bug: !(error instanceof WardenError),
   });
   if (transient) return; // retried by the invocation's retry; alerting every throttle would be noise
+  if (error instanceof DriftRepairError) return; // the repair alerted its own failure, with the details
 
   const actor = trigger.type === 'event' ? trigger.actor : undefined;
   if (notifier && isAwsError(error, 'TargetGroupNotFound')) {

@@ -5,11 +5,11 @@ import { isApprovedActor } from '../domain/events.ts';
 import { describeHealthCheckDrift, desiredHealthCheck, healthCheckDrift } from '../domain/health-check.ts';
 import { hash } from '../domain/listeners.ts';
 import type { TargetGroup } from '../domain/model.ts';
-import { activePause, breakerOpen, decode, expiresIn, KEY, withRepairs } from '../domain/state.ts';
+import { activePause, breakerOpen, decode, KEY } from '../domain/state.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import { type Deps, foundBy, type Trigger } from './context.ts';
-import { actorOf } from './listeners.ts';
+import { actorOf, recordRepairs } from './listeners.ts';
 import type { Notifier } from './notify.ts';
 import type { BindingResult } from './results.ts';
 
@@ -107,7 +107,6 @@ export async function reconcileHealthCheck(
   await deps.elb.modifyHealthCheck(binding.targetGroupArn, desiredHealthCheck(desired));
   deps.telemetry.log.info('repaired', { binding: binding.name, step: 'modify-health-check' });
   deps.telemetry.count(METRIC.driftRepaired);
-  const keep = Math.max(deps.config.circuitBreaker.windowMinutes, deps.config.alerts.contextMinutes);
   const entry = {
     at: now,
     listener: 'health-check' as const,
@@ -115,9 +114,9 @@ export async function reconcileHealthCheck(
     summary: `health check: ${drift}`,
     actor: actor ? actorOf(actor) : undefined,
   };
-  if (await state.save(KEY.repairs, withRepairs(log, [entry], now, keep), expiresIn(now, 2))) {
-    await notifier.send(healthCheckDriftAlert({ ...base, outcome: 'repaired' }));
-  }
+  // The same log, and the same rules, as listener repairs: a write that cannot land never costs the alert.
+  const first = await recordRepairs(deps, state, [entry], fingerprint).catch(() => true);
+  if (first) await notifier.send(healthCheckDriftAlert({ ...base, outcome: 'repaired' }));
   return { outcome: 'repaired', drift: [drift] };
 }
 

@@ -132,7 +132,7 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
 }
 
 /** What the controller changed on the binding lately: repairs (with who caused them) and registrations. */
-export async function recentChangesOf(
+async function recentChangesOf(
   deps: Deps,
   state: BindingState,
   now: number,

@@ -192,13 +192,7 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
   }
   // HTTP waits for HTTPS: if the HTTPS repair is suspended, the redirect must not be restored either.
   const runnable = plan.steps.filter(
-    (step) =>
-      !suspended.has(step.listener) &&
-      !(
-        step.listener === 'http' &&
-        suspended.has('https') &&
-        plan.steps.some((other) => other.listener === 'https')
-      ),
+    (step) => !suspended.has(step.listener) && !(step.listener === 'http' && suspended.has('https')),
   );
   if (runnable.length === 0) return { outcome: 'suspended', steps: [], ...summary };
 
@@ -271,7 +265,7 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
 }
 
 /** The drifts a set of applied steps repaired: a rule's by its deletion, a listener's by its create or modify. */
-export function driftsRepairedBy(plan: ListenerPlan, applied: readonly RepairStep[]): Drift[] {
+function driftsRepairedBy(plan: ListenerPlan, applied: readonly RepairStep[]): Drift[] {
   return plan.drifts.filter((drift) =>
     applied.some((step) =>
       drift.kind === 'foreign-rule'
@@ -357,9 +351,10 @@ async function verify(
 
 /**
  * Logs the repair for the circuit breaker and the alert context. Returns false when a concurrent invocation
- * already logged the same repair (it sends the alert, not us).
+ * already logged the same repair (it sends the alert, not us). Another invocation's write to the log (a
+ * different repair) only makes it read the log again.
  */
-async function recordRepairs(
+export async function recordRepairs(
   deps: Deps,
   state: BindingState,
   entries: readonly RepairEntry[],

@@ -222,7 +222,7 @@ async function forgetStaleOwnership(
 }
 
 /** The target group's VPC never changes; it is kept in the state table so no sweep has to ask twice. */
-export async function targetGroupVpc(
+async function targetGroupVpc(
   deps: Deps,
   binding: Binding,
   state: BindingState,

@@ -249,6 +249,24 @@ describe('guard: failures', () => {
     ]);
   });
 
+  it('alerts a repair that does not hold once, with what still differs', async () => {
+    const { world, deps } = setup();
+    world.listeners[0] = httpListener([forwardTo()]);
+    // Something puts the forward back between the write and the verifying read.
+    const sticky = {
+      ...deps,
+      elb: { ...world.elb, modifyListener: async () => world.listeners[0] ?? httpListener() },
+    };
+    const result = await handleApiCall(sticky, apiCall('cloudtrail-modify-listener-http-to-forward.json'));
+    expect(result.bindings[0]).toMatchObject({ status: 'failed', error: { transient: false } });
+    expect(world.published.map((alert) => [alert.attributes.kind, alert.subject])).toEqual([
+      ['RepairFailed', '[CRITICAL] web: listener repair did not hold'],
+    ]);
+    expect(world.published[0]?.text).toContain(
+      'after the repair the listeners still differ: port 80 forwards to web-8080',
+    );
+  });
+
   it('throws when AWS keeps throttling, so the event is retried, and alerts nothing', async () => {
     const { world, deps } = setup();
     world.failures.set('listListeners', [
@@ -294,6 +312,29 @@ describe('sweep: drift no event reported', () => {
 });
 
 describe('guard: health check', () => {
+  it('alerts its repair even when another invocation wrote the repair log in between', async () => {
+    const { world, deps, state } = setup();
+    const group = world.groups.values().next().value;
+    if (!group) throw new Error('no group');
+    world.groups.set(group.arn, { ...group, healthCheck: { ...group.healthCheck, matcher: '200' } });
+    // A concurrent listener repair logs itself just before this invocation writes the log.
+    const racing: typeof state = Object.create(state);
+    let raced = false;
+    racing.put = async (binding, record) => {
+      if (record.key === 'repairs' && !raced) {
+        raced = true;
+        await state.put(binding, { key: 'repairs', version: record.version, data: { entries: [] } });
+      }
+      return state.put(binding, record);
+    };
+    const event = apiCall('cloudtrail-deregister-targets.json', (detail) => {
+      detail.eventName = 'ModifyTargetGroup';
+    });
+    await handleApiCall({ ...deps, state: racing }, event);
+    expect(raced).toBe(true);
+    expect(kinds(world)).toEqual(['DriftRepaired']);
+  });
+
   it('puts a changed health check back when the binding configures one', async () => {
     const { world, deps } = setup();
     const group = world.groups.values().next().value;
