@@ -20,8 +20,11 @@ export interface BindingWork {
   readonly state: BindingState;
   readonly notifier: Notifier;
   readonly result: BindingResult;
-  /** Names what is being done, so a failure is alerted as the right kind. */
-  phase(phase: Phase): void;
+  /**
+   * Runs one part of the binding's work on its own: its failure is recorded and alerted as that kind
+   * (`phase`), and the binding's other parts still run (a refused listener repair must not stop alerting).
+   */
+  attempt(phase: Phase, work: () => Promise<void>): Promise<void>;
 }
 
 export async function runBinding(
@@ -31,24 +34,31 @@ export async function runBinding(
   work: (context: BindingWork) => Promise<void>,
 ): Promise<BindingResult> {
   const result = newBindingResult(binding.name);
-  let phase: Phase = 'state';
   let notifier: Notifier | undefined;
   try {
     const state = await BindingState.load(deps.state, binding.name);
-    notifier = new Notifier(deps, state, result);
-    await notifier.drainOutbox();
-    await work({ state, notifier, result, phase: (next) => (phase = next) });
-    if (notifier.failures.length > 0) {
-      const [first] = notifier.failures;
+    const ready = new Notifier(deps, state, result);
+    notifier = ready;
+    await ready.drainOutbox();
+    const attempt = async (phase: Phase, part: () => Promise<void>) => {
+      try {
+        await part();
+      } catch (error) {
+        await recordFailure(deps, binding, trigger, result, phase, ready, error);
+      }
+    };
+    await work({ state, notifier: ready, result, attempt });
+    if (ready.failures.length > 0) {
+      const [first] = ready.failures;
       result.status = 'failed';
-      result.error = {
-        message: notifier.failures.map((failure) => failure.message).join('; '),
+      result.error ??= {
+        message: ready.failures.map((failure) => failure.message).join('; '),
         transient: true,
         code: awsErrorCode(first),
       };
     }
   } catch (error) {
-    await recordFailure(deps, binding, trigger, result, phase, notifier, error);
+    await recordFailure(deps, binding, trigger, result, 'state', notifier, error);
   }
   return result;
 }
@@ -87,7 +97,8 @@ async function recordFailure(
   const transient = isTransient(error);
   const message = describe(error);
   result.status = 'failed';
-  result.error = { code, message, transient };
+  // The first transient failure wins: it is what makes the invocation fail and be retried.
+  if (!result.error?.transient) result.error = { code, message, transient };
   deps.telemetry.count(METRIC.bindingFailures);
   deps.telemetry.log.error('binding failed', {
     binding: binding.name,

@@ -29,38 +29,37 @@ export async function handleApiCall(
   });
   const trigger: Trigger = { type: 'event', eventId: event.id, actor: event.actor };
   const results = await mapLimit(route.bindings, config.limits.concurrentBindings, (binding) =>
-    runBinding(deps, binding, trigger, async ({ state, notifier, result, phase }) => {
+    runBinding(deps, binding, trigger, async ({ state, notifier, result, attempt }) => {
       switch (route.scope) {
         case 'listeners':
-          phase('listeners');
-          result.listeners = await reconcileListeners({ deps, binding, state, notifier, trigger });
-          return;
-        case 'health-check':
-          phase('listeners');
-          result.healthCheck = await reconcileHealthCheck({ deps, binding, state, notifier, trigger });
-          return;
-        case 'registration': {
-          // Someone deregistered targets: registration runs for the binding as the sweep would.
-          phase('registration');
-          const [matching, targets] = await Promise.all([
-            deps.instances.findByTags(binding.instanceSelector.tags),
-            deps.elb.describeTargetHealth(binding.targetGroupArn),
-          ]);
-          result.registration = await reconcileRegistration({
-            deps,
-            binding,
-            state,
-            notifier,
-            matching,
-            targets,
+          return attempt('listeners', async () => {
+            result.listeners = await reconcileListeners({ deps, binding, state, notifier, trigger });
           });
-          return;
-        }
-        case 'target-group-deleted': {
-          const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
-          if (!group) await reportMissingTargetGroup(deps, binding, notifier, trigger);
-          return;
-        }
+        case 'health-check':
+          return attempt('listeners', async () => {
+            result.healthCheck = await reconcileHealthCheck({ deps, binding, state, notifier, trigger });
+          });
+        case 'registration':
+          // Someone deregistered targets: registration runs for the binding as the sweep would.
+          return attempt('registration', async () => {
+            const [matching, targets] = await Promise.all([
+              deps.instances.findByTags(binding.instanceSelector.tags),
+              deps.elb.describeTargetHealth(binding.targetGroupArn),
+            ]);
+            result.registration = await reconcileRegistration({
+              deps,
+              binding,
+              state,
+              notifier,
+              matching,
+              targets,
+            });
+          });
+        case 'target-group-deleted':
+          return attempt('state', async () => {
+            const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
+            if (!group) await reportMissingTargetGroup(deps, binding, notifier, trigger);
+          });
       }
     }),
   );

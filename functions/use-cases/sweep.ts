@@ -6,7 +6,7 @@ import type { Binding } from '../config.ts';
 import { registrationFailedAlert } from '../domain/alert-kinds.ts';
 import type { Instance, TargetGroup } from '../domain/model.ts';
 import { selectorKey } from '../domain/registration.ts';
-import { awsErrorCode, isTransient } from '../errors.ts';
+import { isTransient } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import { runBinding, throwIfTransient } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
@@ -53,29 +53,50 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
   const groups = await describeHealthCheckedGroups(deps, bindings);
 
   const results = await mapLimit(bindings, config.limits.concurrentBindings, (binding) =>
-    runBinding(deps, binding, trigger, async ({ state, notifier, result, phase }) => {
+    runBinding(deps, binding, trigger, async ({ state, notifier, result, attempt }) => {
+      // Target health feeds registration and alerting: without it there is nothing to decide on.
       const [observed, targets] = await Promise.all([
-        observeListeners(deps, binding),
+        observeListeners(deps, binding).then(
+          (value) => ({ value }),
+          (error: unknown) => ({ error }),
+        ),
         deps.elb.describeTargetHealth(binding.targetGroupArn),
       ]);
-      phase('listeners');
-      result.listeners = await reconcileListeners({ deps, binding, state, notifier, trigger, observed });
-      await checkEventPipeline(deps, binding, state, notifier);
       // undefined: the shared read failed, so each binding reads (and fails) on its own.
       const group = groups ? (groups.get(binding.targetGroupArn) ?? null) : undefined;
-      if (binding.healthCheck) {
-        result.healthCheck = await reconcileHealthCheck({ deps, binding, state, notifier, trigger, group });
-      }
 
-      phase('registration');
+      await attempt('listeners', async () => {
+        if ('error' in observed) throw observed.error;
+        result.listeners = await reconcileListeners({
+          deps,
+          binding,
+          state,
+          notifier,
+          trigger,
+          observed: observed.value,
+        });
+        await checkEventPipeline(deps, binding, state, notifier);
+        if (binding.healthCheck) {
+          result.healthCheck = await reconcileHealthCheck({ deps, binding, state, notifier, trigger, group });
+        }
+      });
+
       const lookup = lookups.get(selectorKey(binding.instanceSelector.tags));
       const matching = lookup && 'instances' in lookup ? lookup.instances : undefined;
-      if (!matching) {
-        const error = lookup && 'error' in lookup ? lookup.error : undefined;
-        if (isTransient(error)) {
-          result.error = { code: awsErrorCode(error), message: describe(error), transient: true };
-          result.status = 'failed';
-        } else await reportFailedLookup(deps, binding, notifier, error);
+      await attempt('registration', async () => {
+        if (matching) {
+          const knownVpcId = group?.vpcId ?? undefined;
+          result.registration = await reconcileRegistration({
+            deps,
+            binding,
+            state,
+            notifier,
+            matching,
+            targets,
+            knownVpcId,
+          });
+          return;
+        }
         result.registration = {
           applied: false,
           register: [],
@@ -85,22 +106,16 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
           rejected: [],
           withheld: 'DescribeInstances failed: nothing was changed',
         };
-      } else {
-        const knownVpcId = group?.vpcId ?? undefined;
-        result.registration = await reconcileRegistration({
-          deps,
-          binding,
-          state,
-          notifier,
-          matching,
-          targets,
-          knownVpcId,
-        });
-      }
+        const error = lookup && 'error' in lookup ? lookup.error : undefined;
+        // A transient failure fails the invocation (retried); any other is alerted once and acted on by no one.
+        if (isTransient(error)) throw error;
+        await reportFailedLookup(deps, binding, notifier, error);
+      });
 
-      phase('health');
-      const instances = new Map((matching ?? []).map((instance) => [instance.id, instance]));
-      result.health = await reconcileHealth({ deps, binding, state, notifier, targets, instances });
+      await attempt('health', async () => {
+        const instances = new Map((matching ?? []).map((instance) => [instance.id, instance]));
+        result.health = await reconcileHealth({ deps, binding, state, notifier, targets, instances });
+      });
     }),
   );
 

@@ -90,6 +90,22 @@ describe('health alerts through the sweep', () => {
     expect(kinds(setup.world)).toEqual(['TargetUnhealthy']);
   });
 
+  it('keeps alerting and registering when a listener repair is refused', async () => {
+    const setup = await fleet(3);
+    const denied = () =>
+      Object.assign(new Error('not authorized'), { name: 'AccessDenied', $fault: 'client' });
+    setup.world.failures.set('modifyListener', Array.from({ length: 10 }, denied));
+    setup.world.listeners[0] = {
+      ...(setup.world.listeners[0] as (typeof setup.world.listeners)[number]),
+      defaultActions: [],
+    };
+    setup.world.setHealth('i-2', 'unhealthy', 'Target.Timeout');
+    setup.world.addInstance(instance('i-4'));
+    await sweeps(setup, 3);
+    expect(kinds(setup.world).sort()).toEqual(['RepairFailed', 'TargetUnhealthy']);
+    expect(setup.world.registered()).toContain('i-4:8080');
+  });
+
   it('lists the controller recent changes next to the symptom', async () => {
     const setup = await fleet(2);
     setup.world.setHealth('i-1', 'unhealthy', 'Target.Timeout');
