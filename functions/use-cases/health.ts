@@ -9,6 +9,7 @@ import type { RecentChange } from '../domain/alerts.ts';
 import {
   type FleetHealth,
   type HealthSettings,
+  type Step,
   stepCondition,
   stepTarget,
   type TargetEvent,
@@ -17,11 +18,13 @@ import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts'
 import { decode, expiresIn, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
-import type { Deps } from './context.ts';
+import { type Deps, mapLimit } from './context.ts';
 import type { Notifier } from './notify.ts';
 import type { HealthResult } from './results.ts';
 
 const MINUTE = 60_000;
+/** State writes in flight at once when many targets change in one sweep. */
+const CLAIM_CONCURRENCY = 25;
 /** A target's alert state outlives any reminder interval, and then cleans itself. */
 const TARGET_RECORD_DAYS = 8;
 
@@ -42,7 +45,7 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
   const observed = new Map(context.targets.map((target) => [targetKey(target), target]));
   const records = state.withPrefix(PREFIX.target);
   const events: TargetEvent[] = [];
-  const writes: Promise<void>[] = [];
+  const claims: { key: string; step: Step }[] = [];
 
   const advance = (key: string, target: { id: string; port: number }, health: TargetHealth | undefined) => {
     const previous = decode.target(records.get(key)?.data);
@@ -51,19 +54,8 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
       ? { health, instanceRunning: instance ? instance.state === 'running' : undefined }
       : ('gone' as const);
     const step = stepTarget(previous, observation, now, healthSettings, target);
-    if (!step.changed) {
-      events.push(...step.events);
-      return;
-    }
-    writes.push(
-      (async () => {
-        // The claim: only the invocation whose write lands sends this step's alerts.
-        const claimed = step.record
-          ? await state.save(KEY.target(key), step.record, expiresIn(now, TARGET_RECORD_DAYS))
-          : await state.delete(KEY.target(key));
-        if (claimed) events.push(...step.events);
-      })(),
-    );
+    if (step.changed) claims.push({ key, step });
+    else events.push(...step.events);
   };
   for (const [key, health] of observed) advance(key, health, health);
   for (const key of records.keys()) {
@@ -71,7 +63,19 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
     const [id = '', port = '0'] = key.split(':');
     advance(key, { id, port: Number(port) }, undefined);
   }
-  await Promise.all(writes);
+  // The claims: only the invocation whose write lands sends a step's alerts. A write that fails leaves its
+  // target to the next sweep, but the alerts of the claims that landed still go out first.
+  const failures: unknown[] = [];
+  await mapLimit(claims, CLAIM_CONCURRENCY, async ({ key, step }) => {
+    try {
+      const claimed = step.record
+        ? await state.save(KEY.target(key), step.record, expiresIn(now, TARGET_RECORD_DAYS))
+        : await state.delete(KEY.target(key));
+      if (claimed) events.push(...step.events);
+    } catch (error) {
+      failures.push(error);
+    }
+  });
 
   const active = context.targets.filter((target) => target.state !== 'draining');
   const fleet: FleetHealth = {
@@ -120,6 +124,7 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
     }
   }
 
+  if (failures.length > 0) throw failures[0];
   return {
     registered: fleet.registered,
     healthy: fleet.healthy,

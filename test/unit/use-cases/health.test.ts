@@ -90,6 +90,37 @@ describe('health alerts through the sweep', () => {
     expect(kinds(setup.world)).toEqual(['TargetUnhealthy']);
   });
 
+  it('sends the alerts whose claims landed when another claim write fails, and the rest next sweep', async () => {
+    const setup = await fleet(4);
+    setup.world.setHealth('i-1', 'unhealthy', 'Target.Timeout');
+    setup.world.setHealth('i-2', 'unhealthy', 'Target.Timeout');
+    await sweeps(setup, 1);
+    const flaky: typeof setup.state = Object.create(setup.state);
+    let failed = false;
+    flaky.put = async (binding, record) => {
+      if (record.key === 'target#i-2:8080' && !failed) {
+        failed = true;
+        throw Object.assign(new Error('Internal server error'), {
+          name: 'InternalServerError',
+          $fault: 'server',
+        });
+      }
+      return setup.state.put(binding, record);
+    };
+    setup.clock.now += MINUTE;
+    await expect(sweep({ ...setup.deps, state: flaky })).rejects.toThrow(/failed transiently/);
+    expect(setup.world.published.map((alert) => alert.subject)).toEqual([
+      '[WARNING] web: 1 target unhealthy in web-8080',
+    ]);
+    expect(setup.world.published[0]?.text).toContain('i-1:8080');
+    await sweeps(setup, 1);
+    expect(setup.world.published.map((alert) => alert.subject)).toEqual([
+      '[WARNING] web: 1 target unhealthy in web-8080',
+      '[WARNING] web: 1 target unhealthy in web-8080',
+    ]);
+    expect(setup.world.published[1]?.text).toContain('i-2:8080');
+  });
+
   it('keeps alerting and registering when a listener repair is refused', async () => {
     const setup = await fleet(3);
     const denied = () =>
