@@ -18,30 +18,22 @@ export async function handleInstanceState(
     const parts = arnParts(binding.loadBalancerArn);
     return parts?.account === event.account && parts.region === event.region;
   });
-  if (!local) {
-    const decision = `an instance of account ${event.account} in ${event.region}: no binding guards that account and region`;
-    telemetry.log.warn('event ignored', { instanceId: event.instanceId, reason: decision });
-    return {
-      function: 'register',
-      eventId: event.id,
-      mode: config.mode,
-      decision,
-      ignored: decision,
-      bindings: [],
-    };
-  }
-  if (event.state === 'pending') {
-    const decision = 'pending: no action (the running event follows)';
+  const ignore = (decision: string) => {
     telemetry.log.info('event ignored', { instanceId: event.instanceId, reason: decision });
     return {
-      function: 'register',
+      function: 'register' as const,
       eventId: event.id,
       mode: config.mode,
       decision,
       ignored: decision,
       bindings: [],
     };
-  }
+  };
+  if (!local)
+    return ignore(
+      `an instance of account ${event.account} in ${event.region}: no binding guards that account and region`,
+    );
+  if (event.state === 'pending') return ignore('pending: no action (the running event follows)');
   const alerted = new Map<string, BindingResult>();
   // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried.
   const { decision, outcomes } = await handleInstanceChange(
