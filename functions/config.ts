@@ -1,5 +1,5 @@
 /**
- * WardenConfig: the single source of the controller's behaviour (SPEC §2).
+ * WardenConfig: the single source of the controller's behaviour.
  *
  * One schema validates it (unknown keys rejected, every default applied here and nowhere else), one loader
  * reads it for Lambda, the CLI, the demo and the tests, and the result is deep-frozen.
@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { arnParts } from './domain/arn.ts';
+import type { Binding, HealthCheckSettings, WardenSettings } from './domain/settings.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 
 const PARTITION = '(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)';
@@ -220,18 +221,13 @@ const configSchema = z
     });
   });
 
-export type WardenConfig = DeepReadonly<z.output<typeof configSchema>>;
-export type Binding = WardenConfig['bindings'][number];
-export type RedirectConfig = Binding['http']['redirect'];
-export type HealthCheckConfig = NonNullable<Binding['healthCheck']>;
+/** The domain owns these types; the schema must produce them (checked by the compiler below). */
+export type WardenConfig = WardenSettings;
+export type { Binding };
+export type HealthCheckConfig = HealthCheckSettings;
+const producesSettings: (parsed: z.output<typeof configSchema>) => WardenSettings = (parsed) => parsed;
 /** The JSON form a person writes: every field with a default may be left out. */
 export type WardenConfigInput = z.input<typeof configSchema>;
-
-type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
 
 /**
  * Values only known at deploy time (the alert topic, the table, the controller's own roles) reach the Lambda
@@ -253,7 +249,7 @@ export function parseConfig(document: unknown, source = 'configuration'): Warden
       result.error.issues.map((issue) => toConfigIssue(issue, document)),
     );
   }
-  return deepFreeze(result.data);
+  return deepFreeze(producesSettings(result.data));
 }
 
 export interface ConfigSources {

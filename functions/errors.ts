@@ -102,3 +102,10 @@ export function isTransient(error: unknown): boolean {
     ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN'].includes(code)
   );
 }
+
+/** An error as one line for logs and alerts: its AWS error code (when not already in the message) and message. */
+export function errorText(error: unknown): string {
+  const code = awsErrorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}

@@ -20,9 +20,9 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { chunk } from '../domain/registration.ts';
 import { AwsCallError } from '../errors.ts';
 import type { StateRecord, StateStore } from '../ports.ts';
+import { chunk } from './batches.ts';
 
 export const partitionKey = (binding: string) => `binding#${binding}`;
 

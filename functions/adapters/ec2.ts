@@ -6,9 +6,9 @@ import {
   type Filter,
 } from '@aws-sdk/client-ec2';
 import type { Instance, InstanceState } from '../domain/model.ts';
-import { chunk } from '../domain/registration.ts';
 import { AwsCallError } from '../errors.ts';
 import type { Instances } from '../ports.ts';
+import { chunk } from './batches.ts';
 
 /** DescribeInstances' largest page (EC2 API reference: MaxResults 5-1000). */
 const PAGE_SIZE = 1000;

@@ -29,9 +29,9 @@ import type {
   TargetGroupHealthCheck,
   TargetHealth,
 } from '../domain/model.ts';
-import { chunk } from '../domain/registration.ts';
 import { AwsCallError, awsErrorCode, isAwsError } from '../errors.ts';
 import type { LoadBalancing, TargetWriteResult } from '../ports.ts';
+import { chunk } from './batches.ts';
 
 /** Targets per RegisterTargets/DeregisterTargets call. */
 const TARGET_BATCH = 200;

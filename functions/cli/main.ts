@@ -2,13 +2,13 @@
  * `alb-warden`: the on-call engineer's tool. Runs with ordinary AWS credentials (or AWS_ENDPOINT_URL for the
  * simulator). Exit codes: 0 all well, 1 something is off, 2 usage or configuration error.
  */
+
 import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, type WardenConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, errorText } from '../errors.ts';
 import { type Deps, type Log, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
-import { describe } from '../use-cases/notify.ts';
 import { previewDeps } from '../use-cases/preview.ts';
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
@@ -84,7 +84,7 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    io.stderr.write(`alb-warden: ${describe(error)}\n\n${USAGE}\n`);
+    io.stderr.write(`alb-warden: ${errorText(error)}\n\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -188,7 +188,7 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
       io.stderr.write(`alb-warden: ${error.message}\n`);
       return 2;
     }
-    io.stderr.write(`alb-warden: ${describe(error)}\n`);
+    io.stderr.write(`alb-warden: ${errorText(error)}\n`);
     return 1;
   }
 }

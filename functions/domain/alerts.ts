@@ -4,9 +4,10 @@
  * machines. Every value that came from AWS or a person is sanitized, so a hostile tag or name can neither
  * fake a line in the text nor break the JSON.
  */
-import type { Binding } from '../config.ts';
+
 import { arnParts } from './arn.ts';
 import type { Actor } from './model.ts';
+import type { Binding } from './settings.ts';
 
 export const ALERT_SCHEMA = 'alb-warden.alert/v1';
 

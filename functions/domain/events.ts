@@ -3,9 +3,9 @@
  * `ignored` with a reason the handler logs, so a bad event can never crash-loop a function.
  */
 import * as z from 'zod';
-import type { Binding, WardenConfig } from '../config.ts';
 import { arnParts, listenerArnOfRule, loadBalancerKey } from './arn.ts';
 import { type Actor, INSTANCE_STATES, type InstanceState } from './model.ts';
+import type { Binding, WardenSettings as WardenConfig } from './settings.ts';
 
 /** EventBridge's own limit on an event's size; anything larger did not come from EventBridge. */
 const MAX_EVENT_BYTES = 256 * 1024;

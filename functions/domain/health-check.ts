@@ -1,6 +1,7 @@
 /** The target group's health check, when a binding configures one: which fields drifted. Pure. */
-import type { HealthCheckConfig } from '../config.ts';
+
 import type { TargetGroupHealthCheck } from './model.ts';
+import type { HealthCheckSettings as HealthCheckConfig } from './settings.ts';
 
 export interface HealthCheckDrift {
   readonly field: keyof TargetGroupHealthCheck;

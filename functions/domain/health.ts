@@ -6,6 +6,7 @@
  * passed in.
  */
 import type { TargetHealth } from './model.ts';
+import { MINUTE } from './time.ts';
 
 export type Phase = 'ok' | 'suspect' | 'alerting' | 'flapping';
 
@@ -69,8 +70,12 @@ export interface Step {
 
 type Verdict = 'good' | 'bad' | 'grace' | 'neutral';
 
-const MINUTE = 60_000;
 const GRACE_REASONS = new Set(['Elb.RegistrationInProgress', 'Elb.InitialHealthChecking']);
+
+/** Unhealthy right now, before any damping: `unhealthy`, or `unused` while its instance runs. */
+export function isUnhealthyNow(health: TargetHealth, instanceRunning: boolean | undefined): boolean {
+  return health.state === 'unhealthy' || (health.state === 'unused' && instanceRunning === true);
+}
 
 /**
  * Good, bad, or not telling: `unused` is bad only while the instance runs (a stopped one is registration's
@@ -87,9 +92,8 @@ function classify(
     case 'healthy':
       return 'good';
     case 'unhealthy':
-      return 'bad';
     case 'unused':
-      return observation.instanceRunning === true ? 'bad' : 'neutral';
+      return isUnhealthyNow(observation.health, observation.instanceRunning) ? 'bad' : 'neutral';
     case 'initial':
     case 'draining': {
       const started = graceSince ?? now;

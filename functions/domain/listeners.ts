@@ -2,8 +2,9 @@
  * The guard's decisions: what the binding's two listeners should be, whether they drifted, and the ordered
  * steps that put them back without ever making the site worse. Pure: observed state in, plan out.
  */
-import type { Binding } from '../config.ts';
+import { hash } from './hash.ts';
 import type { Action, Listener, Rule } from './model.ts';
+import type { Binding } from './settings.ts';
 
 export type ListenerRole = 'http' | 'https';
 
@@ -404,14 +405,4 @@ function fingerprintOf(before: Listener | Rule | undefined): unknown {
     return [before.protocol, before.defaultActions.map(normalizeAction), before.certificateArns.length > 0];
   }
   return [before.arn, before.actions.map(normalizeAction)];
-}
-
-/** FNV-1a, 32 bits, as hex: short and stable across runs and runtimes. */
-export function hash(text: string): string {
-  let value = 0x811c9dc5;
-  for (let index = 0; index < text.length; index++) {
-    value ^= text.charCodeAt(index);
-    value = Math.imul(value, 0x01000193) >>> 0;
-  }
-  return value.toString(16).padStart(8, '0');
 }

@@ -2,9 +2,10 @@
  * Registration decisions: which instances belong in a binding's target group, as a keyed three-way diff
  * (`id:port`) with ownership and the safety limit applied. Pure: observed state in, plan out.
  */
-import type { Binding } from '../config.ts';
+
 import type { Instance, Target, TargetHealth } from './model.ts';
 import { targetKey } from './model.ts';
+import type { Binding } from './settings.ts';
 
 /** True when every tag of the selector is on the instance with the same value. */
 export function matchesSelector(
@@ -174,11 +175,4 @@ export function decideForInstance(
   const matched = bindings.filter((binding) => matchesSelector(current, binding.instanceSelector.tags));
   if (matched.length === 0) return { action: 'none', reason: 'no binding selects this instance' };
   return { action: 'register', bindings: matched };
-}
-
-/** Splits a list into chunks of at most `size` (ELB write calls take at most 200 targets here). */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
-  return chunks;
 }

@@ -19,6 +19,7 @@
 import type { RenderedAlert } from './alerts.ts';
 import type { ConditionRecord, TargetRecord } from './health.ts';
 import type { ListenerRole } from './listeners.ts';
+import { MINUTE } from './time.ts';
 
 export const KEY = {
   target: (targetKey: string) => `target#${targetKey}`,
@@ -44,7 +45,6 @@ export const ownershipOf = (binding: string) => `${binding}/owned`;
 export const OWNERSHIP_DAYS = 180;
 
 const DAY_SECONDS = 24 * 60 * 60;
-const MINUTE = 60_000;
 
 /** TTL (epoch seconds) for records that only matter for a while. */
 export const expiresIn = (now: number, days: number) => Math.floor(now / 1000) + days * DAY_SECONDS;

@@ -3,15 +3,23 @@
  * the other bindings. Transient failures (throttling, 5xx after the SDK's retries) are collected so the
  * invocation can fail loudly at the end and be retried by Lambda/EventBridge.
  */
+
 import type { Binding } from '../config.ts';
 import { registrationFailedAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
 import { renderAlert } from '../domain/alerts.ts';
-import { awsErrorCode, DriftRepairError, isAwsError, isTransient, WardenError } from '../errors.ts';
+import {
+  awsErrorCode,
+  DriftRepairError,
+  errorText,
+  isAwsError,
+  isTransient,
+  WardenError,
+} from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
 import type { Deps, Trigger } from './context.ts';
 import { reportMissingTargetGroup } from './health-check.ts';
-import { describe, Notifier } from './notify.ts';
+import { Notifier } from './notify.ts';
 import { type BindingResult, newBindingResult } from './results.ts';
 
 export type Phase = 'listeners' | 'registration' | 'health' | 'state';
@@ -95,7 +103,7 @@ async function recordFailure(
 ): Promise<void> {
   const code = awsErrorCode(error);
   const transient = isTransient(error);
-  const message = describe(error);
+  const message = errorText(error);
   result.status = 'failed';
   // The first transient failure wins: it is what makes the invocation fail and be retried.
   if (!result.error?.transient) result.error = { code, message, transient };
@@ -153,7 +161,7 @@ async function recordFailure(
   } catch (publishError) {
     deps.telemetry.log.error('failure alert not sent', {
       binding: binding.name,
-      error: describe(publishError),
+      error: errorText(publishError),
     });
   }
 }

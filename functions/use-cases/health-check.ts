@@ -2,8 +2,8 @@
 import type { Binding } from '../config.ts';
 import { healthCheckDriftAlert, registrationFailedAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
 import { isApprovedActor } from '../domain/events.ts';
+import { hash } from '../domain/hash.ts';
 import { describeHealthCheckDrift, desiredHealthCheck, healthCheckDrift } from '../domain/health-check.ts';
-import { hash } from '../domain/listeners.ts';
 import type { TargetGroup } from '../domain/model.ts';
 import { activePause, breakerOpen, decode, KEY } from '../domain/state.ts';
 import { METRIC } from '../telemetry.ts';

@@ -9,6 +9,7 @@ import type { RecentChange } from '../domain/alerts.ts';
 import {
   type FleetHealth,
   type HealthSettings,
+  isUnhealthyNow,
   type Step,
   stepCondition,
   stepTarget,
@@ -16,13 +17,13 @@ import {
 } from '../domain/health.ts';
 import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
 import { decode, expiresIn, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
+import { MINUTE } from '../domain/time.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import { type Deps, mapLimit } from './context.ts';
 import type { Notifier } from './notify.ts';
 import type { HealthResult } from './results.ts';
 
-const MINUTE = 60_000;
 /** State writes in flight at once when many targets change in one sweep. */
 const CLAIM_CONCURRENCY = 25;
 /** A target's alert state outlives any reminder interval, and then cleans itself. */
@@ -83,11 +84,10 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
     healthy: active.filter((target) => target.state === 'healthy').length,
     inGrace: active.filter((target) => target.state === 'initial').length,
   };
-  const unhealthy = context.targets.filter(
-    (target) =>
-      target.state === 'unhealthy' ||
-      (target.state === 'unused' && context.instances.get(target.id)?.state === 'running'),
-  );
+  const unhealthy = context.targets.filter((target) => {
+    const instance = context.instances.get(target.id);
+    return isUnhealthyNow(target, instance ? instance.state === 'running' : undefined);
+  });
   deps.telemetry.count(METRIC.unhealthyTargets, unhealthy.length);
 
   const base = { binding, now, mode: deps.config.mode };

@@ -3,6 +3,7 @@
  * whether this invocation may act (mode, pause, approved actor, circuit breaker) → act in a safe order →
  * re-read and verify → record and alert.
  */
+
 import type { Binding } from '../config.ts';
 import {
   describeStep,
@@ -33,11 +34,11 @@ import {
   withRepairs,
   withUnreported,
 } from '../domain/state.ts';
-import { DriftRepairError } from '../errors.ts';
+import { DriftRepairError, errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import { type Deps, foundBy, type Trigger } from './context.ts';
-import { describe, type Notifier } from './notify.ts';
+import type { Notifier } from './notify.ts';
 import type { ListenerResult } from './results.ts';
 
 const TOPIC = 'listeners';
@@ -212,7 +213,7 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
         () => true,
       );
       await notifier.send(
-        driftAlert({ ...base, outcome: 'repaired', plan: done, actor, unfinished: describe(error) }),
+        driftAlert({ ...base, outcome: 'repaired', plan: done, actor, unfinished: errorText(error) }),
       );
     }
     throw error;
@@ -241,7 +242,7 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
   ).catch((error: unknown) => {
     log.warn('could not record the repair; alerting anyway', {
       binding: binding.name,
-      error: describe(error),
+      error: errorText(error),
     });
     return true;
   });
@@ -251,7 +252,7 @@ export async function reconcileListeners(context: ListenerContext): Promise<List
     );
     if (trigger.type === 'sweep') {
       await countUnreported(deps, state).catch((error: unknown) =>
-        log.warn('could not count the unreported drift', { binding: binding.name, error: describe(error) }),
+        log.warn('could not count the unreported drift', { binding: binding.name, error: errorText(error) }),
       );
     }
   } else {
@@ -390,7 +391,7 @@ async function forgiveUnreported(deps: Deps, state: BindingState, now: number): 
   await state
     .save(KEY.pipeline, { unreported: pipeline.unreported.slice(0, -1) }, expiresIn(now, 2))
     .catch((error: unknown) =>
-      deps.telemetry.log.warn('could not update the event pipeline count', { error: describe(error) }),
+      deps.telemetry.log.warn('could not update the event pipeline count', { error: errorText(error) }),
     );
 }
 

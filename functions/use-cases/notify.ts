@@ -5,7 +5,7 @@
  */
 import { type Alert, type RenderedAlert, renderAlert } from '../domain/alerts.ts';
 import { decode, expiresIn, KEY, type Notice, noticeDue, PREFIX } from '../domain/state.ts';
-import { awsErrorCode } from '../errors.ts';
+import { errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
@@ -43,7 +43,7 @@ export class Notifier {
       log.error('alert not sent; parked in the outbox for the next invocation', {
         kind: alert.kind,
         binding: alert.binding,
-        error: describe(error),
+        error: errorText(error),
       });
       await this.park(rendered, 1, error);
     }
@@ -111,26 +111,20 @@ export class Notifier {
       );
       this.failures.push(
         new Error(
-          `alert ${alert.attributes.kind} not sent (${describe(cause)}); parked for the next invocation`,
+          `alert ${alert.attributes.kind} not sent (${errorText(cause)}); parked for the next invocation`,
         ),
       );
     } catch (error) {
       this.deps.telemetry.log.error('alert lost: neither sent nor parked', {
         kind: alert.attributes.kind,
         subject: alert.subject,
-        error: describe(error),
+        error: errorText(error),
       });
       this.failures.push(
         new Error(
-          `alert ${alert.attributes.kind} neither sent (${describe(cause)}) nor parked (${describe(error)})`,
+          `alert ${alert.attributes.kind} neither sent (${errorText(cause)}) nor parked (${errorText(error)})`,
         ),
       );
     }
   }
-}
-
-export function describe(error: unknown): string {
-  const code = awsErrorCode(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return code && !message.includes(code) ? `${code}: ${message}` : message;
 }

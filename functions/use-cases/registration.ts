@@ -4,7 +4,7 @@
  */
 import type { Binding } from '../config.ts';
 import { registrationFailedAlert } from '../domain/alert-kinds.ts';
-import { hash } from '../domain/listeners.ts';
+import { hash } from '../domain/hash.ts';
 import { type Instance, type Target, type TargetHealth, targetKey } from '../domain/model.ts';
 import { decideForInstance, matchesSelector, planRegistration } from '../domain/registration.ts';
 import {

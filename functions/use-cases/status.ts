@@ -3,14 +3,16 @@
  * the targets (healthy, unhealthy with reasons, missing matching instances) and the alert state. It makes
  * only read calls: planning is pure, nothing is executed, nothing is written.
  */
+
 import type { Binding } from '../config.ts';
+import { isUnhealthyNow } from '../domain/health.ts';
 import { driftFingerprint, planListeners } from '../domain/listeners.ts';
-import { type TargetHealth, targetKey } from '../domain/model.ts';
+import { targetKey } from '../domain/model.ts';
 import { planRegistration } from '../domain/registration.ts';
 import { activePause, breakerOpen, decode, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
+import { errorText } from '../errors.ts';
 import { type Deps, mapLimit } from './context.ts';
 import { observeListeners } from './listeners.ts';
-import { describe } from './notify.ts';
 
 export interface BindingStatus {
   readonly binding: string;
@@ -81,7 +83,7 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
       maxDeregisterFraction: 1,
     });
     const running = new Map(matching.map((instance) => [instance.id, instance.state === 'running']));
-    const unhealthy = targets.filter((target) => isUnhealthy(target, running.get(target.id)));
+    const unhealthy = targets.filter((target) => isUnhealthyNow(target, running.get(target.id)));
     const active = targets.filter((target) => target.state !== 'draining');
     const repairs = decode.repairs(state.get(KEY.repairs));
     const pause = activePause(decode.pause(state.get(KEY.pause)), now);
@@ -144,13 +146,9 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
       listeners: { inSync: false, drift: [], blocked: [], wouldRepair: [] },
       targets: { registered: 0, healthy: 0, unhealthy: [], missing: [], foreign: [] },
       alertState: { alerting: [], noHealthyTargets: false, suspended: [], parkedAlerts: 0 },
-      error: describe(error),
+      error: errorText(error),
     };
   }
-}
-
-function isUnhealthy(target: TargetHealth, instanceRunning: boolean | undefined): boolean {
-  return target.state === 'unhealthy' || (target.state === 'unused' && instanceRunning === true);
 }
 
 /** Pause or resume a binding (the CLI's `pause` and `resume`). Resuming also resets the circuit breaker. */

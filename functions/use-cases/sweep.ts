@@ -2,18 +2,19 @@
  * The scheduled sweep: from any state, one pass reaches the desired state; a second pass makes no
  * mutating call. Selector queries are shared between bindings, bindings run concurrently (bounded).
  */
+
 import type { Binding } from '../config.ts';
 import { registrationFailedAlert } from '../domain/alert-kinds.ts';
 import type { Instance, TargetGroup } from '../domain/model.ts';
 import { selectorKey } from '../domain/registration.ts';
-import { isTransient } from '../errors.ts';
+import { errorText, isTransient } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import { runBinding, throwIfTransient } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
 import { reconcileHealth } from './health.ts';
 import { reconcileHealthCheck } from './health-check.ts';
 import { checkEventPipeline, observeListeners, reconcileListeners } from './listeners.ts';
-import { describe, type Notifier } from './notify.ts';
+import type { Notifier } from './notify.ts';
 import { reconcileRegistration } from './registration.ts';
 import type { InvocationResult } from './results.ts';
 
@@ -144,7 +145,7 @@ async function describeHealthCheckedGroups(
     return new Map(groups.map((group) => [group.arn, group]));
   } catch (error) {
     deps.telemetry.log.warn('shared DescribeTargetGroups failed; bindings read their own', {
-      error: describe(error),
+      error: errorText(error),
     });
     return undefined;
   }
@@ -165,7 +166,7 @@ async function reportFailedLookup(
       now: deps.now(),
       mode: deps.config.mode,
       headline: 'instance lookup failed: registrations left as they are',
-      detail: `DescribeInstances for the selector failed, so the controller acted on nothing for this binding: a failed lookup must never look like "the fleet is gone". ${describe(error)}`,
+      detail: `DescribeInstances for the selector failed, so the controller acted on nothing for this binding: a failed lookup must never look like "the fleet is gone". ${errorText(error)}`,
     }),
   );
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { chunk } from '../../../functions/adapters/batches.ts';
 import {
   INSTANCE_STATES,
   type Instance,
@@ -7,7 +8,6 @@ import {
   targetKey,
 } from '../../../functions/domain/model.ts';
 import {
-  chunk,
   decideForInstance,
   matchesSelector,
   planRegistration,

@@ -1,0 +1,76 @@
+/**
+ * The domain's vocabulary for what the operator configured: a binding (one guarded load balancer) and the
+ * controller-wide settings. The configuration schema (config.ts) produces values of these types; the domain
+ * depends only on them, never on the schema or on how the configuration was loaded.
+ */
+
+export interface RedirectSettings {
+  readonly protocol: 'HTTPS';
+  readonly port: string;
+  readonly statusCode: 'HTTP_301' | 'HTTP_302';
+  readonly host: string;
+  readonly path: string;
+  readonly query: string;
+}
+
+export interface HealthCheckSettings {
+  readonly protocol: 'HTTP' | 'HTTPS';
+  readonly port: string;
+  readonly path: string;
+  readonly matcher: string;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+}
+
+export interface Binding {
+  readonly name: string;
+  readonly loadBalancerArn: string;
+  readonly targetGroupArn: string;
+  readonly targetPort: number;
+  readonly instanceSelector: { readonly tags: Readonly<Record<string, string>> };
+  readonly http: {
+    readonly port: number;
+    /** Rules on the HTTP listener that serve plain HTTP: removed, or only reported. */
+    readonly foreignRules: 'remove' | 'report';
+    readonly redirect: RedirectSettings;
+  };
+  readonly https: {
+    readonly port: number;
+    readonly sslPolicy: string;
+    readonly certificateArn?: string | undefined;
+  };
+  /** Enforced only when given. */
+  readonly healthCheck?: HealthCheckSettings | undefined;
+}
+
+export type Mode = 'enforce' | 'dry-run';
+
+export interface CircuitBreakerSettings {
+  readonly maxRepairs: number;
+  readonly windowMinutes: number;
+}
+
+export interface AlertSettings {
+  readonly topicArn: string;
+  readonly stateTable: string;
+  readonly unhealthyAfterSweeps: number;
+  readonly remindEveryMinutes: number;
+  readonly stuckAfterMinutes: number;
+  readonly criticalBelowHealthyFraction: number;
+  readonly flapping: { readonly transitions: number; readonly windowMinutes: number };
+  readonly contextMinutes: number;
+}
+
+export interface WardenSettings {
+  readonly mode: Mode;
+  readonly controllerRoleArns: readonly string[];
+  readonly alerts: AlertSettings;
+  readonly safety: { readonly maxDeregisterFraction: number };
+  readonly approvedActors: readonly string[];
+  readonly circuitBreaker: CircuitBreakerSettings;
+  readonly eventPipeline: { readonly warnAfterUnreportedDrifts: number };
+  readonly limits: { readonly concurrentBindings: number; readonly apiShare: number };
+  readonly bindings: readonly Binding[];
+}
