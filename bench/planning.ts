@@ -10,7 +10,7 @@ import { targetKey } from '../functions/domain/model.ts';
 import { planRegistration } from '../functions/domain/registration.ts';
 import { decode, KEY, PREFIX } from '../functions/domain/state.ts';
 import type { Deps } from '../functions/use-cases/context.ts';
-import { observeListeners } from '../functions/use-cases/listeners.ts';
+import { observeListeners } from '../functions/use-cases/repair.ts';
 
 const MIN_CPU_MS = 200;
 const MIN_ROUNDS = 3;

@@ -377,15 +377,17 @@ export interface SuspendedAlertInput extends AlertBase {
 }
 
 export function repairsSuspendedAlert(input: SuspendedAlertInput): Alert {
+  const subject =
+    input.listener === 'health-check' ? 'health check' : `${input.listener.toUpperCase()} listener`;
   const actors = input.actors.length > 0 ? input.actors.map((actor) => clean(actor)).join(', ') : 'unknown';
   return {
     ...baseAlert(input),
     kind: 'RepairsSuspended',
     severity: 'critical',
-    headline: `${input.listener.toUpperCase()} listener repairs suspended: something keeps changing it back`,
+    headline: `${subject} repairs suspended: something keeps changing it back`,
     lines: [
       `Something keeps changing it back: ${actors}.`,
-      `The ${input.listener.toUpperCase()} listener was repaired ${input.repairs} times within ${input.windowMinutes} min, so the controller stops repairing it to avoid a tug-of-war.`,
+      `The ${subject} was repaired ${input.repairs} times within ${input.windowMinutes} min, so the controller stops repairing it to avoid a tug-of-war.`,
       `It resumes by itself once the window has passed, or now with: alb-warden resume --binding ${clean(input.binding.name, 32)}`,
       'What to check: automation (CloudFormation, Terraform, scripts) or people with write access to this load balancer.',
     ],

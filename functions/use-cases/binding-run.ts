@@ -4,9 +4,11 @@
  * invocation can fail loudly at the end and be retried by Lambda/EventBridge.
  */
 
-import type { Binding } from '../config.ts';
 import { registrationFailedAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
 import { renderAlert } from '../domain/alerts.ts';
+import type { Actor } from '../domain/model.ts';
+import { type Part, TOPIC } from '../domain/notices.ts';
+import type { Binding } from '../domain/settings.ts';
 import {
   awsErrorCode,
   DriftRepairError,
@@ -18,11 +20,12 @@ import {
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
 import type { Deps, Trigger } from './context.ts';
-import { reportMissingTargetGroup } from './health-check.ts';
 import { Notifier } from './notify.ts';
+import { reportMissingTargetGroup } from './repair-parts.ts';
 import { type BindingResult, newBindingResult } from './results.ts';
 
-export type Phase = 'listeners' | 'registration' | 'health' | 'state';
+/** A part of the binding's work, or `state`: loading its records, which every part needs. */
+export type Phase = Part | 'state';
 
 export interface BindingWork {
   readonly state: BindingState;
@@ -121,37 +124,13 @@ async function recordFailure(
 
   const actor = trigger.type === 'event' ? trigger.actor : undefined;
   if (notifier && isAwsError(error, 'TargetGroupNotFound')) {
-    await reportMissingTargetGroup(
-      deps,
-      binding,
-      notifier,
-      trigger,
-      phase === 'registration' ? 'RegistrationFailed' : 'RepairFailed',
-    );
+    const kind = phase === 'registration' ? 'RegistrationFailed' : 'RepairFailed';
+    await reportMissingTargetGroup({ deps, binding, notifier, trigger }, kind);
     return;
   }
-  const base = {
-    binding,
-    now: deps.now(),
-    mode: deps.config.mode,
-    actor,
-    error: { code, message },
-    critical: phase === 'listeners',
-  };
-  const alert =
-    phase === 'registration'
-      ? registrationFailedAlert({
-          ...base,
-          headline: `registration failed: ${code ?? 'error'}`,
-          detail: `Registering or deregistering targets of ${binding.name} failed.`,
-        })
-      : repairFailedAlert({
-          ...base,
-          headline: `${phase === 'listeners' ? 'listener repair' : phase} failed: ${code ?? 'error'}`,
-          detail: `The controller could not finish its ${phase} work on ${binding.name}.`,
-        });
+  const alert = failureAlert(deps, binding, phase, actor, { code, message });
   if (notifier) {
-    await notifier.notice(`failure:${phase}`, code ?? message.slice(0, 64), alert);
+    await notifier.notice(TOPIC.failure(phase), code ?? message.slice(0, 64), alert);
     return;
   }
   // No state table: no way to deduplicate, so send directly rather than stay silent.
@@ -181,4 +160,42 @@ export class InvocationIncompleteError extends WardenError {
 
 export function throwIfTransient(results: readonly BindingResult[]): void {
   if (results.some((result) => result.error?.transient)) throw new InvocationIncompleteError(results);
+}
+
+const PART_LABEL: Record<Phase, string> = {
+  listeners: 'listener repair',
+  'health-check': 'health check repair',
+  registration: 'registration',
+  health: 'target health check-up',
+  state: 'state',
+};
+
+/** A part that failed, alerted as its own kind: only a listener failure can leave the site unserved. */
+function failureAlert(
+  deps: Deps,
+  binding: Binding,
+  phase: Phase,
+  actor: Actor | undefined,
+  error: { code?: string | undefined; message: string },
+) {
+  const base = {
+    binding,
+    now: deps.now(),
+    mode: deps.config.mode,
+    actor,
+    error,
+    critical: phase === 'listeners',
+  };
+  const headline = `${PART_LABEL[phase]} failed: ${error.code ?? 'error'}`;
+  if (phase === 'registration')
+    return registrationFailedAlert({
+      ...base,
+      headline,
+      detail: `Registering or deregistering targets of ${binding.name} failed.`,
+    });
+  return repairFailedAlert({
+    ...base,
+    headline,
+    detail: `The controller could not finish its ${PART_LABEL[phase]} on ${binding.name}.`,
+  });
 }

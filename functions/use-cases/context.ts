@@ -1,6 +1,5 @@
 /** What every use-case gets: the configuration, the ports, a clock and telemetry. Built once per cold start. */
 import type { WardenConfig } from '../config.ts';
-import type { Actor } from '../domain/model.ts';
 import type { AlertPublisher, Instances, LoadBalancing, StateStore } from '../ports.ts';
 import type { MetricName } from '../telemetry.ts';
 
@@ -26,16 +25,7 @@ export interface Deps {
   readonly now: () => number;
 }
 
-/** Why the controller is looking: an event (with who caused it), the schedule, or an operator. */
-export type Trigger =
-  | { readonly type: 'event'; readonly eventId: string; readonly actor?: Actor | undefined }
-  | { readonly type: 'sweep' }
-  | { readonly type: 'manual'; readonly by: string };
-
-/** How a drift was found when no event said who made it, for the alert's "who changed it" line. */
-export function foundBy(trigger: Trigger): string | undefined {
-  return trigger.type === 'manual' ? `\`alb-warden reconcile\` run by ${trigger.by}` : undefined;
-}
+export { foundBy, type Trigger } from '../domain/trigger.ts';
 
 export const silentTelemetry: Telemetry = {
   log: { debug() {}, info() {}, warn() {}, error() {} },

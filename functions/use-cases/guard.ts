@@ -6,9 +6,8 @@
 import { type ParsedEvent, routeApiCall } from '../domain/events.ts';
 import { runBinding, throwIfTransient } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
-import { reconcileHealthCheck, reportMissingTargetGroup } from './health-check.ts';
-import { reconcileListeners } from './listeners.ts';
 import { reconcileRegistration } from './registration.ts';
+import { reconcileHealthCheck, reconcileListeners, reportMissingTargetGroup } from './repair-parts.ts';
 import type { InvocationResult } from './results.ts';
 
 export async function handleApiCall(
@@ -30,14 +29,15 @@ export async function handleApiCall(
   const trigger: Trigger = { type: 'event', eventId: event.id, actor: event.actor };
   const results = await mapLimit(route.bindings, config.limits.concurrentBindings, (binding) =>
     runBinding(deps, binding, trigger, async ({ state, notifier, result, attempt }) => {
+      const context = { deps, binding, state, notifier, trigger };
       switch (route.scope) {
         case 'listeners':
           return attempt('listeners', async () => {
-            result.listeners = await reconcileListeners({ deps, binding, state, notifier, trigger });
+            result.listeners = await reconcileListeners(context);
           });
         case 'health-check':
-          return attempt('listeners', async () => {
-            result.healthCheck = await reconcileHealthCheck({ deps, binding, state, notifier, trigger });
+          return attempt('health-check', async () => {
+            result.healthCheck = await reconcileHealthCheck(context);
           });
         case 'registration':
           // Someone deregistered targets: registration runs for the binding as the sweep would.
@@ -58,7 +58,7 @@ export async function handleApiCall(
         case 'target-group-deleted':
           return attempt('state', async () => {
             const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
-            if (!group) await reportMissingTargetGroup(deps, binding, notifier, trigger);
+            if (!group) await reportMissingTargetGroup(context, 'RepairFailed');
           });
       }
     }),

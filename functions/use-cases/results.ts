@@ -3,19 +3,15 @@
  * it; the handler logs it. In dry-run the same fields say what would have been done (`applied: false`).
  */
 import type { AlertKind } from '../domain/alerts.ts';
+import type { RepairOutcome, RepairPlan } from '../domain/repair-plan.ts';
 
-export interface ListenerResult {
-  readonly outcome:
-    | 'in-sync'
-    | 'repaired'
-    | 'would-repair'
-    | 'reported'
-    | 'accepted'
-    | 'paused'
-    | 'suspended'
-    | 'blocked'
-    | 'failed';
+/** What a repairable part (the listeners, the health check) decided and did. */
+export interface RepairResult {
+  readonly outcome: RepairOutcome | 'missing' | 'failed';
+  /** The plan's decision and its reason. */
+  readonly decision?: RepairPlan['decision'] | undefined;
   readonly drift: readonly string[];
+  /** The AWS steps taken (`repaired`) or that would be taken (`would-repair`). */
   readonly steps: readonly string[];
   readonly blocked: readonly string[];
   readonly verified?: boolean | undefined;
@@ -46,11 +42,8 @@ export interface HealthResult {
 export interface BindingResult {
   readonly binding: string;
   status: 'ok' | 'failed';
-  listeners?: ListenerResult;
-  healthCheck?: {
-    readonly outcome: 'in-sync' | 'repaired' | 'would-repair' | 'paused' | 'missing';
-    readonly drift: readonly string[];
-  };
+  listeners?: RepairResult;
+  healthCheck?: RepairResult;
   registration?: RegistrationResult;
   health?: HealthResult;
   readonly alerts: AlertKind[];

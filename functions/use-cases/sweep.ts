@@ -12,10 +12,11 @@ import { METRIC } from '../telemetry.ts';
 import { runBinding, throwIfTransient } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
 import { reconcileHealth } from './health.ts';
-import { reconcileHealthCheck } from './health-check.ts';
-import { checkEventPipeline, observeListeners, reconcileListeners } from './listeners.ts';
 import type { Notifier } from './notify.ts';
+import { checkEventPipeline } from './pipeline.ts';
 import { reconcileRegistration } from './registration.ts';
+import { observeListeners } from './repair.ts';
+import { reconcileHealthCheck, reconcileListeners } from './repair-parts.ts';
 import type { InvocationResult } from './results.ts';
 
 export interface SweepOptions {
@@ -66,21 +67,17 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
       // undefined: the shared read failed, so each binding reads (and fails) on its own.
       const group = groups ? (groups.get(binding.targetGroupArn) ?? null) : undefined;
 
+      const context = { deps, binding, state, notifier, trigger };
       await attempt('listeners', async () => {
         if ('error' in observed) throw observed.error;
-        result.listeners = await reconcileListeners({
-          deps,
-          binding,
-          state,
-          notifier,
-          trigger,
-          observed: observed.value,
-        });
+        result.listeners = await reconcileListeners(context, observed.value);
         await checkEventPipeline(deps, binding, state, notifier);
-        if (binding.healthCheck) {
-          result.healthCheck = await reconcileHealthCheck({ deps, binding, state, notifier, trigger, group });
-        }
       });
+      if (binding.healthCheck) {
+        await attempt('health-check', async () => {
+          result.healthCheck = await reconcileHealthCheck(context, group);
+        });
+      }
 
       const lookup = lookups.get(selectorKey(binding.instanceSelector.tags));
       const matching = lookup && 'instances' in lookup ? lookup.instances : undefined;

@@ -88,12 +88,19 @@ describe('alb-warden reconcile', () => {
     expect(binding?.status).toBe('ok');
     expect(binding?.listeners).toEqual({
       outcome: 'repaired',
+      decision: { kind: 'apply', reason: 'drift found: repairing' },
       drift: ['port 80 forwards to web-8080 instead of redirecting to HTTPS (301 to HTTPS:443)'],
       steps: ['changed the HTTP listener on port 80 so that it redirects 301 to HTTPS:443'],
       blocked: [],
       verified: true,
     });
-    expect(binding?.healthCheck).toEqual({ outcome: 'in-sync', drift: [] });
+    expect(binding?.healthCheck).toEqual({
+      outcome: 'in-sync',
+      decision: { kind: 'in-sync', reason: 'matches the configuration' },
+      drift: [],
+      steps: [],
+      blocked: [],
+    });
     expect(binding?.registration).toEqual({
       applied: true,
       register: [],

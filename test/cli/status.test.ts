@@ -66,7 +66,13 @@ describe('alb-warden status', () => {
     const [binding] = status.bindings;
     expect(binding?.binding).toBe('web');
     expect(binding?.ok).toBe(true);
-    expect(binding?.listeners).toEqual({ inSync: true, drift: [], blocked: [], wouldRepair: [] });
+    expect(binding?.listeners).toEqual({
+      inSync: true,
+      decision: 'in-sync',
+      drift: [],
+      blocked: [],
+      wouldRepair: [],
+    });
     expect(binding?.targets).toEqual({ registered: 2, healthy: 2, unhealthy: [], missing: [], foreign: [] });
     expect(binding?.alertState).toEqual({
       alerting: [],

@@ -346,7 +346,12 @@ describe('guard: health check', () => {
     const result = await handleApiCall(deps, event);
     expect(result.bindings[0]?.healthCheck).toEqual({
       outcome: 'repaired',
+      decision: { kind: 'apply', reason: 'drift found: repairing' },
       drift: ['matcher "200" → "404"'],
+      steps: ['set the health check of the target group back to the configured one'],
+      blocked: [],
+      verified: true,
+      actor: expect.stringContaining('arn:aws:'),
     });
     expect(world.groups.get(group.arn)?.healthCheck.matcher).toBe('404');
   });

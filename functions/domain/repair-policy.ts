@@ -1,0 +1,85 @@
+/**
+ * The one repair policy: whether the controller may put a drifted resource (a listener, the health check)
+ * back, or must leave it alone, and why. Every kind of repair asks it, in the same order:
+ * accepted earlier → approved actor → paused → dry-run → circuit breaker → apply.
+ */
+import { isApprovedActor } from './events.ts';
+import type { Actor } from './model.ts';
+import type { BreakerKey } from './notices.ts';
+import type { CircuitBreakerSettings, Mode } from './settings.ts';
+import { activePause, breakerOpen, type Notice, type Pause, type RepairLog } from './state.ts';
+
+export type DecisionKind = 'apply' | 'would-apply' | 'report' | 'accept' | 'suspend' | 'blocked';
+
+/** What a part's plan decided, with why (for people: logs, alerts, the CLI). */
+export interface Decision {
+  readonly kind: DecisionKind;
+  readonly reason: string;
+}
+
+export interface RepairQuestion {
+  /** The drift's fingerprint (stable while the drift stays the same). */
+  readonly fingerprint: string;
+  /** The circuit breakers the repair's steps count against. */
+  readonly breakers: readonly BreakerKey[];
+  /** Who made the change, when an event said so. */
+  readonly actor?: Actor | undefined;
+  /** The last notice on the part's drift topic. */
+  readonly lastNotice?: Notice | undefined;
+  readonly pause?: Pause | undefined;
+  readonly repairs: RepairLog;
+  readonly mode: Mode;
+  readonly approvedActors: readonly string[];
+  readonly circuitBreaker: CircuitBreakerSettings;
+  readonly now: number;
+}
+
+export interface RepairAnswer extends Decision {
+  /** Breakers open among `breakers`: their steps must not run (the others may). */
+  readonly suspended: readonly BreakerKey[];
+  /** The approved actor pattern that matched, when the change is accepted because of it. */
+  readonly approvedBy?: string | undefined;
+}
+
+export function decideRepair(question: RepairQuestion): RepairAnswer {
+  const { lastNotice, fingerprint, actor, now } = question;
+  const none: readonly BreakerKey[] = [];
+  if (lastNotice?.accepted && lastNotice.fingerprint === fingerprint)
+    return {
+      kind: 'accept',
+      reason: 'an approved actor made this change; it stays until it changes again',
+      suspended: none,
+    };
+  const approvedBy = actor ? isApprovedActor(question.approvedActors, actor) : undefined;
+  if (approvedBy)
+    return {
+      kind: 'accept',
+      reason: `the change was made by an approved actor (${approvedBy}); it is reported, not reverted`,
+      suspended: none,
+      approvedBy,
+    };
+  const pause = activePause(question.pause, now);
+  if (pause) return { kind: 'report', reason: pauseReason(pause), suspended: none };
+  if (question.mode === 'dry-run')
+    return { kind: 'would-apply', reason: 'dry-run mode: nothing is changed', suspended: none };
+  const suspended = question.breakers.filter((key) =>
+    breakerOpen(question.repairs, key, now, question.circuitBreaker),
+  );
+  if (suspended.length > 0 && suspended.length === question.breakers.length)
+    return { kind: 'suspend', reason: suspendReason(suspended, question.circuitBreaker), suspended };
+  return { kind: 'apply', reason: 'drift found: repairing', suspended };
+}
+
+export function pauseReason(pause: Pause): string {
+  const note = pause.reason ? ` (${pause.reason})` : '';
+  return `the binding is paused by ${pause.by} until ${new Date(pause.until).toISOString()}${note}`;
+}
+
+function suspendReason(keys: readonly BreakerKey[], breaker: CircuitBreakerSettings): string {
+  return `repairs of ${keys.map(breakerLabel).join(' and ')} suspended: repaired ${breaker.maxRepairs} times within ${breaker.windowMinutes} min`;
+}
+
+/** What a breaker guards, as people name it. */
+export function breakerLabel(key: BreakerKey): string {
+  return key === 'health-check' ? 'the health check' : `the ${key.toUpperCase()} listener`;
+}
