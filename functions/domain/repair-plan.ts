@@ -158,7 +158,7 @@ export function planListenerRepair(input: PlanInput, observed: ObservedListeners
     outcome: 'repaired',
     steps,
     notices,
-    settle: [TOPIC.drift('listeners')],
+    settle: settledByRepair('listeners'),
   };
 }
 
@@ -229,10 +229,14 @@ export function planHealthCheckRepair(input: PlanInput, group: TargetGroup): Rep
         outcome: 'repaired',
         steps: [step],
         notices: [],
-        settle: [TOPIC.drift('health-check')],
+        settle: settledByRepair('health-check'),
       };
   }
 }
+
+/** A repair that held settles what the part reported, except a blocked repair it did not make. */
+const settledByRepair = (part: 'listeners' | 'health-check') =>
+  settledBy(part).filter((topic) => topic !== TOPIC.blocked);
 
 const decisionOf = (answer: RepairAnswer): Decision => ({ kind: answer.kind, reason: answer.reason });
 
