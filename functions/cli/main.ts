@@ -31,7 +31,7 @@ Commands:
   status      read-only report per binding: listeners, targets, alert state
   reconcile   run the sweep now and print what was planned and done
   validate    check a configuration file
-  pause       stop repairs for one binding for a while
+  pause       stop repairs for one binding for a while (registration goes on)
   resume      restart repairs for one binding (also resets its circuit breaker)
 
 Global options:
@@ -58,8 +58,10 @@ write, no alert published, no alert state recorded. Exit 1 when a binding failed
 Validates a configuration file and prints every bad field with its value. Exit 0 valid, 2 invalid.`,
   pause: `Usage: alb-warden pause --binding NAME --for DURATION [--reason TEXT] [--by NAME] [--config FILE]
 
-Stops repairs for one binding: it is still observed and drift is reported, but nothing is changed until the
-pause ends (DURATION like 30m, 2h, 1d; at most 7d). Alerts name who paused it (--by, default user@host).`,
+Stops repairs for one binding until the pause ends (DURATION like 30m, 2h, 1d; at most 7d): drift of its
+listeners and health check is observed and reported, never changed back. Registration goes on (instances that
+start are registered, stopped ones deregistered): it follows the instances' own lifecycle, not a repair.
+Alerts name who paused it (--by, default user@host).`,
   resume: `Usage: alb-warden resume --binding NAME [--config FILE]
 
 Ends a pause now and resets the binding's circuit breaker, so repairs start again at the next event or sweep.`,
@@ -162,7 +164,7 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
           );
         else
           out(
-            `${binding.name}: paused until ${new Date(pause.until).toISOString()} by ${pause.by}; drift is reported, nothing is changed`,
+            `${binding.name}: paused until ${new Date(pause.until).toISOString()} by ${pause.by}; drift is reported, not repaired (registration goes on)`,
           );
         return 0;
       }
@@ -318,7 +320,9 @@ function formatReconcile(results: readonly BindingResult[], mode: string, color:
           ? color.ok('in sync')
           : color.warn(`${result.listeners.outcome}: ${result.listeners.drift.join('; ')}`),
       );
-      for (const step of result.listeners.steps) row('', `${would ? 'would: ' : ''}${step}`);
+      // Steps of a repair that did not run (dry-run, paused) are what would be done.
+      const notDone = result.listeners.outcome !== 'repaired';
+      for (const step of result.listeners.steps) row('', `${notDone ? 'would: ' : ''}${step}`);
     }
     if (result.healthCheck)
       row(

@@ -114,7 +114,10 @@ async function settle(notifier: Notifier, topics: readonly string[]): Promise<vo
 }
 
 function resultOf(plan: RepairPlan, actor: Actor | undefined): RepairResult {
-  const steps = plan.decision.kind === 'apply' || plan.decision.kind === 'would-apply' ? plan.steps : [];
+  // Steps are listed when they ran or would run (dry-run, paused): never for a change left alone on purpose.
+  const listed =
+    plan.decision.kind === 'apply' || plan.decision.kind === 'would-apply' || plan.outcome === 'paused';
+  const steps = listed ? plan.steps : [];
   return {
     outcome: plan.outcome,
     decision: plan.decision,

@@ -42,7 +42,7 @@ describe('alb-warden pause', () => {
     expect(until - started).toBeLessThanOrEqual(2 * 3600_000 + 5000);
     const human = await pause();
     expect(human.stdout).toMatch(
-      /^web: paused until \d{4}-\d\d-\d\dT[\d:.]+Z by jiwoo\.kim; drift is reported, nothing is changed\n$/,
+      /^web: paused until \d{4}-\d\d-\d\dT[\d:.]+Z by jiwoo\.kim; drift is reported, not repaired \(registration goes on\)\n$/,
     );
   });
 
@@ -95,6 +95,17 @@ describe('alb-warden pause', () => {
     const result = await w.warden.sweep();
 
     expect(result.bindings[0]?.listeners?.outcome).toBe('paused');
+    expect(await w.httpAction()).toBe('forward');
+  });
+
+  it('reconcile while paused says "would" for the repair it did not make', async () => {
+    await pause();
+    await w.breakRedirect();
+
+    const run = await w.cli(['reconcile']);
+
+    expect(run.stdout).toMatch(/listeners\s+paused: port 80 forwards to web-8080/);
+    expect(run.stdout).toContain('would: changed the HTTP listener on port 80');
     expect(await w.httpAction()).toBe('forward');
   });
 
