@@ -49,3 +49,19 @@ export async function mapLimit<T, R>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/** A result or the error that took its place: for reads whose failure only some parts care about. */
+export type Settled<T> = { readonly value: T } | { readonly error: unknown };
+
+export function settled<T>(work: Promise<T>): Promise<Settled<T>> {
+  return work.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** The value, or the error thrown where the value is needed. */
+export function unwrap<T>(outcome: Settled<T>): T {
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}

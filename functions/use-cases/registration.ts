@@ -2,11 +2,17 @@
  * Registration: every running instance that matches a binding's selector is a target, stopped and
  * terminated ones are not. The sweep plans a whole binding at once; an instance event acts on one instance.
  */
-import type { Binding } from '../config.ts';
 import { registrationFailedAlert } from '../domain/alert-kinds.ts';
 import { hash } from '../domain/hash.ts';
 import { type Instance, type Target, type TargetHealth, targetKey } from '../domain/model.ts';
-import { decideForInstance, matchesSelector, planRegistration } from '../domain/registration.ts';
+import { settledBy, TOPIC } from '../domain/notices.ts';
+import {
+  decideForInstance,
+  matchesSelector,
+  planRegistration,
+  type RegistrationPlan,
+} from '../domain/registration.ts';
+import type { Binding } from '../domain/settings.ts';
 import {
   decode,
   expiresIn,
@@ -19,11 +25,10 @@ import {
 import type { TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
-import type { Deps } from './context.ts';
+import { type Deps, settled } from './context.ts';
 import type { Notifier } from './notify.ts';
 import type { RegistrationResult } from './results.ts';
 
-const TOPIC = 'registration';
 /** An ownership record younger than this may belong to a registration this sweep could not see yet. */
 const OWNERSHIP_GRACE_MS = 10 * 60_000;
 
@@ -40,8 +45,46 @@ export interface RegistrationContext {
 }
 
 export async function reconcileRegistration(context: RegistrationContext): Promise<RegistrationResult> {
-  const { deps, binding, state, notifier } = context;
+  const { deps, binding, notifier } = context;
   const { log } = deps.telemetry;
+  const { plan, ownership } = await planWithOwnership(context);
+  const applied = deps.config.mode === 'enforce';
+  const result = {
+    applied,
+    register: plan.toRegister.map(targetKey),
+    deregister: plan.toDeregister.map((entry) => `${targetKey(entry.target)} (${entry.reason})`),
+    unchanged: plan.unchanged.length,
+    foreign: plan.foreign.map(targetKey),
+    rejected: [] as string[],
+    withheld: plan.withheld?.detail,
+  };
+  if (plan.foreign.length > 0)
+    log.info('targets added by hand are left alone', { binding: binding.name, foreign: result.foreign });
+  if (plan.withheld) {
+    await reportWithheld(context, plan.withheld);
+    return { ...result, applied: false };
+  }
+  if (plan.toRegister.length === 0 && plan.toDeregister.length === 0) {
+    if (ownership) await forgetStaleOwnership(deps, ownership, context.targets);
+    for (const topic of settledBy('registration')) await notifier.clearNotice(topic);
+    return result;
+  }
+  log.info(applied ? 'registration plan' : 'registration plan (dry-run: not applied)', {
+    binding: binding.name,
+    register: result.register,
+    deregister: result.deregister,
+  });
+  if (!applied) return result;
+  const rejected = await applyRegistration(context, plan);
+  if (rejected.length > 0) await reportRejected(deps, binding, notifier, rejected);
+  return { ...result, rejected: rejected.map((entry) => `${targetKey(entry.target)}: ${entry.code}`) };
+}
+
+/** Plans; ownership is read only for targets outside the selector, and EC2 asked only about strangers. */
+async function planWithOwnership(
+  context: RegistrationContext,
+): Promise<{ plan: RegistrationPlan; ownership?: BindingState | undefined }> {
+  const { deps, binding, state } = context;
   let input = {
     binding,
     targetGroupVpcId: await targetGroupVpc(deps, binding, state, context.knownVpcId),
@@ -51,7 +94,6 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
   let plan = planRegistration(input);
-  // Ownership matters only for targets outside the selector: read it then, and only then.
   let ownership: BindingState | undefined;
   if (plan.foreign.length > 0) {
     ownership = await BindingState.load(deps.state, ownershipOf(binding.name));
@@ -65,53 +107,43 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
       lookedUp: new Map(found.map((instance) => [instance.id, instance])),
     });
   }
-  const applied = deps.config.mode === 'enforce';
-  const base = { binding, now: deps.now(), mode: deps.config.mode };
-  const result = {
-    applied,
-    register: plan.toRegister.map(targetKey),
-    deregister: plan.toDeregister.map((entry) => `${targetKey(entry.target)} (${entry.reason})`),
-    unchanged: plan.unchanged.length,
-    foreign: plan.foreign.map(targetKey),
-    rejected: [] as string[],
-    withheld: plan.withheld?.detail,
-  };
-  if (plan.foreign.length > 0)
-    log.info('targets added by hand are left alone', { binding: binding.name, foreign: result.foreign });
-  if (plan.withheld) {
-    log.warn('registration withheld', {
-      binding: binding.name,
-      reason: plan.withheld.reason,
-      detail: plan.withheld.detail,
-    });
-    deps.telemetry.count(METRIC.registrationFailures);
-    await notifier.notice(
-      TOPIC,
-      plan.withheld.reason,
-      registrationFailedAlert({
-        ...base,
-        critical: true,
-        headline:
-          plan.withheld.reason === 'safety-limit'
-            ? 'deregistrations withheld by the safety limit'
-            : 'the instance selector matches nothing',
-        detail: plan.withheld.detail,
-      }),
-    );
-    return { ...result, applied: false };
-  }
-  if (plan.toRegister.length === 0 && plan.toDeregister.length === 0) {
-    if (ownership) await forgetStaleOwnership(deps, ownership, context.targets);
-    if (notifier.lastNotice(TOPIC)) await notifier.clearNotice(TOPIC);
-    return result;
-  }
-  log.info(applied ? 'registration plan' : 'registration plan (dry-run: not applied)', {
-    binding: binding.name,
-    register: result.register,
-    deregister: result.deregister,
-  });
-  if (!applied) return result;
+  return { plan, ownership };
+}
 
+async function reportWithheld(
+  context: RegistrationContext,
+  withheld: NonNullable<RegistrationPlan['withheld']>,
+): Promise<void> {
+  const { deps, binding, notifier } = context;
+  deps.telemetry.log.warn('registration withheld', {
+    binding: binding.name,
+    reason: withheld.reason,
+    detail: withheld.detail,
+  });
+  deps.telemetry.count(METRIC.registrationFailures);
+  await notifier.notice(
+    TOPIC.withheld,
+    withheld.reason,
+    registrationFailedAlert({
+      binding,
+      now: deps.now(),
+      mode: deps.config.mode,
+      critical: true,
+      headline:
+        withheld.reason === 'safety-limit'
+          ? 'deregistrations withheld by the safety limit'
+          : 'the instance selector matches nothing',
+      detail: withheld.detail,
+    }),
+  );
+}
+
+/** Registers, then deregisters; returns the targets AWS refused one by one. */
+async function applyRegistration(
+  context: RegistrationContext,
+  plan: RegistrationPlan,
+): Promise<TargetWriteResult['rejected'][number][]> {
+  const { deps, binding } = context;
   const rejected: TargetWriteResult['rejected'][number][] = [];
   if (plan.toRegister.length > 0) {
     const launches = new Map(context.matching.map((instance) => [instance.id, launchMarker(instance)]));
@@ -120,9 +152,9 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
   }
   if (plan.toDeregister.length > 0) {
     const targets = plan.toDeregister.map((entry) => entry.target);
-    log.info('deregistering', { binding: binding.name, targets: result.deregister });
+    deps.telemetry.log.info('deregistering', { binding: binding.name, targets: targets.map(targetKey) });
     const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, targets);
-    log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
+    deps.telemetry.log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
     deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
     await deps.state.removeAll(
       ownershipOf(binding.name),
@@ -130,8 +162,7 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
     );
     rejected.push(...outcome.rejected);
   }
-  if (rejected.length > 0) await reportRejected(deps, binding, notifier, rejected);
-  return { ...result, rejected: rejected.map((entry) => `${targetKey(entry.target)}: ${entry.code}`) };
+  return rejected;
 }
 
 /** One run of an instance: a restart is a new run, a duplicate event is not. */
@@ -184,7 +215,7 @@ async function reportRejected(
   deps.telemetry.count(METRIC.registrationFailures, rejected.length);
   const lines = rejected.map((entry) => `${targetKey(entry.target)}: ${entry.code}: ${entry.message}`);
   await notifier.notice(
-    `${TOPIC}:rejected`,
+    TOPIC.rejected,
     hash(rejected.map((entry) => `${targetKey(entry.target)}:${entry.code}`).join(',')),
     registrationFailedAlert({
       binding,
@@ -256,9 +287,15 @@ export interface InstanceEventOutcome {
 function isolated(
   work: (binding: Binding) => Promise<InstanceEventOutcome>,
 ): (binding: Binding) => Promise<InstanceEventOutcome> {
-  return (binding) =>
-    work(binding).catch((error: unknown) => ({ binding: binding.name, action: 'failed' as const, error }));
+  return async (binding) => {
+    const outcome = await settled(work(binding));
+    return 'error' in outcome
+      ? { binding: binding.name, action: 'failed', error: outcome.error }
+      : outcome.value;
+  };
 }
+
+type NotifierFor = (binding: Binding, state: BindingState) => Notifier;
 
 /**
  * One instance changed state. Its current state decides (re-read from EC2): a late `running` event for an
@@ -267,97 +304,89 @@ function isolated(
 export async function handleInstanceChange(
   deps: Deps,
   instanceId: string,
-  notifierFor: (binding: Binding, state: BindingState) => Notifier,
+  notifierFor: NotifierFor,
 ): Promise<{ decision: string; outcomes: InstanceEventOutcome[] }> {
   const { config } = deps;
   const [current] = await deps.instances.describe([instanceId]);
   const decision = decideForInstance(config.bindings, instanceId, current);
-  const enforce = config.mode === 'enforce';
   if (decision.action === 'none') return { decision: decision.reason, outcomes: [] };
-
   if (decision.action === 'register') {
-    const outcomes = await Promise.all(
-      decision.bindings.map(
-        isolated(async (binding): Promise<InstanceEventOutcome> => {
-          const target = { id: instanceId, port: binding.targetPort };
-          if (!enforce) return { binding: binding.name, action: 'would-register' };
-          // Ownership is claimed first, per run of the instance: a duplicate or late event for the same run
-          // finds it claimed and makes no ELB call at all.
-          const key = KEY.owned(targetKey(target));
-          const now = deps.now();
-          const claimed = await deps.state.putUnlessMarked(ownershipOf(binding.name), {
-            key,
-            data: { registeredAt: now },
-            marker: launchMarker(current),
-            expiresAt: expiresIn(now, OWNERSHIP_DAYS),
-          });
-          if (!claimed) return { binding: binding.name, action: 'already-registered' };
-          let outcome: TargetWriteResult;
-          try {
-            deps.telemetry.log.info('registering', { binding: binding.name, targets: [targetKey(target)] });
-            outcome = await deps.elb.registerTargets(binding.targetGroupArn, [target]);
-            deps.telemetry.log.info('registered', {
-              binding: binding.name,
-              done: outcome.done.map(targetKey),
-            });
-          } catch (error) {
-            // Let the retried event claim it again.
-            await deps.state.removeAll(ownershipOf(binding.name), [key]).catch(() => undefined);
-            throw error;
-          }
-          deps.telemetry.count(METRIC.registrations, outcome.done.length);
-          const [refusal] = outcome.rejected;
-          if (!refusal) return { binding: binding.name, action: 'registered' };
-          await deps.state.removeAll(ownershipOf(binding.name), [key]);
-          const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
-          if (group?.vpcId && current?.vpcId && group.vpcId !== current.vpcId) {
-            return {
-              binding: binding.name,
-              action: 'other-vpc',
-              detail: `instance in ${current.vpcId}, target group in ${group.vpcId}`,
-            };
-          }
-          await reportRejected(
-            deps,
-            binding,
-            notifierFor(binding, await BindingState.load(deps.state, binding.name)),
-            outcome.rejected,
-          );
-          return { binding: binding.name, action: 'rejected', detail: refusal.message };
-        }),
-      ),
-    );
-    return { decision: `register (instance is ${current?.state})`, outcomes };
+    const work = isolated((binding) => registerOnEvent(deps, binding, instanceId, current, notifierFor));
+    return {
+      decision: `register (instance is ${current?.state})`,
+      outcomes: await Promise.all(decision.bindings.map(work)),
+    };
   }
-
   // Deregister from every group that has it: bindings that select it, or all of them if EC2 forgot it.
   const candidates = config.bindings.filter(
     (binding) => !current || matchesSelector(current, binding.instanceSelector.tags),
   );
-  const outcomes = await Promise.all(
-    candidates.map(
-      isolated(async (binding): Promise<InstanceEventOutcome> => {
-        const target = { id: instanceId, port: binding.targetPort };
-        const [health] = await deps.elb.describeTargetHealth(binding.targetGroupArn, [target]);
-        const registered =
-          health && health.reasonCode !== 'Target.NotRegistered' && health.state !== 'draining';
-        if (!registered) return { binding: binding.name, action: 'not-registered' };
-        if (!enforce) return { binding: binding.name, action: 'would-deregister', detail: decision.reason };
-        deps.telemetry.log.info('deregistering', {
-          binding: binding.name,
-          targets: [targetKey(target)],
-          reason: decision.reason,
-        });
-        const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, [target]);
-        deps.telemetry.log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
-        deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
-        return {
-          binding: binding.name,
-          action: outcome.done.length > 0 ? 'deregistered' : 'rejected',
-          detail: decision.reason,
-        };
-      }),
-    ),
-  );
-  return { decision: `deregister (${decision.reason})`, outcomes };
+  const work = isolated((binding) => deregisterOnEvent(deps, binding, instanceId, decision.reason));
+  return { decision: `deregister (${decision.reason})`, outcomes: await Promise.all(candidates.map(work)) };
+}
+
+/**
+ * Ownership is claimed first, per run of the instance: a duplicate or late event for the same run finds it
+ * claimed and makes no ELB call at all.
+ */
+async function registerOnEvent(
+  deps: Deps,
+  binding: Binding,
+  instanceId: string,
+  current: Instance | undefined,
+  notifierFor: NotifierFor,
+): Promise<InstanceEventOutcome> {
+  const target = { id: instanceId, port: binding.targetPort };
+  if (deps.config.mode !== 'enforce') return { binding: binding.name, action: 'would-register' };
+  const key = KEY.owned(targetKey(target));
+  const now = deps.now();
+  const claimed = await deps.state.putUnlessMarked(ownershipOf(binding.name), {
+    key,
+    data: { registeredAt: now },
+    marker: launchMarker(current),
+    expiresAt: expiresIn(now, OWNERSHIP_DAYS),
+  });
+  if (!claimed) return { binding: binding.name, action: 'already-registered' };
+  let outcome: TargetWriteResult;
+  try {
+    deps.telemetry.log.info('registering', { binding: binding.name, targets: [targetKey(target)] });
+    outcome = await deps.elb.registerTargets(binding.targetGroupArn, [target]);
+    deps.telemetry.log.info('registered', { binding: binding.name, done: outcome.done.map(targetKey) });
+  } catch (error) {
+    // Let the retried event claim it again.
+    await deps.state.removeAll(ownershipOf(binding.name), [key]).catch(() => undefined);
+    throw error;
+  }
+  deps.telemetry.count(METRIC.registrations, outcome.done.length);
+  const [refusal] = outcome.rejected;
+  if (!refusal) return { binding: binding.name, action: 'registered' };
+  await deps.state.removeAll(ownershipOf(binding.name), [key]);
+  const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
+  if (group?.vpcId && current?.vpcId && group.vpcId !== current.vpcId) {
+    const detail = `instance in ${current.vpcId}, target group in ${group.vpcId}`;
+    return { binding: binding.name, action: 'other-vpc', detail };
+  }
+  const state = await BindingState.load(deps.state, binding.name);
+  await reportRejected(deps, binding, notifierFor(binding, state), outcome.rejected);
+  return { binding: binding.name, action: 'rejected', detail: refusal.message };
+}
+
+async function deregisterOnEvent(
+  deps: Deps,
+  binding: Binding,
+  instanceId: string,
+  reason: string,
+): Promise<InstanceEventOutcome> {
+  const target = { id: instanceId, port: binding.targetPort };
+  const [health] = await deps.elb.describeTargetHealth(binding.targetGroupArn, [target]);
+  const registered = health && health.reasonCode !== 'Target.NotRegistered' && health.state !== 'draining';
+  if (!registered) return { binding: binding.name, action: 'not-registered' };
+  if (deps.config.mode !== 'enforce')
+    return { binding: binding.name, action: 'would-deregister', detail: reason };
+  deps.telemetry.log.info('deregistering', { binding: binding.name, targets: [targetKey(target)], reason });
+  const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, [target]);
+  deps.telemetry.log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
+  deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
+  const action = outcome.done.length > 0 ? 'deregistered' : 'rejected';
+  return { binding: binding.name, action, detail: reason };
 }

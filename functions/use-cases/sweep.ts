@@ -3,21 +3,22 @@
  * mutating call. Selector queries are shared between bindings, bindings run concurrently (bounded).
  */
 
-import type { Binding } from '../config.ts';
 import { registrationFailedAlert } from '../domain/alert-kinds.ts';
 import type { Instance, TargetGroup } from '../domain/model.ts';
+import { TOPIC } from '../domain/notices.ts';
 import { selectorKey } from '../domain/registration.ts';
+import type { Binding } from '../domain/settings.ts';
 import { errorText, isTransient } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
-import { runBinding, throwIfTransient } from './binding-run.ts';
-import { type Deps, mapLimit, type Trigger } from './context.ts';
+import { type BindingWork, runBinding, throwIfTransient } from './binding-run.ts';
+import { type Deps, mapLimit, type Settled, settled, type Trigger, unwrap } from './context.ts';
 import { reconcileHealth } from './health.ts';
 import type { Notifier } from './notify.ts';
 import { checkEventPipeline } from './pipeline.ts';
 import { reconcileRegistration } from './registration.ts';
-import { observeListeners } from './repair.ts';
+import { observeListeners, type RepairContext } from './repair.ts';
 import { reconcileHealthCheck, reconcileListeners } from './repair-parts.ts';
-import type { InvocationResult } from './results.ts';
+import type { InvocationResult, RegistrationResult } from './results.ts';
 
 export interface SweepOptions {
   readonly trigger?: Trigger;
@@ -28,7 +29,12 @@ export interface SweepOptions {
   readonly throwOnTransient?: boolean;
 }
 
-type Lookup = { instances: Instance[] } | { error: unknown };
+type Shared = {
+  /** One DescribeInstances query per distinct selector, whatever the number of bindings sharing it. */
+  readonly lookups: ReadonlyMap<string, Settled<Instance[]>>;
+  /** undefined: the shared read failed, so each binding reads (and fails) on its own. */
+  readonly groups: ReadonlyMap<string, TargetGroup> | undefined;
+};
 
 export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<InvocationResult> {
   const { config, telemetry } = deps;
@@ -37,86 +43,13 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
   const bindings = options.bindings
     ? config.bindings.filter((binding) => options.bindings?.includes(binding.name))
     : config.bindings;
-
-  // One DescribeInstances query per distinct selector, whatever the number of bindings sharing it.
-  const selectors = [
-    ...new Map(
-      bindings.map((binding) => [selectorKey(binding.instanceSelector.tags), binding.instanceSelector.tags]),
-    ).entries(),
-  ];
-  const lookups = new Map<string, Lookup>();
-  await mapLimit(selectors, config.limits.concurrentBindings, async ([key, tags]) => {
-    try {
-      lookups.set(key, { instances: await deps.instances.findByTags(tags) });
-    } catch (error) {
-      lookups.set(key, { error });
-    }
-  });
-  const groups = await describeHealthCheckedGroups(deps, bindings);
-
+  const shared: Shared = {
+    lookups: await lookUpSelectors(deps, bindings),
+    groups: await describeHealthCheckedGroups(deps, bindings),
+  };
   const results = await mapLimit(bindings, config.limits.concurrentBindings, (binding) =>
-    runBinding(deps, binding, trigger, async ({ state, notifier, result, attempt }) => {
-      // Target health feeds registration and alerting: without it there is nothing to decide on.
-      const [observed, targets] = await Promise.all([
-        observeListeners(deps, binding).then(
-          (value) => ({ value }),
-          (error: unknown) => ({ error }),
-        ),
-        deps.elb.describeTargetHealth(binding.targetGroupArn),
-      ]);
-      // undefined: the shared read failed, so each binding reads (and fails) on its own.
-      const group = groups ? (groups.get(binding.targetGroupArn) ?? null) : undefined;
-
-      const context = { deps, binding, state, notifier, trigger };
-      await attempt('listeners', async () => {
-        if ('error' in observed) throw observed.error;
-        result.listeners = await reconcileListeners(context, observed.value);
-        await checkEventPipeline(deps, binding, state, notifier);
-      });
-      if (binding.healthCheck) {
-        await attempt('health-check', async () => {
-          result.healthCheck = await reconcileHealthCheck(context, group);
-        });
-      }
-
-      const lookup = lookups.get(selectorKey(binding.instanceSelector.tags));
-      const matching = lookup && 'instances' in lookup ? lookup.instances : undefined;
-      await attempt('registration', async () => {
-        if (matching) {
-          const knownVpcId = group?.vpcId ?? undefined;
-          result.registration = await reconcileRegistration({
-            deps,
-            binding,
-            state,
-            notifier,
-            matching,
-            targets,
-            knownVpcId,
-          });
-          return;
-        }
-        result.registration = {
-          applied: false,
-          register: [],
-          deregister: [],
-          unchanged: 0,
-          foreign: [],
-          rejected: [],
-          withheld: 'DescribeInstances failed: nothing was changed',
-        };
-        const error = lookup && 'error' in lookup ? lookup.error : undefined;
-        // A transient failure fails the invocation (retried); any other is alerted once and acted on by no one.
-        if (isTransient(error)) throw error;
-        await reportFailedLookup(deps, binding, notifier, error);
-      });
-
-      await attempt('health', async () => {
-        const instances = new Map((matching ?? []).map((instance) => [instance.id, instance]));
-        result.health = await reconcileHealth({ deps, binding, state, notifier, targets, instances });
-      });
-    }),
+    runBinding(deps, binding, trigger, (work) => sweepBinding({ ...work, deps, binding, trigger }, shared)),
   );
-
   telemetry.count(METRIC.sweepDuration, Math.round(performance.now() - started));
   const result: InvocationResult = {
     function: 'sweep',
@@ -126,6 +59,76 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
   };
   if (options.throwOnTransient !== false) throwIfTransient(results);
   return result;
+}
+
+async function lookUpSelectors(
+  deps: Deps,
+  bindings: readonly Binding[],
+): Promise<Map<string, Settled<Instance[]>>> {
+  const selectors = new Map(
+    bindings.map((binding) => [selectorKey(binding.instanceSelector.tags), binding.instanceSelector.tags]),
+  );
+  const lookups = new Map<string, Settled<Instance[]>>();
+  await mapLimit([...selectors], deps.config.limits.concurrentBindings, async ([key, tags]) => {
+    lookups.set(key, await settled(deps.instances.findByTags(tags)));
+  });
+  return lookups;
+}
+
+/** One binding's sweep: four parts, each settling on its own. */
+async function sweepBinding(context: RepairContext & BindingWork, shared: Shared): Promise<void> {
+  const { deps, binding, state, notifier, result, attempt } = context;
+  // Target health feeds registration and alerting: without it there is nothing to decide on.
+  const [observed, targets] = await Promise.all([
+    settled(observeListeners(deps, binding)),
+    deps.elb.describeTargetHealth(binding.targetGroupArn),
+  ]);
+  const group = shared.groups ? (shared.groups.get(binding.targetGroupArn) ?? null) : undefined;
+  await attempt('listeners', async () => {
+    result.listeners = await reconcileListeners(context, unwrap(observed));
+    await checkEventPipeline(deps, binding, state, notifier);
+  });
+  if (binding.healthCheck) {
+    await attempt('health-check', async () => {
+      result.healthCheck = await reconcileHealthCheck(context, group);
+    });
+  }
+  const lookup = shared.lookups.get(selectorKey(binding.instanceSelector.tags));
+  const matching = lookup && 'value' in lookup ? lookup.value : undefined;
+  await attempt('registration', async () => {
+    if (!matching) {
+      result.registration = await withheldRegistration(context, lookup);
+      return;
+    }
+    const knownVpcId = group?.vpcId ?? undefined;
+    result.registration = await reconcileRegistration({ ...context, matching, targets, knownVpcId });
+  });
+  await attempt('health', async () => {
+    const instances = new Map((matching ?? []).map((instance) => [instance.id, instance]));
+    result.health = await reconcileHealth({ deps, binding, state, notifier, targets, instances });
+  });
+}
+
+/**
+ * Without the instance lookup nothing is registered or deregistered: a failed lookup must never look like
+ * "the fleet is gone". A transient failure fails the invocation (retried); any other is alerted once.
+ */
+async function withheldRegistration(
+  context: RepairContext,
+  lookup: Settled<Instance[]> | undefined,
+): Promise<RegistrationResult> {
+  const error = lookup && 'error' in lookup ? lookup.error : undefined;
+  if (isTransient(error)) throw error;
+  await reportFailedLookup(context.deps, context.binding, context.notifier, error);
+  return {
+    applied: false,
+    register: [],
+    deregister: [],
+    unchanged: 0,
+    foreign: [],
+    rejected: [],
+    withheld: 'DescribeInstances failed: nothing was changed',
+  };
 }
 
 /** One DescribeTargetGroups call (per 20 groups) for the bindings that enforce a health check. */
@@ -156,7 +159,7 @@ async function reportFailedLookup(
 ): Promise<void> {
   deps.telemetry.count(METRIC.registrationFailures);
   await notifier.notice(
-    'registration:lookup',
+    TOPIC.lookup,
     'failed',
     registrationFailedAlert({
       binding,
