@@ -119,23 +119,7 @@ export function stepTarget(
   target: { id: string; port: number },
 ): Step {
   const before = previous ?? EMPTY;
-  if (observation === 'gone') {
-    const wasAlerted = before.phase === 'alerting' || before.phase === 'flapping';
-    const events: TargetEvent[] = wasAlerted
-      ? [
-          {
-            kind: 'recovered',
-            targetId: target.id,
-            port: target.port,
-            deregistered: true,
-            badSince: before.badSince,
-            unhealthyForMs: before.badSince === undefined ? undefined : now - before.badSince,
-          },
-        ]
-      : [];
-    return { record: null, changed: previous !== undefined, events };
-  }
-
+  if (observation === 'gone') return stepGone(previous, before, now, target);
   const { health } = observation;
   const inGrace = health.state === 'initial' || health.state === 'draining';
   const graceSince = inGrace ? (before.graceState === health.state ? before.graceSince : now) : undefined;
@@ -146,79 +130,130 @@ export function stepTarget(
   const switched = isBad !== undefined && before.lastBad !== undefined && isBad !== before.lastBad;
   const changes = [...before.changes.filter((time) => time > windowStart), ...(switched ? [now] : [])];
   const detail = { state: health.state, reasonCode: health.reasonCode, description: health.description };
-  const base = { ...before, changes, graceSince, graceState, lastBad: isBad ?? before.lastBad };
-  const event = (kind: TargetEventKind, extra: Partial<TargetEvent> = {}): TargetEvent => ({
-    kind,
-    targetId: target.id,
-    port: target.port,
-    ...detail,
-    ...extra,
-  });
-
-  let next: TargetRecord;
-  const events: TargetEvent[] = [];
+  const transition: Transition = {
+    before,
+    base: { ...before, changes, graceSince, graceState, lastBad: isBad ?? before.lastBad },
+    detail,
+    isBad,
+    now,
+    settings,
+    event: (kind, extra = {}) => ({ kind, targetId: target.id, port: target.port, ...detail, ...extra }),
+  };
   const flappingNow = changes.length >= settings.flapping.transitions;
-
-  if (before.phase === 'flapping') {
-    // Settled once fewer than two switches remain in the window; until then, stay quiet.
-    if (changes.length >= 2 || isBad === undefined) {
-      next = { ...base, ...(isBad ? { ...detail } : {}) };
-    } else if (isBad) {
-      next = {
-        ...base,
-        ...detail,
-        phase: 'alerting',
-        strikes: settings.unhealthyAfterSweeps,
-        notifiedAt: now,
-      };
-      events.push(event('unhealthy', { badSince: before.badSince ?? now }));
-    } else {
-      next = { ...base, phase: 'ok', strikes: 0, badSince: undefined, notifiedAt: now };
-      events.push(
-        event('recovered', { badSince: before.badSince, unhealthyForMs: since(before.badSince, now) }),
-      );
-    }
-  } else if (flappingNow && switched) {
-    next = { ...base, ...detail, phase: 'flapping', notifiedAt: now, badSince: before.badSince ?? now };
-    events.push(event('flapping', { badSince: before.badSince ?? now }));
-  } else if (verdict === 'bad') {
-    // Capped at the threshold, so a target that stays unhealthy costs no write per sweep.
-    const strikes = Math.min(before.strikes + 1, settings.unhealthyAfterSweeps);
-    const badSince = before.badSince ?? now;
-    if (before.phase === 'alerting') {
-      const remind = settings.remindEveryMinutes > 0;
-      const due = remind && now - (before.notifiedAt ?? 0) >= settings.remindEveryMinutes * MINUTE;
-      next = { ...base, ...detail, strikes, badSince, notifiedAt: due ? now : before.notifiedAt };
-      if (due) events.push(event('reminder', { badSince }));
-    } else if (strikes >= settings.unhealthyAfterSweeps) {
-      next = { ...base, ...detail, phase: 'alerting', strikes, badSince, notifiedAt: now };
-      events.push(event('unhealthy', { badSince }));
-    } else {
-      next = { ...base, ...detail, phase: 'suspect', strikes, badSince };
-    }
-  } else if (verdict === 'good') {
-    if (before.phase === 'alerting') {
-      events.push(
-        event('recovered', { badSince: before.badSince, unhealthyForMs: since(before.badSince, now) }),
-      );
-    }
-    next = {
-      ...base,
-      phase: 'ok',
-      strikes: 0,
-      badSince: undefined,
-      state: undefined,
-      reasonCode: undefined,
-      description: undefined,
-      notifiedAt: before.phase === 'alerting' ? now : before.notifiedAt,
-    };
-  } else {
-    next = base;
-  }
-
+  const { next, events } =
+    before.phase === 'flapping'
+      ? fromFlapping(transition)
+      : flappingNow && switched
+        ? startFlapping(transition)
+        : verdict === 'bad'
+          ? whileBad(transition)
+          : verdict === 'good'
+            ? whenGood(transition)
+            : { next: transition.base, events: [] };
   const idle = next.phase === 'ok' && next.changes.length === 0 && next.graceSince === undefined;
   if (idle) return { record: null, changed: previous !== undefined, events };
   return { record: next, changed: !sameRecord(previous, next), events };
+}
+
+interface Transition {
+  readonly before: TargetRecord;
+  /** The record carried forward: flapping window, grace, last verdict. */
+  readonly base: TargetRecord;
+  readonly detail: Pick<TargetRecord, 'state' | 'reasonCode' | 'description'>;
+  readonly isBad: boolean | undefined;
+  readonly now: number;
+  readonly settings: HealthSettings;
+  readonly event: (kind: TargetEventKind, extra?: Partial<TargetEvent>) => TargetEvent;
+}
+
+type Next = { next: TargetRecord; events: TargetEvent[] };
+
+/** No longer registered: an alerted target is reported recovered (deregistered), its record goes. */
+function stepGone(
+  previous: TargetRecord | undefined,
+  before: TargetRecord,
+  now: number,
+  target: { id: string; port: number },
+): Step {
+  const wasAlerted = before.phase === 'alerting' || before.phase === 'flapping';
+  const events: TargetEvent[] = wasAlerted
+    ? [
+        {
+          kind: 'recovered',
+          targetId: target.id,
+          port: target.port,
+          deregistered: true,
+          badSince: before.badSince,
+          unhealthyForMs: since(before.badSince, now),
+        },
+      ]
+    : [];
+  return { record: null, changed: previous !== undefined, events };
+}
+
+/** Settled once fewer than two switches remain in the window; until then, stay quiet. */
+function fromFlapping({ before, base, detail, isBad, now, settings, event }: Transition): Next {
+  if (base.changes.length >= 2 || isBad === undefined)
+    return { next: { ...base, ...(isBad ? { ...detail } : {}) }, events: [] };
+  if (isBad) {
+    const next = {
+      ...base,
+      ...detail,
+      phase: 'alerting' as const,
+      strikes: settings.unhealthyAfterSweeps,
+      notifiedAt: now,
+    };
+    return { next, events: [event('unhealthy', { badSince: before.badSince ?? now })] };
+  }
+  const next = { ...base, phase: 'ok' as const, strikes: 0, badSince: undefined, notifiedAt: now };
+  return {
+    next,
+    events: [event('recovered', { badSince: before.badSince, unhealthyForMs: since(before.badSince, now) })],
+  };
+}
+
+function startFlapping({ before, base, detail, now, event }: Transition): Next {
+  const badSince = before.badSince ?? now;
+  return {
+    next: { ...base, ...detail, phase: 'flapping', notifiedAt: now, badSince },
+    events: [event('flapping', { badSince })],
+  };
+}
+
+/** Capped at the threshold, so a target that stays unhealthy costs no write per sweep. */
+function whileBad({ before, base, detail, now, settings, event }: Transition): Next {
+  const strikes = Math.min(before.strikes + 1, settings.unhealthyAfterSweeps);
+  const badSince = before.badSince ?? now;
+  if (before.phase === 'alerting') {
+    const remind = settings.remindEveryMinutes > 0;
+    const due = remind && now - (before.notifiedAt ?? 0) >= settings.remindEveryMinutes * MINUTE;
+    const next = { ...base, ...detail, strikes, badSince, notifiedAt: due ? now : before.notifiedAt };
+    return { next, events: due ? [event('reminder', { badSince })] : [] };
+  }
+  if (strikes >= settings.unhealthyAfterSweeps)
+    return {
+      next: { ...base, ...detail, phase: 'alerting', strikes, badSince, notifiedAt: now },
+      events: [event('unhealthy', { badSince })],
+    };
+  return { next: { ...base, ...detail, phase: 'suspect', strikes, badSince }, events: [] };
+}
+
+function whenGood({ before, base, now, event }: Transition): Next {
+  const alerted = before.phase === 'alerting';
+  const next: TargetRecord = {
+    ...base,
+    phase: 'ok',
+    strikes: 0,
+    badSince: undefined,
+    state: undefined,
+    reasonCode: undefined,
+    description: undefined,
+    notifiedAt: alerted ? now : before.notifiedAt,
+  };
+  const events = alerted
+    ? [event('recovered', { badSince: before.badSince, unhealthyForMs: since(before.badSince, now) })]
+    : [];
+  return { next, events };
 }
 
 function since(start: number | undefined, now: number): number | undefined {

@@ -39,33 +39,11 @@ export interface HealthContext {
 }
 
 export async function reconcileHealth(context: HealthContext): Promise<HealthResult> {
-  const { deps, binding, state, notifier } = context;
-  const { alerts: settings } = deps.config;
+  const { deps, state } = context;
   const now = deps.now();
-  const healthSettings: HealthSettings = settings;
-  const observed = new Map(context.targets.map((target) => [targetKey(target), target]));
-  const records = state.withPrefix(PREFIX.target);
-  const events: TargetEvent[] = [];
-  const claims: { key: string; step: Step }[] = [];
-
-  const advance = (key: string, target: { id: string; port: number }, health: TargetHealth | undefined) => {
-    const previous = decode.target(records.get(key)?.data);
-    const instance = context.instances.get(target.id);
-    const observation = health
-      ? { health, instanceRunning: instance ? instance.state === 'running' : undefined }
-      : ('gone' as const);
-    const step = stepTarget(previous, observation, now, healthSettings, target);
-    if (step.changed) claims.push({ key, step });
-    else events.push(...step.events);
-  };
-  for (const [key, health] of observed) advance(key, health, health);
-  for (const key of records.keys()) {
-    if (observed.has(key)) continue;
-    const [id = '', port = '0'] = key.split(':');
-    advance(key, { id, port: Number(port) }, undefined);
-  }
-  // The claims: only the invocation whose write lands sends a step's alerts. A write that fails leaves its
-  // target to the next sweep, but the alerts of the claims that landed still go out first.
+  const { claims, events } = planTargetSteps(context, now);
+  // Only the invocation whose write lands sends a step's alerts. A write that fails leaves its target to the
+  // next sweep, but the alerts of the claims that landed still go out first.
   const failures: unknown[] = [];
   await mapLimit(claims, CLAIM_CONCURRENCY, async ({ key, step }) => {
     try {
@@ -77,7 +55,6 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
       failures.push(error);
     }
   });
-
   const active = context.targets.filter((target) => target.state !== 'draining');
   const fleet: FleetHealth = {
     registered: active.length,
@@ -89,41 +66,14 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
     return isUnhealthyNow(target, instance ? instance.state === 'running' : undefined);
   });
   deps.telemetry.count(METRIC.unhealthyTargets, unhealthy.length);
-
-  const base = { binding, now, mode: deps.config.mode };
   // Read only when something is alerted: registrations live in the (large) ownership partition.
   let changes: Promise<RecentChange[]> | undefined;
   const recentChanges = () => {
-    changes ??= recentChangesOf(deps, state, now, settings.contextMinutes);
+    changes ??= recentChangesOf(deps, state, now, deps.config.alerts.contextMinutes);
     return changes;
   };
-  for (const alert of targetHealthAlerts({
-    ...base,
-    events,
-    fleet,
-    instances: context.instances,
-    recentChanges: events.length > 0 ? await recentChanges() : [],
-    contextMinutes: settings.contextMinutes,
-    criticalBelowHealthyFraction: settings.criticalBelowHealthyFraction,
-    flappingWindowMinutes: settings.flapping.windowMinutes,
-  })) {
-    await notifier.send(alert);
-  }
-
-  const previousCondition = decode.condition(state.data(KEY.condition));
-  const condition = stepCondition(previousCondition, fleet, now, healthSettings);
-  if (condition.changed) {
-    const claimed = condition.record
-      ? await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS))
-      : await state.delete(KEY.condition);
-    if (claimed) {
-      for (const event of condition.events)
-        await notifier.send(
-          conditionAlert(base, event, fleet, await recentChanges(), settings.contextMinutes),
-        );
-    }
-  }
-
+  await alertTargets(context, now, events, fleet, recentChanges);
+  await stepNoHealthyCondition(context, now, fleet, recentChanges);
   if (failures.length > 0) throw failures[0];
   return {
     registered: fleet.registered,
@@ -134,6 +84,86 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
       reason: target.reasonCode,
     })),
   };
+}
+
+/** Each target's state machine advanced by this sweep's observation: changes to claim, events to send. */
+function planTargetSteps(
+  context: HealthContext,
+  now: number,
+): { claims: { key: string; step: Step }[]; events: TargetEvent[] } {
+  const settings: HealthSettings = context.deps.config.alerts;
+  const observed = new Map(context.targets.map((target) => [targetKey(target), target]));
+  const records = context.state.withPrefix(PREFIX.target);
+  const events: TargetEvent[] = [];
+  const claims: { key: string; step: Step }[] = [];
+  const advance = (key: string, target: { id: string; port: number }, health: TargetHealth | undefined) => {
+    const previous = decode.target(records.get(key)?.data);
+    const instance = context.instances.get(target.id);
+    const observation = health
+      ? { health, instanceRunning: instance ? instance.state === 'running' : undefined }
+      : ('gone' as const);
+    const step = stepTarget(previous, observation, now, settings, target);
+    if (step.changed) claims.push({ key, step });
+    else events.push(...step.events);
+  };
+  for (const [key, health] of observed) advance(key, health, health);
+  for (const key of records.keys()) {
+    if (observed.has(key)) continue;
+    const [id = '', port = '0'] = key.split(':');
+    advance(key, { id, port: Number(port) }, undefined);
+  }
+  return { claims, events };
+}
+
+async function alertTargets(
+  context: HealthContext,
+  now: number,
+  events: readonly TargetEvent[],
+  fleet: FleetHealth,
+  recentChanges: () => Promise<RecentChange[]>,
+): Promise<void> {
+  const { deps, binding, notifier } = context;
+  const settings = deps.config.alerts;
+  for (const alert of targetHealthAlerts({
+    binding,
+    now,
+    mode: deps.config.mode,
+    events,
+    fleet,
+    instances: context.instances,
+    recentChanges: events.length > 0 ? await recentChanges() : [],
+    contextMinutes: settings.contextMinutes,
+    criticalBelowHealthyFraction: settings.criticalBelowHealthyFraction,
+    flappingWindowMinutes: settings.flapping.windowMinutes,
+  })) {
+    await notifier.send(alert);
+  }
+}
+
+/** The binding-wide "no healthy target left" condition: claimed like a target's state, alerted once. */
+async function stepNoHealthyCondition(
+  context: HealthContext,
+  now: number,
+  fleet: FleetHealth,
+  recentChanges: () => Promise<RecentChange[]>,
+): Promise<void> {
+  const { deps, binding, state, notifier } = context;
+  const condition = stepCondition(
+    decode.condition(state.data(KEY.condition)),
+    fleet,
+    now,
+    deps.config.alerts,
+  );
+  if (!condition.changed) return;
+  const claimed = condition.record
+    ? await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS))
+    : await state.delete(KEY.condition);
+  if (!claimed) return;
+  const base = { binding, now, mode: deps.config.mode };
+  for (const event of condition.events)
+    await notifier.send(
+      conditionAlert(base, event, fleet, await recentChanges(), deps.config.alerts.contextMinutes),
+    );
 }
 
 /** What the controller changed on the binding lately: repairs (with who caused them) and registrations. */
