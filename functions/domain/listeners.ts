@@ -206,136 +206,13 @@ export function findListeners(binding: Binding, listeners: readonly Listener[]) 
 /** Computes the drift of both listeners and the repair steps, in a safe order. */
 export function planListeners(binding: Binding, observed: ObservedListeners): ListenerPlan {
   const { http, https } = findListeners(binding, observed.listeners);
-  const drifts: Drift[] = [];
-  const steps: RepairStep[] = [];
-  const blocked: Blocked[] = [];
-  const findings: Finding[] = [];
-  const certificate = binding.https.certificateArn;
-  const forward = desiredForward(binding);
-
   // HTTPS first: whether it can serve decides whether port 80 may be touched.
-  let httpsCanServe = false;
-  if (!https) {
-    drifts.push({ listener: 'https', kind: 'missing', summary: `no listener on port ${binding.https.port}` });
-    if (certificate) {
-      steps.push({
-        type: 'create-listener',
-        listener: 'https',
-        request: {
-          port: binding.https.port,
-          protocol: 'HTTPS',
-          defaultActions: [forward],
-          certificateArns: [certificate],
-          sslPolicy: binding.https.sslPolicy,
-        },
-      });
-      httpsCanServe = true;
-    } else {
-      blocked.push({
-        listener: 'https',
-        reason: 'no-certificate',
-        detail: `cannot recreate the HTTPS listener on port ${binding.https.port}: no certificate is configured (set https.certificateArn for this binding)`,
-      });
-    }
-  } else if (https.protocol !== 'HTTPS') {
-    drifts.push({
-      listener: 'https',
-      kind: 'protocol',
-      summary: `port ${https.port} speaks ${https.protocol}, not HTTPS`,
-      before: https,
-    });
-    if (certificate) {
-      steps.push({
-        type: 'modify-listener',
-        listener: 'https',
-        listenerArn: https.arn,
-        before: https,
-        request: {
-          port: https.port,
-          protocol: 'HTTPS',
-          defaultActions: repairedForwardActions(https.defaultActions, binding),
-          certificateArns: [certificate],
-          sslPolicy: binding.https.sslPolicy,
-        },
-      });
-      httpsCanServe = true;
-    } else {
-      blocked.push({
-        listener: 'https',
-        reason: 'no-certificate',
-        detail: `cannot switch port ${https.port} back to HTTPS: no certificate is configured (set https.certificateArn)`,
-      });
-    }
-  } else if (!isDesiredForward(https.defaultActions, binding)) {
-    drifts.push({
-      listener: 'https',
-      kind: 'default-action',
-      summary: `port ${https.port} ${describeActions(https.defaultActions)} instead of forwarding to the target group`,
-      before: https,
-    });
-    steps.push({
-      type: 'modify-listener',
-      listener: 'https',
-      listenerArn: https.arn,
-      before: https,
-      request: { port: https.port, defaultActions: repairedForwardActions(https.defaultActions, binding) },
-    });
-    httpsCanServe = https.certificateArns.length > 0;
-  } else {
-    httpsCanServe = https.certificateArns.length > 0;
-  }
-
-  const httpSteps: RepairStep[] = [];
-  const redirect = desiredRedirect(binding);
-  if (!http) {
-    drifts.push({ listener: 'http', kind: 'missing', summary: `no listener on port ${binding.http.port}` });
-    httpSteps.push({
-      type: 'create-listener',
-      listener: 'http',
-      request: { port: binding.http.port, protocol: 'HTTP', defaultActions: [redirect] },
-    });
-  } else if (http.protocol !== 'HTTP') {
-    // TLS on port 80 is odd but not plain HTTP; switching it would drop a certificate, so report only.
-    drifts.push({
-      listener: 'http',
-      kind: 'protocol',
-      summary: `port ${http.port} speaks ${http.protocol}, not HTTP`,
-      before: http,
-    });
-    blocked.push({
-      listener: 'http',
-      reason: 'tls-on-http-port',
-      detail: `port ${http.port} speaks ${http.protocol}; the controller never removes a certificate, so it leaves this listener as it is`,
-    });
-  } else {
-    if (!isDesiredRedirect(http.defaultActions, binding)) {
-      drifts.push({
-        listener: 'http',
-        kind: 'default-action',
-        summary: `port ${http.port} ${describeActions(http.defaultActions)} instead of redirecting to HTTPS (${describeRedirect(binding)})`,
-        before: http,
-      });
-      httpSteps.push({
-        type: 'modify-listener',
-        listener: 'http',
-        listenerArn: http.arn,
-        before: http,
-        request: { port: http.port, defaultActions: [redirect] },
-      });
-    }
-    for (const rule of observed.httpRules.filter(servesPlainHttp)) {
-      const summary = `rule ${rule.priority} on port ${http.port} ${describeActions(rule.actions)} over plain HTTP`;
-      if (binding.http.foreignRules === 'remove') {
-        drifts.push({ listener: 'http', kind: 'foreign-rule', summary, before: rule });
-        httpSteps.push({ type: 'delete-rule', listener: 'http', ruleArn: rule.arn, before: rule });
-      } else {
-        findings.push({ listener: 'http', kind: 'foreign-rule', ruleArn: rule.arn, summary, before: rule });
-      }
-    }
-  }
-
-  if (httpSteps.length > 0) {
-    if (httpsCanServe) steps.push(...httpSteps);
+  const secure = planHttps(binding, https);
+  const plain = planHttp(binding, http, observed.httpRules);
+  const blocked = [...secure.blocked, ...plain.blocked];
+  const steps = [...secure.steps];
+  if (plain.steps.length > 0) {
+    if (secure.canServe) steps.push(...plain.steps);
     else {
       blocked.push({
         listener: 'http',
@@ -344,7 +221,141 @@ export function planListeners(binding: Binding, observed: ObservedListeners): Li
       });
     }
   }
-  return { drifts, steps, blocked, findings };
+  return { drifts: [...secure.drifts, ...plain.drifts], steps, blocked, findings: plain.findings };
+}
+
+interface ListenerPart {
+  readonly drifts: Drift[];
+  readonly steps: RepairStep[];
+  readonly blocked: Blocked[];
+}
+
+/** The HTTPS listener: its drift, its repair, and whether it can serve once repaired. */
+function planHttps(binding: Binding, https: Listener | undefined): ListenerPart & { canServe: boolean } {
+  const certificate = binding.https.certificateArn;
+  const noCertificate = (detail: string): Blocked => ({
+    listener: 'https',
+    reason: 'no-certificate',
+    detail,
+  });
+  if (!https) {
+    const drifts: Drift[] = [
+      { listener: 'https', kind: 'missing', summary: `no listener on port ${binding.https.port}` },
+    ];
+    if (!certificate) {
+      const detail = `cannot recreate the HTTPS listener on port ${binding.https.port}: no certificate is configured (set https.certificateArn for this binding)`;
+      return { drifts, steps: [], blocked: [noCertificate(detail)], canServe: false };
+    }
+    const request: ListenerRequest = {
+      port: binding.https.port,
+      protocol: 'HTTPS',
+      defaultActions: [desiredForward(binding)],
+      certificateArns: [certificate],
+      sslPolicy: binding.https.sslPolicy,
+    };
+    return {
+      drifts,
+      steps: [{ type: 'create-listener', listener: 'https', request }],
+      blocked: [],
+      canServe: true,
+    };
+  }
+  const canServe = https.certificateArns.length > 0;
+  if (https.protocol !== 'HTTPS') {
+    const summary = `port ${https.port} speaks ${https.protocol}, not HTTPS`;
+    const drifts: Drift[] = [{ listener: 'https', kind: 'protocol', summary, before: https }];
+    if (!certificate) {
+      const detail = `cannot switch port ${https.port} back to HTTPS: no certificate is configured (set https.certificateArn)`;
+      return { drifts, steps: [], blocked: [noCertificate(detail)], canServe: false };
+    }
+    const request: ListenerRequest = {
+      port: https.port,
+      protocol: 'HTTPS',
+      defaultActions: repairedForwardActions(https.defaultActions, binding),
+      certificateArns: [certificate],
+      sslPolicy: binding.https.sslPolicy,
+    };
+    const step: RepairStep = {
+      type: 'modify-listener',
+      listener: 'https',
+      listenerArn: https.arn,
+      before: https,
+      request,
+    };
+    return { drifts, steps: [step], blocked: [], canServe: true };
+  }
+  if (isDesiredForward(https.defaultActions, binding))
+    return { drifts: [], steps: [], blocked: [], canServe };
+  const summary = `port ${https.port} ${describeActions(https.defaultActions)} instead of forwarding to the target group`;
+  const request = { port: https.port, defaultActions: repairedForwardActions(https.defaultActions, binding) };
+  return {
+    drifts: [{ listener: 'https', kind: 'default-action', summary, before: https }],
+    steps: [{ type: 'modify-listener', listener: 'https', listenerArn: https.arn, before: https, request }],
+    blocked: [],
+    canServe,
+  };
+}
+
+/** The HTTP listener: the redirect, and rules that serve plain HTTP. */
+function planHttp(
+  binding: Binding,
+  http: Listener | undefined,
+  rules: readonly Rule[],
+): ListenerPart & { findings: Finding[] } {
+  const redirect = desiredRedirect(binding);
+  if (!http) {
+    const request: ListenerRequest = {
+      port: binding.http.port,
+      protocol: 'HTTP',
+      defaultActions: [redirect],
+    };
+    return {
+      drifts: [{ listener: 'http', kind: 'missing', summary: `no listener on port ${binding.http.port}` }],
+      steps: [{ type: 'create-listener', listener: 'http', request }],
+      blocked: [],
+      findings: [],
+    };
+  }
+  if (http.protocol !== 'HTTP') {
+    // TLS on port 80 is odd but not plain HTTP; switching it would drop a certificate, so report only.
+    const summary = `port ${http.port} speaks ${http.protocol}, not HTTP`;
+    const detail = `port ${http.port} speaks ${http.protocol}; the controller never removes a certificate, so it leaves this listener as it is`;
+    return {
+      drifts: [{ listener: 'http', kind: 'protocol', summary, before: http }],
+      steps: [],
+      blocked: [{ listener: 'http', reason: 'tls-on-http-port', detail }],
+      findings: [],
+    };
+  }
+  const part = { drifts: [] as Drift[], steps: [] as RepairStep[], blocked: [], findings: [] as Finding[] };
+  if (!isDesiredRedirect(http.defaultActions, binding)) {
+    const summary = `port ${http.port} ${describeActions(http.defaultActions)} instead of redirecting to HTTPS (${describeRedirect(binding)})`;
+    part.drifts.push({ listener: 'http', kind: 'default-action', summary, before: http });
+    const request = { port: http.port, defaultActions: [redirect] };
+    part.steps.push({
+      type: 'modify-listener',
+      listener: 'http',
+      listenerArn: http.arn,
+      before: http,
+      request,
+    });
+  }
+  for (const rule of rules.filter(servesPlainHttp)) {
+    const summary = `rule ${rule.priority} on port ${http.port} ${describeActions(rule.actions)} over plain HTTP`;
+    if (binding.http.foreignRules === 'remove') {
+      part.drifts.push({ listener: 'http', kind: 'foreign-rule', summary, before: rule });
+      part.steps.push({ type: 'delete-rule', listener: 'http', ruleArn: rule.arn, before: rule });
+    } else {
+      part.findings.push({
+        listener: 'http',
+        kind: 'foreign-rule',
+        ruleArn: rule.arn,
+        summary,
+        before: rule,
+      });
+    }
+  }
+  return part;
 }
 
 /** Keeps leading authentication actions and ends with the forward to our target group. */
