@@ -232,34 +232,18 @@ export class ElbV2LoadBalancing implements LoadBalancing {
         new CreateListenerCommand({
           LoadBalancerArn: loadBalancerArn,
           Port: request.port,
-          Protocol: request.protocol,
-          DefaultActions: toSdkActions(request.defaultActions),
-          Certificates: request.certificateArns?.map((arn) => ({ CertificateArn: arn })),
-          SslPolicy: request.sslPolicy,
+          ...listenerFields(request),
         }),
       ),
     );
-    const [listener] = output.Listeners ?? [];
-    if (!listener)
-      throw new AwsCallError('CreateListener', new Error('AWS returned no listener'), loadBalancerArn);
-    return toListener(listener, loadBalancerArn);
+    return toListener(onlyListener('CreateListener', output.Listeners, loadBalancerArn), loadBalancerArn);
   }
 
   async modifyListener(listenerArn: string, request: ListenerRequest): Promise<Listener> {
     const output = await this.call('ModifyListener', () =>
-      this.client.send(
-        new ModifyListenerCommand({
-          ListenerArn: listenerArn,
-          Protocol: request.protocol,
-          DefaultActions: toSdkActions(request.defaultActions),
-          Certificates: request.certificateArns?.map((arn) => ({ CertificateArn: arn })),
-          SslPolicy: request.sslPolicy,
-        }),
-      ),
+      this.client.send(new ModifyListenerCommand({ ListenerArn: listenerArn, ...listenerFields(request) })),
     );
-    const [listener] = output.Listeners ?? [];
-    if (!listener)
-      throw new AwsCallError('ModifyListener', new Error('AWS returned no listener'), listenerArn);
+    const listener = onlyListener('ModifyListener', output.Listeners, listenerArn);
     return toListener(listener, listener.LoadBalancerArn ?? '');
   }
 
@@ -309,4 +293,20 @@ function toRule(rule: SdkRule): Rule {
 /** Domain actions already have the API's shape; only the enum-typed fields need the SDK's types. */
 function toSdkActions(actions: readonly Action[]): SdkAction[] {
   return actions.map((action) => structuredClone(action) as SdkAction);
+}
+
+/** What CreateListener and ModifyListener take alike; fields left out are not changed. */
+function listenerFields(request: ListenerRequest) {
+  return {
+    Protocol: request.protocol,
+    DefaultActions: toSdkActions(request.defaultActions),
+    Certificates: request.certificateArns?.map((arn) => ({ CertificateArn: arn })),
+    SslPolicy: request.sslPolicy,
+  };
+}
+
+function onlyListener<T>(action: string, listeners: readonly T[] | undefined, arn: string): T {
+  const [listener] = listeners ?? [];
+  if (!listener) throw new AwsCallError(action, new Error('AWS returned no listener'), arn);
+  return listener;
 }

@@ -11,7 +11,14 @@ import { MINUTE } from './time.ts';
 export type Phase = 'ok' | 'suspect' | 'alerting' | 'flapping';
 
 /** What the state table keeps per target. Only targets that are or were recently unhealthy have one. */
-export interface TargetRecord {
+/** What AWS last said of a target: its state and why. */
+export interface HealthDetail {
+  readonly state?: string | undefined;
+  readonly reasonCode?: string | undefined;
+  readonly description?: string | undefined;
+}
+
+export interface TargetRecord extends HealthDetail {
   readonly phase: Phase;
   /** Bad observations in a row. */
   readonly strikes: number;
@@ -26,9 +33,6 @@ export interface TargetRecord {
   /** When the target entered `initial` or `draining`, to tell a slow start from a stuck one. */
   readonly graceSince?: number | undefined;
   readonly graceState?: string | undefined;
-  readonly state?: string | undefined;
-  readonly reasonCode?: string | undefined;
-  readonly description?: string | undefined;
 }
 
 export interface HealthSettings {
@@ -46,13 +50,10 @@ export interface Observation {
 
 export type TargetEventKind = 'unhealthy' | 'reminder' | 'recovered' | 'flapping';
 
-export interface TargetEvent {
+export interface TargetEvent extends HealthDetail {
   readonly kind: TargetEventKind;
   readonly targetId: string;
   readonly port: number;
-  readonly state?: string | undefined;
-  readonly reasonCode?: string | undefined;
-  readonly description?: string | undefined;
   /** Start of the bad run this event is about. */
   readonly badSince?: number | undefined;
   /** For `recovered`: how long the target was unhealthy (ms). */

@@ -29,14 +29,18 @@ export interface RegistrationResult {
   readonly withheld?: string | undefined;
 }
 
+/** A target that is unhealthy now, with AWS's reason. */
+export interface UnhealthyTarget {
+  readonly target: string;
+  readonly state: string;
+  readonly reason?: string | undefined;
+  readonly description?: string | undefined;
+}
+
 export interface HealthResult {
   readonly registered: number;
   readonly healthy: number;
-  readonly unhealthy: readonly {
-    readonly target: string;
-    readonly state: string;
-    readonly reason?: string | undefined;
-  }[];
+  readonly unhealthy: readonly UnhealthyTarget[];
 }
 
 export interface BindingResult {

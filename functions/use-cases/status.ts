@@ -19,6 +19,7 @@ import { errorText } from '../errors.ts';
 import type { StateRecord } from '../ports.ts';
 import { type Deps, mapLimit } from './context.ts';
 import { observeListeners } from './repair.ts';
+import type { UnhealthyTarget } from './results.ts';
 
 export interface BindingStatus {
   readonly binding: string;
@@ -29,12 +30,7 @@ export interface BindingStatus {
   readonly targets: {
     readonly registered: number;
     readonly healthy: number;
-    readonly unhealthy: readonly {
-      readonly target: string;
-      readonly state: string;
-      readonly reason?: string | undefined;
-      readonly description?: string | undefined;
-    }[];
+    readonly unhealthy: readonly UnhealthyTarget[];
     readonly missing: readonly string[];
     readonly foreign: readonly string[];
   };
