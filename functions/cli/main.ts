@@ -8,8 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type WardenConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
 import { ConfigError, errorText } from '../errors.ts';
-import { type Deps, type Log, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
-import { previewDeps } from '../use-cases/preview.ts';
+import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
 import { sweep } from '../use-cases/sweep.ts';
@@ -135,12 +134,12 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
       case 'reconcile': {
         // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
         const preview = values['dry-run'] ? previewDeps(deps) : undefined;
-        const result = await sweep(preview?.deps ?? deps, {
+        const result = await sweep(preview ?? deps, {
           bindings: names,
           trigger: { type: 'manual', by: whoAmI(values.by, io.env) },
           throwOnTransient: false,
         });
-        const wouldAlert = preview?.wouldAlert.map((alert) => alert.subject);
+        const wouldAlert = preview?.preview.wouldAlert.map((alert) => alert.subject);
         if (values.json) out(JSON.stringify(wouldAlert ? { ...result, wouldAlert } : result, null, 2));
         else {
           out(formatReconcile(result.bindings, effective.mode, color));

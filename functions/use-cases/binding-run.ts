@@ -47,7 +47,7 @@ export async function runBinding(
   const result = newBindingResult(binding.name);
   let notifier: Notifier | undefined;
   try {
-    const state = await BindingState.load(deps.state, binding.name);
+    const state = await BindingState.load(deps.state, binding.name, deps.preview !== undefined);
     const ready = new Notifier(deps, state, result);
     notifier = ready;
     await ready.drainOutbox();

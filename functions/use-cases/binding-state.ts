@@ -1,6 +1,7 @@
 /**
  * One binding's records, loaded with one Query, and written back with the version each was read at: a
- * write loses (returns false) when another invocation changed the record in between.
+ * write loses (returns false) when another invocation changed the record in between. In an operator's
+ * preview the writes stay in memory: the plan is carried out on paper, against the real records.
  */
 import type { StateRecord, StateStore } from '../ports.ts';
 
@@ -8,20 +9,18 @@ export class BindingState {
   private readonly records: Map<string, StateRecord>;
   readonly binding: string;
   private readonly store: StateStore;
+  private readonly onPaper: boolean;
 
-  private constructor(store: StateStore, binding: string, records: readonly StateRecord[]) {
+  private constructor(store: StateStore, binding: string, records: readonly StateRecord[], onPaper: boolean) {
     this.store = store;
+    this.onPaper = onPaper;
     this.binding = binding;
     this.records = new Map(records.map((record) => [record.key, record]));
   }
 
-  static async load(store: StateStore, binding: string): Promise<BindingState> {
-    return new BindingState(store, binding, await store.load(binding));
-  }
-
-  /** For callers that must not read (an event path that only writes unconditionally). */
-  static empty(store: StateStore, binding: string): BindingState {
-    return new BindingState(store, binding, []);
+  /** `onPaper`: keep writes in memory (an operator's preview writes nothing). */
+  static async load(store: StateStore, binding: string, onPaper = false): Promise<BindingState> {
+    return new BindingState(store, binding, await store.load(binding), onPaper);
   }
 
   data(key: string): unknown {
@@ -43,7 +42,7 @@ export class BindingState {
   /** Conditional write against the version this invocation read. */
   async save(key: string, data: unknown, expiresAt?: number): Promise<boolean> {
     const version = this.records.get(key)?.version ?? 0;
-    const written = await this.store.put(this.binding, { key, version, data, expiresAt });
+    const written = this.onPaper || (await this.store.put(this.binding, { key, version, data, expiresAt }));
     if (written) this.records.set(key, { key, version: version + 1, data, expiresAt });
     return written;
   }
@@ -51,26 +50,27 @@ export class BindingState {
   async delete(key: string): Promise<boolean> {
     const record = this.records.get(key);
     if (!record || record.deleted) return true;
-    const removed = await this.store.remove(this.binding, key, record.version);
+    const removed = this.onPaper || (await this.store.remove(this.binding, key, record.version));
     if (removed) this.records.set(key, { key, version: record.version + 1, data: undefined, deleted: true });
     return removed;
   }
 
   /** Reads the binding's records again, after losing a race. */
   async reload(): Promise<void> {
+    if (this.onPaper) return;
     this.records.clear();
     for (const record of await this.store.load(this.binding)) this.records.set(record.key, record);
   }
 
   async putAll(records: readonly Omit<StateRecord, 'version'>[]): Promise<void> {
     if (records.length === 0) return;
-    await this.store.putAll(this.binding, records);
+    if (!this.onPaper) await this.store.putAll(this.binding, records);
     for (const record of records) this.records.set(record.key, { ...record, version: 1 });
   }
 
   async removeAll(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.store.removeAll(this.binding, keys);
+    if (!this.onPaper) await this.store.removeAll(this.binding, keys);
     for (const key of keys) this.records.delete(key);
   }
 }

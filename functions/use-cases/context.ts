@@ -1,5 +1,6 @@
 /** What every use-case gets: the configuration, the ports, a clock and telemetry. Built once per cold start. */
 import type { WardenConfig } from '../config.ts';
+import type { RenderedAlert } from '../domain/alerts.ts';
 import type { AlertPublisher, Instances, LoadBalancing, StateStore } from '../ports.ts';
 import type { MetricName } from '../telemetry.ts';
 
@@ -23,6 +24,16 @@ export interface Deps {
   readonly state: StateStore;
   readonly telemetry: Telemetry;
   readonly now: () => number;
+  /**
+   * An operator's preview (`reconcile --dry-run`): plans are computed and carried out on paper only; state
+   * writes stay in memory and the alerts that would go out are collected here instead of published.
+   */
+  readonly preview?: { readonly wouldAlert: RenderedAlert[] } | undefined;
+}
+
+/** The deps of a preview: dry-run mode, nothing written, nothing published. */
+export function previewDeps(deps: Deps): Deps & { preview: { wouldAlert: RenderedAlert[] } } {
+  return { ...deps, config: { ...deps.config, mode: 'dry-run' }, preview: { wouldAlert: [] } };
 }
 
 export { foundBy, type Trigger } from '../domain/trigger.ts';

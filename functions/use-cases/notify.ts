@@ -29,7 +29,7 @@ export class Notifier {
     const rendered = renderAlert(alert);
     const { log } = this.deps.telemetry;
     try {
-      await this.deps.alerts.publish(this.deps.config.alerts.topicArn, rendered);
+      await this.publish(this.deps.config.alerts.topicArn, rendered);
       this.result.alerts.push(alert.kind);
       this.deps.telemetry.count(METRIC.alertsSent);
       log.info('alert sent', {
@@ -87,7 +87,7 @@ export class Notifier {
       if (!(await this.state.delete(KEY.outbox(id)))) continue;
       if (!parked) continue;
       try {
-        await this.deps.alerts.publish(parked.topicArn, parked.alert);
+        await this.publish(parked.topicArn, parked.alert);
         this.result.alerts.push(parked.alert.attributes.kind);
         this.deps.telemetry.count(METRIC.alertsSent);
         this.deps.telemetry.log.info('parked alert sent', {
@@ -98,6 +98,12 @@ export class Notifier {
         await this.park(parked.alert, parked.attempts + 1, error);
       }
     }
+  }
+
+  /** One SNS Publish; in an operator's preview, only noted as an alert that would go out. */
+  private async publish(topicArn: string, alert: RenderedAlert): Promise<void> {
+    if (this.deps.preview) this.deps.preview.wouldAlert.push(alert);
+    else await this.deps.alerts.publish(topicArn, alert);
   }
 
   private async park(alert: RenderedAlert, attempts: number, cause: unknown): Promise<void> {

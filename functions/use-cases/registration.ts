@@ -96,7 +96,7 @@ async function planWithOwnership(
   let plan = planRegistration(input);
   let ownership: BindingState | undefined;
   if (plan.foreign.length > 0) {
-    ownership = await BindingState.load(deps.state, ownershipOf(binding.name));
+    ownership = await BindingState.load(deps.state, ownershipOf(binding.name), deps.preview !== undefined);
     input = { ...input, owned: new Set(ownership.withPrefix(PREFIX.owned).keys()) };
     plan = planRegistration(input);
   }
