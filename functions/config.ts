@@ -77,6 +77,7 @@ const httpsSchema = z.strictObject({
     .regex(/^ELBSecurityPolicy-[A-Za-z0-9-]+$/, { message: 'must be an ELB security policy name' })
     .default('ELBSecurityPolicy-TLS13-1-2-2021-06'),
   certificateArn: certificateArn.optional(),
+  forward: z.enum(['exact', 'includes-target-group']).default('includes-target-group'),
 });
 
 const healthCheckSchema = z

@@ -97,7 +97,8 @@ export function isDesiredRedirect(actions: readonly Action[], binding: Binding):
 }
 
 /**
- * True when the HTTPS listener's default actions end in a forward whose only weighted group is ours.
+ * True when the HTTPS listener's default actions end in a forward that sends traffic to our group: as its
+ * only weighted group (`https.forward: exact`), or among others (`includes-target-group`, a canary).
  * Authentication actions before it are kept: removing them would lower security.
  */
 export function isDesiredForward(actions: readonly Action[], binding: Binding): boolean {
@@ -107,11 +108,8 @@ export function isDesiredForward(actions: readonly Action[], binding: Binding): 
   const leading = ordered.slice(0, -1).map(normalizeAction);
   if (leading.some((action) => action.type !== 'authenticate')) return false;
   const final = normalizeAction(last);
-  return (
-    final.type === 'forward' &&
-    final.targetGroups.length === 1 &&
-    final.targetGroups[0] === binding.targetGroupArn
-  );
+  if (final.type !== 'forward' || !final.targetGroups.includes(binding.targetGroupArn)) return false;
+  return binding.https.forward === 'includes-target-group' || final.targetGroups.length === 1;
 }
 
 /** A rule on the HTTP listener that serves plain HTTP instead of sending clients to HTTPS. */
@@ -360,7 +358,9 @@ function planHttp(
 
 /** Keeps leading authentication actions and ends with the forward to our target group. */
 function repairedForwardActions(actions: readonly Action[], binding: Binding): Action[] {
-  const leading = inOrder(actions).filter((action) => normalizeAction(action).type === 'authenticate');
+  const leading = inOrder(actions)
+    .filter((action) => normalizeAction(action).type === 'authenticate')
+    .map(keepClientSecret);
   if (leading.length === 0) return [desiredForward(binding)];
   const orders = leading.map((action, index) => action.Order ?? index + 1);
   return [...leading, { ...desiredForward(binding), Order: Math.max(...orders) + 1 }];
@@ -416,4 +416,16 @@ function fingerprintOf(before: Listener | Rule | undefined): unknown {
     return [before.protocol, before.defaultActions.map(normalizeAction), before.certificateArns.length > 0];
   }
   return [before.arn, before.actions.map(normalizeAction)];
+}
+
+/**
+ * DescribeListeners never returns an OIDC action's client secret, and ModifyListener requires it unless
+ * `UseExistingClientSecret` is true: an authentication action sent back is told to keep the secret it has.
+ * (ELB API reference, AuthenticateOidcActionConfig: "If you are modifying a rule, you can omit this
+ * parameter if you set UseExistingClientSecret to true.")
+ */
+function keepClientSecret(action: Action): Action {
+  if (action.Type !== 'authenticate-oidc' || !action.AuthenticateOidcConfig) return action;
+  const { ClientSecret: _secret, ...config } = action.AuthenticateOidcConfig;
+  return { ...action, AuthenticateOidcConfig: { ...config, UseExistingClientSecret: true } };
 }

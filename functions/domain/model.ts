@@ -66,6 +66,12 @@ export interface Action {
   readonly ForwardConfig?: ForwardConfig;
   readonly RedirectConfig?: RedirectAction;
   readonly FixedResponseConfig?: FixedResponseAction;
+  /** Passed through as ELB returned it, but for the client secret (see keepClientSecret). */
+  readonly AuthenticateOidcConfig?: {
+    readonly ClientSecret?: string;
+    readonly UseExistingClientSecret?: boolean;
+    readonly [field: string]: unknown;
+  };
 }
 
 export interface Listener {

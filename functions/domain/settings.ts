@@ -40,6 +40,11 @@ export interface Binding {
     readonly port: number;
     readonly sslPolicy: string;
     readonly certificateArn?: string | undefined;
+    /**
+     * `includes-target-group`: any forward that sends a non-zero weight to the bound group is in order (a
+     * canary or blue/green weighting is left alone); `exact`: the bound group must be the only weighted one.
+     */
+    readonly forward: 'exact' | 'includes-target-group';
   };
   /** Enforced only when given. */
   readonly healthCheck?: HealthCheckSettings | undefined;

@@ -63,7 +63,7 @@ describe('the example configuration for the seed topology', () => {
 });
 
 describe('defaults', () => {
-  it('fills every default of SPEC §2 from a minimal document', () => {
+  it('fills every default from a minimal document', () => {
     const config = parseConfig(minimal());
     expect(config.mode).toBe('enforce');
     expect(config.alerts).toMatchObject({
@@ -88,7 +88,11 @@ describe('defaults', () => {
         query: '#{query}',
       },
     });
-    expect(binding?.https).toEqual({ port: 443, sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06' });
+    expect(binding?.https).toEqual({
+      port: 443,
+      sslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      forward: 'includes-target-group',
+    });
     expect(binding?.healthCheck).toBeUndefined();
   });
 

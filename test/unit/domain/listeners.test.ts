@@ -430,3 +430,73 @@ describe('property: the guard never modifies a listener that already matches', (
     );
   });
 });
+
+describe('planListeners: weighted forwards on HTTPS', () => {
+  const canary: Action = {
+    Type: 'forward',
+    ForwardConfig: {
+      TargetGroups: [
+        { TargetGroupArn: TG_ARN, Weight: 90 },
+        { TargetGroupArn: OTHER_TG_ARN, Weight: 10 },
+      ],
+    },
+  };
+  const observed = { listeners: [httpListener(), httpsListener([canary])], httpRules: [] };
+
+  it('leaves a 90/10 canary that still sends traffic to the bound group alone by default', () => {
+    expect(binding.https.forward).toBe('includes-target-group');
+    expect(planListeners(binding, observed).steps).toEqual([]);
+  });
+
+  it('repairs the same canary when the binding asks for the bound group alone (https.forward: exact)', () => {
+    const exact = seedConfig({}, { https: { certificateArn: CERT_ARN, forward: 'exact' } }).bindings[0];
+    if (!exact) throw new Error('no binding');
+    expect(planListeners(exact, observed).steps.map((step) => step.type)).toEqual(['modify-listener']);
+  });
+
+  it('repairs a forward that gives the bound group no traffic, whatever the option', () => {
+    const away: Action = {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: TG_ARN, Weight: 0 },
+          { TargetGroupArn: OTHER_TG_ARN, Weight: 100 },
+        ],
+      },
+    };
+    const plan = planListeners(binding, {
+      listeners: [httpListener(), httpsListener([away])],
+      httpRules: [],
+    });
+    expect(plan.steps.map((step) => step.type)).toEqual(['modify-listener']);
+  });
+});
+
+describe('planListeners: OIDC authentication before the forward', () => {
+  // DescribeListeners returns the OIDC action without its client secret (ELB API reference,
+  // AuthenticateOidcActionConfig); ModifyListener needs the secret or UseExistingClientSecret: true.
+  const oidc: Action = {
+    Type: 'authenticate-oidc',
+    Order: 1,
+    AuthenticateOidcConfig: {
+      Issuer: 'https://idp.example.com',
+      AuthorizationEndpoint: 'https://idp.example.com/authorize',
+      TokenEndpoint: 'https://idp.example.com/token',
+      UserInfoEndpoint: 'https://idp.example.com/userinfo',
+      ClientId: 'alb',
+    },
+  };
+
+  it('repairs the forward behind it telling ELB to keep the client secret it has', () => {
+    const broken = httpsListener([
+      oidc,
+      { Type: 'fixed-response', Order: 2, FixedResponseConfig: { StatusCode: '503' } },
+    ]);
+    const [step] = planListeners(binding, { listeners: [httpListener(), broken], httpRules: [] }).steps;
+    if (step?.type !== 'modify-listener') throw new Error('expected a modify-listener step');
+    const [auth, forward] = step.request.defaultActions;
+    expect(auth?.AuthenticateOidcConfig).toMatchObject({ ClientId: 'alb', UseExistingClientSecret: true });
+    expect(auth?.AuthenticateOidcConfig).not.toHaveProperty('ClientSecret');
+    expect(forward).toMatchObject({ Type: 'forward', TargetGroupArn: TG_ARN, Order: 2 });
+  });
+});
