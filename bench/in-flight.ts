@@ -59,6 +59,8 @@ export function trackBindingsInFlight(deps: Deps): InFlight {
     createListener: (lbArn, request) => track(owner(lbArn), () => elb.createListener(lbArn, request)),
     modifyListener: (arn, request) => track(owner(arn), () => elb.modifyListener(arn, request)),
     deleteRule: (arn) => track(undefined, () => elb.deleteRule(arn)),
+    listCertificates: (arn) => track(owner(arn), () => elb.listCertificates(arn)),
+    addCertificates: (arn, certificates) => track(owner(arn), () => elb.addCertificates(arn, certificates)),
   };
   const trackedState: StateStore = {
     load: (binding) => track(binding, () => state.load(binding)),

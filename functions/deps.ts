@@ -74,6 +74,8 @@ function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): LoadBal
     modifyHealthCheck: async (...args) => (await load()).modifyHealthCheck(...args),
     listListeners: async (...args) => (await load()).listListeners(...args),
     listRules: async (...args) => (await load()).listRules(...args),
+    listCertificates: async (...args) => (await load()).listCertificates(...args),
+    addCertificates: async (...args) => (await load()).addCertificates(...args),
     createListener: async (...args) => (await load()).createListener(...args),
     modifyListener: async (...args) => (await load()).modifyListener(...args),
     deleteRule: async (...args) => (await load()).deleteRule(...args),

@@ -36,6 +36,9 @@ export interface LoadBalancing {
   modifyHealthCheck(targetGroupArn: string, healthCheck: TargetGroupHealthCheck): Promise<void>;
   listListeners(loadBalancerArn: string): Promise<Listener[]>;
   listRules(listenerArn: string): Promise<Rule[]>;
+  /** The listener's certificates besides its default one (SNI). */
+  listCertificates(listenerArn: string): Promise<string[]>;
+  addCertificates(listenerArn: string, certificateArns: readonly string[]): Promise<void>;
   createListener(loadBalancerArn: string, request: ListenerRequest): Promise<Listener>;
   modifyListener(listenerArn: string, request: ListenerRequest): Promise<Listener>;
   deleteRule(ruleArn: string): Promise<void>;

@@ -3,9 +3,11 @@
  * lists, and target writes go out in batches of 200 with refused targets isolated and reported.
  */
 import {
+  AddListenerCertificatesCommand,
   CreateListenerCommand,
   DeleteRuleCommand,
   DeregisterTargetsCommand,
+  DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTargetGroupsCommand,
@@ -14,6 +16,7 @@ import {
   type ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
   ModifyTargetGroupCommand,
+  type MutualAuthenticationAttributes,
   RegisterTargetsCommand,
   type Action as SdkAction,
   type Listener as SdkListener,
@@ -202,6 +205,36 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     });
   }
 
+  async listCertificates(listenerArn: string): Promise<string[]> {
+    const certificates = await this.pages('DescribeListenerCertificates', async (marker) => {
+      const output = await this.client.send(
+        new DescribeListenerCertificatesCommand({
+          ListenerArn: listenerArn,
+          Marker: marker,
+          PageSize: PAGE_SIZE,
+        }),
+      );
+      return { items: output.Certificates ?? [], next: output.NextMarker };
+    });
+    return certificates.flatMap((certificate) =>
+      !certificate.IsDefault && certificate.CertificateArn ? [certificate.CertificateArn] : [],
+    );
+  }
+
+  /** One certificate per call, as AddListenerCertificates takes them. */
+  async addCertificates(listenerArn: string, certificateArns: readonly string[]): Promise<void> {
+    for (const arn of certificateArns) {
+      await this.call('AddListenerCertificates', () =>
+        this.client.send(
+          new AddListenerCertificatesCommand({
+            ListenerArn: listenerArn,
+            Certificates: [{ CertificateArn: arn }],
+          }),
+        ),
+      );
+    }
+  }
+
   listRules(listenerArn: string): Promise<Rule[]> {
     return this.pages('DescribeRules', async (marker) => {
       const output = await this.client.send(
@@ -277,6 +310,7 @@ function toListener(listener: SdkListener, loadBalancerArn: string): Listener {
       certificate.CertificateArn ? [certificate.CertificateArn] : [],
     ),
     defaultActions: (listener.DefaultActions ?? []) as Action[],
+    mutualAuthentication: listener.MutualAuthentication as Listener['mutualAuthentication'],
   };
 }
 
@@ -302,6 +336,7 @@ function listenerFields(request: ListenerRequest) {
     DefaultActions: toSdkActions(request.defaultActions),
     Certificates: request.certificateArns?.map((arn) => ({ CertificateArn: arn })),
     SslPolicy: request.sslPolicy,
+    MutualAuthentication: request.mutualAuthentication as MutualAuthenticationAttributes | undefined,
   };
 }
 

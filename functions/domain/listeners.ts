@@ -5,6 +5,8 @@
 import { hash } from './hash.ts';
 import type { Action, Listener, Rule } from './model.ts';
 import type { Binding } from './settings.ts';
+import type { HttpsSeen } from './state.ts';
+import { strongerPolicy } from './tls.ts';
 
 export type ListenerRole = 'http' | 'https';
 
@@ -160,11 +162,14 @@ export interface ListenerRequest {
   readonly defaultActions: readonly Action[];
   readonly certificateArns?: readonly string[];
   readonly sslPolicy?: string;
+  readonly mutualAuthentication?: Readonly<Record<string, unknown>> | undefined;
+  /** Added after creation with AddListenerCertificates: CreateListener takes only the default one. */
+  readonly sniCertificateArns?: readonly string[];
 }
 
 export interface Blocked {
   readonly listener: ListenerRole;
-  readonly reason: 'no-certificate' | 'https-cannot-serve' | 'tls-on-http-port';
+  readonly reason: 'no-certificate' | 'https-cannot-serve' | 'tls-on-http-port' | 'needs-client-secret';
   /** What a person needs to know and do. */
   readonly detail: string;
 }
@@ -192,6 +197,8 @@ export interface ObservedListeners {
   readonly listeners: readonly Listener[];
   /** Rules of the HTTP listener (including its default rule), when it exists. */
   readonly httpRules: readonly Rule[];
+  /** The HTTPS listener as last seen, when remembered: a recreation is never weaker than it. */
+  readonly httpsSeen?: HttpsSeen | undefined;
 }
 
 export function findListeners(binding: Binding, listeners: readonly Listener[]) {
@@ -205,7 +212,7 @@ export function findListeners(binding: Binding, listeners: readonly Listener[]) 
 export function planListeners(binding: Binding, observed: ObservedListeners): ListenerPlan {
   const { http, https } = findListeners(binding, observed.listeners);
   // HTTPS first: whether it can serve decides whether port 80 may be touched.
-  const secure = planHttps(binding, https);
+  const secure = planHttps(binding, https, observed.httpsSeen);
   const plain = planHttp(binding, http, observed.httpRules);
   const blocked = [...secure.blocked, ...plain.blocked];
   const steps = [...secure.steps];
@@ -229,35 +236,18 @@ interface ListenerPart {
 }
 
 /** The HTTPS listener: its drift, its repair, and whether it can serve once repaired. */
-function planHttps(binding: Binding, https: Listener | undefined): ListenerPart & { canServe: boolean } {
+function planHttps(
+  binding: Binding,
+  https: Listener | undefined,
+  seen: HttpsSeen | undefined,
+): ListenerPart & { canServe: boolean } {
   const certificate = binding.https.certificateArn;
   const noCertificate = (detail: string): Blocked => ({
     listener: 'https',
     reason: 'no-certificate',
     detail,
   });
-  if (!https) {
-    const drifts: Drift[] = [
-      { listener: 'https', kind: 'missing', summary: `no listener on port ${binding.https.port}` },
-    ];
-    if (!certificate) {
-      const detail = `cannot recreate the HTTPS listener on port ${binding.https.port}: no certificate is configured (set https.certificateArn for this binding)`;
-      return { drifts, steps: [], blocked: [noCertificate(detail)], canServe: false };
-    }
-    const request: ListenerRequest = {
-      port: binding.https.port,
-      protocol: 'HTTPS',
-      defaultActions: [desiredForward(binding)],
-      certificateArns: [certificate],
-      sslPolicy: binding.https.sslPolicy,
-    };
-    return {
-      drifts,
-      steps: [{ type: 'create-listener', listener: 'https', request }],
-      blocked: [],
-      canServe: true,
-    };
-  }
+  if (!https) return planHttpsRecreation(binding, seen);
   const canServe = https.certificateArns.length > 0;
   if (https.protocol !== 'HTTPS') {
     const summary = `port ${https.port} speaks ${https.protocol}, not HTTPS`;
@@ -291,6 +281,54 @@ function planHttps(binding: Binding, https: Listener | undefined): ListenerPart 
     steps: [{ type: 'modify-listener', listener: 'https', listenerArn: https.arn, before: https, request }],
     blocked: [],
     canServe,
+  };
+}
+
+/**
+ * A deleted HTTPS listener comes back never weaker than it was last seen: the stronger security policy, its
+ * SNI certificates, its mutual TLS and its authentication. One that authenticated with OIDC cannot come back
+ * from here: CreateListener needs the client secret, which AWS never returns.
+ */
+function planHttpsRecreation(
+  binding: Binding,
+  seen: HttpsSeen | undefined,
+): ListenerPart & { canServe: boolean } {
+  const port = binding.https.port;
+  const drifts: Drift[] = [{ listener: 'https', kind: 'missing', summary: `no listener on port ${port}` }];
+  const certificate = binding.https.certificateArn;
+  const blockedBy = (reason: Blocked['reason'], detail: string) => ({
+    drifts,
+    steps: [],
+    blocked: [{ listener: 'https' as const, reason, detail }],
+    canServe: false,
+  });
+  if (!certificate)
+    return blockedBy(
+      'no-certificate',
+      `cannot recreate the HTTPS listener on port ${port}: no certificate is configured (set https.certificateArn for this binding)`,
+    );
+  const authentication = inOrder(seen?.defaultActions ?? []).filter(
+    (action) => normalizeAction(action).type === 'authenticate',
+  );
+  if (authentication.some((action) => action.Type === 'authenticate-oidc'))
+    return blockedBy(
+      'needs-client-secret',
+      `cannot recreate the HTTPS listener on port ${port}: it authenticated users with OIDC, and recreating that needs the client secret, which AWS never returns; recreating it without authentication would open the site. Recreate it with your infrastructure code`,
+    );
+  const request: ListenerRequest = {
+    port,
+    protocol: 'HTTPS',
+    defaultActions: repairedForwardActions(authentication, binding),
+    certificateArns: [certificate],
+    sslPolicy: strongerPolicy(binding.https.sslPolicy, seen?.sslPolicy),
+    ...(seen?.mutualAuthentication ? { mutualAuthentication: seen.mutualAuthentication } : {}),
+    ...(seen && seen.sniCertificateArns.length > 0 ? { sniCertificateArns: seen.sniCertificateArns } : {}),
+  };
+  return {
+    drifts,
+    steps: [{ type: 'create-listener', listener: 'https', request }],
+    blocked: [],
+    canServe: true,
   };
 }
 

@@ -82,6 +82,8 @@ export interface Listener {
   readonly sslPolicy?: string | undefined;
   readonly certificateArns: readonly string[];
   readonly defaultActions: readonly Action[];
+  /** Mutual TLS (`MutualAuthentication` in the ELB API), kept as AWS returned it. */
+  readonly mutualAuthentication?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface Rule {

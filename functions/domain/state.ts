@@ -10,6 +10,7 @@
  *   pause                 an operator's pause
  *   pipeline              drift the sweep found that no event had reported
  *   meta                  facts that never change (the target group's VPC)
+ *   https-seen            the HTTPS listener as last seen: what a recreation must not weaken
  *   outbox#<id>           an alert that could not be published yet
  *
  * Ownership (`owned#<id>:<port>`: a target the controller registered, so it may deregister it) lives in a
@@ -19,6 +20,7 @@
 import type { RenderedAlert } from './alerts.ts';
 import type { ConditionRecord, TargetRecord } from './health.ts';
 import type { ListenerRole } from './listeners.ts';
+import type { Action } from './model.ts';
 import { MINUTE } from './time.ts';
 
 export const KEY = {
@@ -30,6 +32,7 @@ export const KEY = {
   pause: 'pause',
   pipeline: 'pipeline',
   meta: 'meta',
+  httpsSeen: 'https-seen',
   outbox: (id: string) => `outbox#${id}`,
 } as const;
 
@@ -85,6 +88,19 @@ export interface PipelineRecord {
 
 export interface MetaRecord {
   readonly targetGroupVpcId?: string | undefined;
+}
+
+/**
+ * The HTTPS listener as last seen with HTTPS: recreating it after a deletion keeps its stronger policy, its
+ * SNI certificates, its mutual TLS and its authentication, or refuses to recreate it without them.
+ */
+export interface HttpsSeen {
+  readonly arn: string;
+  readonly sslPolicy?: string | undefined;
+  /** The certificates besides the default one (SNI), from DescribeListenerCertificates. */
+  readonly sniCertificateArns: readonly string[];
+  readonly mutualAuthentication?: Readonly<Record<string, unknown>> | undefined;
+  readonly defaultActions: readonly Action[];
 }
 
 export interface OutboxRecord {
@@ -145,6 +161,11 @@ export const decode = {
   },
   meta(data: unknown): MetaRecord {
     return isObject(data) ? (data as MetaRecord) : {};
+  },
+  httpsSeen(data: unknown): HttpsSeen | undefined {
+    return isObject(data) && typeof data.arn === 'string' && Array.isArray(data.sniCertificateArns)
+      ? (data as unknown as HttpsSeen)
+      : undefined;
   },
   outbox(data: unknown): OutboxRecord | undefined {
     return isObject(data) && typeof data.topicArn === 'string' && isObject(data.alert)

@@ -1,10 +1,12 @@
 /** The two repairable parts of a binding: observe → plan (pure) → execute. */
 import { registrationFailedAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
-import type { ObservedListeners } from '../domain/listeners.ts';
-import type { TargetGroup } from '../domain/model.ts';
+import { findListeners, type ObservedListeners } from '../domain/listeners.ts';
+import type { Listener, TargetGroup } from '../domain/model.ts';
 import { TOPIC } from '../domain/notices.ts';
 import { planHealthCheckRepair, planListenerRepair } from '../domain/repair-plan.ts';
+import { decode, type HttpsSeen, KEY } from '../domain/state.ts';
 import { actorOf } from '../domain/trigger.ts';
+import { errorText } from '../errors.ts';
 import type { Deps } from './context.ts';
 import type { Notifier } from './notify.ts';
 import { executeRepair, observeListeners, planInput, type RepairContext } from './repair.ts';
@@ -14,8 +16,51 @@ export async function reconcileListeners(
   context: RepairContext,
   observed?: ObservedListeners,
 ): Promise<RepairResult> {
-  const seen = observed ?? (await observeListeners(context.deps, context.binding));
-  return executeRepair(context, planListenerRepair(planInput(context), seen));
+  const current = observed ?? (await observeListeners(context.deps, context.binding));
+  const httpsSeen = decode.httpsSeen(context.state.data(KEY.httpsSeen));
+  const result = await executeRepair(
+    context,
+    planListenerRepair(planInput(context), { ...current, httpsSeen }),
+  );
+  await rememberHttps(context, current.listeners, httpsSeen);
+  return result;
+}
+
+/**
+ * Remembers the HTTPS listener as seen, so a recreation after a deletion is never weaker. Sweeps remember it
+ * (the event path stays as short as it can be), only when it changed (the SNI list is read then too): a
+ * converged sweep makes no call for it. Best effort: a failure here costs only the memory, never the repair.
+ */
+async function rememberHttps(
+  context: RepairContext,
+  listeners: readonly Listener[],
+  stored: HttpsSeen | undefined,
+): Promise<void> {
+  const { deps, binding, state } = context;
+  if (context.trigger.type === 'event') return;
+  const https = findListeners(binding, listeners).https;
+  if (!https || https.protocol !== 'HTTPS') return;
+  const shape = {
+    arn: https.arn,
+    sslPolicy: https.sslPolicy,
+    mutualAuthentication: https.mutualAuthentication,
+    defaultActions: https.defaultActions,
+  };
+  if (
+    stored &&
+    JSON.stringify({ ...stored, sniCertificateArns: undefined }) ===
+      JSON.stringify({ ...shape, sniCertificateArns: undefined })
+  )
+    return;
+  try {
+    const sniCertificateArns = await deps.elb.listCertificates(https.arn);
+    await state.save(KEY.httpsSeen, { ...shape, sniCertificateArns } satisfies HttpsSeen);
+  } catch (error) {
+    deps.telemetry.log.warn('could not remember the HTTPS listener', {
+      binding: binding.name,
+      error: errorText(error),
+    });
+  }
 }
 
 /**

@@ -141,9 +141,14 @@ async function applyStep(deps: Deps, binding: Binding, step: RepairStep): Promis
   log.info('repairing', { binding: binding.name, step: step.type, listener: step.listener, before, request });
   let after: unknown = null;
   switch (step.type) {
-    case 'create-listener':
-      after = await deps.elb.createListener(binding.loadBalancerArn, step.request);
+    case 'create-listener': {
+      const created = await deps.elb.createListener(binding.loadBalancerArn, step.request);
+      // CreateListener takes only the default certificate; the others (SNI) are added one by one.
+      if (step.request.sniCertificateArns)
+        await deps.elb.addCertificates(created.arn, step.request.sniCertificateArns);
+      after = created;
       break;
+    }
     case 'modify-listener':
       after = await deps.elb.modifyListener(step.listenerArn, step.request);
       break;

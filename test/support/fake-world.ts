@@ -31,6 +31,7 @@ import {
 } from './builders.ts';
 
 const MUTATING = new Set([
+  'addCertificates',
   'registerTargets',
   'deregisterTargets',
   'modifyHealthCheck',
@@ -65,6 +66,8 @@ export class FakeWorld {
   ]);
   listeners: Listener[] = [httpListener(), httpsListener()];
   rules = new Map<string, Rule[]>([[HTTP_LISTENER_ARN, []]]);
+  /** listenerArn → certificates besides the default one (SNI). */
+  sni = new Map<string, string[]>();
   published: RenderedAlert[] = [];
   calls: string[] = [];
   /** Makes the next calls of a method throw. */
@@ -177,6 +180,7 @@ export class FakeWorld {
         sslPolicy: request.sslPolicy,
         certificateArns: request.certificateArns ?? [],
         defaultActions: request.defaultActions.map(asReported),
+        ...(request.mutualAuthentication ? { mutualAuthentication: request.mutualAuthentication } : {}),
       };
       this.listeners.push(listener);
       return structuredClone(listener);
@@ -196,6 +200,14 @@ export class FakeWorld {
       };
       this.listeners[index] = next;
       return structuredClone(next);
+    },
+    listCertificates: async (arn) => {
+      this.call('listCertificates');
+      return [...(this.sni.get(arn) ?? [])];
+    },
+    addCertificates: async (arn, certificateArns) => {
+      this.call('addCertificates');
+      this.sni.set(arn, [...(this.sni.get(arn) ?? []), ...certificateArns]);
     },
     deleteRule: async (arn) => {
       this.call('deleteRule');

@@ -8,6 +8,7 @@ import {
   planListeners,
 } from '../../../functions/domain/listeners.ts';
 import type { Action } from '../../../functions/domain/model.ts';
+import { policyStrength } from '../../../functions/domain/tls.ts';
 import {
   CERT_ARN,
   defaultRule,
@@ -498,5 +499,82 @@ describe('planListeners: OIDC authentication before the forward', () => {
     expect(auth?.AuthenticateOidcConfig).toMatchObject({ ClientId: 'alb', UseExistingClientSecret: true });
     expect(auth?.AuthenticateOidcConfig).not.toHaveProperty('ClientSecret');
     expect(forward).toMatchObject({ Type: 'forward', TargetGroupArn: TG_ARN, Order: 2 });
+  });
+});
+
+describe('planListeners: a deleted HTTPS listener comes back never weaker than it was', () => {
+  const gone = { listeners: [httpListener()], httpRules: [] };
+  const seen = {
+    arn: HTTPS_LISTENER_ARN,
+    sslPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06',
+    sniCertificateArns: ['arn:aws:acm:ap-northeast-2:123456789012:certificate/sni-1'],
+    mutualAuthentication: {
+      Mode: 'verify',
+      TrustStoreArn: 'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:truststore/ts/1',
+    },
+    defaultActions: [forwardTo()],
+  };
+
+  it('uses the stronger policy, the SNI certificates and the mutual TLS it last saw', () => {
+    const [step] = planListeners(binding, { ...gone, httpsSeen: seen }).steps;
+    if (step?.type !== 'create-listener') throw new Error('expected create-listener');
+    expect(step.request).toMatchObject({
+      sslPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06',
+      certificateArns: [CERT_ARN],
+      sniCertificateArns: seen.sniCertificateArns,
+      mutualAuthentication: seen.mutualAuthentication,
+    });
+  });
+
+  it('keeps the configured policy when the one it saw was weaker', () => {
+    const weak = { ...seen, sslPolicy: 'ELBSecurityPolicy-2016-08' };
+    const [step] = planListeners(binding, { ...gone, httpsSeen: weak }).steps;
+    expect(step?.type === 'create-listener' && step.request.sslPolicy).toBe(
+      'ELBSecurityPolicy-TLS13-1-2-2021-06',
+    );
+  });
+
+  it('refuses to recreate a listener that authenticated with OIDC, critically, instead of opening the site', () => {
+    const oidc = {
+      ...seen,
+      defaultActions: [
+        { Type: 'authenticate-oidc', Order: 1 },
+        { ...forwardTo(), Order: 2 },
+      ],
+    };
+    const plan = planListeners(binding, { ...gone, httpsSeen: oidc });
+    expect(plan.steps).toEqual([]);
+    expect(plan.blocked.map((block) => block.reason)).toEqual(['needs-client-secret']);
+  });
+
+  it('keeps Cognito authentication in front of the forward when it recreates', () => {
+    const cognito = {
+      ...seen,
+      defaultActions: [
+        { Type: 'authenticate-cognito', Order: 1 },
+        { ...forwardTo(), Order: 2 },
+      ],
+    };
+    const [step] = planListeners(binding, { ...gone, httpsSeen: cognito }).steps;
+    expect(
+      step?.type === 'create-listener' && step.request.defaultActions.map((action) => action.Type),
+    ).toEqual(['authenticate-cognito', 'forward']);
+  });
+});
+
+describe('policyStrength', () => {
+  it('orders policies by the lowest TLS version first, then by how restricted the ciphers are', () => {
+    const ordered = [
+      'ELBSecurityPolicy-2016-08',
+      'ELBSecurityPolicy-TLS-1-1-2017-01',
+      'ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06',
+      'ELBSecurityPolicy-TLS13-1-2-2021-06',
+      'ELBSecurityPolicy-TLS13-1-2-Res-2021-06',
+      'ELBSecurityPolicy-TLS13-1-3-2021-06',
+      'ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04',
+    ];
+    const strengths = ordered.map(policyStrength);
+    expect([...strengths].sort((a, b) => a - b)).toEqual(strengths);
+    expect(new Set(strengths).size).toBe(ordered.length);
   });
 });

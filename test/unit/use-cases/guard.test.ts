@@ -5,6 +5,7 @@ import { handleApiCall } from '../../../functions/use-cases/guard.ts';
 import { sweep } from '../../../functions/use-cases/sweep.ts';
 import {
   forwardTo,
+  HTTPS_LISTENER_ARN,
   httpListener,
   httpsListener,
   redirect301,
@@ -354,5 +355,24 @@ describe('guard: health check', () => {
       actor: expect.stringContaining('arn:aws:'),
     });
     expect(world.groups.get(group.arn)?.healthCheck.matcher).toBe('404');
+  });
+});
+
+describe('sweep: the HTTPS listener is remembered, so a recreation is never weaker', () => {
+  it('reads the SNI list once, when it first sees the listener, and adds it back after a deletion', async () => {
+    const { world, deps } = setup();
+    world.sni.set(HTTPS_LISTENER_ARN, ['arn:aws:acm:ap-northeast-2:123456789012:certificate/sni-1']);
+    await sweep(deps);
+    await sweep(deps);
+    expect(world.calls.filter((call) => call === 'listCertificates')).toHaveLength(1);
+
+    world.listeners = world.listeners.filter((listener) => listener.protocol !== 'HTTPS');
+    world.sni.delete(HTTPS_LISTENER_ARN);
+    await sweep(deps);
+
+    expect(world.mutatingCalls).toEqual(['createListener', 'addCertificates']);
+    expect(world.sni.get(HTTPS_LISTENER_ARN)).toEqual([
+      'arn:aws:acm:ap-northeast-2:123456789012:certificate/sni-1',
+    ]);
   });
 });
