@@ -179,6 +179,7 @@ const configSchema = z
     }),
     safety: z.strictObject({ maxDeregisterFraction: fraction.default(0.5) }).prefault({}),
     approvedActors: z.array(actorPattern).default([]),
+    approvalGraceMinutes: z.number().int().min(0).max(60).default(10),
     circuitBreaker: z
       .strictObject({
         maxRepairs: z.number().int().min(1).max(100).default(3),

@@ -220,6 +220,12 @@ export function routeApiCall(
   return { action: 'reconcile', scope, bindings };
 }
 
+/** What a call touched, for scoping an approval: its ELB ARNs, and `port:N` for a listener it created. */
+export function touchedBy(event: Extract<ParsedEvent, { type: 'api-call' }>): string[] {
+  const port = event.requestParameters.port;
+  return [...arnsIn(event.requestParameters), ...(typeof port === 'number' ? [`port:${port}`] : [])];
+}
+
 /** Every ELB ARN among the request parameters (listenerArn, ruleArn, loadBalancerArn, targetGroupArn, rulePriorities[].ruleArn). */
 function arnsIn(parameters: Readonly<Record<string, unknown>>): string[] {
   const arns: string[] = [];

@@ -1,9 +1,12 @@
 /**
  * A repair plan is a value: from what was observed, what is remembered, the trigger, the settings and the
  * time, what the controller decides for one repairable part of a binding (its listeners, its health check),
- * the AWS steps that carry the decision out, and the notices to claim (each releases its alert only if the
- * claim lands). `status`, a dry-run and an enforcing sweep all compute this same value; only an enforcing
- * executor acts on it. Pure.
+ * the AWS steps that carry the decision out, the notices to claim (each releases its alert only if the claim
+ * lands) and the records to keep or forget. `status`, a dry-run and an enforcing sweep all compute this same
+ * value; only an enforcing executor acts on it. Pure.
+ *
+ * Approval is scoped: an approved actor's change is accepted for the listener (or the health check) its call
+ * touched, and only while that resource's drift stays the same; drift elsewhere is decided on its own.
  */
 import {
   driftAlert,
@@ -12,11 +15,14 @@ import {
   repairsSuspendedAlert,
 } from './alert-kinds.ts';
 import type { Alert } from './alerts.ts';
+import { isApprovedActor } from './events.ts';
 import { hash } from './hash.ts';
 import { describeHealthCheckDrift, desiredHealthCheck, healthCheckDrift } from './health-check.ts';
 import {
   driftFingerprint,
+  findListeners,
   type ListenerPlan,
+  type ListenerRole,
   type RepairStep as ListenerStep,
   type ObservedListeners,
   planListeners,
@@ -26,6 +32,7 @@ import { type BreakerKey, settledBy, TOPIC } from './notices.ts';
 import { type Decision, decideRepair, type RepairAnswer } from './repair-policy.ts';
 import type { Binding, WardenSettings } from './settings.ts';
 import { activePause, decode, KEY, recentRepairs } from './state.ts';
+import { MINUTE } from './time.ts';
 import { actorOf, foundBy, type Trigger } from './trigger.ts';
 
 export interface HealthCheckStep {
@@ -43,8 +50,14 @@ export interface NoticeClaim {
   readonly topic: string;
   readonly fingerprint: string;
   readonly alert: Alert;
-  readonly accepted?: boolean | undefined;
   readonly remindEveryMinutes?: number | undefined;
+}
+
+/** A record the plan keeps, for as long as the condition it stands for lasts (rewritten before it expires). */
+export interface Keep {
+  readonly key: string;
+  readonly data: unknown;
+  readonly days: number;
 }
 
 export type RepairOutcome =
@@ -54,6 +67,7 @@ export type RepairOutcome =
   | 'reported'
   | 'accepted'
   | 'paused'
+  | 'waiting'
   | 'suspended'
   | 'blocked';
 
@@ -72,75 +86,189 @@ export interface RepairPlan {
   /** The steps that carry the decision out (`apply`), or that would (`would-apply`, `report`). */
   readonly steps: readonly RepairStep[];
   readonly notices: readonly NoticeClaim[];
+  readonly keep: readonly Keep[];
   /** Notice topics this plan settles: the states they reported are over. */
   readonly settle: readonly string[];
+  /** Records of conditions that are over. */
+  readonly forget: readonly string[];
   readonly subject: RepairSubject;
 }
 
 export interface PlanInput {
   readonly binding: Binding;
-  readonly settings: Pick<WardenSettings, 'mode' | 'approvedActors' | 'circuitBreaker'>;
+  readonly settings: Pick<
+    WardenSettings,
+    'mode' | 'approvedActors' | 'approvalGraceMinutes' | 'circuitBreaker'
+  >;
   readonly trigger: Trigger;
   readonly now: number;
   /** The binding's remembered records, by key. */
   readonly recall: (key: string) => unknown;
 }
 
+/** Approvals last two days and are rewritten while their drift lasts, a day before they would expire. */
+const KEEP_DAYS = 2;
+const REFRESH_MS = 24 * 60 * MINUTE;
+
+type Decided = Pick<RepairPlan, 'decision' | 'outcome' | 'steps' | 'notices' | 'keep' | 'settle' | 'forget'>;
+
 export function planListenerRepair(input: PlanInput, observed: ObservedListeners): RepairPlan {
-  const { binding } = input;
-  const plan = planListeners(binding, observed);
+  const full = planListeners(input.binding, observed);
+  const base = {
+    part: 'listeners' as const,
+    fingerprint: driftFingerprint(full),
+    drift: summaries(full),
+    blocked: full.blocked.map((block) => block.detail),
+    subject: { part: 'listeners' as const, plan: full, observed },
+  };
+  const roles = driftedRoles(full);
+  const cleared = (['https', 'http'] as const).filter((role) => !roles.includes(role)).map(KEY.accepted);
+  if (roles.length === 0)
+    return { ...base, ...inSync('listeners'), forget: [...cleared, KEY.firstSeen('listeners')] };
+  const approvals = approvalsOf(input, full, roles, touchedRoles(input, observed));
+  const rest = onlyRoles(
+    full,
+    roles.filter((role) => !approvals.roles.includes(role)),
+  );
+  const decided =
+    summaries(rest).length === 0
+      ? acceptedOnly(approvals)
+      : decideListeners(input, rest, approvals.roles.length === 0 && approvals.touchedAll);
+  return {
+    ...base,
+    ...decided,
+    notices: [...approvals.notices, ...decided.notices],
+    keep: [...approvals.keep, ...decided.keep],
+    forget: [...cleared, ...decided.forget],
+  };
+}
+
+interface Approvals {
+  /** Roles left alone: accepted earlier with the same drift, or approved by this event's actor. */
+  readonly roles: readonly ListenerRole[];
+  readonly approvedNow: boolean;
+  /** Whether the trigger named every drifted role (so its actor is who changed them). */
+  readonly touchedAll: boolean;
+  readonly notices: readonly NoticeClaim[];
+  readonly keep: readonly Keep[];
+}
+
+function approvalsOf(
+  input: PlanInput,
+  full: ListenerPlan,
+  roles: readonly ListenerRole[],
+  touched: ReadonlySet<ListenerRole> | undefined,
+): Approvals {
+  const actor = actorOf(input.trigger);
+  const approvedBy = actor ? isApprovedActor(input.settings.approvedActors, actor) : undefined;
+  const left: ListenerRole[] = [];
+  const fresh: ListenerRole[] = [];
+  const keep: Keep[] = [];
+  for (const role of roles) {
+    const fingerprint = driftFingerprint(onlyRoles(full, [role]));
+    const earlier = decode.accepted(input.recall(KEY.accepted(role)));
+    if (earlier?.fingerprint === fingerprint) {
+      left.push(role);
+      if (input.now - earlier.at >= REFRESH_MS)
+        keep.push({ key: KEY.accepted(role), data: { ...earlier, at: input.now }, days: KEEP_DAYS });
+    } else if (approvedBy && actor && (!touched || touched.has(role))) {
+      left.push(role);
+      fresh.push(role);
+      keep.push({
+        key: KEY.accepted(role),
+        data: { fingerprint, by: actor.arn, at: input.now },
+        days: KEEP_DAYS,
+      });
+    }
+  }
+  const notices: NoticeClaim[] =
+    fresh.length === 0
+      ? []
+      : [
+          {
+            topic: TOPIC.drift('listeners'),
+            fingerprint: driftFingerprint(onlyRoles(full, fresh)),
+            alert: driftAlert({
+              ...alertContext(input),
+              outcome: 'reported',
+              plan: onlyRoles(full, fresh),
+              reportReason: `the change was made by an approved actor (${approvedBy}); it is reported, not reverted`,
+            }),
+          },
+        ];
+  const touchedAll = !touched || roles.every((role) => touched.has(role));
+  return { roles: left, approvedNow: fresh.length > 0, touchedAll, notices, keep };
+}
+
+function acceptedOnly(approvals: Approvals): Decided {
+  const reason = approvals.approvedNow
+    ? 'the change was made by an approved actor; it is reported, not reverted'
+    : 'an approved actor made this change; it stays until it changes again';
+  return {
+    decision: { kind: 'accept', reason },
+    outcome: approvals.approvedNow ? 'reported' : 'accepted',
+    steps: [],
+    notices: [],
+    keep: [],
+    settle: [],
+    forget: [],
+  };
+}
+
+/** The policy for the drift no approval covers; the event's actor counts only if it touched all of it. */
+function decideListeners(input: PlanInput, plan: ListenerPlan, attributed: boolean): Decided {
   const fingerprint = driftFingerprint(plan);
-  const subject = { part: 'listeners' as const, plan, observed };
-  const drift = [...plan.drifts.map((d) => d.summary), ...plan.findings.map((f) => f.summary)];
-  const blocked = plan.blocked.map((block) => block.detail);
-  const base = { part: 'listeners' as const, fingerprint, drift, blocked, subject };
-  if (drift.length === 0) return { ...base, ...inSync('listeners'), steps: [] };
-  const alertBase = alertContext(input);
   const breakers = [...new Set(plan.steps.map((step) => step.listener))];
-  const answer = ask(input, 'listeners', fingerprint, breakers);
-  const reported = (reportReason: string, accepted?: boolean): NoticeClaim => ({
+  const answer = ask(input, 'listeners', fingerprint, breakers, attributed);
+  // Every decision but a repair remembers the drift: its first sighting, and who made it when known.
+  const none = {
+    notices: [],
+    keep: firstSight(input, 'listeners', fingerprint, attributed),
+    settle: [],
+    forget: [],
+  };
+  const reported = (reason: string): NoticeClaim => ({
     topic: TOPIC.drift('listeners'),
     fingerprint,
-    alert: driftAlert({ ...alertBase, outcome: 'reported', plan, reportReason }),
-    accepted,
+    alert: driftAlert({ ...alertContext(input), outcome: 'reported', plan, reportReason: reason }),
   });
+  // Approvals were settled per listener before: an approval here would have no scope to hold to.
   if (answer.kind === 'accept')
-    return accept(base, answer, answer.approvedBy ? [reported(answer.reason, true)] : []);
+    return acceptedOnly({ roles: [], approvedNow: false, touchedAll: false, notices: [], keep: [] });
   if (answer.kind === 'report')
     return {
-      ...base,
+      ...none,
       decision: decisionOf(answer),
       outcome: 'paused',
       steps: plan.steps,
       notices: [reported(answer.reason)],
-      settle: [],
     };
-
-  const notices: NoticeClaim[] = [];
-  if (plan.blocked.length > 0) notices.push(blockedNotice(input, plan, fingerprint));
+  if (answer.kind === 'wait')
+    return {
+      ...none,
+      decision: decisionOf(answer),
+      outcome: 'waiting',
+      steps: plan.steps,
+    };
+  const notices: NoticeClaim[] = plan.blocked.length > 0 ? [blockedNotice(input, plan, fingerprint)] : [];
   if (plan.steps.length === 0) {
     if (plan.findings.length > 0 && plan.blocked.length === 0) {
       const reason = 'foreignRules is "report" for this binding';
-      const decision = { kind: 'report' as const, reason };
-      return { ...base, decision, outcome: 'reported', steps: [], notices: [reported(reason)], settle: [] };
+      return {
+        ...none,
+        decision: { kind: 'report', reason },
+        outcome: 'reported',
+        steps: [],
+        notices: [reported(reason)],
+      };
     }
-    const decision = { kind: 'blocked' as const, reason: blocked.join(' ') };
-    return { ...base, decision, outcome: 'blocked', steps: [], notices, settle: [] };
+    const reason = plan.blocked.map((block) => block.detail).join(' ');
+    return { ...none, decision: { kind: 'blocked', reason }, outcome: 'blocked', steps: [], notices };
   }
   if (answer.kind === 'would-apply') {
-    notices.push({
-      topic: TOPIC.drift('listeners'),
-      fingerprint,
-      alert: driftAlert({ ...alertBase, outcome: 'would-repair', plan }),
-    });
-    return {
-      ...base,
-      decision: decisionOf(answer),
-      outcome: 'would-repair',
-      steps: plan.steps,
-      notices,
-      settle: [],
-    };
+    const alert = driftAlert({ ...alertContext(input), outcome: 'would-repair', plan });
+    notices.push({ topic: TOPIC.drift('listeners'), fingerprint, alert });
+    return { ...none, decision: decisionOf(answer), outcome: 'would-repair', steps: plan.steps, notices };
   }
   notices.push(...suspensionNotices(input, answer.suspended));
   // HTTP waits for HTTPS: while HTTPS repairs are suspended, the redirect must not be restored either.
@@ -148,17 +276,24 @@ export function planListenerRepair(input: PlanInput, observed: ObservedListeners
   const steps = plan.steps.filter(
     (step) => !held.has(step.listener) && !(step.listener === 'http' && held.has('https')),
   );
-  if (steps.length === 0) {
-    const decision = { kind: 'suspend' as const, reason: answer.reason };
-    return { ...base, decision, outcome: 'suspended', steps: [], notices, settle: [] };
-  }
+  if (steps.length === 0)
+    return {
+      ...none,
+      decision: { kind: 'suspend', reason: answer.reason },
+      outcome: 'suspended',
+      steps: [],
+      notices,
+    };
+  const settle = settledByRepair('listeners');
   return {
-    ...base,
+    ...none,
     decision: decisionOf(answer),
     outcome: 'repaired',
     steps,
     notices,
-    settle: settledByRepair('listeners'),
+    keep: [],
+    settle,
+    forget: [KEY.firstSeen('listeners')],
   };
 }
 
@@ -176,8 +311,9 @@ export function planHealthCheckRepair(input: PlanInput, group: TargetGroup): Rep
     blocked: [],
     subject,
   };
-  if (drifts.length === 0) return { ...base, ...inSync('health-check'), steps: [] };
-  const alertBase = { ...alertContext(input), drift, before: subject.before };
+  const resource = KEY.accepted('health-check');
+  if (drifts.length === 0)
+    return { ...base, ...inSync('health-check'), forget: [resource, KEY.firstSeen('health-check')] };
   const step: HealthCheckStep = {
     type: 'modify-health-check',
     listener: 'health-check',
@@ -185,53 +321,184 @@ export function planHealthCheckRepair(input: PlanInput, group: TargetGroup): Rep
     request: desiredHealthCheck(desired),
     before: group.healthCheck,
   };
-  const answer = ask(input, 'health-check', fingerprint, ['health-check']);
-  const notice = (outcome: 'reported' | 'would-repair', reportReason?: string, accepted?: boolean) => ({
+  const touched =
+    input.trigger.type === 'event' &&
+    (!input.trigger.touched || input.trigger.touched.includes(input.binding.targetGroupArn));
+  const earlier = decode.accepted(input.recall(resource));
+  const answer = ask(
+    input,
+    'health-check',
+    fingerprint,
+    ['health-check'],
+    touched,
+    earlier?.fingerprint === fingerprint,
+  );
+  return {
+    ...base,
+    ...decideHealthCheck(input, answer, { step, fingerprint, drift, before: subject.before, touched }),
+  };
+}
+
+function decideHealthCheck(
+  input: PlanInput,
+  answer: RepairAnswer,
+  found: {
+    step: HealthCheckStep;
+    fingerprint: string;
+    drift: string;
+    before: TargetGroupHealthCheck;
+    touched: boolean;
+  },
+): Decided {
+  const { step, fingerprint } = found;
+  const notice = (outcome: 'reported' | 'would-repair', reportReason?: string): NoticeClaim => ({
     topic: TOPIC.drift('health-check'),
     fingerprint,
-    alert: healthCheckDriftAlert({ ...alertBase, outcome, reportReason }),
-    accepted,
+    alert: healthCheckDriftAlert({
+      ...alertContext(input),
+      drift: found.drift,
+      before: { ...found.before },
+      outcome,
+      reportReason,
+    }),
   });
+  const none = {
+    notices: [],
+    keep: firstSight(input, 'health-check', fingerprint, found.touched),
+    settle: [],
+    forget: [],
+  };
+  const decision = decisionOf(answer);
   switch (answer.kind) {
-    case 'accept':
-      return accept(base, answer, answer.approvedBy ? [notice('reported', answer.reason, true)] : []);
+    case 'accept': {
+      const actor = actorOf(input.trigger);
+      if (!answer.approvedBy || !actor) {
+        const earlier = decode.accepted(input.recall(KEY.accepted('health-check')));
+        const keep =
+          earlier && input.now - earlier.at >= REFRESH_MS
+            ? [{ key: KEY.accepted('health-check'), data: { ...earlier, at: input.now }, days: KEEP_DAYS }]
+            : [];
+        return { ...none, decision, outcome: 'accepted', steps: [], keep };
+      }
+      const keep = [
+        {
+          key: KEY.accepted('health-check'),
+          data: { fingerprint, by: actor.arn, at: input.now },
+          days: KEEP_DAYS,
+        },
+      ];
+      return {
+        ...none,
+        decision,
+        outcome: 'reported',
+        steps: [],
+        notices: [notice('reported', answer.reason)],
+        keep,
+      };
+    }
     case 'report':
       return {
-        ...base,
-        decision: decisionOf(answer),
+        ...none,
+        decision,
         outcome: 'paused',
         steps: [step],
         notices: [notice('reported', answer.reason)],
-        settle: [],
+      };
+    case 'wait':
+      return {
+        ...none,
+        decision,
+        outcome: 'waiting',
+        steps: [step],
       };
     case 'would-apply':
-      return {
-        ...base,
-        decision: decisionOf(answer),
-        outcome: 'would-repair',
-        steps: [step],
-        notices: [notice('would-repair')],
-        settle: [],
-      };
+      return { ...none, decision, outcome: 'would-repair', steps: [step], notices: [notice('would-repair')] };
     case 'suspend':
       return {
-        ...base,
-        decision: decisionOf(answer),
+        ...none,
+        decision,
         outcome: 'suspended',
         steps: [],
         notices: suspensionNotices(input, answer.suspended),
-        settle: [],
       };
     default:
       return {
-        ...base,
-        decision: decisionOf(answer),
+        ...none,
+        decision,
         outcome: 'repaired',
         steps: [step],
-        notices: [],
         settle: settledByRepair('health-check'),
+        forget: [KEY.firstSeen('health-check')],
       };
   }
+}
+
+/** Roles with drift or a finding. */
+function driftedRoles(plan: ListenerPlan): ListenerRole[] {
+  const roles = new Set<ListenerRole>([
+    ...plan.drifts.map((drift) => drift.listener),
+    ...plan.findings.map((finding) => finding.listener),
+  ]);
+  return (['https', 'http'] as const).filter((role) => roles.has(role));
+}
+
+/** The part of a listener plan that concerns `roles`. */
+function onlyRoles(plan: ListenerPlan, roles: readonly ListenerRole[]): ListenerPlan {
+  const keep = new Set(roles);
+  return {
+    drifts: plan.drifts.filter((drift) => keep.has(drift.listener)),
+    steps: plan.steps.filter((step) => keep.has(step.listener)),
+    blocked: plan.blocked.filter((block) => keep.has(block.listener)),
+    findings: plan.findings.filter((finding) => keep.has(finding.listener)),
+  };
+}
+
+function summaries(plan: ListenerPlan): string[] {
+  return [...plan.drifts.map((drift) => drift.summary), ...plan.findings.map((finding) => finding.summary)];
+}
+
+/**
+ * The listeners an event's call touched, by ARN (a rule's listener included) or by the port it created a
+ * listener on; a listener ARN that no longer exists was a deleted one. Undefined when the trigger is no
+ * event or named nothing: then nothing narrows an approval.
+ */
+function touchedRoles(input: PlanInput, observed: ObservedListeners): ReadonlySet<ListenerRole> | undefined {
+  const { trigger, binding } = input;
+  if (trigger.type !== 'event' || !trigger.touched || trigger.touched.length === 0) return undefined;
+  const current = findListeners(binding, observed.listeners);
+  const byArn = new Map<string, ListenerRole>();
+  if (current.http) byArn.set(current.http.arn, 'http');
+  if (current.https) byArn.set(current.https.arn, 'https');
+  if (observed.httpsSeen && !current.https) byArn.set(observed.httpsSeen.arn, 'https');
+  const roles = new Set<ListenerRole>();
+  for (const item of trigger.touched) {
+    const role = byArn.get(item);
+    if (role) roles.add(role);
+    else if (item === `port:${binding.http.port}`) roles.add('http');
+    else if (item === `port:${binding.https.port}`) roles.add('https');
+    else if (/:listener\/app\//.test(item)) {
+      if (!current.http) roles.add('http');
+      if (!current.https) roles.add('https');
+    }
+  }
+  return roles;
+}
+
+/**
+ * A drift is remembered when first seen: with no event naming who made it, so its grace counts from then;
+ * with one (an unapproved actor's change left alone for now), so later sweeps need not wait for the event.
+ */
+function firstSight(
+  input: PlanInput,
+  part: 'listeners' | 'health-check',
+  fingerprint: string,
+  attributed: boolean,
+): Keep[] {
+  const seen = decode.firstSeen(input.recall(KEY.firstSeen(part)));
+  const by = attributed ? actorOf(input.trigger)?.arn : undefined;
+  if (seen?.fingerprint === fingerprint && (seen.by || !by)) return [];
+  const at = seen?.fingerprint === fingerprint ? seen.at : input.now;
+  return [{ key: KEY.firstSeen(part), data: { fingerprint, at, by }, days: KEEP_DAYS }];
 }
 
 /** A repair that held settles what the part reported, except a blocked repair it did not make. */
@@ -244,18 +511,11 @@ function inSync(part: 'listeners' | 'health-check') {
   return {
     decision: { kind: 'in-sync' as const, reason: 'matches the configuration' },
     outcome: 'in-sync' as const,
+    steps: [],
     notices: [],
+    keep: [],
     settle: settledBy(part),
   };
-}
-
-function accept(
-  base: Omit<RepairPlan, 'decision' | 'outcome' | 'steps' | 'notices' | 'settle'>,
-  answer: RepairAnswer,
-  notices: NoticeClaim[],
-): RepairPlan {
-  const outcome = answer.approvedBy ? 'reported' : 'accepted';
-  return { ...base, decision: decisionOf(answer), outcome, steps: [], notices, settle: [] };
 }
 
 function ask(
@@ -263,17 +523,22 @@ function ask(
   part: 'listeners' | 'health-check',
   fingerprint: string,
   breakers: readonly BreakerKey[],
+  attributed: boolean,
+  acceptedEarlier = false,
 ) {
   const { settings, recall, now } = input;
   return decideRepair({
     fingerprint,
     breakers,
-    actor: actorOf(input.trigger),
-    lastNotice: decode.notice(recall(KEY.notice(TOPIC.drift(part)))),
+    actor: attributed ? actorOf(input.trigger) : undefined,
+    byOperator: input.trigger.type === 'manual',
+    acceptedEarlier,
+    firstSeen: decode.firstSeen(recall(KEY.firstSeen(part))),
     pause: activePause(decode.pause(recall(KEY.pause)), now),
     repairs: decode.repairs(recall(KEY.repairs)),
     mode: settings.mode,
     approvedActors: settings.approvedActors,
+    approvalGraceMinutes: settings.approvalGraceMinutes,
     circuitBreaker: settings.circuitBreaker,
     now,
   });

@@ -1,15 +1,17 @@
 /**
  * The one repair policy: whether the controller may put a drifted resource (a listener, the health check)
  * back, or must leave it alone, and why. Every kind of repair asks it, in the same order:
- * accepted earlier → approved actor → paused → dry-run → circuit breaker → apply.
+ * accepted earlier → approved actor → paused → waiting for the event that names who made it → dry-run →
+ * circuit breaker → apply.
  */
 import { isApprovedActor } from './events.ts';
 import type { Actor } from './model.ts';
 import type { BreakerKey } from './notices.ts';
 import type { CircuitBreakerSettings, Mode } from './settings.ts';
-import { activePause, breakerOpen, type Notice, type Pause, type RepairLog } from './state.ts';
+import { activePause, breakerOpen, type FirstSeen, type Pause, type RepairLog } from './state.ts';
+import { MINUTE } from './time.ts';
 
-export type DecisionKind = 'apply' | 'would-apply' | 'report' | 'accept' | 'suspend' | 'blocked';
+export type DecisionKind = 'apply' | 'would-apply' | 'report' | 'accept' | 'wait' | 'suspend' | 'blocked';
 
 /** What a part's plan decided, with why (for people: logs, alerts, the CLI). */
 export interface Decision {
@@ -22,14 +24,20 @@ export interface RepairQuestion {
   readonly fingerprint: string;
   /** The circuit breakers the repair's steps count against. */
   readonly breakers: readonly BreakerKey[];
-  /** Who made the change, when an event said so. */
+  /** Who made the change, when an event about this very resource said so. */
   readonly actor?: Actor | undefined;
-  /** The last notice on the part's drift topic. */
-  readonly lastNotice?: Notice | undefined;
+  /** An operator asked for this repair (`alb-warden reconcile`): nothing is waited for. */
+  readonly byOperator: boolean;
+  /** An approved actor's change to this resource, remembered with this same drift. */
+  readonly acceptedEarlier: boolean;
+  /** When this drift was first seen with no event naming who made it. */
+  readonly firstSeen?: FirstSeen | undefined;
   readonly pause?: Pause | undefined;
   readonly repairs: RepairLog;
   readonly mode: Mode;
   readonly approvedActors: readonly string[];
+  /** How long drift no event explains waits for its event while `approvedActors` is set (0: no wait). */
+  readonly approvalGraceMinutes: number;
   readonly circuitBreaker: CircuitBreakerSettings;
   readonly now: number;
 }
@@ -42,9 +50,9 @@ export interface RepairAnswer extends Decision {
 }
 
 export function decideRepair(question: RepairQuestion): RepairAnswer {
-  const { lastNotice, fingerprint, actor, now } = question;
+  const { actor, now } = question;
   const none: readonly BreakerKey[] = [];
-  if (lastNotice?.accepted && lastNotice.fingerprint === fingerprint)
+  if (question.acceptedEarlier)
     return {
       kind: 'accept',
       reason: 'an approved actor made this change; it stays until it changes again',
@@ -60,6 +68,8 @@ export function decideRepair(question: RepairQuestion): RepairAnswer {
     };
   const pause = activePause(question.pause, now);
   if (pause) return { kind: 'report', reason: pauseReason(pause), suspended: none };
+  const waiting = waitingForEvent(question);
+  if (waiting) return { kind: 'wait', reason: waiting, suspended: none };
   if (question.mode === 'dry-run')
     return { kind: 'would-apply', reason: 'dry-run mode: nothing is changed', suspended: none };
   const suspended = question.breakers.filter((key) =>
@@ -68,6 +78,24 @@ export function decideRepair(question: RepairQuestion): RepairAnswer {
   if (suspended.length > 0 && suspended.length === question.breakers.length)
     return { kind: 'suspend', reason: suspendReason(suspended, question.circuitBreaker), suspended };
   return { kind: 'apply', reason: 'drift found: repairing', suspended };
+}
+
+/**
+ * Drift that no event explains may be an approved actor's change whose CloudTrail event is still on its way
+ * (EventBridge delivers those late, best effort): while approved actors exist, it waits a bounded grace
+ * before it is repaired. A change whose event names an unapproved actor is repaired at once.
+ */
+function waitingForEvent(question: RepairQuestion): string | undefined {
+  const grace = question.approvalGraceMinutes;
+  if (question.actor || question.byOperator || grace === 0 || question.approvedActors.length === 0)
+    return undefined;
+  const first = question.firstSeen?.fingerprint === question.fingerprint ? question.firstSeen : undefined;
+  // An event named who made this same drift before (it was left alone then: paused, dry-run, suspended).
+  if (first?.by) return undefined;
+  const seen = first?.at ?? question.now;
+  const left = seen + grace * MINUTE - question.now;
+  if (left <= 0) return undefined;
+  return `no event has said who made this change yet, and approved actors' changes are never reverted: waiting up to ${grace} min for it (${Math.ceil(left / MINUTE)} min left)`;
 }
 
 export function pauseReason(pause: Pause): string {

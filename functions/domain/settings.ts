@@ -74,6 +74,11 @@ export interface WardenSettings {
   readonly alerts: AlertSettings;
   readonly safety: { readonly maxDeregisterFraction: number };
   readonly approvedActors: readonly string[];
+  /**
+   * How long drift that no event explains waits for its CloudTrail event before it is repaired, while
+   * `approvedActors` is set: an approved change is never reverted for arriving late. 0: no wait.
+   */
+  readonly approvalGraceMinutes: number;
   readonly circuitBreaker: CircuitBreakerSettings;
   readonly eventPipeline: { readonly warnAfterUnreportedDrifts: number };
   readonly limits: { readonly concurrentBindings: number; readonly apiShare: number };

@@ -11,6 +11,8 @@
  *   pipeline              drift the sweep found that no event had reported
  *   meta                  facts that never change (the target group's VPC)
  *   https-seen            the HTTPS listener as last seen: what a recreation must not weaken
+ *   accepted#<resource>   an approved actor's change to a listener or the health check, left alone
+ *   first-seen#<part>     drift no event explained yet, waiting for its event
  *   outbox#<id>           an alert that could not be published yet
  *
  * Ownership (`owned#<id>:<port>`: a target the controller registered, so it may deregister it) lives in a
@@ -33,6 +35,8 @@ export const KEY = {
   pipeline: 'pipeline',
   meta: 'meta',
   httpsSeen: 'https-seen',
+  accepted: (resource: string) => `accepted#${resource}`,
+  firstSeen: (part: string) => `first-seen#${part}`,
   outbox: (id: string) => `outbox#${id}`,
 } as const;
 
@@ -78,8 +82,6 @@ export interface Pause {
 export interface Notice {
   readonly fingerprint: string;
   readonly sentAt: number;
-  /** A drift an approved actor made: left alone, not repaired, while it stays the same. */
-  readonly accepted?: boolean | undefined;
 }
 
 export interface PipelineRecord {
@@ -101,6 +103,20 @@ export interface HttpsSeen {
   readonly sniCertificateArns: readonly string[];
   readonly mutualAuthentication?: Readonly<Record<string, unknown>> | undefined;
   readonly defaultActions: readonly Action[];
+}
+
+/** An approved actor's change, left alone while the drift of that resource stays the same. */
+export interface Accepted {
+  readonly fingerprint: string;
+  readonly by: string;
+  readonly at: number;
+}
+
+/** Drift first seen, and who made it when an event said so (then nothing waits for the event). */
+export interface FirstSeen {
+  readonly fingerprint: string;
+  readonly at: number;
+  readonly by?: string | undefined;
 }
 
 export interface OutboxRecord {
@@ -165,6 +181,16 @@ export const decode = {
   httpsSeen(data: unknown): HttpsSeen | undefined {
     return isObject(data) && typeof data.arn === 'string' && Array.isArray(data.sniCertificateArns)
       ? (data as unknown as HttpsSeen)
+      : undefined;
+  },
+  accepted(data: unknown): Accepted | undefined {
+    return isObject(data) && typeof data.fingerprint === 'string' && typeof data.at === 'number'
+      ? (data as unknown as Accepted)
+      : undefined;
+  },
+  firstSeen(data: unknown): FirstSeen | undefined {
+    return isObject(data) && typeof data.fingerprint === 'string' && typeof data.at === 'number'
+      ? (data as unknown as FirstSeen)
       : undefined;
   },
   outbox(data: unknown): OutboxRecord | undefined {

@@ -2,7 +2,13 @@
 import type { Actor } from './model.ts';
 
 export type Trigger =
-  | { readonly type: 'event'; readonly eventId: string; readonly actor?: Actor | undefined }
+  | {
+      readonly type: 'event';
+      readonly eventId: string;
+      readonly actor?: Actor | undefined;
+      /** What the call named: ELB ARNs (a rule's listener too) and `port:N` for a listener it created. */
+      readonly touched?: readonly string[] | undefined;
+    }
   | { readonly type: 'sweep' }
   | { readonly type: 'manual'; readonly by: string };
 

@@ -3,7 +3,7 @@
  * through its ARNs (no AWS call for load balancers we do not guard), then the current state is re-read and
  * reconciled: the event only decides where to look and who to name.
  */
-import { type ParsedEvent, routeApiCall } from '../domain/events.ts';
+import { type ParsedEvent, routeApiCall, touchedBy } from '../domain/events.ts';
 import { runBinding, throwIfTransient } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
 import { reconcileRegistration } from './registration.ts';
@@ -26,7 +26,12 @@ export async function handleApiCall(
     bindings: route.bindings.map((binding) => binding.name),
     actor: event.actor.arn,
   });
-  const trigger: Trigger = { type: 'event', eventId: event.id, actor: event.actor };
+  const trigger: Trigger = {
+    type: 'event',
+    eventId: event.id,
+    actor: event.actor,
+    touched: touchedBy(event),
+  };
   const results = await mapLimit(route.bindings, config.limits.concurrentBindings, (binding) =>
     runBinding(deps, binding, trigger, async ({ state, notifier, result, attempt }) => {
       const context = { deps, binding, state, notifier, trigger };

@@ -57,14 +57,14 @@ export class Notifier {
     topic: string,
     fingerprint: string,
     alert: Alert,
-    options: { accepted?: boolean; remindEveryMinutes?: number } = {},
+    options: { remindEveryMinutes?: number | undefined } = {},
   ): Promise<boolean> {
     const now = this.deps.now();
     const key = KEY.notice(topic);
     const previous = decode.notice(this.state.data(key));
     const remind = options.remindEveryMinutes ?? this.deps.config.alerts.remindEveryMinutes;
     if (!noticeDue(previous, fingerprint, now, remind)) return false;
-    const notice: Notice = { fingerprint, sentAt: now, ...(options.accepted ? { accepted: true } : {}) };
+    const notice: Notice = { fingerprint, sentAt: now };
     if (!(await this.state.save(key, notice, expiresIn(now, 30)))) return false;
     await this.send(alert);
     return true;

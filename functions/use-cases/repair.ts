@@ -62,10 +62,10 @@ export async function executeRepair(context: RepairContext, plan: RepairPlan): P
   }
   for (const claim of plan.notices) {
     await notifier.notice(claim.topic, claim.fingerprint, claim.alert, {
-      accepted: claim.accepted,
       remindEveryMinutes: claim.remindEveryMinutes,
     });
   }
+  await keepAndForget(context, plan);
   if (plan.decision.kind === 'in-sync' && plan.part === 'listeners' && trigger.type === 'event')
     await forgiveUnreported(deps, context.state);
   if (plan.decision.kind !== 'apply') {
@@ -107,6 +107,14 @@ export async function executeRepair(context: RepairContext, plan: RepairPlan): P
   await logAndAlert(context, plan, applied, { after });
   await settle(notifier, plan.settle);
   return { ...result, verified: true };
+}
+
+/** The records a plan keeps (approvals, first sightings) and those of conditions that are over. */
+async function keepAndForget(context: RepairContext, plan: RepairPlan): Promise<void> {
+  const { state, deps } = context;
+  const now = deps.now();
+  for (const record of plan.keep) await state.save(record.key, record.data, expiresIn(now, record.days));
+  for (const key of plan.forget) if (state.has(key)) await state.delete(key);
 }
 
 async function settle(notifier: Notifier, topics: readonly string[]): Promise<void> {

@@ -113,7 +113,8 @@ function partStatus(plan: RepairPlan): PartStatus {
     drift: plan.drift,
     blocked: plan.blocked,
     wouldRepair:
-      kind === 'apply' || kind === 'would-apply'
+      // `wait`: what the repair will be once the grace for a late approved event has passed.
+      kind === 'apply' || kind === 'would-apply' || kind === 'wait'
         ? plan.steps.map((step) => `${step.type} ${step.listener}`)
         : [],
   };

@@ -61,6 +61,8 @@ export async function startWarden(
     controllerRoleArns: [controllerRoleArn],
     alerts: { topicArn, stateTable: 'alb-warden-alert-state' },
     approvedActors: [`arn:aws:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-*`],
+    // Drift found by a sweep is repaired at once here; the wait for a late approved event has its own tests.
+    approvalGraceMinutes: 0,
     ...overrides,
     bindings: [
       {

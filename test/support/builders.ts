@@ -25,6 +25,8 @@ export function seedConfig(
     controllerRoleArns: [CONTROLLER_ROLE_ARN],
     alerts: { topicArn: TOPIC_ARN, stateTable: 'alb-warden-alert-state' },
     approvedActors: [`arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-*`],
+    // Drift found by a sweep is repaired at once here; the wait for a late approved event has its own tests.
+    approvalGraceMinutes: 0,
     ...overrides,
     bindings: [
       {
