@@ -23,7 +23,8 @@ export type AlertKind =
   | 'RepairFailed'
   | 'RepairsSuspended'
   | 'RegistrationFailed'
-  | 'EventPipelineSuspect';
+  | 'EventPipelineSuspect'
+  | 'DriftAttributed';
 
 export interface Alert {
   readonly kind: AlertKind;

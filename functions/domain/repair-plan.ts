@@ -125,15 +125,14 @@ export function planListenerRepair(input: PlanInput, observed: ObservedListeners
   const cleared = (['https', 'http'] as const).filter((role) => !roles.includes(role)).map(KEY.accepted);
   if (roles.length === 0)
     return { ...base, ...inSync('listeners'), forget: [...cleared, KEY.firstSeen('listeners')] };
-  const approvals = approvalsOf(input, full, roles, touchedRoles(input, observed));
-  const rest = onlyRoles(
-    full,
-    roles.filter((role) => !approvals.roles.includes(role)),
-  );
+  const touched = touchedRoles(input, observed);
+  const approvals = approvalsOf(input, full, roles, touched);
+  const remaining = roles.filter((role) => !approvals.roles.includes(role));
+  const rest = onlyRoles(full, remaining);
+  // The event's actor made the remaining drift only if its call touched all of it.
+  const attributed = !touched || remaining.every((role) => touched.has(role));
   const decided =
-    summaries(rest).length === 0
-      ? acceptedOnly(approvals)
-      : decideListeners(input, rest, approvals.roles.length === 0 && approvals.touchedAll);
+    summaries(rest).length === 0 ? acceptedOnly(approvals) : decideListeners(input, rest, attributed);
   return {
     ...base,
     ...decided,
@@ -147,8 +146,6 @@ interface Approvals {
   /** Roles left alone: accepted earlier with the same drift, or approved by this event's actor. */
   readonly roles: readonly ListenerRole[];
   readonly approvedNow: boolean;
-  /** Whether the trigger named every drifted role (so its actor is who changed them). */
-  readonly touchedAll: boolean;
   readonly notices: readonly NoticeClaim[];
   readonly keep: readonly Keep[];
 }
@@ -196,8 +193,7 @@ function approvalsOf(
             }),
           },
         ];
-  const touchedAll = !touched || roles.every((role) => touched.has(role));
-  return { roles: left, approvedNow: fresh.length > 0, touchedAll, notices, keep };
+  return { roles: left, approvedNow: fresh.length > 0, notices, keep };
 }
 
 function acceptedOnly(approvals: Approvals): Decided {
@@ -233,8 +229,7 @@ function decideListeners(input: PlanInput, plan: ListenerPlan, attributed: boole
     alert: driftAlert({ ...alertContext(input), outcome: 'reported', plan, reportReason: reason }),
   });
   // Approvals were settled per listener before: an approval here would have no scope to hold to.
-  if (answer.kind === 'accept')
-    return acceptedOnly({ roles: [], approvedNow: false, touchedAll: false, notices: [], keep: [] });
+  if (answer.kind === 'accept') return acceptedOnly({ roles: [], approvedNow: false, notices: [], keep: [] });
   if (answer.kind === 'report')
     return {
       ...none,

@@ -5,6 +5,7 @@
  */
 import { describeStep, driftAlert, healthCheckDriftAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
 import type { Alert } from '../domain/alerts.ts';
+import { whoMadeIt } from '../domain/attribution.ts';
 import { findListeners, type ObservedListeners } from '../domain/listeners.ts';
 import type { Actor } from '../domain/model.ts';
 import { TOPIC } from '../domain/notices.ts';
@@ -22,8 +23,9 @@ import { DriftRepairError, errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
+import { explainLateEvent } from './late-events.ts';
 import type { Notifier } from './notify.ts';
-import { countUnreported, EVENT_DELAY_MS, forgiveUnreported } from './pipeline.ts';
+import { countUnreported, EVENT_DELAY_MS } from './pipeline.ts';
 import type { RepairResult } from './results.ts';
 
 export interface RepairContext {
@@ -66,8 +68,7 @@ export async function executeRepair(context: RepairContext, plan: RepairPlan): P
     });
   }
   await keepAndForget(context, plan);
-  if (plan.decision.kind === 'in-sync' && plan.part === 'listeners' && trigger.type === 'event')
-    await forgiveUnreported(deps, context.state);
+  if (plan.decision.kind === 'in-sync') await explainLateEvent(context, plan.part);
   if (plan.decision.kind !== 'apply') {
     await settle(notifier, plan.settle);
     return result;
@@ -320,11 +321,6 @@ function repairEntries(
             .join('; '),
     actor: who,
   }));
-}
-
-/** Who, without when: the same person repairing three times is one actor. */
-export function whoMadeIt(actor: { readonly arn: string; readonly sourceIp?: string | undefined }): string {
-  return actor.sourceIp ? `${actor.arn} (${actor.sourceIp})` : actor.arn;
 }
 
 /**
