@@ -133,12 +133,18 @@ export class ControllerRole extends Construct {
   }
 }
 
-const LISTENER_CONDITIONS = (bindings: readonly BoundResources[]) => ({
-  // CreateListener and ModifyListener send the protocol always, the security policy for HTTPS only.
-  StringEquals: { 'elasticloadbalancing:ListenerProtocol': ['HTTP', 'HTTPS'] },
-  StringEqualsIfExists: {
+/**
+ * Both keys are multivalued (ArrayOfString in the Service Authorization Reference), hence ForAllValues; the
+ * protocol is always in the controller's request (Null false keeps an empty set from matching), the security
+ * policy only for HTTPS.
+ */
+const listenerConditions = (bindings: readonly BoundResources[], tagged: Record<string, string> = {}) => ({
+  'ForAllValues:StringEquals': {
+    'elasticloadbalancing:ListenerProtocol': ['HTTP', 'HTTPS'],
     'elasticloadbalancing:SecurityPolicy': [...new Set(bindings.map((b) => b.sslPolicy))],
   },
+  Null: { 'elasticloadbalancing:ListenerProtocol': 'false' },
+  ...(Object.keys(tagged).length > 0 ? { StringEquals: tagged } : {}),
 });
 
 interface Duties {
@@ -182,13 +188,13 @@ function listedWrites(
         sid: 'RepairBoundListeners',
         actions: ['elasticloadbalancing:ModifyListener'],
         resources: listeners,
-        conditions: LISTENER_CONDITIONS(bindings),
+        conditions: listenerConditions(bindings),
       }),
       new iam.PolicyStatement({
         sid: 'RecreateBoundListeners',
         actions: ['elasticloadbalancing:CreateListener'],
         resources: loadBalancers,
-        conditions: LISTENER_CONDITIONS(bindings),
+        conditions: listenerConditions(bindings),
       }),
     );
     acknowledge(
@@ -265,25 +271,18 @@ function taggedWrites(
     );
     if (!duties.listeners) return statements;
 
-    const listenerConditions = LISTENER_CONDITIONS(bindings);
     statements.push(
       new iam.PolicyStatement({
         sid: 'RepairTaggedListeners',
         actions: ['elasticloadbalancing:ModifyListener'],
         resources: [elb('listener/app')],
-        conditions: {
-          ...listenerConditions,
-          StringEquals: { ...listenerConditions.StringEquals, ...tagged.StringEquals },
-        },
+        conditions: listenerConditions(bindings, tagged.StringEquals),
       }),
       new iam.PolicyStatement({
         sid: 'RecreateTaggedListeners',
         actions: ['elasticloadbalancing:CreateListener'],
         resources: [elb('loadbalancer/app')],
-        conditions: {
-          ...listenerConditions,
-          StringEquals: { ...listenerConditions.StringEquals, ...tagged.StringEquals },
-        },
+        conditions: listenerConditions(bindings, tagged.StringEquals),
       }),
     );
     acknowledge(

@@ -2,7 +2,7 @@
  * The Edge stack (the seed article's topology as code), synthesized from cdk.json with `deployEdge`, and its
  * variants: a DNS-validated certificate with alias records, an existing VPC from cached lookup context.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../functions/config.ts';
@@ -207,7 +207,9 @@ describe('load balancer', () => {
 
 describe('the binding that guards it', () => {
   it('describes the topology as deployed, so the guard finds nothing to repair on a fresh stack', () => {
-    const binding = edge.binding('edge', { tags: { Role: 'web' } });
+    const binding = edge.binding(new Stack(flaggedApp(), 'Consumer', { env: ENV }), 'edge', {
+      tags: { Role: 'web' },
+    });
     const parsed = parseConfig(
       {
         alerts: { topicArn: 'arn:aws:sns:ap-northeast-2:123456789012:t', stateTable: 'table' },

@@ -367,7 +367,7 @@ describe('configuration delivery', () => {
         new WardenStack(flaggedApp(), 'Crowded', {
           env: ENV,
           distDir,
-          config: { bindings: many },
+          config: { bindings: many as never },
           guardTag: { key: 'alb-warden', value: 'guarded' },
         }),
     ).toThrow(

@@ -11,12 +11,24 @@ export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
 export interface Policy {
   readonly Version: string;
-  readonly Statement: readonly { Effect: string; Action: string | string[]; Resource: string | string[] }[];
+  readonly Statement: readonly {
+    Effect: string;
+    Action: string | string[];
+    Resource: string | string[];
+    Condition?: unknown;
+  }[];
 }
 
-/** Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split and Fn::ImportValue (from `imports`). */
-export function resolver(template: Template, imports: Readonly<Record<string, string>> = {}) {
+/**
+ * Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, and SSM parameter values (`values`, by parameter
+ * name).
+ */
+export function resolver(template: Template, values: Readonly<Record<string, string>> = {}) {
   const resources = template.toJSON().Resources as Resources;
+  const parameters = (template.toJSON().Parameters ?? {}) as Record<
+    string,
+    { Type: string; Default?: string }
+  >;
   const typeOf = (id: string) => {
     const type = resources[id]?.Type;
     if (!type) throw new Error(`no resource ${id} in the template`);
@@ -30,6 +42,12 @@ export function resolver(template: Template, imports: Readonly<Record<string, st
       'AWS::URLSuffix': 'amazonaws.com',
     };
     if (pseudo[id]) return pseudo[id];
+    const parameter = parameters[id];
+    if (parameter?.Type.startsWith('AWS::SSM::Parameter::Value')) {
+      const value = values[parameter.Default ?? ''];
+      if (value === undefined) throw new Error(`no value given for the SSM parameter ${parameter.Default}`);
+      return value;
+    }
     switch (typeOf(id)) {
       case 'AWS::SNS::Topic':
         return `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`;
@@ -79,12 +97,6 @@ export function resolver(template: Template, imports: Readonly<Record<string, st
       const [separator, source] = node['Fn::Split'] as [string, unknown];
       return String(resolve(source)).split(separator);
     }
-    if ('Fn::ImportValue' in node) {
-      const name = String(node['Fn::ImportValue']);
-      const imported = imports[name];
-      if (imported === undefined) throw new Error(`no value given for the import ${name}`);
-      return imported;
-    }
     return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, resolve(item)]));
   };
   return { resolve, resources, arn, ref };
@@ -94,9 +106,9 @@ export function resolver(template: Template, imports: Readonly<Record<string, st
 export function rolePolicies(
   template: Template,
   roleLogicalId: string,
-  imports: Readonly<Record<string, string>> = {},
+  values: Readonly<Record<string, string>> = {},
 ): Policy[] {
-  const { resolve, resources } = resolver(template, imports);
+  const { resolve, resources } = resolver(template, values);
   const role = resources[roleLogicalId];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleLogicalId} is not a role`);
   if (role.Properties?.ManagedPolicyArns)
@@ -127,7 +139,7 @@ export interface Request {
   readonly action: string;
   readonly resource: string;
   readonly resourcePolicy?: unknown;
-  readonly context?: Record<string, string>;
+  readonly context?: Record<string, string | string[]>;
 }
 
 /** The decision for one request, or `invalid` when the resource is not of a type the action takes. */
