@@ -63,7 +63,7 @@ export const FUNCTION_DUTIES: Readonly<
 
 /** IAM's limit on a role's inline policies together, and what the non-ELB grants take of it at most. */
 export const ROLE_POLICY_LIMIT = 10_240;
-const OTHER_GRANTS_RESERVE = 2_500;
+const OTHER_GRANTS_RESERVE = 1_500;
 
 export interface ControllerRoleProps {
   readonly function: ControllerFunctionName;
@@ -119,7 +119,7 @@ export class ControllerRole extends Construct {
     }
     for (const statement of statements) this.role.addToPrincipalPolicy(statement);
 
-    this.elbPolicySize = estimatedJsonLength(stack, { Version: '2012-10-17', Statement: statements });
+    this.elbPolicySize = estimatedJsonLength(stack, new iam.PolicyDocument({ statements }));
     const budget = ROLE_POLICY_LIMIT - OTHER_GRANTS_RESERVE;
     if (this.elbPolicySize > budget) {
       throw new Error(
