@@ -111,6 +111,19 @@ describe('controller functions', () => {
     expect(of('sweep')).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
   });
 
+  it('turns on active tracing (X-Ray) from context, and leaves it off by default', async () => {
+    const traced = await synth({ activeTracing: true });
+
+    for (const name of ['register', 'guard', 'sweep'] as const) {
+      expect(propertiesOf(t, fn(name).function).TracingConfig).toBeUndefined();
+      expect(
+        propertiesOf(traced.wardenTemplate, traced.warden.functions[name].function).TracingConfig,
+      ).toEqual({
+        Mode: 'Active',
+      });
+    }
+  });
+
   it('keeps each function’s logs for a month and reserves no concurrency', () => {
     for (const name of ['register', 'guard', 'sweep'] as const) {
       expect(propertiesOf(t, fn(name).logGroup)).toMatchObject({ RetentionInDays: 30 });
