@@ -61,8 +61,14 @@ export const FUNCTION_DUTIES: Readonly<
   sweep: { listeners: true, healthChecks: true },
 };
 
-/** IAM's limit on a role's inline policies together, and what the non-ELB grants take of it at most. */
+/**
+ * IAM's limits: a role's inline policies together, one managed policy, managed policies attached to a role (the
+ * default quota; it can be raised to 20). And what the grants outside this construct take of the inline policy
+ * at most (alerts, logs, dead-letter queue).
+ */
 export const ROLE_POLICY_LIMIT = 10_240;
+export const MANAGED_POLICY_LIMIT = 6_144;
+export const MANAGED_POLICIES_PER_ROLE = 10;
 const OTHER_GRANTS_RESERVE = 1_500;
 
 export interface ControllerRoleProps {
@@ -76,8 +82,8 @@ export interface ControllerRoleProps {
 
 export class ControllerRole extends Construct {
   readonly role: iam.Role;
-  /** Estimated size of the ELB and EC2 statements, in IAM's characters. */
-  readonly elbPolicySize: number;
+  /** Managed policies carrying the bound ARNs that did not fit into the role's inline policy. */
+  readonly overflow: readonly iam.ManagedPolicy[];
 
   constructor(scope: Construct, id: string, props: ControllerRoleProps) {
     super(scope, id);
@@ -101,36 +107,92 @@ export class ControllerRole extends Construct {
       reason:
         'ELB Describe* and EC2 DescribeInstances support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
     });
+    // On this construct, so they cover the role's policy and the overflow managed policies alike.
+    const acknowledge: Acknowledge = (resources, reason) => {
+      for (const resource of resources) {
+        Validations.of(this).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::${findingText(stack, resource)}]`,
+          reason,
+        });
+      }
+    };
 
-    if (!props.dryRun) {
-      const acknowledge = (resources: readonly string[], reason: string) => {
-        for (const resource of resources) {
-          Validations.of(this.role).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::${findingText(stack, resource)}]`,
-            reason,
-          });
-        }
-      };
-      statements.push(
-        ...(props.guardTag
-          ? taggedWrites(stack, props.guardTag, duties, props.bindings, acknowledge)
-          : listedWrites(duties, props.bindings, acknowledge)),
+    let groups: (readonly iam.PolicyStatement[])[] = [statements];
+    if (!props.dryRun && props.guardTag) {
+      statements.push(...taggedWrites(stack, props.guardTag, duties, props.bindings, acknowledge));
+    } else if (!props.dryRun) {
+      const packed = packBindings(
+        props.bindings,
+        (chunk) =>
+          estimatedJsonLength(stack, new iam.PolicyDocument({ statements: listedWrites(duties, chunk) })),
+        ROLE_POLICY_LIMIT -
+          OTHER_GRANTS_RESERVE -
+          estimatedJsonLength(stack, new iam.PolicyDocument({ statements })),
       );
+      if (packed.length > 1 + MANAGED_POLICIES_PER_ROLE) {
+        throw new Error(
+          `${this.node.path}: listing the ${props.bindings.length} bound load balancers and target groups by ARN ` +
+            `would take the ${props.function} function's role ${packed.length - 1} managed policies beside its ` +
+            `inline policy; IAM allows ${ROLE_POLICY_LIMIT} characters inline and ${MANAGED_POLICIES_PER_ROLE} ` +
+            `managed policies of ${MANAGED_POLICY_LIMIT} characters per role. Scope the permissions by tag ` +
+            'instead: tag every bound load balancer, its listeners and its target group with KEY=VALUE and deploy ' +
+            'with `-c guardTag=KEY=VALUE` (README, Deploy).',
+        );
+      }
+      groups = packed.map((chunk, index) => {
+        const writes = listedWrites(duties, chunk, acknowledge);
+        return index === 0 ? [...statements, ...writes] : writes;
+      });
     }
-    for (const statement of statements) this.role.addToPrincipalPolicy(statement);
-
-    this.elbPolicySize = estimatedJsonLength(stack, new iam.PolicyDocument({ statements }));
-    const budget = ROLE_POLICY_LIMIT - OTHER_GRANTS_RESERVE;
-    if (this.elbPolicySize > budget) {
-      throw new Error(
-        `${this.node.path}: the ${props.function} function's role would need about ${this.elbPolicySize} ` +
-          `characters of IAM policy to list the ${props.bindings.length} bound load balancers and target groups by ` +
-          `ARN, more than the ${budget} left of IAM's ${ROLE_POLICY_LIMIT}-character limit per role. Scope the ` +
-          'permissions by tag instead: tag every bound load balancer, its listeners and its target group with ' +
-          'KEY=VALUE and deploy with `-c guardTag=KEY=VALUE` (README, Deploy).',
-      );
-    }
+    const [inline = [], ...managed] = groups;
+    for (const statement of inline) this.role.addToPrincipalPolicy(statement);
+    this.overflow = managed.map(
+      (group, index) =>
+        new iam.ManagedPolicy(this, `BoundWrites${index + 1}`, {
+          description: `alb-warden ${props.function}: writes on bound resources (part ${index + 2})`,
+          statements: [...group],
+          roles: [this.role],
+        }),
+    );
   }
+}
+
+/**
+ * Splits the bindings into groups whose statements fit a policy each: the first the role's inline policy
+ * (`firstLimit`), the others a managed policy. In order; each group as large as fits, found by doubling and
+ * bisection so a hundred bindings take a few dozen sizings, not thousands.
+ */
+function packBindings(
+  bindings: readonly BoundResources[],
+  sizeOf: (chunk: readonly BoundResources[]) => number,
+  firstLimit: number,
+): (readonly BoundResources[])[] {
+  const groups: (readonly BoundResources[])[] = [];
+  let start = 0;
+  // Past the quota the caller fails: no need to size the rest.
+  while (start < bindings.length && groups.length <= MANAGED_POLICIES_PER_ROLE) {
+    const limit = groups.length === 0 ? firstLimit : MANAGED_POLICY_LIMIT;
+    const fits = (count: number) => sizeOf(bindings.slice(start, start + count)) <= limit;
+    const remaining = bindings.length - start;
+    let good = 1;
+    let bad = remaining + 1;
+    for (let probe = 2; probe < bad; probe *= 2) {
+      if (!fits(probe)) {
+        bad = probe;
+        break;
+      }
+      good = probe;
+    }
+    while (bad - good > 1) {
+      const middle = Math.floor((good + bad) / 2);
+      if (fits(middle)) good = middle;
+      else bad = middle;
+    }
+    groups.push(bindings.slice(start, start + good));
+    start += good;
+  }
+  if (start < bindings.length) groups.push(bindings.slice(start));
+  return groups;
 }
 
 /**
@@ -158,7 +220,7 @@ type Acknowledge = (resources: readonly string[], reason: string) => void;
 function listedWrites(
   duties: Duties,
   bindings: readonly BoundResources[],
-  acknowledge: Acknowledge,
+  acknowledge: Acknowledge = () => undefined,
 ): iam.PolicyStatement[] {
   {
     const unique = (values: readonly string[]) => [...new Set(values)];

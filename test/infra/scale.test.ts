@@ -121,7 +121,7 @@ describe(`${MAX_BINDINGS} bindings, writes scoped by tag`, () => {
 });
 
 describe('bindings listed by ARN', () => {
-  it(`fails synth past IAM’s limit, saying to scope by tag, instead of failing the deployment`, async () => {
+  it('fails synth past what IAM allows a role, saying to scope by tag, instead of failing the deployment', async () => {
     const distDir = await ensureBundles();
 
     expect(
@@ -132,21 +132,34 @@ describe('bindings listed by ARN', () => {
           config: { bindings: bindings(MAX_BINDINGS) },
         }),
     ).toThrow(
-      /the (register|guard|sweep) function's role would need about \d+ characters of IAM policy .* IAM's 10240-character limit per role\. Scope the permissions by tag instead: .*-c guardTag=KEY=VALUE/,
+      /listing the 1000 bound load balancers and target groups by ARN would take the (register|guard|sweep) function's role \d+ managed policies .* IAM allows 10240 characters inline and 10 managed policies of 6144 characters per role\. Scope the permissions by tag instead: .*-c guardTag=KEY=VALUE/,
     );
   });
 
-  it('fits a dozen bindings by ARN within IAM’s limit, the whole role policy included', async () => {
-    const listed = new WardenStack(flaggedApp(), 'Dozen', {
+  it('spreads a hundred bindings by ARN over the inline policy and managed policies, each within IAM’s limits', async () => {
+    const listed = new WardenStack(flaggedApp(), 'Hundred', {
       env: ENV,
       distDir: await ensureBundles(),
-      config: { bindings: bindings(12) },
+      config: { bindings: bindings(100) },
     });
-    const template = Template.fromStack(listed).toJSON() as { Resources: Resources };
+    const resources = Object.values(
+      (Template.fromStack(listed).toJSON() as { Resources: Resources }).Resources,
+    );
+    const documents = (type: string) =>
+      resources.filter((r) => r.Type === type).map((r) => listed.resolve(r.Properties?.PolicyDocument));
 
-    for (const policy of Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::Policy')) {
-      expect(iamSize(listed.resolve(policy.Properties?.PolicyDocument))).toBeLessThanOrEqual(10_240);
+    for (const document of documents('AWS::IAM::Policy'))
+      expect(iamSize(document)).toBeLessThanOrEqual(10_240);
+    for (const document of documents('AWS::IAM::ManagedPolicy')) {
+      expect(iamSize(document)).toBeLessThanOrEqual(6_144);
     }
-    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')).toEqual([]);
+    for (const role of Object.values(listed.roles)) {
+      expect(role.overflow.length).toBeLessThanOrEqual(10);
+    }
+    expect(listed.roles.sweep.overflow.length).toBeGreaterThan(0);
+    const listedTargetGroups = JSON.stringify(
+      documents('AWS::IAM::ManagedPolicy').concat(documents('AWS::IAM::Policy')),
+    );
+    for (const binding of bindings(100)) expect(listedTargetGroups).toContain(binding.targetGroupArn);
   });
 });

@@ -102,7 +102,10 @@ export function resolver(template: Template, values: Readonly<Record<string, str
   return { resolve, resources, arn, ref };
 }
 
-/** The identity policies of a role, resolved: its inline policies and every AWS::IAM::Policy attached to it. */
+/**
+ * The identity policies of a role, resolved: its inline policies and every AWS::IAM::Policy and
+ * AWS::IAM::ManagedPolicy of the template attached to it.
+ */
 export function rolePolicies(
   template: Template,
   roleLogicalId: string,
@@ -112,12 +115,12 @@ export function rolePolicies(
   const role = resources[roleLogicalId];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleLogicalId} is not a role`);
   if (role.Properties?.ManagedPolicyArns)
-    throw new Error('the controller role must carry no managed policies');
+    throw new Error('the controller role must carry no managed policies but its own');
   const inline = ((role.Properties?.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
     (p) => p.PolicyDocument,
   );
   const attached = Object.values(resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
     .filter((r) => JSON.stringify(r.Properties?.Roles ?? []).includes(JSON.stringify({ Ref: roleLogicalId })))
     .map((r) => r.Properties?.PolicyDocument);
   return [...inline, ...attached].map((document) => resolve(document) as Policy);
