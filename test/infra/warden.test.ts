@@ -48,7 +48,7 @@ describe('controller functions', () => {
     ['register', 30, 256],
     ['guard', 60, 256],
     ['sweep', 300, 512],
-  ] as const)('deploys %s from dist/%s on nodejs24.x arm64 with %ss and %s MB', (name, timeout, memory) => {
+  ] as const)('deploys %s from its dist/ bundle on nodejs24.x arm64 with %ss and %s MB', (name, timeout, memory) => {
     const props = propertiesOf(t, fn(name).function);
 
     expect(props).toMatchObject({

@@ -10,6 +10,11 @@ import type { IConstruct } from 'constructs';
 import { createApp, type WardenApp } from '../../../infra/main.ts';
 import { ensureBundles, ROOT } from './bundles.ts';
 
+// CloudFormation's rule validation (cdk.json's `validateAgainstDefaultRules`) costs about eight seconds in each
+// test process and checks nothing these tests assert; synth.test.ts runs `cdk synth` with it, as a user does.
+// cdk-nag still runs: the app registers it, and nag.test.ts applies it itself.
+process.env.CDK_VALIDATION = 'false';
+
 export const CDK_JSON = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
   app: string;
   context: Record<string, unknown>;
