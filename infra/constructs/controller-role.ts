@@ -222,74 +222,72 @@ function listedWrites(
   bindings: readonly BoundResources[],
   acknowledge: Acknowledge = () => undefined,
 ): iam.PolicyStatement[] {
-  {
-    const unique = (values: readonly string[]) => [...new Set(values)];
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'RegisterBoundTargets',
-        actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
-        resources: unique(bindings.map((b) => b.targetGroupArn)),
-      }),
-    ];
-    const checked = unique(bindings.filter((b) => b.enforcesHealthCheck).map((b) => b.targetGroupArn));
-    if (duties.healthChecks && checked.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'EnforceBoundHealthChecks',
-          actions: ['elasticloadbalancing:ModifyTargetGroup'],
-          resources: checked,
-        }),
-      );
-    }
-    if (!duties.listeners) return statements;
-
-    const loadBalancers = unique(bindings.map((b) => b.loadBalancerArn));
-    const listeners = loadBalancers.map(listenerArnsOf);
+  const unique = (values: readonly string[]) => [...new Set(values)];
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'RegisterBoundTargets',
+      actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+      resources: unique(bindings.map((b) => b.targetGroupArn)),
+    }),
+  ];
+  const checked = unique(bindings.filter((b) => b.enforcesHealthCheck).map((b) => b.targetGroupArn));
+  if (duties.healthChecks && checked.length > 0) {
     statements.push(
       new iam.PolicyStatement({
-        sid: 'RepairBoundListeners',
-        actions: ['elasticloadbalancing:ModifyListener'],
-        resources: listeners,
-        conditions: listenerConditions(bindings),
-      }),
-      new iam.PolicyStatement({
-        sid: 'RecreateBoundListeners',
-        actions: ['elasticloadbalancing:CreateListener'],
-        resources: loadBalancers,
-        conditions: listenerConditions(bindings),
+        sid: 'EnforceBoundHealthChecks',
+        actions: ['elasticloadbalancing:ModifyTargetGroup'],
+        resources: checked,
       }),
     );
-    acknowledge(
-      listeners,
-      'A bound load balancer’s listener ids change when a listener is recreated (the controller recreates deleted listeners), so its listeners are named by the load balancer’s ARN and a trailing wildcard',
-    );
-
-    const removing = bindings.filter((b) => b.removesForeignRules);
-    const known = unique(
-      removing.flatMap((b) => (b.httpListenerArn ? [rulesOfListener(b.httpListenerArn)] : [])),
-    );
-    const unknown = unique(
-      removing.filter((b) => !b.httpListenerArn).map((b) => listenerRuleArnsOf(b.loadBalancerArn)),
-    );
-    if (known.length + unknown.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'RemoveForeignRules',
-          actions: ['elasticloadbalancing:DeleteRule'],
-          resources: [...known, ...unknown],
-        }),
-      );
-    }
-    acknowledge(
-      known,
-      'Foreign rules are deleted from the HTTP listener alone; their ids are unknown until someone adds them, hence the trailing wildcard after the listener’s ARN',
-    );
-    acknowledge(
-      unknown,
-      'A load balancer bound by ARN names no listener, so IAM cannot tell its HTTP listener’s rules from the HTTPS one’s: rules of the bound load balancer only',
-    );
-    return statements;
   }
+  if (!duties.listeners) return statements;
+
+  const loadBalancers = unique(bindings.map((b) => b.loadBalancerArn));
+  const listeners = loadBalancers.map(listenerArnsOf);
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'RepairBoundListeners',
+      actions: ['elasticloadbalancing:ModifyListener'],
+      resources: listeners,
+      conditions: listenerConditions(bindings),
+    }),
+    new iam.PolicyStatement({
+      sid: 'RecreateBoundListeners',
+      actions: ['elasticloadbalancing:CreateListener'],
+      resources: loadBalancers,
+      conditions: listenerConditions(bindings),
+    }),
+  );
+  acknowledge(
+    listeners,
+    'A bound load balancer’s listener ids change when a listener is recreated (the controller recreates deleted listeners), so its listeners are named by the load balancer’s ARN and a trailing wildcard',
+  );
+
+  const removing = bindings.filter((b) => b.removesForeignRules);
+  const known = unique(
+    removing.flatMap((b) => (b.httpListenerArn ? [rulesOfListener(b.httpListenerArn)] : [])),
+  );
+  const unknown = unique(
+    removing.filter((b) => !b.httpListenerArn).map((b) => listenerRuleArnsOf(b.loadBalancerArn)),
+  );
+  if (known.length + unknown.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'RemoveForeignRules',
+        actions: ['elasticloadbalancing:DeleteRule'],
+        resources: [...known, ...unknown],
+      }),
+    );
+  }
+  acknowledge(
+    known,
+    'Foreign rules are deleted from the HTTP listener alone; their ids are unknown until someone adds them, hence the trailing wildcard after the listener’s ARN',
+  );
+  acknowledge(
+    unknown,
+    'A load balancer bound by ARN names no listener, so IAM cannot tell its HTTP listener’s rules from the HTTPS one’s: rules of the bound load balancer only',
+  );
+  return statements;
 }
 
 /**
@@ -303,71 +301,69 @@ function taggedWrites(
   bindings: readonly BoundResources[],
   acknowledgeAll: Acknowledge,
 ): iam.PolicyStatement[] {
-  {
-    const elb = (resource: string) =>
-      stack.formatArn({
-        service: 'elasticloadbalancing',
-        resource,
-        resourceName: '*',
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-    const tagged = { StringEquals: { [`aws:ResourceTag/${tag.key}`]: tag.value } };
-    const statements = [
-      new iam.PolicyStatement({
-        sid: 'RegisterTaggedTargets',
-        actions: [
-          'elasticloadbalancing:RegisterTargets',
-          'elasticloadbalancing:DeregisterTargets',
-          ...(duties.healthChecks && bindings.some((b) => b.enforcesHealthCheck)
-            ? ['elasticloadbalancing:ModifyTargetGroup']
-            : []),
-        ],
-        resources: [elb('targetgroup')],
-        conditions: tagged,
-      }),
-    ];
-    const acknowledge = (resource: string, reason: string) => acknowledgeAll([resource], reason);
-    acknowledge(
-      elb('targetgroup'),
-      `Too many bindings to list by ARN: target groups of this account and region carrying the tag ${tag.key}=${tag.value} only`,
-    );
-    if (!duties.listeners) return statements;
+  const elb = (resource: string) =>
+    stack.formatArn({
+      service: 'elasticloadbalancing',
+      resource,
+      resourceName: '*',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  const tagged = { StringEquals: { [`aws:ResourceTag/${tag.key}`]: tag.value } };
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'RegisterTaggedTargets',
+      actions: [
+        'elasticloadbalancing:RegisterTargets',
+        'elasticloadbalancing:DeregisterTargets',
+        ...(duties.healthChecks && bindings.some((b) => b.enforcesHealthCheck)
+          ? ['elasticloadbalancing:ModifyTargetGroup']
+          : []),
+      ],
+      resources: [elb('targetgroup')],
+      conditions: tagged,
+    }),
+  ];
+  const acknowledge = (resource: string, reason: string) => acknowledgeAll([resource], reason);
+  acknowledge(
+    elb('targetgroup'),
+    `Too many bindings to list by ARN: target groups of this account and region carrying the tag ${tag.key}=${tag.value} only`,
+  );
+  if (!duties.listeners) return statements;
 
+  statements.push(
+    new iam.PolicyStatement({
+      sid: 'RepairTaggedListeners',
+      actions: ['elasticloadbalancing:ModifyListener'],
+      resources: [elb('listener/app')],
+      conditions: listenerConditions(bindings, tagged.StringEquals),
+    }),
+    new iam.PolicyStatement({
+      sid: 'RecreateTaggedListeners',
+      actions: ['elasticloadbalancing:CreateListener'],
+      resources: [elb('loadbalancer/app')],
+      conditions: listenerConditions(bindings, tagged.StringEquals),
+    }),
+  );
+  acknowledge(
+    elb('listener/app'),
+    `Too many bindings to list by ARN: listeners of this account and region carrying the tag ${tag.key}=${tag.value} only`,
+  );
+  acknowledge(
+    elb('loadbalancer/app'),
+    `Too many bindings to list by ARN: load balancers of this account and region carrying the tag ${tag.key}=${tag.value} only`,
+  );
+  if (bindings.some((b) => b.removesForeignRules)) {
     statements.push(
       new iam.PolicyStatement({
-        sid: 'RepairTaggedListeners',
-        actions: ['elasticloadbalancing:ModifyListener'],
-        resources: [elb('listener/app')],
-        conditions: listenerConditions(bindings, tagged.StringEquals),
-      }),
-      new iam.PolicyStatement({
-        sid: 'RecreateTaggedListeners',
-        actions: ['elasticloadbalancing:CreateListener'],
-        resources: [elb('loadbalancer/app')],
-        conditions: listenerConditions(bindings, tagged.StringEquals),
+        sid: 'RemoveForeignRules',
+        actions: ['elasticloadbalancing:DeleteRule'],
+        resources: [elb('listener-rule/app')],
       }),
     );
     acknowledge(
-      elb('listener/app'),
-      `Too many bindings to list by ARN: listeners of this account and region carrying the tag ${tag.key}=${tag.value} only`,
+      elb('listener-rule/app'),
+      'A foreign rule is added by someone else and carries no tag, and DeleteRule takes no other condition key: with tag scoping, rules of this account and region’s ALBs (set foreignRules to report to withhold it)',
     );
-    acknowledge(
-      elb('loadbalancer/app'),
-      `Too many bindings to list by ARN: load balancers of this account and region carrying the tag ${tag.key}=${tag.value} only`,
-    );
-    if (bindings.some((b) => b.removesForeignRules)) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'RemoveForeignRules',
-          actions: ['elasticloadbalancing:DeleteRule'],
-          resources: [elb('listener-rule/app')],
-        }),
-      );
-      acknowledge(
-        elb('listener-rule/app'),
-        'A foreign rule is added by someone else and carries no tag, and DeleteRule takes no other condition key: with tag scoping, rules of this account and region’s ALBs (set foreignRules to report to withhold it)',
-      );
-    }
-    return statements;
   }
+  return statements;
 }
