@@ -10,6 +10,7 @@
  * - RegisterTargets, DeregisterTargets, ModifyTargetGroup: `targetgroup`; `aws:ResourceTag/${TagKey}`.
  * - ModifyListener: `listener/app`; CreateListener: `loadbalancer/app` (the listener does not exist yet); both
  *   take `elasticloadbalancing:ListenerProtocol`, `elasticloadbalancing:SecurityPolicy` and resource tags.
+ *   AddListenerCertificates: `listener/app`, resource tags only. DescribeListenerCertificates: no resource type.
  * - DeleteRule: `listener-rule/app`, with resource tags as its only condition key.
  * Size: IAM counts at most 10,240 non-whitespace characters of inline policy per role ("IAM and AWS STS quotas",
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); synth fails before that.
@@ -18,6 +19,7 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { policyStrength } from '../../functions/domain/tls.ts';
 import { listenerArnsOf, listenerRuleArnsOf, rulesOfListener } from '../arns.ts';
 import { estimatedJsonLength, findingText } from '../sizes.ts';
 
@@ -45,7 +47,11 @@ export interface GuardTag {
 
 /** ELB reads, none with resource-level permissions. */
 export const ELB_READS = {
-  listeners: ['elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeRules'],
+  listeners: [
+    'elasticloadbalancing:DescribeListeners',
+    'elasticloadbalancing:DescribeRules',
+    'elasticloadbalancing:DescribeListenerCertificates',
+  ],
   targets: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'],
 } as const;
 
@@ -196,18 +202,33 @@ function packBindings(
 }
 
 /**
- * Both keys are multivalued (ArrayOfString in the Service Authorization Reference), hence ForAllValues; the
- * protocol is always in the controller's request (Null false keeps an empty set from matching), the security
- * policy only for HTTPS.
+ * Both keys are multivalued (ArrayOfString in the Service Authorization Reference), hence ForAllValues: a
+ * request that sets a protocol or a policy must set an allowed one; one that sets neither (AddListenerCertificates
+ * takes neither key, ModifyListener may leave both) changes neither. A recreated HTTPS listener gets the stronger of the configured and the last-seen policy
+ * (functions/domain/tls.ts), so IAM admits every policy whose lowest TLS version is at least the weakest
+ * configured one's: no request can lower the floor.
  */
 const listenerConditions = (bindings: readonly BoundResources[], tagged: Record<string, string> = {}) => ({
-  'ForAllValues:StringEquals': {
-    'elasticloadbalancing:ListenerProtocol': ['HTTP', 'HTTPS'],
-    'elasticloadbalancing:SecurityPolicy': [...new Set(bindings.map((b) => b.sslPolicy))],
-  },
-  Null: { 'elasticloadbalancing:ListenerProtocol': 'false' },
+  'ForAllValues:StringEquals': { 'elasticloadbalancing:ListenerProtocol': ['HTTP', 'HTTPS'] },
+  'ForAllValues:StringLike': { 'elasticloadbalancing:SecurityPolicy': securityPoliciesFrom(bindings) },
   ...(Object.keys(tagged).length > 0 ? { StringEquals: tagged } : {}),
 });
+
+/**
+ * Predefined policy names by their lowest TLS version ("Security policies for your Application Load Balancer",
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
+ */
+const POLICIES_BY_LOWEST_TLS: readonly (readonly [number, readonly string[]])[] = [
+  [13, ['ELBSecurityPolicy-TLS13-1-3-*']],
+  [12, ['ELBSecurityPolicy-TLS13-1-2-*', 'ELBSecurityPolicy-FS-1-2-*', 'ELBSecurityPolicy-TLS-1-2-*']],
+  [11, ['ELBSecurityPolicy-TLS13-1-1-*', 'ELBSecurityPolicy-FS-1-1-*', 'ELBSecurityPolicy-TLS-1-1-*']],
+];
+
+function securityPoliciesFrom(bindings: readonly BoundResources[]): string[] {
+  const floor = Math.min(...bindings.map((b) => Math.floor(policyStrength(b.sslPolicy) / 100)));
+  if (floor < 11) return ['ELBSecurityPolicy-*'];
+  return POLICIES_BY_LOWEST_TLS.filter(([tls]) => tls >= floor).flatMap(([, names]) => names);
+}
 
 interface Duties {
   readonly listeners: boolean;
@@ -247,7 +268,8 @@ function listedWrites(
   statements.push(
     new iam.PolicyStatement({
       sid: 'RepairBoundListeners',
-      actions: ['elasticloadbalancing:ModifyListener'],
+      // AddListenerCertificates: a recreated HTTPS listener gets its SNI certificates back.
+      actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:AddListenerCertificates'],
       resources: listeners,
       conditions: listenerConditions(bindings),
     }),
@@ -333,7 +355,7 @@ function taggedWrites(
   statements.push(
     new iam.PolicyStatement({
       sid: 'RepairTaggedListeners',
-      actions: ['elasticloadbalancing:ModifyListener'],
+      actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:AddListenerCertificates'],
       resources: [elb('listener/app')],
       conditions: listenerConditions(bindings, tagged.StringEquals),
     }),

@@ -66,6 +66,8 @@ const FUNCTIONS: readonly ControllerFunctionName[] = ['register', 'guard', 'swee
 const LISTENER_CALLS = new Set([
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeListenerCertificates',
+  'elasticloadbalancing:AddListenerCertificates',
   'elasticloadbalancing:CreateListener',
   'elasticloadbalancing:ModifyListener',
   'elasticloadbalancing:DeleteRule',
@@ -219,8 +221,18 @@ describe('each function’s own role', () => {
     expect([...allowedActions(roles[name].policies)].filter((action) => !needed.has(action))).toEqual([]);
   });
 
-  it('creates and modifies listeners only as HTTP or HTTPS with the configured security policy', async () => {
+  it('creates and modifies listeners only as HTTP or HTTPS, never below the configured policy’s TLS version', async () => {
     expect(await ask('elasticloadbalancing:CreateListener', BOUND.loadBalancer)).toBe('Allowed');
+    expect(
+      await ask('elasticloadbalancing:CreateListener', BOUND.loadBalancer, policies, {
+        'elasticloadbalancing:SecurityPolicy': ['ELBSecurityPolicy-TLS13-1-3-2021-06'],
+      }),
+    ).toBe('Allowed');
+    expect(
+      await ask('elasticloadbalancing:CreateListener', BOUND.loadBalancer, policies, {
+        'elasticloadbalancing:SecurityPolicy': ['ELBSecurityPolicy-TLS-1-1-2017-01'],
+      }),
+    ).toBe('ImplicitlyDenied');
     expect(
       await ask('elasticloadbalancing:ModifyListener', BOUND.listener, policies, {
         'elasticloadbalancing:ListenerProtocol': ['HTTP'],

@@ -48,25 +48,28 @@ describe('controller functions', () => {
     ['register', 30, 256],
     ['guard', 60, 256],
     ['sweep', 300, 512],
-  ] as const)('deploys %s from its dist/ bundle on nodejs24.x arm64 with %ss and %s MB', (name, timeout, memory) => {
-    const props = propertiesOf(t, fn(name).function);
+  ] as const)(
+    'deploys %s from its dist/ bundle on nodejs24.x arm64 with %ss and %s MB',
+    (name, timeout, memory) => {
+      const props = propertiesOf(t, fn(name).function);
 
-    expect(props).toMatchObject({
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Handler: 'index.handler',
-      Timeout: timeout,
-      MemorySize: memory,
-      Role: cfn(seed.warden, seed.warden.roles[name].role.roleArn),
-      DeadLetterConfig: { TargetArn: cfn(seed.warden, fn(name).deadLetterQueue.queueArn) },
-      LoggingConfig: { LogGroup: cfn(seed.warden, fn(name).logGroup.logGroupName) },
-    });
-    const staging = fn(name)
-      .function.node.findAll()
-      .find((c): c is AssetStaging => c instanceof AssetStaging);
-    expect(staging?.sourcePath).toBe(join(DIST, name));
-    expect(existsSync(join(staging?.absoluteStagedPath ?? '', 'index.mjs.map'))).toBe(true);
-  });
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: timeout,
+        MemorySize: memory,
+        Role: cfn(seed.warden, seed.warden.roles[name].role.roleArn),
+        DeadLetterConfig: { TargetArn: cfn(seed.warden, fn(name).deadLetterQueue.queueArn) },
+        LoggingConfig: { LogGroup: cfn(seed.warden, fn(name).logGroup.logGroupName) },
+      });
+      const staging = fn(name)
+        .function.node.findAll()
+        .find((c): c is AssetStaging => c instanceof AssetStaging);
+      expect(staging?.sourcePath).toBe(join(DIST, name));
+      expect(existsSync(join(staging?.absoluteStagedPath ?? '', 'index.mjs.map'))).toBe(true);
+    },
+  );
 
   it('runs each function as its own role', () => {
     const roles = (['register', 'guard', 'sweep'] as const).map((name) =>
