@@ -5,8 +5,10 @@
  * guard never hears of a listener change and only the sweep repairs it. The first trail's copy of management
  * events is free; storage in S3 is what it costs, hence the lifecycle.
  *
- * Write events only: EventBridge needs the listener and target group writes, and read events (the
- * controller's own Describe* calls, every minute) would only fill the bucket. The bucket admits CloudTrail
+ * Write events only: the guard's rule wants listener and target group writes, and an EventBridge rule receives
+ * read-only management events only when enabled for them ("Receiving read-only management events from AWS
+ * services", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html),
+ * so recording reads (the controller's own Describe* calls, every minute) would only fill the bucket. The bucket admits CloudTrail
  * for this trail alone (`aws:SourceArn`), as "Amazon S3 bucket policy for CloudTrail" recommends
  * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html);
  * the trail is declared at the CloudFormation level because CDK's Trail adds its own statements without it.
