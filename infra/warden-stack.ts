@@ -94,6 +94,8 @@ export class WardenStack extends Stack {
           ],
         }
       : props.config;
+    // Order only: the Edge stack's SSM parameters must exist when this stack deploys; nothing is exported.
+    if (edge) this.addDependency(edge.stack, 'reads the Edge stack’s SSM parameters');
     const httpListenerArns: Record<string, string> = edge
       ? { [edge.bindingName]: edge.stack.httpListenerArnFor(this) }
       : {};

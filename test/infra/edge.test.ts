@@ -234,6 +234,10 @@ describe('load balancer', () => {
 });
 
 describe('changing the Edge stack', () => {
+  it('deploys the Warden stack after the Edge stack, whose parameters it reads', () => {
+    expect(seed.warden.dependencies).toEqual([edge]);
+  });
+
   it('leaves the Warden stack nothing to block: a new certificate changes the Edge template alone', async () => {
     const rotated = await synth({
       deployEdge: true,
