@@ -1,7 +1,8 @@
 /**
  * "Everything at once": a world in which one sweep has to call every AWS action the controller uses.
  *
- *   - the HTTPS listener was deleted (CreateListener), the redirect changed to 302 (ModifyListener), a rule
+ *   - the HTTPS listener, which the first sweep saw with an SNI certificate, was deleted (CreateListener, then
+ *     AddListenerCertificates to give it its SNI certificate back), the redirect changed to 302 (ModifyListener), a rule
  *     forwarding plain HTTP was added on port 80 (DeleteRule), the health check matcher changed
  *     (ModifyTargetGroup);
  *   - instance D was launched (RegisterTargets, then the ownership record: BatchWriteItem), instance B
@@ -15,9 +16,12 @@
  */
 import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import {
+  AddListenerCertificatesCommand,
   CreateRuleCommand,
   DeleteListenerCommand,
   DeregisterTargetsCommand,
+  DescribeListenerCertificatesCommand,
+  DescribeListenersCommand,
   ModifyListenerCommand,
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -38,6 +42,10 @@ import {
   type World,
 } from './world.ts';
 
+/** A second certificate on the HTTPS listener (SNI), which a recreated listener must get back. */
+const sniCertificateOf = (site: { readonly certificateArn: string }) =>
+  site.certificateArn.replace(/certificate\/.*$/, 'certificate/5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9');
+
 export interface MixedWorld {
   readonly world: World;
   readonly deps: Controller;
@@ -52,6 +60,13 @@ export async function arrangeMixedWorld(
   const deps = controller(world, options);
   const site = world.site('web');
   const [a = '', b = '', c = ''] = await launch(world, 3, { Role: 'web' });
+  await world.control.certificate(sniCertificateOf(world));
+  await world.person.elbv2.send(
+    new AddListenerCertificatesCommand({
+      ListenerArn: site.httpsListenerArn,
+      Certificates: [{ CertificateArn: sniCertificateOf(world) }],
+    }),
+  );
   await sweep(deps);
   await passInitialHealthChecks(world);
   await world.control.targetHealth({ targetGroupArn: site.targetGroupArn, targetId: a, state: 'unhealthy' });
@@ -90,6 +105,16 @@ export async function mixedViolations(mixed: MixedWorld, deps: Controller = mixe
   const { world, ids } = mixed;
   const site = world.site('web');
   const problems = await listenerViolations(world, site);
+  const https = (
+    await world.clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: site.loadBalancerArn }))
+  ).Listeners?.find((listener) => listener.Port === 443);
+  if (https?.ListenerArn) {
+    const { Certificates = [] } = await world.clients.elbv2.send(
+      new DescribeListenerCertificatesCommand({ ListenerArn: https.ListenerArn }),
+    );
+    if (!Certificates.some((certificate) => certificate.CertificateArn === sniCertificateOf(world)))
+      problems.push('the recreated HTTPS listener lost its SNI certificate');
+  }
   const check = await healthCheckOf(world, site);
   if (check.matcher !== '404') problems.push(`health check matcher ${check.matcher}`);
   const targets = await registered(world, site.targetGroupArn);

@@ -503,7 +503,8 @@ export async function healthCheckOf(world: World, site: Site): Promise<{ path?: 
 export async function listenerViolations(
   world: World,
   site: Site,
-  options: { keepRules?: boolean } = {},
+  /** `forward`: the binding's `https.forward` (default `includes-target-group`: a canary with our group is fine). */
+  options: { keepRules?: boolean; forward?: 'exact' | 'includes-target-group' } = {},
 ): Promise<string[]> {
   const { http, https, rules } = await listenersOf(world, site);
   const problems: string[] = [];
@@ -545,12 +546,13 @@ export async function listenerViolations(
     const groups = (last?.ForwardConfig?.TargetGroups ?? [])
       .filter((group) => (group.Weight ?? 1) > 0)
       .map((group) => group.TargetGroupArn);
-    const forwardsOnlyToSite =
+    const weighted = groups.length > 0 ? groups : [last?.TargetGroupArn];
+    const forwardsToSite =
       last?.Type === 'forward' &&
-      (groups.length > 0
-        ? groups.every((arn) => arn === site.targetGroupArn)
-        : last.TargetGroupArn === site.targetGroupArn);
-    if (actions.length !== 1 || !forwardsOnlyToSite)
+      (options.forward === 'exact'
+        ? weighted.every((arn) => arn === site.targetGroupArn)
+        : weighted.includes(site.targetGroupArn));
+    if (actions.length !== 1 || !forwardsToSite)
       problems.push(`port 443 default actions ${JSON.stringify(actions)}`);
   }
   return problems;
