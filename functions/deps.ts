@@ -8,6 +8,8 @@ import type {
   FinalizeHandlerArguments,
   HandlerExecutionContext,
   MetadataBearer,
+  Provider,
+  RetryStrategyV2,
 } from '@smithy/types';
 import type { WardenConfig } from './config.ts';
 import type { AlertPublisher, Instances, LoadBalancing, StateStore } from './ports.ts';
@@ -21,6 +23,12 @@ export interface AwsClientOptions {
     | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
     | undefined;
   readonly maxAttempts?: number | undefined;
+  /**
+   * Makes a client's retry strategy, given the attempts that client is configured with (its SDK default,
+   * AWS_MAX_ATTEMPTS or `maxAttempts`). Tests use it to retry without waiting.
+   * @default the SDK's adaptive strategy
+   */
+  readonly retryStrategy?: ((maxAttempts: Provider<number>) => RetryStrategyV2) | undefined;
 }
 
 export function clientConfig(options: AwsClientOptions = {}) {
@@ -32,6 +40,19 @@ export function clientConfig(options: AwsClientOptions = {}) {
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   };
+}
+
+/** A client built by `make` from the common settings, with the injected retry strategy if there is one. */
+export function createClient<T extends { readonly config: { readonly maxAttempts: Provider<number> } }>(
+  make: (settings: ReturnType<typeof clientConfig> & { retryStrategy?: RetryStrategyV2 }) => T,
+  options: AwsClientOptions = {},
+): T {
+  if (!options.retryStrategy) return make(clientConfig(options));
+  let client: T | undefined;
+  // The strategy asks for the attempts only when a call fails, long after the client exists.
+  const retryStrategy = options.retryStrategy(async () => (client as T).config.maxAttempts());
+  client = make({ ...clientConfig(options), retryStrategy });
+  return client;
 }
 
 /** Memoizes a loader: the first call starts it, every later call shares the result. */
@@ -53,7 +74,7 @@ function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): LoadBal
       import('./adapters/elbv2.ts'),
       import('./adapters/rate-limit.ts'),
     ]);
-    const client = new ElasticLoadBalancingV2Client(clientConfig(options));
+    const client = createClient((settings) => new ElasticLoadBalancingV2Client(settings), options);
     const limiter = new ElbRateLimiter(apiShare);
     // After the retry middleware: every attempt, retries included, spends a token, as it does at AWS.
     client.middlewareStack.addRelativeTo(
@@ -88,7 +109,7 @@ function awsInstances(options: AwsClientOptions = {}): Instances {
       import('@aws-sdk/client-ec2'),
       import('./adapters/ec2.ts'),
     ]);
-    return new Ec2Instances(new EC2Client(clientConfig(options)));
+    return new Ec2Instances(createClient((settings) => new EC2Client(settings), options));
   });
   return {
     findByTags: async (...args) => (await load()).findByTags(...args),
@@ -102,7 +123,7 @@ function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
       import('@aws-sdk/client-sns'),
       import('./adapters/sns.ts'),
     ]);
-    return new SnsAlertPublisher(new SNSClient(clientConfig(options)));
+    return new SnsAlertPublisher(createClient((settings) => new SNSClient(settings), options));
   });
   return { publish: async (...args) => (await load()).publish(...args) };
 }
@@ -113,7 +134,10 @@ function awsStateStore(table: string, options: AwsClientOptions = {}): StateStor
       import('@aws-sdk/client-dynamodb'),
       import('./adapters/dynamodb-state.ts'),
     ]);
-    return new DynamoDbStateStore(new DynamoDBClient(clientConfig(options)), table);
+    return new DynamoDbStateStore(
+      createClient((settings) => new DynamoDBClient(settings), options),
+      table,
+    );
   });
   return {
     load: async (...args) => (await load()).load(...args),
