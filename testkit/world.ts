@@ -82,17 +82,16 @@ export function principals(account: string, controllerSession = 'alb-warden') {
   };
 }
 
-/** Maps the controller's and the person's keys (and `more`) to their principals. */
-export async function mapIdentities(
+/** Maps the controller's and the person's keys to their principals. */
+async function mapIdentities(
   control: SimControl,
   account: string,
   keys: Pick<Keys, 'controller' | 'person'>,
-  options: { readonly controllerSession?: string; readonly more?: Readonly<Record<string, string>> } = {},
+  controllerSession: string | undefined,
 ): Promise<void> {
-  const { controllerSessionArn, personArn } = principals(account, options.controllerSession);
+  const { controllerSessionArn, personArn } = principals(account, controllerSession);
   await control.identity(keys.controller, controllerSessionArn);
   await control.identity(keys.person, personArn);
-  for (const [key, arn] of Object.entries(options.more ?? {})) await control.identity(key, arn);
 }
 
 export interface WorldOptions {
@@ -103,8 +102,6 @@ export interface WorldOptions {
   readonly keys: Keys;
   /** @default 'alb-warden' */
   readonly controllerSession?: string;
-  /** Other access keys to map, to principal ARNs. */
-  readonly identities?: Readonly<Record<string, string>>;
   /** Settings of every client the world makes (the controller's too). */
   readonly clientSettings?: ClientSettings;
 }
@@ -146,10 +143,7 @@ export async function openWorld(options: WorldOptions): Promise<World> {
     if (!owned) await simulator.control.reset();
     const { control, endpoint, account, region } = simulator;
     const { keys } = options;
-    await mapIdentities(control, account, keys, {
-      ...(options.controllerSession === undefined ? {} : { controllerSession: options.controllerSession }),
-      ...(options.identities === undefined ? {} : { more: options.identities }),
-    });
+    await mapIdentities(control, account, keys, options.controllerSession);
     const made: AwsClients[] = [];
     const clientsAs = (accessKeyId: string) => {
       const clients = createClients(endpoint, region, accessKeyId, options.clientSettings);
