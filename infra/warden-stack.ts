@@ -1,5 +1,5 @@
 /**
- * The controller (SPEC §5 Warden): three functions, each with its own least-privilege role, their EventBridge
+ * The controller: three functions, each with its own least-privilege role, their EventBridge
  * rules, the alert topic and state table, alarms, a dashboard and, on request, the CloudTrail trail
  * EventBridge needs. Synth fails, naming the limit, before CloudFormation would refuse the stack.
  */

@@ -8,7 +8,7 @@ const run = promisify(execFile);
 const MAIN = new URL('../../bench/main.ts', import.meta.url).pathname;
 
 describe('the bench', () => {
-  it("prints one JSON object in the issue's shape with --json, and the same figures as a table", async () => {
+  it('prints one JSON report object with --json, and the same figures as a table', async () => {
     // Act
     const { stdout } = await run(process.execPath, [MAIN, '--json', '--only', 'events', '--runs', '1'], {
       maxBuffer: 16 * 1024 * 1024,

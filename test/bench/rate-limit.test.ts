@@ -1,5 +1,5 @@
 /**
- * The API budget (issue 9): a client-side rate limiter keeps the controller within a share (default a
+ * The API budget: a client-side rate limiter keeps the controller within a share (default a
  * quarter) of each of the account's ELB throttling buckets. Tokens are counted on a simulated clock; the
  * calls replayed are the ones the controller makes on the simulator at the 10-binding scale.
  */
