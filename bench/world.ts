@@ -5,7 +5,7 @@
  * configuration, its AWS adapters and rate limiter, pointed at the simulator.
  */
 import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
-import { ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
+import { type Clock, ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../functions/config.ts';
 import { type Deps, silentTelemetry } from '../functions/use-cases/context.ts';
 import { sweep } from '../functions/use-cases/sweep.ts';
@@ -64,8 +64,11 @@ export interface World {
   readonly configJson: string;
   /** The environment a Lambda function of the controller gets, pointed at the simulator. */
   readonly lambdaEnv: Readonly<Record<string, string>>;
-  /** Fresh controller dependencies (fresh clients and rate limiter), optionally with other limits. */
-  deps(limits?: Partial<WardenConfig['limits']>): Deps;
+  /**
+   * Fresh controller dependencies (fresh clients and rate limiter), optionally with other limits and the
+   * rate limiter on another clock.
+   */
+  deps(limits?: Partial<WardenConfig['limits']>, limiterClock?: Clock): Deps;
   /**
    * Fresh dependencies made warm as a second invocation finds them (modules loaded, clients connected),
    * with full rate limiter buckets, as a sweep a minute after the last one finds them.
@@ -144,13 +147,17 @@ async function populate(world: SimulatedWorld, options: WorldOptions): Promise<W
   const config = parseConfig(document);
   let cursor = (await control.events(0)).cursor;
   let last: CallCounts = await control.calls();
-  const makeDeps = (limits: Partial<WardenConfig['limits']> = {}): Deps => {
+  const makeDeps = (limits: Partial<WardenConfig['limits']> = {}, limiterClock?: Clock): Deps => {
     const limited =
       Object.keys(limits).length === 0
         ? config
         : parseConfig({ ...document, limits: { ...document.limits, ...limits } });
     // The SDK's own retries, as deployed: the bench measures what ships.
-    return world.deps(limited, { telemetry: silentTelemetry, retries: 'sdk' });
+    return world.deps(limited, {
+      telemetry: silentTelemetry,
+      retries: 'sdk',
+      ...(limiterClock ? { limiterClock } : {}),
+    });
   };
 
   return {

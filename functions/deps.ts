@@ -11,6 +11,7 @@ import type {
   Provider,
   RetryStrategyV2,
 } from '@smithy/types';
+import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
 import type { AlertPublisher, Instances, LoadBalancing, StateStore } from './ports.ts';
 import type { Deps, Telemetry } from './use-cases/context.ts';
@@ -67,7 +68,7 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): LoadBalancing {
+function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: Clock): LoadBalancing {
   const load = once(async () => {
     const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }, { ElbRateLimiter }] = await Promise.all([
       import('@aws-sdk/client-elastic-load-balancing-v2'),
@@ -75,7 +76,7 @@ function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): LoadBal
       import('./adapters/rate-limit.ts'),
     ]);
     const client = createClient((settings) => new ElasticLoadBalancingV2Client(settings), options);
-    const limiter = new ElbRateLimiter(apiShare);
+    const limiter = new ElbRateLimiter(apiShare, clock);
     // After the retry middleware: every attempt, retries included, spends a token, as it does at AWS.
     client.middlewareStack.addRelativeTo(
       (next: FinalizeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
@@ -154,12 +155,14 @@ export interface CreateDepsOptions {
   readonly telemetry: Telemetry;
   readonly now?: () => number;
   readonly state?: StateStore;
+  /** The ELB rate limiter's clock. @default real time */
+  readonly limiterClock?: Clock;
 }
 
 export function createDeps(config: WardenConfig, options: CreateDepsOptions): Deps {
   return {
     config,
-    elb: awsLoadBalancing(options.aws, config.limits.apiShare),
+    elb: awsLoadBalancing(options.aws, config.limits.apiShare, options.limiterClock),
     instances: awsInstances(options.aws),
     alerts: awsAlerts(options.aws),
     state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),
