@@ -9,8 +9,10 @@ import { type Clock, ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../functions/config.ts';
 import { type Deps, silentTelemetry } from '../functions/use-cases/context.ts';
 import { sweep } from '../functions/use-cases/sweep.ts';
+import type { SimEvent } from '../sim/control.ts';
 import type { SimControl, Simulator } from '../sim/index.ts';
 import { buildSeedTopology, createAlertResources, launchInstances, type SeedTopology } from '../sim/seed.ts';
+import { EventFeed } from '../testkit/events.ts';
 import {
   type AwsClients,
   openWorld,
@@ -79,7 +81,7 @@ export interface World {
   /** What the last `counted` run called. */
   lastCalls(): CallCounts;
   /** Events recorded since the last call (a cursor kept per world). */
-  newEvents(): Promise<Awaited<ReturnType<SimControl['events']>>['events']>;
+  newEvents(): Promise<SimEvent[]>;
   stop(): Promise<void>;
 }
 
@@ -145,7 +147,7 @@ async function populate(world: SimulatedWorld, options: WorldOptions): Promise<W
     })),
   };
   const config = parseConfig(document);
-  let cursor = (await control.events(0)).cursor;
+  const feed = await EventFeed.open(control);
   let last: CallCounts = await control.calls();
   const makeDeps = (limits: Partial<WardenConfig['limits']> = {}, limiterClock?: Clock): Deps => {
     const limited =
@@ -195,11 +197,7 @@ async function populate(world: SimulatedWorld, options: WorldOptions): Promise<W
       return { result, calls: last, wallMs };
     },
     lastCalls: () => last,
-    async newEvents() {
-      const batch = await control.events(cursor);
-      cursor = batch.cursor;
-      return batch.events;
-    },
+    newEvents: () => feed.take(),
     stop: () => world.stop(),
   };
 }
