@@ -315,12 +315,16 @@ export function describeStep(step: RepairStep): string {
       return `changed the ${step.listener.toUpperCase()} listener on port ${step.request.port} so that it ${describeActions(step.request.defaultActions)}${step.request.protocol ? ` over ${step.request.protocol}` : ''}`;
     case 'delete-rule':
       return `deleted rule ${step.before.priority} (${describeActions(step.before.actions)})`;
+    case 'add-certificates':
+      return `gave the HTTPS listener back its SNI certificate${step.certificateArns.length === 1 ? '' : 's'} (${step.certificateArns.join(', ')})`;
   }
 }
 
 function stepDetail(step: RepairStep): Record<string, unknown> {
   const base = { type: step.type, listener: step.listener };
   if (step.type === 'delete-rule') return { ...base, ruleArn: step.ruleArn };
+  if (step.type === 'add-certificates')
+    return { ...base, listenerArn: step.listenerArn, certificateArns: step.certificateArns };
   return {
     ...base,
     request: step.request,

@@ -150,7 +150,7 @@ export function describeRepairStep(step: RepairStep): string {
 async function applyStep(deps: Deps, binding: Binding, step: RepairStep, applied: () => void): Promise<void> {
   const { log } = deps.telemetry;
   const before = step.type === 'create-listener' ? null : step.before;
-  const request = step.type === 'delete-rule' ? undefined : step.request;
+  const request = 'request' in step ? step.request : undefined;
   log.info('repairing', { binding: binding.name, step: step.type, listener: step.listener, before, request });
   let after: unknown = null;
   switch (step.type) {
@@ -173,6 +173,9 @@ async function applyStep(deps: Deps, binding: Binding, step: RepairStep, applied
       break;
     case 'delete-rule':
       await deps.elb.deleteRule(step.ruleArn);
+      break;
+    case 'add-certificates':
+      await deps.elb.addCertificates(step.listenerArn, step.certificateArns);
       break;
     case 'modify-health-check':
       await deps.elb.modifyHealthCheck(step.targetGroupArn, step.request);
