@@ -5,10 +5,11 @@ export interface Delays {
   readonly instanceTransitionMs: number;
   /** How long a terminated instance stays visible in DescribeInstances (AWS: about an hour). */
   readonly terminatedVisibleMs: number;
-  /** How long a newly registered target reports `initial` before its health checks settle. */
+  /**
+   * How long a newly registered target reports `initial` with `Elb.RegistrationInProgress`, before its
+   * initial health check (one HealthCheckIntervalSeconds) begins. AWS documents no figure for it.
+   */
   readonly targetRegistrationMs: number;
-  /** How long a deregistered target reports `draining` (AWS: the deregistration delay, 300 s by default). */
-  readonly targetDeregistrationMs: number;
 }
 
 export interface Quotas {
@@ -30,8 +31,7 @@ export const DEFAULT_SETTINGS: SimSettings = {
   delays: {
     instanceTransitionMs: 0,
     terminatedVisibleMs: 60 * 60 * 1000,
-    targetRegistrationMs: 0,
-    targetDeregistrationMs: 0,
+    targetRegistrationMs: 5_000,
   },
   quota: { targetsPerTargetGroup: 1000 },
 };

@@ -82,12 +82,18 @@ interface Registration {
   registeredAt: number;
   /** When deregistration began (by DeregisterTargets, or by the instance terminating). */
   drainingSince: number | undefined;
+  /** The group's deregistration delay when draining began: AWS applies the value in force then. */
+  drainMs: number;
 }
 
 export interface TargetGroupView {
   readonly arn: string;
   readonly port: number;
-  readonly healthCheck: { readonly port: string; readonly enabled: boolean };
+  readonly healthCheck: {
+    readonly port: string;
+    readonly enabled: boolean;
+    readonly intervalSeconds: number;
+  };
 }
 
 export interface GroupUsage {
@@ -109,21 +115,29 @@ export class TargetHealthBook {
   }
 
   /**
-   * A draining target is gone once the deregistration delay has passed. A target whose instance no longer
+   * A draining target is gone once its deregistration delay has passed. A target whose instance no longer
    * exists (a terminated instance EC2 has stopped reporting) is deregistered by ELB itself.
    */
-  advance(now: number): void {
-    const delay = this.#env.settings().delays.targetDeregistrationMs;
-    for (const registrations of this.#registrations.values()) {
+  advance(now: number, deregistrationDelayMs: (groupArn: string) => number): void {
+    for (const [groupArn, registrations] of this.#registrations) {
       for (const [key, registration] of registrations) {
         if (registration.drainingSince === undefined && !this.#ec2.instance(registration.id)) {
           registration.drainingSince = now;
+          registration.drainMs = deregistrationDelayMs(groupArn);
         }
-        if (registration.drainingSince !== undefined && registration.drainingSince + delay <= now) {
+        if (
+          registration.drainingSince !== undefined &&
+          registration.drainingSince + registration.drainMs <= now
+        ) {
           registrations.delete(key);
         }
       }
     }
+  }
+
+  /** Whether the target is registered and not draining (what Auto Scaling waits on before terminating). */
+  isDraining(groupArn: string, id: string): boolean {
+    return [...this.#of(groupArn).values()].some((r) => r.id === id && r.drainingSince !== undefined);
   }
 
   #of(groupArn: string): Map<string, Registration> {
@@ -148,16 +162,30 @@ export class TargetHealthBook {
     for (const { id, port } of targets) {
       const existing = registrations.get(`${id}:${port}`);
       if (existing && existing.drainingSince === undefined) continue;
-      registrations.set(`${id}:${port}`, { id, port, registeredAt: now, drainingSince: undefined });
+      registrations.set(`${id}:${port}`, {
+        id,
+        port,
+        registeredAt: now,
+        drainingSince: undefined,
+        drainMs: 0,
+      });
     }
   }
 
   /** "If the specified target does not exist, the action returns successfully." (DeregisterTargets) */
-  deregister(groupArn: string, targets: readonly { id: string; port: number }[], now: number): void {
+  deregister(
+    groupArn: string,
+    targets: readonly { id: string; port: number }[],
+    now: number,
+    drainMs: number,
+  ): void {
     const registrations = this.#of(groupArn);
     for (const { id, port } of targets) {
       const registration = registrations.get(`${id}:${port}`);
-      if (registration && registration.drainingSince === undefined) registration.drainingSince = now;
+      if (registration && registration.drainingSince === undefined) {
+        registration.drainingSince = now;
+        registration.drainMs = drainMs;
+      }
     }
   }
 
@@ -223,13 +251,16 @@ export class TargetHealthBook {
       };
     }
     if (!group.healthCheck.enabled) return reported('unavailable', 'Target.HealthCheckDisabled');
+    // Registration, then the initial health check: "After your target is registered, it must pass one
+    // health check to be considered healthy" (target-group-health-checks.html), one interval later.
     const runningSince = instance.runningSince ?? 0;
-    if (
-      now <
-      Math.max(registration.registeredAt, runningSince) + this.#env.settings().delays.targetRegistrationMs
-    ) {
-      const justRegistered = registration.registeredAt >= runningSince;
-      return reported('initial', justRegistered ? 'Elb.RegistrationInProgress' : 'Elb.InitialHealthChecking');
+    const registered = registration.registeredAt + this.#env.settings().delays.targetRegistrationMs;
+    if (registration.registeredAt >= runningSince && now < registered) {
+      return reported('initial', 'Elb.RegistrationInProgress');
+    }
+    const checkingSince = Math.max(registered, runningSince);
+    if (now < checkingSince + group.healthCheck.intervalSeconds * 1000) {
+      return reported('initial', 'Elb.InitialHealthChecking');
     }
     const override = this.#overrides.get(`${group.arn}\n${registration.id}`);
     if (override)

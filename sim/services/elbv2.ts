@@ -9,6 +9,7 @@ import type { QueryInput } from '../protocols/query.ts';
 import type { XmlObject } from '../protocols/xml.ts';
 import type { Call, Environment } from './context.ts';
 import type { Ec2Service } from './ec2.ts';
+import { attributesXml, defaultTargetGroupAttributes, parseAttributeChanges } from './elbv2-attributes.ts';
 import { type HealthOverride, TargetHealthBook } from './elbv2-health.ts';
 import { ListenerBook } from './elbv2-listeners.ts';
 import { paginate, sameMembers } from './elbv2-requests.ts';
@@ -35,6 +36,7 @@ interface TargetGroup {
   readonly protocolVersion: string;
   readonly targetType: string;
   healthCheck: HealthCheck;
+  readonly attributes: Map<string, string>;
 }
 
 interface HealthCheck {
@@ -75,6 +77,7 @@ export const ELBV2_WRITE_ACTIONS: ReadonlySet<string> = new Set([
   'DeleteLoadBalancer',
   'CreateTargetGroup',
   'ModifyTargetGroup',
+  'ModifyTargetGroupAttributes',
   'DeleteTargetGroup',
   'RegisterTargets',
   'DeregisterTargets',
@@ -131,6 +134,10 @@ export class Elbv2Service {
     CreateTargetGroup: (input) => this.#createTargetGroup(input),
     DescribeTargetGroups: (input) => this.#describeTargetGroups(input),
     ModifyTargetGroup: (input) => this.#modifyTargetGroup(input),
+    DescribeTargetGroupAttributes: (input) => ({
+      Attributes: attributesXml(this.#targetGroup(input.required('TargetGroupArn')).attributes),
+    }),
+    ModifyTargetGroupAttributes: (input) => this.#modifyTargetGroupAttributes(input),
     DeleteTargetGroup: (input) => this.#deleteTargetGroup(input),
     RegisterTargets: (input, call) => this.#registerTargets(input, call),
     DeregisterTargets: (input, call) => this.#deregisterTargets(input, call),
@@ -153,7 +160,15 @@ export class Elbv2Service {
   }
 
   advance(now: number): void {
-    this.#health.advance(now);
+    this.#health.advance(now, (arn) => this.#deregistrationDelayMs(arn));
+  }
+
+  /** `deregistration_delay.timeout_seconds`: how long a deregistered target stays `draining`. */
+  #deregistrationDelayMs(groupArn: string): number {
+    return (
+      Number(this.#targetGroups.get(groupArn)?.attributes.get('deregistration_delay.timeout_seconds') ?? 0) *
+      1000
+    );
   }
 
   /** Control API: what DescribeTargetHealth reports for a target, until `state: healthy` clears it. */
@@ -373,6 +388,7 @@ export class Elbv2Service {
       protocolVersion: input.str('ProtocolVersion') ?? 'HTTP1',
       targetType,
       healthCheck,
+      attributes: defaultTargetGroupAttributes(),
     };
     this.#targetGroups.set(group.arn, group);
     this.#tags.create(group.arn, tags);
@@ -477,6 +493,12 @@ export class Elbv2Service {
     return { TargetGroups: [this.#targetGroupXml(group)] };
   }
 
+  #modifyTargetGroupAttributes(input: QueryInput): XmlObject {
+    const group = this.#targetGroup(input.required('TargetGroupArn'));
+    for (const [key, value] of parseAttributeChanges(input)) group.attributes.set(key, value);
+    return { Attributes: attributesXml(group.attributes) };
+  }
+
   #deleteTargetGroup(input: QueryInput): XmlObject {
     const arn = input.required('TargetGroupArn');
     if (this.#listeners.forwardsTo(arn)) {
@@ -531,7 +553,12 @@ export class Elbv2Service {
 
   #deregisterTargets(input: QueryInput, call: Call): XmlObject {
     const group = this.#targetGroup(input.required('TargetGroupArn'));
-    this.#health.deregister(group.arn, this.#targetList(input, group), call.now);
+    this.#health.deregister(
+      group.arn,
+      this.#targetList(input, group),
+      call.now,
+      this.#deregistrationDelayMs(group.arn),
+    );
     return {};
   }
 
