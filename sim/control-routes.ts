@@ -2,6 +2,8 @@
  * The control API under /_sim/: what AWS has no API for (identities, target health, faults, the clock)
  * and what tests read back (call counts, events, published messages). JSON in, JSON out.
  */
+
+import { DeliveryRuleError } from './cloudtrail.ts';
 import { AwsError } from './errors.ts';
 import { IdentityError } from './events.ts';
 import { FaultSpecError } from './faults.ts';
@@ -27,7 +29,12 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
     POST: (world, body) => {
       const accessKeyId = requiredString(body, 'accessKeyId');
       const arn = requiredString(body, 'arn');
-      return { accessKeyId, arn, userIdentity: world.identities.map(accessKeyId, arn, world.clock.now()) };
+      const { rolePath, invokedBy } = body as { rolePath?: string; invokedBy?: string };
+      const userIdentity = world.identities.map(accessKeyId, arn, world.clock.now(), {
+        ...(rolePath === undefined ? {} : { rolePath }),
+        ...(invokedBy === undefined ? {} : { invokedBy }),
+      });
+      return { accessKeyId, arn, userIdentity };
     },
   },
   '/_sim/target-health': {
@@ -65,6 +72,13 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
         );
       }
       return world.events.after(after);
+    },
+  },
+  '/_sim/cloudtrail': {
+    GET: (world) => world.cloudTrail.state(),
+    POST: (world, body) => {
+      world.cloudTrail.configure(body);
+      return world.cloudTrail.state();
     },
   },
   '/_sim/sns': {
@@ -136,9 +150,13 @@ export function handleControl(world: World, method: string, url: URL, rawBody: s
   } catch (error) {
     if (error instanceof ControlError) return { status: error.status, body: { error: error.message } };
     if (error instanceof AwsError) return { status: 404, body: { error: error.message, code: error.code } };
-    const invalid = [SettingsError, FaultSpecError, IdentityError, HealthOverrideError].some(
-      (type) => error instanceof type,
-    );
+    const invalid = [
+      SettingsError,
+      FaultSpecError,
+      IdentityError,
+      HealthOverrideError,
+      DeliveryRuleError,
+    ].some((type) => error instanceof type);
     if (invalid) return { status: 400, body: { error: (error as Error).message } };
     throw error;
   }

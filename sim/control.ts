@@ -5,7 +5,8 @@
  *   await control.faults({ service: 'elbv2', action: 'DescribeTargetHealth', error: 'Throttling', count: 1 });
  */
 
-import type { EventBridgeEvent } from './events.ts';
+import type { DeliveryRule } from './cloudtrail.ts';
+import type { EventBridgeEvent, IdentityOptions } from './events.ts';
 import type { ServiceName } from './faults.ts';
 import type { TargetState } from './services/elbv2-health.ts';
 import type { PublishedMessage } from './services/sns.ts';
@@ -36,6 +37,24 @@ export type { CallCounts } from './world.ts';
 
 export type SettingsRequest = SettingsInput;
 
+export type { IdentityOptions } from './events.ts';
+
+export type CloudTrailRequest =
+  | {
+      readonly eventName?: string;
+      readonly delayMs?: number;
+      readonly drop?: boolean;
+      readonly duplicates?: number;
+      readonly count?: number;
+    }
+  | { readonly clear: true };
+
+export interface CloudTrailState {
+  readonly rules: readonly (DeliveryRule & { remaining?: number })[];
+  readonly pending: readonly { eventName: string; eventTime: string; releaseAt: string }[];
+  readonly dropped: number;
+}
+
 /** A control call the simulator refused; `status` is the HTTP status, the message its explanation. */
 export class SimControlError extends Error {
   override readonly name = 'SimControlError';
@@ -62,9 +81,21 @@ export class SimControl {
     await this.#call('POST', '/_sim/reset', {});
   }
 
-  /** Makes requests signed with `accessKeyId` appear in CloudTrail as `arn` (a role session or a user). */
-  async identity(accessKeyId: string, arn: string): Promise<void> {
-    await this.#call('POST', '/_sim/identities', { accessKeyId, arn });
+  /**
+   * Makes requests signed with `accessKeyId` appear in CloudTrail as `arn` (a role session or a user);
+   * `rolePath` and `invokedBy` make it a service role or an AWS service's call.
+   */
+  async identity(accessKeyId: string, arn: string, options: IdentityOptions = {}): Promise<void> {
+    await this.#call('POST', '/_sim/identities', { accessKeyId, arn, ...options });
+  }
+
+  /** Adds a CloudTrail delivery rule (delay, drop, duplicate) or clears them with `{clear: true}`. */
+  async cloudTrail(request: CloudTrailRequest): Promise<CloudTrailState> {
+    return (await this.#call('POST', '/_sim/cloudtrail', request)) as CloudTrailState;
+  }
+
+  async cloudTrailState(): Promise<CloudTrailState> {
+    return (await this.#call('GET', '/_sim/cloudtrail')) as CloudTrailState;
   }
 
   async targetHealth(request: TargetHealthRequest): Promise<void> {

@@ -5,18 +5,18 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { elbv2ApiCall } from './api-calls.ts';
 import { handleControl } from './control-routes.ts';
 import { AwsError } from './errors.ts';
-import { apiCallEvent } from './events.ts';
 import type { ServiceName } from './faults.ts';
 import { uuid } from './ids.ts';
 import { awsQueryError, awsQueryResponse } from './protocols/aws-query-xml.ts';
 import { ec2Error, ec2Response } from './protocols/ec2-xml.ts';
 import { DYNAMODB_TARGET_PREFIX, JSON_CONTENT_TYPE, jsonError } from './protocols/json.ts';
-import { parseQueryTree, QueryInput, type QueryTree, toCloudTrailParameters } from './protocols/query.ts';
+import { parseQueryTree, QueryInput, type QueryTree } from './protocols/query.ts';
 import type { XmlObject } from './protocols/xml.ts';
 import type { Call } from './services/context.ts';
-import { ELBV2_WRITE_ACTIONS, elbv2CloudTrailValue } from './services/elbv2.ts';
+import { ELBV2_WRITE_ACTIONS } from './services/elbv2.ts';
 import type { World } from './world.ts';
 
 const SERVICE_BY_SCOPE: Readonly<Record<string, ServiceName>> = {
@@ -98,12 +98,12 @@ async function serveAws(
   world.advance();
 
   const now = world.clock.now();
-  const identity = world.identities.resolve(parsed.accessKeyId);
+  const caller = world.identities.resolve(parsed.accessKeyId);
   let result: Record<string, unknown> | undefined;
   let failure: AwsError | undefined;
   try {
     if (parsed.malformed) throw parsed.malformed;
-    const fault = world.faults.take(service, parsed.action, String(identity.arn));
+    const fault = world.faults.take(service, parsed.action, String(caller.userIdentity.arn));
     if (fault) throw fault;
     result = dispatch(world, parsed, { now });
   } catch (error) {
@@ -111,19 +111,17 @@ async function serveAws(
   }
 
   if (service === 'elbv2' && ELBV2_WRITE_ACTIONS.has(parsed.action)) {
-    world.events.append(
-      apiCallEvent(world, {
-        eventSource: 'elasticloadbalancing.amazonaws.com',
-        eventName: parsed.action,
+    world.recordApiCall(
+      elbv2ApiCall({
+        action: parsed.action,
+        query: parsed.query,
         at: now,
+        caller,
         requestId,
-        identity,
         sourceIPAddress: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
         userAgent: header(request, 'user-agent') ?? '',
-        requestParameters: toCloudTrailParameters(parsed.query, elbv2CloudTrailValue),
-        responseElements:
-          result && Object.keys(result).length > 0 ? (camelCase(result) as Record<string, unknown>) : null,
-        ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+        result,
+        failure,
       }),
     );
   }
@@ -226,16 +224,4 @@ function respondError(
 function header(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** A response as CloudTrail records it in `responseElements`: camelCase names, ISO times. */
-function camelCase(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(camelCase);
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value)
-      .filter(([, member]) => member !== undefined)
-      .map(([key, member]) => [key.charAt(0).toLowerCase() + key.slice(1), camelCase(member)]),
-  );
 }

@@ -2,7 +2,8 @@
  * Everything the simulator remembers: the four services' state, the event log, identities, injected
  * faults, call counters, settings and the virtual clock.
  */
-import { EventLog, Identities } from './events.ts';
+import { CloudTrailDelivery } from './cloudtrail.ts';
+import { type ApiCall, apiCallEvent, EventLog, Identities } from './events.ts';
 import { Faults, SERVICES, type ServiceName } from './faults.ts';
 import { DynamoDbService } from './services/dynamodb.ts';
 import { Ec2Service } from './services/ec2.ts';
@@ -19,6 +20,7 @@ export class World {
   readonly #initialSettings: SimSettings;
   #settings: SimSettings;
   #events = new EventLog();
+  #cloudTrail = new CloudTrailDelivery();
   #identities: Identities;
   #faults = new Faults();
   #calls = emptyCounts();
@@ -41,6 +43,9 @@ export class World {
 
   get events(): EventLog {
     return this.#events;
+  }
+  get cloudTrail(): CloudTrailDelivery {
+    return this.#cloudTrail;
   }
   get identities(): Identities {
     return this.#identities;
@@ -73,6 +78,7 @@ export class World {
   reset(): void {
     this.#settings = this.#initialSettings;
     this.#events = new EventLog();
+    this.#cloudTrail = new CloudTrailDelivery();
     this.#identities = new Identities(this.account);
     this.#faults = new Faults();
     this.#calls = emptyCounts();
@@ -87,6 +93,18 @@ export class World {
     const now = this.clock.now();
     this.#ec2.advance(now);
     this.#elbv2.advance(now);
+    this.#cloudTrail.release(now, this.#events);
+  }
+
+  /** Records a call in CloudTrail; EventBridge gets it as the delivery rules say. */
+  recordApiCall(call: ApiCall): void {
+    this.#cloudTrail.deliver(
+      apiCallEvent(this, call),
+      call.eventName,
+      call.at,
+      this.#events,
+      this.clock.now(),
+    );
   }
 
   countCall(service: ServiceName, action: string): void {
