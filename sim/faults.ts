@@ -4,7 +4,7 @@
  */
 import { AwsError } from './errors.ts';
 
-export const SERVICES = ['ec2', 'elbv2', 'sns', 'dynamodb'] as const;
+export const SERVICES = ['ec2', 'elbv2', 'sns', 'dynamodb', 'autoscaling'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface FaultSpec {
@@ -56,6 +56,7 @@ const ACCESS_DENIED: Readonly<Record<ServiceName, string>> = {
   elbv2: 'AccessDenied',
   sns: 'AuthorizationError',
   dynamodb: 'AccessDeniedException',
+  autoscaling: 'AccessDenied',
 };
 
 const IAM_PREFIX: Readonly<Record<ServiceName, string>> = {
@@ -63,6 +64,7 @@ const IAM_PREFIX: Readonly<Record<ServiceName, string>> = {
   elbv2: 'elasticloadbalancing',
   sns: 'sns',
   dynamodb: 'dynamodb',
+  autoscaling: 'autoscaling',
 };
 
 export class Faults {

@@ -23,11 +23,15 @@ const SERVICE_BY_SCOPE: Readonly<Record<string, ServiceName>> = {
   ec2: 'ec2',
   elasticloadbalancing: 'elbv2',
   sns: 'sns',
+  autoscaling: 'autoscaling',
 };
 
-const QUERY_NAMESPACES: Readonly<Record<'elbv2' | 'sns', { namespace: string; version: string }>> = {
+const QUERY_NAMESPACES: Readonly<
+  Record<'elbv2' | 'sns' | 'autoscaling', { namespace: string; version: string }>
+> = {
   elbv2: { namespace: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/', version: '2015-12-01' },
   sns: { namespace: 'http://sns.amazonaws.com/doc/2010-03-31/', version: '2010-03-31' },
+  autoscaling: { namespace: 'http://autoscaling.amazonaws.com/doc/2011-01-01/', version: '2011-01-01' },
 };
 
 export function createSimulatorServer(world: World): Server {
@@ -84,7 +88,7 @@ async function serveAws(
     const error = credential
       ? new AwsError(
           'UnrecognizedClientException',
-          `The simulator serves ec2, elasticloadbalancing, sns and DynamoDB, not '${credential[2]}'`,
+          `The simulator serves ec2, elasticloadbalancing, sns, autoscaling and DynamoDB, not '${credential[2]}'`,
         )
       : new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
     response.writeHead(error.status, { 'content-type': 'text/xml' });

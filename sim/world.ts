@@ -2,9 +2,14 @@
  * Everything the simulator remembers: the four services' state, the event log, identities, injected
  * faults, call counters, settings and the virtual clock.
  */
+
+import { elbv2ApiCall } from './api-calls.ts';
 import { CloudTrailDelivery } from './cloudtrail.ts';
-import { type ApiCall, apiCallEvent, EventLog, Identities } from './events.ts';
+import { AwsError } from './errors.ts';
+import { type ApiCall, apiCallEvent, type Caller, EventLog, Identities } from './events.ts';
 import { Faults, SERVICES, type ServiceName } from './faults.ts';
+import { QueryInput, type QueryTree } from './protocols/query.ts';
+import { AutoScalingService } from './services/autoscaling.ts';
 import { DynamoDbService } from './services/dynamodb.ts';
 import { Ec2Service } from './services/ec2.ts';
 import { Elbv2Service } from './services/elbv2.ts';
@@ -28,6 +33,7 @@ export class World {
   #elbv2: Elbv2Service;
   #sns: SnsService;
   #dynamodb: DynamoDbService;
+  #autoscaling: AutoScalingService;
 
   constructor(account: string, region: string, settings: SimSettings) {
     this.account = account;
@@ -39,6 +45,38 @@ export class World {
     this.#elbv2 = new Elbv2Service(this, this.#ec2);
     this.#sns = new SnsService(this);
     this.#dynamodb = new DynamoDbService(this);
+    this.#autoscaling = this.#newAutoScaling();
+  }
+
+  #newAutoScaling(): AutoScalingService {
+    return new AutoScalingService({
+      env: this,
+      ec2: this.#ec2,
+      elbv2: (caller, action, query) => this.#serviceElbv2Call(caller, action, query),
+      draining: (groupArn, instanceId) => this.#elbv2.isDraining(groupArn, instanceId),
+      targetGroupExists: (arn) => this.#elbv2.targetGroupExists(arn),
+      serviceRole: (since) =>
+        this.#identities.serviceLinkedRole(
+          'autoscaling.amazonaws.com',
+          'AWSServiceRoleForAutoScaling',
+          'AutoScaling',
+          since,
+        ),
+    });
+  }
+
+  /** An ELBv2 call an AWS service makes inside the simulator, recorded in CloudTrail like a client's. */
+  #serviceElbv2Call(caller: Caller, action: string, query: QueryTree): void {
+    const now = this.clock.now();
+    let result: Record<string, unknown> | undefined;
+    let failure: AwsError | undefined;
+    try {
+      result = this.#elbv2.handlers[action]?.(new QueryInput(query), { now });
+    } catch (error) {
+      if (!(error instanceof AwsError)) throw error;
+      failure = error;
+    }
+    this.recordApiCall(elbv2ApiCall({ action, query, at: now, caller, result, failure }));
   }
 
   get events(): EventLog {
@@ -65,6 +103,9 @@ export class World {
   get dynamodb(): DynamoDbService {
     return this.#dynamodb;
   }
+  get autoscaling(): AutoScalingService {
+    return this.#autoscaling;
+  }
 
   settings(): SimSettings {
     return this.#settings;
@@ -86,6 +127,7 @@ export class World {
     this.#elbv2 = new Elbv2Service(this, this.#ec2);
     this.#sns = new SnsService(this);
     this.#dynamodb = new DynamoDbService(this);
+    this.#autoscaling = this.#newAutoScaling();
   }
 
   /** Applies every time-based change due by now; called at the start of every request. */
@@ -93,6 +135,7 @@ export class World {
     const now = this.clock.now();
     this.#ec2.advance(now);
     this.#elbv2.advance(now);
+    this.#autoscaling.advance(now);
     this.#cloudTrail.release(now, this.#events);
   }
 

@@ -171,6 +171,14 @@ export class Elbv2Service {
     );
   }
 
+  targetGroupExists(arn: string): boolean {
+    return this.#targetGroups.has(arn);
+  }
+
+  isDraining(targetGroupArn: string, instanceId: string): boolean {
+    return this.#health.isDraining(targetGroupArn, instanceId);
+  }
+
   /** Control API: what DescribeTargetHealth reports for a target, until `state: healthy` clears it. */
   overrideHealth(targetGroupArn: string, targetId: string, override: HealthOverride | undefined): void {
     if (!this.#targetGroups.has(targetGroupArn)) {

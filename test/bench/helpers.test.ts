@@ -14,6 +14,7 @@ const counts = (elbv2: Record<string, number>, rest: Partial<CallCounts> = {}): 
   ec2: {},
   sns: {},
   dynamodb: {},
+  autoscaling: {},
   ...rest,
   elbv2,
 });

@@ -118,6 +118,7 @@ describe("the controller's ELB rate limiter", () => {
       ec2: {},
       sns: {},
       dynamodb: {},
+      autoscaling: {},
       elbv2: { DescribeTargetHealth: 100, RegisterTargets: 50, ModifyListener: 30 },
     };
     const bursts = [...typicalMinutes(() => 0), { environment: 0, atMs: 90_000, calls: flood }];

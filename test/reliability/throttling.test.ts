@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -40,6 +41,7 @@ const THROTTLE: Readonly<Record<SimService, string>> = {
   elbv2: 'Throttling',
   sns: 'Throttling',
   dynamodb: 'ProvisionedThroughputExceededException',
+  autoscaling: 'Throttling',
 };
 
 /** The SDK's attempts per call, as the controller's clients are configured (DynamoDB's default differs). */
@@ -50,6 +52,7 @@ async function maxAttempts(service: SimService): Promise<number> {
     elbv2: () => new ElasticLoadBalancingV2Client(settings),
     sns: () => new SNSClient(settings),
     dynamodb: () => new DynamoDBClient(settings),
+    autoscaling: () => new AutoScalingClient(settings),
   }[service]();
   try {
     return await client.config.maxAttempts();

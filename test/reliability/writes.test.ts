@@ -46,6 +46,7 @@ const SERVER_ERROR: Readonly<Record<SimService, string>> = {
   sns: 'InternalFailure',
   // The simulator answers DynamoDB's own spelling, InternalServerError (500).
   dynamodb: 'InternalFailure',
+  autoscaling: 'InternalFailure',
 };
 
 let reference: { facts: string[]; calls: CallCounts };

@@ -134,14 +134,12 @@ describe('CloudTrail delivery', () => {
 describe('identities with IAM paths and AWS services', () => {
   async function modifiedAs(accessKeyId: string): Promise<SimEvent['detail']> {
     const { cursor } = await sim.control.events();
-    await sim
-      .clientsAs(accessKeyId)
-      .elbv2.send(
-        new DeregisterTargetsCommand({
-          TargetGroupArn: seed.targetGroupArn,
-          Targets: [{ Id: 'i-0aaaaaaaaaaaaaaa1' }],
-        }),
-      );
+    await sim.clientsAs(accessKeyId).elbv2.send(
+      new DeregisterTargetsCommand({
+        TargetGroupArn: seed.targetGroupArn,
+        Targets: [{ Id: 'i-0aaaaaaaaaaaaaaa1' }],
+      }),
+    );
     const [event] = await newEvents(cursor);
     return event?.detail ?? {};
   }

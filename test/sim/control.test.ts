@@ -137,9 +137,15 @@ describe('control API forms', () => {
 
     expect(counted).toEqual({
       status: 200,
-      json: { ec2: { DescribeInstances: 1 }, elbv2: { DescribeLoadBalancers: 2 }, sns: {}, dynamodb: {} },
+      json: {
+        ec2: { DescribeInstances: 1 },
+        elbv2: { DescribeLoadBalancers: 2 },
+        sns: {},
+        dynamodb: {},
+        autoscaling: {},
+      },
     });
-    expect(zeroed.json).toEqual({ ec2: {}, elbv2: {}, sns: {}, dynamodb: {} });
+    expect(zeroed.json).toEqual({ ec2: {}, elbv2: {}, sns: {}, dynamodb: {}, autoscaling: {} });
   });
 
   it('serves events after a position with the cursor to continue from', async () => {
