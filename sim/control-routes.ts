@@ -7,6 +7,7 @@ import { DeliveryRuleError } from './cloudtrail.ts';
 import { AwsError } from './errors.ts';
 import { IdentityError } from './events.ts';
 import { FaultSpecError } from './faults.ts';
+import { CertificateError } from './services/acm.ts';
 import { HealthOverrideError, healthOverride } from './services/elbv2-health.ts';
 import { mergeSettings, SettingsError } from './settings.ts';
 import type { World } from './world.ts';
@@ -79,6 +80,15 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
     POST: (world, body) => {
       world.cloudTrail.configure(body);
       return world.cloudTrail.state();
+    },
+  },
+  '/_sim/certificates': {
+    GET: (world) => ({ certificates: world.certificates.list() }),
+    POST: (world, body) => {
+      const certificateArn = requiredString(body, 'certificateArn');
+      if (body.delete === true) world.certificates.delete(certificateArn);
+      else world.certificates.issue(certificateArn);
+      return { certificates: world.certificates.list() };
     },
   },
   '/_sim/sns': {

@@ -122,6 +122,14 @@ export class SimControl {
     };
   }
 
+  /** Makes ACM hold a certificate (listeners may then use it), or, with `deleted`, no longer hold it. */
+  async certificate(certificateArn: string, options: { deleted?: boolean } = {}): Promise<void> {
+    await this.#call('POST', '/_sim/certificates', {
+      certificateArn,
+      ...(options.deleted ? { delete: true } : {}),
+    });
+  }
+
   async sns(): Promise<{ messages: PublishedMessage[] }> {
     return (await this.#call('GET', '/_sim/sns')) as { messages: PublishedMessage[] };
   }

@@ -26,6 +26,7 @@ import {
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SEED_CERTIFICATE_ID } from './services/acm.ts';
 
 export interface SeedClients {
   readonly ec2: EC2Client;
@@ -59,8 +60,8 @@ export interface SeedTopology {
   readonly httpListenerArn: string;
 }
 
-/** The seed certificate's id; its ARN takes the account and region of the load balancer. */
-export const SEED_CERTIFICATE_ID = '3f4e6a2b-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+// A fresh simulator world holds this certificate (sim/services/acm.ts); elsewhere pass `certificateArn`.
+export { SEED_CERTIFICATE_ID } from './services/acm.ts';
 
 export async function buildSeedTopology(
   clients: SeedClients,

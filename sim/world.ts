@@ -9,6 +9,7 @@ import { AwsError } from './errors.ts';
 import { type ApiCall, apiCallEvent, type Caller, EventLog, Identities } from './events.ts';
 import { Faults, SERVICES, type ServiceName } from './faults.ts';
 import { QueryInput, type QueryTree } from './protocols/query.ts';
+import { CertificateStore } from './services/acm.ts';
 import { AutoScalingService } from './services/autoscaling.ts';
 import { DynamoDbService } from './services/dynamodb.ts';
 import { Ec2Service } from './services/ec2.ts';
@@ -34,6 +35,7 @@ export class World {
   #sns: SnsService;
   #dynamodb: DynamoDbService;
   #autoscaling: AutoScalingService;
+  #certificates: CertificateStore;
 
   constructor(account: string, region: string, settings: SimSettings) {
     this.account = account;
@@ -42,7 +44,8 @@ export class World {
     this.#settings = settings;
     this.#identities = new Identities(account);
     this.#ec2 = new Ec2Service(this);
-    this.#elbv2 = new Elbv2Service(this, this.#ec2);
+    this.#certificates = new CertificateStore(this.account, this.region);
+    this.#elbv2 = new Elbv2Service(this, this.#ec2, this.#certificates);
     this.#sns = new SnsService(this);
     this.#dynamodb = new DynamoDbService(this);
     this.#autoscaling = this.#newAutoScaling();
@@ -103,6 +106,9 @@ export class World {
   get dynamodb(): DynamoDbService {
     return this.#dynamodb;
   }
+  get certificates(): CertificateStore {
+    return this.#certificates;
+  }
   get autoscaling(): AutoScalingService {
     return this.#autoscaling;
   }
@@ -124,7 +130,8 @@ export class World {
     this.#faults = new Faults();
     this.#calls = emptyCounts();
     this.#ec2 = new Ec2Service(this);
-    this.#elbv2 = new Elbv2Service(this, this.#ec2);
+    this.#certificates = new CertificateStore(this.account, this.region);
+    this.#elbv2 = new Elbv2Service(this, this.#ec2, this.#certificates);
     this.#sns = new SnsService(this);
     this.#dynamodb = new DynamoDbService(this);
     this.#autoscaling = this.#newAutoScaling();

@@ -9,35 +9,73 @@ import type { QueryInput } from '../protocols/query.ts';
 import type { XmlObject } from '../protocols/xml.ts';
 
 const ACTION_TYPES = ['forward', 'authenticate-oidc', 'authenticate-cognito', 'redirect', 'fixed-response'];
-const SIMULATED_ACTION_TYPES = ['forward', 'redirect', 'fixed-response'];
+const TERMINAL_ACTION_TYPES = ['forward', 'redirect', 'fixed-response'];
+const UNAUTHENTICATED_BEHAVIOURS = ['deny', 'allow', 'authenticate'];
 const CONTENT_TYPES = ['text/plain', 'text/css', 'text/html', 'application/javascript', 'application/json'];
+
+export interface ActionContext {
+  readonly targetGroupExists: (arn: string) => boolean;
+  /**
+   * The actions being replaced (a listener's default actions or a rule's), whose OIDC client secret
+   * `UseExistingClientSecret` keeps; undefined when creating.
+   */
+  readonly replacing?: readonly XmlObject[];
+}
 
 /**
  * Reads `Actions.member.N` / `DefaultActions.member.N`. `field` is the request member name used in
- * validation messages; `targetGroupExists` decides TargetGroupNotFound for forwards.
+ * validation messages. Authenticate actions keep their client secret in the stored form; `withoutSecrets`
+ * gives the form the API reports.
  */
 export function parseActions(
   items: readonly QueryInput[],
   field: string,
-  targetGroupExists: (arn: string) => boolean,
+  context: ActionContext,
 ): XmlObject[] {
   if (items.length === 0) {
     throw new AwsError('ValidationError', `At least one action must be specified in '${field}'`);
   }
-  const actions = items.map((item, index) =>
-    parseAction(item, `${field}.${index + 1}.member`, targetGroupExists),
-  );
-  const terminal = actions.filter((action) => SIMULATED_ACTION_TYPES.includes(String(action.Type)));
+  const actions = items.map((item, index) => parseAction(item, `${field}.${index + 1}.member`, context));
+  const terminal = actions.filter((action) => TERMINAL_ACTION_TYPES.includes(String(action.Type)));
   if (terminal.length !== 1) {
     throw new AwsError(
       'InvalidLoadBalancerAction',
       'Exactly one forward, redirect or fixed-response action must be specified',
     );
   }
-  return [...actions].sort((a, b) => Number(a.Order ?? 0) - Number(b.Order ?? 0));
+  // "Order … is required for rules with multiple actions. The action with the lowest value for order
+  // is performed first." The final action comes last (API_Action).
+  if (actions.length > 1 && actions.some((action) => action.Order === undefined)) {
+    throw new AwsError(
+      'ValidationError',
+      'An order must be specified for every action when there are several',
+    );
+  }
+  const sorted = [...actions].sort((a, b) => Number(a.Order ?? 0) - Number(b.Order ?? 0));
+  if (sorted.at(-1) !== terminal[0]) {
+    throw new AwsError(
+      'InvalidLoadBalancerAction',
+      'The forward, redirect or fixed-response action must be the last action to be performed',
+    );
+  }
+  return sorted;
 }
 
-function parseAction(item: QueryInput, at: string, targetGroupExists: (arn: string) => boolean): XmlObject {
+/** Actions as DescribeListeners and DescribeRules report them: "ClientSecret" is never returned. */
+export function withoutSecrets(actions: readonly XmlObject[]): XmlObject[] {
+  return actions.map((action) => {
+    const config = action.AuthenticateOidcConfig as XmlObject | undefined;
+    if (!config) return action;
+    const { ClientSecret: _secret, ...reported } = config;
+    return { ...action, AuthenticateOidcConfig: reported };
+  });
+}
+
+export function isAuthenticate(action: XmlObject): boolean {
+  return String(action.Type).startsWith('authenticate-');
+}
+
+function parseAction(item: QueryInput, at: string, context: ActionContext): XmlObject {
   const type = item.str('Type');
   if (type === undefined || !ACTION_TYPES.includes(type)) {
     throw new AwsError(
@@ -46,14 +84,115 @@ function parseAction(item: QueryInput, at: string, targetGroupExists: (arn: stri
         `Member must satisfy enum value set: [${ACTION_TYPES.join(', ')}]`,
     );
   }
-  if (!SIMULATED_ACTION_TYPES.includes(type)) {
-    throw new AwsError('ValidationError', `The simulator does not support '${type}' actions`);
-  }
   const order = item.int('Order');
+  if (order !== undefined && (order < 1 || order > 50000)) {
+    throw new AwsError(
+      'ValidationError',
+      `1 validation error detected: Value '${order}' at '${at}.order' failed to satisfy constraint: Member must have value between 1 and 50000`,
+    );
+  }
   const base = { Type: type, ...(order === undefined ? {} : { Order: order }) };
-  if (type === 'forward') return { ...base, ...forward(item, targetGroupExists) };
+  if (type === 'forward') return { ...base, ...forward(item, context.targetGroupExists) };
   if (type === 'redirect') return { ...base, RedirectConfig: redirect(item.child('RedirectConfig')) };
+  if (type === 'authenticate-oidc') {
+    return { ...base, AuthenticateOidcConfig: oidc(item.child('AuthenticateOidcConfig'), context) };
+  }
+  if (type === 'authenticate-cognito') {
+    return { ...base, AuthenticateCognitoConfig: cognito(item.child('AuthenticateCognitoConfig')) };
+  }
   return { ...base, FixedResponseConfig: fixedResponse(item.child('FixedResponseConfig')) };
+}
+
+/**
+ * An OIDC authenticate action with its defaults (API_AuthenticateOidcActionConfig): "ClientSecret … is
+ * required if you are creating a rule. If you are modifying a rule, you can omit this parameter if you set
+ * UseExistingClientSecret to true."
+ */
+function oidc(config: QueryInput | undefined, context: ActionContext): XmlObject {
+  const required = (name: string): string => {
+    const value = config?.str(name);
+    if (value === undefined || value === '') {
+      throw new AwsError('ValidationError', `AuthenticateOidcConfig.${name} must be specified`);
+    }
+    return value;
+  };
+  const endpoints = ['Issuer', 'AuthorizationEndpoint', 'TokenEndpoint', 'UserInfoEndpoint'].map((name) => {
+    const value = required(name);
+    if (!/^https:\/\/[^/\s]+/.test(value)) {
+      throw new AwsError(
+        'ValidationError',
+        `AuthenticateOidcConfig.${name} must be a full HTTPS URL, got '${value}'`,
+      );
+    }
+    return [name, value] as const;
+  });
+  const clientId = required('ClientId');
+  const useExisting = config?.bool('UseExistingClientSecret') === true;
+  let clientSecret = config?.str('ClientSecret');
+  if (clientSecret === undefined && useExisting) {
+    const existing = context.replacing
+      ?.map((action) => (action.AuthenticateOidcConfig as XmlObject | undefined)?.ClientSecret)
+      .find((secret) => typeof secret === 'string');
+    if (existing === undefined) {
+      throw new AwsError(
+        'InvalidLoadBalancerAction',
+        'UseExistingClientSecret can only be used when modifying an action that already has a client secret',
+      );
+    }
+    clientSecret = String(existing);
+  }
+  if (clientSecret === undefined || clientSecret === '') {
+    throw new AwsError(
+      'InvalidLoadBalancerAction',
+      'A client secret must be specified for an authenticate-oidc action, unless UseExistingClientSecret is true when modifying it',
+    );
+  }
+  return {
+    ...Object.fromEntries(endpoints),
+    ClientId: clientId,
+    ClientSecret: clientSecret,
+    ...sessionSettings(config),
+  };
+}
+
+function cognito(config: QueryInput | undefined): XmlObject {
+  const required = (name: string): string => {
+    const value = config?.str(name);
+    if (value === undefined || value === '') {
+      throw new AwsError('ValidationError', `AuthenticateCognitoConfig.${name} must be specified`);
+    }
+    return value;
+  };
+  return {
+    UserPoolArn: required('UserPoolArn'),
+    UserPoolClientId: required('UserPoolClientId'),
+    UserPoolDomain: required('UserPoolDomain'),
+    ...sessionSettings(config),
+  };
+}
+
+/** The settings both authenticate actions share, with their documented defaults (extra parameters are not kept). */
+function sessionSettings(config: QueryInput | undefined): XmlObject {
+  const timeout = config?.int('SessionTimeout') ?? 604800;
+  if (timeout < 1 || timeout > 604800) {
+    throw new AwsError(
+      'ValidationError',
+      `SessionTimeout must be between 1 and 604800 seconds, got ${timeout}`,
+    );
+  }
+  const behaviour = config?.str('OnUnauthenticatedRequest') ?? 'authenticate';
+  if (!UNAUTHENTICATED_BEHAVIOURS.includes(behaviour)) {
+    throw new AwsError(
+      'ValidationError',
+      `OnUnauthenticatedRequest must be one of ${UNAUTHENTICATED_BEHAVIOURS.join(', ')}, got '${behaviour}'`,
+    );
+  }
+  return {
+    SessionCookieName: config?.str('SessionCookieName') ?? 'AWSELBAuthSessionCookie',
+    Scope: config?.str('Scope') ?? 'openid',
+    SessionTimeout: timeout,
+    OnUnauthenticatedRequest: behaviour,
+  };
 }
 
 /** A forward is reported both as TargetGroupArn (when it has one group) and as a ForwardConfig. */

@@ -7,9 +7,16 @@ import { AwsError } from '../errors.ts';
 import { hex } from '../ids.ts';
 import type { QueryInput } from '../protocols/query.ts';
 import type { XmlObject } from '../protocols/xml.ts';
-import { forwardedGroups, parseActions, parseConditions } from './elbv2-actions.ts';
+import {
+  forwardedGroups,
+  isAuthenticate,
+  parseActions,
+  parseConditions,
+  withoutSecrets,
+} from './elbv2-actions.ts';
 import { paginate, sameMembers } from './elbv2-requests.ts';
 import { parseTags, type TagStore } from './elbv2-tags.ts';
+import { DEFAULT_SSL_POLICY, mutualAuthentication, sslPolicy } from './elbv2-tls.ts';
 
 interface Listener {
   readonly arn: string;
@@ -17,8 +24,12 @@ interface Listener {
   readonly defaultRuleArn: string;
   port: number;
   protocol: string;
+  /** The default certificate (one for HTTPS, none for HTTP). */
   certificates: string[];
+  /** The certificate list for SNI (AddListenerCertificates), without the default. */
+  sniCertificates: string[];
   sslPolicy: string | undefined;
+  mutualAuthentication: XmlObject | undefined;
   defaultActions: XmlObject[];
 }
 
@@ -37,14 +48,12 @@ export interface ListenerDependencies {
   /** Throws LoadBalancerNotFound unless the load balancer exists. */
   requireLoadBalancer(arn: string): void;
   targetGroupExists(arn: string): boolean;
+  /** Whether ACM (or IAM) holds the certificate. */
+  certificateExists(arn: string): boolean;
   readonly tags: TagStore;
 }
 
 type Handler = (input: QueryInput) => XmlObject;
-
-// Security policy given to an HTTPS listener created through the API without one
-// (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html).
-const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-2016-08';
 
 export class ListenerBook {
   readonly #deps: ListenerDependencies;
@@ -61,6 +70,9 @@ export class ListenerBook {
     ModifyRule: (input) => this.#modifyRule(input),
     DeleteRule: (input) => this.#deleteRule(input),
     SetRulePriorities: (input) => this.#setRulePriorities(input),
+    DescribeListenerCertificates: (input) => this.#describeListenerCertificates(input),
+    AddListenerCertificates: (input) => this.#changeListenerCertificates(input, 'add'),
+    RemoveListenerCertificates: (input) => this.#changeListenerCertificates(input, 'remove'),
   };
 
   constructor(deps: ListenerDependencies) {
@@ -103,12 +115,11 @@ export class ListenerBook {
     this.#deps.requireLoadBalancer(loadBalancerArn);
     const port = listenerPort(input.int('Port'));
     const protocol = listenerProtocol(input.str('Protocol'));
-    const certificates = input.list('Certificates').map((cert) => cert.str('CertificateArn') ?? '');
-    const sslPolicy = protocol === 'HTTPS' ? (input.str('SslPolicy') ?? DEFAULT_SSL_POLICY) : undefined;
-    if (protocol === 'HTTPS' && certificates.length === 0) {
-      throw new AwsError('ValidationError', 'A certificate must be specified for HTTPS listeners');
-    }
-    const defaultActions = this.#actions(input.list('DefaultActions'), 'defaultActions');
+    const https = protocol === 'HTTPS';
+    const certificates = https ? this.#defaultCertificate(input) : [];
+    const policy = https ? sslPolicy(input.str('SslPolicy') ?? DEFAULT_SSL_POLICY) : undefined;
+    const mtls = this.#mutualAuthentication(input, protocol, undefined);
+    const defaultActions = this.#actions(input.list('DefaultActions'), 'defaultActions', protocol, undefined);
     const existing = [...this.#listeners.values()].find(
       (l) => l.loadBalancerArn === loadBalancerArn && l.port === port,
     );
@@ -116,7 +127,7 @@ export class ListenerBook {
     if (existing) {
       const same =
         existing.protocol === protocol &&
-        existing.sslPolicy === sslPolicy &&
+        existing.sslPolicy === policy &&
         sameMembers(existing.certificates, certificates) &&
         JSON.stringify(existing.defaultActions) === JSON.stringify(defaultActions);
       if (!same)
@@ -131,8 +142,10 @@ export class ListenerBook {
       defaultRuleArn: this.#deps.arn(`listener-rule/${lbPath}/${listenerId}/${hex(16)}`),
       port,
       protocol,
-      certificates: protocol === 'HTTPS' ? certificates : [],
-      sslPolicy,
+      certificates,
+      sniCertificates: [],
+      sslPolicy: policy,
+      mutualAuthentication: mtls,
       defaultActions,
     };
     this.#listeners.set(listener.arn, listener);
@@ -141,8 +154,63 @@ export class ListenerBook {
     return { Listeners: [listenerXml(listener)] };
   }
 
-  #actions(items: readonly QueryInput[], field: string): XmlObject[] {
-    return parseActions(items, field, (arn) => this.#deps.targetGroupExists(arn));
+  /**
+   * An HTTPS listener's default certificate: "You must provide exactly one certificate" (CreateListener),
+   * one that ACM or IAM holds, or CertificateNotFound.
+   */
+  #defaultCertificate(input: QueryInput, current: readonly string[] = []): string[] {
+    const given = input.list('Certificates').map((cert) => cert.str('CertificateArn') ?? '');
+    const certificates = given.length > 0 ? given : [...current];
+    if (certificates.length === 0) {
+      throw new AwsError('ValidationError', 'A certificate must be specified for HTTPS listeners');
+    }
+    if (certificates.length > 1) {
+      throw new AwsError(
+        'ValidationError',
+        'Exactly one default certificate must be specified; add more with AddListenerCertificates',
+      );
+    }
+    this.#requireCertificates(given);
+    return certificates;
+  }
+
+  #requireCertificates(arns: readonly string[]): void {
+    for (const arn of arns) {
+      if (!this.#deps.certificateExists(arn)) {
+        throw new AwsError('CertificateNotFound', `Certificate '${arn}' not found`);
+      }
+    }
+  }
+
+  /** Mutual TLS applies to HTTPS listeners only; an HTTPS listener without it reports mode off. */
+  #mutualAuthentication(
+    input: QueryInput,
+    protocol: string,
+    current: XmlObject | undefined,
+  ): XmlObject | undefined {
+    const config = input.child('MutualAuthentication');
+    if (protocol !== 'HTTPS') {
+      if (config) {
+        throw new AwsError('ValidationError', 'Mutual authentication is supported on HTTPS listeners only');
+      }
+      return undefined;
+    }
+    return config ? mutualAuthentication(config) : (current ?? { Mode: 'off' });
+  }
+
+  /** Parses actions; authenticate actions are "supported only on HTTPS listeners" (listener-authenticate-users). */
+  #actions(
+    items: readonly QueryInput[],
+    field: string,
+    protocol: string,
+    replacing: readonly XmlObject[] | undefined,
+  ): XmlObject[] {
+    const actions = parseActions(items, field, {
+      targetGroupExists: (arn) => this.#deps.targetGroupExists(arn),
+      ...(replacing ? { replacing } : {}),
+    });
+    requireHttpsForAuthentication(actions, protocol);
+    return actions;
   }
 
   #describeListeners(input: QueryInput): XmlObject {
@@ -171,21 +239,68 @@ export class ListenerBook {
         other !== listener && other.loadBalancerArn === listener.loadBalancerArn && other.port === port,
     );
     if (taken) throw new AwsError('DuplicateListener', 'A listener with the specified port already exists.');
-    const given = input.list('Certificates').map((cert) => cert.str('CertificateArn') ?? '');
-    const certificates = protocol === 'HTTPS' ? (given.length > 0 ? given : listener.certificates) : [];
-    if (protocol === 'HTTPS' && certificates.length === 0) {
-      throw new AwsError('ValidationError', 'A certificate must be specified for HTTPS listeners');
-    }
+    const https = protocol === 'HTTPS';
+    const certificates = https ? this.#defaultCertificate(input, listener.certificates) : [];
+    const policy = https
+      ? sslPolicy(input.str('SslPolicy') ?? listener.sslPolicy ?? DEFAULT_SSL_POLICY)
+      : undefined;
+    const mtls = this.#mutualAuthentication(input, protocol, listener.mutualAuthentication);
     const defaultActions = input.has('DefaultActions')
-      ? this.#actions(input.list('DefaultActions'), 'defaultActions')
+      ? this.#actions(input.list('DefaultActions'), 'defaultActions', protocol, listener.defaultActions)
       : listener.defaultActions;
+    requireHttpsForAuthentication(defaultActions, protocol);
+    for (const rule of this.#rulesOf(listener.arn)) requireHttpsForAuthentication(rule.actions, protocol);
     listener.port = port;
     listener.protocol = protocol;
     listener.certificates = certificates;
-    listener.sslPolicy =
-      protocol === 'HTTPS' ? (input.str('SslPolicy') ?? listener.sslPolicy ?? DEFAULT_SSL_POLICY) : undefined;
+    if (!https) listener.sniCertificates = [];
+    listener.sslPolicy = policy;
+    listener.mutualAuthentication = mtls;
     listener.defaultActions = defaultActions;
     return { Listeners: [listenerXml(listener)] };
+  }
+
+  /** The default certificate (IsDefault) and the SNI list of an HTTPS listener. */
+  #describeListenerCertificates(input: QueryInput): XmlObject {
+    const listener = this.#listener(input.required('ListenerArn'));
+    const all = [
+      ...listener.certificates.map((CertificateArn) => ({ CertificateArn, IsDefault: true })),
+      ...listener.sniCertificates.map((CertificateArn) => ({ CertificateArn, IsDefault: false })),
+    ];
+    const { page, nextMarker } = paginate(all, input);
+    return { Certificates: page, NextMarker: nextMarker };
+  }
+
+  /** Add/RemoveListenerCertificates change the SNI list; the default certificate is changed with ModifyListener. */
+  #changeListenerCertificates(input: QueryInput, change: 'add' | 'remove'): XmlObject {
+    const listener = this.#listener(input.required('ListenerArn'));
+    const arns = input.list('Certificates').map((cert) => cert.str('CertificateArn') ?? '');
+    if (arns.length === 0) {
+      throw new AwsError(
+        'ValidationError',
+        "1 validation error detected: Value null at 'certificates' failed to satisfy constraint: Member must not be null",
+      );
+    }
+    if (listener.protocol !== 'HTTPS') {
+      throw new AwsError('OperationNotPermitted', 'Certificates can be added only to HTTPS listeners');
+    }
+    if (change === 'remove') {
+      if (arns.some((arn) => listener.certificates.includes(arn))) {
+        throw new AwsError(
+          'OperationNotPermitted',
+          'The default certificate cannot be removed; change it with ModifyListener',
+        );
+      }
+      listener.sniCertificates = listener.sniCertificates.filter((arn) => !arns.includes(arn));
+      return {};
+    }
+    this.#requireCertificates(arns);
+    for (const arn of arns) {
+      if (!listener.sniCertificates.includes(arn) && !listener.certificates.includes(arn)) {
+        listener.sniCertificates.push(arn);
+      }
+    }
+    return { Certificates: arns.map((CertificateArn) => ({ CertificateArn, IsDefault: false })) };
   }
 
   #deleteListener(input: QueryInput): XmlObject {
@@ -219,7 +334,7 @@ export class ListenerBook {
     const listener = this.#listener(input.required('ListenerArn'));
     const priority = rulePriority(input.int('Priority'));
     const conditions = requiredConditions(input);
-    const actions = this.#actions(input.list('Actions'), 'actions');
+    const actions = this.#actions(input.list('Actions'), 'actions', listener.protocol, undefined);
     if (this.#rulesOf(listener.arn).some((rule) => rule.priority === priority)) {
       throw new AwsError('PriorityInUse', 'The specified priority is in use.');
     }
@@ -272,12 +387,22 @@ export class ListenerBook {
       if (input.has('Conditions')) {
         throw new AwsError('OperationNotPermitted', 'You cannot specify conditions for the default rule');
       }
-      if (input.has('Actions')) owner.defaultActions = this.#actions(input.list('Actions'), 'actions');
+      if (input.has('Actions')) {
+        owner.defaultActions = this.#actions(
+          input.list('Actions'),
+          'actions',
+          owner.protocol,
+          owner.defaultActions,
+        );
+      }
       return { Rules: [defaultRuleXml(owner)] };
     }
     const rule = this.#rule(arn);
     if (input.has('Conditions')) rule.conditions = requiredConditions(input);
-    if (input.has('Actions')) rule.actions = this.#actions(input.list('Actions'), 'actions');
+    if (input.has('Actions')) {
+      const protocol = this.#listener(rule.listenerArn).protocol;
+      rule.actions = this.#actions(input.list('Actions'), 'actions', protocol, rule.actions);
+    }
     return { Rules: [ruleXml(rule)] };
   }
 
@@ -337,8 +462,18 @@ function listenerXml(listener: Listener): XmlObject {
         ? listener.certificates.map((CertificateArn) => ({ CertificateArn }))
         : undefined,
     SslPolicy: listener.sslPolicy,
-    DefaultActions: listener.defaultActions,
+    DefaultActions: withoutSecrets(listener.defaultActions),
+    MutualAuthentication: listener.mutualAuthentication,
   };
+}
+
+function requireHttpsForAuthentication(actions: readonly XmlObject[], protocol: string): void {
+  if (protocol !== 'HTTPS' && actions.some(isAuthenticate)) {
+    throw new AwsError(
+      'InvalidLoadBalancerAction',
+      'Authenticate actions are supported only on HTTPS listeners',
+    );
+  }
 }
 
 function ruleXml(rule: Rule): XmlObject {
@@ -346,7 +481,7 @@ function ruleXml(rule: Rule): XmlObject {
     RuleArn: rule.arn,
     Priority: String(rule.priority),
     Conditions: rule.conditions,
-    Actions: rule.actions,
+    Actions: withoutSecrets(rule.actions),
     IsDefault: false,
   };
 }
@@ -356,7 +491,7 @@ function defaultRuleXml(listener: Listener): XmlObject {
     RuleArn: listener.defaultRuleArn,
     Priority: 'default',
     Conditions: [],
-    Actions: listener.defaultActions,
+    Actions: withoutSecrets(listener.defaultActions),
     IsDefault: true,
   };
 }

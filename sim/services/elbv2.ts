@@ -88,6 +88,8 @@ export const ELBV2_WRITE_ACTIONS: ReadonlySet<string> = new Set([
   'ModifyRule',
   'DeleteRule',
   'SetRulePriorities',
+  'AddListenerCertificates',
+  'RemoveListenerCertificates',
   'AddTags',
 ]);
 
@@ -97,6 +99,7 @@ export const ELBV2_WRITE_ACTIONS: ReadonlySet<string> = new Set([
  */
 export function elbv2CloudTrailValue(path: readonly string[], value: string): unknown {
   const member = path.at(-1) ?? '';
+  if (member === 'ClientSecret') return 'HIDDEN_DUE_TO_SECURITY_REASONS';
   if (NUMERIC_MEMBERS.has(member) && !path.includes('RedirectConfig') && /^-?\d+$/.test(value))
     return Number(value);
   if (BOOLEAN_MEMBERS.has(member) && (value === 'true' || value === 'false')) return value === 'true';
@@ -146,7 +149,7 @@ export class Elbv2Service {
     DescribeTags: (input) => this.#tags.describeTags(input),
   };
 
-  constructor(env: Environment, ec2: Ec2Service) {
+  constructor(env: Environment, ec2: Ec2Service, certificates: { has(arn: string): boolean }) {
     this.#env = env;
     this.#ec2 = ec2;
     this.#health = new TargetHealthBook(env, ec2);
@@ -154,6 +157,7 @@ export class Elbv2Service {
       arn: (resource) => this.#arn(resource),
       requireLoadBalancer: (arn) => this.#loadBalancer(arn),
       targetGroupExists: (arn) => this.#targetGroups.has(arn),
+      certificateExists: (arn) => certificates.has(arn),
       tags: this.#tags,
     });
     this.handlers = { ...this.#ownHandlers, ...this.#listeners.handlers };
