@@ -37,6 +37,14 @@ const STATUS: Readonly<Record<string, number>> = {
   UnauthorizedOperation: 403,
   AuthorizationError: 403,
   AccessDeniedException: 400,
+  // SNS's permanent Publish errors (API_Publish, Errors).
+  NotFound: 404,
+  EndpointDisabled: 400,
+  KMSDisabled: 400,
+  KMSNotFound: 400,
+  KMSAccessDenied: 400,
+  KMSInvalidState: 400,
+  InvalidSecurity: 403,
 };
 
 const MESSAGES: Readonly<Record<string, string>> = {
@@ -48,6 +56,12 @@ const MESSAGES: Readonly<Record<string, string>> = {
   InternalFailure: 'The request processing has failed because of an unknown error, exception or failure.',
   InternalServerError: 'Internal server error',
   ServiceUnavailable: 'The request has failed due to a temporary failure of the server.',
+  NotFound: 'Topic does not exist',
+  KMSDisabled: "The request was rejected because the specified Amazon Web Services KMS key isn't enabled.",
+  KMSNotFound: "The request was rejected because the specified entity or resource can't be found.",
+  KMSAccessDenied: "The ciphertext references a key that doesn't exist or that you don't have access to.",
+  KMSInvalidState:
+    "The request was rejected because the state of the specified resource isn't valid for this request.",
 };
 
 /** Each service's own spelling of "access denied" (EC2 UnauthorizedOperation, SNS AuthorizationError …). */

@@ -3,6 +3,7 @@
  * SNS delivers them to subscribers, for the control API.
  * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
  */
+import { createHash } from 'node:crypto';
 import { AwsError } from '../errors.ts';
 import { uuid } from '../ids.ts';
 import type { QueryInput } from '../protocols/query.ts';
@@ -15,11 +16,23 @@ export interface PublishedMessage {
   readonly message: string;
   readonly messageStructure: string | null;
   readonly messageAttributes: Readonly<Record<string, { readonly Type: string; readonly Value: string }>>;
+  /** FIFO topics only. */
+  readonly messageGroupId?: string;
+  readonly sequenceNumber?: string;
 }
 
 interface Topic {
   readonly arn: string;
   readonly subscriptions: { readonly arn: string; readonly protocol: string; readonly endpoint: string }[];
+  readonly fifo: boolean;
+  readonly contentBasedDeduplication: boolean;
+  readonly deduplicationScope: 'Topic' | 'MessageGroup';
+  /** Deduplication ids seen in the last five minutes, with the message they answered for. */
+  readonly deduplication: Map<
+    string,
+    { readonly at: number; readonly messageId: string; readonly sequenceNumber: string }
+  >;
+  nextSequence: bigint;
 }
 
 type Handler = (input: QueryInput, call: Call) => XmlObject;
@@ -27,6 +40,10 @@ type Handler = (input: QueryInput, call: Call) => XmlObject;
 const PROTOCOLS = ['http', 'https', 'email', 'email-json', 'sms', 'sqs', 'application', 'lambda', 'firehose'];
 // A message and its attributes may be up to 256 KB (API_Publish, Message).
 const MAX_MESSAGE_BYTES = 256 * 1024;
+// "the 5 minute minimum deduplication interval" (API_Publish, MessageDeduplicationId).
+const DEDUPLICATION_MS = 5 * 60 * 1000;
+// MessageGroupId and MessageDeduplicationId: up to 128 alphanumeric characters and punctuation.
+const FIFO_TOKEN = /^[\x21-\x7e]{1,128}$/;
 
 export class SnsService {
   readonly #env: Environment;
@@ -35,8 +52,12 @@ export class SnsService {
 
   readonly handlers: Readonly<Record<string, Handler>> = {
     CreateTopic: (input) => this.#createTopic(input),
+    DeleteTopic: (input) => {
+      this.#topics.delete(input.str('TopicArn') ?? '');
+      return {};
+    },
     Subscribe: (input) => this.#subscribe(input),
-    Publish: (input) => this.#publish(input),
+    Publish: (input, call) => this.#publish(input, call),
   };
 
   constructor(env: Environment) {
@@ -47,16 +68,63 @@ export class SnsService {
     return this.#messages;
   }
 
-  /** CreateTopic is idempotent: the same name returns the same ARN. */
+  /**
+   * CreateTopic is idempotent: the same name and attributes return the same ARN. A FIFO topic needs
+   * `FifoTopic=true` and a name ending in `.fifo` (https://docs.aws.amazon.com/sns/latest/dg/fifo-topic-code-examples.html).
+   */
   #createTopic(input: QueryInput): XmlObject {
     const name = input.str('Name') ?? '';
-    const fifo = name.endsWith('.fifo');
-    const base = fifo ? name.slice(0, -5) : name;
+    const attributes = new Map(
+      input.entries('Attributes', 'key', 'value').map(([key, value]) => [key, value.value()]),
+    );
+    const fifo = attributes.get('FifoTopic') === 'true';
+    const base = name.endsWith('.fifo') ? name.slice(0, -5) : name;
     if (!/^[A-Za-z0-9_-]{1,256}$/.test(base) || name.length > 256) {
       throw new AwsError('InvalidParameter', 'Invalid parameter: Topic Name');
     }
+    if (fifo !== name.endsWith('.fifo')) {
+      throw new AwsError(
+        'InvalidParameter',
+        'Invalid parameter: Fifo Topic names must end with .fifo and Standard Topic cannot end with .fifo',
+      );
+    }
+    const contentBasedDeduplication = attributes.get('ContentBasedDeduplication') === 'true';
+    const scope = attributes.get('FifoThroughputScope') ?? 'Topic';
+    if (!fifo && (contentBasedDeduplication || attributes.has('FifoThroughputScope'))) {
+      throw new AwsError(
+        'InvalidParameter',
+        'Invalid parameter: Attributes Reason: ContentBasedDeduplication and FifoThroughputScope apply to FIFO topics only',
+      );
+    }
+    if (scope !== 'Topic' && scope !== 'MessageGroup') {
+      throw new AwsError(
+        'InvalidParameter',
+        'Invalid parameter: Attributes Reason: FifoThroughputScope must be Topic or MessageGroup',
+      );
+    }
     const arn = `arn:aws:sns:${this.#env.region}:${this.#env.account}:${name}`;
-    if (!this.#topics.has(arn)) this.#topics.set(arn, { arn, subscriptions: [] });
+    const existing = this.#topics.get(arn);
+    if (
+      existing &&
+      (existing.contentBasedDeduplication !== contentBasedDeduplication ||
+        existing.deduplicationScope !== scope)
+    ) {
+      throw new AwsError(
+        'InvalidParameter',
+        'Invalid parameter: Attributes Reason: Topic already exists with different attributes',
+      );
+    }
+    if (!existing) {
+      this.#topics.set(arn, {
+        arn,
+        subscriptions: [],
+        fifo,
+        contentBasedDeduplication,
+        deduplicationScope: scope,
+        deduplication: new Map(),
+        nextSequence: 10000000000000000000n,
+      });
+    }
     return { TopicArn: arn };
   }
 
@@ -83,7 +151,7 @@ export class SnsService {
     return { SubscriptionArn: pending ? 'pending confirmation' : subscription.arn };
   }
 
-  #publish(input: QueryInput): XmlObject {
+  #publish(input: QueryInput, call: Call): XmlObject {
     const message = input.str('Message');
     if (message === undefined || message === '')
       throw new AwsError('InvalidParameter', 'Invalid parameter: Empty message');
@@ -104,14 +172,79 @@ export class SnsService {
     if (size > MAX_MESSAGE_BYTES)
       throw new AwsError('InvalidParameter', 'Invalid parameter: Message too long');
     const topic = this.#topic(input.str('TopicArn') ?? input.str('TargetArn'));
-    this.#messages.push({
+    const published = {
       topicArn: topic.arn,
       subject: subject ?? null,
       message,
       messageStructure: structure ?? null,
       messageAttributes: attributes,
-    });
-    return { MessageId: uuid() };
+    };
+    if (!topic.fifo) {
+      standardTopicFifoFields(input);
+      this.#messages.push(published);
+      return { MessageId: uuid() };
+    }
+    return this.#publishFifo(topic, input, published, call.now);
+  }
+
+  /**
+   * A FIFO topic needs a MessageGroupId and a MessageDeduplicationId (or content-based deduplication); a
+   * duplicate within five minutes "is accepted successfully but isn't delivered" (API_Publish).
+   */
+  #publishFifo(topic: Topic, input: QueryInput, published: PublishedMessage, now: number): XmlObject {
+    const groupId = input.str('MessageGroupId');
+    if (groupId === undefined) {
+      throw new AwsError(
+        'InvalidParameter',
+        'Invalid parameter: The MessageGroupId parameter is required for FIFO topics',
+      );
+    }
+    fifoToken(groupId, 'MessageGroupId');
+    let deduplicationId = input.str('MessageDeduplicationId');
+    if (deduplicationId === undefined) {
+      if (!topic.contentBasedDeduplication) {
+        throw new AwsError(
+          'InvalidParameter',
+          'Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+        );
+      }
+      deduplicationId = createHash('sha256').update(published.message).digest('hex');
+    }
+    fifoToken(deduplicationId, 'MessageDeduplicationId');
+    for (const [key, seen] of topic.deduplication) {
+      if (seen.at + DEDUPLICATION_MS <= now) topic.deduplication.delete(key);
+    }
+    const key =
+      topic.deduplicationScope === 'MessageGroup' ? `${groupId}\n${deduplicationId}` : deduplicationId;
+    const earlier = topic.deduplication.get(key);
+    if (earlier) return { MessageId: earlier.messageId, SequenceNumber: earlier.sequenceNumber };
+    const messageId = uuid();
+    const sequenceNumber = String(topic.nextSequence);
+    topic.nextSequence += 1n;
+    topic.deduplication.set(key, { at: now, messageId, sequenceNumber });
+    this.#messages.push({ ...published, messageGroupId: groupId, sequenceNumber });
+    return { MessageId: messageId, SequenceNumber: sequenceNumber };
+  }
+}
+
+/** Standard topics take a MessageGroupId (for SQS fair queues) but no MessageDeduplicationId. */
+function standardTopicFifoFields(input: QueryInput): void {
+  const groupId = input.str('MessageGroupId');
+  if (groupId !== undefined) fifoToken(groupId, 'MessageGroupId');
+  if (input.has('MessageDeduplicationId')) {
+    throw new AwsError(
+      'InvalidParameter',
+      'Invalid parameter: MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that is not valid for this topic type',
+    );
+  }
+}
+
+function fifoToken(value: string, name: string): void {
+  if (!FIFO_TOKEN.test(value)) {
+    throw new AwsError(
+      'InvalidParameter',
+      `Invalid parameter: ${name} Reason: ${name} can contain up to 128 alphanumeric characters and punctuation`,
+    );
   }
 }
 
