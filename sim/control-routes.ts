@@ -91,6 +91,9 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
       return { certificates: world.certificates.list() };
     },
   },
+  '/_sim/dynamodb/ttl-sweep': {
+    POST: (world) => ({ deleted: world.dynamodb.advance(world.clock.now(), 0) }),
+  },
   '/_sim/sns': {
     GET: (world) => ({ messages: world.sns.messages }),
   },

@@ -130,6 +130,11 @@ export class SimControl {
     });
   }
 
+  /** Runs DynamoDB's TTL deletion now: every item whose TTL has passed is deleted; answers how many. */
+  async ttlSweep(): Promise<{ deleted: number }> {
+    return (await this.#call('POST', '/_sim/dynamodb/ttl-sweep', {})) as { deleted: number };
+  }
+
   async sns(): Promise<{ messages: PublishedMessage[] }> {
     return (await this.#call('GET', '/_sim/sns')) as { messages: PublishedMessage[] };
   }

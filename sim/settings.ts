@@ -10,6 +10,23 @@ export interface Delays {
    * initial health check (one HealthCheckIntervalSeconds) begins. AWS documents no figure for it.
    */
   readonly targetRegistrationMs: number;
+  /**
+   * How long after its TTL an item is deleted. AWS: "DynamoDB typically deletes expired items within two
+   * days of expiration" (API_UpdateTimeToLive); the default is those two days.
+   */
+  readonly ttlDeletionMs: number;
+}
+
+/**
+ * EC2's eventual consistency as an injected fault: a just-launched instance is missing from
+ * DescribeInstances for this many calls and this long
+ * (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+ */
+export interface Consistency {
+  /** DescribeInstances calls that would have shown a new instance but do not. */
+  readonly newInstanceHiddenCalls: number;
+  /** Simulated time after launch during which DescribeInstances does not show it. */
+  readonly newInstanceHiddenMs: number;
 }
 
 export interface Quotas {
@@ -20,11 +37,13 @@ export interface Quotas {
 export interface SimSettings {
   readonly delays: Delays;
   readonly quota: Quotas;
+  readonly consistency: Consistency;
 }
 
 export interface SettingsInput {
   readonly delays?: Partial<Delays>;
   readonly quota?: Partial<Quotas>;
+  readonly consistency?: Partial<Consistency>;
 }
 
 export const DEFAULT_SETTINGS: SimSettings = {
@@ -32,8 +51,10 @@ export const DEFAULT_SETTINGS: SimSettings = {
     instanceTransitionMs: 0,
     terminatedVisibleMs: 60 * 60 * 1000,
     targetRegistrationMs: 5_000,
+    ttlDeletionMs: 2 * 24 * 60 * 60 * 1000,
   },
   quota: { targetsPerTargetGroup: 1000 },
+  consistency: { newInstanceHiddenCalls: 0, newInstanceHiddenMs: 0 },
 };
 
 /** Thrown for settings that name an unknown key or carry a value that is not a non-negative number. */
@@ -44,10 +65,11 @@ export class SettingsError extends Error {
 /** Applies `input` over `base`, rejecting unknown keys and bad values with a message that names them. */
 export function mergeSettings(base: SimSettings, input: unknown): SimSettings {
   const body = asRecord(input, 'settings');
-  rejectUnknown(body, ['delays', 'quota'], 'settings');
+  rejectUnknown(body, ['delays', 'quota', 'consistency'], 'settings');
   return {
     delays: mergeNumbers(base.delays, body.delays, 'delays'),
     quota: mergeNumbers(base.quota, body.quota, 'quota'),
+    consistency: mergeNumbers(base.consistency, body.consistency, 'consistency'),
   };
 }
 

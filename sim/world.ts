@@ -143,6 +143,7 @@ export class World {
     this.#ec2.advance(now);
     this.#elbv2.advance(now);
     this.#autoscaling.advance(now);
+    this.#dynamodb.advance(now);
     this.#cloudTrail.release(now, this.#events);
   }
 

@@ -1,7 +1,8 @@
 /**
  * DynamoDB tables and the item operations an alert store needs, with condition, filter, key condition,
- * update and projection expressions. Items whose TTL has passed stay readable until DynamoDB's background
- * deletion would remove them, which the simulator never does (AWS: "typically within a few days").
+ * update and projection expressions. Items whose TTL has passed stay readable until the background
+ * deletion removes them, `delays.ttlDeletionMs` after expiry ("Items that have expired and not been
+ * deleted will still show up in reads, queries, and scans", API_UpdateTimeToLive).
  * https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_Operations_Amazon_DynamoDB.html
  */
 import { applyUpdate, evaluate, project } from '../dynamodb/evaluation.ts';
@@ -37,6 +38,7 @@ interface Table {
 }
 
 const MAX_ITEM_BYTES = 400 * 1024;
+const FIVE_YEARS_MS = 5 * 365 * 24 * 60 * 60 * 1000;
 const LEGACY_PARAMETERS = [
   'Expected',
   'AttributeUpdates',
@@ -65,6 +67,25 @@ export class DynamoDbService {
 
   constructor(env: Environment) {
     this.#env = env;
+  }
+
+  /** The TTL sweeper: deletes items expired at least `delays.ttlDeletionMs` ago (all expired ones with `now`). */
+  advance(now: number, graceMs = this.#env.settings().delays.ttlDeletionMs): number {
+    let deleted = 0;
+    for (const table of this.#tables.values()) {
+      if (!table.ttl?.enabled) continue;
+      for (const [key, item] of table.items) {
+        const expiry = ttlSeconds(item[table.ttl.attributeName]);
+        if (expiry === undefined) continue;
+        // "Items with expiration times older than five years in the past are not deleted" (howitworks-ttl).
+        if (expiry * 1000 < now - FIVE_YEARS_MS) continue;
+        if (expiry * 1000 + graceMs <= now) {
+          table.items.delete(key);
+          deleted += 1;
+        }
+      }
+    }
+    return deleted;
   }
 
   // ---- tables ----
@@ -433,6 +454,13 @@ export class DynamoDbService {
     }
     return { UnprocessedItems: {} };
   }
+}
+
+/** A TTL attribute counts only as a Number holding epoch seconds. */
+function ttlSeconds(value: AttributeValue | undefined): number | undefined {
+  if (value?.N === undefined) return undefined;
+  const seconds = Number(value.N);
+  return Number.isFinite(seconds) ? seconds : undefined;
 }
 
 function tableName(value: unknown): string {

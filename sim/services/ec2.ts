@@ -79,6 +79,8 @@ export interface Instance {
   runningSince: number | undefined;
   stateReason: { readonly code: string; readonly message: string } | undefined;
   transitionReason: string;
+  /** Eventual consistency: DescribeInstances misses the instance for these calls and until this time. */
+  hidden: { calls: number; readonly until: number };
 }
 
 interface Reservation {
@@ -108,7 +110,7 @@ export class Ec2Service {
     CreateSubnet: (input) => this.#createSubnet(input),
     CreateSecurityGroup: (input) => this.#createSecurityGroup(input),
     RunInstances: (input, call) => this.#runInstances(input, call),
-    DescribeInstances: (input) => this.#describeInstances(input),
+    DescribeInstances: (input, call) => this.#describeInstances(input, call),
     StartInstances: (input, call) => this.#changeState(input, call, 'start'),
     StopInstances: (input, call) => this.#changeState(input, call, 'stop'),
     TerminateInstances: (input, call) => this.#changeState(input, call, 'terminate'),
@@ -363,6 +365,10 @@ export class Ec2Service {
         runningSince: undefined,
         stateReason: undefined,
         transitionReason: '',
+        hidden: {
+          calls: this.#env.settings().consistency.newInstanceHiddenCalls,
+          until: call.now + this.#env.settings().consistency.newInstanceHiddenMs,
+        },
       };
       subnet.nextHost += 1;
       this.#instances.set(instance.id, instance);
@@ -389,7 +395,7 @@ export class Ec2Service {
   }
 
   /** https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeInstances.html */
-  #describeInstances(input: QueryInput): XmlObject {
+  #describeInstances(input: QueryInput, call: Call): XmlObject {
     const ids = input.strings('InstanceId');
     const maxResults = input.int('MaxResults');
     if (ids.length > 0 && maxResults !== undefined) {
@@ -405,8 +411,10 @@ export class Ec2Service {
       );
     }
     const filters = input.list('Filter').map((filter) => parseFilter(filter));
-    const selected = ids.length > 0 ? this.#instancesById(ids) : [...this.#instances.values()];
-    const matching = selected.filter((instance) => filters.every((filter) => filter.matches(instance)));
+    const candidates = ids.length > 0 ? this.#instancesById(ids, call.now) : [...this.#instances.values()];
+    const selected = candidates.filter((instance) => filters.every((filter) => filter.matches(instance)));
+    const matching = selected.filter((instance) => !isHidden(instance, call.now));
+    for (const instance of selected) if (instance.hidden.calls > 0) instance.hidden.calls -= 1;
 
     const token = input.str('NextToken');
     const start = token === undefined ? 0 : decodeToken(token);
@@ -433,12 +441,23 @@ export class Ec2Service {
   }
 
   /** The instances named by `ids`, or the error EC2 gives for malformed or unknown ids. */
-  #instancesById(ids: readonly string[]): Instance[] {
+  #instancesById(ids: readonly string[], now?: number): Instance[] {
     const malformed = ids.find((id) => !INSTANCE_ID.test(id));
     if (malformed !== undefined) {
       throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${malformed}" (expecting "i-...")`);
     }
-    const missing = ids.filter((id) => !this.#instances.has(id));
+    const known = (id: string) => {
+      const instance = this.#instances.get(id);
+      return instance !== undefined && (now === undefined || !isHidden(instance, now));
+    };
+    const missing = ids.filter((id) => !known(id));
+    // A call that fails on a hidden instance still counts towards its becoming visible.
+    if (missing.length > 0 && now !== undefined) {
+      for (const id of ids) {
+        const instance = this.#instances.get(id);
+        if (instance && instance.hidden.calls > 0) instance.hidden.calls -= 1;
+      }
+    }
     if (missing.length === 1) {
       throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${missing[0]}' does not exist`);
     }
@@ -587,6 +606,10 @@ export class Ec2Service {
       enaSupport: true,
     };
   }
+}
+
+function isHidden(instance: Instance, now: number): boolean {
+  return instance.hidden.calls > 0 || now < instance.hidden.until;
 }
 
 /** The state a change leads to, or the IncorrectInstanceState error EC2 answers with. */
