@@ -127,6 +127,7 @@ async function launch(context: StoryContext, cast: Cast): Promise<void> {
   await context.pause();
   const delivery = await controller.deliver();
   narrateDelivery(timeline, delivery);
+  if (!dryRun) await passInitialHealthChecks(context, cast.web);
 
   const targets = await observer.targets();
   const registered = targets.map((target) => `${target.id}:${target.port}`).sort();
@@ -161,6 +162,7 @@ async function launch(context: StoryContext, cast: Cast): Promise<void> {
       `${shortActor(stage.personArn)} registers ${cast.web.join(', ')} by hand, as the team does today`,
     );
     narrateDelivery(timeline, await controller.deliver());
+    await passInitialHealthChecks(context, cast.web);
     const now = await observer.targets();
     timeline.check({
       name: 'registered by hand',
@@ -178,6 +180,17 @@ async function launch(context: StoryContext, cast: Cast): Promise<void> {
       ok: !registered.some((key) => key.startsWith(cast.other)),
     });
   }
+}
+
+/**
+ * A new target is `initial` until its registration completes and it passes one health check; the
+ * simulator takes 5 s and one 30 s interval, which the story waits out on the simulated clock.
+ */
+const INITIAL_HEALTH_CHECK_MS = 35_000;
+
+async function passInitialHealthChecks(context: StoryContext, ids: readonly string[]): Promise<void> {
+  await context.stage.simulator.control.clock(INITIAL_HEALTH_CHECK_MS);
+  context.timeline.note('health', `${ids.join(', ')} pass their first health check, 35 s after registration`);
 }
 
 async function httpForward(context: StoryContext): Promise<void> {
@@ -372,7 +385,14 @@ async function stopped(context: StoryContext, cast: Cast): Promise<void> {
     ok: healthy === others.length,
   });
   await checkControllerWrites(context, delivery.invocations, dryRun ? 0 : 1, 'DeregisterTargets');
+  if (!dryRun) {
+    // A deregistered target drains for the target group's deregistration delay (300 s by default).
+    await stage.simulator.control.clock(DEREGISTRATION_DELAY_MS);
+    timeline.note('health', `${target} has drained: 300 s after deregistration it leaves the target group`);
+  }
 }
+
+const DEREGISTRATION_DELAY_MS = 300_000;
 
 async function quietSweep(context: StoryContext, cast: Cast): Promise<void> {
   const { stage, controller, timeline, dryRun } = context;

@@ -12,7 +12,7 @@ import type { WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import type { CallCounts } from '../../sim/control.ts';
 import { launchInstances } from '../../sim/seed.ts';
-import { startWarden, type Warden } from '../integration/warden.ts';
+import { INITIAL_HEALTH_CHECK_MS, startWarden, type Warden } from '../integration/warden.ts';
 
 /** The on-call engineer's access key, mapped to an administrator's role session. */
 export const OPERATOR_KEY = 'AKIAONCALLOPERATOR01';
@@ -34,7 +34,7 @@ export interface CliWorld {
   readonly dir: string;
   /** Runs `alb-warden ARGS`; `--config` is added unless the arguments or `env` carry a configuration. */
   cli(args: readonly string[], options?: RunOptions): Promise<CliRun>;
-  /** Launches running Role=web instances and lets the controller register them. */
+  /** Launches running Role=web instances, lets the controller register them and waits out their initial health check. */
   launchWeb(count: number): Promise<string[]>;
   /** A person switches the HTTP listener to forward plain HTTP (no event delivered yet). */
   breakRedirect(): Promise<void>;
@@ -108,6 +108,7 @@ export async function startCliWorld(
         tags: { Role: 'web' },
       });
       await warden.pump();
+      await control.clock(INITIAL_HEALTH_CHECK_MS);
       return ids;
     },
     async breakRedirect() {

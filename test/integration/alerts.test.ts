@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALERT_SCHEMA } from '../../functions/domain/alerts.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import { launchInstances } from '../../sim/seed.ts';
-import { startWarden, type Warden } from './warden.ts';
+import { INITIAL_HEALTH_CHECK_MS, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): they set target health and read published messages through the control API (AWS has no way to make a target unhealthy on demand). */
 const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
@@ -22,6 +22,8 @@ beforeEach(async () => {
   });
   await warden.pump();
   await warden.sweep();
+  // The new targets pass their initial health check before the tests make them unhealthy.
+  await warden.world.control?.clock(INITIAL_HEALTH_CHECK_MS);
 });
 afterEach(() => warden.stop());
 

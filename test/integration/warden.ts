@@ -17,6 +17,8 @@ import { recordingTelemetry } from '../support/fake-world.ts';
 import { startWorld, type World } from './harness.ts';
 
 export const CONTROLLER_KEY = 'AKIAWARDENCONTROLLER';
+/** How long the simulator keeps a new target `initial`: registration (5 s) and one 30 s health check interval. */
+export const INITIAL_HEALTH_CHECK_MS = 35_000;
 export const PERSON_KEY = 'AKIAJIWOOKIMADMIN001';
 
 export interface Warden {
