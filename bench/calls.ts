@@ -51,7 +51,13 @@ export function sumCalls(parts: readonly { readonly calls: CallCounts; readonly 
 
 /** The inverse of `flatCalls`. */
 export function unflatCalls(flat: Readonly<Record<string, number>>): CallCounts {
-  const calls: Record<string, Record<string, number>> = { ec2: {}, elbv2: {}, sns: {}, dynamodb: {} };
+  const calls: Record<string, Record<string, number>> = {
+    ec2: {},
+    elbv2: {},
+    sns: {},
+    dynamodb: {},
+    autoscaling: {},
+  };
   for (const [key, count] of Object.entries(flat)) {
     const [service = '', action = ''] = key.split(':');
     calls[service] ??= {};

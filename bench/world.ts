@@ -218,9 +218,13 @@ export interface Convergence {
 }
 
 /** Sweeps until a sweep makes no mutating call; fails loudly if that never happens. */
+const SWEEP_INTERVAL_MS = 60_000;
+
 export async function converge(world: World, deps: Deps, maxSweeps = 5): Promise<Convergence> {
   let initial: Convergence['initial'] | undefined;
   for (let sweeps = 1; sweeps <= maxSweeps; sweeps++) {
+    // Sweeps run once a minute: by the next one, new targets have passed their initial health check.
+    if (sweeps > 1) await world.control.clock(SWEEP_INTERVAL_MS);
     const { calls, wallMs } = await world.counted(() => sweep(deps));
     initial ??= { calls, wallMs };
     if (mutatingCalls(calls) === 0) return { initial, sweeps };

@@ -32,9 +32,11 @@ import {
   listenerViolations,
   mutatingCalls,
   openSimulator,
+  passInitialHealthChecks,
   published,
   REDIRECT,
   registered,
+  simulatorNow,
   type World,
 } from './support/world.ts';
 
@@ -166,10 +168,11 @@ describe('an event-triggered guard and a sweep racing on the same binding', () =
     // Prepare: one world for all rounds; the controllers' clock moves 31 min a round, past the breaker's window.
     const next = random(SEED);
     const world = await buildWorld(sim);
-    const clock = { now: Date.parse('2026-11-20T06:00:00Z') };
+    const clock = { now: await simulatorNow(world) };
     const now = () => clock.now;
     await launch(world, 2, { Role: 'web' });
     await sweep(controller(world, { now }));
+    await passInitialHealthChecks(world);
     let seen = (await published(world)).length;
     const tally = { guardRepaired: 0, sweepRepaired: 0, bothWrote: 0, pipelineSuspect: 0 };
 
@@ -235,7 +238,7 @@ describe('the event pipeline warning', () => {
   it('is not raised when every drift was reported by an event that lost the race to a sweep', async () => {
     // Prepare
     const world = await buildWorld(sim);
-    const clock = { now: Date.parse('2026-11-20T06:00:00Z') };
+    const clock = { now: await simulatorNow(world) };
     const now = () => clock.now;
     for (let round = 0; round < 3; round++) {
       clock.now += 31 * MINUTE;
@@ -328,9 +331,10 @@ describe('two sweeps racing while a target turns unhealthy and recovers', () => 
     const world = await buildWorld(sim);
     const site = world.site('web');
     const [sick = ''] = await launch(world, 3, { Role: 'web' });
-    const clock = { now: Date.parse('2026-11-20T06:00:00Z') };
+    const clock = { now: await simulatorNow(world) };
     const now = () => clock.now;
     await sweep(controller(world, { now }));
+    await passInitialHealthChecks(world);
     const race = async () => {
       await world.control.faults({ latencyMs: Math.floor(next() * 6) });
       await Promise.all(

@@ -22,6 +22,7 @@ import {
   launch,
   openSimulator,
   type Published,
+  passInitialHealthChecks,
   published,
   registered,
 } from './support/world.ts';
@@ -105,6 +106,7 @@ describe('hostile values cannot break or inject into an alert', () => {
     );
     const deps = controller(world);
     await sweep(deps);
+    await passInitialHealthChecks(world);
     await world.control.targetHealth({
       targetGroupArn: site.targetGroupArn,
       targetId: sick,
@@ -227,6 +229,7 @@ describe('hostile values cannot break or inject into an alert', () => {
     const [sick = ''] = await launch(world, 3, { Role: 'web' });
     const deps = controller(world);
     await sweep(deps);
+    await passInitialHealthChecks(world);
     await world.control.targetHealth({
       targetGroupArn: site.targetGroupArn,
       targetId: sick,
@@ -263,6 +266,7 @@ describe('hostile values cannot break or inject into an alert', () => {
     const ids = await launch(world, 40, { Role: 'web' });
     const deps = controller(world);
     await sweep(deps);
+    await passInitialHealthChecks(world);
     for (const [index, id] of ids.entries()) {
       await world.control.targetHealth({
         targetGroupArn: site.targetGroupArn,

@@ -12,9 +12,11 @@
 import { CreateTagsCommand, StopInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   type Action,
+  AddListenerCertificatesCommand,
   CreateListenerCommand,
   CreateRuleCommand,
   DeleteListenerCommand,
+  DescribeListenerCertificatesCommand,
   DescribeRulesCommand,
   ModifyListenerCommand,
   ModifyRuleCommand,
@@ -475,19 +477,27 @@ describe('property: no repair plan lowers security', () => {
 
 describe('no repair lowers security, end to end', () => {
   it('keeps every certificate and a newer SSL policy of the HTTPS listener while repairing its action', async () => {
-    // Prepare: HTTPS with two certificates and a stricter policy than configured, then a fixed response.
+    // Prepare: HTTPS with a second certificate (SNI) and a stricter policy than configured, then a fixed
+    // response. ModifyListener takes exactly one (default) certificate; more go through AddListenerCertificates.
     const world = await buildWorld(sim);
     const site = world.site('web');
     const second = world.certificateArn.replace(
       /certificate\/.*/,
       'certificate/0a0a0a0a-1b1b-2c2c-3d3d-4e4e4e4e4e4e',
     );
+    await world.control.certificate(second);
     await world.person.elbv2.send(
       new ModifyListenerCommand({
         ListenerArn: site.httpsListenerArn,
-        Certificates: [{ CertificateArn: world.certificateArn }, { CertificateArn: second }],
+        Certificates: [{ CertificateArn: world.certificateArn }],
         SslPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06',
         DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } }],
+      }),
+    );
+    await world.person.elbv2.send(
+      new AddListenerCertificatesCommand({
+        ListenerArn: site.httpsListenerArn,
+        Certificates: [{ CertificateArn: second }],
       }),
     );
 
@@ -496,10 +506,19 @@ describe('no repair lowers security, end to end', () => {
 
     // Assess
     const { https } = await listenersOf(world, site);
-    expect(https?.SslPolicy).toBe('ELBSecurityPolicy-TLS13-1-3-2021-06');
-    expect(https?.Certificates?.map((certificate) => certificate.CertificateArn).sort()).toEqual(
-      [world.certificateArn, second].sort(),
+    const listed = await world.person.elbv2.send(
+      new DescribeListenerCertificatesCommand({ ListenerArn: site.httpsListenerArn }),
     );
+    expect(https?.SslPolicy).toBe('ELBSecurityPolicy-TLS13-1-3-2021-06');
+    expect(https?.Certificates?.map((certificate) => certificate.CertificateArn)).toEqual([
+      world.certificateArn,
+    ]);
+    expect(
+      listed.Certificates?.map((certificate) => [certificate.CertificateArn, certificate.IsDefault]),
+    ).toEqual([
+      [world.certificateArn, true],
+      [second, false],
+    ]);
     expect(https?.DefaultActions?.map((entry) => [entry.Type, entry.TargetGroupArn])).toEqual([
       ['forward', site.targetGroupArn],
     ]);

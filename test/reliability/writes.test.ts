@@ -30,6 +30,7 @@ import {
   lostResponse,
   mutatingCalls,
   openSimulator,
+  passInitialHealthChecks,
   published,
   registered,
   type World,
@@ -143,6 +144,7 @@ async function unhealthyTarget(sim: Simulator, intercept?: Interceptor) {
   const site = world.site('web');
   const [sick = '', well = ''] = await launch(world, 2, { Role: 'web' });
   await sweep(deps);
+  await passInitialHealthChecks(world);
   await world.control.targetHealth({
     targetGroupArn: site.targetGroupArn,
     targetId: sick,
@@ -193,6 +195,8 @@ describe.concurrent('a lost response to an alert-state write: each alert sent ex
         }),
       );
       await world.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [sick] }));
+      // It drains for the target group's deregistration delay (300 s) before it leaves the group.
+      await world.control.clock(300_000);
       state.lose = losing('PutItem', 1);
 
       // Act

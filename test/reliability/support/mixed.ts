@@ -32,6 +32,7 @@ import {
   launch,
   listenerViolations,
   type Published,
+  passInitialHealthChecks,
   published,
   registered,
   type World,
@@ -52,6 +53,7 @@ export async function arrangeMixedWorld(
   const site = world.site('web');
   const [a = '', b = '', c = ''] = await launch(world, 3, { Role: 'web' });
   await sweep(deps);
+  await passInitialHealthChecks(world);
   await world.control.targetHealth({ targetGroupArn: site.targetGroupArn, targetId: a, state: 'unhealthy' });
   await sweep(deps);
   await world.person.elbv2.send(

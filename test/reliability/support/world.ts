@@ -564,3 +564,19 @@ export async function launch(
 ): Promise<string[]> {
   return launchInstances(world.clients, { count, subnetId, tags });
 }
+
+/** How long a new target stays `initial` in the simulator: registration (5 s), then one 30 s health check. */
+export const INITIAL_HEALTH_CHECK_MS = 35_000;
+
+/** Lets the simulated clock run until targets registered by now have passed their initial health check. */
+export async function passInitialHealthChecks(world: World): Promise<void> {
+  await world.control.clock(INITIAL_HEALTH_CHECK_MS);
+}
+
+/**
+ * The simulator's time, where a test's controller clock starts: AWS's clock decides, for one, when
+ * DynamoDB's TTL deletes the controller's state.
+ */
+export async function simulatorNow(world: World): Promise<number> {
+  return Date.parse((await world.control.clock(0)).now);
+}
