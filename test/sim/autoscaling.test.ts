@@ -70,6 +70,20 @@ async function createGroup(desired: number, options: { targetGroups?: boolean } 
   );
 }
 
+/** A group of one whose instance launched behind a launch hook (default timeout and result). */
+async function launchBehindHook(): Promise<void> {
+  await createGroup(0);
+  await autoscaling.send(
+    new PutLifecycleHookCommand({
+      AutoScalingGroupName: GROUP,
+      LifecycleHookName: 'warm-up',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+    }),
+  );
+  await autoscaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: GROUP, DesiredCapacity: 1 }));
+  await sim.control.clock(0);
+}
+
 async function members(): Promise<{ id: string; state: string }[]> {
   const result = await autoscaling.send(
     new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [GROUP] }),
@@ -142,18 +156,7 @@ describe('launching', () => {
   });
 
   it('holds a launch in Pending:Wait until the hook completes, and only then registers it', async () => {
-    await createGroup(0);
-    await autoscaling.send(
-      new PutLifecycleHookCommand({
-        AutoScalingGroupName: GROUP,
-        LifecycleHookName: 'warm-up',
-        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-      }),
-    );
-    await autoscaling.send(
-      new SetDesiredCapacityCommand({ AutoScalingGroupName: GROUP, DesiredCapacity: 1 }),
-    );
-    await sim.control.clock(0);
+    await launchBehindHook();
     const waiting = await members();
     const registeredWhileWaiting = await targets();
 
@@ -173,18 +176,7 @@ describe('launching', () => {
   });
 
   it('abandons a launch whose hook times out (default ABANDON after 3600 s) and launches another', async () => {
-    await createGroup(0);
-    await autoscaling.send(
-      new PutLifecycleHookCommand({
-        AutoScalingGroupName: GROUP,
-        LifecycleHookName: 'warm-up',
-        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-      }),
-    );
-    await autoscaling.send(
-      new SetDesiredCapacityCommand({ AutoScalingGroupName: GROUP, DesiredCapacity: 1 }),
-    );
-    await sim.control.clock(0);
+    await launchBehindHook();
     const [first] = await members();
 
     await sim.control.clock(3_600_000);
