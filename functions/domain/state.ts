@@ -19,7 +19,7 @@
  * partition of its own, `ownershipOf(binding)`: it grows with the fleet (10,000 targets are over a megabyte,
  * two Query pages), and a converged sweep never needs it, only one that meets a target outside its selector.
  */
-import type { RenderedAlert } from './alerts.ts';
+import { alertId, type RenderedAlert } from './alerts.ts';
 import type { ConditionRecord, TargetRecord } from './health.ts';
 import type { ListenerRole } from './listeners.ts';
 import type { Action } from './model.ts';
@@ -123,6 +123,8 @@ export interface OutboxRecord {
   readonly topicArn: string;
   readonly alert: RenderedAlert;
   readonly attempts: number;
+  /** Attempts SNS refused for good (topic gone, key disabled, no permission): bounded, unlike transient ones. */
+  readonly refusals?: number | undefined;
 }
 
 /** Decoders: a record whose data is not of the expected shape (hand-edited, older version) counts as absent. */
@@ -194,9 +196,13 @@ export const decode = {
       : undefined;
   },
   outbox(data: unknown): OutboxRecord | undefined {
-    return isObject(data) && typeof data.topicArn === 'string' && isObject(data.alert)
-      ? (data as unknown as OutboxRecord)
-      : undefined;
+    if (!isObject(data) || typeof data.topicArn !== 'string' || !isObject(data.alert)) return undefined;
+    const record = data as unknown as OutboxRecord;
+    if (typeof record.alert.id === 'string') return record;
+    // Parked by an earlier version, before alerts had an id: derived from the same content.
+    const { attributes, document, subject, text } = record.alert;
+    const id = alertId([attributes.kind, attributes.binding, String(document.time), subject, text]);
+    return { ...record, alert: { ...record.alert, id } };
   },
 };
 

@@ -1,7 +1,7 @@
 /** The register function: an EC2 instance changed state; its current state decides what happens. */
 import { arnParts } from '../domain/arn.ts';
 import type { ParsedEvent } from '../domain/events.ts';
-import { failBinding, throwIfTransient } from './binding-run.ts';
+import { failBinding, throwIfFailed } from './binding-run.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
 import { Notifier } from './notify.ts';
@@ -75,6 +75,6 @@ export async function handleInstanceState(
       return result;
     }),
   );
-  throwIfTransient(bindings);
+  throwIfFailed(bindings);
   return { function: 'register', eventId: event.id, mode: config.mode, decision, bindings };
 }

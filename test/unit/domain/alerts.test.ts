@@ -171,6 +171,19 @@ describe('every alert', () => {
   });
 });
 
+describe('alert id', () => {
+  it('is the same for the same alert rendered again, and differs for another alert or another time', () => {
+    const alert = examples.TargetUnhealthy as Alert;
+    const { id, document } = renderAlert(alert);
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(renderAlert({ ...alert }).id).toBe(id);
+    expect(document.id).toBe(id);
+    expect(renderAlert({ ...alert, time: '2026-11-20T06:25:00Z' }).id).not.toBe(id);
+    expect(renderAlert(examples.TargetRecovered as Alert).id).not.toBe(id);
+    expect(renderAlert({ ...alert, binding: 'api' }).id).not.toBe(id);
+  });
+});
+
 describe('NoHealthyTargets says what the load balancer does', () => {
   it('says the load balancer fails open to every registered target, not that it cannot serve', () => {
     const { text, subject } = renderAlert(examples.NoHealthyTargets as Alert);
