@@ -42,6 +42,12 @@ export class AwsCallError extends WardenError {
   }
 }
 
+/**
+ * A `running` event for an instance DescribeInstances does not return yet (EC2 is eventually consistent):
+ * transient, so Lambda retries the event instead of taking the instance as gone.
+ */
+export class InstanceNotVisibleYetError extends WardenError {}
+
 /** A repair was written but the re-read state does not match what was desired. */
 export class DriftRepairError extends WardenError {}
 
@@ -100,6 +106,7 @@ const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeo
 
 /** Throttling and server-side faults: worth retrying later, as opposed to a request AWS will always refuse. */
 export function isTransient(error: unknown): boolean {
+  if (error instanceof InstanceNotVisibleYetError) return true;
   if (
     isAwsError(
       error,

@@ -35,7 +35,9 @@ export async function handleInstanceState(
     );
   if (event.state === 'pending') return ignore('pending: no action (the running event follows)');
   const alerted = new Map<string, BindingResult>();
-  // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried.
+  // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried; so
+  // is a young running event whose instance EC2 does not return yet.
+  const time = event.time === undefined ? Number.NaN : Date.parse(event.time);
   const { decision, outcomes } = await handleInstanceChange(
     deps,
     event.instanceId,
@@ -44,6 +46,7 @@ export async function handleInstanceState(
       alerted.set(binding.name, result);
       return new Notifier(deps, state, result);
     },
+    { state: event.state, ageMs: Number.isNaN(time) ? undefined : deps.now() - time },
   );
   telemetry.log.info('instance event handled', {
     instanceId: event.instanceId,
