@@ -18,6 +18,7 @@ import {
 import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
 import { decode, expiresIn, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { MINUTE } from '../domain/time.ts';
+import { errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import { type Deps, mapLimit } from './context.ts';
@@ -28,6 +29,8 @@ import type { HealthResult } from './results.ts';
 const CLAIM_CONCURRENCY = 25;
 /** A target's alert state outlives any reminder interval, and then cleans itself. */
 const TARGET_RECORD_DAYS = 8;
+/** ELB's longest deregistration delay (the attribute's range is 0–3600 s). */
+const MAX_DEREGISTRATION_DELAY_SECONDS = 3600;
 
 export interface HealthContext {
   readonly deps: Deps;
@@ -41,7 +44,7 @@ export interface HealthContext {
 export async function reconcileHealth(context: HealthContext): Promise<HealthResult> {
   const { deps, state } = context;
   const now = deps.now();
-  const { claims, events } = planTargetSteps(context, now);
+  const { claims, events } = planTargetSteps(context, now, await drainingDelay(context));
   // Only the invocation whose write lands sends a step's alerts. A write that fails leaves its target to the
   // next sweep, but the alerts of the claims that landed still go out first.
   const failures: unknown[] = [];
@@ -86,10 +89,29 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
   };
 }
 
+/**
+ * The group's deregistration delay, read once per binding and sweep and only while a target drains. When the
+ * read fails, draining is given ELB's longest delay this sweep rather than paged early.
+ */
+async function drainingDelay(context: HealthContext): Promise<number | undefined> {
+  if (!context.targets.some((target) => target.state === 'draining')) return undefined;
+  const { deps, binding } = context;
+  try {
+    return await deps.elb.deregistrationDelaySeconds(binding.targetGroupArn);
+  } catch (error) {
+    deps.telemetry.log.warn('deregistration delay not read; draining targets get the longest delay', {
+      binding: binding.name,
+      error: errorText(error),
+    });
+    return MAX_DEREGISTRATION_DELAY_SECONDS;
+  }
+}
+
 /** Each target's state machine advanced by this sweep's observation: changes to claim, events to send. */
 function planTargetSteps(
   context: HealthContext,
   now: number,
+  deregistrationDelaySeconds: number | undefined,
 ): { claims: { key: string; step: Step }[]; events: TargetEvent[] } {
   const settings: HealthSettings = context.deps.config.alerts;
   const observed = new Map(context.targets.map((target) => [targetKey(target), target]));
@@ -100,7 +122,11 @@ function planTargetSteps(
     const previous = decode.target(records.get(key)?.data);
     const instance = context.instances.get(target.id);
     const observation = health
-      ? { health, instanceRunning: instance ? instance.state === 'running' : undefined }
+      ? {
+          health,
+          instanceRunning: instance ? instance.state === 'running' : undefined,
+          deregistrationDelaySeconds,
+        }
       : ('gone' as const);
     const step = stepTarget(previous, observation, now, settings, target);
     if (step.changed) claims.push({ key, step });

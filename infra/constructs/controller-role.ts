@@ -41,6 +41,7 @@ export interface ControllerRoleProps {
 export const ELB_READ_ACTIONS = [
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
   'elasticloadbalancing:DescribeTargetGroups',
   'elasticloadbalancing:DescribeTargetHealth',
 ] as const;

@@ -8,7 +8,7 @@ import { parseEvent } from '../../functions/domain/events.ts';
 import { InstanceNotVisibleYetError, isTransient } from '../../functions/errors.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import { launchInstances } from '../../sim/seed.ts';
-import { startWarden, type Warden } from './warden.ts';
+import { onSimulatorTime, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): EC2's lag is injected through the control API. */
 const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
@@ -24,16 +24,6 @@ const control = () => {
   if (!warden.world.control) throw new Error('needs the simulator');
   return warden.world.control;
 };
-
-/** The controller's clock is the simulator's, which decides what EC2 shows and stamps the events. */
-async function controllerOnSimulatorTime() {
-  const clock = { now: Date.parse((await control().clock(0)).now) };
-  const deps = { ...warden.deps, now: () => clock.now };
-  const advance = async (ms: number) => {
-    clock.now = Date.parse((await control().clock(ms)).now);
-  };
-  return { deps, advance };
-}
 
 /** Launches one web instance EC2 hides for `hiddenMs`, and returns its `running` event. */
 async function launchHidden(hiddenMs: number) {
@@ -56,7 +46,7 @@ const registered = async () =>
 
 simulatorOnly('a running event before EC2 returns the instance', () => {
   it('fails as transient while the event is young and registers the instance on the retry that sees it', async () => {
-    const { deps, advance } = await controllerOnSimulatorTime();
+    const { deps, advance } = await onSimulatorTime(warden);
     const { id, running } = await launchHidden(2 * MINUTE);
 
     const first = await handleInstanceState(deps, running).catch((error: unknown) => error);
@@ -73,7 +63,7 @@ simulatorOnly('a running event before EC2 returns the instance', () => {
   });
 
   it('takes the instance as gone once the event is five minutes old, and the sweep registers it when EC2 shows it', async () => {
-    const { deps, advance } = await controllerOnSimulatorTime();
+    const { deps, advance } = await onSimulatorTime(warden);
     const { id, running } = await launchHidden(10 * MINUTE);
 
     await advance(5 * MINUTE);

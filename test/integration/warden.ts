@@ -136,3 +136,22 @@ function isOwn(raw: { detail: Record<string, unknown> }, roleArn: string): boole
     | undefined;
   return identity?.sessionContext?.sessionIssuer?.arn === roleArn;
 }
+
+/**
+ * The controller on the simulator's clock, which decides what AWS shows (draining, EC2's lag, TTL deletion)
+ * and stamps the events: `advance` moves both.
+ */
+export async function onSimulatorTime(warden: Warden): Promise<{
+  deps: Deps;
+  advance(ms: number): Promise<void>;
+}> {
+  const control = warden.world.control;
+  if (!control) throw new Error('needs the simulator');
+  const clock = { now: Date.parse((await control.clock(0)).now) };
+  return {
+    deps: { ...warden.deps, now: () => clock.now },
+    advance: async (ms) => {
+      clock.now = Date.parse((await control.clock(ms)).now);
+    },
+  };
+}
