@@ -56,6 +56,31 @@ const DAY_SECONDS = 24 * 60 * 60;
 /** TTL (epoch seconds) for records that only matter for a while. */
 export const expiresIn = (now: number, days: number) => Math.floor(now / 1000) + days * DAY_SECONDS;
 
+/**
+ * A record that stands for an ongoing condition (a target's alert state, no healthy target, a notice of a
+ * state left alone) is rewritten while the condition lasts once its TTL is this close: DynamoDB's TTL
+ * deletion must never end the condition and page again, yet a steady condition costs one write a week or
+ * so, not one per sweep.
+ */
+export const REFRESH_WITHIN_DAYS = 1;
+
+export function expiresSoon(expiresAt: number | undefined, now: number): boolean {
+  return expiresAt !== undefined && expiresAt - Math.floor(now / 1000) < REFRESH_WITHIN_DAYS * DAY_SECONDS;
+}
+
+/**
+ * TTL of the repair log: a day past the longest window that counts its entries (the circuit breaker's, the
+ * alerts' context), so TTL deletion never lifts a suspension early. It is written only when repairs are made,
+ * and a suspension lasts only while its entries are in the window.
+ */
+export function repairLogExpiry(
+  now: number,
+  settings: { circuitBreaker: { windowMinutes: number }; alerts: { contextMinutes: number } },
+): number {
+  const minutes = Math.max(settings.circuitBreaker.windowMinutes, settings.alerts.contextMinutes);
+  return expiresIn(now, Math.max(2, Math.ceil(minutes / (24 * 60)) + 1));
+}
+
 export interface OwnedRecord {
   readonly registeredAt: number;
 }

@@ -16,7 +16,7 @@ import {
   type TargetEvent,
 } from '../domain/health.ts';
 import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
-import { decode, expiresIn, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
+import { decode, expiresIn, expiresSoon, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { MINUTE } from '../domain/time.ts';
 import { errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
@@ -27,7 +27,10 @@ import type { HealthResult } from './results.ts';
 
 /** State writes in flight at once when many targets change in one sweep. */
 const CLAIM_CONCURRENCY = 25;
-/** A target's alert state outlives any reminder interval, and then cleans itself. */
+/**
+ * A target's alert state outlives any reminder interval, and is rewritten within a day of its TTL while the
+ * condition lasts; once it is over, the TTL cleans it up.
+ */
 const TARGET_RECORD_DAYS = 8;
 /** ELB's longest deregistration delay (the attribute's range is 0–3600 s). */
 const MAX_DEREGISTRATION_DELAY_SECONDS = 3600;
@@ -130,7 +133,12 @@ function planTargetSteps(
       : ('gone' as const);
     const step = stepTarget(previous, observation, now, settings, target);
     if (step.changed) claims.push({ key, step });
-    else events.push(...step.events);
+    else {
+      events.push(...step.events);
+      // An alert state that lasts is rewritten before its TTL ends it (and the next sweep pages again).
+      if (step.record && expiresSoon(records.get(key)?.expiresAt, now))
+        claims.push({ key, step: { ...step, events: [] } });
+    }
   };
   for (const [key, health] of observed) advance(key, health, health);
   for (const key of records.keys()) {
@@ -180,7 +188,11 @@ async function stepNoHealthyCondition(
     now,
     deps.config.alerts,
   );
-  if (!condition.changed) return;
+  if (!condition.changed) {
+    if (condition.record && expiresSoon(state.expiresAt(KEY.condition), now))
+      await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS));
+    return;
+  }
   const claimed = condition.record
     ? await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS))
     : await state.delete(KEY.condition);

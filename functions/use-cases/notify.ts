@@ -8,6 +8,7 @@ import { type Alert, type RenderedAlert, renderAlert } from '../domain/alerts.ts
 import {
   decode,
   expiresIn,
+  expiresSoon,
   KEY,
   type Notice,
   noticeDue,
@@ -20,6 +21,8 @@ import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
 import type { BindingResult } from './results.ts';
 
+/** How long a notice outlives its last report or refresh. */
+const NOTICE_DAYS = 30;
 /** Attempts in all for an alert SNS refused for good: the first send and two later invocations. */
 const MAX_REFUSALS = 3;
 
@@ -73,9 +76,14 @@ export class Notifier {
     const key = KEY.notice(topic);
     const previous = decode.notice(this.state.data(key));
     const remind = options.remindEveryMinutes ?? this.deps.config.alerts.remindEveryMinutes;
-    if (!noticeDue(previous, fingerprint, now, remind)) return false;
+    if (!noticeDue(previous, fingerprint, now, remind)) {
+      // The state is still there: keep its notice past its TTL, or its deletion would report it again.
+      if (previous && expiresSoon(this.state.expiresAt(key), now))
+        await this.state.save(key, previous, expiresIn(now, NOTICE_DAYS));
+      return false;
+    }
     const notice: Notice = { fingerprint, sentAt: now };
-    if (!(await this.state.save(key, notice, expiresIn(now, 30)))) return false;
+    if (!(await this.state.save(key, notice, expiresIn(now, NOTICE_DAYS)))) return false;
     await this.send(alert);
     return true;
   }

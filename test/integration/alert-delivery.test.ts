@@ -8,8 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertPublisher } from '../../functions/ports.ts';
 import { AlertsRefusedError, InvocationIncompleteError } from '../../functions/use-cases/binding-run.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
-import { launchInstances } from '../../sim/seed.ts';
-import { INITIAL_HEALTH_CHECK_MS, startWarden, type Warden } from './warden.ts';
+import { launchWebFleet, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): they set target health and read messages through the control API. */
 const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
@@ -33,14 +32,7 @@ async function fleet(unhealthy: number, topicArn?: string): Promise<string[]> {
     await warden.world.clients.sns.send(
       new CreateTopicCommand({ Name: 'alb-warden-alerts.fifo', Attributes: { FifoTopic: 'true' } }),
     );
-  const ids = await launchInstances(warden.world.clients, {
-    count: 3,
-    subnetId: warden.seed.subnetIds[0],
-    tags: { Role: 'web' },
-  });
-  await warden.pump();
-  await warden.sweep();
-  await control().clock(INITIAL_HEALTH_CHECK_MS);
+  const ids = await launchWebFleet(warden, 3);
   for (const id of ids.slice(0, unhealthy))
     await control().targetHealth({
       targetGroupArn: warden.seed.targetGroupArn,

@@ -4,21 +4,10 @@
  */
 
 import { StopInstancesCommand } from '@aws-sdk/client-ec2';
-import {
-  ElasticLoadBalancingV2Client,
-  ModifyTargetGroupAttributesCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ElbV2LoadBalancing } from '../../functions/adapters/elbv2.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
-import { launchInstances } from '../../sim/seed.ts';
-import {
-  CONTROLLER_KEY,
-  INITIAL_HEALTH_CHECK_MS,
-  onSimulatorTime,
-  startWarden,
-  type Warden,
-} from './warden.ts';
+import { launchWebFleet, onSimulatorTime, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): simulated time is moved through the control API. */
 const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
@@ -28,42 +17,19 @@ let warden: Warden;
 let ids: string[];
 beforeEach(async () => {
   warden = await startWarden();
-  ids = await launchInstances(warden.world.clients, {
-    count: 3,
-    subnetId: warden.seed.subnetIds[0],
-    tags: { Role: 'web' },
-  });
-  await warden.pump();
-  await warden.sweep();
-  await warden.world.control?.clock(INITIAL_HEALTH_CHECK_MS);
+  ids = await launchWebFleet(warden, 3);
 });
-const clients: ElasticLoadBalancingV2Client[] = [];
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.destroy();
-  await warden.stop();
-});
+afterEach(() => warden.stop());
 
 const control = () => {
   if (!warden.world.control) throw new Error('needs the simulator');
   return warden.world.control;
 };
-function unthrottledElb(): ElbV2LoadBalancing {
-  const client = new ElasticLoadBalancingV2Client({
-    endpoint: warden.world.endpoint,
-    region: warden.world.clients.region,
-    credentials: { accessKeyId: CONTROLLER_KEY, secretAccessKey: 'simulator-secret' },
-  });
-  clients.push(client);
-  return new ElbV2LoadBalancing(client);
-}
 const attributeReads = async () => (await control().calls()).elbv2?.DescribeTargetGroupAttributes ?? 0;
 
 simulatorOnly('a target draining for its group deregistration delay', () => {
   it('is not paged while a 30-minute delay lasts, and the attribute is read only while a target drains', async () => {
-    const onTime = await onSimulatorTime(warden);
-    const { advance } = onTime;
-    // Thirty-odd sweeps in a row: ELB's rate limiter would make the test wait for real; it is not under test.
-    const deps = { ...onTime.deps, elb: unthrottledElb() };
+    const { deps, advance } = await onSimulatorTime(warden);
     await warden.world.clients.elbv2.send(
       new ModifyTargetGroupAttributesCommand({
         TargetGroupArn: warden.seed.targetGroupArn,

@@ -4,6 +4,7 @@
  * the real handlers, as EventBridge would (its rule drops the controller's own calls before they reach the
  * guard; the pump does the same).
  */
+import { ElbV2LoadBalancing } from '../../functions/adapters/elbv2.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
@@ -12,7 +13,12 @@ import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { InvocationResult } from '../../functions/use-cases/results.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
-import { buildSeedTopology, createAlertResources, type SeedTopology } from '../../sim/seed.ts';
+import {
+  buildSeedTopology,
+  createAlertResources,
+  launchInstances,
+  type SeedTopology,
+} from '../../sim/seed.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 import { startWorld, type World } from './harness.ts';
 
@@ -139,7 +145,8 @@ function isOwn(raw: { detail: Record<string, unknown> }, roleArn: string): boole
 
 /**
  * The controller on the simulator's clock, which decides what AWS shows (draining, EC2's lag, TTL deletion)
- * and stamps the events: `advance` moves both.
+ * and stamps the events: `advance` moves both. ELB calls skip the controller's rate limiter, which waits in
+ * real time: these tests run many sweeps of simulated minutes or days in a row.
  */
 export async function onSimulatorTime(warden: Warden): Promise<{
   deps: Deps;
@@ -148,10 +155,24 @@ export async function onSimulatorTime(warden: Warden): Promise<{
   const control = warden.world.control;
   if (!control) throw new Error('needs the simulator');
   const clock = { now: Date.parse((await control.clock(0)).now) };
+  const elb = new ElbV2LoadBalancing(warden.world.clients.clientsAs(CONTROLLER_KEY).elbv2);
   return {
-    deps: { ...warden.deps, now: () => clock.now },
+    deps: { ...warden.deps, elb, now: () => clock.now },
     advance: async (ms) => {
       clock.now = Date.parse((await control.clock(ms)).now);
     },
   };
+}
+
+/** Launches `count` web instances, registers them and lets them pass their initial health check. */
+export async function launchWebFleet(warden: Warden, count: number): Promise<string[]> {
+  const ids = await launchInstances(warden.world.clients, {
+    count,
+    subnetId: warden.seed.subnetIds[0],
+    tags: { Role: 'web' },
+  });
+  await warden.pump();
+  await warden.sweep();
+  await warden.world.control?.clock(INITIAL_HEALTH_CHECK_MS);
+  return ids;
 }
