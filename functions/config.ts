@@ -307,7 +307,41 @@ export function loadConfig(sources: ConfigSources = {}): WardenConfig {
       cause,
     });
   }
-  return parseConfig(applyEnvOverrides(document, env), source);
+  return parseConfig(applyEnvOverrides(resolveEnvReferences(document, env, source), env), source);
+}
+
+/**
+ * A value the deployment knows only when it deploys (an ARN of a stack deployed alongside) is written into the
+ * document as `{"$env": "NAME"}`, and the environment variable NAME carries it (infra/constructs/
+ * warden-configuration.ts): the document stays a layer file of any size, the environment holds only these.
+ */
+function resolveEnvReferences(
+  node: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  source: string,
+  path: readonly PropertyKey[] = [],
+): unknown {
+  if (Array.isArray(node))
+    return node.map((item, index) => resolveEnvReferences(item, env, source, [...path, index]));
+  if (typeof node !== 'object' || node === null) return node;
+  const record = node as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (keys.length === 1 && keys[0] === '$env') {
+    const name = record.$env;
+    const value = typeof name === 'string' ? env[name] : undefined;
+    if (value === undefined || value === '') {
+      throw new ConfigError(source, [
+        {
+          field: formatPath(path),
+          message: `refers to the environment variable ${JSON.stringify(name)}, which is not set`,
+        },
+      ]);
+    }
+    return value;
+  }
+  return Object.fromEntries(
+    keys.map((key) => [key, resolveEnvReferences(record[key], env, source, [...path, key])]),
+  );
 }
 
 function applyEnvOverrides(document: unknown, env: Readonly<Record<string, string | undefined>>): unknown {

@@ -24,6 +24,19 @@ export function listenerRuleArnsOf(loadBalancerArn: string): string {
   return siblingArn(loadBalancerArn, 'listener-rule', '/*/*');
 }
 
+/** Every rule of one listener: `…:listener/app/NAME/ID/LISTENER` → `…:listener-rule/app/NAME/ID/LISTENER/*`. */
+export function rulesOfListener(listenerArn: string): string {
+  if (Token.isUnresolved(listenerArn)) {
+    const parts = Fn.split(':listener/', listenerArn);
+    return Fn.join('', [Fn.select(0, parts), ':listener-rule/', Fn.select(1, parts), '/*']);
+  }
+  const match = /^(arn:[^:]+:elasticloadbalancing:[^:]+:\d{12}):listener\/(app\/[^/]+\/[^/]+\/[^/]+)$/.exec(
+    listenerArn,
+  );
+  if (!match) throw new Error(`${listenerArn} is not an Application Load Balancer listener ARN`);
+  return `${match[1]}:listener-rule/${match[2]}/*`;
+}
+
 /** The `LoadBalancer` dimension value: `app/NAME/ID`. */
 export function loadBalancerDimension(loadBalancerArn: string): string {
   if (Token.isUnresolved(loadBalancerArn)) return Fn.select(1, Fn.split(LB_SEPARATOR, loadBalancerArn));

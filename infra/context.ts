@@ -12,6 +12,10 @@
  * | `createTrail`  | create a CloudTrail trail for management events (only where the account   | `false`                |
  * |                | has none: EventBridge sees API calls only where a trail records them)     |                        |
  * | `sweepSchedule`| EventBridge schedule expression of the sweep                              | `rate(1 minute)`       |
+ * | `activeTracing`| Lambda active tracing (X-Ray) on the three functions                      | `false`                |
+ * | `guardTag`     | `KEY=VALUE`: scope the functions' writes to ALB resources with this tag    | by the bound ARNs      |
+ * |                | instead of listing ARNs (needed past a few dozen bindings: IAM's policy   |                        |
+ * |                | size limit); tag each bound load balancer, its listeners and target group |                        |
  * | `deployEdge`   | also deploy the seed's ALB topology (stack AlbWardenEdge) and bind it     | `false`                |
  * | `edge`         | settings of that topology, an object:                                     |                        |
  * |   `bindingName`      | the binding's name in the controller's configuration                | `edge`                 |
@@ -26,6 +30,10 @@
  * |   `healthCheck`      | the target group's health check (`path`, `matcher`, ...); the seed's | `/`, `200`             |
  * |                      | app answers 404 on `/`                                              |                        |
  * |   `sslPolicy`        | the HTTPS listener's security policy                                | ELBSecurityPolicy-TLS13-1-2-2021-06 |
+ * |   `deletionProtection` | deletion protection on the load balancer                          | `false`                |
+ * |   `listenerGeneration` | raise by one to replace both listeners (recovery, README Deploy)  | `0`                    |
+ * |   `keepConfigBindings` | also guard the bindings of `config` (else the Edge binding replaces | `false`              |
+ * |                      | them: cdk.json's sample names a load balancer of the example only)  |                        |
  *
  * Values given with `-c` arrive as strings: booleans as `true`/`false`, objects and arrays as JSON.
  */
@@ -42,6 +50,9 @@ export type DeployConfigInput = Omit<WardenConfigInput, 'controllerRoleArns' | '
 
 export interface EdgeSettings {
   readonly bindingName: string;
+  readonly keepConfigBindings: boolean;
+  readonly deletionProtection: boolean;
+  readonly listenerGeneration: number;
   readonly instanceSelector: InstanceSelectorInput;
   readonly vpcId?: string;
   readonly availabilityZones?: readonly string[];
@@ -59,6 +70,8 @@ export interface AppSettings {
   readonly alertEmails: readonly string[];
   readonly createTrail: boolean;
   readonly sweepSchedule: string;
+  readonly activeTracing: boolean;
+  readonly guardTag: { readonly key: string; readonly value: string } | undefined;
   readonly deployEdge: boolean;
   readonly edge: EdgeSettings;
 }
@@ -91,6 +104,9 @@ const EDGE_KEYS = new Set([
   'hostedZoneId',
   'healthCheck',
   'sslPolicy',
+  'deletionProtection',
+  'listenerGeneration',
+  'keepConfigBindings',
 ]);
 
 /**
@@ -119,6 +135,8 @@ export function readSettings(
     alertEmails: readEmails(lookup),
     createTrail: readBoolean(lookup, 'createTrail', false),
     sweepSchedule: readSchedule(lookup),
+    activeTracing: readBoolean(lookup, 'activeTracing', false),
+    guardTag: readGuardTag(lookup),
     deployEdge: readBoolean(lookup, 'deployEdge', false),
     edge: readEdge(lookup),
   };
@@ -173,8 +191,19 @@ function readEdge(lookup: (key: string) => unknown): EdgeSettings {
   if (healthCheck !== undefined && !isRecord(healthCheck)) {
     throw new ContextError('edge.healthCheck', 'must be an object like {"path":"/","matcher":"200"}');
   }
+  const flag = (key: string): boolean => readBoolean((k) => value[k], key, false, `edge.${key}`);
+  const generation = value.listenerGeneration ?? 0;
+  if (typeof generation !== 'number' || !Number.isInteger(generation) || generation < 0) {
+    throw new ContextError(
+      'edge.listenerGeneration',
+      `must be a whole number from 0, got ${JSON.stringify(generation)}`,
+    );
+  }
   return {
     bindingName: text('bindingName') ?? 'edge',
+    keepConfigBindings: flag('keepConfigBindings'),
+    deletionProtection: flag('deletionProtection'),
+    listenerGeneration: generation,
     instanceSelector: selector as InstanceSelectorInput,
     vpcId: text('vpcId'),
     availabilityZones: azs as string[] | undefined,
@@ -215,12 +244,26 @@ function readSchedule(lookup: (key: string) => unknown): string {
   return value;
 }
 
-function readBoolean(lookup: (key: string) => unknown, key: string, fallback: boolean): boolean {
+function readBoolean(lookup: (key: string) => unknown, key: string, fallback: boolean, name = key): boolean {
   const value = lookup(key);
   if (value === undefined) return fallback;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
-  throw new ContextError(key, `must be true or false, got ${JSON.stringify(value)}`);
+  throw new ContextError(name, `must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/** ELB tags: keys up to 128 characters, values up to 256, neither starting with `aws:`. */
+function readGuardTag(lookup: (key: string) => unknown): AppSettings['guardTag'] {
+  const value = optionalString(lookup, 'guardTag');
+  if (value === undefined) return undefined;
+  const match = /^([^=]{1,128})=(.{0,256})$/.exec(value);
+  if (!match?.[1] || match[2] === undefined || match[1].startsWith('aws:')) {
+    throw new ContextError(
+      'guardTag',
+      `must be KEY=VALUE, a tag on the bound load balancers, listeners and target groups, got ${JSON.stringify(value)}`,
+    );
+  }
+  return { key: match[1], value: match[2] };
 }
 
 function optionalString(lookup: (key: string) => unknown, key: string): string | undefined {

@@ -5,8 +5,19 @@
  *
  * The target group is declared without targets: membership belongs to the controller, so a deployment never
  * fights it and an instance the controller registered is never drift to CloudFormation.
+ *
+ * The Warden stack learns the ARNs through SSM parameters this stack writes, never through exports: an export
+ * cannot change while another stack imports it, which would block a certificate rotation, a switch to a
+ * DNS-validated certificate or a replaced target group ("Exporting stack output values", considerations,
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-exports.html). A parameter
+ * read with `AWS::SSM::Parameter::Value<String>` is resolved again on every Warden deployment.
+ *
+ * Listeners have two owners: this stack creates them, and the controller recreates one that someone deleted.
+ * A recreated listener is no longer the one in this stack, so the next update that touches it fails. Recovery
+ * (README, Deploy): pause the binding, delete the recreated listener, deploy with `edge.listenerGeneration`
+ * raised by one (new listener resources), resume.
  */
-import { CfnOutput, Duration, Fn, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -14,6 +25,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { type HealthCheckConfig, parseConfig, type WardenConfigInput } from '../functions/config.ts';
 import type { HealthCheckInput, InstanceSelectorInput } from './context.ts';
@@ -50,6 +62,21 @@ export interface EdgeStackProps extends StackProps {
   readonly sslPolicy?: string;
   /** NAT gateways of a new VPC (instances in private subnets need one for outbound traffic). @default 1 */
   readonly natGateways?: number;
+  /** Deletion protection on the load balancer (then `cdk destroy` stops until it is turned off). @default false */
+  readonly deletionProtection?: boolean;
+  /**
+   * Raised by one to replace both listener resources after the controller recreated a deleted listener
+   * (see the recovery above). @default 0
+   */
+  readonly listenerGeneration?: number;
+}
+
+/** Where the Edge stack publishes what the Warden stack binds to (SSM parameter names). */
+export interface EdgeParameterNames {
+  readonly loadBalancerArn: string;
+  readonly targetGroupArn: string;
+  readonly certificateArn: string;
+  readonly httpListenerArn: string;
 }
 
 export class EdgeStack extends Stack {
@@ -63,17 +90,14 @@ export class EdgeStack extends Stack {
   readonly certificateArn: string;
   readonly sslPolicy: string;
   readonly healthCheck: HealthCheckConfig;
-  /** Export names of the outputs other stacks bind to. */
-  readonly exportNames: {
-    readonly loadBalancerArn: string;
-    readonly targetGroupArn: string;
-    readonly certificateArn: string;
-  };
+  /** The SSM parameters other stacks bind to. */
+  readonly parameterNames: EdgeParameterNames;
 
   private readonly givenAvailabilityZones?: readonly string[];
 
   constructor(scope: Construct, id: string, props: EdgeStackProps = {}) {
     super(scope, id, props);
+    this.checkPlacement(props);
     this.givenAvailabilityZones = props.availabilityZones;
     this.healthCheck = normalizeHealthCheck(props.healthCheck ?? { path: '/', matcher: '200' });
     this.sslPolicy = props.sslPolicy ?? DEFAULT_SSL_POLICY;
@@ -121,6 +145,7 @@ export class EdgeStack extends Stack {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       ipAddressType: dualStack ? elbv2.IpAddressType.DUAL_STACK : elbv2.IpAddressType.IPV4,
       dropInvalidHeaderFields: true,
+      deletionProtection: props.deletionProtection ?? false,
     });
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED, // ALB access logs support SSE-S3 only
@@ -156,7 +181,8 @@ export class EdgeStack extends Stack {
     });
 
     this.certificateArn = this.certificate(props);
-    this.httpsListener = this.loadBalancer.addListener('Https', {
+    const generation = props.listenerGeneration ? String(props.listenerGeneration) : '';
+    this.httpsListener = this.loadBalancer.addListener(`Https${generation}`, {
       port: HTTPS_PORT,
       protocol: elbv2.ApplicationProtocol.HTTPS,
       certificates: [elbv2.ListenerCertificate.fromArn(this.certificateArn)],
@@ -164,7 +190,7 @@ export class EdgeStack extends Stack {
       defaultAction: elbv2.ListenerAction.forward([this.targetGroup]),
       open: false,
     });
-    this.httpListener = this.loadBalancer.addListener('Http', {
+    this.httpListener = this.loadBalancer.addListener(`Http${generation}`, {
       port: HTTP_PORT,
       protocol: elbv2.ApplicationProtocol.HTTP,
       defaultAction: elbv2.ListenerAction.redirect({
@@ -187,26 +213,28 @@ export class EdgeStack extends Stack {
       if (dualStack) new route53.AaaaRecord(this, 'AliasAAAA', { zone, recordName, target });
     }
 
-    const exportOf = (name: string) => `${this.stackName}-${name}`;
-    this.exportNames = {
-      loadBalancerArn: exportOf('LoadBalancerArn'),
-      targetGroupArn: exportOf('TargetGroupArn'),
-      certificateArn: exportOf('CertificateArn'),
+    const parameter = (name: string) => `/alb-warden/${this.stackName}/${name}`;
+    this.parameterNames = {
+      loadBalancerArn: parameter('load-balancer-arn'),
+      targetGroupArn: parameter('target-group-arn'),
+      certificateArn: parameter('certificate-arn'),
+      httpListenerArn: parameter('http-listener-arn'),
     };
-    new CfnOutput(this, 'LoadBalancerArn', {
-      value: this.loadBalancer.loadBalancerArn,
-      exportName: this.exportNames.loadBalancerArn,
-    });
-    new CfnOutput(this, 'TargetGroupArn', {
-      value: this.targetGroup.targetGroupArn,
-      exportName: this.exportNames.targetGroupArn,
-    });
-    new CfnOutput(this, 'CertificateArn', {
-      value: this.certificateArn,
-      exportName: this.exportNames.certificateArn,
-    });
+    const published: [keyof EdgeParameterNames, string][] = [
+      ['loadBalancerArn', this.loadBalancer.loadBalancerArn],
+      ['targetGroupArn', this.targetGroup.targetGroupArn],
+      ['certificateArn', this.certificateArn],
+      ['httpListenerArn', this.httpListener.listenerArn],
+    ];
+    for (const [key, value] of published) {
+      new ssm.StringParameter(this, `${key.charAt(0).toUpperCase()}${key.slice(1)}Parameter`, {
+        parameterName: this.parameterNames[key],
+        stringValue: value,
+        description: `alb-warden: the Edge stack's ${key}, read by the Warden stack at each deployment`,
+      });
+      new CfnOutput(this, key.charAt(0).toUpperCase() + key.slice(1), { value });
+    }
     new CfnOutput(this, 'HttpsListenerArn', { value: this.httpsListener.listenerArn });
-    new CfnOutput(this, 'HttpListenerArn', { value: this.httpListener.listenerArn });
     new CfnOutput(this, 'LoadBalancerDnsName', { value: this.loadBalancer.loadBalancerDnsName });
     new CfnOutput(this, 'InstanceSecurityGroupId', {
       value: this.instanceSecurityGroup.securityGroupId,
@@ -216,24 +244,62 @@ export class EdgeStack extends Stack {
   }
 
   /**
-   * The binding that guards this topology, for a stack deployed after this one: the ARNs arrive through this
-   * stack's exports, so they are deploy-time values there.
+   * The binding that guards this topology, for `consumer` (a stack deployed after this one): the ARNs are read
+   * from this stack's SSM parameters when `consumer` deploys, so they are deploy-time values there.
    */
-  binding(name: string, instanceSelector: InstanceSelectorInput): WardenConfigInput['bindings'][number] {
+  binding(
+    consumer: Construct,
+    name: string,
+    instanceSelector: InstanceSelectorInput,
+  ): WardenConfigInput['bindings'][number] {
+    const read = (key: keyof EdgeParameterNames) =>
+      ssm.StringParameter.valueForStringParameter(consumer, this.parameterNames[key]);
     return {
       name,
-      loadBalancerArn: Fn.importValue(this.exportNames.loadBalancerArn),
-      targetGroupArn: Fn.importValue(this.exportNames.targetGroupArn),
+      loadBalancerArn: read('loadBalancerArn'),
+      targetGroupArn: read('targetGroupArn'),
       targetPort: TARGET_PORT,
       instanceSelector,
       http: { port: HTTP_PORT, redirect: { ...REDIRECT } },
-      https: {
-        port: HTTPS_PORT,
-        sslPolicy: this.sslPolicy,
-        certificateArn: Fn.importValue(this.exportNames.certificateArn),
-      },
+      https: { port: HTTPS_PORT, sslPolicy: this.sslPolicy, certificateArn: read('certificateArn') },
       healthCheck: { ...this.healthCheck },
     };
+  }
+
+  /** The HTTP listener's ARN, for `consumer`, read from this stack's SSM parameter. */
+  httpListenerArnFor(consumer: Construct): string {
+    return ssm.StringParameter.valueForStringParameter(consumer, this.parameterNames.httpListenerArn);
+  }
+
+  /**
+   * Availability zones and the certificate must be of the stack's own account and region: another region's
+   * synthesizes and then fails to deploy (an ALB takes ACM certificates of its own region only).
+   */
+  private checkPlacement(props: EdgeStackProps): void {
+    const region = Token.isUnresolved(this.region) ? undefined : this.region;
+    const account = Token.isUnresolved(this.account) ? undefined : this.account;
+    for (const zone of props.availabilityZones ?? []) {
+      if (region !== undefined && !new RegExp(`^${region}[a-z]$`).test(zone)) {
+        throw new Error(
+          `edge.availabilityZones: ${zone} is not an availability zone of ${region}, where the Edge stack deploys ` +
+            `(give two like ${region}a, ${region}c)`,
+        );
+      }
+    }
+    if (props.certificateArn && !Token.isUnresolved(props.certificateArn)) {
+      const [, , service, certRegion, certAccount] = props.certificateArn.split(':');
+      if (service === 'acm' && region !== undefined && certRegion !== region) {
+        throw new Error(
+          `edge.certificateArn: the certificate is in ${certRegion}, but the load balancer deploys to ${region}: ` +
+            'an ALB takes ACM certificates of its own region only (request or import one there)',
+        );
+      }
+      if (account !== undefined && certAccount !== account) {
+        throw new Error(
+          `edge.certificateArn: the certificate is in account ${certAccount}, but the Edge stack deploys to ${account}`,
+        );
+      }
+    }
   }
 
   /** Given zones replace the AZ lookup (which needs credentials), as the Stack documentation suggests. */

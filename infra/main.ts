@@ -3,7 +3,7 @@
  * `deployEdge` is set, and the cdk-nag AwsSolutions checks over both (a finding fails synth).
  * infra/app.ts is the entry point `cdk` runs; tests call createApp directly.
  */
-import { App, type AppProps, Validations } from 'aws-cdk-lib';
+import { Annotations, App, type AppProps, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type AppSettings, readSettings } from './context.ts';
@@ -33,13 +33,19 @@ export function createApp(options: CreateAppOptions = {}): WardenApp {
 
   let edge: EdgeStack | undefined;
   let bindings = settings.config.bindings ?? [];
+  let dropped: string[] = [];
+  const { bindingName, instanceSelector, keepConfigBindings, ...edgeProps } = settings.edge;
   if (settings.deployEdge) {
     edge = new EdgeStack(app, EDGE_STACK_NAME, {
       env,
       description: 'alb-warden: the ALB topology the controller guards (VPC, ALB, listeners, target group)',
-      ...settings.edge,
+      ...edgeProps,
     });
-    bindings = [...bindings, edge.binding(settings.edge.bindingName, settings.edge.instanceSelector)];
+    // cdk.json's sample binding names a load balancer that exists only in the example.
+    if (!keepConfigBindings) {
+      dropped = bindings.map((binding) => binding.name);
+      bindings = [];
+    }
   }
 
   const warden = new WardenStack(app, WARDEN_STACK_NAME, {
@@ -50,9 +56,18 @@ export function createApp(options: CreateAppOptions = {}): WardenApp {
     distDir,
     alertEmails: settings.alertEmails,
     createTrail: settings.createTrail,
+    activeTracing: settings.activeTracing,
+    guardTag: settings.guardTag,
+    edge: edge ? { stack: edge, bindingName, instanceSelector } : undefined,
     sweepSchedule: events.Schedule.expression(settings.sweepSchedule),
   });
-  if (edge) warden.addStackDependency(edge, 'binds to the Edge stack’s exported ARNs');
+  if (dropped.length > 0) {
+    Annotations.of(warden).addWarningV2(
+      'alb-warden:edge-replaces-bindings',
+      `deployEdge: the Edge load balancer replaces the binding(s) ${dropped.join(', ')} of context "config"; ` +
+        'set edge.keepConfigBindings to true to guard them too',
+    );
+  }
 
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return edge ? { app, settings, warden, edge } : { app, settings, warden };

@@ -1,9 +1,10 @@
 /**
- * The controller (SPEC §5 Warden): three functions, their EventBridge rules, the alert topic and state table,
- * the shared least-privilege role, alarms, a dashboard and, on request, the CloudTrail trail EventBridge needs.
+ * The controller (SPEC §5 Warden): three functions, each with its own least-privilege role, their EventBridge
+ * rules, the alert topic and state table, alarms, a dashboard and, on request, the CloudTrail trail
+ * EventBridge needs. Synth fails, naming the limit, before CloudFormation would refuse the stack.
  */
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Fn, Stack, type StackProps, Token } from 'aws-cdk-lib';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,11 +14,12 @@ import { INSTANCE_STATES as ALL_INSTANCE_STATES } from '../functions/domain/mode
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
 import { AlertChannel } from './constructs/alert-channel.ts';
 import { ApiCallTrail } from './constructs/api-call-trail.ts';
-import { ARCHITECTURE, ControllerFunction, NODEJS_24 } from './constructs/controller-function.ts';
-import { ControllerRole } from './constructs/controller-role.ts';
+import { ARCHITECTURE, ControllerFunction, RUNTIME } from './constructs/controller-function.ts';
+import { type ControllerFunctionName, ControllerRole, type GuardTag } from './constructs/controller-role.ts';
 import { validateDeployConfig, WardenConfiguration } from './constructs/warden-configuration.ts';
 import { WardenMonitoring } from './constructs/warden-monitoring.ts';
-import type { DeployConfigInput } from './context.ts';
+import type { DeployConfigInput, InstanceSelectorInput } from './context.ts';
+import type { EdgeStack } from './edge-stack.ts';
 
 /**
  * EC2 states the register function acts on: the code's own list, less `pending` (register ignores it; the
@@ -44,11 +46,28 @@ export interface WardenStackProps extends StackProps {
   readonly activeTracing?: boolean;
   /** Named in configuration errors. @default 'the Warden stack configuration' */
   readonly configSource?: string;
+  /** Scope the functions' writes by this tag instead of listing the bound ARNs. @default - by ARN */
+  readonly guardTag?: GuardTag;
+  /**
+   * Also guard the Edge stack's load balancer, read from its SSM parameters at deployment; foreign rules are
+   * then deleted on its HTTP listener alone. @default - none
+   */
+  readonly edge?: {
+    readonly stack: EdgeStack;
+    readonly bindingName: string;
+    readonly instanceSelector: InstanceSelectorInput;
+  };
 }
+
+/** CloudFormation's limit on resources in one stack ("CloudFormation quotas",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html). */
+export const STACK_RESOURCE_LIMIT = 500;
+
+const FUNCTION_NAMES: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep'];
 
 export class WardenStack extends Stack {
   readonly alerts: AlertChannel;
-  readonly controllerRole: ControllerRole;
+  readonly roles: Readonly<Record<ControllerFunctionName, ControllerRole>>;
   readonly configuration: WardenConfiguration;
   readonly functions: {
     readonly register: ControllerFunction;
@@ -65,56 +84,79 @@ export class WardenStack extends Stack {
 
   constructor(scope: Construct, id: string, props: WardenStackProps) {
     super(scope, id, props);
-    // Validate first: everything below reads the bindings, and a bad one must fail naming its field.
-    validateDeployConfig(props.config, {
+    const edge = props.edge;
+    const config: DeployConfigInput = edge
+      ? {
+          ...props.config,
+          bindings: [
+            ...props.config.bindings,
+            edge.stack.binding(this, edge.bindingName, edge.instanceSelector),
+          ],
+        }
+      : props.config;
+    // Order only: the Edge stack's SSM parameters must exist when this stack deploys; nothing is exported.
+    if (edge) this.addDependency(edge.stack, 'reads the Edge stack’s SSM parameters');
+    const httpListenerArns: Record<string, string> = edge
+      ? { [edge.bindingName]: edge.stack.httpListenerArnFor(this) }
+      : {};
+    // Validate first, and once: everything below reads the bindings, and a bad one must fail naming its field.
+    const validated = validateDeployConfig(config, {
       source: props.configSource ?? 'the Warden stack configuration',
       account: Token.isUnresolved(this.account) ? undefined : this.account,
       region: Token.isUnresolved(this.region) ? undefined : this.region,
     });
-    const bindings = props.config.bindings;
+    const bindings = config.bindings;
     const distDir = props.distDir ?? DEFAULT_DIST_DIR;
 
     this.alerts = new AlertChannel(this, 'Alerts', { emails: props.alertEmails });
     const alarmAction = new cwActions.SnsAction(this.alerts.topic);
 
-    this.controllerRole = new ControllerRole(this, 'Controller', {
-      dryRun: props.config.mode === 'dry-run',
-      bindings: bindings.map((binding) => ({
+    // ARNs as given (deploy-time values stay tokens), everything else with the schema's defaults applied.
+    const bound = bindings.map((binding, index) => {
+      const parsed = validated.bindings[index];
+      if (!parsed) throw new Error(`bindings[${index}] did not survive validation`);
+      return {
         loadBalancerArn: binding.loadBalancerArn,
         targetGroupArn: binding.targetGroupArn,
-        enforcesHealthCheck: binding.healthCheck !== undefined,
-        removesForeignRules: binding.http?.foreignRules !== 'report',
-      })),
+        httpListenerArn: httpListenerArns[binding.name],
+        sslPolicy: parsed.https.sslPolicy,
+        enforcesHealthCheck: parsed.healthCheck !== undefined,
+        removesForeignRules: parsed.http.foreignRules === 'remove',
+      };
     });
-    const role = this.controllerRole.role;
-    this.alerts.grantController(role);
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        'Publishing to a KMS-encrypted topic needs kms:GenerateDataKey* and kms:Decrypt on its key (SNS developer guide, sns-key-management); granted on that one key only',
-    });
+    const roles = Object.fromEntries(
+      FUNCTION_NAMES.map((name) => {
+        const role = new ControllerRole(this, `${capitalize(name)}Role`, {
+          function: name,
+          bindings: bound,
+          dryRun: config.mode === 'dry-run',
+          guardTag: props.guardTag,
+        });
+        this.alerts.grantController(role.role);
+        return [name, role];
+      }),
+    ) as Record<ControllerFunctionName, ControllerRole>;
+    this.roles = roles;
+    const roleArns = FUNCTION_NAMES.map((name) => roles[name].role.roleArn);
 
     const baseEnvironment: Record<string, string> = {
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      WARDEN_CONTROLLER_ROLE_ARNS: role.roleArn,
+      WARDEN_CONTROLLER_ROLE_ARNS: Fn.join(',', roleArns),
       WARDEN_ALERT_TOPIC_ARN: this.alerts.topic.topicArn,
       WARDEN_ALERT_STATE_TABLE: this.alerts.table.tableName,
     };
     this.configuration = new WardenConfiguration(this, 'Configuration', {
-      config: props.config,
-      baseEnvironment,
-      runtime: NODEJS_24,
+      config,
+      runtime: RUNTIME,
       architecture: ARCHITECTURE,
-      source: props.configSource,
     });
 
     const common = {
       distDir,
-      role,
       environment: { ...baseEnvironment, ...this.configuration.environment },
-      layers: this.configuration.layers,
+      layers: [this.configuration.layer],
       logRetention: props.logRetention,
       activeTracing: props.activeTracing,
       alarmAction,
@@ -122,18 +164,21 @@ export class WardenStack extends Stack {
     this.functions = {
       register: new ControllerFunction(this, 'Register', {
         ...common,
+        role: roles.register.role,
         name: 'register',
         description: 'alb-warden: registers running instances, deregisters stopped ones (EC2 state changes)',
         timeout: Duration.seconds(30),
       }),
       guard: new ControllerFunction(this, 'Guard', {
         ...common,
+        role: roles.guard.role,
         name: 'guard',
         description: 'alb-warden: repairs listener drift reported by CloudTrail ELB API calls',
         timeout: Duration.seconds(60),
       }),
       sweep: new ControllerFunction(this, 'Sweep', {
         ...common,
+        role: roles.sweep.role,
         name: 'sweep',
         description: 'alb-warden: scheduled reconcile of every binding and target health alerts',
         timeout: Duration.minutes(5),
@@ -172,7 +217,7 @@ export class WardenStack extends Stack {
             $or: [
               {
                 userIdentity: {
-                  sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [role.roleArn] }] } },
+                  sessionContext: { sessionIssuer: { arn: [{ 'anything-but': roleArns }] } },
                 },
               },
               { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
@@ -203,13 +248,24 @@ export class WardenStack extends Stack {
 
     new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
     new CfnOutput(this, 'AlertStateTableName', { value: this.alerts.table.tableName });
-    new CfnOutput(this, 'ControllerRoleArn', { value: role.roleArn });
-    new CfnOutput(this, 'ConfigurationDelivery', { value: this.configuration.delivery });
+    new CfnOutput(this, 'ControllerRoleArns', { value: Fn.join(',', roleArns) });
     for (const [name, fn] of Object.entries(this.functions)) {
       new CfnOutput(this, `${capitalize(name)}FunctionName`, { value: fn.function.functionName });
       new CfnOutput(this, `${capitalize(name)}DeadLetterQueueUrl`, { value: fn.deadLetterQueue.queueUrl });
     }
     new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+
+    this.node.addValidation({ validate: () => this.checkResourceCount() });
+  }
+
+  private checkResourceCount(): string[] {
+    const count = this.node.findAll().filter((c) => c instanceof CfnResource && Stack.of(c) === this).length;
+    return count > STACK_RESOURCE_LIMIT
+      ? [
+          `the stack would hold ${count} resources, more than CloudFormation's ${STACK_RESOURCE_LIMIT}: ` +
+            'bind fewer target groups per controller',
+        ]
+      : [];
   }
 }
 

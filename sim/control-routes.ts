@@ -169,6 +169,7 @@ export function handleControl(world: World, method: string, url: URL, rawBody: s
       IdentityError,
       HealthOverrideError,
       DeliveryRuleError,
+      CertificateError,
     ].some((type) => error instanceof type);
     if (invalid) return { status: 400, body: { error: (error as Error).message } };
     throw error;

@@ -39,7 +39,7 @@ async function rememberHttps(
   const { deps, binding, state } = context;
   if (context.trigger.type === 'event') return;
   const https = findListeners(binding, listeners).https;
-  if (!https || https.protocol !== 'HTTPS') return;
+  if (https?.protocol !== 'HTTPS') return;
   const shape = {
     arn: https.arn,
     sslPolicy: https.sslPolicy,

@@ -3,7 +3,7 @@
  * managed key, so CloudWatch alarms can publish to it too), optional email subscriptions, and the alert
  * state table (SPEC §3 alert: string keys `pk`/`sk`, TTL `expiresAt`).
  */
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -51,15 +51,15 @@ export class AlertChannel extends Construct {
     });
     // CloudWatch alarms publish to an encrypted topic only if the key lets them, in the form AWS documents
     // ("Enable compatibility between event sources from AWS services and encrypted topics",
-    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
-    // The key serves this topic alone, and the topic policy below admits only this account's alarms, so the
-    // confused-deputy conditions live there: a condition CloudWatch did not send to KMS would drop every alarm.
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services), which
+    // supports the confused-deputy conditions for CloudWatch: this account's alarms only.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchAlarmsPublish',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
     );
 
@@ -93,10 +93,35 @@ export class AlertChannel extends Construct {
     });
   }
 
-  /** Lets `grantee` publish alerts (and use the topic's key to do so) and keep alert state in the table. */
-  grantController(grantee: iam.IGrantable): void {
-    this.topic.grantPublish(grantee);
-    grantee.grantPrincipal.addToPrincipalPolicy(
+  /**
+   * Lets `grantee` publish alerts and keep alert state. The topic's key only through SNS (`kms:ViaService`):
+   * SNS calls KMS for the publisher ("AWS KMS condition keys", kms:ViaService,
+   * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+   */
+  grantController(grantee: iam.Role): void {
+    const stack = Stack.of(this);
+    const principal = grantee.grantPrincipal;
+    Validations.of(grantee).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to a KMS-encrypted topic needs kms:GenerateDataKey* and kms:Decrypt on its key (SNS developer guide, sns-key-management); granted on that one key, through SNS only',
+    });
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishAlerts',
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+      }),
+    );
+    principal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptAlertsThroughSns',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: [this.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sns.${stack.region}.${stack.urlSuffix}` } },
+      }),
+    );
+    principal.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'KeepAlertState',
         actions: [...ALERT_STATE_ACTIONS],

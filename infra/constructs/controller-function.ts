@@ -3,10 +3,15 @@
  * `esbuild.config.mjs` wrote to dist/<name>, its log group with a retention, a dead-letter queue shared by
  * its EventBridge rule target (events that could not be delivered) and Lambda's asynchronous invocation
  * (events that failed every retry), and alarms on errors, throttles and the queue's depth.
+ *
+ * A dead-letter queue rather than an on-failure destination: EventBridge's own delivery failures can only go
+ * to a DLQ (a rule target has no destinations), so one queue per function collects both kinds and one alarm
+ * and one redrive procedure cover them. A destination would add the invocation record (request and error),
+ * but the function's logs already carry that, keyed by the event id.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -15,15 +20,14 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { estimatedText } from '../sizes.ts';
+import type { ControllerFunctionName } from './controller-role.ts';
 
-export type ControllerFunctionName = 'register' | 'guard' | 'sweep';
+export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 
-/**
- * Lambda's Node.js 24 runtime. aws-cdk-lib 2.276 knows it; the fallback keeps older libraries working.
- */
-export const NODEJS_24 =
-  (lambda.Runtime as { NODEJS_24_X?: lambda.Runtime }).NODEJS_24_X ??
-  new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+/** Lambda's limit on a function's environment variables together, keys and values ("Lambda quotas",
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
+export const LAMBDA_ENVIRONMENT_LIMIT = 4096;
 
 export const ARCHITECTURE = lambda.Architecture.ARM_64;
 
@@ -74,6 +78,19 @@ export class ControllerFunction extends Construct {
       );
     }
 
+    const environmentSize = Object.entries(props.environment).reduce(
+      (sum, [key, value]) =>
+        sum + Buffer.byteLength(key) + Buffer.byteLength(estimatedText(Stack.of(this), value)),
+      0,
+    );
+    if (environmentSize > LAMBDA_ENVIRONMENT_LIMIT) {
+      throw new Error(
+        `${this.node.path}: the ${props.name} function's environment could take about ${environmentSize} bytes, ` +
+          `more than Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}; it carries only the deploy-time values of the ` +
+          'configuration, so bind fewer resources of this deployment (the Edge stack) per controller',
+      );
+    }
+
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -88,7 +105,7 @@ export class ControllerFunction extends Construct {
       description: props.description,
       code: lambda.Code.fromAsset(bundle, { exclude: ['meta.json'] }),
       handler: 'index.handler',
-      runtime: NODEJS_24,
+      runtime: RUNTIME,
       architecture: ARCHITECTURE,
       role: props.role,
       environment: { ...props.environment },

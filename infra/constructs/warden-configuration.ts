@@ -1,35 +1,27 @@
 /**
- * Delivers the controller's configuration (SPEC §2) to the Lambda functions, validated at synth.
+ * Delivers the controller's configuration (SPEC §2) to the Lambda functions as a file in a Lambda layer, read
+ * at `/opt/warden/config.json` (`WARDEN_CONFIG_FILE`): a layer holds far more than Lambda's 4 KB environment,
+ * so a thousand bindings fit. A value known only at deploy time (the Edge stack's ARNs) cannot be written
+ * into the file at synth: the file holds `{"$env": "NAME"}` in its place, and the variable NAME carries the
+ * value; the functions' loader (functions/config.ts) puts it back. Only those few values use the environment.
  *
- * - No deploy-time values in the document: it is written to a generated asset directory and shipped as a
- *   Lambda layer, read at `/opt/warden/config.json` (`WARDEN_CONFIG_FILE`). A layer holds far more than
- *   Lambda's 4 KB environment, so hundreds of bindings fit.
- * - Deploy-time values (ARNs of resources created by another stack): the document goes inline as
- *   `WARDEN_CONFIG` through `Stack.toJsonString`, and synth fails if the environment could exceed 4 KB.
- *
- * Validation: `parseConfig` (the functions' own schema) runs on a copy where each deploy-time value is
- * replaced by a placeholder of the same shape (one placeholder per distinct value, in the binding's own
- * account and region), and the values the stack provides at run time (`controllerRoleArns`,
- * `alerts.topicArn`, `alerts.stateTable`) by placeholders too. So a bad configuration fails `cdk synth` with
- * the field and the bad value named, and the functions never start with a document they would reject.
+ * Validation happens once, in the stack, before anything is built (validateDeployConfig below): `parseConfig`
+ * (the functions' own schema) runs on a copy where each deploy-time value is replaced by a placeholder of the
+ * same shape, and the values the stack provides at run time (`controllerRoleArns`, `alerts.topicArn`,
+ * `alerts.stateTable`) by placeholders too. So a bad configuration fails `cdk synth` with the field and the
+ * bad value named, and the functions never start with a document they would reject.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { parseConfig, type WardenConfig } from '../../functions/config.ts';
 import type { DeployConfigInput } from '../context.ts';
 
 export const CONFIG_FILE_PATH = '/opt/warden/config.json';
-
-/** Lambda's limit on all environment variables of a function together (keys and values). */
-export const LAMBDA_ENVIRONMENT_LIMIT = 4096;
-
-/** What a deploy-time value is assumed to take once resolved: longer than any ARN or name it stands for. */
-export const TOKEN_SIZE_ESTIMATE = 160;
 
 /** The fields that may hold deploy-time values, and the ARN shape a placeholder must have there. */
 const TOKEN_FIELDS = ['loadBalancerArn', 'targetGroupArn', 'https.certificateArn'] as const;
@@ -38,62 +30,64 @@ type TokenField = (typeof TOKEN_FIELDS)[number];
 export interface WardenConfigurationProps {
   /** The document, without the values the deployment provides (role, topic, table). */
   readonly config: DeployConfigInput;
-  /** The functions' other environment variables, counted against the 4 KB budget when inline. */
-  readonly baseEnvironment: Readonly<Record<string, string>>;
   readonly runtime: lambda.Runtime;
   readonly architecture: lambda.Architecture;
-  /** Where the document came from, for error messages. @default 'the Warden stack configuration' */
-  readonly source?: string;
 }
 
 export class WardenConfiguration extends Construct {
-  /** How the document reaches the functions. */
-  readonly delivery: 'layer' | 'inline';
-  /** The variables that point the functions' loader at the document. */
+  /** The variables that point the functions' loader at the document, and carry its deploy-time values. */
   readonly environment: Readonly<Record<string, string>>;
-  /** The layer holding the document (empty when inline). */
-  readonly layers: readonly lambda.ILayerVersion[];
-  /** The document as validated, placeholders in place of deploy-time values. */
-  readonly validated: WardenConfig;
+  /** The layer holding the document. */
+  readonly layer: lambda.LayerVersion;
+  /** The document as written into the layer. */
+  readonly document: unknown;
 
   constructor(scope: Construct, id: string, props: WardenConfigurationProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const source = props.source ?? 'the Warden stack configuration';
-    this.validated = validateDeployConfig(props.config, {
-      source,
-      account: Token.isUnresolved(stack.account) ? undefined : stack.account,
-      region: Token.isUnresolved(stack.region) ? undefined : stack.region,
+    const variables: Record<string, string> = {};
+    const names = new Map<string, string>();
+    const bindings = props.config.bindings.map((binding, index) =>
+      replaceTokens(binding, (token, field) => {
+        let name = names.get(token);
+        if (!name) {
+          name = `WARDEN_BINDING_${index}_${field
+            .replace(/^https\./, '')
+            .replace(/([a-z])([A-Z])/g, '$1_$2')
+            .toUpperCase()}`;
+          names.set(token, name);
+          variables[name] = token;
+        }
+        return { $env: name };
+      }),
+    );
+    this.document = { ...props.config, bindings };
+    this.layer = new lambda.LayerVersion(this, 'Layer', {
+      code: lambda.Code.fromAsset(writeConfigAsset(this.document)),
+      compatibleRuntimes: [props.runtime],
+      compatibleArchitectures: [props.architecture],
+      description: `alb-warden configuration (${bindings.length} binding(s)) at ${CONFIG_FILE_PATH}`,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.environment = { WARDEN_CONFIG_FILE: CONFIG_FILE_PATH, ...variables };
+  }
+}
 
-    if (!containsTokens(props.config)) {
-      this.delivery = 'layer';
-      const layer = new lambda.LayerVersion(this, 'Layer', {
-        code: lambda.Code.fromAsset(writeConfigAsset(props.config)),
-        compatibleRuntimes: [props.runtime],
-        compatibleArchitectures: [props.architecture],
-        description: `alb-warden configuration (${props.config.bindings.length} binding(s)) at ${CONFIG_FILE_PATH}`,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
-      this.layers = [layer];
-      this.environment = { WARDEN_CONFIG_FILE: CONFIG_FILE_PATH };
-      return;
-    }
-
-    this.delivery = 'inline';
-    this.layers = [];
-    this.environment = { WARDEN_CONFIG: stack.toJsonString(props.config) };
-    const size = estimateEnvironmentSize(stack, { ...props.baseEnvironment, ...this.environment });
-    if (size > LAMBDA_ENVIRONMENT_LIMIT) {
-      throw new Error(
-        `${source}: the configuration refers to resources created in this deployment (for example the Edge ` +
-          `stack's load balancer), so it must travel inline in the Lambda environment, which Lambda limits to ` +
-          `${LAMBDA_ENVIRONMENT_LIMIT} bytes; this one could take about ${size} bytes. Bind existing load ` +
-          `balancers by ARN (context "config") instead, so the configuration ships as a layer file with no ` +
-          `size limit, or deploy the Edge stack first and copy its outputs into "config".`,
-      );
+/** A copy of a binding with each deploy-time value (in a TOKEN_FIELDS field) replaced by `replace`'s result. */
+function replaceTokens(binding: unknown, replace: (token: string, field: TokenField) => unknown): unknown {
+  if (typeof binding !== 'object' || binding === null || Array.isArray(binding)) return binding;
+  const copy: Record<string, unknown> = { ...binding };
+  for (const field of ['loadBalancerArn', 'targetGroupArn'] as const) {
+    const value = copy[field];
+    if (typeof value === 'string' && Token.isUnresolved(value)) copy[field] = replace(value, field);
+  }
+  const https = copy.https;
+  if (typeof https === 'object' && https !== null) {
+    const certificateArn = (https as Record<string, unknown>).certificateArn;
+    if (typeof certificateArn === 'string' && Token.isUnresolved(certificateArn)) {
+      copy.https = { ...https, certificateArn: replace(certificateArn, 'https.certificateArn') };
     }
   }
+  return copy;
 }
 
 /** Validates a deployment's configuration with the functions' own schema; throws ConfigError naming the field. */
@@ -110,7 +104,7 @@ export function validateDeployConfig(
   rejectTokens({ ...config, bindings: undefined }, '', options.source);
   const account = options.account ?? '123456789012';
   const region = options.region ?? 'us-east-1';
-  return parseConfig(
+  const parsed = parseConfig(
     {
       ...config,
       bindings,
@@ -123,37 +117,47 @@ export function validateDeployConfig(
     },
     options.source,
   );
-}
-
-/** Whether any string in the document is a CDK token (a value CloudFormation resolves at deploy time). */
-export function containsTokens(value: unknown): boolean {
-  if (typeof value === 'string') return Token.isUnresolved(value);
-  if (Array.isArray(value)) return value.some(containsTokens);
-  if (typeof value === 'object' && value !== null) return Object.values(value).some(containsTokens);
-  return false;
+  checkPlacement(parsed, options);
+  return parsed;
 }
 
 /**
- * An upper estimate of the environment's size once deployed: literal text as is, each deploy-time value as
- * TOKEN_SIZE_ESTIMATE bytes.
+ * The functions call ELB and EC2 in their own account and region, and an HTTPS listener takes an ACM
+ * certificate of its load balancer's region only: a binding elsewhere would synthesize and then never work.
  */
-export function estimateEnvironmentSize(stack: Stack, environment: Readonly<Record<string, string>>): number {
-  let size = 0;
-  for (const [key, value] of Object.entries(environment)) {
-    size += Buffer.byteLength(key) + resolvedSize(stack.resolve(value));
-  }
-  return size;
-}
-
-function resolvedSize(resolved: unknown): number {
-  if (typeof resolved === 'string') return Buffer.byteLength(resolved);
-  if (typeof resolved === 'object' && resolved !== null && 'Fn::Join' in resolved) {
-    const [separator, parts] = (resolved as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-    return (
-      parts.reduce<number>((sum, part) => sum + resolvedSize(part), 0) + separator.length * (parts.length - 1)
+function checkPlacement(
+  config: WardenConfig,
+  options: { source: string; account?: string | undefined; region?: string | undefined },
+): void {
+  const problems: string[] = [];
+  config.bindings.forEach((binding, index) => {
+    const fields = [
+      ['loadBalancerArn', binding.loadBalancerArn],
+      ['targetGroupArn', binding.targetGroupArn],
+      ['https.certificateArn', binding.https.certificateArn],
+    ] as const;
+    for (const [field, value] of fields) {
+      if (value === undefined) continue;
+      const [, , , region = '', account = ''] = value.split(':');
+      const parts = { region, account };
+      if (options.region !== undefined && parts.region !== '' && parts.region !== options.region) {
+        problems.push(
+          `bindings[${index}].${field}: is in ${parts.region}, but the stack deploys to ${options.region}`,
+        );
+      }
+      if (options.account !== undefined && parts.account !== options.account) {
+        problems.push(
+          `bindings[${index}].${field}: is in account ${parts.account}, but the stack deploys to ${options.account}`,
+        );
+      }
+    }
+  });
+  if (problems.length > 0) {
+    throw new Error(
+      `${options.source}: ${problems.join('; ')} (the controller acts in its own account and region: deploy one ` +
+        'controller per account and region, each with its own bindings)',
     );
   }
-  return TOKEN_SIZE_ESTIMATE;
 }
 
 function substituteTokens(
@@ -164,10 +168,6 @@ function substituteTokens(
 ): unknown {
   if (typeof binding !== 'object' || binding === null || Array.isArray(binding)) return binding;
   const record = binding as Record<string, unknown>;
-  const https =
-    typeof record.https === 'object' && record.https !== null
-      ? (record.https as Record<string, unknown>)
-      : undefined;
   // The binding's own account and region, from its literal ARNs, so the placeholders pass the same-account check.
   const literal = [record.loadBalancerArn, record.targetGroupArn].find(
     (value): value is string => typeof value === 'string' && !Token.isUnresolved(value),
@@ -191,14 +191,7 @@ function substituteTokens(
     placeholders.set(`${field} ${token}`, made);
     return made;
   };
-  const copy: Record<string, unknown> = { ...record };
-  for (const field of ['loadBalancerArn', 'targetGroupArn'] as const) {
-    const value = record[field];
-    if (typeof value === 'string' && Token.isUnresolved(value)) copy[field] = placeholder(field, value);
-  }
-  if (https && typeof https.certificateArn === 'string' && Token.isUnresolved(https.certificateArn)) {
-    copy.https = { ...https, certificateArn: placeholder('https.certificateArn', https.certificateArn) };
-  }
+  const copy = replaceTokens(record, (token, field) => placeholder(field, token));
   rejectTokens(copy, path, options.source);
   return copy;
 }
@@ -224,7 +217,7 @@ function rejectTokens(value: unknown, path: string, source: string): void {
 }
 
 /** Writes the document where a layer asset can take it from: `<dir>/warden/config.json`, keyed by content. */
-function writeConfigAsset(config: DeployConfigInput): string {
+function writeConfigAsset(config: unknown): string {
   const text = `${JSON.stringify(config, null, 2)}\n`;
   const digest = createHash('sha256').update(text).digest('hex').slice(0, 16);
   const dir = join(tmpdir(), `alb-warden-config-${digest}`);

@@ -5,8 +5,12 @@
  *
  * Dimensions (TargetGroup and LoadBalancer together, as ELB publishes the host counts):
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-cloudwatch-metrics.html
+ *
+ * Two alarms per binding: past BACKSTOP_BINDINGS_PER_STACK bindings they go into nested stacks of that many
+ * each, so no stack exceeds CloudFormation's 500 resources ("CloudFormation quotas",
+ * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, NestedStack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -14,6 +18,10 @@ import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemet
 import { loadBalancerDimension, targetGroupDimension } from '../arns.ts';
 
 type MetricKey = keyof typeof METRIC;
+
+export const BACKSTOP_BINDINGS_PER_STACK = 100;
+/** Host counts graphed one line per binding up to this many bindings; past it, one search expression. */
+const GRAPHED_BINDINGS = 25;
 
 /** The controller's metrics, grouped the way an operator reads them. */
 const CONTROLLER_GRAPHS: readonly (readonly [string, readonly MetricKey[]])[] = [
@@ -53,7 +61,15 @@ export class WardenMonitoring extends Construct {
     const alarms: cloudwatch.Alarm[] = [];
     const hostCounts: cloudwatch.IMetric[] = [];
 
+    const nested = props.bindings.length > BACKSTOP_BINDINGS_PER_STACK;
     props.bindings.forEach((binding, index) => {
+      const chunk = Math.floor(index / BACKSTOP_BINDINGS_PER_STACK);
+      const scope = nested
+        ? ((this.node.tryFindChild(`Backstops${chunk}`) as NestedStack | undefined) ??
+          new NestedStack(this, `Backstops${chunk}`, {
+            description: `alb-warden backstop alarms, bindings ${chunk * BACKSTOP_BINDINGS_PER_STACK} and on`,
+          }))
+        : this;
       const dimensionsMap = {
         TargetGroup: targetGroupDimension(binding.targetGroupArn),
         LoadBalancer: loadBalancerDimension(binding.loadBalancerArn),
@@ -75,7 +91,7 @@ export class WardenMonitoring extends Construct {
 
       const unhealthyMinutes = props.unhealthyMinutes ?? 5;
       alarms.push(
-        new cloudwatch.Alarm(this, `UnhealthyHosts${index}`, {
+        new cloudwatch.Alarm(scope, `UnhealthyHosts${index}`, {
           metric: unhealthy,
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -88,7 +104,7 @@ export class WardenMonitoring extends Construct {
       );
       const noHealthyMinutes = props.noHealthyMinutes ?? 3;
       alarms.push(
-        new cloudwatch.Alarm(this, `NoHealthyHosts${index}`, {
+        new cloudwatch.Alarm(scope, `NoHealthyHosts${index}`, {
           metric: healthy,
           threshold: 1,
           comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -163,7 +179,22 @@ export class WardenMonitoring extends Construct {
             ),
           ),
         ],
-        [graph('Target groups: healthy / unhealthy hosts', hostCounts, 24)],
+        [
+          graph(
+            'Target groups: healthy / unhealthy hosts',
+            props.bindings.length <= GRAPHED_BINDINGS
+              ? hostCounts
+              : ['HealthyHostCount', 'UnHealthyHostCount'].map(
+                  (name) =>
+                    new cloudwatch.MathExpression({
+                      expression: `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName="${name}"', 'Maximum', 60)`,
+                      label: name,
+                      period: minute,
+                    }),
+                ),
+            24,
+          ),
+        ],
       ],
     });
   }

@@ -21,9 +21,14 @@ describe('readSettings', () => {
       alertEmails: [],
       createTrail: false,
       sweepSchedule: 'rate(1 minute)',
+      activeTracing: false,
+      guardTag: undefined,
       deployEdge: false,
       edge: {
         bindingName: 'edge',
+        keepConfigBindings: false,
+        deletionProtection: false,
+        listenerGeneration: 0,
         instanceSelector: { tags: { Role: 'web' } },
         vpcId: undefined,
         availabilityZones: undefined,
@@ -51,6 +56,8 @@ describe('readSettings', () => {
       deployEdge: 'true',
       createTrail: 'false',
       alertEmails: 'oncall@example.com, lead@example.com',
+      activeTracing: 'true',
+      guardTag: 'alb-warden=guarded',
       edge: '{"certificateArn":"arn:aws:acm:ap-northeast-2:123456789012:certificate/x","bindingName":"site"}',
     });
 
@@ -59,6 +66,8 @@ describe('readSettings', () => {
       deployEdge: true,
       createTrail: false,
       alertEmails: ['oncall@example.com', 'lead@example.com'],
+      activeTracing: true,
+      guardTag: { key: 'alb-warden', value: 'guarded' },
       edge: { bindingName: 'site', certificateArn: 'arn:aws:acm:ap-northeast-2:123456789012:certificate/x' },
     });
     expect(read({ ...minimal, alertEmails: '["a@example.com"]' }).alertEmails).toEqual(['a@example.com']);
@@ -88,6 +97,10 @@ describe('readSettings', () => {
     ],
     [{ ...minimal, edge: { vpcID: 'vpc-1' } }, 'edge', 'has unknown key(s) "vpcID"'],
     [{ ...minimal, edge: { availabilityZones: ['a'] } }, 'edge.availabilityZones', 'must list exactly two'],
+    [{ ...minimal, guardTag: 'no-equals-sign' }, 'guardTag', 'must be KEY=VALUE'],
+    [{ ...minimal, guardTag: 'aws:reserved=x' }, 'guardTag', 'must be KEY=VALUE'],
+    [{ ...minimal, edge: { deletionProtection: 'yes' } }, 'edge.deletionProtection', 'must be true or false'],
+    [{ ...minimal, edge: { listenerGeneration: -1 } }, 'edge.listenerGeneration', 'must be a whole number'],
   ])('rejects %j, naming context "%s"', (context, key, message) => {
     expect(() => read(context)).toThrow(ContextError);
     expect(() => read(context)).toThrow(`context "${key}" ${message}`);

@@ -2,12 +2,13 @@
  * The Edge stack (the seed article's topology as code), synthesized from cdk.json with `deployEdge`, and its
  * variants: a DNS-validated certificate with alias records, an existing VPC from cached lookup context.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../functions/config.ts';
 import { EdgeStack } from '../../infra/edge-stack.ts';
 import {
+  CDK_JSON,
   cfn,
   ENV,
   flaggedApp,
@@ -22,6 +23,7 @@ import {
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const CERT = 'arn:aws:acm:ap-northeast-2:123456789012:certificate/3f4e6a2b-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+const EDGE = CDK_JSON.context.edge as Record<string, unknown>;
 
 let seed: Synthesized;
 let edge: EdgeStack;
@@ -181,21 +183,34 @@ describe('load balancer', () => {
     });
   });
 
-  it('exports the ARNs the controller binds to, and outputs what an operator needs', () => {
-    const outputs = t.toJSON().Outputs as Record<string, { Value: unknown; Export?: { Name: string } }>;
+  it('publishes the ARNs the controller binds to as SSM parameters, exports nothing, and outputs what an operator needs', () => {
+    const outputs = t.toJSON().Outputs as Record<string, { Value: unknown; Export?: unknown }>;
+    const parameters = Object.values(resourcesOfType(t, 'AWS::SSM::Parameter')).map((p) => p.Properties);
 
-    expect(outputs.LoadBalancerArn).toEqual({
-      Value: cfn(edge, edge.loadBalancer.loadBalancerArn),
-      Export: { Name: 'AlbWardenEdge-LoadBalancerArn' },
-    });
-    expect(outputs.TargetGroupArn).toEqual({
-      Value: cfn(edge, edge.targetGroup.targetGroupArn),
-      Export: { Name: 'AlbWardenEdge-TargetGroupArn' },
-    });
-    expect(outputs.CertificateArn).toEqual({ Value: CERT, Export: { Name: 'AlbWardenEdge-CertificateArn' } });
+    expect(Object.values(outputs).filter((output) => output.Export)).toEqual([]);
+    expect(parameters).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Name: '/alb-warden/AlbWardenEdge/load-balancer-arn',
+          Value: cfn(edge, edge.loadBalancer.loadBalancerArn),
+        }),
+        expect.objectContaining({
+          Name: '/alb-warden/AlbWardenEdge/target-group-arn',
+          Value: cfn(edge, edge.targetGroup.targetGroupArn),
+        }),
+        expect.objectContaining({ Name: '/alb-warden/AlbWardenEdge/certificate-arn', Value: CERT }),
+        expect.objectContaining({
+          Name: '/alb-warden/AlbWardenEdge/http-listener-arn',
+          Value: cfn(edge, edge.httpListener.listenerArn),
+        }),
+      ]),
+    );
     for (const name of [
-      'HttpsListenerArn',
+      'LoadBalancerArn',
+      'TargetGroupArn',
+      'CertificateArn',
       'HttpListenerArn',
+      'HttpsListenerArn',
       'LoadBalancerDnsName',
       'InstanceSecurityGroupId',
       'VpcId',
@@ -203,11 +218,107 @@ describe('load balancer', () => {
       expect(outputs[name]).toBeDefined();
     }
   });
+
+  it('has no deletion protection unless asked', async () => {
+    const protectedEdge = await synth({ deployEdge: true, edge: { ...EDGE, deletionProtection: true } });
+
+    expect(propertiesOf(t, edge.loadBalancer).LoadBalancerAttributes).toContainEqual({
+      Key: 'deletion_protection.enabled',
+      Value: 'false',
+    });
+    expect(
+      propertiesOf(protectedEdge.edgeTemplate as Template, protectedEdge.edge?.loadBalancer as never)
+        .LoadBalancerAttributes,
+    ).toContainEqual({ Key: 'deletion_protection.enabled', Value: 'true' });
+  });
+});
+
+describe('changing the Edge stack', () => {
+  it('deploys the Warden stack after the Edge stack, whose parameters it reads', () => {
+    expect(seed.warden.dependencies).toEqual([edge]);
+  });
+
+  it('leaves the Warden stack nothing to block: a new certificate changes the Edge template alone', async () => {
+    const rotated = await synth({
+      deployEdge: true,
+      edge: { ...EDGE, certificateArn: CERT.replace('3f4e6a2b', '00000000') },
+    });
+    const warden = JSON.stringify(seed.wardenTemplate.toJSON());
+
+    expect(warden).not.toContain('Fn::ImportValue');
+    expect(warden).toContain('/alb-warden/AlbWardenEdge/certificate-arn');
+    expect(JSON.stringify(rotated.wardenTemplate.toJSON())).toBe(warden);
+    expect(JSON.stringify(rotated.edgeTemplate?.toJSON())).not.toBe(JSON.stringify(t.toJSON()));
+  });
+
+  it('switches to a DNS-validated certificate without touching the Warden stack', async () => {
+    const { certificateArn: _, ...withoutCertificate } = EDGE;
+    const dns = await synth({
+      deployEdge: true,
+      edge: { ...withoutCertificate, domainName: 'www.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' },
+    });
+
+    dns.edgeTemplate?.resourceCountIs('AWS::CertificateManager::Certificate', 1);
+    expect(JSON.stringify(dns.wardenTemplate.toJSON())).toBe(JSON.stringify(seed.wardenTemplate.toJSON()));
+  });
+
+  it('replaces both listeners when listenerGeneration is raised, to recover from a listener the controller recreated', async () => {
+    const next = await synth({ deployEdge: true, edge: { ...EDGE, listenerGeneration: 1 } });
+    const listeners = (template: Template) =>
+      Object.keys(resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::Listener')).sort();
+    const nextEdge = next.edge as EdgeStack;
+
+    expect(listeners(next.edgeTemplate as Template)).toHaveLength(2);
+    for (const id of listeners(next.edgeTemplate as Template)) expect(listeners(t)).not.toContain(id);
+    expect(logicalId(nextEdge.loadBalancer)).toBe(logicalId(edge.loadBalancer));
+    expect(logicalId(nextEdge.targetGroup)).toBe(logicalId(edge.targetGroup));
+    expect(
+      Object.values(resourcesOfType(next.edgeTemplate as Template, 'AWS::SSM::Parameter')).find(
+        (p) => p.Properties.Name === '/alb-warden/AlbWardenEdge/http-listener-arn',
+      )?.Properties.Value,
+    ).toEqual(cfn(nextEdge, nextEdge.httpListener.listenerArn));
+  });
+});
+
+describe('settings checked against the target account and region', () => {
+  it.each([
+    [
+      'availability zones of another region',
+      { availabilityZones: ['us-east-1a', 'us-east-1b'] },
+      /edge\.availabilityZones: us-east-1a is not an availability zone of ap-northeast-2/,
+    ],
+    [
+      'a certificate of another region',
+      { certificateArn: CERT.replace('ap-northeast-2', 'us-east-1') },
+      /edge\.certificateArn: the certificate is in us-east-1, but the load balancer deploys to ap-northeast-2/,
+    ],
+    [
+      'a certificate of another account',
+      { certificateArn: CERT.replace('123456789012', '210987654321') },
+      /edge\.certificateArn: the certificate is in account 210987654321/,
+    ],
+  ])('refuses %s', async (_what, settings, message) => {
+    await expect(synth({ deployEdge: true, edge: { ...EDGE, ...settings } })).rejects.toThrow(message);
+  });
+
+  it('guards the Edge load balancer instead of cdk.json’s sample binding, and says so', () => {
+    const names = seed.warden.monitoring.alarms.map((alarm) => alarm.node.id);
+    const warnings = seed.app
+      .synth()
+      .getStackByName('AlbWarden')
+      .messages.map((message) => String(message.entry.data));
+
+    expect(names).toEqual(['UnhealthyHosts0', 'NoHealthyHosts0']);
+    expect(JSON.stringify(seed.wardenTemplate.toJSON())).not.toContain('50dc6c495c0c9188');
+    expect(warnings.join('\n')).toMatch(/replaces the binding\(s\) web of context "config"/);
+  });
 });
 
 describe('the binding that guards it', () => {
   it('describes the topology as deployed, so the guard finds nothing to repair on a fresh stack', () => {
-    const binding = edge.binding('edge', { tags: { Role: 'web' } });
+    const binding = edge.binding(new Stack(flaggedApp(), 'Consumer', { env: ENV }), 'edge', {
+      tags: { Role: 'web' },
+    });
     const parsed = parseConfig(
       {
         alerts: { topicArn: 'arn:aws:sns:ap-northeast-2:123456789012:t', stateTable: 'table' },
@@ -313,12 +424,11 @@ describe('certificate and DNS', () => {
 describe('existing VPC', () => {
   it('uses a VPC looked up once and cached in context, offline, and creates none', () => {
     const vpcId = 'vpc-0a1b2c3d4e5f60718';
-    // The first pass runs on the lookup's dummy VPC, which CloudFormation validation would report on.
+    // The first pass runs on the lookup's dummy VPC, which CloudFormation validation (off in these tests,
+    // support/synth.ts) would report on.
     const probe = new App({ context: { '@aws-cdk/core:validateAgainstDefaultRules': false } });
     new EdgeStack(probe, 'Probe', { env: ENV, vpcId, certificateArn: CERT });
-    process.env.CDK_VALIDATION = 'false';
     const missing = probe.synth().manifest.missing ?? [];
-    delete process.env.CDK_VALIDATION;
     const key = missing.find((m) => m.provider === 'vpc-provider')?.key;
     expect(key).toMatch(
       /^vpc-provider:account=123456789012:filter\.vpc-id=vpc-0a1b2c3d4e5f60718:region=ap-northeast-2/,

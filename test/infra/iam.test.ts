@@ -1,11 +1,12 @@
 /**
- * Least privilege, proven by IAM policy simulation over the synthesized controller role: every AWS call the
- * code makes (read from functions/adapters) is allowed on the bound resources, the dangerous ones are denied,
- * and the role holds nothing the code does not use.
+ * Least privilege, proven by IAM policy simulation over each function's synthesized role: every AWS call the
+ * function makes (read from functions/adapters, less what its duties exclude) is allowed on the bound
+ * resources, the dangerous ones are denied, and no role holds anything its function does not use.
  */
 
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { type ControllerFunctionName, FUNCTION_DUTIES } from '../../infra/constructs/controller-role.ts';
 import { WardenStack } from '../../infra/warden-stack.ts';
 import { awsCallsInAdapters, commandsOutsideAdapters } from './support/aws-calls.ts';
 import { ensureBundles } from './support/bundles.ts';
@@ -18,7 +19,17 @@ import {
   rolePolicies,
   wildcardOnly,
 } from './support/iam.ts';
-import { ENV, EXAMPLE_CONFIG, flaggedApp, logicalId, type Synthesized, synth } from './support/synth.ts';
+import {
+  CDK_JSON,
+  ENV,
+  EXAMPLE_CONFIG,
+  flaggedApp,
+  logicalId,
+  type Synthesized,
+  synth,
+} from './support/synth.ts';
+
+const EDGE = CDK_JSON.context.edge as Record<string, unknown>;
 
 // Synthesizing an app takes a second or two, more on a loaded CI machine.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
@@ -51,8 +62,32 @@ const GRANTED_BEYOND_THE_CODE: Readonly<Record<string, string>> = {
 };
 
 const calls = awsCallsInAdapters();
+const FUNCTIONS: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep'];
+const LISTENER_CALLS = new Set([
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeListenerCertificates',
+  'elasticloadbalancing:AddListenerCertificates',
+  'elasticloadbalancing:CreateListener',
+  'elasticloadbalancing:ModifyListener',
+  'elasticloadbalancing:DeleteRule',
+]);
+/** The adapter calls a function makes: all of them, less the listener and health-check ones its duties exclude. */
+const callsOf = (name: ControllerFunctionName) =>
+  calls.filter(
+    (call) =>
+      (FUNCTION_DUTIES[name].listeners || !LISTENER_CALLS.has(call.action)) &&
+      (FUNCTION_DUTIES[name].healthChecks || call.action !== 'elasticloadbalancing:ModifyTargetGroup'),
+  );
+/** What SNS sends KMS for the publisher (kms:ViaService). */
+const VIA_SNS = { 'kms:ViaService': 'sns.ap-northeast-2.amazonaws.com' };
+const HTTPS_REQUEST = {
+  'elasticloadbalancing:ListenerProtocol': ['HTTPS'],
+  'elasticloadbalancing:SecurityPolicy': ['ELBSecurityPolicy-TLS13-1-2-2021-06'],
+};
 
 let seed: Synthesized;
+let roles: Record<ControllerFunctionName, { principal: string; policies: Policy[] }>;
 let policies: Policy[];
 let principal: string;
 let topicArn: string;
@@ -64,10 +99,14 @@ let keyPolicy: unknown;
 beforeAll(async () => {
   seed = await synth();
   const template = seed.wardenTemplate;
-  const role = logicalId(seed.warden.controllerRole.role);
   const { resolve, arn } = resolver(template);
-  policies = rolePolicies(template, role);
-  principal = arn(role);
+  roles = Object.fromEntries(
+    FUNCTIONS.map((name) => {
+      const role = logicalId(seed.warden.roles[name].role);
+      return [name, { principal: arn(role), policies: rolePolicies(template, role) }];
+    }),
+  ) as typeof roles;
+  ({ principal, policies } = roles.sweep);
   topicArn = resolve(seed.warden.resolve(seed.warden.alerts.topic.topicArn)) as string;
   tableArn = resolve(seed.warden.resolve(seed.warden.alerts.table.tableArn)) as string;
   keyArn = resolve(seed.warden.resolve(seed.warden.alerts.key.keyArn)) as string;
@@ -85,12 +124,23 @@ beforeAll(async () => {
 const resourcePolicyFor = (resource: string) =>
   resource === topicArn ? topicPolicy : resource === keyArn ? keyPolicy : undefined;
 
-const ask = (action: string, resource: string, rolePolicies = policies): Promise<Decision | 'invalid'> =>
+/** The decision for the sweep's role (or `rolePolicies`) on a request, as the code makes it. */
+const ask = (
+  action: string,
+  resource: string,
+  rolePolicies = policies,
+  context: Record<string, string | string[]> = {},
+): Promise<Decision | 'invalid'> =>
   decide(principal, rolePolicies, {
     action,
     resource,
     resourcePolicy: resourcePolicyFor(resource),
-    context: { 'aws:SecureTransport': 'true' },
+    context: {
+      'aws:SecureTransport': 'true',
+      ...(action.startsWith('kms:') ? VIA_SNS : {}),
+      ...(/:(Create|Modify)Listener$/.test(action) ? HTTPS_REQUEST : {}),
+      ...context,
+    },
   });
 
 /** The bound resources of every kind; each action is tried on those of a type it takes. */
@@ -117,12 +167,14 @@ describe('the AWS calls the code makes', () => {
     expect(commandsOutsideAdapters()).toEqual([]);
   });
 
-  it.each(calls.map((call) => [call.action, call.file]))(
-    'allows %s (from %s) on the bound resources',
-    async (action) => {
+  it.each(FUNCTIONS.flatMap((name) => callsOf(name).map((call) => [name, call.action, call.file] as const)))(
+    'lets %s call %s (from %s) on the bound resources',
+    async (name, action) => {
       const candidates = (await wildcardOnly(action)) ? ['*'] : boundCandidates();
       const decisions = await Promise.all(
-        candidates.map(async (resource) => [resource, await ask(action, resource)] as const),
+        candidates.map(
+          async (resource) => [resource, await ask(action, resource, roles[name].policies)] as const,
+        ),
       );
       const applicable = decisions.filter(([, decision]) => decision !== 'invalid');
 
@@ -132,13 +184,71 @@ describe('the AWS calls the code makes', () => {
     },
   );
 
-  it('can use the topic’s key to publish, and nothing else', async () => {
+  it('can use the topic’s key to publish, through SNS only, and nothing else', async () => {
     expect(await ask('kms:GenerateDataKey', keyArn)).toBe('Allowed');
     expect(await ask('kms:Decrypt', keyArn)).toBe('Allowed');
+    expect(
+      await ask('kms:Decrypt', keyArn, policies, { 'kms:ViaService': 'lambda.ap-northeast-2.amazonaws.com' }),
+    ).not.toBe('Allowed');
     expect(await ask('kms:ScheduleKeyDeletion', keyArn)).not.toBe('Allowed');
     expect(await ask('kms:Decrypt', 'arn:aws:kms:ap-northeast-2:123456789012:key/another-key')).not.toBe(
       'Allowed',
     );
+  });
+});
+
+describe('each function’s own role', () => {
+  it('lets register neither read nor change listeners, rules or health checks', async () => {
+    const register = roles.register.policies;
+    for (const [action, resource] of [
+      ['elasticloadbalancing:ModifyListener', BOUND.listener],
+      ['elasticloadbalancing:CreateListener', BOUND.loadBalancer],
+      ['elasticloadbalancing:DeleteRule', BOUND.rule],
+      ['elasticloadbalancing:ModifyTargetGroup', BOUND.targetGroup],
+      ['elasticloadbalancing:DescribeListeners', '*'],
+    ] as const) {
+      expect(await ask(action, resource, register), action).toBe('ImplicitlyDenied');
+    }
+    expect(await ask('elasticloadbalancing:RegisterTargets', BOUND.targetGroup, register)).toBe('Allowed');
+  });
+
+  it.each(FUNCTIONS)('holds nothing %s does not call, beyond what its runtime needs', (name) => {
+    const needed = new Set([
+      ...callsOf(name).map((call) => call.action),
+      ...Object.keys(GRANTED_BEYOND_THE_CODE),
+    ]);
+
+    expect([...allowedActions(roles[name].policies)].filter((action) => !needed.has(action))).toEqual([]);
+  });
+
+  it('creates and modifies listeners only as HTTP or HTTPS, never below the configured policy’s TLS version', async () => {
+    expect(await ask('elasticloadbalancing:CreateListener', BOUND.loadBalancer)).toBe('Allowed');
+    expect(
+      await ask('elasticloadbalancing:CreateListener', BOUND.loadBalancer, policies, {
+        'elasticloadbalancing:SecurityPolicy': ['ELBSecurityPolicy-TLS13-1-3-2021-06'],
+      }),
+    ).toBe('Allowed');
+    expect(
+      await ask('elasticloadbalancing:CreateListener', BOUND.loadBalancer, policies, {
+        'elasticloadbalancing:SecurityPolicy': ['ELBSecurityPolicy-TLS-1-1-2017-01'],
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await ask('elasticloadbalancing:ModifyListener', BOUND.listener, policies, {
+        'elasticloadbalancing:ListenerProtocol': ['HTTP'],
+        'elasticloadbalancing:SecurityPolicy': [],
+      }),
+    ).toBe('Allowed');
+    expect(
+      await ask('elasticloadbalancing:CreateListener', BOUND.loadBalancer, policies, {
+        'elasticloadbalancing:SecurityPolicy': ['ELBSecurityPolicy-2016-08'],
+      }),
+    ).toBe('ImplicitlyDenied');
+    expect(
+      await ask('elasticloadbalancing:ModifyListener', BOUND.listener, policies, {
+        'elasticloadbalancing:ListenerProtocol': ['TCP'],
+      }),
+    ).toBe('ImplicitlyDenied');
   });
 });
 
@@ -187,12 +297,6 @@ describe('what the controller must never do', () => {
       ).not.toBe('Allowed');
     }
   });
-
-  it('holds no permission that neither the code nor its runtime needs', () => {
-    const needed = new Set([...calls.map((call) => call.action), ...Object.keys(GRANTED_BEYOND_THE_CODE)]);
-
-    expect([...allowedActions(policies)].filter((action) => !needed.has(action))).toEqual([]);
-  });
 });
 
 describe('scoping by configuration', () => {
@@ -206,7 +310,7 @@ describe('scoping by configuration', () => {
       distDir: await ensureBundles(),
       config: config as never,
     });
-    return rolePolicies(Template.fromStack(stack), logicalId(stack.controllerRole.role));
+    return rolePolicies(Template.fromStack(stack), logicalId(stack.roles.sweep.role));
   };
 
   it('grants no write at all to a dry-run deployment: IAM keeps it read-only too', async () => {
@@ -252,25 +356,27 @@ describe('scoping by configuration', () => {
     expect(await ask('elasticloadbalancing:ModifyListener', BOUND.listener, reportOnly)).toBe('Allowed');
   });
 
-  it('scopes writes to the Edge stack’s load balancer and group when their ARNs are only known at deploy time', async () => {
-    const withEdge = await synth({ deployEdge: true });
+  it('scopes writes to the Edge stack’s load balancer and group, read from its SSM parameters at deployment', async () => {
+    const withEdge = await synth({ deployEdge: true, edge: { ...EDGE, keepConfigBindings: true } });
     const edgeLb = `${ELB}:loadbalancer/app/AlbWa-LoadB-1A2B3C4D5E6F/5555555555555555`;
     const edgeTg = `${ELB}:targetgroup/AlbWar-Targe-ABCDEF123456/6666666666666666`;
-    const edgePolicies = rolePolicies(
-      withEdge.wardenTemplate,
-      logicalId(withEdge.warden.controllerRole.role),
-      {
-        'AlbWardenEdge-LoadBalancerArn': edgeLb,
-        'AlbWardenEdge-TargetGroupArn': edgeTg,
-        'AlbWardenEdge-CertificateArn': 'arn:aws:acm:ap-northeast-2:123456789012:certificate/edge',
-      },
-    );
     const edgeListener = `${ELB}:listener/app/AlbWa-LoadB-1A2B3C4D5E6F/5555555555555555/7777777777777777`;
-    const edgeRule = `${edgeListener.replace(':listener/', ':listener-rule/')}/8888888888888888`;
+    const edgeHttpsListener = edgeListener.replace('7777777777777777', '9999999999999999');
+    const edgePolicies = rolePolicies(withEdge.wardenTemplate, logicalId(withEdge.warden.roles.sweep.role), {
+      '/alb-warden/AlbWardenEdge/load-balancer-arn': edgeLb,
+      '/alb-warden/AlbWardenEdge/target-group-arn': edgeTg,
+      '/alb-warden/AlbWardenEdge/certificate-arn': 'arn:aws:acm:ap-northeast-2:123456789012:certificate/edge',
+      '/alb-warden/AlbWardenEdge/http-listener-arn': edgeListener,
+    });
+    const rule = (listener: string) =>
+      `${listener.replace(':listener/', ':listener-rule/')}/8888888888888888`;
 
     expect(await ask('elasticloadbalancing:ModifyListener', edgeListener, edgePolicies)).toBe('Allowed');
     expect(await ask('elasticloadbalancing:CreateListener', edgeLb, edgePolicies)).toBe('Allowed');
-    expect(await ask('elasticloadbalancing:DeleteRule', edgeRule, edgePolicies)).toBe('Allowed');
+    expect(await ask('elasticloadbalancing:DeleteRule', rule(edgeListener), edgePolicies)).toBe('Allowed');
+    expect(await ask('elasticloadbalancing:DeleteRule', rule(edgeHttpsListener), edgePolicies)).toBe(
+      'ImplicitlyDenied',
+    );
     expect(await ask('elasticloadbalancing:RegisterTargets', edgeTg, edgePolicies)).toBe('Allowed');
     expect(await ask('elasticloadbalancing:ModifyListener', BOUND.listener, edgePolicies)).toBe('Allowed');
     expect(await ask('elasticloadbalancing:ModifyListener', OTHER.listener, edgePolicies)).toBe(
@@ -279,5 +385,30 @@ describe('scoping by configuration', () => {
     expect(await ask('elasticloadbalancing:DeleteLoadBalancer', edgeLb, edgePolicies)).toBe(
       'ImplicitlyDenied',
     );
+  });
+
+  it('scopes writes by the guard tag when asked: tagged resources only', async () => {
+    const stack = new WardenStack(flaggedApp(), 'Tagged', {
+      env: ENV,
+      distDir: await ensureBundles(),
+      config: EXAMPLE_CONFIG as never,
+      guardTag: { key: 'alb-warden', value: 'guarded' },
+    });
+    const tagged = rolePolicies(Template.fromStack(stack), logicalId(stack.roles.sweep.role));
+    const tag = { 'aws:ResourceTag/alb-warden': 'guarded' };
+
+    for (const [action, resource] of [
+      ['elasticloadbalancing:ModifyListener', OTHER.listener],
+      ['elasticloadbalancing:CreateListener', OTHER.loadBalancer],
+      ['elasticloadbalancing:RegisterTargets', OTHER.targetGroup],
+      ['elasticloadbalancing:ModifyTargetGroup', OTHER.targetGroup],
+    ] as const) {
+      expect(await ask(action, resource, tagged, tag), `${action} tagged`).toBe('Allowed');
+      expect(await ask(action, resource, tagged), `${action} untagged`).toBe('ImplicitlyDenied');
+      expect(
+        await ask(action, resource.replace('ap-northeast-2', 'eu-west-1'), tagged, tag),
+        `${action} in another region`,
+      ).toBe('ImplicitlyDenied');
+    }
   });
 });

@@ -48,6 +48,23 @@ function rawFindings(root: IConstruct): Map<string, string[]> {
   );
 }
 
+/** Bindings of distinct load balancers and target groups, like the example's. */
+function manyBindings(count: number) {
+  const [example] = EXAMPLE_CONFIG.bindings as { loadBalancerArn: string; targetGroupArn: string }[];
+  return Array.from({ length: count }, (_, i) => ({
+    ...example,
+    name: `web-${i}`,
+    loadBalancerArn: example?.loadBalancerArn.replace(
+      'web-alb/50dc6c495c0c9188',
+      `web-${i}/${i.toString(16).padStart(16, '0')}`,
+    ),
+    targetGroupArn: example?.targetGroupArn.replace(
+      'web-8080/73e2d6bc24d8a067',
+      `web-${i}/${i.toString(16).padStart(16, '0')}`,
+    ),
+  }));
+}
+
 const variants: [string, Record<string, unknown>][] = [
   ['the example context (existing ARNs)', {}],
   [
@@ -55,6 +72,11 @@ const variants: [string, Record<string, unknown>][] = [
     { deployEdge: true, createTrail: true, alertEmails: 'oncall@example.com' },
   ],
   ['in dry-run mode', { config: { ...EXAMPLE_CONFIG, mode: 'dry-run' } }],
+  ['with writes scoped by tag', { guardTag: 'alb-warden=guarded' }],
+  [
+    'with more bindings by ARN than one policy holds',
+    { config: { ...EXAMPLE_CONFIG, bindings: manyBindings(30) } },
+  ],
 ];
 
 describe.each(variants)('cdk-nag AwsSolutions, %s', (_name, context) => {

@@ -11,10 +11,13 @@ import { CDK_JSON } from './support/synth.ts';
 
 const outdir = mkdtempSync(join(tmpdir(), 'alb-warden-synth-'));
 
-/** The environment without credentials or profiles: whatever needs AWS fails instead of reaching it. */
+/**
+ * The environment without credentials or profiles (whatever needs AWS fails instead of reaching it), and with
+ * every synth-time validation on, as a user runs it.
+ */
 function offlineEnv(): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_DEFAULT_)/.test(key)),
+    Object.entries(process.env).filter(([key]) => !/^(AWS_|CDK_DEFAULT_|CDK_VALIDATION$)/.test(key)),
   );
   return {
     ...env,

@@ -4,19 +4,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssetStaging, Fn, Stack } from 'aws-cdk-lib';
+import { AssetStaging, Fn } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { METRIC } from '../../functions/telemetry.ts';
-import {
-  CONFIG_FILE_PATH,
-  estimateEnvironmentSize,
-  LAMBDA_ENVIRONMENT_LIMIT,
-  TOKEN_SIZE_ESTIMATE,
-} from '../../infra/constructs/warden-configuration.ts';
+import { LAMBDA_ENVIRONMENT_LIMIT } from '../../infra/constructs/controller-function.ts';
+import { CONFIG_FILE_PATH } from '../../infra/constructs/warden-configuration.ts';
 import { WardenStack } from '../../infra/warden-stack.ts';
 import { DIST, ensureBundles } from './support/bundles.ts';
 import {
+  CDK_JSON,
   cfn,
   ENV,
   EXAMPLE_CONFIG,
@@ -34,6 +31,7 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 const LB =
   'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:loadbalancer/app/web-alb/50dc6c495c0c9188';
 const TG = 'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012:targetgroup/web-8080/73e2d6bc24d8a067';
+const EDGE = CDK_JSON.context.edge as Record<string, unknown>;
 
 let seed: Synthesized;
 let t: Template;
@@ -50,35 +48,50 @@ describe('controller functions', () => {
     ['register', 30, 256],
     ['guard', 60, 256],
     ['sweep', 300, 512],
-  ] as const)('deploys %s from dist/%s on nodejs24.x arm64 with %ss and %s MB', (name, timeout, memory) => {
-    const props = propertiesOf(t, fn(name).function);
+  ] as const)(
+    'deploys %s from its dist/ bundle on nodejs24.x arm64 with %ss and %s MB',
+    (name, timeout, memory) => {
+      const props = propertiesOf(t, fn(name).function);
 
-    expect(props).toMatchObject({
-      Runtime: 'nodejs24.x',
-      Architectures: ['arm64'],
-      Handler: 'index.handler',
-      Timeout: timeout,
-      MemorySize: memory,
-      Role: cfn(seed.warden, seed.warden.controllerRole.role.roleArn),
-      DeadLetterConfig: { TargetArn: cfn(seed.warden, fn(name).deadLetterQueue.queueArn) },
-      LoggingConfig: { LogGroup: cfn(seed.warden, fn(name).logGroup.logGroupName) },
-    });
-    const staging = fn(name)
-      .function.node.findAll()
-      .find((c): c is AssetStaging => c instanceof AssetStaging);
-    expect(staging?.sourcePath).toBe(join(DIST, name));
-    expect(existsSync(join(staging?.absoluteStagedPath ?? '', 'index.mjs.map'))).toBe(true);
+      expect(props).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: timeout,
+        MemorySize: memory,
+        Role: cfn(seed.warden, seed.warden.roles[name].role.roleArn),
+        DeadLetterConfig: { TargetArn: cfn(seed.warden, fn(name).deadLetterQueue.queueArn) },
+        LoggingConfig: { LogGroup: cfn(seed.warden, fn(name).logGroup.logGroupName) },
+      });
+      const staging = fn(name)
+        .function.node.findAll()
+        .find((c): c is AssetStaging => c instanceof AssetStaging);
+      expect(staging?.sourcePath).toBe(join(DIST, name));
+      expect(existsSync(join(staging?.absoluteStagedPath ?? '', 'index.mjs.map'))).toBe(true);
+    },
+  );
+
+  it('runs each function as its own role', () => {
+    const roles = (['register', 'guard', 'sweep'] as const).map((name) =>
+      JSON.stringify(propertiesOf(t, fn(name).function).Role),
+    );
+
+    expect(new Set(roles).size).toBe(3);
   });
 
-  it('wires every function to the same role, topic, table and configuration through the environment', () => {
+  it('wires every function to the controller roles, topic, table and configuration through the environment', () => {
     const stack = seed.warden;
+    const roleArns = Fn.join(
+      ',',
+      (['register', 'guard', 'sweep'] as const).map((name) => stack.roles[name].role.roleArn),
+    );
     for (const name of ['register', 'guard', 'sweep'] as const) {
       expect(propertiesOf(t, fn(name).function).Environment).toEqual({
         Variables: {
           NODE_OPTIONS: '--enable-source-maps',
           POWERTOOLS_SERVICE_NAME: 'alb-warden',
           POWERTOOLS_METRICS_NAMESPACE: 'AlbWarden',
-          WARDEN_CONTROLLER_ROLE_ARNS: cfn(stack, stack.controllerRole.role.roleArn),
+          WARDEN_CONTROLLER_ROLE_ARNS: cfn(stack, roleArns),
           WARDEN_ALERT_TOPIC_ARN: cfn(stack, stack.alerts.topic.topicArn),
           WARDEN_ALERT_STATE_TABLE: cfn(stack, stack.alerts.table.tableName),
           WARDEN_CONFIG_FILE: CONFIG_FILE_PATH,
@@ -99,6 +112,19 @@ describe('controller functions', () => {
     expect(of('register')).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
     expect(of('guard')).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
     expect(of('sweep')).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 });
+  });
+
+  it('turns on active tracing (X-Ray) from context, and leaves it off by default', async () => {
+    const traced = await synth({ activeTracing: true });
+
+    for (const name of ['register', 'guard', 'sweep'] as const) {
+      expect(propertiesOf(t, fn(name).function).TracingConfig).toBeUndefined();
+      expect(
+        propertiesOf(traced.wardenTemplate, traced.warden.functions[name].function).TracingConfig,
+      ).toEqual({
+        Mode: 'Active',
+      });
+    }
   });
 
   it('keeps each function’s logs for a month and reserves no concurrency', () => {
@@ -137,8 +163,10 @@ describe('EventBridge rules', () => {
     });
   });
 
-  it('sends successful ELB API calls by anyone but the controller role to guard', () => {
-    const role = cfn(seed.warden, seed.warden.controllerRole.role.roleArn);
+  it('sends successful ELB API calls by anyone but the controller roles to guard', () => {
+    const roles = (['register', 'guard', 'sweep'] as const).map((name) =>
+      cfn(seed.warden, seed.warden.roles[name].role.roleArn),
+    );
 
     expect(propertiesOf(t, seed.warden.rules.apiCalls).EventPattern).toEqual({
       source: ['aws.elasticloadbalancing'],
@@ -159,14 +187,14 @@ describe('EventBridge rules', () => {
         ],
         errorCode: [{ exists: false }],
         $or: [
-          { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': [role] }] } } } },
+          { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ 'anything-but': roles }] } } } },
           { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
         ],
       },
     });
   });
 
-  it('excludes the very role the functions run as, the one their configuration names as the controller', () => {
+  it('excludes the very roles the functions run as, the ones their configuration names as the controller', () => {
     const pattern = propertiesOf(t, seed.warden.rules.apiCalls).EventPattern as {
       detail: {
         $or: {
@@ -174,12 +202,13 @@ describe('EventBridge rules', () => {
         }[];
       };
     };
-    const excluded =
-      pattern.detail.$or[0]?.userIdentity.sessionContext.sessionIssuer.arn[0]['anything-but'][0];
+    const excluded = pattern.detail.$or[0]?.userIdentity.sessionContext.sessionIssuer.arn[0]['anything-but'];
     const env = propertiesOf(t, fn('guard').function).Environment as { Variables: Record<string, unknown> };
 
-    expect(excluded).toEqual(env.Variables.WARDEN_CONTROLLER_ROLE_ARNS);
-    expect(excluded).toEqual(cfn(seed.warden, seed.warden.controllerRole.role.roleArn));
+    expect(env.Variables.WARDEN_CONTROLLER_ROLE_ARNS).toEqual({ 'Fn::Join': [',', excluded] });
+    for (const name of ['register', 'guard', 'sweep'] as const) {
+      expect(excluded).toContainEqual(cfn(seed.warden, seed.warden.roles[name].role.roleArn));
+    }
   });
 
   it('runs the sweep every minute by default', () => {
@@ -237,17 +266,15 @@ describe('EventBridge rules', () => {
 });
 
 describe('configuration delivery', () => {
-  it('ships a configuration without deploy-time values as a layer file at /opt/warden/config.json', () => {
-    const layer = seed.warden.configuration.layers[0];
-    expect(seed.warden.configuration.delivery).toBe('layer');
-    expect(layer).toBeDefined();
-    if (!layer) return;
+  const layerFile = (layer: { node: { findAll(): unknown[] } }) => {
     const staging = layer.node.findAll().find((c): c is AssetStaging => c instanceof AssetStaging);
-    const shipped = JSON.parse(
-      readFileSync(join(staging?.absoluteStagedPath ?? '', 'warden', 'config.json'), 'utf8'),
-    );
+    return JSON.parse(readFileSync(join(staging?.absoluteStagedPath ?? '', 'warden', 'config.json'), 'utf8'));
+  };
 
-    expect(shipped).toEqual(EXAMPLE_CONFIG);
+  it('ships the configuration as a layer file at /opt/warden/config.json', () => {
+    const layer = seed.warden.configuration.layer;
+
+    expect(layerFile(layer)).toEqual(EXAMPLE_CONFIG);
     expect(propertiesOf(t, layer)).toMatchObject({
       CompatibleRuntimes: ['nodejs24.x'],
       CompatibleArchitectures: ['arm64'],
@@ -257,37 +284,30 @@ describe('configuration delivery', () => {
     }
   });
 
-  it('passes a configuration bound to the Edge stack’s ARNs inline, as JSON resolved at deploy time', async () => {
-    const withEdge = await synth({ deployEdge: true });
-    const env = propertiesOf(withEdge.wardenTemplate, withEdge.warden.functions.guard.function)
-      .Environment as {
-      Variables: Record<string, unknown>;
+  it('keeps the Edge binding in the layer too, with only its deploy-time ARNs in the environment', async () => {
+    const withEdge = await synth({ deployEdge: true, edge: { ...EDGE, keepConfigBindings: true } });
+    const env = (
+      propertiesOf(withEdge.wardenTemplate, withEdge.warden.functions.guard.function).Environment as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    const document = layerFile(withEdge.warden.configuration.layer) as {
+      bindings: Record<string, unknown>[];
     };
 
-    expect(withEdge.warden.configuration.delivery).toBe('inline');
-    expect(env.Variables.WARDEN_CONFIG_FILE).toBeUndefined();
-    expect(withEdge.warden.configuration.layers).toEqual([]);
-    const parts = (env.Variables.WARDEN_CONFIG as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
-    expect(parts).toContainEqual({ 'Fn::ImportValue': 'AlbWardenEdge-LoadBalancerArn' });
-    expect(parts).toContainEqual({ 'Fn::ImportValue': 'AlbWardenEdge-TargetGroupArn' });
-    expect(parts).toContainEqual({ 'Fn::ImportValue': 'AlbWardenEdge-CertificateArn' });
-  });
-
-  it('scales past the environment’s 4 KB: 150 bindings by ARN still ship as a layer', async () => {
-    const bindings = Array.from({ length: 150 }, (_, i) => ({
-      name: `web-${i}`,
-      loadBalancerArn: LB.replace('web-alb/50dc6c495c0c9188', `alb-${i}/${i.toString(16).padStart(16, '0')}`),
-      targetGroupArn: TG.replace('web-8080/73e2d6bc24d8a067', `tg-${i}/${i.toString(16).padStart(16, '0')}`),
-      instanceSelector: { tags: { Role: `web-${i}` } },
-    }));
-    const stack = new WardenStack(flaggedApp(), 'Many', {
-      env: ENV,
-      distDir: await ensureBundles(),
-      config: { bindings },
-    });
-
-    expect(JSON.stringify(bindings).length).toBeGreaterThan(LAMBDA_ENVIRONMENT_LIMIT * 5);
-    expect(stack.configuration.delivery).toBe('layer');
+    expect(env.WARDEN_CONFIG_FILE).toBe(CONFIG_FILE_PATH);
+    expect(env.WARDEN_CONFIG).toBeUndefined();
+    expect(document.bindings.map((b) => b.name)).toEqual(['web', 'edge']);
+    const edge = document.bindings[1] as {
+      loadBalancerArn: { $env: string };
+      targetGroupArn: { $env: string };
+      https: { certificateArn: { $env: string } };
+    };
+    const parameter = (name: string) => ({ Ref: expect.stringContaining(name) });
+    expect(env[edge.loadBalancerArn.$env]).toEqual(parameter('loadbalancerarn'));
+    expect(env[edge.targetGroupArn.$env]).toEqual(parameter('targetgrouparn'));
+    expect(env[edge.https.certificateArn.$env]).toEqual(parameter('certificatearn'));
+    expect(Object.keys(env).filter((key) => key.startsWith('WARDEN_BINDING_'))).toHaveLength(3);
   });
 
   it('fails synth, naming the field and the value, when the configuration is invalid', async () => {
@@ -299,40 +319,20 @@ describe('configuration delivery', () => {
     await expect(synth({ config: bad })).rejects.toThrow(/bindings\[0\]\.name: .*"no spaces allowed"/);
   });
 
-  it('estimates the inline environment as its literal bytes plus a generous size per deploy-time value', () => {
-    const stack = new Stack(flaggedApp(), 'Estimate', { env: ENV });
+  it('fails synth when a binding is in another region or account than the stack', async () => {
+    const elsewhere = {
+      ...EXAMPLE_CONFIG,
+      bindings: [
+        {
+          ...EXAMPLE_CONFIG.bindings[0],
+          loadBalancerArn: LB.replace('ap-northeast-2', 'eu-west-1'),
+          targetGroupArn: TG.replace('ap-northeast-2', 'eu-west-1'),
+        },
+      ],
+    };
 
-    expect(estimateEnvironmentSize(stack, { A: 'xy', B: Fn.importValue('Producer-Arn') })).toBe(
-      1 + 2 + 1 + TOKEN_SIZE_ESTIMATE,
-    );
-    expect(
-      estimateEnvironmentSize(stack, { C: stack.toJsonString({ arn: Fn.importValue('Producer-Arn') }) }),
-    ).toBe(1 + '{"arn":""}'.length + TOKEN_SIZE_ESTIMATE);
-  });
-
-  it('fits the example with the Edge stack inline, with room to spare', async () => {
-    const withEdge = await synth({ deployEdge: true });
-    const variables = (
-      propertiesOf(withEdge.wardenTemplate, withEdge.warden.functions.guard.function).Environment as {
-        Variables: Record<string, unknown>;
-      }
-    ).Variables;
-    const literal = JSON.stringify(variables).length;
-
-    expect(literal).toBeGreaterThan(2000);
-    expect(literal).toBeLessThan(LAMBDA_ENVIRONMENT_LIMIT - 3 * TOKEN_SIZE_ESTIMATE);
-  });
-
-  it('fails synth when a deploy-time binding would make the inline configuration exceed the environment', async () => {
-    const many = Array.from({ length: 30 }, (_, i) => ({
-      ...EXAMPLE_CONFIG.bindings[0],
-      name: `web-${i}`,
-      loadBalancerArn: LB.replace('web-alb', `alb-${i}`),
-      targetGroupArn: TG.replace('web-8080', `tg-${i}`),
-    }));
-
-    await expect(synth({ deployEdge: true, config: { ...EXAMPLE_CONFIG, bindings: many } })).rejects.toThrow(
-      /Lambda limits to 4096 bytes; this one could take about \d+ bytes\. Bind existing load balancers by ARN/,
+    await expect(synth({ config: elsewhere })).rejects.toThrow(
+      /bindings\[0\]\.loadBalancerArn: is in eu-west-1, but the stack deploys to ap-northeast-2/,
     );
   });
 
@@ -368,6 +368,28 @@ describe('configuration delivery', () => {
       /bindings\[0\]\.name is a deploy-time value; only loadBalancerArn, targetGroupArn, https\.certificateArn/,
     );
   });
+
+  it('fails synth when the environment could exceed Lambda’s 4 KB', async () => {
+    const distDir = await ensureBundles();
+    const many = Array.from({ length: 12 }, (_, i) => ({
+      ...EXAMPLE_CONFIG.bindings[0],
+      name: `web-${i}`,
+      loadBalancerArn: Fn.importValue(`Producer-Lb${i}`),
+      targetGroupArn: Fn.importValue(`Producer-Tg${i}`),
+    }));
+
+    expect(
+      () =>
+        new WardenStack(flaggedApp(), 'Crowded', {
+          env: ENV,
+          distDir,
+          config: { bindings: many as never },
+          guardTag: { key: 'alb-warden', value: 'guarded' },
+        }),
+    ).toThrow(
+      new RegExp(`environment could take about \\d+ bytes, more than Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}`),
+    );
+  });
 });
 
 describe('alerts', () => {
@@ -385,6 +407,7 @@ describe('alerts', () => {
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
             Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
           },
         ]),
       },
@@ -512,8 +535,8 @@ describe('alarms', () => {
 
   it('derives the dimensions from deploy-time ARNs with Fn::Split, for the Edge stack’s target group', async () => {
     const withEdge = await synth({ deployEdge: true });
-    const lb = { 'Fn::ImportValue': 'AlbWardenEdge-LoadBalancerArn' };
-    const tg = { 'Fn::ImportValue': 'AlbWardenEdge-TargetGroupArn' };
+    const lb = { Ref: Match.stringLikeRegexp('loadbalancerarn') };
+    const tg = { Ref: Match.stringLikeRegexp('targetgrouparn') };
 
     withEdge.wardenTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'UnHealthyHostCount',
@@ -543,7 +566,7 @@ describe('CloudTrail', () => {
     t.resourceCountIs('AWS::CloudTrail::Trail', 0);
   });
 
-  it('creates a multi-region management-event trail into an encrypted, TLS-only bucket with a lifecycle', async () => {
+  it('creates a multi-region trail of management write events into an encrypted, TLS-only bucket with a lifecycle', async () => {
     const variant = await synth({ createTrail: true });
     const trail = variant.warden.trail;
     expect(trail).toBeDefined();
@@ -555,7 +578,7 @@ describe('CloudTrail', () => {
       IncludeGlobalServiceEvents: true,
       EnableLogFileValidation: true,
       S3BucketName: cfn(variant.warden, trail.bucket.bucketName),
-      EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: 'All' }],
+      EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: 'WriteOnly' }],
     });
     expect(propertiesOf(variant.wardenTemplate, trail.bucket)).toMatchObject({
       BucketEncryption: {
@@ -575,5 +598,33 @@ describe('CloudTrail', () => {
         LogFilePrefix: 'trail-bucket/',
       },
     });
+  });
+
+  it('admits CloudTrail to the bucket for this trail only', async () => {
+    const variant = await synth({ createTrail: true });
+    const trail = variant.warden.trail;
+    if (!trail) throw new Error('no trail');
+    const thisTrail = {
+      'aws:SourceArn': 'arn:aws:cloudtrail:ap-northeast-2:123456789012:trail/AlbWarden-api-calls',
+    };
+
+    expect(propertiesOf(variant.wardenTemplate, trail.trail).TrailName).toBe('AlbWarden-api-calls');
+    const policy = Object.values(resourcesOfType(variant.wardenTemplate, 'AWS::S3::BucketPolicy')).find(
+      (candidate) =>
+        JSON.stringify(candidate.Properties.Bucket) ===
+        JSON.stringify(cfn(variant.warden, trail.bucket.bucketName)),
+    );
+    if (!policy) throw new Error('the trail bucket has no policy');
+    const statements = (
+      policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }
+    ).Statement.filter((statement) => JSON.stringify(statement.Principal).includes('cloudtrail'));
+
+    expect(statements.map((statement) => statement.Action).sort()).toEqual([
+      's3:GetBucketAcl',
+      's3:PutObject',
+    ]);
+    for (const statement of statements) {
+      expect(statement.Condition).toMatchObject({ StringEquals: thisTrail });
+    }
   });
 });

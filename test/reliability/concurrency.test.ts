@@ -28,15 +28,15 @@ import {
   controller,
   eventCursor,
   eventsSince,
+  INITIAL_HEALTH_CHECK_MS,
   launch,
   listenerViolations,
   mutatingCalls,
   openSimulator,
-  passInitialHealthChecks,
   published,
   REDIRECT,
   registered,
-  simulatorNow,
+  sharedClock,
   type World,
 } from './support/world.ts';
 
@@ -165,19 +165,19 @@ async function listenerArn(world: World, port: number): Promise<string> {
 
 describe('an event-triggered guard and a sweep racing on the same binding', () => {
   it('50 rounds: desired state, one DriftRepaired per breakage, no flip-flop, a quiet follow-up sweep', async () => {
-    // Prepare: one world for all rounds; the controllers' clock moves 31 min a round, past the breaker's window.
+    // Prepare: one world for all rounds; the clock moves 31 min a round, past the breaker's window.
     const next = random(SEED);
     const world = await buildWorld(sim);
-    const clock = { now: await simulatorNow(world) };
-    const now = () => clock.now;
+    const clock = await sharedClock(world);
+    const { now } = clock;
     await launch(world, 2, { Role: 'web' });
     await sweep(controller(world, { now }));
-    await passInitialHealthChecks(world);
+    await clock.advance(INITIAL_HEALTH_CHECK_MS);
     let seen = (await published(world)).length;
     const tally = { guardRepaired: 0, sweepRepaired: 0, bothWrote: 0, pipelineSuspect: 0 };
 
     for (let round = 0; round < 50; round++) {
-      clock.now += 31 * MINUTE;
+      await clock.advance(31 * MINUTE);
       const [name, breakIt] = BREAKAGES[Math.floor(next() * BREAKAGES.length)] as (typeof BREAKAGES)[number];
       const since = await eventCursor(world);
       await breakIt(world);
@@ -203,13 +203,20 @@ describe('an event-triggered guard and a sweep racing on the same binding', () =
       expect(await listenerViolations(world, world.site('web')), context).toEqual([]);
       const alerts = (await published(world)).slice(seen);
       seen += alerts.length;
-      // A sweep that wins the race counts the drift as unreported until the late event forgives it.
+      // A sweep that wins the race counts the drift as unreported until the late event forgives it; that
+      // event, finding the listener repaired, names who made the change in one follow-up.
       const suspect = alerts.filter((alert) => alert.kind === 'EventPipelineSuspect');
+      const attributed = alerts.filter((alert) => alert.kind === 'DriftAttributed');
       tally.pipelineSuspect += suspect.length;
       expect(
-        alerts.filter((alert) => !suspect.includes(alert)).map((alert) => alert.kind),
+        alerts
+          .filter((alert) => !suspect.includes(alert) && !attributed.includes(alert))
+          .map((alert) => alert.kind),
         context,
       ).toEqual(['DriftRepaired']);
+      expect(attributed.length, context).toBeLessThanOrEqual(1);
+      if (attributed.length > 0)
+        expect(guarded.bindings[0]?.listeners?.outcome, context).not.toBe('repaired');
       const writes = controllerWrites(world, await eventsSince(world, writesFrom));
       expect(
         writes.filter((write) => !setsDesired(world, write)).map((write) => write.detail),
@@ -238,10 +245,10 @@ describe('the event pipeline warning', () => {
   it('is not raised when every drift was reported by an event that lost the race to a sweep', async () => {
     // Prepare
     const world = await buildWorld(sim);
-    const clock = { now: await simulatorNow(world) };
-    const now = () => clock.now;
+    const clock = await sharedClock(world);
+    const { now } = clock;
     for (let round = 0; round < 3; round++) {
-      clock.now += 31 * MINUTE;
+      await clock.advance(31 * MINUTE);
       const since = await eventCursor(world);
       await modifyHttp(world, [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '200' } }]);
       const event = parseEvent((await eventsSince(world, since))[0]);
@@ -252,11 +259,14 @@ describe('the event pipeline warning', () => {
       await handleApiCall(controller(world, { now }), event);
     }
 
-    // Assess
+    // Assess: each late event names who made the change in one follow-up, and no pipeline warning.
     expect((await published(world)).map((alert) => alert.kind)).toEqual([
       'DriftRepaired',
+      'DriftAttributed',
       'DriftRepaired',
+      'DriftAttributed',
       'DriftRepaired',
+      'DriftAttributed',
     ]);
   });
 });
@@ -331,10 +341,10 @@ describe('two sweeps racing while a target turns unhealthy and recovers', () => 
     const world = await buildWorld(sim);
     const site = world.site('web');
     const [sick = ''] = await launch(world, 3, { Role: 'web' });
-    const clock = { now: await simulatorNow(world) };
-    const now = () => clock.now;
+    const clock = await sharedClock(world);
+    const { now } = clock;
     await sweep(controller(world, { now }));
-    await passInitialHealthChecks(world);
+    await clock.advance(INITIAL_HEALTH_CHECK_MS);
     const race = async () => {
       await world.control.faults({ latencyMs: Math.floor(next() * 6) });
       await Promise.all(
@@ -346,14 +356,14 @@ describe('two sweeps racing while a target turns unhealthy and recovers', () => 
     };
 
     for (let round = 0; round < 20; round++) {
-      clock.now += 5 * MINUTE;
+      await clock.advance(5 * MINUTE);
       await world.control.targetHealth({
         targetGroupArn: site.targetGroupArn,
         targetId: sick,
         state: 'unhealthy',
       });
       for (let sweepRound = 0; sweepRound < 3; sweepRound++) {
-        clock.now += MINUTE;
+        await clock.advance(MINUTE);
         await race();
       }
       await world.control.targetHealth({
@@ -361,10 +371,10 @@ describe('two sweeps racing while a target turns unhealthy and recovers', () => 
         targetId: sick,
         state: 'healthy',
       });
-      clock.now += MINUTE;
+      await clock.advance(MINUTE);
       await race();
       // Far enough apart that the next episode is not flapping.
-      clock.now += 60 * MINUTE;
+      await clock.advance(60 * MINUTE);
     }
 
     const kinds = (await published(world)).map((alert) => alert.kind);

@@ -124,6 +124,12 @@ describe('certificates', () => {
     expect(error.code).toBe('CertificateNotFound');
   });
 
+  it('refuses to issue what is not a certificate ARN, naming the form it wants', async () => {
+    await expect(sim.control.certificate('3f4e6a2b')).rejects.toThrow(
+      /certificateArn must be an ACM certificate ARN/,
+    );
+  });
+
   it('keeps an SNI list beside the default certificate', async () => {
     await sim.control.certificate(OTHER_CERT);
 

@@ -11,12 +11,24 @@ export type Decision = 'Allowed' | 'ImplicitlyDenied' | 'ExplicitlyDenied';
 
 export interface Policy {
   readonly Version: string;
-  readonly Statement: readonly { Effect: string; Action: string | string[]; Resource: string | string[] }[];
+  readonly Statement: readonly {
+    Effect: string;
+    Action: string | string[];
+    Resource: string | string[];
+    Condition?: unknown;
+  }[];
 }
 
-/** Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split and Fn::ImportValue (from `imports`). */
-export function resolver(template: Template, imports: Readonly<Record<string, string>> = {}) {
+/**
+ * Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, and SSM parameter values (`values`, by parameter
+ * name).
+ */
+export function resolver(template: Template, values: Readonly<Record<string, string>> = {}) {
   const resources = template.toJSON().Resources as Resources;
+  const parameters = (template.toJSON().Parameters ?? {}) as Record<
+    string,
+    { Type: string; Default?: string }
+  >;
   const typeOf = (id: string) => {
     const type = resources[id]?.Type;
     if (!type) throw new Error(`no resource ${id} in the template`);
@@ -30,6 +42,12 @@ export function resolver(template: Template, imports: Readonly<Record<string, st
       'AWS::URLSuffix': 'amazonaws.com',
     };
     if (pseudo[id]) return pseudo[id];
+    const parameter = parameters[id];
+    if (parameter?.Type.startsWith('AWS::SSM::Parameter::Value')) {
+      const value = values[parameter.Default ?? ''];
+      if (value === undefined) throw new Error(`no value given for the SSM parameter ${parameter.Default}`);
+      return value;
+    }
     switch (typeOf(id)) {
       case 'AWS::SNS::Topic':
         return `arn:aws:sns:${REGION}:${ACCOUNT}:${id}`;
@@ -79,33 +97,30 @@ export function resolver(template: Template, imports: Readonly<Record<string, st
       const [separator, source] = node['Fn::Split'] as [string, unknown];
       return String(resolve(source)).split(separator);
     }
-    if ('Fn::ImportValue' in node) {
-      const name = String(node['Fn::ImportValue']);
-      const imported = imports[name];
-      if (imported === undefined) throw new Error(`no value given for the import ${name}`);
-      return imported;
-    }
     return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, resolve(item)]));
   };
   return { resolve, resources, arn, ref };
 }
 
-/** The identity policies of a role, resolved: its inline policies and every AWS::IAM::Policy attached to it. */
+/**
+ * The identity policies of a role, resolved: its inline policies and every AWS::IAM::Policy and
+ * AWS::IAM::ManagedPolicy of the template attached to it.
+ */
 export function rolePolicies(
   template: Template,
   roleLogicalId: string,
-  imports: Readonly<Record<string, string>> = {},
+  values: Readonly<Record<string, string>> = {},
 ): Policy[] {
-  const { resolve, resources } = resolver(template, imports);
+  const { resolve, resources } = resolver(template, values);
   const role = resources[roleLogicalId];
   if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleLogicalId} is not a role`);
   if (role.Properties?.ManagedPolicyArns)
-    throw new Error('the controller role must carry no managed policies');
+    throw new Error('the controller role must carry no managed policies but its own');
   const inline = ((role.Properties?.Policies as { PolicyDocument: unknown }[] | undefined) ?? []).map(
     (p) => p.PolicyDocument,
   );
   const attached = Object.values(resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .filter((r) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
     .filter((r) => JSON.stringify(r.Properties?.Roles ?? []).includes(JSON.stringify({ Ref: roleLogicalId })))
     .map((r) => r.Properties?.PolicyDocument);
   return [...inline, ...attached].map((document) => resolve(document) as Policy);
@@ -127,7 +142,7 @@ export interface Request {
   readonly action: string;
   readonly resource: string;
   readonly resourcePolicy?: unknown;
-  readonly context?: Record<string, string>;
+  readonly context?: Record<string, string | string[]>;
 }
 
 /** The decision for one request, or `invalid` when the resource is not of a type the action takes. */

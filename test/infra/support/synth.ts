@@ -10,6 +10,11 @@ import type { IConstruct } from 'constructs';
 import { createApp, type WardenApp } from '../../../infra/main.ts';
 import { ensureBundles, ROOT } from './bundles.ts';
 
+// CloudFormation's rule validation (cdk.json's `validateAgainstDefaultRules`) costs about eight seconds in each
+// test process and checks nothing these tests assert; synth.test.ts runs `cdk synth` with it, as a user does.
+// cdk-nag still runs: the app registers it, and nag.test.ts applies it itself.
+process.env.CDK_VALIDATION = 'false';
+
 export const CDK_JSON = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
   app: string;
   context: Record<string, unknown>;
@@ -30,8 +35,25 @@ export interface Synthesized extends WardenApp {
   readonly edgeTemplate?: Template;
 }
 
-/** The app with cdk.json's context, `overrides` on top. */
-export async function synth(overrides: Record<string, unknown> = {}): Promise<Synthesized> {
+const synthesized = new Map<string, Promise<Synthesized>>();
+
+/**
+ * The app with cdk.json's context, `overrides` on top. Synthesized once per distinct context in a test
+ * process and shared: tests only read it (a test that adds constructs builds its own app with createApp).
+ */
+export function synth(overrides: Record<string, unknown> = {}): Promise<Synthesized> {
+  const key = JSON.stringify(overrides);
+  let app = synthesized.get(key);
+  if (!app) {
+    app = build(overrides);
+    synthesized.set(key, app);
+    // A failed synthesis is not cached: each test that expects it to fail sees it fail.
+    app.catch(() => synthesized.delete(key));
+  }
+  return app;
+}
+
+async function build(overrides: Record<string, unknown>): Promise<Synthesized> {
   const distDir = await ensureBundles();
   const built = createApp({ context: { ...CDK_JSON.context, ...overrides }, distDir });
   return {

@@ -574,9 +574,19 @@ export async function passInitialHealthChecks(world: World): Promise<void> {
 }
 
 /**
- * The simulator's time, where a test's controller clock starts: AWS's clock decides, for one, when
- * DynamoDB's TTL deletes the controller's state.
+ * One time for the controller and AWS: the controller's `now` reads it and `advance` moves the simulator's
+ * clock with it, so what AWS does by its clock (health checks, draining, DynamoDB's TTL deletion, event
+ * times) agrees with what the controller sees.
  */
-export async function simulatorNow(world: World): Promise<number> {
-  return Date.parse((await world.control.clock(0)).now);
+export async function sharedClock(
+  world: World,
+): Promise<{ now: () => number; advance(ms: number): Promise<void> }> {
+  let current = Date.parse((await world.control.clock(0)).now);
+  return {
+    now: () => current,
+    async advance(ms) {
+      current += ms;
+      await world.control.clock(ms);
+    },
+  };
 }

@@ -3,6 +3,7 @@
  * order of its event and the sweeps, lasts as long as the change, and a change the sweep repaired before its
  * event arrived is still attributed when the event comes.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { WardenConfig } from '../../../functions/config.ts';
 import { type ParsedEvent, parseEvent } from '../../../functions/domain/events.ts';
@@ -206,5 +207,51 @@ describe('a change the sweep repaired before its event arrived is still attribut
     expect(followUp?.attributes).toMatchObject({ kind: 'DriftAttributed', severity: 'warning' });
     expect(followUp?.text).toContain('an approved change was reverted');
     expect(followUp?.text).toContain('approvalGraceMinutes');
+  });
+});
+
+describe('property: any order of events and sweeps', () => {
+  // Within the grace, CloudTrail events may come late, twice, or in any order with the sweeps: an approved
+  // change on :443 is never reverted, and a person's change on :80 is always repaired by the end.
+  const schedule = fc.record({
+    approvedEventDelay: fc.integer({ min: 0, max: GRACE - 1 }),
+    approvedEventTwice: fc.boolean(),
+    personAt: fc.integer({ min: 0, max: 20 }),
+    personEvent: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+    sweeps: fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 15 }),
+  });
+
+  it('never reverts the approved change and always repairs the unapproved one', async () => {
+    await fc.assert(
+      fc.asyncProperty(schedule, async (plan) => {
+        const { world, deps, clock } = setup();
+        const start = clock.now;
+        const at = (minute: number) => start + minute * MINUTE;
+        const steps: { at: number; run: () => Promise<unknown> }[] = [
+          { at: at(0), run: async () => (world.listeners[1] = httpsListener([greenOnly])) },
+          { at: at(plan.approvedEventDelay), run: () => handleApiCall(deps, httpsChange()) },
+          { at: at(plan.personAt), run: async () => (world.listeners[0] = httpListener([forwardTo()])) },
+          ...plan.sweeps.map((minute) => ({ at: at(minute) + 1, run: () => sweep(deps) })),
+          // After everything: sweeps past the grace.
+          { at: at(60), run: () => sweep(deps) },
+          { at: at(61 + GRACE), run: () => sweep(deps) },
+        ];
+        if (plan.approvedEventTwice)
+          steps.push({ at: at(plan.approvedEventDelay) + 2, run: () => handleApiCall(deps, httpsChange()) });
+        if (plan.personEvent !== undefined)
+          steps.push({
+            at: at(plan.personAt + plan.personEvent) + 3,
+            run: () => handleApiCall(deps, httpChange()),
+          });
+        steps.sort((a, b) => a.at - b.at);
+        for (const step of steps) {
+          clock.now = step.at;
+          await step.run();
+          expect(httpsTarget(world)).toBe(OTHER_TG_ARN);
+        }
+        expect(httpAction(world)).toBe('redirect');
+      }),
+      { numRuns: 150 },
+    );
   });
 });
