@@ -39,7 +39,7 @@ export class Notifier {
     this.result = result;
   }
 
-  /** Publishes an alert whose state change was already claimed. Never throws: failures are parked. */
+  /** Publishes an alert whose state change was already claimed. Never throws: see `undelivered`. */
   async send(alert: Alert): Promise<void> {
     const rendered = renderAlert(alert);
     const { log } = this.deps.telemetry;
