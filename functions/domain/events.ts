@@ -16,6 +16,8 @@ export type ParsedEvent =
       readonly id: string;
       readonly instanceId: string;
       readonly state: InstanceState;
+      /** When EC2 emitted the event (the envelope's `time`, ISO 8601), when given. */
+      readonly time?: string | undefined;
       readonly account: string;
       readonly region: string;
     }
@@ -97,6 +99,7 @@ export function parseEvent(raw: unknown, size = approximateSize(raw)): ParsedEve
         id: event.id,
         instanceId: detail.data['instance-id'],
         state: detail.data.state,
+        time: event.time,
         account: event.account,
         region: event.region,
       };

@@ -1,7 +1,7 @@
 /** The register function: an EC2 instance changed state; its current state decides what happens. */
 import { arnParts } from '../domain/arn.ts';
 import type { ParsedEvent } from '../domain/events.ts';
-import { failBinding, throwIfTransient } from './binding-run.ts';
+import { failBinding, throwIfFailed } from './binding-run.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
 import { Notifier } from './notify.ts';
@@ -35,7 +35,9 @@ export async function handleInstanceState(
     );
   if (event.state === 'pending') return ignore('pending: no action (the running event follows)');
   const alerted = new Map<string, BindingResult>();
-  // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried.
+  // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried; so
+  // is a young running event whose instance EC2 does not return yet.
+  const time = event.time === undefined ? Number.NaN : Date.parse(event.time);
   const { decision, outcomes } = await handleInstanceChange(
     deps,
     event.instanceId,
@@ -44,6 +46,7 @@ export async function handleInstanceState(
       alerted.set(binding.name, result);
       return new Notifier(deps, state, result);
     },
+    { state: event.state, ageMs: Number.isNaN(time) ? undefined : deps.now() - time },
   );
   telemetry.log.info('instance event handled', {
     instanceId: event.instanceId,
@@ -75,6 +78,6 @@ export async function handleInstanceState(
       return result;
     }),
   );
-  throwIfTransient(bindings);
+  throwIfFailed(bindings);
   return { function: 'register', eventId: event.id, mode: config.mode, decision, bindings };
 }

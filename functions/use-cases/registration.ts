@@ -8,6 +8,7 @@ import { type Instance, type Target, type TargetHealth, targetKey } from '../dom
 import { settledBy, TOPIC } from '../domain/notices.ts';
 import {
   decideForInstance,
+  type InstanceEventClaim,
   matchesSelector,
   planRegistration,
   type RegistrationPlan,
@@ -22,6 +23,7 @@ import {
   ownershipOf,
   PREFIX,
 } from '../domain/state.ts';
+import { InstanceNotVisibleYetError } from '../errors.ts';
 import type { TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
@@ -305,11 +307,18 @@ export async function handleInstanceChange(
   deps: Deps,
   instanceId: string,
   notifierFor: NotifierFor,
+  claim?: InstanceEventClaim,
 ): Promise<{ decision: string; outcomes: InstanceEventOutcome[] }> {
   const { config } = deps;
   const [current] = await deps.instances.describe([instanceId]);
-  const decision = decideForInstance(config.bindings, instanceId, current);
+  const decision = decideForInstance(config.bindings, instanceId, current, claim);
+  if (decision.action === 'wait') throw new InstanceNotVisibleYetError(decision.reason);
   if (decision.action === 'none') return { decision: decision.reason, outcomes: [] };
+  if (!current && claim?.state === 'running')
+    deps.telemetry.log.warn('instance of a running event still not returned by EC2; taken as gone', {
+      instanceId,
+      eventAgeSeconds: claim.ageMs === undefined ? undefined : Math.round(claim.ageMs / 1000),
+    });
   if (decision.action === 'register') {
     const work = isolated((binding) => registerOnEvent(deps, binding, instanceId, current, notifierFor));
     return {

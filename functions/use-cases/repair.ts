@@ -17,7 +17,7 @@ import {
   type RepairStep,
 } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
-import { decode, expiresIn, KEY, type RepairEntry, withRepairs } from '../domain/state.ts';
+import { decode, expiresIn, KEY, type RepairEntry, repairLogExpiry, withRepairs } from '../domain/state.ts';
 import { actorOf, foundBy, type Trigger } from '../domain/trigger.ts';
 import { DriftRepairError, errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
@@ -356,7 +356,8 @@ async function recordRepairs(
       (entry) => entry.fingerprint === fingerprint && now - entry.at < EVENT_DELAY_MS,
     );
     if (attempt > 0 && sameRepair) return false;
-    if (await state.save(KEY.repairs, withRepairs(log, entries, now, keep), expiresIn(now, 2))) return true;
+    if (await state.save(KEY.repairs, withRepairs(log, entries, now, keep), repairLogExpiry(now, config)))
+      return true;
     await state.reload();
   }
   deps.telemetry.log.warn('the repair log kept changing under this invocation; alerting anyway', {

@@ -52,7 +52,11 @@ export const ELB_READS = {
     'elasticloadbalancing:DescribeRules',
     'elasticloadbalancing:DescribeListenerCertificates',
   ],
-  targets: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'],
+  targets: [
+    'elasticloadbalancing:DescribeTargetGroups',
+    'elasticloadbalancing:DescribeTargetGroupAttributes',
+    'elasticloadbalancing:DescribeTargetHealth',
+  ],
 } as const;
 
 /**
