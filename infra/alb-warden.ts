@@ -18,7 +18,7 @@ import { ARCHITECTURE, ControllerFunction, RUNTIME } from './constructs/controll
 import { type ControllerFunctionName, ControllerRole, type GuardTag } from './constructs/controller-role.ts';
 import { validateDeployConfig, WardenConfiguration } from './constructs/warden-configuration.ts';
 import { WardenMonitoring } from './constructs/warden-monitoring.ts';
-import type { DeployConfigInput, InstanceSelectorInput } from './context.ts';
+import { type DeployConfigInput, deployTimeFieldIn, EMAIL, type InstanceSelectorInput } from './context.ts';
 import { apiCallPattern, INSTANCE_STATE_PATTERN } from './event-patterns.ts';
 
 export interface AlbWardenProps {
@@ -91,6 +91,7 @@ export class AlbWarden extends Construct {
 
   constructor(scope: Construct, id: string, props: AlbWardenProps) {
     super(scope, id);
+    checkProps(props);
     const stack = Stack.of(this);
     const edge = props.edge && {
       topology: props.edge.topology,
@@ -108,7 +109,8 @@ export class AlbWarden extends Construct {
       : props.config;
     // Order only: the Edge stack's SSM parameters must exist when this stack deploys; nothing is exported.
     const edgeStack = edge && Stack.of(edge.topology);
-    if (edgeStack && edgeStack !== stack) stack.addDependency(edgeStack, 'reads the Edge stack’s SSM parameters');
+    if (edgeStack && edgeStack !== stack)
+      stack.addStackDependency(edgeStack, 'reads the Edge stack’s SSM parameters');
     const httpListenerArns: Record<string, string> = edge
       ? { [edge.bindingName]: edge.topology.httpListenerArnFor(this) }
       : {};
@@ -249,6 +251,28 @@ export class AlbWarden extends Construct {
   }
 }
 
+/** Props the configuration schema does not see; the message names the prop and the value. */
+function checkProps(props: AlbWardenProps): void {
+  const provided = deployTimeFieldIn(props.config);
+  if (provided) {
+    throw new Error(
+      `AlbWarden props.config.${provided}: the construct provides it (its own roles, topic and table): remove it`,
+    );
+  }
+  props.alertEmails?.forEach((email, index) => {
+    if (typeof email !== 'string' || !EMAIL.test(email)) {
+      throw new Error(
+        `AlbWarden props.alertEmails[${index}]: ${JSON.stringify(email)} is not an email address`,
+      );
+    }
+  });
+  if (props.guardTag && (!props.guardTag.key || props.guardTag.key.startsWith('aws:'))) {
+    throw new Error(
+      `AlbWarden props.guardTag.key: ${JSON.stringify(props.guardTag.key)} is not a tag key you can set ` +
+        '(1 to 128 characters, not starting with aws:)',
+    );
+  }
+}
 
 function checkResourceCount(stack: Stack): string[] {
   const count = stack.node.findAll().filter((c) => c instanceof CfnResource && Stack.of(c) === stack).length;

@@ -94,6 +94,18 @@ const DEPLOY_TIME_FIELDS = [
   ['alerts', 'stateTable'],
 ] as const;
 
+/** The first deploy-time field `config` sets, as a dotted path; undefined when it sets none. */
+export function deployTimeFieldIn(config: unknown): string | undefined {
+  for (const path of DEPLOY_TIME_FIELDS) {
+    let node: unknown = config;
+    for (const key of path) node = isRecord(node) ? node[key] : undefined;
+    if (node !== undefined) return path.join('.');
+  }
+  return undefined;
+}
+
+export const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
 const EDGE_KEYS = new Set([
   'bindingName',
   'instanceSelector',
@@ -151,15 +163,12 @@ function readConfig(lookup: (key: string) => unknown): DeployConfigInput {
     );
   }
   if (!isRecord(value)) throw new ContextError('config', 'must be a JSON object (the WardenConfig document)');
-  for (const path of DEPLOY_TIME_FIELDS) {
-    let node: unknown = value;
-    for (const key of path) node = isRecord(node) ? node[key] : undefined;
-    if (node !== undefined) {
-      throw new ContextError(
-        'config',
-        `sets ${path.join('.')}, which the deployment provides (the stack's own role, topic and table): remove it`,
-      );
-    }
+  const provided = deployTimeFieldIn(value);
+  if (provided) {
+    throw new ContextError(
+      'config',
+      `sets ${provided}, which the deployment provides (the stack's own role, topic and table): remove it`,
+    );
   }
   return value as DeployConfigInput;
 }
@@ -224,10 +233,7 @@ function readEmails(lookup: (key: string) => unknown): string[] {
         ? parsed(lookup, 'alertEmails')
         : value.split(',').map((item) => item.trim())
       : value;
-  if (
-    !Array.isArray(list) ||
-    !list.every((item) => typeof item === 'string' && /^[^@\s]+@[^@\s]+$/.test(item))
-  ) {
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && EMAIL.test(item))) {
     throw new ContextError('alertEmails', `must be a list of email addresses, got ${JSON.stringify(value)}`);
   }
   return list;

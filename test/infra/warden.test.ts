@@ -363,7 +363,8 @@ describe('configuration delivery', () => {
     const config = { bindings: [{ ...EXAMPLE_CONFIG.bindings[0], name: Fn.importValue('Producer-Name') }] };
 
     expect(
-      () => new WardenStack(flaggedApp(), 'TokenName', { env: ENV, bundleDir: distDir, config: config as never }),
+      () =>
+        new WardenStack(flaggedApp(), 'TokenName', { env: ENV, bundleDir: distDir, config: config as never }),
     ).toThrow(
       /bindings\[0\]\.name is a deploy-time value; only loadBalancerArn, targetGroupArn, https\.certificateArn/,
     );
