@@ -3,7 +3,7 @@
 // consumer's app) and their type declarations (dist/cdk/types). `npm pack` runs it (prepack).
 import { execFile } from 'node:child_process';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -42,11 +42,21 @@ async function declarations(dir) {
     ...['--strict', '--skipLibCheck', '--allowImportingTsExtensions', '--rewriteRelativeImportExtensions'],
     ...['--verbatimModuleSyntax', '--resolveJsonModule', '--noEmit', 'false'],
   ]);
+  const reachable = new Set();
+  const visit = async (file) => {
+    if (reachable.has(file)) return;
+    reachable.add(file);
+    const text = (await readFile(file, 'utf8')).replace(/(from\s+'\.{1,2}\/[^']+)\.ts'/g, "$1.js'");
+    await writeFile(file, text);
+    for (const [, specifier] of text.matchAll(/from\s+'(\.{1,2}\/[^']+)\.js'/g)) {
+      await visit(resolve(dirname(file), `${specifier}.d.ts`));
+    }
+  };
+  await visit(join(dir, 'infra', 'index.d.ts'));
+  // tsc declares every file it compiled; only those the entry's types reach ship.
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue;
     const file = join(entry.parentPath, entry.name);
-    const text = await readFile(file, 'utf8');
-    await writeFile(file, text.replace(/(from\s+'\.{1,2}\/[^']+)\.ts'/g, "$1.js'"));
+    if (entry.isFile() && !reachable.has(file)) await rm(file);
   }
 }
 

@@ -27,7 +27,9 @@ import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { type HealthCheckConfig, parseConfig, type WardenConfigInput } from '../functions/config.ts';
+import { parseConfig } from '../functions/config.ts';
+import type { HealthCheckSettings } from '../functions/domain/settings.ts';
+import type { BindingInput } from './config-input.ts';
 import type { HealthCheckInput, InstanceSelectorInput } from './context.ts';
 
 export const TARGET_PORT = 8080;
@@ -96,7 +98,7 @@ export class AlbWardenEdge extends Construct {
   readonly instanceSecurityGroup: ec2.SecurityGroup;
   readonly certificateArn: string;
   readonly sslPolicy: string;
-  readonly healthCheck: HealthCheckConfig;
+  readonly healthCheck: HealthCheckSettings;
   /** The SSM parameters other stacks bind to. */
   readonly parameterNames: EdgeParameterNames;
 
@@ -254,11 +256,7 @@ export class AlbWardenEdge extends Construct {
    * The binding that guards this topology, for `consumer` (a stack deployed after this one): the ARNs are read
    * from this stack's SSM parameters when `consumer` deploys, so they are deploy-time values there.
    */
-  binding(
-    consumer: Construct,
-    name: string,
-    instanceSelector: InstanceSelectorInput,
-  ): WardenConfigInput['bindings'][number] {
+  binding(consumer: Construct, name: string, instanceSelector: InstanceSelectorInput): BindingInput {
     const read = (key: keyof EdgeParameterNames) => this.valueFor(consumer, key);
     return {
       name,
@@ -365,7 +363,7 @@ export class AlbWardenEdge extends Construct {
  * The health check with the controller's defaults applied, by the controller's own schema, so the target
  * group is created exactly as the guard will later enforce it.
  */
-export function normalizeHealthCheck(healthCheck: HealthCheckInput): HealthCheckConfig {
+export function normalizeHealthCheck(healthCheck: HealthCheckInput): HealthCheckSettings {
   const arn = 'arn:aws:elasticloadbalancing:us-east-1:123456789012';
   const parsed = parseConfig(
     {

@@ -5,9 +5,12 @@
  * fails, naming the limit, before CloudFormation would refuse the stack.
  */
 import { CfnOutput, CfnResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
 import type { AlbWardenEdge } from './alb-warden-edge.ts';
@@ -73,20 +76,33 @@ export const STACK_RESOURCE_LIMIT = 500;
 const FUNCTION_NAMES: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep'];
 
 export class AlbWarden extends Construct {
+  /** Where alerts go: subscribe a queue, a chat integration or a pager to it. */
+  readonly topic: sns.ITopic;
+  /** The alert state table. */
+  readonly table: dynamodb.ITable;
+  /** The controller's CloudWatch dashboard. */
+  readonly dashboard: cloudwatch.Dashboard;
+  /** The topic with its key and the table. */
   readonly alerts: AlertChannel;
+  /** Each function's own least-privilege role. */
   readonly roles: Readonly<Record<ControllerFunctionName, ControllerRole>>;
+  /** The configuration layer the functions read. */
   readonly configuration: WardenConfiguration;
+  /** The three functions, each with its log group, dead-letter queue and alarms (`.function` is the Lambda). */
   readonly functions: {
     readonly register: ControllerFunction;
     readonly guard: ControllerFunction;
     readonly sweep: ControllerFunction;
   };
+  /** The EventBridge rules that invoke them. */
   readonly rules: {
     readonly instanceState: events.Rule;
     readonly apiCalls: events.Rule;
     readonly schedule: events.Rule;
   };
+  /** The dashboard and the per-binding alarms. */
   readonly monitoring: WardenMonitoring;
+  /** The CloudTrail trail, with `createTrail`. */
   readonly trail?: ApiCallTrail;
 
   constructor(scope: Construct, id: string, props: AlbWardenProps) {
@@ -124,6 +140,8 @@ export class AlbWarden extends Construct {
     const distDir = props.bundleDir ?? DEFAULT_BUNDLE_DIR;
 
     this.alerts = new AlertChannel(this, 'Alerts', { emails: props.alertEmails });
+    this.topic = this.alerts.topic;
+    this.table = this.alerts.table;
     const alarmAction = new cwActions.SnsAction(this.alerts.topic);
 
     // ARNs as given (deploy-time values stay tokens), everything else with the schema's defaults applied.
@@ -235,6 +253,7 @@ export class AlbWarden extends Construct {
       functions: Object.entries(this.functions).map(([name, fn]) => ({ name, function: fn.function })),
       alarmAction,
     });
+    this.dashboard = this.monitoring.dashboard;
 
     if (props.createTrail) this.trail = new ApiCallTrail(this, 'ApiCallTrail');
 

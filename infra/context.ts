@@ -37,16 +37,11 @@
  *
  * Values given with `-c` arrive as strings: booleans as `true`/`false`, objects and arrays as JSON.
  */
-import type { WardenConfigInput } from '../functions/config.ts';
+import type { AlbWardenConfig, HealthCheckInput, InstanceSelectorInput } from './config-input.ts';
 
-type BindingInput = WardenConfigInput['bindings'][number];
-export type HealthCheckInput = NonNullable<BindingInput['healthCheck']>;
-export type InstanceSelectorInput = BindingInput['instanceSelector'];
-
+export type { HealthCheckInput, InstanceSelectorInput };
 /** The configuration a deployment renders: WardenConfigInput less what only the deployment knows. */
-export type DeployConfigInput = Omit<WardenConfigInput, 'controllerRoleArns' | 'alerts'> & {
-  readonly alerts?: Omit<WardenConfigInput['alerts'], 'topicArn' | 'stateTable'>;
-};
+export type DeployConfigInput = AlbWardenConfig;
 
 export interface EdgeSettings {
   readonly bindingName: string;
@@ -170,7 +165,7 @@ function readConfig(lookup: (key: string) => unknown): DeployConfigInput {
       `sets ${provided}, which the deployment provides (the stack's own role, topic and table): remove it`,
     );
   }
-  return value as DeployConfigInput;
+  return value as unknown as DeployConfigInput;
 }
 
 function readEdge(lookup: (key: string) => unknown): EdgeSettings {
@@ -213,7 +208,7 @@ function readEdge(lookup: (key: string) => unknown): EdgeSettings {
     keepConfigBindings: flag('keepConfigBindings'),
     deletionProtection: flag('deletionProtection'),
     listenerGeneration: generation,
-    instanceSelector: selector as InstanceSelectorInput,
+    instanceSelector: selector as unknown as InstanceSelectorInput,
     vpcId: text('vpcId'),
     availabilityZones: azs as string[] | undefined,
     certificateArn: text('certificateArn'),

@@ -11,9 +11,12 @@ export {
   STACK_RESOURCE_LIMIT,
 } from './alb-warden.ts';
 export { AlbWardenEdge, type AlbWardenEdgeProps, type EdgeParameterNames } from './alb-warden-edge.ts';
-export type { GuardTag } from './constructs/controller-role.ts';
 export type {
-  DeployConfigInput as AlbWardenConfig,
+  AlbWardenConfig,
+  AlertsInput,
+  BindingInput,
   HealthCheckInput,
   InstanceSelectorInput,
-} from './context.ts';
+  RedirectInput,
+} from './config-input.ts';
+export type { GuardTag } from './constructs/controller-role.ts';

@@ -61,6 +61,26 @@ Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();
 `;
 
+/** Compiles only if the props are typed: `@ts-expect-error` fails where a prop degraded to `any`. */
+const TYPED_APP = `
+import { App, Stack } from 'aws-cdk-lib';
+import { AlbWarden, AlbWardenEdge, type AlbWardenConfig } from 'alb-warden/cdk';
+
+const stack = new Stack(new App(), 'Typed');
+const config: AlbWardenConfig = { mode: 'dry-run', bindings: [] };
+const warden = new AlbWarden(stack, 'Warden', { config, alertEmails: ['oncall@example.com'], createTrail: true });
+const topicArn: string = warden.topic.topicArn;
+const edge = new AlbWardenEdge(stack, 'Edge', { deletionProtection: true });
+new AlbWarden(stack, 'WithEdge', { config, edge: { topology: edge, bindingName: 'edge' } });
+// @ts-expect-error: not a mode
+new AlbWarden(stack, 'BadMode', { config: { mode: 'enforced', bindings: [] } });
+// @ts-expect-error: a binding needs its target group
+new AlbWarden(stack, 'NoGroup', { config: { bindings: [{ name: 'a', loadBalancerArn: 'x', instanceSelector: { tags: {} } }] } });
+// @ts-expect-error: the construct creates the topic
+new AlbWarden(stack, 'Topic', { config: { bindings: [], alerts: { topicArn: 'x' } } });
+console.log(topicArn);
+`;
+
 beforeAll(async () => {
   await ensureBundles();
   const packageBuild = (await import(new URL('../../package.config.mjs', import.meta.url).href)) as {
@@ -187,6 +207,25 @@ describe('a fresh CDK app with AlbWarden and two bindings', () => {
 
   it('leaves cdk-nag AwsSolutions nothing unacknowledged', () => {
     expect(nagViolations).toEqual([]);
+  });
+});
+
+describe('the declarations, in a TypeScript app', () => {
+  it('type the props from the package alone: a wrong value is a compile error', async () => {
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', noEmit: true, types: [], skipLibCheck: true },
+        files: ['typed.ts'],
+      }),
+    );
+    writeFileSync(join(app, 'typed.ts'), TYPED_APP);
+
+    const compiled = await run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')], {
+      cwd: app,
+    }).catch((error: { stdout: string }) => error);
+
+    expect((compiled as { stdout: string }).stdout).toBe('');
   });
 });
 
