@@ -215,7 +215,14 @@ describe('the declarations, in a TypeScript app', () => {
     writeFileSync(
       join(app, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, module: 'nodenext', target: 'es2022', noEmit: true, types: [], skipLibCheck: true },
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          target: 'es2022',
+          noEmit: true,
+          types: [],
+          skipLibCheck: true,
+        },
         files: ['typed.ts'],
       }),
     );
