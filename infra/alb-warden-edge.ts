@@ -59,15 +59,15 @@ export interface AlbWardenEdgeProps {
    * Where the SSM parameters that other stacks bind to are written. @default `/alb-warden/<stack name>`
    */
   readonly parameterPrefix?: string;
-  /** Certificate of the HTTPS listener. @default a DNS-validated certificate for `domainName` */
+  /** Certificate of the HTTPS listener. @default - a DNS-validated certificate for `domainName` */
   readonly certificateArn?: string;
-  /** The site's name: certificate (without `certificateArn`) and alias A/AAAA records. @default none */
+  /** The site's name: certificate (without `certificateArn`) and alias A/AAAA records. @default - none */
   readonly domainName?: string;
-  /** The Route 53 hosted zone of `domainName`. @default none */
+  /** The Route 53 hosted zone of `domainName`. @default - none */
   readonly hostedZoneId?: string;
   /** The target group's health check. @default path `/`, matcher `200`, the controller's other defaults */
   readonly healthCheck?: HealthCheckInput;
-  /** @default ELBSecurityPolicy-TLS13-1-2-2021-06 */
+  /** The HTTPS listener's security policy. @default ELBSecurityPolicy-TLS13-1-2-2021-06 */
   readonly sslPolicy?: string;
   /** NAT gateways of a new VPC (instances in private subnets need one for outbound traffic). @default 1 */
   readonly natGateways?: number;
@@ -75,7 +75,7 @@ export interface AlbWardenEdgeProps {
   readonly deletionProtection?: boolean;
   /**
    * Raised by one to replace both listener resources after the controller recreated a deleted listener
-   * (see the recovery above). @default 0
+   * (README, Deploy: the listener recovery). @default 0
    */
   readonly listenerGeneration?: number;
 }

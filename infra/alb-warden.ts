@@ -15,13 +15,14 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
 import type { AlbWardenEdge } from './alb-warden-edge.ts';
 import { DEFAULT_BUNDLE_DIR } from './bundle-dir.ts';
+import type { AlbWardenConfig, InstanceSelectorInput } from './config-input.ts';
 import { AlertChannel } from './constructs/alert-channel.ts';
 import { ApiCallTrail } from './constructs/api-call-trail.ts';
 import { ARCHITECTURE, ControllerFunction, RUNTIME } from './constructs/controller-function.ts';
 import { type ControllerFunctionName, ControllerRole, type GuardTag } from './constructs/controller-role.ts';
 import { validateDeployConfig, WardenConfiguration } from './constructs/warden-configuration.ts';
 import { WardenMonitoring } from './constructs/warden-monitoring.ts';
-import { type DeployConfigInput, deployTimeFieldIn, EMAIL, type InstanceSelectorInput } from './context.ts';
+import { type DeployConfigInput, deployTimeFieldIn, EMAIL } from './context.ts';
 import { apiCallPattern, INSTANCE_STATE_PATTERN } from './event-patterns.ts';
 
 export interface AlbWardenProps {
@@ -29,7 +30,7 @@ export interface AlbWardenProps {
    * The controller's configuration: the same document as `WARDEN_CONFIG` (bindings, mode, alerts, safety …),
    * without what this construct creates (`controllerRoleArns`, `alerts.topicArn`, `alerts.stateTable`).
    */
-  readonly config: DeployConfigInput;
+  readonly config: AlbWardenConfig;
   /** Email addresses subscribed to the alert topic (each confirms its subscription). @default - none */
   readonly alertEmails?: readonly string[];
   /**
@@ -62,6 +63,7 @@ export interface AlbWardenProps {
 
 /** An `AlbWardenEdge` to guard, and how its binding is named and selects instances. */
 export interface AlbWardenEdgeBinding {
+  /** The topology to guard. */
   readonly topology: AlbWardenEdge;
   /** The binding's name in the controller's configuration. @default 'edge' */
   readonly bindingName?: string;

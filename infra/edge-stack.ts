@@ -1,10 +1,10 @@
 /**
- * The repository app's Edge stack: one `AlbWardenEdge`, as a user's app would hold it. Its id `Default` keeps
+ * The repository app's Edge stack: one `AlbWardenEdge` from the package's entry, as a user's app holds it. Its id `Default` keeps
  * the logical ids of stacks deployed before the construct existed (CDK leaves `Default` out of them).
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AlbWardenEdge, type AlbWardenEdgeProps } from './alb-warden-edge.ts';
+import { AlbWardenEdge, type AlbWardenEdgeProps } from './index.ts';
 
 export interface EdgeStackProps extends StackProps, AlbWardenEdgeProps {}
 

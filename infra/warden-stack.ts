@@ -1,10 +1,10 @@
 /**
- * The repository app's Warden stack: one `AlbWarden`, as a user's app would hold it. Its id `Default` keeps
+ * The repository app's Warden stack: one `AlbWarden` from the package's entry, as a user's app holds it. Its id `Default` keeps
  * the logical ids of stacks deployed before the construct existed (CDK leaves `Default` out of them).
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AlbWarden, type AlbWardenProps } from './alb-warden.ts';
+import { AlbWarden, type AlbWardenProps } from './index.ts';
 
 export interface WardenStackProps extends StackProps, AlbWardenProps {}
 
