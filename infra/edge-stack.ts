@@ -1,6 +1,6 @@
 /**
- * The repository app's Edge stack: one `AlbWardenEdge` from the package's entry, as a user's app holds it. Its id `Default` keeps
- * the logical ids of stacks deployed before the construct existed (CDK leaves `Default` out of them).
+ * The repository app's Edge stack: one `AlbWardenEdge` from the package's entry, as a user's app holds it. Its id
+ * `Default` keeps the logical ids of stacks deployed before the construct existed (CDK leaves it out of them).
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
