@@ -210,6 +210,17 @@ describe('a fresh CDK app with AlbWarden and two bindings', () => {
   });
 });
 
+describe("a CommonJS app (cdk init's TypeScript apps compile to CommonJS)", () => {
+  it('requires the constructs', async () => {
+    const script =
+      "const { AlbWarden, AlbWardenEdge } = require('alb-warden/cdk'); console.log(typeof AlbWarden, typeof AlbWardenEdge)";
+
+    const { stdout } = await run(process.execPath, ['-e', script], { cwd: app });
+
+    expect(stdout.trim()).toBe('function function');
+  });
+});
+
 describe('the declarations, in a TypeScript app', () => {
   it('type the props from the package alone: a wrong value is a compile error', async () => {
     writeFileSync(
