@@ -202,13 +202,25 @@ export class Controller {
       error,
       calls: diff(before, await control.calls()),
     };
+    // What Lambda itself records for every invocation (AWS/Lambda metrics, read by `alb-warden doctor`).
+    const dimensions = { FunctionName: lambdaFunctionName(name) };
+    const timestamp = new Date().toISOString();
+    await control.metrics([
+      { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensions, timestamp },
+      ...(error ? [{ namespace: 'AWS/Lambda', metricName: 'Errors', dimensions, timestamp }] : []),
+    ]);
     this.invocations.push(invocation);
     return invocation;
   }
 }
 
+/** The deployed function's name (the stack's `…FunctionName` outputs). */
+function lambdaFunctionName(name: FunctionName): string {
+  return `AlbWarden-${name[0]?.toUpperCase()}${name.slice(1)}`;
+}
+
 function lambdaContext(name: FunctionName, account: string, region: string): Context {
-  const functionName = `AlbWarden-${name[0]?.toUpperCase()}${name.slice(1)}`;
+  const functionName = lambdaFunctionName(name);
   const deadline = Date.now() + 60_000;
   return {
     callbackWaitsForEmptyEventLoop: true,

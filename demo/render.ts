@@ -44,6 +44,7 @@ export function formatEntry(entry: Entry, style: Style): string {
     guard: style.bold,
     sweep: style.bold,
     alert: style.bad,
+    doctor: style.accent,
     check: entry.ok === false ? style.bad : style.ok,
   };
   const label = entry.source === 'check' ? `check ${entry.ok ? '✓' : '✗'}` : entry.source;

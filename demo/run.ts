@@ -5,6 +5,7 @@
  */
 import type { SimControl } from '../sim/control.ts';
 import { Controller } from './controller.ts';
+import type { DoctorFindings } from './doctor.ts';
 import { buildStage, type Stage } from './stage.ts';
 import { tellStory } from './story.ts';
 import { type Summary, summarize } from './summary.ts';
@@ -47,6 +48,10 @@ export interface DemoResult {
   readonly prologue: readonly Entry[];
   readonly steps: readonly Step[];
   readonly summary: Summary;
+  /** What `alb-warden doctor --json` printed in the last scene (absent if the scene did not get that far). */
+  readonly doctor: DoctorFindings['doctor'] | null;
+  /** What `alb-warden doctor --drill --json` printed; null when the drill could not start. */
+  readonly drill: DoctorFindings['drill'] | null;
   /** The simulator's endpoint (AWS_ENDPOINT_URL); alive until `stop()` when `keepAlive` was set. */
   readonly endpoint: string;
   readonly topology: DemoTopology;
@@ -65,6 +70,8 @@ export function demoDocument(result: DemoResult) {
     prologue: result.prologue,
     steps: result.steps,
     summary: result.summary,
+    doctor: result.doctor,
+    drill: result.drill,
   };
 }
 
@@ -88,7 +95,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         ? new Promise<void>((resolve) => setTimeout(resolve, (beats * 1000) / speed))
         : Promise.resolve();
     const { beforeStep } = options;
+    const findings: DoctorFindings = {};
     await tellStory({
+      findings,
       stage,
       controller,
       timeline,
@@ -105,6 +114,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       prologue: timeline.prologue,
       steps: timeline.steps,
       summary,
+      doctor: findings.doctor ?? null,
+      drill: findings.drill ?? null,
       endpoint: stage.simulator.endpoint,
       topology: {
         account: seed.account,

@@ -1,11 +1,13 @@
 /**
  * The stage: the bundled simulator, the seed's topology, the alert topic and state table, all built through
- * AWS API calls, and the identities that act on it (the controller's role, a person's role session, the
- * demo's own read-only observer). The simulated world is the one the tests use (testkit/world.ts).
+ * AWS API calls, what the Warden stack leaves in the account (its roles, rules, queues, trail and outputs:
+ * what `alb-warden doctor` reads), and the identities that act on it (the controller's role, a person's role
+ * session, the demo's own read-only observer). The simulated world is the one the tests use (testkit/world.ts).
  */
 import type { WardenConfigInput } from '../functions/config.ts';
 import type { Simulator } from '../sim/index.ts';
 import { buildSeedTopology, createAlertResources, type SeedTopology } from '../sim/seed.ts';
+import { createControllerClients, deployController, type StackOutputs } from '../sim/seed-controller.ts';
 import { type AwsClients, openWorld, SIM_SECRET } from '../testkit/world.ts';
 
 /** Access keys the simulator maps to principals, as CloudTrail would show them. */
@@ -19,6 +21,8 @@ export const SECRET = SIM_SECRET;
 export const TOPIC_NAME = 'alb-warden-alerts';
 export const TABLE_NAME = 'alb-warden-alert-state';
 export const SELECTOR = { Role: 'web' } as const;
+export const STACK_NAME = 'AlbWarden';
+export const ALERT_EMAIL = 'oncall@example.com';
 
 export interface Stage {
   readonly simulator: Simulator;
@@ -33,6 +37,8 @@ export interface Stage {
   readonly observer: AwsClients;
   /** The configuration the controller runs with, as JSON (what WARDEN_CONFIG carries). */
   readonly config: WardenConfigInput;
+  /** The Warden stack's outputs, as `cdk deploy` would have left them. */
+  readonly outputs: StackOutputs;
   /** Destroys the clients and stops the simulator. */
   stop(): Promise<void>;
 }
@@ -43,6 +49,11 @@ export async function buildStage(mode: 'enforce' | 'dry-run'): Promise<Stage> {
     // The simulator answers at once; a failure is a demo failure, not something to retry for long.
     clientSettings: { maxAttempts: 2 },
   });
+  let destroyDeployer = () => {};
+  const stop = async () => {
+    destroyDeployer();
+    await world.stop();
+  };
   try {
     const { account, controllerRoleArn, controllerSessionArn, personArn } = world;
     await world.control.identity(
@@ -55,6 +66,26 @@ export async function buildStage(mode: 'enforce' | 'dry-run'): Promise<Stage> {
       topicName: TOPIC_NAME,
       tableName: TABLE_NAME,
     });
+    const deployer = createControllerClients({
+      endpoint: world.simulator.endpoint,
+      region: world.simulator.region,
+      credentials: { accessKeyId: KEYS.observer, secretAccessKey: SECRET },
+    });
+    destroyDeployer = () => {
+      for (const client of Object.values(deployer)) client.destroy();
+    };
+    const outputs = await deployController(
+      { ...observer, ...deployer },
+      {
+        account,
+        region: world.simulator.region,
+        bindings: [{ loadBalancerArn: seed.loadBalancerArn, targetGroupArn: seed.targetGroupArn }],
+        alerts: { topicArn, tableName: TABLE_NAME },
+        alertEmail: ALERT_EMAIL,
+      },
+    );
+    await world.control.stack(STACK_NAME, outputs);
+    await world.control.confirmSubscription(topicArn, ALERT_EMAIL);
     const config: WardenConfigInput = {
       mode,
       controllerRoleArns: [controllerRoleArn],
@@ -85,10 +116,11 @@ export async function buildStage(mode: 'enforce' | 'dry-run'): Promise<Stage> {
       person: world.person,
       observer,
       config,
-      stop: world.stop,
+      outputs,
+      stop,
     };
   } catch (error) {
-    await world.stop();
+    await stop();
     throw error;
   }
 }

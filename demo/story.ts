@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { CallCounts } from '../sim/control.ts';
 import { addCalls, type Controller, type Invocation, isMutating } from './controller.ts';
+import { type DoctorFindings, doctorScene } from './doctor.ts';
 import { narrateDelivery, narrateInvocation, shortActor } from './narrate.ts';
 import { type AlertView, EXPECTED_REDIRECT, Observer } from './observe.ts';
 import { SELECTOR, type Stage } from './stage.ts';
@@ -25,6 +26,8 @@ export interface StoryContext {
   pause(beats?: number): Promise<void>;
   /** Called before each step (by id); tests use it to change the world and prove a failed step fails the demo. */
   beforeStep?(id: string): Promise<void>;
+  /** Where the last scene leaves what `alb-warden doctor` and its drill found. */
+  readonly findings: DoctorFindings;
 }
 
 /** Instances the story launched, by role in the story. */
@@ -51,6 +54,11 @@ export async function tellStory(context: StoryContext): Promise<void> {
         ? 'A final sweep changes nothing (it would still repair)'
         : 'A final sweep finds nothing to do',
       quietSweep,
+    ],
+    [
+      'doctor',
+      'The on-call engineer runs alb-warden doctor, then a drill',
+      (c) => doctorScene(c, c.findings),
     ],
   ];
   for (const [id, title, run] of steps) {
@@ -94,6 +102,10 @@ const EXPECTATIONS: Record<string, { enforce: string; dryRun: string }> = {
   'quiet-sweep': {
     enforce: 'zero mutating AWS calls; the topology is as the seed built it',
     dryRun: 'zero mutating AWS calls; the drift the person caused is still there, reported, not repaired',
+  },
+  doctor: {
+    enforce: 'every check passes; the drill is repaired after its CloudTrail event and the alert arrives',
+    dryRun: 'every check passes; the drill refuses to start: a dry-run controller repairs nothing',
   },
 };
 

@@ -15,6 +15,7 @@ export type Source =
   | 'guard'
   | 'sweep'
   | 'alert'
+  | 'doctor'
   | 'check';
 
 export interface Entry {

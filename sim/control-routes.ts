@@ -110,6 +110,51 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
       return { now: new Date(world.clock.now()).toISOString(), offsetMs: world.clock.offsetMs };
     },
   },
+  '/_sim/metrics': {
+    // What AWS writes itself (AWS/Lambda Invocations, Errors): PutMetricData refuses AWS/ namespaces.
+    POST: (world, body) => {
+      const datapoints = Array.isArray(body.datapoints) ? body.datapoints : [body];
+      for (const item of datapoints) {
+        const point = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+        const at = point.timestamp === undefined ? world.clock.now() : Date.parse(String(point.timestamp));
+        if (Number.isNaN(at))
+          throw new ControlError(
+            400,
+            `timestamp must be an ISO time, got ${JSON.stringify(point.timestamp)}`,
+          );
+        const value = point.value ?? 1;
+        if (typeof value !== 'number' || !Number.isFinite(value))
+          throw new ControlError(400, `value must be a number, got ${JSON.stringify(value)}`);
+        world.services.monitoring.record({
+          namespace: requiredString(point, 'namespace'),
+          metricName: requiredString(point, 'metricName'),
+          dimensions: stringRecord(point.dimensions ?? {}, 'dimensions'),
+          at,
+          value,
+        });
+      }
+      return { recorded: datapoints.length };
+    },
+  },
+  '/_sim/stacks': {
+    POST: (world, body) => {
+      const stack = world.services.cloudformation.deploy(
+        requiredString(body, 'stackName'),
+        stringRecord(body.outputs ?? {}, 'outputs'),
+        world.clock.now(),
+      );
+      return { stackId: stack.id, outputs: stack.outputs };
+    },
+  },
+  '/_sim/sns-confirmations': {
+    POST: (world, body) => {
+      const topicArn = requiredString(body, 'topicArn');
+      const endpoint = requiredString(body, 'endpoint');
+      if (!world.sns.confirm(topicArn, endpoint))
+        throw new ControlError(404, `no subscription of ${endpoint} to ${topicArn}`);
+      return { topicArn, endpoint, confirmed: true };
+    },
+  },
   '/_sim/settings': {
     GET: (world) => world.settings(),
     POST: (world, body) => {
@@ -174,6 +219,17 @@ export function handleControl(world: World, method: string, url: URL, rawBody: s
     if (invalid) return { status: 400, body: { error: (error as Error).message } };
     throw error;
   }
+}
+
+function stringRecord(value: unknown, field: string): Record<string, string> {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.values(value).some((item) => typeof item !== 'string')
+  )
+    throw new ControlError(400, `${field} must be an object of strings, got ${JSON.stringify(value)}`);
+  return value as Record<string, string>;
 }
 
 function requiredString(body: Record<string, unknown>, field: string): string {

@@ -7,7 +7,7 @@
 
 import type { DeliveryRule } from './cloudtrail.ts';
 import type { EventBridgeEvent, IdentityOptions } from './events.ts';
-import type { ServiceName } from './faults.ts';
+import type { AnyService, ServiceName } from './faults.ts';
 import type { TargetState } from './services/elbv2-health.ts';
 import type { PublishedMessage } from './services/sns.ts';
 import type { SettingsInput } from './settings.ts';
@@ -27,7 +27,7 @@ export interface TargetHealthRequest {
 }
 
 export type FaultRequest =
-  | { readonly service: SimService; readonly action: string; readonly error: string; readonly count?: number }
+  | { readonly service: AnyService; readonly action: string; readonly error: string; readonly count?: number }
   | { readonly latencyMs: number }
   | { readonly clear: true };
 
@@ -53,6 +53,17 @@ export interface CloudTrailState {
   readonly rules: readonly (DeliveryRule & { remaining?: number })[];
   readonly pending: readonly { eventName: string; eventTime: string; releaseAt: string }[];
   readonly dropped: number;
+}
+
+/** A datapoint AWS itself writes (Lambda's `Invocations`, `Errors`); `timestamp` defaults to the simulator's now. */
+export interface MetricDatapoint {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions?: Readonly<Record<string, string>>;
+  /** @default 1 */
+  readonly value?: number;
+  /** ISO time. */
+  readonly timestamp?: string;
 }
 
 /** A control call the simulator refused; `status` is the HTTP status, the message its explanation. */
@@ -142,6 +153,21 @@ export class SimControl {
   /** Moves the simulator's clock forward, so time-based transitions happen without waiting. */
   async clock(advanceMs: number): Promise<{ now: string; offsetMs: number }> {
     return (await this.#call('POST', '/_sim/clock', { advanceMs })) as { now: string; offsetMs: number };
+  }
+
+  /** Records datapoints in AWS's own namespaces, which PutMetricData refuses. */
+  async metrics(datapoints: readonly MetricDatapoint[]): Promise<void> {
+    await this.#call('POST', '/_sim/metrics', { datapoints });
+  }
+
+  /** Records a deployed CloudFormation stack with these outputs, for DescribeStacks. */
+  async stack(stackName: string, outputs: Readonly<Record<string, string>>): Promise<void> {
+    await this.#call('POST', '/_sim/stacks', { stackName, outputs });
+  }
+
+  /** Confirms a pending (email) subscription, as its recipient does by following the link. */
+  async confirmSubscription(topicArn: string, endpoint: string): Promise<void> {
+    await this.#call('POST', '/_sim/sns-confirmations', { topicArn, endpoint });
   }
 
   async settings(request: SettingsRequest): Promise<void> {

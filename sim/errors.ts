@@ -8,11 +8,20 @@ export class AwsError extends Error {
   readonly status: number;
   /** Extra members some errors carry (DynamoDB's `Item` on a failed condition check). */
   readonly extra: Readonly<Record<string, unknown>>;
+  /** The code a query-compatible JSON service (SQS) reports to clients that speak its old query protocol. */
+  readonly queryCode: string;
 
-  constructor(code: string, message: string, status = 400, extra: Record<string, unknown> = {}) {
+  constructor(
+    code: string,
+    message: string,
+    status = 400,
+    extra: Record<string, unknown> = {},
+    queryCode = code,
+  ) {
     super(message);
     this.code = code;
     this.status = status;
     this.extra = extra;
+    this.queryCode = queryCode;
   }
 }

@@ -4,11 +4,24 @@
  */
 import { AwsError } from './errors.ts';
 
+/** Every call count lists these, even before their first call. */
 export const SERVICES = ['ec2', 'elbv2', 'sns', 'dynamodb', 'autoscaling'] as const;
 export type ServiceName = (typeof SERVICES)[number];
+/** Every simulated service; those beyond SERVICES appear in call counts once called. */
+export const ALL_SERVICES = [
+  ...SERVICES,
+  'cloudtrail',
+  'events',
+  'monitoring',
+  'sqs',
+  'kms',
+  'iam',
+  'cloudformation',
+] as const;
+export type AnyService = (typeof ALL_SERVICES)[number];
 
 export interface FaultSpec {
-  readonly service: ServiceName;
+  readonly service: AnyService;
   readonly action: string;
   readonly error: string;
   readonly count: number;
@@ -65,20 +78,34 @@ const MESSAGES: Readonly<Record<string, string>> = {
 };
 
 /** Each service's own spelling of "access denied" (EC2 UnauthorizedOperation, SNS AuthorizationError …). */
-const ACCESS_DENIED: Readonly<Record<ServiceName, string>> = {
+const ACCESS_DENIED: Readonly<Record<AnyService, string>> = {
   ec2: 'UnauthorizedOperation',
   elbv2: 'AccessDenied',
   sns: 'AuthorizationError',
   dynamodb: 'AccessDeniedException',
   autoscaling: 'AccessDenied',
+  cloudtrail: 'AccessDeniedException',
+  events: 'AccessDeniedException',
+  monitoring: 'AccessDenied',
+  sqs: 'AccessDenied',
+  kms: 'AccessDeniedException',
+  iam: 'AccessDenied',
+  cloudformation: 'AccessDenied',
 };
 
-const IAM_PREFIX: Readonly<Record<ServiceName, string>> = {
+const IAM_PREFIX: Readonly<Record<AnyService, string>> = {
   ec2: 'ec2',
   elbv2: 'elasticloadbalancing',
   sns: 'sns',
   dynamodb: 'dynamodb',
   autoscaling: 'autoscaling',
+  cloudtrail: 'cloudtrail',
+  events: 'events',
+  monitoring: 'cloudwatch',
+  sqs: 'sqs',
+  kms: 'kms',
+  iam: 'iam',
+  cloudformation: 'cloudformation',
 };
 
 export class Faults {
@@ -120,13 +147,13 @@ export class Faults {
 
   list(): FaultSpec[] {
     return [...this.#pending].map(([key, fault]) => {
-      const [service, action] = key.split(':') as [ServiceName, string];
+      const [service, action] = key.split(':') as [AnyService, string];
       return { service, action, error: fault.error, count: fault.remaining };
     });
   }
 
   /** The error the next call of `action` must fail with, if a fault is pending for it (consumes one). */
-  take(service: ServiceName, action: string, callerArn: string): AwsError | undefined {
+  take(service: AnyService, action: string, callerArn: string): AwsError | undefined {
     const key = `${service}:${action}`;
     const fault = this.#pending.get(key);
     if (!fault) return undefined;
@@ -138,8 +165,10 @@ export class Faults {
 
 function parseFaultSpec(body: Record<string, unknown>): FaultSpec {
   const { service, action, error, count = 1 } = body;
-  if (typeof service !== 'string' || !(SERVICES as readonly string[]).includes(service)) {
-    throw new FaultSpecError(`service must be one of ${SERVICES.join(', ')}, got ${JSON.stringify(service)}`);
+  if (typeof service !== 'string' || !(ALL_SERVICES as readonly string[]).includes(service)) {
+    throw new FaultSpecError(
+      `service must be one of ${ALL_SERVICES.join(', ')}, got ${JSON.stringify(service)}`,
+    );
   }
   if (typeof action !== 'string' || !/^[A-Z][A-Za-z0-9]+$/.test(action)) {
     throw new FaultSpecError(
@@ -154,10 +183,10 @@ function parseFaultSpec(body: Record<string, unknown>): FaultSpec {
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) {
     throw new FaultSpecError(`count must be a positive integer, got ${JSON.stringify(count)}`);
   }
-  return { service: service as ServiceName, action, error, count };
+  return { service: service as AnyService, action, error, count };
 }
 
-function faultError(service: ServiceName, action: string, requested: string, callerArn: string): AwsError {
+function faultError(service: AnyService, action: string, requested: string, callerArn: string): AwsError {
   const code = requested === 'AccessDenied' ? ACCESS_DENIED[service] : dynamoSpelling(service, requested);
   const status = STATUS[code] ?? 400;
   if (code === ACCESS_DENIED[service]) {
@@ -171,6 +200,6 @@ function faultError(service: ServiceName, action: string, requested: string, cal
 }
 
 /** DynamoDB names its 500 InternalServerError; the other services say InternalFailure. */
-function dynamoSpelling(service: ServiceName, code: string): string {
+function dynamoSpelling(service: AnyService, code: string): string {
   return service === 'dynamodb' && code === 'InternalFailure' ? 'InternalServerError' : code;
 }

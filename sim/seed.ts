@@ -219,11 +219,19 @@ export interface AlertResourceClients {
  */
 export async function createAlertResources(
   clients: AlertResourceClients,
-  options: { readonly topicName?: string; readonly tableName?: string } = {},
+  options: {
+    readonly topicName?: string;
+    readonly tableName?: string;
+    /** The KMS key that encrypts the topic (the Warden stack's `TopicKey`). */
+    readonly kmsMasterKeyId?: string;
+  } = {},
 ): Promise<{ readonly topicArn: string; readonly tableName: string }> {
   const tableName = options.tableName ?? 'alb-warden-alert-state';
   const topic = await clients.sns.send(
-    new CreateTopicCommand({ Name: options.topicName ?? 'alb-warden-alerts' }),
+    new CreateTopicCommand({
+      Name: options.topicName ?? 'alb-warden-alerts',
+      ...(options.kmsMasterKeyId ? { Attributes: { KmsMasterKeyId: options.kmsMasterKeyId } } : {}),
+    }),
   );
   await clients.dynamodb.send(
     new CreateTableCommand({

@@ -1,5 +1,5 @@
 /**
- * One HTTP server for all four services and the control API. A request goes to DynamoDB when its
+ * One HTTP server for every simulated service and the control API. A request goes to DynamoDB when its
  * `X-Amz-Target` says so, otherwise to the service named in its SigV4 credential scope
  * (`Credential=AKID/date/region/<service>/aws4_request`). Signatures are not verified.
  */
@@ -8,11 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { elbv2ApiCall } from './api-calls.ts';
 import { handleControl } from './control-routes.ts';
 import { AwsError } from './errors.ts';
-import type { ServiceName } from './faults.ts';
+import type { AnyService as ServiceName } from './faults.ts';
 import { uuid } from './ids.ts';
 import { awsQueryError, awsQueryResponse } from './protocols/aws-query-xml.ts';
 import { ec2Error, ec2Response } from './protocols/ec2-xml.ts';
-import { DYNAMODB_TARGET_PREFIX, JSON_CONTENT_TYPE, jsonError } from './protocols/json.ts';
+import { DYNAMODB_TARGET_PREFIX, type JsonProtocol, jsonError } from './protocols/json.ts';
 import { parseQueryTree, QueryInput, type QueryTree } from './protocols/query.ts';
 import type { XmlObject } from './protocols/xml.ts';
 import type { Call } from './services/context.ts';
@@ -24,15 +24,61 @@ const SERVICE_BY_SCOPE: Readonly<Record<string, ServiceName>> = {
   elasticloadbalancing: 'elbv2',
   sns: 'sns',
   autoscaling: 'autoscaling',
+  dynamodb: 'dynamodb',
+  cloudtrail: 'cloudtrail',
+  events: 'events',
+  monitoring: 'monitoring',
+  sqs: 'sqs',
+  kms: 'kms',
+  iam: 'iam',
+  cloudformation: 'cloudformation',
 };
 
-const QUERY_NAMESPACES: Readonly<
-  Record<'elbv2' | 'sns' | 'autoscaling', { namespace: string; version: string }>
-> = {
+type QueryService = 'elbv2' | 'sns' | 'autoscaling' | 'iam' | 'cloudformation';
+type JsonService = 'dynamodb' | 'cloudtrail' | 'events' | 'monitoring' | 'sqs' | 'kms';
+
+const QUERY_NAMESPACES: Readonly<Record<QueryService, { namespace: string; version: string }>> = {
   elbv2: { namespace: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/', version: '2015-12-01' },
   sns: { namespace: 'http://sns.amazonaws.com/doc/2010-03-31/', version: '2010-03-31' },
   autoscaling: { namespace: 'http://autoscaling.amazonaws.com/doc/2011-01-01/', version: '2011-01-01' },
+  iam: { namespace: 'https://iam.amazonaws.com/doc/2010-05-08/', version: '2010-05-08' },
+  cloudformation: { namespace: 'http://cloudformation.amazonaws.com/doc/2010-05-15/', version: '2010-05-15' },
 };
+
+const JSON_1_0 = 'application/x-amz-json-1.0';
+const JSON_1_1 = 'application/x-amz-json-1.1';
+
+/** Each JSON service's protocol, as its SDK client speaks it (the client packages' runtimeConfig.shared). */
+const JSON_PROTOCOLS: Readonly<Record<JsonService, JsonProtocol>> = {
+  dynamodb: {
+    targetPrefix: DYNAMODB_TARGET_PREFIX,
+    contentType: JSON_1_0,
+    errorNamespace: 'com.amazonaws.dynamodb.v20120810',
+  },
+  cloudtrail: {
+    targetPrefix: 'CloudTrail_20131101.',
+    contentType: JSON_1_1,
+    errorNamespace: 'com.amazonaws.cloudtrail.v20131101',
+  },
+  events: { targetPrefix: 'AWSEvents.', contentType: JSON_1_1, errorNamespace: 'com.amazonaws.eventbridge' },
+  monitoring: {
+    targetPrefix: 'GraniteServiceVersion20100801.',
+    contentType: JSON_1_0,
+    errorNamespace: 'com.amazonaws.cloudwatch',
+    queryCompatible: true,
+  },
+  sqs: {
+    targetPrefix: 'AmazonSQS.',
+    contentType: JSON_1_0,
+    errorNamespace: 'com.amazonaws.sqs',
+    queryCompatible: true,
+  },
+  kms: { targetPrefix: 'TrentService.', contentType: JSON_1_1, errorNamespace: 'com.amazonaws.kms' },
+};
+
+function jsonProtocol(service: ServiceName): JsonProtocol | undefined {
+  return (JSON_PROTOCOLS as Partial<Record<ServiceName, JsonProtocol>>)[service];
+}
 
 export function createSimulatorServer(world: World): Server {
   return createServer((request, response) => {
@@ -88,7 +134,7 @@ async function serveAws(
     const error = credential
       ? new AwsError(
           'UnrecognizedClientException',
-          `The simulator serves ec2, elasticloadbalancing, sns, autoscaling and DynamoDB, not '${credential[2]}'`,
+          `The simulator serves ${Object.keys(SERVICE_BY_SCOPE).join(', ')}, not '${credential[2]}'`,
         )
       : new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
     response.writeHead(error.status, { 'content-type': 'text/xml' });
@@ -109,7 +155,7 @@ async function serveAws(
     if (parsed.malformed) throw parsed.malformed;
     const fault = world.faults.take(service, parsed.action, String(caller.userIdentity.arn));
     if (fault) throw fault;
-    result = dispatch(world, parsed, { now });
+    result = await dispatch(world, parsed, { now });
   } catch (error) {
     failure = error instanceof AwsError ? error : internalFailure(error);
   }
@@ -140,8 +186,11 @@ function parseRequest(
   accessKeyId: string,
   rawBody: string,
 ): AwsRequest {
-  if (service === 'dynamodb') {
-    const action = target.slice(DYNAMODB_TARGET_PREFIX.length);
+  const protocol = jsonProtocol(service);
+  if (protocol) {
+    const action = target.startsWith(protocol.targetPrefix)
+      ? target.slice(protocol.targetPrefix.length)
+      : (target.split('.').pop() ?? '');
     try {
       const json = rawBody === '' ? {} : (JSON.parse(rawBody) as Record<string, unknown>);
       return { service, action, accessKeyId, query: {}, json };
@@ -164,23 +213,28 @@ function internalFailure(error: unknown): AwsError {
   return new AwsError('InternalFailure', `The simulator failed: ${(error as Error).message}`, 500);
 }
 
-function dispatch(world: World, request: AwsRequest, call: Call): Record<string, unknown> {
-  if (request.service === 'dynamodb') {
-    const handler = world.dynamodb.handlers[request.action];
+type JsonHandler = (body: Record<string, unknown>, call: Call) => Record<string, unknown>;
+type QueryHandler = (input: QueryInput, call: Call) => XmlObject | Promise<XmlObject>;
+
+async function dispatch(world: World, request: AwsRequest, call: Call): Promise<Record<string, unknown>> {
+  if (jsonProtocol(request.service)) {
+    const handlers: Readonly<Record<string, JsonHandler>> =
+      world.services[request.service as JsonService].handlers;
+    const handler = handlers[request.action];
     if (!handler) throw new AwsError('UnknownOperationException', `Unknown operation ${request.action}`);
     return handler(request.json, call);
   }
-  const handlers: Readonly<Record<string, (input: QueryInput, c: Call) => XmlObject>> =
-    world[request.service].handlers;
+  const handlers: Readonly<Record<string, QueryHandler>> =
+    world.services[request.service as QueryService | 'ec2'].handlers;
   const handler = handlers[request.action];
   if (!handler) {
     if (request.service === 'ec2') {
       throw new AwsError('InvalidAction', `The action ${request.action} is not valid for this web service.`);
     }
-    const { version } = QUERY_NAMESPACES[request.service];
+    const { version } = QUERY_NAMESPACES[request.service as QueryService];
     throw new AwsError('InvalidAction', `Could not find operation ${request.action} for version ${version}`);
   }
-  return handler(new QueryInput(request.query), call);
+  return await handler(new QueryInput(request.query), call);
 }
 
 function respond(
@@ -190,15 +244,21 @@ function respond(
   result: Record<string, unknown>,
   requestId: string,
 ): void {
-  if (service === 'dynamodb') {
-    response.writeHead(200, { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': requestId });
+  const protocol = jsonProtocol(service);
+  if (protocol) {
+    response.writeHead(200, { 'content-type': protocol.contentType, 'x-amzn-requestid': requestId });
     response.end(JSON.stringify(result));
     return;
   }
   const xml =
     service === 'ec2'
       ? ec2Response(action, requestId, result as XmlObject)
-      : awsQueryResponse(QUERY_NAMESPACES[service].namespace, action, requestId, result as XmlObject);
+      : awsQueryResponse(
+          QUERY_NAMESPACES[service as QueryService].namespace,
+          action,
+          requestId,
+          result as XmlObject,
+        );
   response.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId });
   response.end(xml);
 }
@@ -209,15 +269,22 @@ function respondError(
   error: AwsError,
   requestId: string,
 ): void {
-  if (service === 'dynamodb') {
-    response.writeHead(error.status, { 'content-type': JSON_CONTENT_TYPE, 'x-amzn-requestid': requestId });
-    response.end(jsonError(error));
+  const protocol = jsonProtocol(service);
+  if (protocol) {
+    response.writeHead(error.status, {
+      'content-type': protocol.contentType,
+      'x-amzn-requestid': requestId,
+      ...(protocol.queryCompatible
+        ? { 'x-amzn-query-error': `${error.queryCode};${error.status >= 500 ? 'Receiver' : 'Sender'}` }
+        : {}),
+    });
+    response.end(jsonError(error, protocol.errorNamespace));
     return;
   }
   const xml =
     service === 'ec2'
       ? ec2Error(error, requestId)
-      : awsQueryError(QUERY_NAMESPACES[service].namespace, error, requestId);
+      : awsQueryError(QUERY_NAMESPACES[service as QueryService].namespace, error, requestId);
   response.writeHead(error.status, {
     'content-type': 'text/xml;charset=UTF-8',
     'x-amzn-requestid': requestId,

@@ -7,17 +7,40 @@ import { elbv2ApiCall } from './api-calls.ts';
 import { CloudTrailDelivery } from './cloudtrail.ts';
 import { AwsError } from './errors.ts';
 import { type ApiCall, apiCallEvent, type Caller, EventLog, Identities } from './events.ts';
-import { Faults, SERVICES, type ServiceName } from './faults.ts';
+import { type AnyService, Faults, SERVICES, type ServiceName } from './faults.ts';
 import { QueryInput, type QueryTree } from './protocols/query.ts';
 import { CertificateStore } from './services/acm.ts';
 import { AutoScalingService } from './services/autoscaling.ts';
+import { CloudFormationService } from './services/cloudformation.ts';
+import { CloudTrailService } from './services/cloudtrail.ts';
+import { CloudWatchService } from './services/cloudwatch.ts';
 import { DynamoDbService } from './services/dynamodb.ts';
 import { Ec2Service } from './services/ec2.ts';
 import { Elbv2Service } from './services/elbv2.ts';
+import { EventBridgeService } from './services/eventbridge.ts';
+import { IamService } from './services/iam.ts';
+import { KmsService } from './services/kms.ts';
 import { SnsService } from './services/sns.ts';
+import { SqsService } from './services/sqs.ts';
 import { Clock, type SimSettings } from './settings.ts';
 
+/** Calls per service and action: SERVICES always, the others once called. */
 export type CallCounts = Record<ServiceName, Record<string, number>>;
+
+/** What an operator's diagnosis reads (alb-warden doctor): services the controller itself never calls. */
+function createOperatorServices(world: World) {
+  return {
+    sqs: new SqsService(world),
+    cloudtrail: new CloudTrailService(world),
+    events: new EventBridgeService(world),
+    monitoring: new CloudWatchService(),
+    kms: new KmsService(world),
+    iam: new IamService(world),
+    cloudformation: new CloudFormationService(world),
+  };
+}
+
+export type OperatorServices = ReturnType<typeof createOperatorServices>;
 
 export class World {
   readonly account: string;
@@ -36,6 +59,7 @@ export class World {
   #dynamodb: DynamoDbService;
   #autoscaling: AutoScalingService;
   #certificates: CertificateStore;
+  #operator: OperatorServices;
 
   constructor(account: string, region: string, settings: SimSettings) {
     this.account = account;
@@ -46,7 +70,8 @@ export class World {
     this.#ec2 = new Ec2Service(this);
     this.#certificates = new CertificateStore(this.account, this.region);
     this.#elbv2 = new Elbv2Service(this, this.#ec2, this.#certificates);
-    this.#sns = new SnsService(this);
+    this.#operator = createOperatorServices(this);
+    this.#sns = new SnsService(this, this.#operator.sqs);
     this.#dynamodb = new DynamoDbService(this);
     this.#autoscaling = this.#newAutoScaling();
   }
@@ -113,6 +138,18 @@ export class World {
     return this.#autoscaling;
   }
 
+  /** Every service that answers AWS calls, by the name the server routes by. */
+  get services() {
+    return {
+      ec2: this.#ec2,
+      elbv2: this.#elbv2,
+      sns: this.#sns,
+      dynamodb: this.#dynamodb,
+      autoscaling: this.#autoscaling,
+      ...this.#operator,
+    };
+  }
+
   settings(): SimSettings {
     return this.#settings;
   }
@@ -132,7 +169,8 @@ export class World {
     this.#ec2 = new Ec2Service(this);
     this.#certificates = new CertificateStore(this.account, this.region);
     this.#elbv2 = new Elbv2Service(this, this.#ec2, this.#certificates);
-    this.#sns = new SnsService(this);
+    this.#operator = createOperatorServices(this);
+    this.#sns = new SnsService(this, this.#operator.sqs);
     this.#dynamodb = new DynamoDbService(this);
     this.#autoscaling = this.#newAutoScaling();
   }
@@ -158,8 +196,11 @@ export class World {
     );
   }
 
-  countCall(service: ServiceName, action: string): void {
-    this.#calls[service][action] = (this.#calls[service][action] ?? 0) + 1;
+  countCall(service: AnyService, action: string): void {
+    const calls = this.#calls as Partial<Record<AnyService, Record<string, number>>>;
+    const counts = calls[service] ?? {};
+    counts[action] = (counts[action] ?? 0) + 1;
+    calls[service] = counts;
   }
 
   get calls(): CallCounts {

@@ -12,6 +12,7 @@ import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } fro
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
 import { sweep } from '../use-cases/sweep.ts';
+import { type DoctorOptions, doctorCommand } from './doctor/command.ts';
 
 export interface Io {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean | undefined };
@@ -22,6 +23,7 @@ export interface Io {
 export interface CliOptions {
   /** Builds the dependencies (tests inject the simulator's endpoint here). */
   readonly deps?: (config: WardenConfig, telemetry: Telemetry) => Deps;
+  readonly doctor?: DoctorOptions;
 }
 
 const USAGE = `Usage: alb-warden <command> [options]
@@ -32,6 +34,7 @@ Commands:
   validate    check a configuration file
   pause       stop repairs for one binding for a while (registration goes on)
   resume      restart repairs for one binding (also resets its circuit breaker)
+  doctor      diagnose the deployed controller; --drill BINDING times a real repair
 
 Global options:
   --config FILE   configuration file (default: $WARDEN_CONFIG_FILE, or $WARDEN_CONFIG inline)
@@ -80,6 +83,7 @@ const OPTIONS = {
 class UsageError extends Error {}
 
 export async function main(argv: readonly string[], io: Io, options: CliOptions = {}): Promise<number> {
+  if (argv[0] === 'doctor') return doctorCommand(argv.slice(1), io, options.doctor);
   const out = (text: string) => io.stdout.write(`${text}\n`);
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {

@@ -23,6 +23,7 @@ import { alertId, type RenderedAlert } from './alerts.ts';
 import type { ConditionRecord, TargetRecord } from './health.ts';
 import type { ListenerRole } from './listeners.ts';
 import type { Action } from './model.ts';
+import { keptEntries } from './pipeline-stats.ts';
 import { MINUTE } from './time.ts';
 
 export const KEY = {
@@ -91,6 +92,8 @@ export interface RepairEntry {
   readonly fingerprint: string;
   readonly summary: string;
   readonly actor?: string | undefined;
+  /** CloudTrail's eventTime of the event that led to the repair: pipeline-stats.ts measures its delay. */
+  readonly eventAt?: number | undefined;
 }
 
 export interface RepairLog {
@@ -264,7 +267,7 @@ export function withRepairs(
   now: number,
   keepMinutes: number,
 ): RepairLog {
-  return { entries: [...log.entries.filter((entry) => entry.at > now - keepMinutes * MINUTE), ...entries] };
+  return { entries: [...keptEntries(log.entries, now - keepMinutes * MINUTE, now), ...entries] };
 }
 
 /**

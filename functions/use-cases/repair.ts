@@ -334,6 +334,7 @@ function repairEntries(
             .map((drift) => drift.summary)
             .join('; '),
     actor: who,
+    eventAt: actor?.eventTime ? Date.parse(actor.eventTime) || undefined : undefined,
   }));
 }
 

@@ -1,6 +1,15 @@
 /** XML rendering shared by the EC2 and awsQuery response formats. */
 
-export type XmlValue = string | number | boolean | Date | null | undefined | XmlValue[] | XmlObject;
+export type XmlValue = string | number | boolean | Date | null | undefined | XmlValue[] | XmlObject | XmlMap;
+
+/** An awsQuery map of strings, rendered as `<entry><key/><value/></entry>` items (SNS and SQS attributes). */
+export class XmlMap {
+  readonly entries: Readonly<Record<string, string>>;
+
+  constructor(entries: Readonly<Record<string, string>>) {
+    this.entries = entries;
+  }
+}
 export interface XmlObject {
   readonly [key: string]: XmlValue;
 }
@@ -47,6 +56,12 @@ function renderElement(name: string, value: XmlValue, itemElement: string): stri
     return items === '' ? `<${name}/>` : `<${name}>${items}</${name}>`;
   }
   if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
+  if (value instanceof XmlMap) {
+    const entries = Object.entries(value.entries)
+      .map(([key, item]) => `<entry><key>${escapeXml(key)}</key><value>${escapeXml(item)}</value></entry>`)
+      .join('');
+    return `<${name}>${entries}</${name}>`;
+  }
   if (typeof value === 'object') return `<${name}>${renderXml(value, itemElement)}</${name}>`;
   return `<${name}>${escapeXml(String(value))}</${name}>`;
 }

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { AwsError } from '../errors.ts';
 import { uuid } from '../ids.ts';
 import type { QueryInput } from '../protocols/query.ts';
-import type { XmlObject } from '../protocols/xml.ts';
+import { XmlMap, type XmlObject } from '../protocols/xml.ts';
 import type { Call, Environment } from './context.ts';
+import type { SqsService } from './sqs.ts';
 
 export interface PublishedMessage {
   readonly topicArn: string;
@@ -21,9 +22,27 @@ export interface PublishedMessage {
   readonly sequenceNumber?: string;
 }
 
+interface Subscription {
+  readonly arn: string;
+  readonly protocol: string;
+  readonly endpoint: string;
+  confirmed: boolean;
+}
+
+/** Attributes GetTopicAttributes reports and SetTopicAttributes may change (the FIFO ones are fixed). */
+const SETTABLE_ATTRIBUTES = [
+  'DisplayName',
+  'Policy',
+  'DeliveryPolicy',
+  'KmsMasterKeyId',
+  'TracingConfig',
+  'SignatureVersion',
+];
+
 interface Topic {
   readonly arn: string;
-  readonly subscriptions: { readonly arn: string; readonly protocol: string; readonly endpoint: string }[];
+  readonly attributes: Record<string, string>;
+  readonly subscriptions: Subscription[];
   readonly fifo: boolean;
   readonly contentBasedDeduplication: boolean;
   readonly deduplicationScope: 'Topic' | 'MessageGroup';
@@ -47,6 +66,7 @@ const FIFO_TOKEN = /^[\x21-\x7e]{1,128}$/;
 
 export class SnsService {
   readonly #env: Environment;
+  readonly #sqs: SqsService;
   readonly #topics = new Map<string, Topic>();
   readonly #messages: PublishedMessage[] = [];
 
@@ -57,11 +77,31 @@ export class SnsService {
       return {};
     },
     Subscribe: (input) => this.#subscribe(input),
+    Unsubscribe: (input) => this.#unsubscribe(input),
     Publish: (input, call) => this.#publish(input, call),
+    GetTopicAttributes: (input) => this.#topicAttributes(this.#topic(input.str('TopicArn'))),
+    // https://docs.aws.amazon.com/sns/latest/api/API_SetTopicAttributes.html
+    SetTopicAttributes: (input) => {
+      const topic = this.#topic(input.str('TopicArn'));
+      const name = input.str('AttributeName') ?? '';
+      if (!SETTABLE_ATTRIBUTES.includes(name))
+        throw new AwsError('InvalidParameter', 'Invalid parameter: AttributeName');
+      topic.attributes[name] = input.str('AttributeValue') ?? '';
+      return {};
+    },
+    ListSubscriptionsByTopic: (input) => this.#listSubscriptions(input),
   };
 
-  constructor(env: Environment) {
+  constructor(env: Environment, sqs: SqsService) {
     this.#env = env;
+    this.#sqs = sqs;
+  }
+
+  /** What a person does by following the link in the confirmation email. */
+  confirm(topicArn: string, endpoint: string): boolean {
+    const subscription = this.#topic(topicArn).subscriptions.find((s) => s.endpoint === endpoint);
+    if (subscription) subscription.confirmed = true;
+    return subscription !== undefined;
   }
 
   get messages(): readonly PublishedMessage[] {
@@ -117,6 +157,7 @@ export class SnsService {
     if (!existing) {
       this.#topics.set(arn, {
         arn,
+        attributes: Object.fromEntries([...attributes].filter(([key]) => SETTABLE_ATTRIBUTES.includes(key))),
         subscriptions: [],
         fifo,
         contentBasedDeduplication,
@@ -137,18 +178,95 @@ export class SnsService {
     return topic;
   }
 
-  /** Email subscriptions wait for confirmation, so their ARN reads "pending confirmation". */
+  /**
+   * Email subscriptions wait for confirmation, so their ARN reads "pending confirmation". An SQS queue of the
+   * topic's account is confirmed at once (its owner subscribed it).
+   */
   #subscribe(input: QueryInput): XmlObject {
     const topic = this.#topic(input.str('TopicArn'));
     const protocol = input.str('Protocol') ?? '';
     if (!PROTOCOLS.includes(protocol)) throw new AwsError('InvalidParameter', 'Invalid parameter: Protocol');
     const endpoint = input.str('Endpoint') ?? '';
     if (endpoint === '') throw new AwsError('InvalidParameter', 'Invalid parameter: Endpoint');
+    if (protocol === 'sqs' && !/^arn:aws:sqs:[^:]+:\d{12}:[\w-]+(\.fifo)?$/.test(endpoint))
+      throw new AwsError('InvalidParameter', 'Invalid parameter: SQS endpoint ARN');
     const existing = topic.subscriptions.find((s) => s.protocol === protocol && s.endpoint === endpoint);
-    const subscription = existing ?? { arn: `${topic.arn}:${uuid()}`, protocol, endpoint };
+    const subscription = existing ?? {
+      arn: `${topic.arn}:${uuid()}`,
+      protocol,
+      endpoint,
+      confirmed: !protocol.startsWith('email'),
+    };
     if (!existing) topic.subscriptions.push(subscription);
-    const pending = protocol.startsWith('email') && input.bool('ReturnSubscriptionArn') !== true;
+    const pending = !subscription.confirmed && input.bool('ReturnSubscriptionArn') !== true;
     return { SubscriptionArn: pending ? 'pending confirmation' : subscription.arn };
+  }
+
+  /** https://docs.aws.amazon.com/sns/latest/api/API_Unsubscribe.html */
+  #unsubscribe(input: QueryInput): XmlObject {
+    const arn = input.str('SubscriptionArn') ?? '';
+    const topic = [...this.#topics.values()].find((t) => t.subscriptions.some((s) => s.arn === arn));
+    if (!topic) throw new AwsError('NotFound', 'Subscription does not exist', 404);
+    topic.subscriptions.splice(
+      topic.subscriptions.findIndex((s) => s.arn === arn),
+      1,
+    );
+    return {};
+  }
+
+  /** https://docs.aws.amazon.com/sns/latest/api/API_GetTopicAttributes.html */
+  #topicAttributes(topic: Topic): XmlObject {
+    const confirmed = topic.subscriptions.filter((s) => s.confirmed).length;
+    return {
+      Attributes: new XmlMap({
+        ...topic.attributes,
+        TopicArn: topic.arn,
+        Owner: this.#env.account,
+        SubscriptionsConfirmed: String(confirmed),
+        SubscriptionsPending: String(topic.subscriptions.length - confirmed),
+        SubscriptionsDeleted: '0',
+        ...(topic.fifo
+          ? { FifoTopic: 'true', ContentBasedDeduplication: String(topic.contentBasedDeduplication) }
+          : {}),
+      }),
+    };
+  }
+
+  /**
+   * Pending subscriptions are listed with the ARN `PendingConfirmation`.
+   * https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptionsByTopic.html
+   */
+  #listSubscriptions(input: QueryInput): XmlObject {
+    const topic = this.#topic(input.str('TopicArn'));
+    return {
+      Subscriptions: topic.subscriptions.map((s) => ({
+        SubscriptionArn: s.confirmed ? s.arn : 'PendingConfirmation',
+        Owner: this.#env.account,
+        Protocol: s.protocol,
+        Endpoint: s.endpoint,
+        TopicArn: topic.arn,
+      })),
+    };
+  }
+
+  /** Every confirmed SQS subscriber gets the message as an SNS notification. */
+  #deliver(topic: Topic, messageId: string, published: PublishedMessage, now: number): void {
+    for (const subscription of topic.subscriptions) {
+      if (subscription.protocol !== 'sqs' || !subscription.confirmed) continue;
+      const body =
+        published.messageStructure === 'json' ? forProtocol(published.message, 'sqs') : published.message;
+      this.#sqs.deliver(
+        subscription.endpoint,
+        sqsEnvelope(
+          topic.arn,
+          messageId,
+          published.subject ?? undefined,
+          body,
+          published.messageAttributes,
+          now,
+        ),
+      );
+    }
   }
 
   #publish(input: QueryInput, call: Call): XmlObject {
@@ -182,7 +300,9 @@ export class SnsService {
     if (!topic.fifo) {
       standardTopicFifoFields(input);
       this.#messages.push(published);
-      return { MessageId: uuid() };
+      const messageId = uuid();
+      this.#deliver(topic, messageId, published, call.now);
+      return { MessageId: messageId };
     }
     return this.#publishFifo(topic, input, published, call.now);
   }
@@ -246,6 +366,39 @@ function fifoToken(value: string, name: string): void {
       `Invalid parameter: ${name} Reason: ${name} can contain up to 128 alphanumeric characters and punctuation`,
     );
   }
+}
+
+/** With MessageStructure json, each protocol gets its own entry, or `default`. */
+function forProtocol(message: string, protocol: string): string {
+  const entries = JSON.parse(message) as Record<string, string>;
+  return entries[protocol] ?? entries.default ?? '';
+}
+
+/**
+ * What an SQS subscriber receives (raw message delivery off): the notification as a JSON document.
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html
+ */
+function sqsEnvelope(
+  topicArn: string,
+  messageId: string,
+  subject: string | undefined,
+  message: string,
+  attributes: Readonly<Record<string, { readonly Type: string; readonly Value: string }>>,
+  now: number,
+): string {
+  return JSON.stringify({
+    Type: 'Notification',
+    MessageId: messageId,
+    TopicArn: topicArn,
+    ...(subject === undefined ? {} : { Subject: subject }),
+    Message: message,
+    Timestamp: new Date(now).toISOString(),
+    SignatureVersion: '1',
+    Signature: 'simulated',
+    SigningCertURL: 'https://sns.amazonaws.com/SimpleNotificationService-simulated.pem',
+    UnsubscribeURL: `https://sns.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${topicArn}`,
+    ...(Object.keys(attributes).length > 0 ? { MessageAttributes: attributes } : {}),
+  });
 }
 
 function hasControlCharacters(text: string): boolean {

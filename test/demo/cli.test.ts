@@ -7,7 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const MAIN = fileURLToPath(new URL('../../demo/main.ts', import.meta.url));
-const STEPS = ['launch', 'http-forward', 'foreign-rule', 'unhealthy', 'recovered', 'stopped', 'quiet-sweep'];
+const STEPS = [
+  'launch',
+  'http-forward',
+  'foreign-rule',
+  'unhealthy',
+  'recovered',
+  'stopped',
+  'quiet-sweep',
+  'doctor',
+];
 
 interface Run {
   readonly code: number | null;
@@ -46,6 +55,8 @@ interface Document {
     checks: { ok: boolean }[];
   }[];
   summary: { ok: boolean; steps: { total: number; reached: number } };
+  doctor?: { ok: boolean; checks: Record<string, unknown>[] };
+  drill?: Record<string, unknown> | null;
 }
 
 describe('demo/main.ts', () => {
@@ -63,9 +74,21 @@ describe('demo/main.ts', () => {
       expect(step.checks.every((check) => check.ok)).toBe(true);
       for (const entry of step.entries) expect(Date.parse(entry.at)).not.toBeNaN();
     }
-    expect(document.summary.steps).toEqual({ total: 7, reached: 7, failed: [] });
+    expect(document.summary.steps).toEqual({ total: 8, reached: 8, failed: [] });
     // Progress while it runs, on stderr so stdout stays one document.
-    expect(run.stderr.trim().split('\n')).toHaveLength(7);
+    expect(run.stderr.trim().split('\n')).toHaveLength(8);
+    // The last scene's findings, in the shapes `alb-warden doctor --json` and `--drill --json` print.
+    expect(document.doctor?.ok).toBe(true);
+    expect(
+      document.doctor?.checks.map((check) => Object.keys(check).filter((key) => key !== 'binding')),
+    ).toEqual(document.doctor?.checks.map(() => ['check', 'ok', 'detail', 'fix']));
+    expect(document.drill).toEqual({
+      binding: 'web',
+      detectedBy: 'event',
+      repairSeconds: expect.any(Number),
+      alertReceived: true,
+      restoredByDrill: false,
+    });
   }, 60_000);
 
   it('--dry-run --json says dry-run and still reaches every (dry-run) expectation', async () => {
@@ -74,6 +97,9 @@ describe('demo/main.ts', () => {
     const document = JSON.parse(run.stdout) as Document;
     expect(document.mode).toBe('dry-run');
     expect(document.steps.map((step) => [step.id, step.ok])).toEqual(STEPS.map((id) => [id, true]));
+    // A dry-run controller repairs nothing: the drill does not start.
+    expect(document.doctor?.ok).toBe(true);
+    expect(document.drill).toBeNull();
   }, 60_000);
 
   it('prints a timeline with the alert as the on-call reads it, and no function logs', async () => {

@@ -1,86 +1,11 @@
 /**
- * The AWS calls the controller makes, read from its code: every SDK v3 command sent (`new XCommand(`) or
- * paginated (`paginateX(`) in functions/adapters, mapped to its IAM action through the client it is imported
- * from. The IAM tests prove the deployed policy against this list, so it is never kept by hand.
+ * The AWS calls the controller makes, read from its code: the scan lives with `alb-warden doctor`, which asks
+ * IAM about the deployed role with the same list (functions/cli/doctor/controller-calls.ts).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { ROOT } from './bundles.ts';
-
-export const ADAPTERS_DIR = join(ROOT, 'functions', 'adapters');
-
-/** SDK client package → IAM service prefix. */
-export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
-  '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
-  '@aws-sdk/client-ec2': 'ec2',
-  '@aws-sdk/client-sns': 'sns',
-  '@aws-sdk/client-dynamodb': 'dynamodb',
-};
-
-export interface AwsCall {
-  /** `service:Operation`, the IAM action the call needs. */
-  readonly action: string;
-  readonly client: string;
-  readonly file: string;
-}
-
-const IMPORT = /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*['"](@aws-sdk\/[a-z0-9-]+)['"]/g;
-const SENT = /new\s+([A-Z]\w*)Command\s*\(/g;
-const PAGINATED = /\bpaginate([A-Z]\w*)\s*\(/g;
-
-/** Every AWS call in the adapters, one entry per distinct action (first file that makes it). */
-export function awsCallsInAdapters(dir = ADAPTERS_DIR): AwsCall[] {
-  const calls = new Map<string, AwsCall>();
-  for (const file of typeScriptFiles(dir)) {
-    const text = readFileSync(file, 'utf8');
-    const importedFrom = new Map<string, string>();
-    for (const [, names = '', module = ''] of text.matchAll(IMPORT)) {
-      for (const name of names.split(',')) importedFrom.set(name.replace(/^\s*type\s+/, '').trim(), module);
-    }
-    const operations = [
-      ...[...text.matchAll(SENT)].map(([, op = '']) => ({ op, symbol: `${op}Command` })),
-      ...[...text.matchAll(PAGINATED)].map(([, op = '']) => ({ op, symbol: `paginate${op}` })),
-    ];
-    for (const { op, symbol } of operations) {
-      const client = importedFrom.get(symbol);
-      const where = relative(ROOT, file);
-      if (!client) throw new Error(`${where}: ${symbol} is not imported from an @aws-sdk client`);
-      const prefix = SERVICE_PREFIX[client];
-      if (!prefix) {
-        throw new Error(
-          `${where}: calls ${client}; add its IAM service prefix to SERVICE_PREFIX in ${relative(ROOT, import.meta.filename)}`,
-        );
-      }
-      const action = `${prefix}:${op}`;
-      if (!calls.has(action)) calls.set(action, { action, client, file: where });
-    }
-  }
-  return [...calls.values()].sort((a, b) => a.action.localeCompare(b.action));
-}
-
-/** SDK commands sent anywhere in functions/ outside the adapters (there should be none). */
-export function commandsOutsideAdapters(): string[] {
-  const found: string[] = [];
-  for (const file of typeScriptFiles(join(ROOT, 'functions'))) {
-    if (file.startsWith(ADAPTERS_DIR)) continue;
-    const text = readFileSync(file, 'utf8');
-    for (const [match] of [...text.matchAll(SENT), ...text.matchAll(PAGINATED)]) {
-      found.push(`${relative(ROOT, file)}: ${match}`);
-    }
-  }
-  return found;
-}
-
-function typeScriptFiles(dir: string): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return entries.flatMap((entry) => {
-    const path = join(dir, entry);
-    if (statSync(path).isDirectory()) return typeScriptFiles(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
-}
+export {
+  ADAPTERS_DIR,
+  type AwsCall,
+  awsCallsInAdapters,
+  commandsOutsideAdapters,
+  SERVICE_PREFIX,
+} from '../../../functions/cli/doctor/controller-calls.ts';

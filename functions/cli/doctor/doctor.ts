@@ -1,0 +1,236 @@
+/**
+ * `alb-warden doctor`: a read-only diagnosis of a deployed controller with the operator's credentials. It
+ * finds the deployment from the Warden stack's outputs, reads what decides whether the controller hears
+ * about changes and can act on them, and turns each into a check (checks.ts).
+ */
+import type { Binding, WardenConfig } from '../../config.ts';
+import { summarizePipeline } from '../../domain/pipeline-stats.ts';
+import { decode, KEY } from '../../domain/state.ts';
+import { errorText, isAwsError, WardenError } from '../../errors.ts';
+import type { Instances, LoadBalancing, StateStore } from '../../ports.ts';
+import { mapLimit } from '../../use-cases/context.ts';
+
+import {
+  bindingChecks,
+  type Check,
+  type CheckName,
+  deadLetterCheck,
+  functionsCheck,
+  permissionsCheck,
+  pipelineCheck,
+  rulesCheck,
+  scheduleIntervalMs,
+  topicCheck,
+  topicKeyCheck,
+  trailCheck,
+} from './checks.ts';
+import { type Deployment, FUNCTION_NAMES, type FunctionName, type OperatorAws } from './model.ts';
+import { permissionRequests } from './permissions.ts';
+
+export interface DoctorContext {
+  readonly aws: OperatorAws;
+  readonly elb: LoadBalancing;
+  readonly instances: Instances;
+  readonly state: StateStore;
+  readonly config: WardenConfig;
+  readonly now: () => number;
+}
+
+/** The deployment cannot be found or its outputs are incomplete: a configuration error (exit 2). */
+export class DeploymentError extends WardenError {}
+
+const capitalize = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}`;
+
+/** The outputs the Warden stack declares (infra/warden-stack.ts); `overrides` supply or replace them. */
+export async function findDeployment(
+  aws: OperatorAws,
+  stackName: string,
+  overrides: Readonly<Record<string, string>> = {},
+): Promise<Deployment> {
+  const required = [
+    'AlertTopicArn',
+    'AlertStateTableName',
+    'ControllerRoleArn',
+    ...FUNCTION_NAMES.flatMap((fn) => [
+      `${capitalize(fn)}FunctionName`,
+      `${capitalize(fn)}DeadLetterQueueUrl`,
+    ]),
+  ];
+  const complete = required.every((key) => overrides[key]);
+  const stack = complete ? {} : await aws.stackOutputs(stackName);
+  const region = await aws.region();
+  if (!stack)
+    throw new DeploymentError(
+      `no stack ${stackName} in ${region}: pass --stack NAME (the Warden stack's name), or each output with --output KEY=VALUE`,
+    );
+  const outputs = { ...stack, ...overrides };
+  const missing = required.filter((key) => !outputs[key]);
+  if (missing.length > 0)
+    throw new DeploymentError(
+      `stack ${stackName} lacks the output(s) ${missing.join(', ')}: is it the alb-warden Warden stack? Pass them with --output KEY=VALUE`,
+    );
+  const value = (key: string) => outputs[key] ?? '';
+  const account = /^arn:[^:]+:iam::(\d{12}):/.exec(value('ControllerRoleArn'))?.[1];
+  if (!account)
+    throw new DeploymentError(`ControllerRoleArn ${value('ControllerRoleArn')} is not an IAM role ARN`);
+  return {
+    stackName,
+    region,
+    account,
+    topicArn: value('AlertTopicArn'),
+    tableName: value('AlertStateTableName'),
+    roleArn: value('ControllerRoleArn'),
+    functions: Object.fromEntries(
+      FUNCTION_NAMES.map((fn) => [
+        fn,
+        {
+          name: value(`${capitalize(fn)}FunctionName`),
+          deadLetterQueueUrl: value(`${capitalize(fn)}DeadLetterQueueUrl`),
+        },
+      ]),
+    ) as Deployment['functions'],
+  };
+}
+
+export function functionArn(deployment: Deployment, fn: FunctionName): string {
+  return `arn:aws:lambda:${deployment.region}:${deployment.account}:function:${deployment.functions[fn].name}`;
+}
+
+const HOUR = 3600_000;
+const PERIOD_SECONDS = 60;
+
+export async function diagnose(
+  context: DoctorContext,
+  deployment: Deployment,
+  bindings: readonly Binding[] = context.config.bindings,
+): Promise<Check[]> {
+  const { aws, now } = context;
+  const checks: Check[] = [];
+  const run = async (check: CheckName, binding: string | undefined, work: () => Promise<Check | Check[]>) => {
+    try {
+      checks.push(...[await work()].flat());
+    } catch (error) {
+      checks.push({
+        check,
+        ...(binding ? { binding } : {}),
+        ok: false,
+        detail: `could not read: ${errorText(error)}`,
+        fix: isAwsError(
+          error,
+          'AccessDenied',
+          'AccessDeniedException',
+          'AuthorizationError',
+          'UnauthorizedOperation',
+        )
+          ? 'run the doctor with credentials that may read this (ReadOnlyAccess and iam:SimulatePrincipalPolicy)'
+          : 'run the doctor again; if it persists, read the error above',
+      });
+    }
+  };
+
+  await run('trail', undefined, async () => {
+    const trails = await aws.trails();
+    const observed = await Promise.all(
+      trails.map(async (trail) => ({
+        trail,
+        logging: await aws.isLogging(trail.arn),
+        selectors: await aws.eventSelectors(trail.arn),
+      })),
+    );
+    return trailCheck(deployment.region, observed);
+  });
+
+  let sweepInterval: number | undefined;
+  for (const fn of FUNCTION_NAMES) {
+    await run('rules', undefined, async () => {
+      const arn = functionArn(deployment, fn);
+      const rules = await aws.rulesTargeting(arn);
+      if (fn === 'sweep')
+        sweepInterval = scheduleIntervalMs(
+          rules.find((rule) => rule.state === 'ENABLED')?.scheduleExpression,
+        );
+      return rulesCheck(fn, deployment.functions[fn].name, arn, rules);
+    });
+  }
+  for (const fn of FUNCTION_NAMES) {
+    const url = deployment.functions[fn].deadLetterQueueUrl;
+    await run('dead-letters', undefined, async () => deadLetterCheck(fn, url, await aws.queueDepth(url)));
+  }
+  const to = now();
+  for (const fn of FUNCTION_NAMES) {
+    await run('functions', undefined, async () => {
+      const name = deployment.functions[fn].name;
+      const [invocations, errors] = await Promise.all([
+        aws.lambdaMetric(name, 'Invocations', to - HOUR, to, PERIOD_SECONDS),
+        aws.lambdaMetric(name, 'Errors', to - HOUR, to, PERIOD_SECONDS),
+      ]);
+      const metrics = { invocations, errors, periodMs: PERIOD_SECONDS * 1000 };
+      return functionsCheck(fn, name, metrics, to, fn === 'sweep' ? (sweepInterval ?? 60_000) : undefined);
+    });
+  }
+
+  let keyId: string | undefined;
+  await run('alerts', undefined, async () => {
+    const attributes = await aws.topicAttributes(deployment.topicArn);
+    keyId = attributes?.KmsMasterKeyId;
+    return topicCheck(
+      deployment.topicArn,
+      attributes,
+      attributes ? await aws.subscriptions(deployment.topicArn) : [],
+    );
+  });
+  await run('alerts', undefined, async () =>
+    topicKeyCheck(keyId, keyId ? await aws.keyPolicy(keyId) : undefined),
+  );
+
+  const perBinding = await mapLimit(bindings, 4, async (binding) => {
+    const before = checks.length;
+    await run('binding', binding.name, () => checkBinding(context, deployment, binding));
+    await run('pipeline', binding.name, async () => {
+      const records = new Map(
+        (await context.state.load(binding.name)).map((record) => [record.key, record.data]),
+      );
+      const summary = summarizePipeline(
+        decode.repairs(records.get(KEY.repairs)),
+        decode.pipeline(records.get(KEY.pipeline)).unreported,
+        now(),
+      );
+      return pipelineCheck(binding.name, summary, context.config.eventPipeline.warnAfterUnreportedDrifts);
+    });
+    return checks.splice(before);
+  });
+  return [...checks, ...perBinding.flat()];
+}
+
+async function checkBinding(
+  context: DoctorContext,
+  deployment: Deployment,
+  binding: Binding,
+): Promise<Check[]> {
+  const { elb, instances, aws, config } = context;
+  const listeners = await elb.listListeners(binding.loadBalancerArn).catch((error: unknown) => {
+    if (isAwsError(error, 'LoadBalancerNotFound')) return undefined;
+    throw error;
+  });
+  const [[group], matching] = await Promise.all([
+    elb.describeTargetGroups([binding.targetGroupArn]),
+    instances.findByTags(binding.instanceSelector.tags),
+  ]);
+  const checks = bindingChecks(binding, { listeners, group, instances: matching });
+
+  const http = listeners?.find((listener) => listener.port === binding.http.port);
+  const rules = http ? await elb.listRules(http.arn) : [];
+  const candidates = [
+    binding.loadBalancerArn,
+    ...(listeners ?? []).map((listener) => listener.arn),
+    ...rules.map((rule) => rule.arn),
+    binding.targetGroupArn,
+    deployment.topicArn,
+    `arn:aws:dynamodb:${deployment.region}:${deployment.account}:table/${deployment.tableName}`,
+  ];
+  const requests = await permissionRequests(binding, config, candidates);
+  checks.push(
+    permissionsCheck(binding, deployment.roleArn, await aws.simulate(deployment.roleArn, requests)),
+  );
+  return checks;
+}

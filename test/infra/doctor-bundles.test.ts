@@ -1,0 +1,33 @@
+/**
+ * The doctor is the operator's tool: the Lambda bundles never include it, its SDK clients or the IAM
+ * reference data, so adding it leaves the functions' size and cold start as they were.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { ensureBundles } from './support/bundles.ts';
+
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+
+let dist: string;
+beforeAll(async () => {
+  dist = await ensureBundles();
+});
+
+describe.each(['register', 'guard', 'sweep'])('the %s bundle', (name) => {
+  it('holds nothing of the doctor', () => {
+    const meta = JSON.parse(readFileSync(join(dist, name, 'meta.json'), 'utf8')) as {
+      inputs: Record<string, unknown>;
+    };
+    const inputs = Object.keys(meta.inputs);
+
+    expect(inputs.length).toBeGreaterThan(0);
+    expect(
+      inputs.filter((input) =>
+        /functions\/cli\/|client-(cloudtrail|eventbridge|cloudwatch|iam|cloudformation|sqs|kms)\/|@cloud-copilot/.test(
+          input,
+        ),
+      ),
+    ).toEqual([]);
+  });
+});
