@@ -216,6 +216,7 @@ function controllerPolicy(
           'elasticloadbalancing:DescribeRules',
           'elasticloadbalancing:DescribeTargetGroups',
           'elasticloadbalancing:DescribeTargetHealth',
+          'elasticloadbalancing:DescribeListenerCertificates',
           'ec2:DescribeInstances',
         ],
         Resource: '*',
@@ -231,7 +232,7 @@ function controllerPolicy(
       },
       {
         Effect: 'Allow',
-        Action: 'elasticloadbalancing:ModifyListener',
+        Action: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:AddListenerCertificates'],
         Resource: lbs.map((lb) => sibling(lb, 'listener', '/*')),
       },
       { Effect: 'Allow', Action: 'elasticloadbalancing:CreateListener', Resource: lbs },

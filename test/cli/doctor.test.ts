@@ -365,8 +365,9 @@ describe('each binding', () => {
     const [permissions] = failed(document, 'binding');
 
     expect(permissions?.detail).toMatch(
-      /^the controller role AlbWarden-ControllerRole may not make 3 of the calls it needs: /,
+      /^the controller role AlbWarden-ControllerRole may not make 4 of the calls it needs: /,
     );
+    expect(permissions?.detail).toContain('elasticloadbalancing:AddListenerCertificates on listener/app/web-alb/');
     expect(permissions?.detail).toContain('elasticloadbalancing:CreateListener on loadbalancer/app/web-alb/');
     expect(permissions?.detail).toContain('elasticloadbalancing:DeleteRule on listener-rule/app/web-alb/');
     expect(permissions?.detail).toContain('elasticloadbalancing:ModifyListener on listener/app/web-alb/');

@@ -104,102 +104,128 @@ export async function diagnose(
   deployment: Deployment,
   bindings: readonly Binding[] = context.config.bindings,
 ): Promise<Check[]> {
-  const { aws, now } = context;
-  const checks: Check[] = [];
-  const run = async (check: CheckName, binding: string | undefined, work: () => Promise<Check | Check[]>) => {
-    try {
-      checks.push(...[await work()].flat());
-    } catch (error) {
-      checks.push({
-        check,
-        ...(binding ? { binding } : {}),
-        ok: false,
-        detail: `could not read: ${errorText(error)}`,
-        fix: isAwsError(
-          error,
-          'AccessDenied',
-          'AccessDeniedException',
-          'AuthorizationError',
-          'UnauthorizedOperation',
-        )
-          ? 'run the doctor with credentials that may read this (ReadOnlyAccess and iam:SimulatePrincipalPolicy)'
-          : 'run the doctor again; if it persists, read the error above',
-      });
-    }
-  };
-
-  await run('trail', undefined, async () => {
-    const trails = await aws.trails();
+  const { aws } = context;
+  const trail = await attempt('trail', undefined, async () => {
     const observed = await Promise.all(
-      trails.map(async (trail) => ({
-        trail,
-        logging: await aws.isLogging(trail.arn),
-        selectors: await aws.eventSelectors(trail.arn),
+      (await aws.trails()).map(async (found) => ({
+        trail: found,
+        logging: await aws.isLogging(found.arn),
+        selectors: await aws.eventSelectors(found.arn),
       })),
     );
     return trailCheck(deployment.region, observed);
   });
-
-  let sweepInterval: number | undefined;
-  for (const fn of FUNCTION_NAMES) {
-    await run('rules', undefined, async () => {
-      const arn = functionArn(deployment, fn);
-      const rules = await aws.rulesTargeting(arn);
-      if (fn === 'sweep')
-        sweepInterval = scheduleIntervalMs(
-          rules.find((rule) => rule.state === 'ENABLED')?.scheduleExpression,
-        );
-      return rulesCheck(fn, deployment.functions[fn].name, arn, rules);
-    });
-  }
-  for (const fn of FUNCTION_NAMES) {
+  let sweepInterval = 60_000;
+  const rules = await each(FUNCTION_NAMES, (fn) =>
+    attempt('rules', undefined, async () => {
+      const found = await aws.rulesTargeting(functionArn(deployment, fn));
+      const enabled = found.find((rule) => rule.state === 'ENABLED');
+      if (fn === 'sweep') sweepInterval = scheduleIntervalMs(enabled?.scheduleExpression);
+      return rulesCheck(fn, deployment.functions[fn].name, functionArn(deployment, fn), found);
+    }),
+  );
+  const deadLetters = await each(FUNCTION_NAMES, (fn) => {
     const url = deployment.functions[fn].deadLetterQueueUrl;
-    await run('dead-letters', undefined, async () => deadLetterCheck(fn, url, await aws.queueDepth(url)));
-  }
-  const to = now();
-  for (const fn of FUNCTION_NAMES) {
-    await run('functions', undefined, async () => {
-      const name = deployment.functions[fn].name;
-      const [invocations, errors] = await Promise.all([
-        aws.lambdaMetric(name, 'Invocations', to - HOUR, to, PERIOD_SECONDS),
-        aws.lambdaMetric(name, 'Errors', to - HOUR, to, PERIOD_SECONDS),
-      ]);
-      const metrics = { invocations, errors, periodMs: PERIOD_SECONDS * 1000 };
-      return functionsCheck(fn, name, metrics, to, fn === 'sweep' ? (sweepInterval ?? 60_000) : undefined);
-    });
-  }
-
-  let keyId: string | undefined;
-  await run('alerts', undefined, async () => {
-    const attributes = await aws.topicAttributes(deployment.topicArn);
-    keyId = attributes?.KmsMasterKeyId;
-    return topicCheck(
-      deployment.topicArn,
-      attributes,
-      attributes ? await aws.subscriptions(deployment.topicArn) : [],
+    return attempt('dead-letters', undefined, async () =>
+      deadLetterCheck(fn, url, await aws.queueDepth(url)),
     );
   });
-  await run('alerts', undefined, async () =>
+  const functions = await each(FUNCTION_NAMES, (fn) =>
+    attempt('functions', undefined, () =>
+      functionCheck(context, deployment, fn, fn === 'sweep' ? sweepInterval : undefined),
+    ),
+  );
+  const perBinding = await mapLimit(bindings, 4, async (binding) => [
+    ...(await attempt('binding', binding.name, () => checkBinding(context, deployment, binding))),
+    ...(await attempt('pipeline', binding.name, () => checkPipeline(context, binding))),
+  ]);
+  return [
+    ...trail,
+    ...rules,
+    ...deadLetters,
+    ...functions,
+    ...(await alertChecks(context, deployment)),
+    ...perBinding.flat(),
+  ];
+}
+
+/** One check's work; a read that fails becomes a failed check that says what it needs. */
+async function attempt(
+  check: CheckName,
+  binding: string | undefined,
+  work: () => Promise<Check | Check[]>,
+): Promise<Check[]> {
+  try {
+    return [await work()].flat();
+  } catch (error) {
+    const denied = isAwsError(error, 'AccessDenied', 'AuthorizationError', 'UnauthorizedOperation');
+    return [
+      {
+        check,
+        ...(binding ? { binding } : {}),
+        ok: false,
+        detail: `could not read: ${errorText(error)}`,
+        fix: denied
+          ? 'run the doctor with credentials that may read this (ReadOnlyAccess and iam:SimulatePrincipalPolicy)'
+          : 'run the doctor again; if it persists, read the error above',
+      },
+    ];
+  }
+}
+
+/** In order, one after the other (the sweep's rule sets the interval its metrics are judged by). */
+async function each<T>(items: readonly T[], work: (item: T) => Promise<Check[]>): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const item of items) checks.push(...(await work(item)));
+  return checks;
+}
+
+async function functionCheck(
+  context: DoctorContext,
+  deployment: Deployment,
+  fn: FunctionName,
+  sweepInterval: number | undefined,
+): Promise<Check> {
+  const to = context.now();
+  const name = deployment.functions[fn].name;
+  const [invocations, errors] = await Promise.all([
+    context.aws.lambdaMetric(name, 'Invocations', to - HOUR, to, PERIOD_SECONDS),
+    context.aws.lambdaMetric(name, 'Errors', to - HOUR, to, PERIOD_SECONDS),
+  ]);
+  return functionsCheck(
+    fn,
+    name,
+    { invocations, errors, periodMs: PERIOD_SECONDS * 1000 },
+    to,
+    sweepInterval,
+  );
+}
+
+async function alertChecks(context: DoctorContext, deployment: Deployment): Promise<Check[]> {
+  const { aws } = context;
+  let keyId: string | undefined;
+  const topic = await attempt('alerts', undefined, async () => {
+    const attributes = await aws.topicAttributes(deployment.topicArn);
+    keyId = attributes?.KmsMasterKeyId;
+    const subscriptions = attributes ? await aws.subscriptions(deployment.topicArn) : [];
+    return topicCheck(deployment.topicArn, attributes, subscriptions);
+  });
+  const key = await attempt('alerts', undefined, async () =>
     topicKeyCheck(keyId, keyId ? await aws.keyPolicy(keyId) : undefined),
   );
+  return [...topic, ...key];
+}
 
-  const perBinding = await mapLimit(bindings, 4, async (binding) => {
-    const before = checks.length;
-    await run('binding', binding.name, () => checkBinding(context, deployment, binding));
-    await run('pipeline', binding.name, async () => {
-      const records = new Map(
-        (await context.state.load(binding.name)).map((record) => [record.key, record.data]),
-      );
-      const summary = summarizePipeline(
-        decode.repairs(records.get(KEY.repairs)),
-        decode.pipeline(records.get(KEY.pipeline)).unreported,
-        now(),
-      );
-      return pipelineCheck(binding.name, summary, context.config.eventPipeline.warnAfterUnreportedDrifts);
-    });
-    return checks.splice(before);
-  });
-  return [...checks, ...perBinding.flat()];
+async function checkPipeline(context: DoctorContext, binding: Binding): Promise<Check> {
+  const records = new Map(
+    (await context.state.load(binding.name)).map((record) => [record.key, record.data]),
+  );
+  const summary = summarizePipeline(
+    decode.repairs(records.get(KEY.repairs)),
+    decode.pipeline(records.get(KEY.pipeline)).unreported,
+    context.now(),
+  );
+  return pipelineCheck(binding.name, summary, context.config.eventPipeline.warnAfterUnreportedDrifts);
 }
 
 async function checkBinding(

@@ -43,22 +43,9 @@ export async function runDrill(
   binding: Binding,
   options: DrillOptions = {},
 ): Promise<DrillResult> {
-  const { aws, elb, now } = context;
-  const timeoutMs = options.timeoutMs ?? 180_000;
-  const pollMs = options.pollMs ?? 2000;
-  const wait = options.wait ?? realWait;
+  const { aws, elb } = context;
   const progress = options.progress ?? (() => {});
-
-  if (context.config.mode === 'dry-run')
-    throw new DrillError(
-      'the configuration runs the controller in dry-run: it reports drift and repairs nothing, so the drill could only time out',
-    );
-  const http = httpListener(await elb.listListeners(binding.loadBalancerArn), binding);
-  const redirect = http?.defaultActions.find((action) => action.Type === 'redirect');
-  if (!http || redirect?.RedirectConfig?.StatusCode !== 'HTTP_301')
-    throw new DrillError(
-      `${binding.name}: the HTTP listener on port ${binding.http.port} does not redirect with 301 now; the drill starts only from the desired state (alb-warden status --binding ${binding.name})`,
-    );
+  const { http, redirect } = await startingPoint(context, binding);
   const original = http.defaultActions;
   const repairsBefore = await repairKeys(context, binding);
 
@@ -70,33 +57,17 @@ export async function runDrill(
   try {
     subscription = await aws.subscribeQueue(deployment.topicArn, queue.arn);
     progress(`temporary queue ${queue.url.split('/').pop()} subscribed to the alert topic`);
-
     const drifted = original.map((action) =>
       action === redirect
         ? { ...action, RedirectConfig: { ...action.RedirectConfig, StatusCode: 'HTTP_302' } }
         : action,
     );
     await elb.modifyListener(http.arn, { port: http.port, defaultActions: drifted });
-    const driftedAt = now();
-    progress(
-      `changed ${binding.name}'s HTTP:${http.port} redirect from 301 to 302; waiting up to ${timeoutMs / 1000} s`,
-    );
-
-    let alertReceived = false;
-    let repairedAt: number | undefined;
-    while (now() - driftedAt < timeoutMs) {
-      await wait(pollMs);
-      alertReceived ||= (await aws.drain(queue.url)).some((body) => isRepairAlert(body, binding.name));
-      const current = httpListener(await elb.listListeners(binding.loadBalancerArn), binding);
-      if (statusOf(current) === 'HTTP_301') {
-        repairedAt = now();
-        break;
-      }
-    }
-
-    if (repairedAt === undefined) {
+    const outcome = await awaitRepair(context, binding, queue.url, options);
+    if (outcome.repairSeconds === undefined) {
       await elb.modifyListener(http.arn, { port: http.port, defaultActions: original });
-      progress(`not repaired within ${timeoutMs / 1000} s: the drill restored the 301 redirect itself`);
+      progress(`not repaired in time: the drill restored the 301 redirect itself`);
+      const { alertReceived } = outcome;
       return {
         binding: binding.name,
         detectedBy: null,
@@ -105,16 +76,11 @@ export async function runDrill(
         restoredByDrill: true,
       };
     }
-    // The alert follows the repair's verification: give it the same patience, within the timeout.
-    while (!alertReceived && now() - driftedAt < timeoutMs) {
-      alertReceived = (await aws.drain(queue.url)).some((body) => isRepairAlert(body, binding.name));
-      if (!alertReceived) await wait(pollMs);
-    }
     const repair = (await newRepairs(context, binding, repairsBefore)).find(
       (entry) => entry.listener === 'http',
     );
     const detectedBy = repair ? detector(repair) : null;
-    const repairSeconds = Math.round((repairedAt - driftedAt) / 100) / 10;
+    const { repairSeconds, alertReceived } = outcome;
     progress(
       `repaired after ${repairSeconds} s${detectedBy ? ` (detected by ${detectedBy === 'event' ? 'the CloudTrail event' : 'the sweep'})` : ''}`,
     );
@@ -124,6 +90,59 @@ export async function runDrill(
     await aws.deleteQueue(queue.url);
     progress('temporary subscription and queue removed');
   }
+}
+
+/** The HTTP listener and its 301 redirect: the only state the drill starts from. */
+async function startingPoint(
+  context: DoctorContext,
+  binding: Binding,
+): Promise<{ http: Listener; redirect: Action }> {
+  if (context.config.mode === 'dry-run')
+    throw new DrillError(
+      'the configuration runs the controller in dry-run: it reports drift and repairs nothing, so the drill could only time out',
+    );
+  const http = httpListener(await context.elb.listListeners(binding.loadBalancerArn), binding);
+  const redirect = http?.defaultActions.find((action) => action.Type === 'redirect');
+  if (!http || !redirect || redirect.RedirectConfig?.StatusCode !== 'HTTP_301')
+    throw new DrillError(
+      `${binding.name}: the HTTP listener on port ${binding.http.port} does not redirect with 301 now; the drill starts only from the desired state (alb-warden status --binding ${binding.name})`,
+    );
+  return { http, redirect };
+}
+
+/**
+ * Reads the listener every `pollMs` until it redirects with 301 again or the timeout passes, collecting the
+ * alert; once repaired, waits for the alert with the same patience (it follows the repair's verification).
+ */
+async function awaitRepair(
+  context: DoctorContext,
+  binding: Binding,
+  queueUrl: string,
+  options: DrillOptions,
+): Promise<{ repairSeconds: number | undefined; alertReceived: boolean }> {
+  const { aws, elb, now } = context;
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  const pollMs = options.pollMs ?? 2000;
+  const wait = options.wait ?? realWait;
+  const driftedAt = now();
+  options.progress?.(
+    `changed ${binding.name}'s HTTP:${binding.http.port} redirect from 301 to 302; waiting up to ${timeoutMs / 1000} s`,
+  );
+  const alerted = async () => (await aws.drain(queueUrl)).some((body) => isRepairAlert(body, binding.name));
+  let alertReceived = false;
+  let repairedAt: number | undefined;
+  while (repairedAt === undefined && now() - driftedAt < timeoutMs) {
+    await wait(pollMs);
+    alertReceived ||= await alerted();
+    const current = httpListener(await elb.listListeners(binding.loadBalancerArn), binding);
+    if (statusOf(current) === 'HTTP_301') repairedAt = now();
+  }
+  if (repairedAt === undefined) return { repairSeconds: undefined, alertReceived };
+  while (!alertReceived && now() - driftedAt < timeoutMs) {
+    alertReceived = await alerted();
+    if (!alertReceived) await wait(pollMs);
+  }
+  return { repairSeconds: Math.round((repairedAt - driftedAt) / 100) / 10, alertReceived };
 }
 
 function httpListener(listeners: readonly Listener[], binding: Binding): Listener | undefined {
