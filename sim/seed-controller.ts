@@ -109,32 +109,36 @@ export async function deployController(
     }),
   );
 
-  const roleName = 'AlbWarden-ControllerRole';
-  const role = await clients.iam.send(
-    new CreateRoleCommand({
-      RoleName: roleName,
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ],
+  const roleArns: string[] = [];
+  for (const name of FUNCTIONS) {
+    const roleName = `AlbWarden-${capitalize(name)}Role`;
+    const role = await clients.iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
       }),
-    }),
-  );
-  await clients.iam.send(
-    new PutRolePolicyCommand({
-      RoleName: roleName,
-      PolicyName: 'controller',
-      PolicyDocument: JSON.stringify(
-        controllerPolicy(options.bindings, topicArn, keyArn, account, region, tableName),
-      ),
-    }),
-  );
+    );
+    await clients.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: 'controller',
+        PolicyDocument: JSON.stringify(
+          controllerPolicy({ ...options, listeners: name !== 'register', topicArn, keyArn, tableName }),
+        ),
+      }),
+    );
+    roleArns.push(role.Role?.Arn ?? '');
+  }
 
   const outputs: Record<string, string> = {
     AlertTopicArn: topicArn,
     AlertStateTableName: tableName,
-    ControllerRoleArn: role.Role?.Arn ?? '',
+    ControllerRoleArns: roleArns.join(','),
     ConfigurationDelivery: 'inline',
     DashboardName: 'AlbWarden',
   };
@@ -193,54 +197,65 @@ const RULE_PATTERNS = {
   },
 } as const;
 
-/** The Warden stack's controller role policy: reads everywhere they cannot be scoped, writes on the bound ARNs. */
-function controllerPolicy(
-  bindings: readonly ControllerBinding[],
-  topicArn: string,
-  keyArn: string,
-  account: string,
-  region: string,
-  tableName: string,
-) {
+/**
+ * The Warden stack's role policy of one function: reads everywhere they cannot be scoped, writes on the bound
+ * ARNs; the register function touches no listener, rule or health check.
+ */
+function controllerPolicy(options: {
+  readonly bindings: readonly ControllerBinding[];
+  readonly listeners: boolean;
+  readonly topicArn: string;
+  readonly keyArn: string;
+  readonly account: string;
+  readonly region: string;
+  readonly tableName: string;
+}) {
+  const { bindings, listeners, topicArn, keyArn, account, region, tableName } = options;
   const sibling = (lb: string, kind: string, suffix: string) =>
     lb.replace(':loadbalancer/', `:${kind}/`) + suffix;
   const lbs = bindings.map((binding) => binding.loadBalancerArn);
   const groups = bindings.map((binding) => binding.targetGroupArn);
+  const listenerStatements = [
+    {
+      Effect: 'Allow',
+      Action: [
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeListenerCertificates',
+      ],
+      Resource: '*',
+    },
+    {
+      Effect: 'Allow',
+      Action: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:AddListenerCertificates'],
+      Resource: lbs.map((lb) => sibling(lb, 'listener', '/*')),
+    },
+    { Effect: 'Allow', Action: 'elasticloadbalancing:CreateListener', Resource: lbs },
+    {
+      Effect: 'Allow',
+      Action: 'elasticloadbalancing:DeleteRule',
+      Resource: lbs.map((lb) => sibling(lb, 'listener-rule', '/*/*')),
+    },
+    { Effect: 'Allow', Action: 'elasticloadbalancing:ModifyTargetGroup', Resource: groups },
+  ];
   return {
     Version: '2012-10-17',
     Statement: [
       {
         Effect: 'Allow',
         Action: [
-          'elasticloadbalancing:DescribeListeners',
-          'elasticloadbalancing:DescribeRules',
           'elasticloadbalancing:DescribeTargetGroups',
           'elasticloadbalancing:DescribeTargetHealth',
-          'elasticloadbalancing:DescribeListenerCertificates',
           'ec2:DescribeInstances',
         ],
         Resource: '*',
       },
       {
         Effect: 'Allow',
-        Action: [
-          'elasticloadbalancing:RegisterTargets',
-          'elasticloadbalancing:DeregisterTargets',
-          'elasticloadbalancing:ModifyTargetGroup',
-        ],
+        Action: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
         Resource: groups,
       },
-      {
-        Effect: 'Allow',
-        Action: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:AddListenerCertificates'],
-        Resource: lbs.map((lb) => sibling(lb, 'listener', '/*')),
-      },
-      { Effect: 'Allow', Action: 'elasticloadbalancing:CreateListener', Resource: lbs },
-      {
-        Effect: 'Allow',
-        Action: 'elasticloadbalancing:DeleteRule',
-        Resource: lbs.map((lb) => sibling(lb, 'listener-rule', '/*/*')),
-      },
+      ...(listeners ? listenerStatements : []),
       { Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn },
       { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: keyArn },
       {

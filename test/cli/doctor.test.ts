@@ -58,7 +58,7 @@ describe('a healthy deployment', () => {
     expect(document.checks.every((check) => check.ok && check.fix === '')).toBe(true);
     expect(
       document.checks.find((check) => check.check === 'binding' && /role/.test(check.detail))?.detail,
-    ).toMatch(/may make all \d+ calls/);
+    ).toMatch(/^the functions' roles may make all \d+ calls they make on this binding/);
   });
 
   it('prints one ✓ line per check for a person', async () => {
@@ -340,10 +340,10 @@ describe('each binding', () => {
     ]);
   });
 
-  it('fails when the deployed role may not make a call the adapters make, naming it', async () => {
+  it('fails when a function’s deployed role may not make a call the adapters make, naming it', async () => {
     await world.operator.iam.send(
       new PutRolePolicyCommand({
-        RoleName: 'AlbWarden-ControllerRole',
+        RoleName: 'AlbWarden-GuardRole',
         PolicyName: 'controller',
         PolicyDocument: JSON.stringify({
           Version: '2012-10-17',
@@ -364,13 +364,20 @@ describe('each binding', () => {
     const { document } = await diagnose();
     const [permissions] = failed(document, 'binding');
 
-    expect(permissions?.detail).toMatch(
-      /^the controller role AlbWarden-ControllerRole may not make 4 of the calls it needs: /,
+    expect(permissions?.detail).toMatch(/^the functions' roles may not make 4 of the calls they make: /);
+    expect(permissions?.detail).toContain(
+      'guard: elasticloadbalancing:AddListenerCertificates on listener/app/web-alb/',
     );
-    expect(permissions?.detail).toContain('elasticloadbalancing:AddListenerCertificates on listener/app/web-alb/');
-    expect(permissions?.detail).toContain('elasticloadbalancing:CreateListener on loadbalancer/app/web-alb/');
-    expect(permissions?.detail).toContain('elasticloadbalancing:DeleteRule on listener-rule/app/web-alb/');
-    expect(permissions?.detail).toContain('elasticloadbalancing:ModifyListener on listener/app/web-alb/');
+    expect(permissions?.detail).toContain(
+      'guard: elasticloadbalancing:CreateListener on loadbalancer/app/web-alb/',
+    );
+    expect(permissions?.detail).toContain(
+      'guard: elasticloadbalancing:DeleteRule on listener-rule/app/web-alb/',
+    );
+    expect(permissions?.detail).toContain(
+      'guard: elasticloadbalancing:ModifyListener on listener/app/web-alb/',
+    );
+    expect(permissions?.detail).not.toMatch(/(register|sweep): /);
     expect(permissions?.fix).toContain('npx cdk deploy AlbWarden');
   });
 

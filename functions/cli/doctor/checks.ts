@@ -331,34 +331,36 @@ export function bindingChecks(binding: Binding, observed: BindingObservation): C
 }
 
 export interface PermissionResult {
+  /** The function whose role was asked. */
+  readonly role: FunctionName;
   readonly action: string;
   readonly resource: string;
   readonly decision: string;
 }
 
-export function permissionsCheck(
-  binding: Binding,
-  roleArn: string,
-  results: readonly PermissionResult[],
-): Check {
+/** Every function's role may make every call that function makes on the binding's resources. */
+export function permissionsCheck(binding: Binding, results: readonly PermissionResult[]): Check {
   const denied = results.filter((result) => result.decision !== 'allowed');
-  const actions = new Set(results.map((result) => result.action));
-  if (denied.length === 0)
+  if (denied.length === 0) {
+    const calls = new Set(results.map((result) => `${result.role} ${result.action}`)).size;
     return pass(
       'binding',
-      `the controller role may make all ${actions.size} calls it needs on this binding`,
+      `the functions' roles may make all ${calls} calls they make on this binding (IAM policy simulation)`,
       binding.name,
     );
+  }
   const listed = denied
     .slice(0, 5)
     .map(
-      (result) => `${result.action} on ${result.resource === '*' ? '*' : result.resource.split(':').pop()}`,
+      (result) =>
+        `${result.role}: ${result.action} on ${result.resource === '*' ? '*' : result.resource.split(':').pop()}`,
     )
     .join(', ');
+  const calls = new Set(denied.map((result) => `${result.role} ${result.action}`)).size;
   return fail(
     'binding',
-    `the controller role ${roleArn.split('/').pop()} may not make ${new Set(denied.map((result) => result.action)).size} of the calls it needs: ${listed}${denied.length > 5 ? ', …' : ''}`,
-    `deploy the controller with this binding in its configuration so its role grants them: ${REDEPLOY}`,
+    `the functions' roles may not make ${calls} of the calls they make: ${listed}${denied.length > 5 ? ', …' : ''}`,
+    `deploy the controller with this binding in its configuration so the roles grant them: ${REDEPLOY}`,
     binding.name,
   );
 }

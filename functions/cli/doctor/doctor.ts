@@ -50,7 +50,7 @@ export async function findDeployment(
   const required = [
     'AlertTopicArn',
     'AlertStateTableName',
-    'ControllerRoleArn',
+    'ControllerRoleArns',
     ...FUNCTION_NAMES.flatMap((fn) => [
       `${capitalize(fn)}FunctionName`,
       `${capitalize(fn)}DeadLetterQueueUrl`,
@@ -70,16 +70,21 @@ export async function findDeployment(
       `stack ${stackName} lacks the output(s) ${missing.join(', ')}: is it the alb-warden Warden stack? Pass them with --output KEY=VALUE`,
     );
   const value = (key: string) => outputs[key] ?? '';
-  const account = /^arn:[^:]+:iam::(\d{12}):/.exec(value('ControllerRoleArn'))?.[1];
-  if (!account)
-    throw new DeploymentError(`ControllerRoleArn ${value('ControllerRoleArn')} is not an IAM role ARN`);
+  const roles = value('ControllerRoleArns').split(',');
+  const account = /^arn:[^:]+:iam::(\d{12}):role\//.exec(roles[0] ?? '')?.[1];
+  if (!account || roles.length !== FUNCTION_NAMES.length)
+    throw new DeploymentError(
+      `ControllerRoleArns "${value('ControllerRoleArns')}" is not the ${FUNCTION_NAMES.join(', ')} functions' role ARNs, comma-separated`,
+    );
   return {
     stackName,
     region,
     account,
     topicArn: value('AlertTopicArn'),
     tableName: value('AlertStateTableName'),
-    roleArn: value('ControllerRoleArn'),
+    roleArns: Object.fromEntries(
+      FUNCTION_NAMES.map((fn, index) => [fn, roles[index] ?? '']),
+    ) as Deployment['roleArns'],
     functions: Object.fromEntries(
       FUNCTION_NAMES.map((fn) => [
         fn,
@@ -254,9 +259,13 @@ async function checkBinding(
     deployment.topicArn,
     `arn:aws:dynamodb:${deployment.region}:${deployment.account}:table/${deployment.tableName}`,
   ];
-  const requests = await permissionRequests(binding, config, candidates);
-  checks.push(
-    permissionsCheck(binding, deployment.roleArn, await aws.simulate(deployment.roleArn, requests)),
+  const results = await Promise.all(
+    FUNCTION_NAMES.map(async (fn) => {
+      const requests = await permissionRequests(fn, binding, config, candidates);
+      const decisions = await aws.simulate(deployment.roleArns[fn], requests);
+      return decisions.map((decision) => ({ ...decision, role: fn }));
+    }),
   );
+  checks.push(permissionsCheck(binding, results.flat()));
   return checks;
 }

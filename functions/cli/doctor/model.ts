@@ -13,7 +13,8 @@ export interface Deployment {
   readonly account: string;
   readonly topicArn: string;
   readonly tableName: string;
-  readonly roleArn: string;
+  /** Each function's own role (the stack's `ControllerRoleArns`, in register, guard, sweep order). */
+  readonly roleArns: Readonly<Record<FunctionName, string>>;
   readonly functions: Readonly<
     Record<FunctionName, { readonly name: string; readonly deadLetterQueueUrl: string }>
   >;

