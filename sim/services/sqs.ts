@@ -93,10 +93,6 @@ export class SqsService {
     return message;
   }
 
-  hasQueue(queueArn: string): boolean {
-    return [...this.#queues.values()].some((queue) => queue.arn === queueArn);
-  }
-
   #delete(queue: Queue, receipt: string): void {
     const index = queue.messages.findIndex((message) => message.receipt === receipt);
     if (index < 0)

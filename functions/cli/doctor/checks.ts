@@ -52,7 +52,7 @@ export function trailCheck(region: string, trails: readonly TrailObservation[]):
   if (good)
     return pass(
       'trail',
-      `trail ${good.trail.name} (${good.trail.multiRegion ? 'multi-region' : good.trail.homeRegion}) logs management write events in ${region}`,
+      `trail ${good.trail.name} (${good.trail.multiRegion ? 'multi-region' : good.trail.homeRegion}${good.trail.organization ? ', organization' : ''}) logs management write events in ${region}`,
     );
   if (covering.length === 0)
     return fail(
