@@ -11,7 +11,9 @@ import { PutKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { GetTopicAttributesCommand, SetTopicAttributesCommand } from '@aws-sdk/client-sns';
 import { DeleteQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SdkOperatorAws } from '../../functions/cli/doctor/adapters/sdk.ts';
 import { type DoctorDocument, type DoctorWorld, startDoctorWorld } from './doctor-support.ts';
+import { OPERATOR_KEY } from './support.ts';
 
 vi.setConfig({ testTimeout: 30_000 });
 
@@ -449,6 +451,28 @@ describe('the event pipeline', () => {
         fix: expect.stringContaining('events are not arriving'),
       }),
     ]);
+  });
+});
+
+describe("the SDK's standard endpoint settings", () => {
+  it('reads a queue at AWS_ENDPOINT_URL, not at the host of its URL', async () => {
+    const saved = process.env.AWS_ENDPOINT_URL;
+    process.env.AWS_ENDPOINT_URL = world.warden.world.endpoint;
+    const aws = new SdkOperatorAws({
+      region: world.warden.seed.region,
+      credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: 'simulator-secret' },
+      maxAttempts: 1,
+    });
+    try {
+      expect(world.outputs.GuardDeadLetterQueueUrl).toMatch(
+        /^https:\/\/sqs\.ap-northeast-2\.amazonaws\.com\//,
+      );
+      expect(await aws.queueDepth(world.outputs.GuardDeadLetterQueueUrl ?? '')).toBe(0);
+    } finally {
+      aws.destroy();
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL;
+      else process.env.AWS_ENDPOINT_URL = saved;
+    }
   });
 });
 

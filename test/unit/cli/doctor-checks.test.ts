@@ -20,7 +20,7 @@ describe('the trail check', () => {
       },
     ]);
 
-    expect(check.ok).toBe(true);
+    expect(check).toMatchObject({ ok: true, detail: expect.stringContaining('(multi-region, organization)') });
   });
 
   it('refuses an advanced selector that keeps only reads', () => {

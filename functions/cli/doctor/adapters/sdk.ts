@@ -55,12 +55,20 @@ export class SdkOperatorAws implements OperatorAws {
   }
 
   /** One client per service, created on first use. */
-  #client<T extends { destroy(): void }>(Client: new (config: ReturnType<typeof clientConfig>) => T): T {
+  #client<T extends { destroy(): void }>(Client: new (config: never) => T, extra: object = {}): T {
     const existing = this.#clients.get(Client) as T | undefined;
     if (existing) return existing;
-    const created = new Client(this.#config);
+    const created = new Client({ ...this.#config, ...extra } as never);
     this.#clients.set(Client, created);
     return created;
+  }
+
+  /**
+   * SQS would send to the host of a queue URL instead of AWS_ENDPOINT_URL (the simulator, LocalStack); at AWS
+   * that host is the regional endpoint the client resolves anyway.
+   */
+  get #sqs(): SQSClient {
+    return this.#client(SQSClient, { useQueueUrlAsEndpoint: false });
   }
 
   destroy(): void {
@@ -145,7 +153,7 @@ export class SdkOperatorAws implements OperatorAws {
 
   async queueDepth(queueUrl: string): Promise<number | undefined> {
     try {
-      const { Attributes = {} } = await this.#client(SQSClient).send(
+      const { Attributes = {} } = await this.#sqs.send(
         new GetQueueAttributesCommand({
           QueueUrl: queueUrl,
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
@@ -272,8 +280,8 @@ export class SdkOperatorAws implements OperatorAws {
 
   /** The queue lets the topic (and only it) send to it, as SNS requires of an SQS subscriber. */
   async createQueue(name: string, topicArn: string): Promise<{ url: string; arn: string }> {
-    const { QueueUrl = '' } = await this.#client(SQSClient).send(new CreateQueueCommand({ QueueName: name }));
-    const { Attributes = {} } = await this.#client(SQSClient).send(
+    const { QueueUrl = '' } = await this.#sqs.send(new CreateQueueCommand({ QueueName: name }));
+    const { Attributes = {} } = await this.#sqs.send(
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
     );
     const arn = Attributes.QueueArn ?? '';
@@ -289,14 +297,14 @@ export class SdkOperatorAws implements OperatorAws {
         },
       ],
     };
-    await this.#client(SQSClient).send(
+    await this.#sqs.send(
       new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(policy) } }),
     );
     return { url: QueueUrl, arn };
   }
 
   async deleteQueue(url: string): Promise<void> {
-    await this.#client(SQSClient).send(new DeleteQueueCommand({ QueueUrl: url }));
+    await this.#sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
   }
 
   async subscribeQueue(topicArn: string, queueArn: string): Promise<string> {
@@ -316,11 +324,11 @@ export class SdkOperatorAws implements OperatorAws {
   }
 
   async drain(url: string): Promise<string[]> {
-    const { Messages = [] } = await this.#client(SQSClient).send(
+    const { Messages = [] } = await this.#sqs.send(
       new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
     );
     if (Messages.length > 0)
-      await this.#client(SQSClient).send(
+      await this.#sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: url,
           Entries: Messages.map((message, index) => ({
