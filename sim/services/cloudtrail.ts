@@ -3,6 +3,7 @@
  * A trail created without selectors logs all management events (read and write); logging starts only with
  * StartLogging. https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_CreateTrail.html
  * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_PutEventSelectors.html
+ * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html (the defaults)
  */
 import { AwsError } from '../errors.ts';
 import type { Call, Environment } from './context.ts';

@@ -4,6 +4,8 @@
  * explicit deny, then allow, else implicit deny).
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html
+ * Decisions as EvaluationResult spells them (allowed | explicitDeny | implicitDeny):
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { AwsError } from '../errors.ts';

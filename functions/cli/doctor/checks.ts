@@ -210,7 +210,7 @@ const KEY_ACTIONS = ['kms:Decrypt', 'kms:GenerateDataKey'];
 /**
  * CloudWatch alarms publish to an encrypted topic only if the key's policy lets the CloudWatch service
  * principal use it (kms:Decrypt, kms:GenerateDataKey*); an AWS managed key (alias/aws/sns) never does.
- * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-encrypted-topics
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
  */
 export function topicKeyCheck(keyId: string | undefined, policy: string | undefined): Check {
   if (!keyId) return pass('alerts', 'alert topic is not encrypted: CloudWatch alarms can publish to it');
