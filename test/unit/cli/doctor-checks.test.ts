@@ -20,7 +20,10 @@ describe('the trail check', () => {
       },
     ]);
 
-    expect(check).toMatchObject({ ok: true, detail: expect.stringContaining('(multi-region, organization)') });
+    expect(check).toMatchObject({
+      ok: true,
+      detail: expect.stringContaining('(multi-region, organization)'),
+    });
   });
 
   it('refuses an advanced selector that keeps only reads', () => {
