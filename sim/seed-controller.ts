@@ -245,6 +245,7 @@ function controllerPolicy(options: {
         Effect: 'Allow',
         Action: [
           'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetGroupAttributes',
           'elasticloadbalancing:DescribeTargetHealth',
           'ec2:DescribeInstances',
         ],
