@@ -47,8 +47,8 @@ afterAll(() => {
 });
 
 describe('cdk synth with cdk.json', () => {
-  it('runs the app through node with its TypeScript entry point', () => {
-    expect(CDK_JSON.app).toBe('node infra/app.ts');
+  it('runs the app through node with its TypeScript entry point, after the Node version check', () => {
+    expect(CDK_JSON.app).toBe('node --import ./scripts/require-node.mjs infra/app.ts');
   });
 
   it('synthesizes both stacks offline, with no credentials and nothing left to look up', () => {

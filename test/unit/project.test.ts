@@ -1,5 +1,8 @@
 /** The project's promises about itself: the README's commands are the ones CI runs, and the toolchain is pinned. */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -29,7 +32,9 @@ describe('the toolchain', () => {
 
   it('needs Node.js 24 and runs every check in npm test', () => {
     expect(pkg.engines.node).toBe('>=24');
-    expect(pkg.scripts.test).toBe('npm run typecheck && npm run lint && vitest run');
+    expect(pkg.scripts.test).toBe(
+      'node ./scripts/require-node.mjs && npm run typecheck && npm run lint && vitest run',
+    );
     expect(pkg.scripts.lint).toContain('--error-on-warnings');
   });
 
@@ -37,7 +42,53 @@ describe('the toolchain', () => {
     expect(tsconfig.compilerOptions).toMatchObject({ strict: true, noUncheckedIndexedAccess: true });
   });
 
-  it('bootstraps Node 24 in CI when the machine has an older one', () => {
-    expect(read('.ci/run')).toMatch(/npm install --prefix \.ci\/\.node[^\n]*node@24/);
+  it('brings its own Node 24 as a devDependency, and CI takes no other path to it', () => {
+    expect(pkg.devDependencies.node).toMatch(/^\^24\./);
+    expect(read('.ci/run')).not.toMatch(/npm install|\.ci\/\.node|nvm /);
+  });
+
+  it('checks the Node version before every script that starts TypeScript', () => {
+    const typescript = Object.entries(pkg.scripts as Record<string, string>).filter(([, line]) =>
+      /\bnode [^&]*\.ts\b/.test(line),
+    );
+    expect(typescript.map(([name]) => name).sort()).toEqual(['bench', 'cli', 'demo', 'sim']);
+    for (const [, line] of typescript) expect(line).toMatch(/^node --import \.\/scripts\/require-node\.mjs /);
+    expect(JSON.parse(read('cdk.json')).app).toMatch(/^node --import \.\/scripts\/require-node\.mjs /);
+  });
+});
+
+describe('scripts/require-node.mjs', () => {
+  it('stops an older Node at once with one line naming the Node needed and how to get it', () => {
+    // Prepare: the check next to a package.json that asks for a Node newer than this one.
+    const dir = mkdtempSync(join(tmpdir(), 'alb-warden-node-'));
+    mkdirSync(join(dir, 'scripts'));
+    copyFileSync(`${root}scripts/require-node.mjs`, join(dir, 'scripts/require-node.mjs'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ engines: { node: '>=99' } }));
+    writeFileSync(join(dir, 'main.js'), 'console.log("ran")');
+    try {
+      // Act
+      const run = spawnSync(process.execPath, ['--import', './scripts/require-node.mjs', 'main.js'], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+
+      // Assess
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `alb-warden needs Node.js 99 or newer, this is ${process.version}: run \`npm ci\` (it installs Node 99 ` +
+          'into node_modules/.bin, which npm scripts use), or install Node 99 from https://nodejs.org',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets the supported Node through untouched', () => {
+    const run = spawnSync(process.execPath, ['--import', './scripts/require-node.mjs', '-p', '6 * 7'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect([run.status, run.stdout.trim(), run.stderr]).toEqual([0, '42', '']);
   });
 });
