@@ -234,11 +234,16 @@ export function driftAlert(input: DriftAlertInput): Alert {
       ...plan.findings.map((finding) => finding.listener),
     ]),
   ];
-  const verb =
-    outcome === 'repaired' ? 'repaired' : outcome === 'would-repair' ? 'would repair' : 'drift reported on';
-  // What is wrong, without what it should be: "port 80 forwards to web-8080".
+  const verdict =
+    outcome === 'repaired'
+      ? 'repaired'
+      : outcome === 'would-repair'
+        ? 'would repair'
+        : 'reported, not repaired';
+  // What was found, not what it is now: "HTTP listener drifted (port 80 forwards to web-8080): repaired".
   const brief = (items[0] ?? '').split(' instead of ')[0];
-  const headline = `${verb} ${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener${listeners.length > 1 ? 's' : ''}: ${brief}`;
+  const more = items.length > 1 ? ` and ${plural(items.length - 1, 'more drift')}` : '';
+  const headline = `${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener${listeners.length > 1 ? 's' : ''} drifted (${brief}${more}): ${verdict}`;
   const did =
     outcome === 'repaired'
       ? `What the controller did: ${plan.steps.map(describeStep).join('; ')}. ${
@@ -249,7 +254,7 @@ export function driftAlert(input: DriftAlertInput): Alert {
               : ''
         }`
       : outcome === 'would-repair'
-        ? `What the controller would do (dry-run, nothing changed): ${plan.steps.map(describeStep).join('; ') || 'nothing'}.`
+        ? `Dry-run, nothing was changed. In enforce mode the controller would ${plan.steps.map((step) => planned(describeStep(step))).join('; ') || 'do nothing'}.`
         : `What the controller did: nothing (${clean(input.reportReason ?? 'report only')}). It will not report this same state again.`;
   return {
     ...baseAlert(input),
@@ -307,6 +312,16 @@ function beforeImages(items: readonly (Drift | { before: Rule; summary: string }
     }
   }
   return lines.map((line) => clean(line, 2000));
+}
+
+/** A step as a plan rather than a deed: "change the HTTP listener …" for "changed the HTTP listener …". */
+export function planned(step: string): string {
+  return step.replace(/^(created|changed|deleted)\b/, (verb) => verb.slice(0, -1));
+}
+
+/** A step the dry-run did not take: "would change the HTTP listener …". */
+export function wouldDo(step: string): string {
+  return `would ${planned(step)}`;
 }
 
 export function describeStep(step: RepairStep): string {
