@@ -234,16 +234,17 @@ export function driftAlert(input: DriftAlertInput): Alert {
       ...plan.findings.map((finding) => finding.listener),
     ]),
   ];
+  const what = `${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener drift`;
   const verdict =
     outcome === 'repaired'
-      ? 'repaired'
+      ? `repaired ${what}`
       : outcome === 'would-repair'
-        ? 'would repair'
-        : 'reported, not repaired';
-  // What was found, not what it is now: "HTTP listener drifted (port 80 forwards to web-8080): repaired".
+        ? `would repair ${what}`
+        : `${what} reported, not repaired`;
+  // The verdict first (a long subject is cut at the end), then the drift that was found.
   const brief = (items[0] ?? '').split(' instead of ')[0];
-  const more = items.length > 1 ? ` and ${plural(items.length - 1, 'more drift')}` : '';
-  const headline = `${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener${listeners.length > 1 ? 's' : ''} drifted (${brief}${more}): ${verdict}`;
+  const more = items.length > 1 ? `, and ${items.length - 1} more` : '';
+  const headline = `${verdict}: ${brief}${more}`;
   const did =
     outcome === 'repaired'
       ? `What the controller did: ${plan.steps.map(describeStep).join('; ')}. ${
@@ -254,7 +255,7 @@ export function driftAlert(input: DriftAlertInput): Alert {
               : ''
         }`
       : outcome === 'would-repair'
-        ? `Dry-run, nothing was changed. In enforce mode the controller would ${plan.steps.map((step) => planned(describeStep(step))).join('; ') || 'do nothing'}.`
+        ? `What the controller would do (dry-run, nothing was changed): ${plan.steps.map((step) => planned(describeStep(step))).join('; ') || 'nothing'}.`
         : `What the controller did: nothing (${clean(input.reportReason ?? 'report only')}). It will not report this same state again.`;
   return {
     ...baseAlert(input),

@@ -57,7 +57,7 @@ describe('alb-warden pause', () => {
     expect(await w.httpAction()).toBe('forward');
     const [alert] = await w.warden.alerts();
     expect(alert?.subject).toBe(
-      '[WARNING] web: HTTP listener drifted (port 80 forwards to web-8080): reported, not repaired',
+      '[WARNING] web: HTTP listener drift reported, not repaired: port 80 forwards to web-8080',
     );
     expect(alert?.text).toContain('paused by jiwoo.kim until');
     expect(alert?.text).toContain('(certificate rotation)');

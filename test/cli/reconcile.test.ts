@@ -201,7 +201,7 @@ describe('alb-warden reconcile', () => {
     const run = await w.cli(['reconcile', '--dry-run', '--json']);
 
     expect(run.json<{ wouldAlert: string[] }>().wouldAlert).toEqual([
-      '[WARNING] web: (dry-run) HTTP listener drifted (port 80 forwards to web-8080): would repair',
+      '[WARNING] web: (dry-run) would repair HTTP listener drift: port 80 forwards to web-8080',
     ]);
     expect(await w.warden.alerts()).toEqual([]);
   });

@@ -112,7 +112,9 @@ describe('npm run demo (enforce)', () => {
     ]);
     for (const repair of alerts.filter((alert) => alert.kind === 'DriftRepaired')) {
       expect(repair.text).toContain(`Who changed it: ${demo.topology.personArn}`);
-      expect(repair.subject).toMatch(/^\[WARNING\] web: repaired HTTP listener/);
+      expect(repair.subject).toMatch(
+        /^\[WARNING\] web: repaired HTTP listener drift: (rule 10 on )?port 80 forwards/,
+      );
     }
     const unhealthy = alerts.find((alert) => alert.kind === 'TargetUnhealthy');
     expect(unhealthy?.text).toContain('Target.ResponseCodeMismatch');
