@@ -4,6 +4,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { actionsTheAdaptersCall } from '../reliability/support/actions.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
@@ -23,6 +24,39 @@ describe('the README quick start', () => {
   it('is what CI runs', () => {
     const ci = read('.ci/run');
     expect(ci).toContain(`\n${lines[1]}\n`);
+  });
+});
+
+describe("the README's figures that the code decides", () => {
+  const readme = read('README.md');
+
+  it('counts the AWS actions the adapters call', () => {
+    const claimed = /Throttling on each of the (\d+) AWS actions the adapters call/.exec(readme)?.[1];
+    expect(Number(claimed)).toBe(actionsTheAdaptersCall().length);
+  });
+
+  it('names the port the standalone simulator listens on', () => {
+    const main = read('sim/main.ts');
+    const port = /port: \{ type: 'string', default: '(\d+)' \}/.exec(main)?.[1];
+    expect(port).toBe('4590');
+    const docs = `${readme}${read('sim/README.md')}`;
+    const ports = [...docs.matchAll(/--port (\d+)|AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:(\d+)/g)];
+    for (const [text, flag, url] of ports) expect(['0', port], text).toContain(flag ?? url);
+    expect(read('sim/README.md')).toContain(`| 0 in-process, ${port} standalone |`);
+  });
+
+  it('lists every context key the CDK app reads in the deploy steps', () => {
+    const context = read('infra/context.ts');
+    const keys = [...context.matchAll(/^ \* \| `(\w+)`/gm)].map((match) => match[1]);
+    expect(keys.length).toBeGreaterThanOrEqual(8);
+    const deploy = /## Deploy\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    for (const key of keys) expect(deploy, key).toContain(`\`${key}\``);
+  });
+
+  it('documents every npm script', () => {
+    const scripts = Object.keys(JSON.parse(read('package.json')).scripts as Record<string, string>);
+    for (const script of scripts.filter((name) => !['format', 'typecheck', 'lint', 'cdk'].includes(name)))
+      expect(readme, script).toMatch(new RegExp(`npm (run (-s )?)?${script.replace(':', '\\:')}\\b`));
   });
 });
 
