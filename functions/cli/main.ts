@@ -107,51 +107,17 @@ class UsageError extends Error {}
 
 export async function main(argv: readonly string[], io: Io, options: CliOptions = {}): Promise<number> {
   const out = (text: string) => io.stdout.write(`${text}\n`);
-  const {
-    values: loose,
-    positionals,
-    tokens,
-  } = parseArgs({
-    args: [...argv],
-    options: OPTIONS,
-    allowPositionals: true,
-    strict: false,
-    tokens: true,
-  });
-  const [command, ...extra] = positionals;
-  if (!command || command === 'help') {
-    out(USAGE);
-    return command || loose.help ? 0 : 2;
-  }
-  const spec = COMMANDS[command];
-  if (!spec) {
-    io.stderr.write(
-      `alb-warden: unknown command "${command}"${didYouMean(command, Object.keys(COMMANDS))}\n\n${USAGE}\n`,
-    );
-    return 2;
-  }
-  let values: Values;
-  try {
-    values = checkOptions(spec, tokens, loose);
-  } catch (error) {
-    io.stderr.write(`alb-warden ${command}: ${(error as Error).message}\nUsage: ${spec.usage}\n`);
-    return 2;
-  }
-  if (values.help) {
-    out(`Usage: ${spec.usage}\n\n${spec.text}`);
-    return 0;
-  }
+  const line = readCommandLine(argv, io);
+  if (typeof line === 'number') return line;
+  const { command, values, extra } = line;
   try {
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (command === 'validate' && !values.config) throw new UsageError('validate needs --config FILE');
     const config = loadCliConfig(values.config, io.env);
     if (command === 'validate') {
-      if (values.json)
-        out(JSON.stringify({ valid: true, bindings: config.bindings.map((binding) => binding.name) }));
-      else
-        out(
-          `valid: ${config.bindings.length} binding(s): ${config.bindings.map((binding) => binding.name).join(', ')} (mode ${config.mode})`,
-        );
+      const names = config.bindings.map((binding) => binding.name);
+      if (values.json) out(JSON.stringify({ valid: true, bindings: names }));
+      else out(`valid: ${names.length} binding(s): ${names.join(', ')} (mode ${config.mode})`);
       return 0;
     }
     const effective = values['dry-run'] ? { ...config, mode: 'dry-run' as const } : config;
@@ -186,26 +152,8 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
         }
         return result.bindings.every((binding) => binding.status === 'ok') ? 0 : 1;
       }
-      case 'pause': {
-        const binding = requireBinding(config, requireOption(values.binding, 'pause needs --binding NAME'));
-        const ms = parseDuration(requireOption(values.for, 'pause needs --for DURATION (for example 2h)'));
-        const pause = { until: deps.now() + ms, by: whoAmI(values.by, io.env), reason: values.reason };
-        await setPause(deps, binding, pause);
-        if (values.json)
-          out(
-            JSON.stringify({
-              binding: binding.name,
-              paused: true,
-              until: new Date(pause.until).toISOString(),
-              by: pause.by,
-            }),
-          );
-        else
-          out(
-            `${binding.name}: paused until ${new Date(pause.until).toISOString()} by ${pause.by}; drift is reported, not repaired (registration goes on)`,
-          );
-        return 0;
-      }
+      case 'pause':
+        return await pause(config, deps, values, io);
       case 'resume': {
         const binding = requireBinding(config, requireOption(values.binding, 'resume needs --binding NAME'));
         await setPause(deps, binding, null);
@@ -216,21 +164,76 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
     }
     return 2;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      if (values.json)
-        out(
-          JSON.stringify({
-            valid: false,
-            error: error.message,
-            issues: error instanceof ConfigError ? error.issues : undefined,
-          }),
-        );
-      io.stderr.write(`alb-warden: ${error.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`alb-warden: ${errorText(error)}\n`);
-    return 1;
+    return reportError(error, values, io);
   }
+}
+
+/** The command and its options, or the exit code when there is nothing more to do (help, usage error). */
+function readCommandLine(
+  argv: readonly string[],
+  io: Io,
+): { command: string; values: Values; extra: string[] } | number {
+  const out = (text: string) => io.stdout.write(`${text}\n`);
+  const parsed = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const [command, ...extra] = parsed.positionals;
+  if (!command || command === 'help') {
+    out(USAGE);
+    return command || parsed.values.help ? 0 : 2;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) {
+    io.stderr.write(
+      `alb-warden: unknown command "${command}"${didYouMean(command, Object.keys(COMMANDS))}\n\n${USAGE}\n`,
+    );
+    return 2;
+  }
+  let values: Values;
+  try {
+    values = checkOptions(spec, parsed.tokens, parsed.values);
+  } catch (error) {
+    io.stderr.write(`alb-warden ${command}: ${(error as Error).message}\nUsage: ${spec.usage}\n`);
+    return 2;
+  }
+  if (values.help) {
+    out(`Usage: ${spec.usage}\n\n${spec.text}`);
+    return 0;
+  }
+  return { command, values, extra };
+}
+
+async function pause(config: WardenConfig, deps: Deps, values: Values, io: Io): Promise<number> {
+  const binding = requireBinding(config, requireOption(values.binding, 'pause needs --binding NAME'));
+  const ms = parseDuration(requireOption(values.for, 'pause needs --for DURATION (for example 2h)'));
+  const at = deps.now() + ms;
+  const until = new Date(at).toISOString();
+  const by = whoAmI(values.by, io.env);
+  await setPause(deps, binding, { until: at, by, reason: values.reason });
+  io.stdout.write(
+    values.json
+      ? `${JSON.stringify({ binding: binding.name, paused: true, until, by })}\n`
+      : `${binding.name}: paused until ${until} by ${by}; drift is reported, not repaired (registration goes on)\n`,
+  );
+  return 0;
+}
+
+/** Usage and configuration errors exit 2 (as JSON too with --json); anything else, an AWS failure, exits 1. */
+function reportError(error: unknown, values: Values, io: Io): number {
+  if (error instanceof ConfigError || error instanceof UsageError) {
+    if (values.json) {
+      const issues = error instanceof ConfigError ? error.issues : undefined;
+      io.stdout.write(`${JSON.stringify({ valid: false, error: error.message, issues })}\n`);
+    }
+    io.stderr.write(`alb-warden: ${error.message}\n`);
+    return 2;
+  }
+  io.stderr.write(`alb-warden: ${errorText(error)}\n`);
+  return 1;
 }
 
 type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];

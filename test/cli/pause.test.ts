@@ -105,7 +105,7 @@ describe('alb-warden pause', () => {
     const run = await w.cli(['reconcile']);
 
     expect(run.stdout).toMatch(/listeners\s+paused: port 80 forwards to web-8080/);
-    expect(run.stdout).toContain('would: changed the HTTP listener on port 80');
+    expect(run.stdout).toContain('would change the HTTP listener on port 80');
     expect(await w.httpAction()).toBe('forward');
   });
 
