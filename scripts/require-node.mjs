@@ -8,8 +8,9 @@ const needed = Number(/\d+/.exec(pkg.engines.node)[0]);
 const running = Number(process.versions.node.split('.')[0]);
 if (running < needed) {
   process.stderr.write(
-    `alb-warden needs Node.js ${needed} or newer, this is ${process.version}: run \`npm ci\` (it installs ` +
-      `Node ${needed} into node_modules/.bin, which npm scripts use), or install Node ${needed} from https://nodejs.org\n`,
+    `alb-warden needs Node.js ${needed} or newer, this is ${process.version}: run \`npm ci\` (without ` +
+      `--ignore-scripts: it installs Node ${needed} into node_modules/.bin, which npm scripts use), or install Node ` +
+      `${needed} from https://nodejs.org\n`,
   );
   process.exit(1);
 }

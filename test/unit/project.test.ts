@@ -85,9 +85,15 @@ describe('the toolchain', () => {
     const typescript = Object.entries(pkg.scripts as Record<string, string>).filter(([, line]) =>
       /\bnode [^&]*\.ts\b/.test(line),
     );
-    expect(typescript.map(([name]) => name).sort()).toEqual(['bench', 'cli', 'demo', 'sim']);
+    expect(typescript.map(([name]) => name).sort()).toEqual(['bench', 'demo', 'sim']);
     for (const [, line] of typescript) expect(line).toMatch(/^node --import \.\/scripts\/require-node\.mjs /);
     expect(JSON.parse(read('cdk.json')).app).toMatch(/^node --import \.\/scripts\/require-node\.mjs /);
+    // The executable (npx alb-warden, npm run cli) checks first, then loads the TypeScript CLI.
+    expect(pkg.bin['alb-warden']).toBe('scripts/alb-warden.mjs');
+    expect(pkg.scripts.cli).toBe('node scripts/alb-warden.mjs');
+    const shim = read('scripts/alb-warden.mjs');
+    expect(shim.indexOf("import './require-node.mjs';")).toBeGreaterThan(0);
+    expect(shim.indexOf("import './require-node.mjs';")).toBeLessThan(shim.indexOf('functions/cli/bin.ts'));
   });
 });
 
@@ -110,8 +116,9 @@ describe('scripts/require-node.mjs', () => {
       expect(run.status).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr.trim().split('\n')).toEqual([
-        `alb-warden needs Node.js 99 or newer, this is ${process.version}: run \`npm ci\` (it installs Node 99 ` +
-          'into node_modules/.bin, which npm scripts use), or install Node 99 from https://nodejs.org',
+        `alb-warden needs Node.js 99 or newer, this is ${process.version}: run \`npm ci\` (without ` +
+          '--ignore-scripts: it installs Node 99 into node_modules/.bin, which npm scripts use), or install Node 99 ' +
+          'from https://nodejs.org',
       ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
