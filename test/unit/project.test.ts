@@ -53,6 +53,10 @@ describe("the README's figures that the code decides", () => {
     for (const key of keys) expect(deploy, key).toContain(`\`${key}\``);
   });
 
+  it("shows --json through npm with -s, so npm's banner stays off stdout", () => {
+    expect(readme.match(/npm run (?!-s )[\w:]+ -- [^`\n]*--json/g) ?? []).toEqual([]);
+  });
+
   it('documents every npm script', () => {
     const scripts = Object.keys(JSON.parse(read('package.json')).scripts as Record<string, string>);
     for (const script of scripts.filter((name) => !['format', 'typecheck', 'lint', 'cdk'].includes(name)))
