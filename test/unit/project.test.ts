@@ -76,6 +76,10 @@ describe('the toolchain', () => {
     expect(pkg.scripts.lint).toContain('--error-on-warnings');
   });
 
+  it('leaves npm\'s own output as npm prints it (no json=true: npm ci says "added N packages")', () => {
+    expect(read('.npmrc')).not.toMatch(/^\s*json\s*=/m);
+  });
+
   it('is TypeScript strict with unchecked index access caught', () => {
     expect(tsconfig.compilerOptions).toMatchObject({ strict: true, noUncheckedIndexedAccess: true });
   });
