@@ -237,9 +237,8 @@ describe('bad values are rejected with the field and the value named', () => {
     expect(issuesOf({ ...minimal(), bindigs: [] })[0]?.message).toBe(
       'unknown key "bindigs" (did you mean "bindings"?)',
     );
-    expect(issuesOf({ ...minimal(), colour: 'red' })[0]?.message).toBe(
-      'unknown key "colour"; known here: mode, controllerRoleArns, alerts, safety, approvedActors, ' +
-        'circuitBreaker, eventPipeline, limits, bindings',
+    expect(issuesOf({ ...minimal(), colour: 'red' })[0]?.message).toMatch(
+      /^unknown key "colour"; known here: mode, controllerRoleArns, alerts, safety, .*, limits, bindings$/,
     );
   });
 
