@@ -1,6 +1,6 @@
 // One source of truth for bundling: `npm run build` writes dist/<fn>/index.mjs for each Lambda function
 // (and the CLI), and CDK deploys those folders as they are.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,10 @@ export const bundleOptions = {
   minify: true,
   // Error classes keep their names (ConfigError, InvocationIncompleteError …) in Lambda's error reports.
   keepNames: true,
+  // Source maps without the sources: stack traces name the TypeScript file and line (NODE_OPTIONS
+  // --enable-source-maps in the Warden stack), and each asset carries 2.9 MiB of maps instead of 6.8 MiB.
   sourcemap: true,
+  sourcesContent: false,
   metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
@@ -74,6 +77,24 @@ export async function build({ quiet = false } = {}) {
     }
   }
   return sizes;
+}
+
+/**
+ * Whether every bundle in dist/ is newer than each file it was built from (its metafile lists them) and than
+ * this file; `cdk ls`, `cdk diff` and repeated synths then skip the build.
+ */
+export function upToDate() {
+  const config = statSync(fileURLToPath(import.meta.url)).mtimeMs;
+  return Object.keys(FUNCTIONS).every((name) => {
+    const meta = join(root, 'dist', name, 'meta.json');
+    if (!existsSync(meta)) return false;
+    const built = statSync(meta).mtimeMs;
+    if (built < config) return false;
+    const inputs = Object.keys(JSON.parse(readFileSync(meta, 'utf8')).inputs);
+    return inputs.every(
+      (input) => existsSync(join(root, input)) && statSync(join(root, input)).mtimeMs <= built,
+    );
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

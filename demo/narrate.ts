@@ -3,6 +3,7 @@
  * decision, in the words an on-call engineer uses. This is the story's narration only; whether a step
  * reached its state is decided by the checks.
  */
+import { wouldDo } from '../functions/domain/alert-kinds.ts';
 import type { BindingResult, InvocationResult } from '../functions/use-cases/results.ts';
 import type { Delivery, Invocation } from './controller.ts';
 import type { Timeline } from './timeline.ts';
@@ -98,7 +99,7 @@ function listenerLine(binding: BindingResult, mode: Result['mode'], brief: boole
     case 'repaired':
       return `drift (${drift}) → ${steps}${listeners.verified ? ', verified' : ''}`;
     case 'would-repair':
-      return `drift (${drift}) → would: ${steps} (${mode})`;
+      return `drift (${drift}) → ${listeners.steps.map(wouldDo).join('; ')} (${mode})`;
     default:
       return `drift (${drift}) → ${listeners.outcome}`;
   }

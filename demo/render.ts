@@ -27,6 +27,36 @@ export function styleFor(writer: Writer, env: Readonly<Record<string, string | u
 
 const SOURCE_WIDTH = 11;
 const INDENT = ' '.repeat(12 + 2 + SOURCE_WIDTH + 1);
+/** The timeline fits a 120-column terminal: longer lines are wrapped under their own indentation. */
+export const WIDTH = 120;
+
+/**
+ * Breaks `text` at spaces into lines of at most `width` characters; continuation lines keep the first line's
+ * indentation plus two spaces. A word longer than a line (an ARN, a URL) is shortened in the middle with "…".
+ */
+export function wrap(text: string, width: number): string[] {
+  const indent = /^ */.exec(text)?.[0] ?? '';
+  const next = `${indent}  `;
+  const lines: string[] = [];
+  let line = indent;
+  for (const word of text.slice(indent.length).split(' ')) {
+    const room = width - (lines.length === 0 ? indent.length : next.length);
+    // A word too long for any line is shortened to the room left on this one, when that room is enough.
+    const left = width - line.length - 1;
+    const fitted = word.length <= room ? word : elide(word, left >= 32 ? left : room);
+    if (line.trim() !== '' && line.length + 1 + fitted.length > width) {
+      lines.push(line);
+      line = `${next}${fitted}`;
+    } else line = line.trim() === '' ? `${line}${fitted}` : `${line} ${fitted}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
+function elide(word: string, width: number): string {
+  const keep = Math.max(2, width - 1);
+  return `${word.slice(0, Math.ceil(keep / 2))}…${word.slice(word.length - Math.floor(keep / 2))}`;
+}
 
 /** `06:21:30.412`: the time of day in UTC, to the millisecond. */
 export function clock(iso: string): string {
@@ -48,9 +78,15 @@ export function formatEntry(entry: Entry, style: Style): string {
     check: entry.ok === false ? style.bad : style.ok,
   };
   const label = entry.source === 'check' ? `check ${entry.ok ? '✓' : '✗'}` : entry.source;
-  const head = `${style.dim(clock(entry.at))}  ${source[entry.source](label.padEnd(SOURCE_WIDTH))} ${entry.text}`;
-  if (!entry.block || entry.block.length === 0) return head;
-  return [head, ...entry.block.map((line) => `${INDENT}${style.dim('│')} ${line}`.trimEnd())].join('\n');
+  const [first = '', ...rest] = wrap(entry.text, WIDTH - INDENT.length);
+  const head = [
+    `${style.dim(clock(entry.at))}  ${source[entry.source](label.padEnd(SOURCE_WIDTH))} ${first}`,
+    ...rest.map((line) => `${INDENT}${line}`),
+  ];
+  const block = (entry.block ?? []).flatMap((line) =>
+    wrap(line, WIDTH - INDENT.length - 2).map((part) => `${INDENT}${style.dim('│')} ${part}`.trimEnd()),
+  );
+  return [...head, ...block].join('\n');
 }
 
 export function formatStepHeader(step: Step, style: Style): string {
@@ -83,8 +119,28 @@ export function progressLines(err: Writer): TimelineListener {
   };
 }
 
+const WRITES: Readonly<Record<string, string>> = {
+  ec2: 'EC2',
+  elbv2: 'ELB',
+  sns: 'alerts published',
+  dynamodb: 'alert state',
+};
+
+/** "19 of them writes: ELB 9, alerts published 4, alert state 6"; a dry-run says it wrote no ELB or EC2. */
+function writesLine(summary: Summary): string {
+  const { mutating, mutatingByService } = summary.awsCalls.controller;
+  const parts = Object.entries(mutatingByService).map(([service, n]) => `${WRITES[service] ?? service} ${n}`);
+  const resources = (mutatingByService.elbv2 ?? 0) + (mutatingByService.ec2 ?? 0);
+  const note = summary.mode === 'dry-run' && resources === 0 ? ' (no ELB or EC2 write: dry-run)' : '';
+  return `${mutating} of them writes${parts.length > 0 ? `: ${parts.join(', ')}` : ''}${note}`;
+}
+
 export function formatSummary(summary: Summary, style: Style): string {
-  const row = (label: string, text: string) => `  ${label.padEnd(14)} ${text}`;
+  const label = (name: string) => `  ${name.padEnd(14)} `;
+  const row = (name: string, text: string) =>
+    wrap(text, WIDTH - label('').length)
+      .map((line, index) => `${index === 0 ? label(name) : label('')}${line}`)
+      .join('\n');
   const counts = (entries: Readonly<Record<string, number>>) =>
     Object.entries(entries)
       .map(([name, n]) => `${name} ×${n}`)
@@ -122,10 +178,8 @@ export function formatSummary(summary: Summary, style: Style): string {
   }
   lines.push(
     row('alerts', `${summary.alerts.total} (${counts(summary.alerts.byKind)})`),
-    row(
-      'AWS calls',
-      `${summary.awsCalls.controller.total} by the controller (${services}); ${summary.awsCalls.controller.mutating} of them writes`,
-    ),
+    row('AWS calls', `${summary.awsCalls.controller.total} by the controller (${services})`),
+    row('', writesLine(summary)),
     row(
       '',
       style.dim(

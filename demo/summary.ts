@@ -30,7 +30,11 @@ export interface Summary {
   };
   readonly alerts: { readonly total: number; readonly byKind: Record<string, number> };
   readonly awsCalls: {
-    readonly controller: CallBreakdown & { readonly mutating: number };
+    readonly controller: CallBreakdown & {
+      readonly mutating: number;
+      /** The writes per service (`{elbv2: 9, sns: 4, …}`), services without writes left out. */
+      readonly mutatingByService: Record<string, number>;
+    };
     readonly all: CallBreakdown;
   };
   readonly invocations: Record<string, number>;
@@ -108,7 +112,18 @@ export async function summarize(
     },
     alerts: { total: Object.values(byKind).reduce((a, b) => a + b, 0), byKind },
     awsCalls: {
-      controller: { ...breakdown(controllerCalls), mutating: countCalls(controllerCalls, isMutating) },
+      controller: {
+        ...breakdown(controllerCalls),
+        mutating: countCalls(controllerCalls, isMutating),
+        mutatingByService: Object.fromEntries(
+          Object.entries(controllerCalls)
+            .map(([service, actions]) => [
+              service,
+              countCalls({ [service]: actions } as CallCounts, isMutating),
+            ])
+            .filter(([, n]) => Number(n) > 0),
+        ),
+      },
       all: breakdown(await control.calls()),
     },
     invocations,

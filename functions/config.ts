@@ -9,6 +9,7 @@ import * as z from 'zod';
 import { arnParts } from './domain/arn.ts';
 import type { Binding, HealthCheckSettings, WardenSettings } from './domain/settings.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
+import { closest } from './suggest.ts';
 
 const PARTITION = '(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)';
 const REGION = '([a-z]{2}(-[a-z]+)+-\\d)';
@@ -369,8 +370,13 @@ function applyEnvOverrides(document: unknown, env: Readonly<Record<string, strin
 function toConfigIssue(issue: z.core.$ZodIssue, document: unknown): ConfigIssue {
   const field = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((key) => JSON.stringify(key)).join(', ');
-    return { field, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys} (check the spelling)` };
+    const known = knownKeys(configSchema, issue.path);
+    const near = issue.keys.map((key) => closest(key, known));
+    const keys = issue.keys
+      .map((key, index) => `${JSON.stringify(key)}${near[index] ? ` (did you mean "${near[index]}"?)` : ''}`)
+      .join(', ');
+    const list = near.some((entry) => entry === undefined) ? `; known here: ${known.join(', ')}` : '';
+    return { field, message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${keys}${list}` };
   }
   // The value as written (not as parsed), so the message quotes what the person typed.
   const written = issue.path.reduce<unknown>(
@@ -385,6 +391,24 @@ function toConfigIssue(issue: z.core.$ZodIssue, document: unknown): ConfigIssue 
     };
   }
   return { field, message: `${issue.message}, got ${describeValue(written)}` };
+}
+
+/** The keys the schema allows for the object at `path`, for "did you mean". */
+function knownKeys(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
+  let node: z.core.$ZodType | undefined = schema;
+  const steps = [...path];
+  while (node) {
+    const def = node._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+    if (def.type === 'object') {
+      if (steps.length === 0) return Object.keys(def.shape as object);
+      node = (def.shape as Record<PropertyKey, z.core.$ZodType>)[steps.shift() as PropertyKey];
+    } else if (def.type === 'array') {
+      steps.shift();
+      node = def.element as z.core.$ZodType;
+    } else if (def.type === 'pipe') node = def.in as z.core.$ZodType;
+    else node = def.innerType as z.core.$ZodType | undefined;
+  }
+  return [];
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

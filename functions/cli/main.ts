@@ -7,7 +7,9 @@ import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, type WardenConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
+import { wouldDo } from '../domain/alert-kinds.ts';
 import { ConfigError, errorText } from '../errors.ts';
+import { closest } from '../suggest.ts';
 import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
@@ -43,30 +45,50 @@ Global options:
 
 Exit codes: 0 all well, 1 something is off, 2 usage or configuration error.`;
 
-const HELP: Record<string, string> = {
-  status: `Usage: alb-warden status [--config FILE] [--binding NAME] [--json]
+interface Command {
+  /** First line of its help: the usage. */
+  readonly usage: string;
+  readonly text: string;
+  readonly options: readonly (keyof typeof OPTIONS)[];
+}
 
-Read-only: for every binding, whether the listeners match (and the drift when they do not), the targets
+const COMMANDS: Readonly<Record<string, Command>> = {
+  status: {
+    usage: 'alb-warden status [--config FILE] [--binding NAME] [--json]',
+    text: `Read-only: for every binding, whether the listeners match (and the drift when they do not), the targets
 (registered, healthy, unhealthy with AWS's reason, matching instances not registered, targets added by hand)
 and the alert state (targets being alerted on, pause, suspended repairs, alerts waiting to be sent).
 Exit 0 when all is well, 1 when anything is off.`,
-  reconcile: `Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--json]
-
-Runs the sweep now: listeners, health check, registrations and alerts, exactly as the scheduled function
+    options: ['config', 'binding', 'json'],
+  },
+  reconcile: {
+    usage: 'alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--by NAME] [--json]',
+    text: `Runs the sweep now: listeners, health check, registrations and alerts, exactly as the scheduled function
 would. --dry-run computes and prints the plan and the alerts it would send, and changes nothing: no AWS
-write, no alert published, no alert state recorded. Exit 1 when a binding failed.`,
-  validate: `Usage: alb-warden validate --config FILE [--json]
-
-Validates a configuration file and prints every bad field with its value. Exit 0 valid, 2 invalid.`,
-  pause: `Usage: alb-warden pause --binding NAME --for DURATION [--reason TEXT] [--by NAME] [--config FILE]
-
-Stops repairs for one binding until the pause ends (DURATION like 30m, 2h, 1d; at most 7d): drift of its
+write, no alert published, no alert state recorded. Alerts name who ran it (--by, default user@host).
+Exit 1 when a binding failed.`,
+    options: ['config', 'binding', 'dry-run', 'by', 'json'],
+  },
+  validate: {
+    usage: 'alb-warden validate --config FILE [--json]',
+    text: 'Validates a configuration file and prints every bad field with its value. Exit 0 valid, 2 invalid.',
+    options: ['config', 'json'],
+  },
+  pause: {
+    usage:
+      'alb-warden pause --binding NAME --for DURATION [--reason TEXT] [--by NAME] [--config FILE] [--json]',
+    text: `Stops repairs for one binding until the pause ends (DURATION like 30m, 2h, 1d; at most 7d): drift of its
 listeners and health check is observed and reported, never changed back. Registration goes on (instances that
 start are registered, stopped ones deregistered): it follows the instances' own lifecycle, not a repair.
-Alerts name who paused it (--by, default user@host).`,
-  resume: `Usage: alb-warden resume --binding NAME [--config FILE]
-
-Ends a pause now and resets the binding's circuit breaker, so repairs start again at the next event or sweep.`,
+Alerts name who paused it (--by, default user@host). --json prints {binding, paused, until, by}.`,
+    options: ['binding', 'for', 'reason', 'by', 'config', 'json'],
+  },
+  resume: {
+    usage: 'alb-warden resume --binding NAME [--config FILE] [--json]',
+    text: `Ends a pause now and resets the binding's circuit breaker, so repairs start again at the next event or sweep.
+--json prints {binding, paused}.`,
+    options: ['binding', 'config', 'json'],
+  },
 };
 
 const OPTIONS = {
@@ -80,43 +102,26 @@ const OPTIONS = {
   by: { type: 'string' },
 } as const;
 
+type Values = {
+  -readonly [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean;
+};
+
 class UsageError extends Error {}
 
 export async function main(argv: readonly string[], io: Io, options: CliOptions = {}): Promise<number> {
   if (argv[0] === 'doctor') return doctorCommand(argv.slice(1), io, options.doctor);
   const out = (text: string) => io.stdout.write(`${text}\n`);
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    io.stderr.write(`alb-warden: ${errorText(error)}\n\n${USAGE}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...extra] = positionals;
-  if (!command || command === 'help') {
-    out(USAGE);
-    return command || values.help ? 0 : 2;
-  }
-  if (!(command in HELP)) {
-    io.stderr.write(`alb-warden: unknown command "${command}"\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    out(HELP[command] ?? USAGE);
-    return 0;
-  }
+  const line = readCommandLine(argv, io);
+  if (typeof line === 'number') return line;
+  const { command, values, extra } = line;
   try {
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+    if (command === 'validate' && !values.config) throw new UsageError('validate needs --config FILE');
     const config = loadCliConfig(values.config, io.env);
     if (command === 'validate') {
-      if (!values.config) throw new UsageError('validate needs --config FILE');
-      if (values.json)
-        out(JSON.stringify({ valid: true, bindings: config.bindings.map((binding) => binding.name) }));
-      else
-        out(
-          `valid: ${config.bindings.length} binding(s): ${config.bindings.map((binding) => binding.name).join(', ')} (mode ${config.mode})`,
-        );
+      const names = config.bindings.map((binding) => binding.name);
+      if (values.json) out(JSON.stringify({ valid: true, bindings: names }));
+      else out(`valid: ${names.length} binding(s): ${names.join(', ')} (mode ${config.mode})`);
       return 0;
     }
     const effective = values['dry-run'] ? { ...config, mode: 'dry-run' as const } : config;
@@ -151,26 +156,8 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
         }
         return result.bindings.every((binding) => binding.status === 'ok') ? 0 : 1;
       }
-      case 'pause': {
-        const binding = requireBinding(config, requireOption(values.binding, 'pause needs --binding NAME'));
-        const ms = parseDuration(requireOption(values.for, 'pause needs --for DURATION (for example 2h)'));
-        const pause = { until: deps.now() + ms, by: whoAmI(values.by, io.env), reason: values.reason };
-        await setPause(deps, binding, pause);
-        if (values.json)
-          out(
-            JSON.stringify({
-              binding: binding.name,
-              paused: true,
-              until: new Date(pause.until).toISOString(),
-              by: pause.by,
-            }),
-          );
-        else
-          out(
-            `${binding.name}: paused until ${new Date(pause.until).toISOString()} by ${pause.by}; drift is reported, not repaired (registration goes on)`,
-          );
-        return 0;
-      }
+      case 'pause':
+        return await pause(config, deps, values, io);
       case 'resume': {
         const binding = requireBinding(config, requireOption(values.binding, 'resume needs --binding NAME'));
         await setPause(deps, binding, null);
@@ -181,25 +168,124 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
     }
     return 2;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      if (values.json)
-        out(
-          JSON.stringify({
-            valid: false,
-            error: error.message,
-            issues: error instanceof ConfigError ? error.issues : undefined,
-          }),
-        );
-      io.stderr.write(`alb-warden: ${error.message}\n`);
-      return 2;
-    }
-    io.stderr.write(`alb-warden: ${errorText(error)}\n`);
-    return 1;
+    return reportError(error, values, io);
   }
 }
 
+/** The command and its options, or the exit code when there is nothing more to do (help, usage error). */
+function readCommandLine(
+  argv: readonly string[],
+  io: Io,
+): { command: string; values: Values; extra: string[] } | number {
+  const out = (text: string) => io.stdout.write(`${text}\n`);
+  const parsed = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  const [command, ...extra] = parsed.positionals;
+  if (!command || command === 'help') {
+    out(USAGE);
+    return command || parsed.values.help ? 0 : 2;
+  }
+  const spec = COMMANDS[command];
+  if (!spec) {
+    io.stderr.write(
+      `alb-warden: unknown command "${command}"${didYouMean(command, Object.keys(COMMANDS))}\n\n${USAGE}\n`,
+    );
+    return 2;
+  }
+  let values: Values;
+  try {
+    values = checkOptions(spec, parsed.tokens, parsed.values);
+  } catch (error) {
+    io.stderr.write(`alb-warden ${command}: ${(error as Error).message}\nUsage: ${spec.usage}\n`);
+    return 2;
+  }
+  if (values.help) {
+    out(`Usage: ${spec.usage}\n\n${spec.text}`);
+    return 0;
+  }
+  return { command, values, extra };
+}
+
+async function pause(config: WardenConfig, deps: Deps, values: Values, io: Io): Promise<number> {
+  const binding = requireBinding(config, requireOption(values.binding, 'pause needs --binding NAME'));
+  const ms = parseDuration(requireOption(values.for, 'pause needs --for DURATION (for example 2h)'));
+  const at = deps.now() + ms;
+  const until = new Date(at).toISOString();
+  const by = whoAmI(values.by, io.env);
+  await setPause(deps, binding, { until: at, by, reason: values.reason });
+  io.stdout.write(
+    values.json
+      ? `${JSON.stringify({ binding: binding.name, paused: true, until, by })}\n`
+      : `${binding.name}: paused until ${until} by ${by}; drift is reported, not repaired (registration goes on)\n`,
+  );
+  return 0;
+}
+
+/** Usage and configuration errors exit 2 (as JSON too with --json); anything else, an AWS failure, exits 1. */
+function reportError(error: unknown, values: Values, io: Io): number {
+  if (error instanceof ConfigError || error instanceof UsageError) {
+    if (values.json) {
+      const issues = error instanceof ConfigError ? error.issues : undefined;
+      io.stdout.write(`${JSON.stringify({ valid: false, error: error.message, issues })}\n`);
+    }
+    io.stderr.write(`alb-warden: ${error.message}\n`);
+    return 2;
+  }
+  io.stderr.write(`alb-warden: ${errorText(error)}\n`);
+  return 1;
+}
+
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+
+/** The options a command takes, each with the value its type needs; anything else is a usage error. */
+function checkOptions(spec: Command, tokens: readonly Token[], values: Record<string, unknown>): Values {
+  const allowed = [...spec.options, 'help'];
+  for (const token of tokens) {
+    if (token.kind !== 'option') continue;
+    if (!allowed.includes(token.name)) {
+      const flags = allowed.map((name) => `--${name}`);
+      throw new UsageError(`unknown option ${token.rawName}${didYouMean(token.rawName, flags)}`);
+    }
+    const type = OPTIONS[token.name as keyof typeof OPTIONS].type;
+    if (type === 'string' && token.value === undefined)
+      throw new UsageError(`${token.rawName} needs a value`);
+    if (type === 'boolean' && token.value !== undefined)
+      throw new UsageError(`${token.rawName} takes no value`);
+  }
+  return values as Values;
+}
+
+/** ` (did you mean X?)` when one candidate is a likely misspelling of `word`, else nothing. */
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const close = closest(word, candidates);
+  return close ? ` (did you mean ${close}?)` : '';
+}
+
 function loadCliConfig(file: string | undefined, env: Io['env']): WardenConfig {
-  if (file) return loadConfig({ env: { ...env, WARDEN_CONFIG: undefined, WARDEN_CONFIG_FILE: file } });
+  if (file) {
+    try {
+      return loadConfig({ env: { ...env, WARDEN_CONFIG: undefined, WARDEN_CONFIG_FILE: file } });
+    } catch (error) {
+      // The loader speaks of the environment variable; here the file came from the command line.
+      if (!(error instanceof ConfigError)) throw error;
+      throw new ConfigError(
+        `--config ${file}`,
+        error.issues.map((issue) =>
+          issue.field === 'WARDEN_CONFIG_FILE' ? { ...issue, field: '--config' } : issue,
+        ),
+        { cause: error.cause },
+      );
+    }
+  }
+  if (!env.WARDEN_CONFIG && !env.WARDEN_CONFIG_FILE)
+    throw new UsageError(
+      'no configuration: pass --config FILE, or set WARDEN_CONFIG_FILE (a path) or WARDEN_CONFIG (inline JSON)',
+    );
   return loadConfig({ env });
 }
 
@@ -267,7 +353,7 @@ function colors(io: Io): Colors {
 function formatStatus(statuses: readonly BindingStatus[], color: Colors): string {
   const lines: string[] = [];
   for (const status of statuses) {
-    lines.push(`${status.ok ? color.ok('OK  ') : color.bad('OFF ')} ${status.binding}`);
+    lines.push(`${status.ok ? color.ok('OK    ') : color.bad('NOT OK')} ${status.binding}`);
     if (status.error) {
       lines.push(`     error        ${color.bad(status.error)}`);
       continue;
@@ -325,7 +411,7 @@ function formatReconcile(results: readonly BindingResult[], mode: string, color:
       );
       // Steps of a repair that did not run (dry-run, paused) are what would be done.
       const notDone = result.listeners.outcome !== 'repaired';
-      for (const step of result.listeners.steps) row('', `${notDone ? 'would: ' : ''}${step}`);
+      for (const step of result.listeners.steps) row('', notDone ? wouldDo(step) : step);
     }
     if (result.healthCheck)
       row(

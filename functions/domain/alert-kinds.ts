@@ -234,11 +234,17 @@ export function driftAlert(input: DriftAlertInput): Alert {
       ...plan.findings.map((finding) => finding.listener),
     ]),
   ];
-  const verb =
-    outcome === 'repaired' ? 'repaired' : outcome === 'would-repair' ? 'would repair' : 'drift reported on';
-  // What is wrong, without what it should be: "port 80 forwards to web-8080".
+  const what = `${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener drift`;
+  const verdict =
+    outcome === 'repaired'
+      ? `repaired ${what}`
+      : outcome === 'would-repair'
+        ? `would repair ${what}`
+        : `${what} reported, not repaired`;
+  // The verdict first (a long subject is cut at the end), then the drift that was found.
   const brief = (items[0] ?? '').split(' instead of ')[0];
-  const headline = `${verb} ${listeners.map((listener) => listener.toUpperCase()).join(' and ')} listener${listeners.length > 1 ? 's' : ''}: ${brief}`;
+  const more = items.length > 1 ? `, and ${items.length - 1} more` : '';
+  const headline = `${verdict}: ${brief}${more}`;
   const did =
     outcome === 'repaired'
       ? `What the controller did: ${plan.steps.map(describeStep).join('; ')}. ${
@@ -249,7 +255,7 @@ export function driftAlert(input: DriftAlertInput): Alert {
               : ''
         }`
       : outcome === 'would-repair'
-        ? `What the controller would do (dry-run, nothing changed): ${plan.steps.map(describeStep).join('; ') || 'nothing'}.`
+        ? `What the controller would do (dry-run, nothing was changed): ${plan.steps.map((step) => planned(describeStep(step))).join('; ') || 'nothing'}.`
         : `What the controller did: nothing (${clean(input.reportReason ?? 'report only')}). It will not report this same state again.`;
   return {
     ...baseAlert(input),
@@ -307,6 +313,16 @@ function beforeImages(items: readonly (Drift | { before: Rule; summary: string }
     }
   }
   return lines.map((line) => clean(line, 2000));
+}
+
+/** A step as a plan rather than a deed: "change the HTTP listener …" for "changed the HTTP listener …". */
+export function planned(step: string): string {
+  return step.replace(/^(created|changed|deleted)\b/, (verb) => verb.slice(0, -1));
+}
+
+/** A step the dry-run did not take: "would change the HTTP listener …". */
+export function wouldDo(step: string): string {
+  return `would ${planned(step)}`;
 }
 
 export function describeStep(step: RepairStep): string {

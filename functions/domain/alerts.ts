@@ -149,9 +149,10 @@ export function consoleLink(targetGroupArn: string): string {
   return `https://${host}/ec2/home?region=${parts.region}#TargetGroup:targetGroupArn=${encodeURIComponent(targetGroupArn)}`;
 }
 
-/** "4 min", "2 h 5 min", "3 d 1 h". */
+/** "less than a minute", "4 min", "2 h 5 min", "3 d 1 h". */
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return 'unknown';
+  if (ms < 60_000) return 'less than a minute';
   const minutes = Math.max(0, Math.round(ms / 60_000));
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
@@ -177,7 +178,7 @@ export function describeActor(actor: Actor | undefined, foundBy?: string): strin
   return parts.join(' ');
 }
 
-/** A recent change on the binding, shown next to a symptom as a likely cause. */
+/** A recent change on the binding, shown next to a symptom in case it is related. */
 export interface RecentChange {
   readonly at: number;
   readonly summary: string;
@@ -188,7 +189,7 @@ export function contextLines(changes: readonly RecentChange[], minutes: number):
   if (changes.length === 0)
     return [`Recent changes on this binding (last ${minutes} min): none seen by the controller.`];
   return [
-    `Recent changes on this binding (last ${minutes} min), a likely cause:`,
+    `Recent changes on this binding (last ${minutes} min), in case one is related:`,
     ...changes
       .slice(-10)
       .map(

@@ -69,7 +69,7 @@ describe('node functions/cli/bin.ts', () => {
 
     const drifted = await albWarden(['status']);
     expect(drifted.code).toBe(1);
-    expect(drifted.stdout).toContain('OFF  web');
+    expect(drifted.stdout).toContain('NOT OK web');
 
     const reconciled = await albWarden(['reconcile']);
     expect(reconciled.code).toBe(0);
@@ -93,7 +93,7 @@ describe('node functions/cli/bin.ts', () => {
     const run = await albWarden(['status'], { AWS_ENDPOINT_URL: endpoint, AWS_MAX_ATTEMPTS: '1' });
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('OFF  web');
+    expect(run.stdout).toContain('NOT OK web');
     expect(run.stdout).toMatch(/ {5}error {8}\S/);
   });
 });

@@ -57,7 +57,7 @@ describe('alb-warden pause', () => {
     expect(await w.httpAction()).toBe('forward');
     const [alert] = await w.warden.alerts();
     expect(alert?.subject).toBe(
-      '[WARNING] web: drift reported on HTTP listener: port 80 forwards to web-8080',
+      '[WARNING] web: HTTP listener drift reported, not repaired: port 80 forwards to web-8080',
     );
     expect(alert?.text).toContain('paused by jiwoo.kim until');
     expect(alert?.text).toContain('(certificate rotation)');
@@ -105,7 +105,7 @@ describe('alb-warden pause', () => {
     const run = await w.cli(['reconcile']);
 
     expect(run.stdout).toMatch(/listeners\s+paused: port 80 forwards to web-8080/);
-    expect(run.stdout).toContain('would: changed the HTTP listener on port 80');
+    expect(run.stdout).toContain('would change the HTTP listener on port 80');
     expect(await w.httpAction()).toBe('forward');
   });
 

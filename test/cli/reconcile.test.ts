@@ -147,9 +147,9 @@ describe('alb-warden reconcile', () => {
       'dry-run: nothing is changed; "would" marks what enforce mode does',
     );
     expect(run.stdout).toContain(
-      'would: changed the HTTP listener on port 80 so that it redirects 301 to HTTPS:443',
+      'would change the HTTP listener on port 80 so that it redirects 301 to HTTPS:443',
     );
-    expect(run.stdout).toContain('would: deleted rule 10 (forwards to web-8080)');
+    expect(run.stdout).toContain('would delete rule 10 (forwards to web-8080)');
     expect(run.stdout).toContain(`     registration would register ${late}:8080`);
   });
 
@@ -201,7 +201,7 @@ describe('alb-warden reconcile', () => {
     const run = await w.cli(['reconcile', '--dry-run', '--json']);
 
     expect(run.json<{ wouldAlert: string[] }>().wouldAlert).toEqual([
-      '[WARNING] web: (dry-run) would repair HTTP listener: port 80 forwards to web-8080',
+      '[WARNING] web: (dry-run) would repair HTTP listener drift: port 80 forwards to web-8080',
     ]);
     expect(await w.warden.alerts()).toEqual([]);
   });

@@ -46,7 +46,7 @@ describe('alb-warden status', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
-        'OK   web',
+        'OK     web',
         '     listeners    in sync',
         '     targets      2 registered, 2 healthy, 0 unhealthy',
         '     alert state  quiet',
@@ -107,7 +107,7 @@ describe('alb-warden status', () => {
     const run = await w.cli(['status']);
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('OFF  web');
+    expect(run.stdout).toContain('NOT OK web');
     expect(run.stdout).toContain(
       '     listeners    drift: port 80 forwards to web-8080 instead of redirecting to HTTPS (301 to HTTPS:443)',
     );
@@ -264,7 +264,7 @@ describe('alb-warden status', () => {
   it('colours its output on a terminal only, and never with NO_COLOR', async () => {
     await w.breakRedirect();
 
-    expect((await w.cli(['status'], { tty: true })).stdout).toContain('\u001b[31mOFF \u001b[0m web');
+    expect((await w.cli(['status'], { tty: true })).stdout).toContain('\u001b[31mNOT OK\u001b[0m web');
     expect((await w.cli(['status'], { tty: true, env: { NO_COLOR: '1' } })).stdout).not.toContain('\u001b[');
     expect((await w.cli(['status'])).stdout).not.toContain('\u001b[');
   });

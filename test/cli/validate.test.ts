@@ -81,7 +81,7 @@ describe('alb-warden validate', () => {
     expect(run.stderr).toContain('bindings[0].loadBalancerArn');
     expect(run.stderr).toContain('an Application Load Balancer');
     expect(run.stderr).toContain('bindings[0]');
-    expect(run.stderr).toContain('unknown key "targetPrt"');
+    expect(run.stderr).toContain('unknown key "targetPrt" (did you mean "targetPort"?)');
   });
 
   it('--json lists the issues field by field', async () => {
@@ -140,7 +140,19 @@ describe('configuration errors of the other commands', () => {
     const run = await cli(['status']);
 
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('set WARDEN_CONFIG (inline JSON) or WARDEN_CONFIG_FILE');
+    expect(run.stderr).toBe(
+      'alb-warden: no configuration: pass --config FILE, or set WARDEN_CONFIG_FILE (a path) or WARDEN_CONFIG (inline JSON)\n',
+    );
+  });
+
+  it('names --config, not the environment, when the file given with --config cannot be read', async () => {
+    const run = await cli(['validate', '--config', '/nonexistent/warden.json']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /^alb-warden: invalid configuration \(--config \/nonexistent\/warden\.json\):\n {2}- --config: cannot be read: ENOENT/,
+    );
+    expect(run.stderr).not.toContain('WARDEN_CONFIG_FILE');
   });
 
   it('status --json with a bad file prints the issues as JSON too', async () => {
@@ -172,13 +184,16 @@ describe('usage', () => {
 
   it.each([
     ['status', 'Usage: alb-warden status [--config FILE] [--binding NAME] [--json]'],
-    ['reconcile', 'Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--json]'],
+    [
+      'reconcile',
+      'Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--by NAME] [--json]',
+    ],
     ['validate', 'Usage: alb-warden validate --config FILE [--json]'],
     [
       'pause',
-      'Usage: alb-warden pause --binding NAME --for DURATION [--reason TEXT] [--by NAME] [--config FILE]',
+      'Usage: alb-warden pause --binding NAME --for DURATION [--reason TEXT] [--by NAME] [--config FILE] [--json]',
     ],
-    ['resume', 'Usage: alb-warden resume --binding NAME [--config FILE]'],
+    ['resume', 'Usage: alb-warden resume --binding NAME [--config FILE] [--json]'],
   ])(
     '%s --help prints its own usage and exits 0 without reading any configuration',
     async (command, usage) => {
@@ -192,13 +207,27 @@ describe('usage', () => {
 
   it.each([
     [['deploy'], 'unknown command "deploy"'],
-    [['status', '--colour'], "Unknown option '--colour'"],
+    [['status', '--colour'], 'alb-warden status: unknown option --colour\nUsage: alb-warden status '],
+    [['status', '--bindng', 'web'], 'unknown option --bindng (did you mean --binding?)'],
+    [['pause', '--dry-run'], 'alb-warden pause: unknown option --dry-run\n'],
     [['status', 'web'], 'unexpected argument "web"'],
-    [['status', '--config'], "Option '--config <value>' argument missing"],
+    [['status', '--config'], 'alb-warden status: --config needs a value'],
+    [['status', '--json=yes'], 'alb-warden status: --json takes no value'],
+    [['stats'], 'unknown command "stats" (did you mean status?)'],
   ])('%j is a usage error: exit 2', async (args, message) => {
     const run = await cli(args, { WARDEN_CONFIG: JSON.stringify(SEED) });
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(message);
+  });
+
+  it("an unknown option gets one line and the command's own usage, not the parser's text or the global usage", async () => {
+    const run = await cli(['status', '--bogus'], { WARDEN_CONFIG: JSON.stringify(SEED) });
+
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'alb-warden status: unknown option --bogus\nUsage: alb-warden status [--config FILE] [--binding NAME] [--json]\n',
+    );
   });
 });

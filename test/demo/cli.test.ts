@@ -114,6 +114,31 @@ describe('demo/main.ts', () => {
     expect(run.stderr).toBe('');
   }, 60_000);
 
+  it.each([[[]], [['--dry-run']]])(
+    '%j reads as the on-call would want it: 120 columns, plain verbs, alerts counted per sweep',
+    async (args) => {
+      const run = await demo(args);
+      expect(run.code).toBe(0);
+
+      const long = run.stdout.split('\n').filter((line) => [...line].length > 120);
+      expect(long).toEqual([]);
+      for (const wording of ['would: ', '(0 min)', 'a likely cause', 'repaired HTTP listener:'])
+        expect(run.stdout).not.toContain(wording);
+      expect(run.stdout).toContain('TargetUnhealthy alerts sent by sweeps 1, 2, 3: 0, 1, 0');
+      expect(run.stdout).toContain('TargetRecovered alerts sent by sweeps 1, 2: 1, 0');
+      const subjects = [...run.stdout.matchAll(/alert {7}(\[WARNING\] web: .*drift.*)/g)].map((m) => m[1]);
+      expect(subjects).toHaveLength(2);
+      expect(subjects[0]).not.toBe(subjects[1]);
+      if (args.includes('--dry-run')) {
+        expect(run.stdout).toMatch(
+          /\d+ of them writes: alerts published 4, alert state \d+ \(no ELB or EC2 write: dry-run\)/,
+        );
+        expect(run.stdout).toContain('would change the HTTP listener on port 80 so that it redirects 301 to');
+      }
+    },
+    60_000,
+  );
+
   it("--verbose lets the functions' JSON logs and EMF metrics through, on stderr", async () => {
     const run = await demo(['--verbose']);
     expect(run.code).toBe(0);

@@ -3,6 +3,8 @@
  * through this test's own SDK calls and the simulator's records, not through what the demo printed.
  * (One demo per file: the real handlers keep their configuration for the life of the process, as in Lambda.)
  */
+
+import { readFileSync } from 'node:fs';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeListenersCommand,
@@ -11,6 +13,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoAlreadyRanError } from '../../demo/controller.ts';
+import { formatSummary } from '../../demo/render.ts';
 import { type DemoResult, runDemo } from '../../demo/run.ts';
 import { parseConfig } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
@@ -38,6 +41,19 @@ afterAll(async () => {
 });
 
 describe('npm run demo (enforce)', () => {
+  it("prints the summary figures the README's excerpt shows (all but the duration)", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const excerpt = /\n(Summary \(enforce\)\n[\s\S]*?)\n\n/.exec(readme)?.[1] ?? '';
+    const plain = (text: string) => text;
+    const style = { ok: plain, bad: plain, accent: plain, dim: plain, bold: plain };
+
+    const printed = formatSummary(demo.summary, style).split('\n');
+
+    const figures = excerpt.split('\n').filter((line) => !/^ {2}duration /.test(line));
+    expect(figures.length).toBeGreaterThanOrEqual(8);
+    for (const line of figures) expect(printed).toContain(line);
+  });
+
   it('reaches every step of the story', () => {
     expect(demo.ok).toBe(true);
     expect(demo.steps.map((step) => [step.id, step.ok])).toEqual([
@@ -114,7 +130,9 @@ describe('npm run demo (enforce)', () => {
     ]);
     for (const repair of alerts.filter((alert) => alert.kind === 'DriftRepaired')) {
       expect(repair.text).toContain(`Who changed it: ${demo.topology.personArn}`);
-      expect(repair.subject).toMatch(/^\[WARNING\] web: repaired HTTP listener/);
+      expect(repair.subject).toMatch(
+        /^\[WARNING\] web: repaired HTTP listener drift: (rule 10 on )?port 80 forwards/,
+      );
     }
     const unhealthy = alerts.find((alert) => alert.kind === 'TargetUnhealthy');
     expect(unhealthy?.text).toContain('Target.ResponseCodeMismatch');

@@ -2,7 +2,7 @@
  * `cdk synth` as a user runs it: the CDK CLI with cdk.json, no AWS credentials and no lookups.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,13 @@ function offlineEnv(): NodeJS.ProcessEnv {
   };
 }
 
+const CERT = 'arn:aws:acm:ap-northeast-2:123456789012:certificate/3f4e6a2b-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
+
+/** What the app itself wrote to stderr (the CDK CLI adds its own "Subprocess exited" line after it). */
+function appLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => line.startsWith('alb-warden: '));
+}
+
 function cdk(...args: string[]) {
   return spawnSync('npx', ['cdk', ...args, '--no-notices', '--output', outdir], {
     cwd: ROOT,
@@ -47,8 +54,8 @@ afterAll(() => {
 });
 
 describe('cdk synth with cdk.json', () => {
-  it('runs the app through node with its TypeScript entry point', () => {
-    expect(CDK_JSON.app).toBe('node infra/app.ts');
+  it('runs the app through node with its TypeScript entry point, after the Node version check', () => {
+    expect(CDK_JSON.app).toBe('node --import ./scripts/require-node.mjs infra/app.ts');
   });
 
   it('synthesizes both stacks offline, with no credentials and nothing left to look up', () => {
@@ -70,10 +77,57 @@ describe('cdk synth with cdk.json', () => {
     expect(existsSync(contextFile)).toBe(hadContextFile);
   }, 90_000);
 
-  it('fails with the context key named when a value is wrong', () => {
+  it('fails with one line naming the context key when a value is wrong, and no stack trace', () => {
     const result = cdk('synth', '--quiet', '-c', 'sweepSchedule=every minute');
 
-    expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('context "sweepSchedule" must be an EventBridge schedule expression');
+    expect(result.status).toBe(1);
+    expect(appLines(result.stderr)).toEqual([
+      'alb-warden: context "sweepSchedule" must be an EventBridge schedule expression like "rate(1 minute)" or ' +
+        '"cron(0/2 * * * ? *)", got "every minute"',
+    ]);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  }, 90_000);
+
+  it('fails with the bad fields of a bad configuration, and no stack trace', () => {
+    const result = cdk('synth', '--quiet', '-c', 'config={"bindings":[]}');
+
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'alb-warden: invalid configuration (context "config"):\n  - bindings: must list at least one binding',
+    );
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+  }, 90_000);
+
+  it('says an existing VPC needs credentials once, before any lookup, and leaves no cdk.context.json', () => {
+    const contextFile = join(ROOT, 'cdk.context.json');
+    const hadContextFile = existsSync(contextFile);
+    const edge = { vpcId: 'vpc-0123456789abcdef0', certificateArn: CERT };
+
+    const result = cdk('synth', '--quiet', '-c', 'deployEdge=true', '-c', `edge=${JSON.stringify(edge)}`);
+
+    expect(result.status).toBe(1);
+    expect(appLines(result.stderr)).toEqual([
+      expect.stringMatching(
+        /^alb-warden: context "edge\.vpcId" vpc-0123456789abcdef0 must be looked up in your AWS account once .* no AWS credentials were found: configure them/,
+      ),
+    ]);
+    expect(result.stderr).not.toContain('does not match format');
+    expect(existsSync(contextFile)).toBe(hadContextFile);
+  }, 90_000);
+
+  it('does not rebuild bundles that are newer than their sources', () => {
+    const meta = join(ROOT, 'dist', 'sweep', 'meta.json');
+    const before = statSync(meta).mtimeMs;
+
+    const result = spawnSync('npx', ['cdk', 'ls', '--no-notices'], {
+      cwd: ROOT,
+      env: { ...offlineEnv(), WARDEN_SKIP_BUILD: undefined },
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.trim().split('\n')).toEqual(['AlbWarden']);
+    expect(statSync(meta).mtimeMs).toBe(before);
   }, 90_000);
 });

@@ -230,6 +230,18 @@ describe('bad values are rejected with the field and the value named', () => {
     expect(issuesOf({ ...minimal(), extra: true })[0]?.message).toContain('"extra"');
   });
 
+  it('suggests the key a misspelt one was meant to be, and lists the known keys when nothing is close', () => {
+    expect(issuesOf(withField('bindings.0.http', { port: 80, forignRules: 'report' }))[0]?.message).toBe(
+      'unknown key "forignRules" (did you mean "foreignRules"?)',
+    );
+    expect(issuesOf({ ...minimal(), bindigs: [] })[0]?.message).toBe(
+      'unknown key "bindigs" (did you mean "bindings"?)',
+    );
+    expect(issuesOf({ ...minimal(), colour: 'red' })[0]?.message).toMatch(
+      /^unknown key "colour"; known here: mode, controllerRoleArns, alerts, safety, .*, limits, bindings$/,
+    );
+  });
+
   it('rejects duplicate binding names', () => {
     const document = minimal();
     const [first] = document.bindings as Record<string, unknown>[];

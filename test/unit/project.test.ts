@@ -1,6 +1,10 @@
 /** The project's promises about itself: the README's commands are the ones CI runs, and the toolchain is pinned. */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { actionsTheAdaptersCall } from '../reliability/support/actions.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
@@ -23,21 +27,118 @@ describe('the README quick start', () => {
   });
 });
 
+describe("the README's figures that the code decides", () => {
+  const readme = read('README.md');
+
+  it('counts the AWS actions the adapters call', () => {
+    const claimed = /Throttling on each of the (\d+) AWS actions the adapters call/.exec(readme)?.[1];
+    expect(Number(claimed)).toBe(actionsTheAdaptersCall().length);
+  });
+
+  it('names the port the standalone simulator listens on', () => {
+    const main = read('sim/main.ts');
+    const port = /port: \{ type: 'string', default: '(\d+)' \}/.exec(main)?.[1];
+    expect(port).toBe('4590');
+    const docs = `${readme}${read('sim/README.md')}`;
+    const ports = [...docs.matchAll(/--port (\d+)|AWS_ENDPOINT_URL=http:\/\/127\.0\.0\.1:(\d+)/g)];
+    for (const [text, flag, url] of ports) expect(['0', port], text).toContain(flag ?? url);
+    expect(read('sim/README.md')).toContain(`| 0 in-process, ${port} standalone |`);
+  });
+
+  it('lists every context key the CDK app reads in the deploy steps', () => {
+    const context = read('infra/context.ts');
+    const keys = [...context.matchAll(/^ \* \| `(\w+)`/gm)].map((match) => match[1]);
+    expect(keys.length).toBeGreaterThanOrEqual(8);
+    const deploy = /## Deploy\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    for (const key of keys) expect(deploy, key).toMatch(new RegExp(`\`${key}[\`=]`));
+  });
+
+  it("shows --json through npm with -s, so npm's banner stays off stdout", () => {
+    expect(readme.match(/npm run (?!-s )[\w:]+ -- [^`\n]*--json/g) ?? []).toEqual([]);
+  });
+
+  it('documents every npm script', () => {
+    const scripts = Object.keys(JSON.parse(read('package.json')).scripts as Record<string, string>);
+    for (const script of scripts.filter((name) => !['format', 'typecheck', 'lint', 'cdk'].includes(name)))
+      expect(readme, script).toMatch(new RegExp(`npm (run (-s )?)?${script.replace(':', '\\:')}\\b`));
+  });
+});
+
 describe('the toolchain', () => {
   const pkg = JSON.parse(read('package.json'));
   const tsconfig = JSON.parse(read('tsconfig.json'));
 
   it('needs Node.js 24 and runs every check in npm test', () => {
     expect(pkg.engines.node).toBe('>=24');
-    expect(pkg.scripts.test).toBe('npm run typecheck && npm run lint && vitest run');
+    expect(pkg.scripts.test).toBe(
+      'node ./scripts/require-node.mjs && npm run typecheck && npm run lint && vitest run',
+    );
     expect(pkg.scripts.lint).toContain('--error-on-warnings');
+  });
+
+  it('leaves npm\'s own output as npm prints it (no json=true: npm ci says "added N packages")', () => {
+    expect(read('.npmrc')).not.toMatch(/^\s*json\s*=/m);
   });
 
   it('is TypeScript strict with unchecked index access caught', () => {
     expect(tsconfig.compilerOptions).toMatchObject({ strict: true, noUncheckedIndexedAccess: true });
   });
 
-  it('bootstraps Node 24 in CI when the machine has an older one', () => {
-    expect(read('.ci/run')).toMatch(/npm install --prefix \.ci\/\.node[^\n]*node@24/);
+  it('brings its own Node 24 as a devDependency, and CI takes no other path to it', () => {
+    expect(pkg.devDependencies.node).toMatch(/^\^24\./);
+    expect(read('.ci/run')).not.toMatch(/npm install|\.ci\/\.node|nvm /);
+  });
+
+  it('checks the Node version before every script that starts TypeScript', () => {
+    const typescript = Object.entries(pkg.scripts as Record<string, string>).filter(([, line]) =>
+      /\bnode [^&]*\.ts\b/.test(line),
+    );
+    expect(typescript.map(([name]) => name).sort()).toEqual(['bench', 'demo', 'sim']);
+    for (const [, line] of typescript) expect(line).toMatch(/^node --import \.\/scripts\/require-node\.mjs /);
+    expect(JSON.parse(read('cdk.json')).app).toMatch(/^node --import \.\/scripts\/require-node\.mjs /);
+    // In a clone, `npm run cli` checks first, then loads the TypeScript CLI; the package's executable is the
+    // prebuilt plain-JavaScript CLI, which needs no type stripping.
+    expect(pkg.bin['alb-warden']).toBe('dist/cli/index.mjs');
+    expect(pkg.scripts.cli).toBe('node scripts/alb-warden.mjs');
+    const shim = read('scripts/alb-warden.mjs');
+    expect(shim.indexOf("import './require-node.mjs';")).toBeGreaterThan(0);
+    expect(shim.indexOf("import './require-node.mjs';")).toBeLessThan(shim.indexOf('functions/cli/bin.ts'));
+  });
+});
+
+describe('scripts/require-node.mjs', () => {
+  it('stops an older Node at once with one line naming the Node needed and how to get it', () => {
+    // Prepare: the check next to a package.json that asks for a Node newer than this one.
+    const dir = mkdtempSync(join(tmpdir(), 'alb-warden-node-'));
+    mkdirSync(join(dir, 'scripts'));
+    copyFileSync(`${root}scripts/require-node.mjs`, join(dir, 'scripts/require-node.mjs'));
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ engines: { node: '>=99' } }));
+    writeFileSync(join(dir, 'main.js'), 'console.log("ran")');
+    try {
+      // Act
+      const run = spawnSync(process.execPath, ['--import', './scripts/require-node.mjs', 'main.js'], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+
+      // Assess
+      expect(run.status).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `alb-warden needs Node.js 99 or newer, this is ${process.version}: run \`npm ci\` (without ` +
+          '--ignore-scripts: it installs Node 99 into node_modules/.bin, which npm scripts use), or install Node 99 ' +
+          'from https://nodejs.org',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lets the supported Node through untouched', () => {
+    const run = spawnSync(process.execPath, ['--import', './scripts/require-node.mjs', '-p', '6 * 7'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect([run.status, run.stdout.trim(), run.stderr]).toEqual([0, '42', '']);
   });
 });

@@ -134,7 +134,7 @@ describe('approval holds whatever the order of the event and the sweeps', () => 
     expect(world.mutatingCalls).toEqual([]);
     expect(httpsTarget(world)).toBe(OTHER_TG_ARN);
     expect(kinds(world)).toEqual(['DriftRepaired']);
-    expect(world.published[0]?.subject).toContain('drift reported on');
+    expect(world.published[0]?.subject).toContain('listener drift reported, not repaired');
   });
 
   it('drift no event explains is repaired once the grace has passed, not before', async () => {

@@ -168,7 +168,7 @@ describe('guard: safety before speed', () => {
     expect(later.bindings[0]?.listeners?.outcome).toBe('accepted');
     expect(world.mutatingCalls).toEqual([]);
     expect(kinds(world)).toEqual(['DriftRepaired']);
-    expect(world.published[0]?.subject).toContain('drift reported on HTTP listener');
+    expect(world.published[0]?.subject).toContain('HTTP listener drift reported, not repaired');
   });
 
   it('observes a paused binding without changing it, and reports the drift once', async () => {

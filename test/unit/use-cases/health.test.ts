@@ -180,7 +180,7 @@ describe('health alerts through the sweep', () => {
     setup.world.setHealth('i-1', 'unhealthy', 'Target.Timeout');
     await sweeps(setup, 2);
     expect(setup.world.published[0]?.text).toMatch(
-      /Recent changes on this binding \(last 30 min\), a likely cause:\n.*registered i-1:8080/,
+      /Recent changes on this binding \(last 30 min\), in case one is related:\n.*registered i-1:8080/,
     );
   });
 
