@@ -7,6 +7,7 @@
  *
  * One simulator per test file (they run in parallel workers); `buildWorld` resets it for each test.
  */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -28,6 +29,7 @@ import type {
   HandlerExecutionContext,
   MetadataBearer,
 } from '@smithy/types';
+import { AwsScalingGroups } from '../../../functions/adapters/autoscaling.ts';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb-state.ts';
 import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
 import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
@@ -311,7 +313,9 @@ export function controller(world: World, options: ControllerOptions = {}): Contr
   const ec2 = new EC2Client(settings);
   const sns = new SNSClient(settings);
   const dynamodb = new DynamoDBClient(settings);
+  const autoscaling = new AutoScalingClient(settings);
   const middleware = underRetries(options.intercept);
+  autoscaling.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
   elb.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
   ec2.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
   sns.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
@@ -320,6 +324,7 @@ export function controller(world: World, options: ControllerOptions = {}): Contr
     config,
     elb: new ElbV2LoadBalancing(elb),
     instances: new Ec2Instances(ec2),
+    scaling: new AwsScalingGroups(autoscaling),
     alerts: new SnsAlertPublisher(sns),
     state: new DynamoDbStateStore(dynamodb, config.alerts.stateTable),
     telemetry,
