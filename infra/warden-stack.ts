@@ -9,7 +9,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { GUARDED_EVENT_NAMES } from '../functions/domain/events.ts';
+import { GUARDED_EVENT_NAMES, SPOT_INSTANCE_ACTIONS } from '../functions/domain/events.ts';
 import { INSTANCE_STATES as ALL_INSTANCE_STATES } from '../functions/domain/model.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
 import { AlertChannel } from './constructs/alert-channel.ts';
@@ -193,11 +193,12 @@ export class WardenStack extends Stack {
     const eventTarget = { retryAttempts: 8, maxEventAge: Duration.hours(1) };
     this.rules = {
       instanceState: new events.Rule(this, 'InstanceStateRule', {
-        description: 'alb-warden: EC2 instance state changes to the register function',
+        description: 'alb-warden: EC2 instance state changes and Spot interruption warnings to the register function',
         eventPattern: {
           source: ['aws.ec2'],
-          detailType: ['EC2 Instance State-change Notification'],
-          detail: { state: [...INSTANCE_STATES] },
+          detailType: ['EC2 Instance State-change Notification', 'EC2 Spot Instance Interruption Warning'],
+          // A state change carries `state`, a Spot warning `instance-action` (both in functions/domain/events.ts).
+          detail: { $or: [{ state: [...INSTANCE_STATES] }, { 'instance-action': [...SPOT_INSTANCE_ACTIONS] }] },
         },
         targets: [this.functions.register.target(eventTarget)],
       }),

@@ -57,10 +57,12 @@ const instanceDetail = z.object({
   state: z.enum(INSTANCE_STATES as [InstanceState, ...InstanceState[]]),
 });
 
-/** https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html */
+/** What EC2 does to an interrupted Spot Instance. https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html */
+export const SPOT_INSTANCE_ACTIONS = ['terminate', 'stop', 'hibernate'] as const;
+
 const spotWarningDetail = z.object({
   'instance-id': z.string().regex(/^i-[0-9a-f]{8,17}$/),
-  'instance-action': z.enum(['terminate', 'stop', 'hibernate']),
+  'instance-action': z.enum(SPOT_INSTANCE_ACTIONS),
 });
 
 const apiCallDetail = z.object({
