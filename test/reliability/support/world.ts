@@ -7,7 +7,11 @@
  *
  * One simulator per test file (they run in parallel workers); `buildWorld` resets it for each test.
  */
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -568,6 +572,43 @@ export async function launch(
   subnetId: string = world.subnetIds[0],
 ): Promise<string[]> {
   return launchInstances(world.clients, { count, subnetId, tags });
+}
+
+/**
+ * An EC2 Auto Scaling group with `targetGroupArn` attached, launched to `desired` and in service (the group
+ * registered its instances itself); returns its instances.
+ */
+export async function scalingGroup(
+  world: World,
+  name: string,
+  options: { targetGroupArn: string; desired: number; tags: Record<string, string> },
+): Promise<string[]> {
+  const autoscaling = new AutoScalingClient({
+    endpoint: world.sim.endpoint,
+    region: world.region,
+    credentials: { accessKeyId: 'AKIARELIABILITYASG01', secretAccessKey: SIM_SECRET },
+  });
+  try {
+    await autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: name,
+        MinSize: 0,
+        MaxSize: Math.max(options.desired, 1) * 2,
+        DesiredCapacity: options.desired,
+        LaunchTemplate: { LaunchTemplateName: name, Version: '$Latest' },
+        VPCZoneIdentifier: world.subnetIds.join(','),
+        TargetGroupARNs: [options.targetGroupArn],
+        Tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
+      }),
+    );
+    await world.control.clock(0);
+    const output = await autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
+    );
+    return (output.AutoScalingGroups?.[0]?.Instances ?? []).map((instance) => instance.InstanceId ?? '');
+  } finally {
+    autoscaling.destroy();
+  }
 }
 
 /** How long a new target stays `initial` in the simulator: registration (5 s), then one 30 s health check. */
