@@ -581,7 +581,7 @@ export async function launch(
 export async function scalingGroup(
   world: World,
   name: string,
-  options: { targetGroupArn: string; desired: number; tags: Record<string, string> },
+  options: { targetGroupArn: string; desired: number; maxSize?: number; tags: Record<string, string> },
 ): Promise<string[]> {
   const autoscaling = new AutoScalingClient({
     endpoint: world.sim.endpoint,
@@ -593,7 +593,7 @@ export async function scalingGroup(
       new CreateAutoScalingGroupCommand({
         AutoScalingGroupName: name,
         MinSize: 0,
-        MaxSize: Math.max(options.desired, 1) * 2,
+        MaxSize: options.maxSize ?? Math.max(options.desired, 1) * 2,
         DesiredCapacity: options.desired,
         LaunchTemplate: { LaunchTemplateName: name, Version: '$Latest' },
         VPCZoneIdentifier: world.subnetIds.join(','),
