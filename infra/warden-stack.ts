@@ -193,12 +193,15 @@ export class WardenStack extends Stack {
     const eventTarget = { retryAttempts: 8, maxEventAge: Duration.hours(1) };
     this.rules = {
       instanceState: new events.Rule(this, 'InstanceStateRule', {
-        description: 'alb-warden: EC2 instance state changes and Spot interruption warnings to the register function',
+        description:
+          'alb-warden: EC2 instance state changes and Spot interruption warnings to the register function',
         eventPattern: {
           source: ['aws.ec2'],
           detailType: ['EC2 Instance State-change Notification', 'EC2 Spot Instance Interruption Warning'],
           // A state change carries `state`, a Spot warning `instance-action` (both in functions/domain/events.ts).
-          detail: { $or: [{ state: [...INSTANCE_STATES] }, { 'instance-action': [...SPOT_INSTANCE_ACTIONS] }] },
+          detail: {
+            $or: [{ state: [...INSTANCE_STATES] }, { 'instance-action': [...SPOT_INSTANCE_ACTIONS] }],
+          },
         },
         targets: [this.functions.register.target(eventTarget)],
       }),
