@@ -8,7 +8,6 @@ import { type Instance, type Target, type TargetHealth, targetKey } from '../dom
 import { settledBy, TOPIC } from '../domain/notices.ts';
 import {
   type CoOwnedBinding,
-  type CoOwnedTarget,
   coOwnedIn,
   decideForInstance,
   decideForSpotWarning,
