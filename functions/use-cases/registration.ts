@@ -420,9 +420,9 @@ export async function handleSpotInterruption(
   const attached = await new ScalingGroupCache(deps.scaling).attached(current ? [current] : []);
   const decision = decideForSpotWarning(deps.config.bindings, current, attached);
   const work = isolated(async (binding) => {
-    const outcome = await deregisterOnEvent(deps, binding, instanceId, decision.reason);
-    if (outcome.action === 'deregistered') await holdForSpot(deps, binding, instanceId);
-    return outcome;
+    // The hold first: a sweep between the two writes must not put the target back.
+    if (deps.config.mode === 'enforce') await holdForSpot(deps, binding, instanceId);
+    return deregisterOnEvent(deps, binding, instanceId, decision.reason);
   });
   return {
     decision: `deregister (${decision.reason})`,
