@@ -1,7 +1,8 @@
 /**
  * "Everything at once": a world in which one sweep has to call every AWS action the controller uses.
  *
- *   - the HTTPS listener was deleted (CreateListener), the redirect changed to 302 (ModifyListener), a rule
+ *   - the HTTPS listener, with a certificate on its SNI list, was deleted (CreateListener, then
+ *     AddListenerCertificates, and DescribeListenerCertificates to remember the new one), the redirect changed to 302 (ModifyListener), a rule
  *     forwarding plain HTTP was added on port 80 (DeleteRule), the health check matcher changed
  *     (ModifyTargetGroup);
  *   - instance D was launched (RegisterTargets, then the ownership record: BatchWriteItem), instance B
@@ -17,6 +18,7 @@
  */
 import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import {
+  AddListenerCertificatesCommand,
   CreateRuleCommand,
   DeleteListenerCommand,
   DeregisterTargetsCommand,
@@ -61,6 +63,19 @@ export async function arrangeMixedWorld(
   const deps = controller(world, options);
   const site = world.site('web');
   const [a = '', b = '', c = ''] = await launch(world, 3, { Role: 'web' });
+  // A second certificate on the SNI list, which the first sweep remembers (DescribeListenerCertificates)
+  // so that recreating the deleted listener puts it back (AddListenerCertificates).
+  const sni = world.certificateArn.replace(
+    /certificate\/.*/,
+    'certificate/5b5b5b5b-6c6c-7d7d-8e8e-9f9f9f9f9f9f',
+  );
+  await world.control.certificate(sni);
+  await world.person.elbv2.send(
+    new AddListenerCertificatesCommand({
+      ListenerArn: site.httpsListenerArn,
+      Certificates: [{ CertificateArn: sni }],
+    }),
+  );
   await sweep(deps);
   await passInitialHealthChecks(world);
   await world.control.targetHealth({ targetGroupArn: site.targetGroupArn, targetId: a, state: 'unhealthy' });
