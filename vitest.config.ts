@@ -3,6 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The Lambda bundles, built once per run into dist/ for every test that runs what ships.
+    globalSetup: ['test/global-setup.ts'],
+    // Vitest's default on two cores is one worker (cores - 1). Most files wait on loopback HTTP to the
+    // simulator, so one worker per core keeps both busy.
+    maxWorkers: 2,
     // Integration tests run a simulator and real SDK clients on a shared two-core machine: allow for it.
     testTimeout: 60_000,
     hookTimeout: 60_000,

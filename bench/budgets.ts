@@ -1,5 +1,5 @@
 /**
- * The budgets of issue 9 as numbers (the tests assert them, the bench prints them beside the figures), and
+ * The controller's call budgets as numbers (the tests assert them, the bench prints them beside the figures), and
  * the naive implementation the sweep is compared to.
  */
 import type { WardenConfig } from '../functions/config.ts';

@@ -41,14 +41,13 @@ export interface Metafile {
 
 export interface Bundle {
   readonly name: FunctionName;
-  /** dist/<fn> of the private build. */
+  /** dist/<fn>. */
   readonly dir: string;
   readonly entry: string;
   readonly meta: Metafile;
 }
 
 export interface Bundles {
-  readonly root: string;
   readonly functions: Readonly<Record<FunctionName, Bundle>>;
   remove(): Promise<void>;
 }
@@ -62,17 +61,24 @@ export async function buildBundles(): Promise<Bundles> {
     build(options: { quiet: boolean }): Promise<unknown>;
   };
   await bundler.build({ quiet: true });
+  return {
+    ...(await readBundles(join(root, 'dist'))),
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** The bundles already built into `dist` (dist/<fn>/index.mjs and meta.json); `remove` leaves them. */
+export async function readBundles(dist: string): Promise<Bundles> {
   const entries = await Promise.all(
     FUNCTION_NAMES.map(async (name): Promise<[FunctionName, Bundle]> => {
-      const dir = join(root, 'dist', name);
+      const dir = join(dist, name);
       const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as Metafile;
       return [name, { name, dir, entry: join(dir, 'index.mjs'), meta }];
     }),
   );
   return {
-    root,
     functions: Object.fromEntries(entries) as Record<FunctionName, Bundle>,
-    remove: () => rm(root, { recursive: true, force: true }),
+    remove: async () => {},
   };
 }
 

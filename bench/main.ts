@@ -9,6 +9,7 @@
  *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency
  *   npm run bench -- --save f.json  # the table, and the JSON of the same run in f.json
  *   npm run bench -- --runs 5       # cold starts (and event paths) measured 5 times
+ *   npm run bench -- --api-share 1  # event paths with the controller's whole ELB API budget
  */
 
 import { writeFile } from 'node:fs/promises';
@@ -53,12 +54,13 @@ export interface BenchReport {
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
-const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only FIGURES] [--runs N] [--save FILE]
+const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only FIGURES] [--runs N] [--api-share S] [--save FILE]
 
   --json          print one JSON object on stdout instead of the table (progress goes to stderr)
   --quick         smaller run: 5 cold starts, no 10,000-instance scales (about a minute)
   --only FIGURES  comma-separated: ${FIGURES.join(', ')}
   --runs N        cold starts (and event paths) measured N times (default 20, 5 with --quick)
+  --api-share S   the controller's limits.apiShare for the event paths (default the configuration's, 0.25)
   --save FILE     also write the JSON of the same run to FILE`;
 
 class UsageError extends Error {}
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     json?: boolean;
     quick?: boolean;
     runs?: string;
+    'api-share'?: string;
     only?: string;
     save?: string;
     help?: boolean;
@@ -78,6 +81,7 @@ async function main(): Promise<void> {
         json: { type: 'boolean', default: false },
         quick: { type: 'boolean', default: false },
         runs: { type: 'string' },
+        'api-share': { type: 'string' },
         only: { type: 'string' },
         save: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -100,6 +104,9 @@ async function main(): Promise<void> {
   const runs = Number(values.runs ?? (quick ? 5 : 20));
   if (!Number.isInteger(runs) || runs < 1)
     throw new UsageError(`--runs must be a whole number of at least 1, got "${values.runs}"`);
+  const apiShare = values['api-share'] === undefined ? undefined : Number(values['api-share']);
+  if (apiShare !== undefined && !(apiShare > 0 && apiShare <= 1))
+    throw new UsageError(`--api-share must be a number above 0 and at most 1, got "${values['api-share']}"`);
 
   const report: BenchReport = {
     machine: {
@@ -149,7 +156,10 @@ async function main(): Promise<void> {
         bindings: 1,
         instancesPerBinding: 10,
         healthCheck: true,
-        config: { circuitBreaker: { maxRepairs: 100 } },
+        config: {
+          circuitBreaker: { maxRepairs: 100 },
+          ...(apiShare === undefined ? {} : { limits: { apiShare } }),
+        },
       });
       try {
         await converge(world, world.deps());

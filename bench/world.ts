@@ -5,20 +5,29 @@
  * configuration, its AWS adapters and rate limiter, pointed at the simulator.
  */
 import { CreateSubnetCommand } from '@aws-sdk/client-ec2';
-import { ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
+import { type Clock, ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../functions/config.ts';
-import { createDeps } from '../functions/deps.ts';
 import { type Deps, silentTelemetry } from '../functions/use-cases/context.ts';
 import { sweep } from '../functions/use-cases/sweep.ts';
-import { type SimControl, type Simulator, startSimulator } from '../sim/index.ts';
+import type { SimEvent } from '../sim/control.ts';
+import type { SimControl, Simulator } from '../sim/index.ts';
 import { buildSeedTopology, createAlertResources, launchInstances, type SeedTopology } from '../sim/seed.ts';
-import { type AwsClients, createClients } from '../test/integration/harness.ts';
+import { EventFeed } from '../testkit/events.ts';
+import {
+  type AwsClients,
+  openWorld,
+  principals,
+  SIM_SECRET,
+  type World as SimulatedWorld,
+} from '../testkit/world.ts';
 import { type CallCounts, mutatingCalls, totalCalls } from './calls.ts';
 import { sleep } from './stats.ts';
 
-export const CONTROLLER_KEY = 'AKIAWARDENCONTROLLER';
-export const PERSON_KEY = 'AKIAJIWOOKIMADMIN001';
-const SECRET = 'simulator-secret';
+const KEYS = {
+  controller: 'AKIAWARDENCONTROLLER',
+  person: 'AKIAJIWOOKIMADMIN001',
+  setup: 'AKIAWARDENHARNESS001',
+} as const;
 const STATE_TABLE = 'alb-warden-alert-state';
 /** RunInstances per call: a launch of 10,000 goes out in ten. */
 const LAUNCH_BATCH = 1000;
@@ -57,8 +66,11 @@ export interface World {
   readonly configJson: string;
   /** The environment a Lambda function of the controller gets, pointed at the simulator. */
   readonly lambdaEnv: Readonly<Record<string, string>>;
-  /** Fresh controller dependencies (fresh clients and rate limiter), optionally with other limits. */
-  deps(limits?: Partial<WardenConfig['limits']>): Deps;
+  /**
+   * Fresh controller dependencies (fresh clients and rate limiter), optionally with other limits and the
+   * rate limiter on another clock.
+   */
+  deps(limits?: Partial<WardenConfig['limits']>, limiterClock?: Clock): Deps;
   /**
    * Fresh dependencies made warm as a second invocation finds them (modules loaded, clients connected),
    * with full rate limiter buckets, as a sweep a minute after the last one finds them.
@@ -69,34 +81,26 @@ export interface World {
   /** What the last `counted` run called. */
   lastCalls(): CallCounts;
   /** Events recorded since the last call (a cursor kept per world). */
-  newEvents(): Promise<Awaited<ReturnType<SimControl['events']>>['events']>;
+  newEvents(): Promise<SimEvent[]>;
   stop(): Promise<void>;
 }
 
 export async function startWorld(options: WorldOptions): Promise<World> {
-  const simulator = await startSimulator({
+  const world = await openWorld({
+    keys: KEYS,
     // A quota increase, as an account with a 10,000-instance target group would have asked for.
-    quota: { targetsPerTargetGroup: Math.max(1000, options.instancesPerBinding) },
+    simulatorOptions: { quota: { targetsPerTargetGroup: Math.max(1000, options.instancesPerBinding) } },
   });
   try {
-    return await populate(simulator, options);
+    return await populate(world, options);
   } catch (error) {
-    await simulator.stop();
+    await world.stop();
     throw error;
   }
 }
 
-async function populate(simulator: Simulator, options: WorldOptions): Promise<World> {
-  const { control, region, account } = simulator;
-  const clients = createClients(simulator.endpoint, region);
-  const person = createClients(simulator.endpoint, region, PERSON_KEY);
-  const controllerRoleArn = `arn:aws:iam::${account}:role/AlbWarden-ControllerRole`;
-  await control.identity(
-    CONTROLLER_KEY,
-    `arn:aws:sts::${account}:assumed-role/AlbWarden-ControllerRole/alb-warden`,
-  );
-  await control.identity(PERSON_KEY, personArn({ simulator }));
-
+async function populate(world: SimulatedWorld, options: WorldOptions): Promise<World> {
+  const { simulator, control, clients, person, controllerRoleArn } = world;
   const bindings: BindingWorld[] = [];
   for (let index = 0; index < options.bindings; index++) {
     const topology = await buildSeedTopology(clients, {
@@ -143,19 +147,19 @@ async function populate(simulator: Simulator, options: WorldOptions): Promise<Wo
     })),
   };
   const config = parseConfig(document);
-  const aws = {
-    endpoint: simulator.endpoint,
-    region,
-    credentials: { accessKeyId: CONTROLLER_KEY, secretAccessKey: SECRET },
-  };
-  let cursor = (await control.events(0)).cursor;
+  const feed = await EventFeed.open(control);
   let last: CallCounts = await control.calls();
-  const makeDeps = (limits: Partial<WardenConfig['limits']> = {}): Deps => {
+  const makeDeps = (limits: Partial<WardenConfig['limits']> = {}, limiterClock?: Clock): Deps => {
     const limited =
       Object.keys(limits).length === 0
         ? config
         : parseConfig({ ...document, limits: { ...document.limits, ...limits } });
-    return createDeps(limited, { telemetry: silentTelemetry, aws });
+    // The SDK's own retries, as deployed: the bench measures what ships.
+    return world.deps(limited, {
+      telemetry: silentTelemetry,
+      retries: 'sdk',
+      ...(limiterClock ? { limiterClock } : {}),
+    });
   };
 
   return {
@@ -169,9 +173,9 @@ async function populate(simulator: Simulator, options: WorldOptions): Promise<Wo
     lambdaEnv: {
       WARDEN_CONFIG: JSON.stringify(document),
       AWS_ENDPOINT_URL: simulator.endpoint,
-      AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: CONTROLLER_KEY,
-      AWS_SECRET_ACCESS_KEY: SECRET,
+      AWS_REGION: simulator.region,
+      AWS_ACCESS_KEY_ID: KEYS.controller,
+      AWS_SECRET_ACCESS_KEY: SIM_SECRET,
     },
     deps: makeDeps,
     async warmDeps(limits = {}) {
@@ -193,21 +197,14 @@ async function populate(simulator: Simulator, options: WorldOptions): Promise<Wo
       return { result, calls: last, wallMs };
     },
     lastCalls: () => last,
-    async newEvents() {
-      const batch = await control.events(cursor);
-      cursor = batch.cursor;
-      return batch.events;
-    },
-    async stop() {
-      for (const client of [...Object.values(clients), ...Object.values(person)]) client.destroy();
-      await simulator.stop();
-    },
+    newEvents: () => feed.take(),
+    stop: () => world.stop(),
   };
 }
 
 /** The role session the person's changes carry in CloudTrail. */
 export function personArn(world: Pick<World, 'simulator'>): string {
-  return `arn:aws:sts::${world.simulator.account}:assumed-role/AdministratorAccess/jiwoo.kim`;
+  return principals(world.simulator.account).personArn;
 }
 
 export interface Convergence {

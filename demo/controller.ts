@@ -2,15 +2,14 @@
  * The real controller, as Lambda runs it: the `handler` exported by functions/handlers/{register,guard,sweep}.ts,
  * configured only through the environment it reads in AWS (WARDEN_CONFIG, the SDK's standard settings), and
  * fed by a stand-in for EventBridge that applies the deployed rules' patterns to the events the simulator
- * records. Every invocation's AWS calls are counted from the simulator's counter.
+ * records (testkit/events.ts). Every invocation's AWS calls are counted from the simulator's counter.
  */
 
 import { Console } from 'node:console';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { GUARDED_EVENT_NAMES } from '../functions/domain/events.ts';
-import { INSTANCE_STATES } from '../functions/domain/model.ts';
 import type { CallCounts, SimEvent } from '../sim/control.ts';
+import { type Dropped, EventFeed } from '../testkit/events.ts';
 import { KEYS, SECRET, type Stage } from './stage.ts';
 
 export type FunctionName = 'register' | 'guard' | 'sweep';
@@ -27,10 +26,7 @@ export interface Invocation {
   readonly calls: CallCounts;
 }
 
-export interface Dropped {
-  readonly event: SimEvent;
-  readonly reason: string;
-}
+export type { Dropped } from '../testkit/events.ts';
 
 export interface Delivery {
   readonly invocations: Invocation[];
@@ -74,7 +70,7 @@ export class Controller {
   readonly #stage: Stage;
   readonly #handlers: Readonly<Record<FunctionName, Handler>>;
   readonly #restore: () => void;
-  #cursor = 0;
+  readonly #feed: EventFeed;
   readonly invocations: Invocation[] = [];
   readonly dropped: Dropped[] = [];
 
@@ -82,12 +78,12 @@ export class Controller {
     stage: Stage,
     handlers: Readonly<Record<FunctionName, Handler>>,
     restore: () => void,
-    cursor: number,
+    feed: EventFeed,
   ) {
     this.#stage = stage;
     this.#handlers = handlers;
     this.#restore = restore;
-    this.#cursor = cursor;
+    this.#feed = feed;
   }
 
   /**
@@ -134,7 +130,7 @@ export class Controller {
         import('../functions/handlers/guard.ts'),
         import('../functions/handlers/sweep.ts'),
       ]);
-      const cursor = (await stage.simulator.control.events(0)).cursor;
+      const feed = await EventFeed.open(stage.simulator.control);
       return new Controller(
         stage,
         {
@@ -143,7 +139,7 @@ export class Controller {
           sweep: sweep.handler as unknown as Handler,
         },
         restore,
-        cursor,
+        feed,
       );
     } catch (error) {
       restore();
@@ -163,21 +159,11 @@ export class Controller {
    * is quiet (the functions' own calls are recorded too, and dropped by the guard's rule).
    */
   async deliver(): Promise<Delivery> {
-    const delivery: Delivery = { invocations: [], dropped: [] };
-    for (let round = 0; round < 10; round++) {
-      const batch = await this.#stage.simulator.control.events(this.#cursor);
-      this.#cursor = batch.cursor;
-      if (batch.events.length === 0) break;
-      for (const event of batch.events) {
-        const route = routeEvent(event, this.#stage.controllerRoleArn);
-        if ('reason' in route) {
-          const dropped = { event, reason: route.reason };
-          delivery.dropped.push(dropped);
-          this.dropped.push(dropped);
-        } else delivery.invocations.push(await this.invoke(route.function, event));
-      }
-    }
-    return delivery;
+    const { delivered, dropped } = await this.#feed.deliver(this.#stage.controllerRoleArn, (target, event) =>
+      this.invoke(target, event),
+    );
+    this.dropped.push(...dropped);
+    return { invocations: delivered, dropped };
   }
 
   /** The schedule rule's tick: a Scheduled Event to the sweep function, then whatever it caused. */
@@ -219,31 +205,6 @@ export class Controller {
     this.invocations.push(invocation);
     return invocation;
   }
-}
-
-type Route = { readonly function: FunctionName } | { readonly reason: string };
-
-/** The deployed rules' event patterns (infra/warden-stack.ts), applied to one event. */
-export function routeEvent(event: SimEvent, controllerRoleArn: string): Route {
-  const detail = event.detail;
-  if (event['detail-type'] === 'EC2 Instance State-change Notification' && event.source === 'aws.ec2') {
-    return (INSTANCE_STATES as readonly unknown[]).includes(detail.state)
-      ? { function: 'register' }
-      : { reason: `instance state ${String(detail.state)} is not in the rule's pattern` };
-  }
-  if (event['detail-type'] === 'AWS API Call via CloudTrail' && event.source === 'aws.elasticloadbalancing') {
-    const name = String(detail.eventName);
-    if (!(GUARDED_EVENT_NAMES as readonly string[]).includes(name))
-      return { reason: `${name} is not a call the guard watches` };
-    if (detail.errorCode !== undefined) return { reason: `${name} failed (${String(detail.errorCode)})` };
-    const identity = detail.userIdentity as
-      | { sessionContext?: { sessionIssuer?: { arn?: string } } }
-      | undefined;
-    if (identity?.sessionContext?.sessionIssuer?.arn === controllerRoleArn)
-      return { reason: `${name} by the controller's own role: the rule drops it (no loops)` };
-    return { function: 'guard' };
-  }
-  return { reason: `no rule matches ${event.source} "${event['detail-type']}"` };
 }
 
 function lambdaContext(name: FunctionName, account: string, region: string): Context {

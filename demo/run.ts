@@ -75,10 +75,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const timeline = new Timeline(options.listener);
   const stage = await buildStage(mode);
   let controller: Controller | undefined;
-  const stop = once(async () => {
-    stage.destroyClients();
-    await stage.simulator.stop();
-  });
+  const stop = once(() => stage.stop());
   try {
     setTheStage(timeline, stage);
     controller = await Controller.load(stage, { verbose: options.verbose === true });

@@ -1,15 +1,12 @@
 /**
  * The stage: the bundled simulator, the seed's topology, the alert topic and state table, all built through
  * AWS API calls, and the identities that act on it (the controller's role, a person's role session, the
- * demo's own read-only observer).
+ * demo's own read-only observer). The simulated world is the one the tests use (testkit/world.ts).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SNSClient } from '@aws-sdk/client-sns';
 import type { WardenConfigInput } from '../functions/config.ts';
-import { type Simulator, startSimulator } from '../sim/index.ts';
+import type { Simulator } from '../sim/index.ts';
 import { buildSeedTopology, createAlertResources, type SeedTopology } from '../sim/seed.ts';
+import { type AwsClients, openWorld, SIM_SECRET } from '../testkit/world.ts';
 
 /** Access keys the simulator maps to principals, as CloudTrail would show them. */
 export const KEYS = {
@@ -17,18 +14,11 @@ export const KEYS = {
   person: 'AKIAJIWOOKIMDEMO0001',
   observer: 'AKIADEMOOBSERVER0001',
 } as const;
-export const SECRET = 'simulator-secret';
+export const SECRET = SIM_SECRET;
 
 export const TOPIC_NAME = 'alb-warden-alerts';
 export const TABLE_NAME = 'alb-warden-alert-state';
 export const SELECTOR = { Role: 'web' } as const;
-
-export interface Clients {
-  readonly ec2: EC2Client;
-  readonly elbv2: ElasticLoadBalancingV2Client;
-  readonly sns: SNSClient;
-  readonly dynamodb: DynamoDBClient;
-}
 
 export interface Stage {
   readonly simulator: Simulator;
@@ -38,50 +28,28 @@ export interface Stage {
   readonly controllerSessionArn: string;
   readonly personArn: string;
   /** The person's clients: an administrator's role session. */
-  readonly person: Clients;
+  readonly person: AwsClients;
   /** The demo's own clients: building the stage and verifying every step. */
-  readonly observer: Clients;
+  readonly observer: AwsClients;
   /** The configuration the controller runs with, as JSON (what WARDEN_CONFIG carries). */
   readonly config: WardenConfigInput;
-  destroyClients(): void;
-}
-
-export function createClients(endpoint: string, region: string, accessKeyId: string): Clients {
-  const config = {
-    endpoint,
-    region,
-    credentials: { accessKeyId, secretAccessKey: SECRET },
-    // The simulator answers at once; a failure is a demo failure, not something to retry for long.
-    maxAttempts: 2,
-  };
-  return {
-    ec2: new EC2Client(config),
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    sns: new SNSClient(config),
-    dynamodb: new DynamoDBClient(config),
-  };
+  /** Destroys the clients and stops the simulator. */
+  stop(): Promise<void>;
 }
 
 export async function buildStage(mode: 'enforce' | 'dry-run'): Promise<Stage> {
-  const simulator = await startSimulator();
-  const { endpoint, account, region, control } = simulator;
-  const created: Clients[] = [];
-  const clientsFor = (key: string) => {
-    const clients = createClients(endpoint, region, key);
-    created.push(clients);
-    return clients;
-  };
-  const destroyClients = () => {
-    for (const clients of created) for (const client of Object.values(clients)) client.destroy();
-  };
+  const world = await openWorld({
+    keys: { controller: KEYS.controller, person: KEYS.person, setup: KEYS.observer },
+    // The simulator answers at once; a failure is a demo failure, not something to retry for long.
+    clientSettings: { maxAttempts: 2 },
+  });
   try {
-    const controllerRoleArn = `arn:aws:iam::${account}:role/AlbWarden-ControllerRole`;
-    const controllerSessionArn = `arn:aws:sts::${account}:assumed-role/AlbWarden-ControllerRole/alb-warden`;
-    const personArn = `arn:aws:sts::${account}:assumed-role/AdministratorAccess/jiwoo.kim`;
-    await control.identity(KEYS.controller, controllerSessionArn);
-    await control.identity(KEYS.person, personArn);
-    await control.identity(KEYS.observer, `arn:aws:sts::${account}:assumed-role/AlbWardenDemo-Observer/demo`);
-    const observer = clientsFor(KEYS.observer);
+    const { account, controllerRoleArn, controllerSessionArn, personArn } = world;
+    await world.control.identity(
+      KEYS.observer,
+      `arn:aws:sts::${account}:assumed-role/AlbWardenDemo-Observer/demo`,
+    );
+    const observer = world.clients;
     const seed = await buildSeedTopology(observer);
     const { topicArn } = await createAlertResources(observer, {
       topicName: TOPIC_NAME,
@@ -108,20 +76,19 @@ export async function buildStage(mode: 'enforce' | 'dry-run'): Promise<Stage> {
       ],
     };
     return {
-      simulator,
+      simulator: world.simulator,
       seed,
       topicArn,
       controllerRoleArn,
       controllerSessionArn,
       personArn,
-      person: clientsFor(KEYS.person),
+      person: world.person,
       observer,
       config,
-      destroyClients,
+      stop: world.stop,
     };
   } catch (error) {
-    destroyClients();
-    await simulator.stop();
+    await world.stop();
     throw error;
   }
 }

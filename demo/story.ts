@@ -1,5 +1,5 @@
 /**
- * The story of issue 8, step by step. Each step acts on the world the way its actor would (EC2 launches, a
+ * The demo's story, step by step. Each step acts on the world the way its actor would (EC2 launches, a
  * person's console session, a failing application), lets EventBridge deliver what that caused to the real
  * functions, and then checks the result through AWS API calls and the simulator's records.
  */

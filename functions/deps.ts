@@ -8,7 +8,10 @@ import type {
   FinalizeHandlerArguments,
   HandlerExecutionContext,
   MetadataBearer,
+  Provider,
+  RetryStrategyV2,
 } from '@smithy/types';
+import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
 import type { AlertPublisher, Instances, LoadBalancing, ScalingGroups, StateStore } from './ports.ts';
 import type { Deps, Telemetry } from './use-cases/context.ts';
@@ -21,6 +24,12 @@ export interface AwsClientOptions {
     | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
     | undefined;
   readonly maxAttempts?: number | undefined;
+  /**
+   * Makes a client's retry strategy, given the attempts that client is configured with (its SDK default,
+   * AWS_MAX_ATTEMPTS or `maxAttempts`). Tests use it to retry without waiting.
+   * @default the SDK's adaptive strategy
+   */
+  readonly retryStrategy?: ((maxAttempts: Provider<number>) => RetryStrategyV2) | undefined;
 }
 
 export function clientConfig(options: AwsClientOptions = {}) {
@@ -32,6 +41,19 @@ export function clientConfig(options: AwsClientOptions = {}) {
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   };
+}
+
+/** A client built by `make` from the common settings, with the injected retry strategy if there is one. */
+export function createClient<T extends { readonly config: { readonly maxAttempts: Provider<number> } }>(
+  make: (settings: ReturnType<typeof clientConfig> & { retryStrategy?: RetryStrategyV2 }) => T,
+  options: AwsClientOptions = {},
+): T {
+  if (!options.retryStrategy) return make(clientConfig(options));
+  let client: T | undefined;
+  // The strategy asks for the attempts only when a call fails, long after the client exists.
+  const retryStrategy = options.retryStrategy(async () => (client as T).config.maxAttempts());
+  client = make({ ...clientConfig(options), retryStrategy });
+  return client;
 }
 
 /** Memoizes a loader: the first call starts it, every later call shares the result. */
@@ -46,15 +68,15 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
-function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1): LoadBalancing {
+function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: Clock): LoadBalancing {
   const load = once(async () => {
     const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }, { ElbRateLimiter }] = await Promise.all([
       import('@aws-sdk/client-elastic-load-balancing-v2'),
       import('./adapters/elbv2.ts'),
       import('./adapters/rate-limit.ts'),
     ]);
-    const client = new ElasticLoadBalancingV2Client(clientConfig(options));
-    const limiter = new ElbRateLimiter(apiShare);
+    const client = createClient((settings) => new ElasticLoadBalancingV2Client(settings), options);
+    const limiter = new ElbRateLimiter(apiShare, clock);
     // After the retry middleware: every attempt, retries included, spends a token, as it does at AWS.
     client.middlewareStack.addRelativeTo(
       (next: FinalizeHandler<object, MetadataBearer>, context: HandlerExecutionContext) =>
@@ -88,7 +110,7 @@ function awsInstances(options: AwsClientOptions = {}): Instances {
       import('@aws-sdk/client-ec2'),
       import('./adapters/ec2.ts'),
     ]);
-    return new Ec2Instances(new EC2Client(clientConfig(options)));
+    return new Ec2Instances(createClient((settings) => new EC2Client(settings), options));
   });
   return {
     findByTags: async (...args) => (await load()).findByTags(...args),
@@ -113,7 +135,7 @@ function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
       import('@aws-sdk/client-sns'),
       import('./adapters/sns.ts'),
     ]);
-    return new SnsAlertPublisher(new SNSClient(clientConfig(options)));
+    return new SnsAlertPublisher(createClient((settings) => new SNSClient(settings), options));
   });
   return { publish: async (...args) => (await load()).publish(...args) };
 }
@@ -124,7 +146,10 @@ function awsStateStore(table: string, options: AwsClientOptions = {}): StateStor
       import('@aws-sdk/client-dynamodb'),
       import('./adapters/dynamodb-state.ts'),
     ]);
-    return new DynamoDbStateStore(new DynamoDBClient(clientConfig(options)), table);
+    return new DynamoDbStateStore(
+      createClient((settings) => new DynamoDBClient(settings), options),
+      table,
+    );
   });
   return {
     load: async (...args) => (await load()).load(...args),
@@ -141,12 +166,14 @@ export interface CreateDepsOptions {
   readonly telemetry: Telemetry;
   readonly now?: () => number;
   readonly state?: StateStore;
+  /** The ELB rate limiter's clock. @default real time */
+  readonly limiterClock?: Clock;
 }
 
 export function createDeps(config: WardenConfig, options: CreateDepsOptions): Deps {
   return {
     config,
-    elb: awsLoadBalancing(options.aws, config.limits.apiShare),
+    elb: awsLoadBalancing(options.aws, config.limits.apiShare, options.limiterClock),
     instances: awsInstances(options.aws),
     scaling: awsScalingGroups(options.aws),
     alerts: awsAlerts(options.aws),

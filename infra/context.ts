@@ -5,9 +5,9 @@
  * |----------------|---------------------------------------------------------------------------|------------------------|
  * | `account`      | AWS account to deploy to                                                  | the CLI's credentials  |
  * | `region`       | AWS region to deploy to                                                   | the CLI's region       |
- * | `config`       | the WardenConfig JSON (SPEC §2) without the deploy-time values: no        | required               |
- * |                | `controllerRoleArns`, `alerts.topicArn` or `alerts.stateTable` (the stack |                        |
- * |                | creates those); `bindings` name existing ALBs by ARN                      |                        |
+ * | `config`       | the WardenConfig JSON (README, Configuration) without the deploy-time     | required               |
+ * |                | values: no `controllerRoleArns`, `alerts.topicArn` or `alerts.stateTable` |                        |
+ * |                | (the stack creates those); `bindings` name existing ALBs by ARN           |                        |
  * | `alertEmails`  | email addresses subscribed to the alert topic (array or "a@x,b@y")        | none                   |
  * | `createTrail`  | create a CloudTrail trail for management events (only where the account   | `false`                |
  * |                | has none: EventBridge sees API calls only where a trail records them)     |                        |
@@ -147,7 +147,7 @@ function readConfig(lookup: (key: string) => unknown): DeployConfigInput {
   if (value === undefined) {
     throw new ContextError(
       'config',
-      'is missing: give the controller configuration (SPEC §2, see cdk.json) as context "config"',
+      'is missing: give the controller configuration (README.md, Configuration; see cdk.json) as context "config"',
     );
   }
   if (!isRecord(value)) throw new ContextError('config', 'must be a JSON object (the WardenConfig document)');

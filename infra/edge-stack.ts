@@ -1,5 +1,5 @@
 /**
- * The seed article's topology as code (SPEC §5 Edge, optional): a VPC, the ALB and instance security groups,
+ * The ALB-in-front-of-EC2 topology as code (optional): a VPC, the ALB and instance security groups,
  * a target group on HTTP:8080, an HTTPS:443 listener forwarding to it with a TLS 1.3 policy, an HTTP:80
  * listener redirecting to HTTPS, and optional Route 53 alias records.
  *

@@ -1,5 +1,5 @@
 /**
- * The controller (SPEC §5 Warden): three functions, each with its own least-privilege role, their EventBridge
+ * The controller: three functions, each with its own least-privilege role, their EventBridge
  * rules, the alert topic and state table, alarms, a dashboard and, on request, the CloudTrail trail
  * EventBridge needs. Synth fails, naming the limit, before CloudFormation would refuse the stack.
  */
@@ -9,8 +9,6 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { GUARDED_EVENT_NAMES, SPOT_INSTANCE_ACTIONS } from '../functions/domain/events.ts';
-import { INSTANCE_STATES as ALL_INSTANCE_STATES } from '../functions/domain/model.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
 import { AlertChannel } from './constructs/alert-channel.ts';
 import { ApiCallTrail } from './constructs/api-call-trail.ts';
@@ -20,12 +18,7 @@ import { validateDeployConfig, WardenConfiguration } from './constructs/warden-c
 import { WardenMonitoring } from './constructs/warden-monitoring.ts';
 import type { DeployConfigInput, InstanceSelectorInput } from './context.ts';
 import type { EdgeStack } from './edge-stack.ts';
-
-/**
- * EC2 states the register function acts on: the code's own list, less `pending` (register ignores it; the
- * `running` event follows), so those events are never delivered at all.
- */
-export const INSTANCE_STATES = ALL_INSTANCE_STATES.filter((state) => state !== 'pending');
+import { apiCallPattern, INSTANCE_STATE_PATTERN } from './event-patterns.ts';
 
 export const DEFAULT_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
 
@@ -195,39 +188,13 @@ export class WardenStack extends Stack {
       instanceState: new events.Rule(this, 'InstanceStateRule', {
         description:
           'alb-warden: EC2 instance state changes and Spot interruption warnings to the register function',
-        eventPattern: {
-          source: ['aws.ec2'],
-          detailType: ['EC2 Instance State-change Notification', 'EC2 Spot Instance Interruption Warning'],
-          // A state change carries `state`, a Spot warning `instance-action` (both in functions/domain/events.ts).
-          detail: {
-            $or: [{ state: [...INSTANCE_STATES] }, { 'instance-action': [...SPOT_INSTANCE_ACTIONS] }],
-          },
-        },
+        eventPattern: cdkPattern(INSTANCE_STATE_PATTERN),
         targets: [this.functions.register.target(eventTarget)],
       }),
       apiCalls: new events.Rule(this, 'ApiCallRule', {
         description:
           'alb-warden: successful ELB API calls by anyone but the controller to the guard function',
-        eventPattern: {
-          source: ['aws.elasticloadbalancing'],
-          detailType: ['AWS API Call via CloudTrail'],
-          detail: {
-            eventSource: ['elasticloadbalancing.amazonaws.com'],
-            // The CloudTrail event names the guard's router handles (functions/domain/events.ts).
-            eventName: [...GUARDED_EVENT_NAMES],
-            errorCode: [{ exists: false }],
-            // An IAM user or the root user has no session issuer: `anything-but` alone would not match a field
-            // that is absent, so absence is matched explicitly.
-            $or: [
-              {
-                userIdentity: {
-                  sessionContext: { sessionIssuer: { arn: [{ 'anything-but': roleArns }] } },
-                },
-              },
-              { userIdentity: { sessionContext: { sessionIssuer: { arn: [{ exists: false }] } } } },
-            ],
-          },
-        },
+        eventPattern: cdkPattern(apiCallPattern(roleArns)),
         targets: [this.functions.guard.target(eventTarget)],
       }),
       schedule: new events.Rule(this, 'SweepSchedule', {
@@ -275,4 +242,12 @@ export class WardenStack extends Stack {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** An event pattern in EventBridge's JSON form, as CDK spells its top-level fields. */
+function cdkPattern(
+  pattern: { readonly 'detail-type': readonly string[] } & Record<string, unknown>,
+): events.EventPattern {
+  const { 'detail-type': detailType, ...rest } = pattern;
+  return { ...rest, detailType: [...detailType] } as events.EventPattern;
 }

@@ -1,5 +1,5 @@
 /**
- * The seed article's topology, built through ordinary SDK calls only, so it works against the simulator
+ * The seed topology (the classic ALB in front of EC2), built through ordinary SDK calls only, so it works against the simulator
  * and against any other AWS-compatible endpoint:
  *
  *   VPC 10.0.0.0/16, two public subnets in two availability zones, a load balancer security group and an
@@ -215,7 +215,7 @@ export interface AlertResourceClients {
 
 /**
  * The controller's own resources, as the Warden stack deploys them: the SNS alert topic and the state table
- * (string keys `pk` and `sk`, TTL on `expiresAt`: SPEC §3 alert).
+ * (string keys `pk` and `sk`, TTL on `expiresAt`).
  */
 export async function createAlertResources(
   clients: AlertResourceClients,

@@ -18,11 +18,11 @@ export async function reconcileListeners(
 ): Promise<RepairResult> {
   const current = observed ?? (await observeListeners(context.deps, context.binding));
   const httpsSeen = decode.httpsSeen(context.state.data(KEY.httpsSeen));
-  const result = await executeRepair(
-    context,
-    planListenerRepair(planInput(context), { ...current, httpsSeen }),
-  );
-  await rememberHttps(context, current.listeners, httpsSeen);
+  const plan = planListenerRepair(planInput(context), { ...current, httpsSeen });
+  const { result, after } = await executeRepair(context, plan);
+  // After a repair, what it left is what to remember (a recreated HTTPS listener has a new ARN).
+  const seen = after?.subject.part === 'listeners' ? after.subject.observed.listeners : current.listeners;
+  await rememberHttps(context, seen, httpsSeen);
   return result;
 }
 
@@ -80,7 +80,7 @@ export async function reconcileHealthCheck(
     return { outcome: 'missing', drift: [], steps: [], blocked: [] };
   }
   const plan = planHealthCheckRepair(planInput(context), found);
-  return plan && executeRepair(context, plan);
+  return plan && (await executeRepair(context, plan)).result;
 }
 
 /**

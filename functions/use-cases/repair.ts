@@ -49,7 +49,13 @@ export async function observeListeners(deps: Deps, binding: Binding): Promise<Ob
 }
 
 /** Carries a plan out: notices always; AWS steps, verification and the repair alert only for `apply`. */
-export async function executeRepair(context: RepairContext, plan: RepairPlan): Promise<RepairResult> {
+/** The part's result, and the part as re-read after a repair (what the controller should remember). */
+export interface Executed {
+  readonly result: RepairResult;
+  readonly after?: RepairPlan | undefined;
+}
+
+export async function executeRepair(context: RepairContext, plan: RepairPlan): Promise<Executed> {
   const { deps, binding, notifier, trigger } = context;
   const result = resultOf(plan, actorOf(trigger));
   if (plan.decision.kind !== 'in-sync') {
@@ -71,14 +77,11 @@ export async function executeRepair(context: RepairContext, plan: RepairPlan): P
   if (plan.decision.kind === 'in-sync') await explainLateEvent(context, plan.part);
   if (plan.decision.kind !== 'apply') {
     await settle(notifier, plan.settle);
-    return result;
+    return { result };
   }
   const applied: RepairStep[] = [];
   try {
-    for (const step of plan.steps) {
-      await applyStep(deps, binding, step);
-      applied.push(step);
-    }
+    for (const step of plan.steps) await applyStep(deps, binding, step, () => applied.push(step));
   } catch (error) {
     // The steps that went through changed the load balancer: say so now; the next sweep does the rest.
     if (applied.length > 0) await logAndAlert(context, plan, applied, { unfinished: errorText(error) });
@@ -107,7 +110,7 @@ export async function executeRepair(context: RepairContext, plan: RepairPlan): P
   deps.telemetry.count(METRIC.driftRepaired, applied.length);
   await logAndAlert(context, plan, applied, { after });
   await settle(notifier, plan.settle);
-  return { ...result, verified: true };
+  return { result: { ...result, verified: true }, after };
 }
 
 /** The records a plan keeps (approvals, first sightings) and those of conditions that are over. */
@@ -143,7 +146,8 @@ export function describeRepairStep(step: RepairStep): string {
   return describeStep(step);
 }
 
-async function applyStep(deps: Deps, binding: Binding, step: RepairStep): Promise<void> {
+/** Applies one step; `applied` is called as soon as the load balancer changed, even if more follows. */
+async function applyStep(deps: Deps, binding: Binding, step: RepairStep, applied: () => void): Promise<void> {
   const { log } = deps.telemetry;
   const before = step.type === 'create-listener' ? null : step.before;
   const request = step.type === 'delete-rule' ? undefined : step.request;
@@ -152,11 +156,17 @@ async function applyStep(deps: Deps, binding: Binding, step: RepairStep): Promis
   switch (step.type) {
     case 'create-listener': {
       const created = await deps.elb.createListener(binding.loadBalancerArn, step.request);
+      applied();
+      log.info('repaired', {
+        binding: binding.name,
+        step: step.type,
+        listener: step.listener,
+        after: created,
+      });
       // CreateListener takes only the default certificate; the others (SNI) are added one by one.
       if (step.request.sniCertificateArns)
         await deps.elb.addCertificates(created.arn, step.request.sniCertificateArns);
-      after = created;
-      break;
+      return;
     }
     case 'modify-listener':
       after = await deps.elb.modifyListener(step.listenerArn, step.request);
@@ -168,6 +178,7 @@ async function applyStep(deps: Deps, binding: Binding, step: RepairStep): Promis
       await deps.elb.modifyHealthCheck(step.targetGroupArn, step.request);
       break;
   }
+  applied();
   log.info('repaired', { binding: binding.name, step: step.type, listener: step.listener, after });
 }
 

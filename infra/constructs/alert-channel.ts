@@ -1,7 +1,7 @@
 /**
  * Where alerts go and what the controller remembers about them: the SNS topic (encrypted with a customer
  * managed key, so CloudWatch alarms can publish to it too), optional email subscriptions, and the alert
- * state table (SPEC §3 alert: string keys `pk`/`sk`, TTL `expiresAt`).
+ * state table (string keys `pk`/`sk`, TTL `expiresAt`).
  */
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';

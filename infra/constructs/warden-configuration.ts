@@ -1,5 +1,5 @@
 /**
- * Delivers the controller's configuration (SPEC §2) to the Lambda functions as a file in a Lambda layer, read
+ * Delivers the controller's configuration to the Lambda functions as a file in a Lambda layer, read
  * at `/opt/warden/config.json` (`WARDEN_CONFIG_FILE`): a layer holds far more than Lambda's 4 KB environment,
  * so a thousand bindings fit. A value known only at deploy time (the Edge stack's ARNs) cannot be written
  * into the file at synth: the file holds `{"$env": "NAME"}` in its place, and the variable NAME carries the

@@ -1,5 +1,5 @@
 /**
- * Independent bindings are swept concurrently, up to `limits.concurrentBindings` (issue 9). Counted, not
+ * Independent bindings are swept concurrently, up to `limits.concurrentBindings`. Counted, not
  * timed: the controller's ports are wrapped, and a binding is in flight from its first call to its last.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The event paths' budgets (issue 9): an event-triggered redirect repair makes at most 4 ELB calls and 7 AWS
+ * The event paths' budgets: an event-triggered redirect repair makes at most 4 ELB calls and 7 AWS
  * calls in all; an event-triggered registration at most 3 AWS calls. Counted by the simulator.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,13 +1,13 @@
 /**
- * The guard path loads only the SDK clients it uses (issue 9): the shipped bundle (built by
- * esbuild.config.mjs) handles one event in a fresh process whose module hooks record every file it loads,
+ * The guard path loads only the SDK clients it uses: the shipped bundle (dist/, built by esbuild.config.mjs) handles one event in a fresh process whose module hooks record every file it loads,
  * and the metafile says which SDK client's code each chunk carries.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bundles, buildBundles, FUNCTION_NAMES } from '../../bench/bundles.ts';
+import { type Bundles, FUNCTION_NAMES, readBundles } from '../../bench/bundles.ts';
 import { deniedEvent, driftEvent, inSyncEvent } from '../../bench/events.ts';
 import { clientsLoadedAtImport, clientsLoadedBy } from '../../bench/lazy-loading.ts';
 import type { BindingWorld } from '../../bench/world.ts';
+import { ensureBundles } from '../infra/support/bundles.ts';
 import { type Converged, convergedWorld } from './support.ts';
 
 let bundles: Bundles;
@@ -15,15 +15,12 @@ let converged: Converged;
 let binding: BindingWorld;
 beforeAll(async () => {
   [bundles, converged] = await Promise.all([
-    buildBundles(),
+    ensureBundles().then(readBundles),
     convergedWorld({ bindings: 1, instancesPerBinding: 3, healthCheck: true }),
   ]);
   binding = converged.world.bindings[0] as BindingWorld;
 }, 120_000);
-afterAll(async () => {
-  await converged?.world.stop();
-  await bundles?.remove();
-});
+afterAll(() => converged?.world.stop());
 
 describe('the bundles', () => {
   it.each(FUNCTION_NAMES)('%s: importing it loads no AWS SDK client (each is a chunk of its own)', (name) => {

@@ -8,11 +8,11 @@ const run = promisify(execFile);
 const MAIN = new URL('../../bench/main.ts', import.meta.url).pathname;
 
 describe('the bench', () => {
-  it("prints one JSON object in the issue's shape with --json, and the same figures as a table", async () => {
+  it('prints one JSON report object with --json, and the same figures as a table', async () => {
     // Act
-    const { stdout } = await run(process.execPath, [MAIN, '--json', '--only', 'events', '--runs', '1'], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    // The whole ELB API budget: the event paths refill the limiter's buckets between runs, in real time.
+    const args = ['--json', '--only', 'events', '--runs', '1', '--api-share', '1'];
+    const { stdout } = await run(process.execPath, [MAIN, ...args], { maxBuffer: 16 * 1024 * 1024 });
 
     // Assess
     const report = JSON.parse(stdout);

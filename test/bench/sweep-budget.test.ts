@@ -1,5 +1,5 @@
 /**
- * The converged sweep's budget (issue 9): no mutating call, and no more reads than, per binding, one
+ * The converged sweep's budget: no mutating call, and no more reads than, per binding, one
  * DescribeTargetHealth, one DescribeListeners, one DescribeRules (its HTTP listener) and one alert-state
  * Query, plus one DescribeInstances per 1,000 matching instances per distinct selector, plus one
  * DescribeTargetGroups per sweep (per 20 bindings) when bindings enforce a health check.

@@ -12,6 +12,7 @@ import type { WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import type { CallCounts } from '../../sim/control.ts';
 import { launchInstances } from '../../sim/seed.ts';
+import { SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
 import { INITIAL_HEALTH_CHECK_MS, startWarden, type Warden } from '../integration/warden.ts';
 
 /** The on-call engineer's access key, mapped to an administrator's role session. */
@@ -66,7 +67,8 @@ export async function startCliWorld(
   const aws = {
     endpoint: world.endpoint,
     region: seed.region,
-    credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: 'simulator-secret' },
+    credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: SIM_SECRET },
+    retryStrategy: zeroDelayRetries,
   };
 
   return {

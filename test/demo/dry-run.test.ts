@@ -10,7 +10,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoResult, runDemo } from '../../demo/run.ts';
 import { SimControl } from '../../sim/control.ts';
-import { type AwsClients, createClients } from '../integration/harness.ts';
+import { type AwsClients, createClients } from '../../testkit/world.ts';
+import { DEFAULT_ACCESS_KEY_ID } from '../integration/harness.ts';
 import { alertsOf, controllerCalls } from './support.ts';
 
 let demo: DemoResult;
@@ -19,7 +20,7 @@ let control: SimControl;
 
 beforeAll(async () => {
   demo = await runDemo({ dryRun: true, keepAlive: true });
-  aws = createClients(demo.endpoint, demo.topology.region);
+  aws = createClients(demo.endpoint, demo.topology.region, DEFAULT_ACCESS_KEY_ID);
   control = new SimControl(demo.endpoint);
 }, 60_000);
 

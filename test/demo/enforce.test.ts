@@ -17,7 +17,8 @@ import { createDeps } from '../../functions/deps.ts';
 import { silentTelemetry } from '../../functions/use-cases/context.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import { SimControl } from '../../sim/control.ts';
-import { type AwsClients, createClients } from '../integration/harness.ts';
+import { type AwsClients, createClients } from '../../testkit/world.ts';
+import { DEFAULT_ACCESS_KEY_ID } from '../integration/harness.ts';
 import { alertsOf, controllerCalls, mutatingCalls } from './support.ts';
 
 let demo: DemoResult;
@@ -27,7 +28,7 @@ const { AWS_SDK_UA_APP_ID: _before, ...environment } = process.env;
 
 beforeAll(async () => {
   demo = await runDemo({ keepAlive: true });
-  aws = createClients(demo.endpoint, demo.topology.region);
+  aws = createClients(demo.endpoint, demo.topology.region, DEFAULT_ACCESS_KEY_ID);
   control = new SimControl(demo.endpoint);
 }, 60_000);
 

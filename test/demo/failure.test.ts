@@ -5,7 +5,8 @@
 import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DemoResult, runDemo } from '../../demo/run.ts';
-import { createClients } from '../integration/harness.ts';
+import { createClients } from '../../testkit/world.ts';
+import { DEFAULT_ACCESS_KEY_ID } from '../integration/harness.ts';
 
 let demo: DemoResult;
 beforeAll(async () => {
@@ -39,7 +40,7 @@ describe('a demo whose controller is refused a call', () => {
   });
 
   it('says what AWS really holds, which the test can read too', async () => {
-    const { elbv2 } = createClients(demo.endpoint, demo.topology.region);
+    const { elbv2 } = createClients(demo.endpoint, demo.topology.region, DEFAULT_ACCESS_KEY_ID);
     const { Listeners = [] } = await elbv2.send(
       new DescribeListenersCommand({ LoadBalancerArn: demo.topology.loadBalancerArn }),
     );

@@ -1,5 +1,5 @@
 /**
- * The Edge stack (the seed article's topology as code), synthesized from cdk.json with `deployEdge`, and its
+ * The Edge stack (the ALB-in-front-of-EC2 topology as code), synthesized from cdk.json with `deployEdge`, and its
  * variants: a DNS-validated certificate with alias records, an existing VPC from cached lookup context.
  */
 import { App, Stack } from 'aws-cdk-lib';

@@ -1,26 +1,18 @@
 /**
  * The integration harness: a world of AWS clients to run a test against.
  *
- * By default it starts the bundled simulator in-process. With WARDEN_IT_ENDPOINT set it uses that endpoint
- * instead (LocalStack, moto, another simulator process), so the same suite runs against any
- * AWS-compatible endpoint. Tests set the world up through AWS API calls only, plus the simulator's
- * control API where AWS has none; such tests skip when `control` is null:
+ * By default it is the shared simulated world (testkit/world.ts, the bundled simulator in-process). With
+ * WARDEN_IT_ENDPOINT set it uses that endpoint instead (LocalStack, moto, another simulator process), so the
+ * same suite runs against any AWS-compatible endpoint. Tests set the world up through AWS API calls only,
+ * plus the simulator's control API where AWS has none; such tests skip when `control` is null:
  *
  *   // needs the control API: AWS has no way to make a target unhealthy on demand
  *   it.skipIf(!world.control)('alerts on an unhealthy target', …)
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SimControl, type SimulatorOptions, startSimulator } from '../../sim/index.ts';
+import type { SimControl, SimulatorOptions } from '../../sim/index.ts';
+import { type AwsClients, createClients, destroyClients, openWorld } from '../../testkit/world.ts';
 
-export interface AwsClients {
-  readonly ec2: EC2Client;
-  readonly elbv2: ElasticLoadBalancingV2Client;
-  readonly sns: SNSClient;
-  readonly dynamodb: DynamoDBClient;
-}
+export type { AwsClients } from '../../testkit/world.ts';
 
 /** The default clients, the region they sign for, and clients signing as any other access key. */
 export interface WorldClients extends AwsClients {
@@ -42,40 +34,43 @@ export interface World {
 /** The access key the default clients sign with; unmapped, CloudTrail shows it as an IAM user of that name. */
 export const DEFAULT_ACCESS_KEY_ID = 'AKIAWARDENHARNESS001';
 
-export function createClients(
-  endpoint: string,
-  region: string,
-  accessKeyId = DEFAULT_ACCESS_KEY_ID,
-): AwsClients {
-  const config = { endpoint, region, credentials: { accessKeyId, secretAccessKey: 'simulator-secret' } };
-  return {
-    ec2: new EC2Client(config),
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    sns: new SNSClient(config),
-    dynamodb: new DynamoDBClient(config),
-  };
-}
+/** The keys of the integration world: the controller's role session, a person's, and the harness's own. */
+export const KEYS = {
+  controller: 'AKIAWARDENCONTROLLER',
+  person: 'AKIAJIWOOKIMADMIN001',
+  setup: DEFAULT_ACCESS_KEY_ID,
+} as const;
 
 export async function startWorld(options: SimulatorOptions = {}): Promise<World> {
   const external = process.env.WARDEN_IT_ENDPOINT;
-  const simulator = external ? undefined : await startSimulator(options);
-  const endpoint = external ?? simulator?.endpoint ?? '';
-  const region =
-    simulator?.region ?? process.env.WARDEN_IT_REGION ?? process.env.AWS_REGION ?? 'ap-northeast-2';
+  if (!external) {
+    const world = await openWorld({
+      simulatorOptions: options,
+      keys: KEYS,
+      controllerSession: 'alb-warden-guard',
+    });
+    return {
+      endpoint: world.endpoint,
+      clients: { ...world.clients, region: world.region, clientsAs: world.clientsAs },
+      control: world.control,
+      usesSimulator: true,
+      stop: world.stop,
+    };
+  }
+  const region = process.env.WARDEN_IT_REGION ?? process.env.AWS_REGION ?? 'ap-northeast-2';
   const created: AwsClients[] = [];
-  const clientsAs = (accessKeyId?: string): AwsClients => {
-    const clients = createClients(endpoint, region, accessKeyId);
+  const clientsAs = (accessKeyId: string): AwsClients => {
+    const clients = createClients(external, region, accessKeyId);
     created.push(clients);
     return clients;
   };
   return {
-    endpoint,
-    clients: { ...clientsAs(), region, clientsAs },
-    control: simulator ? new SimControl(simulator.endpoint) : null,
-    usesSimulator: simulator !== undefined,
+    endpoint: external,
+    clients: { ...clientsAs(DEFAULT_ACCESS_KEY_ID), region, clientsAs },
+    control: null,
+    usesSimulator: false,
     stop: async () => {
-      for (const clients of created) for (const client of Object.values(clients)) client.destroy();
-      await simulator?.stop();
+      for (const clients of created) destroyClients(clients);
     },
   };
 }

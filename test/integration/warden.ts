@@ -1,25 +1,23 @@
 /**
  * The controller wired to a world: the seed topology, an alert topic and state table created through AWS
- * calls, the real adapters pointed at the endpoint, and a pump that feeds the events the world records to
- * the real handlers, as EventBridge would (its rule drops the controller's own calls before they reach the
- * guard; the pump does the same).
+ * calls, the real adapters pointed at the endpoint, and the recorded events delivered to the use-cases as
+ * the deployed EventBridge rules route them (testkit/events.ts).
  */
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
-import { parseEvent } from '../../functions/domain/events.ts';
 import type { Deps } from '../../functions/use-cases/context.ts';
-import { handleApiCall } from '../../functions/use-cases/guard.ts';
-import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { InvocationResult } from '../../functions/use-cases/results.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import { buildSeedTopology, createAlertResources, type SeedTopology } from '../../sim/seed.ts';
+import { EventFeed, useCases } from '../../testkit/events.ts';
+import { principals, SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
-import { startWorld, type World } from './harness.ts';
+import { KEYS, startWorld, type World } from './harness.ts';
 
-export const CONTROLLER_KEY = 'AKIAWARDENCONTROLLER';
+export const CONTROLLER_KEY = KEYS.controller;
+export const PERSON_KEY = KEYS.person;
 /** How long the simulator keeps a new target `initial`: registration (5 s) and one 30 s health check interval. */
 export const INITIAL_HEALTH_CHECK_MS = 35_000;
-export const PERSON_KEY = 'AKIAJIWOOKIMADMIN001';
 
 export interface Warden {
   readonly world: World;
@@ -45,17 +43,7 @@ export async function startWarden(
   const world = await startWorld();
   const seed = await buildSeedTopology(world.clients);
   const { account, region } = seed;
-  const controllerRoleArn = `arn:aws:iam::${account}:role/AlbWarden-ControllerRole`;
-  if (world.control) {
-    await world.control.identity(
-      CONTROLLER_KEY,
-      `arn:aws:sts::${account}:assumed-role/AlbWarden-ControllerRole/alb-warden-guard`,
-    );
-    await world.control.identity(
-      PERSON_KEY,
-      `arn:aws:sts::${account}:assumed-role/AdministratorAccess/jiwoo.kim`,
-    );
-  }
+  const { controllerRoleArn } = principals(account);
   const { topicArn } = await createAlertResources(world.clients);
   const config = parseConfig({
     // Tests run many sweeps a second; production runs one a minute within the default share.
@@ -84,10 +72,11 @@ export async function startWarden(
     aws: {
       endpoint: world.endpoint,
       region,
-      credentials: { accessKeyId: CONTROLLER_KEY, secretAccessKey: 'simulator-secret' },
+      credentials: { accessKeyId: CONTROLLER_KEY, secretAccessKey: SIM_SECRET },
+      retryStrategy: zeroDelayRetries,
     },
   });
-  let cursor = world.control ? (await world.control.events(0)).cursor : 0;
+  const feed = world.control ? await EventFeed.open(world.control) : undefined;
 
   return {
     world,
@@ -98,21 +87,7 @@ export async function startWarden(
     controllerRoleArn,
     person: world.clients.clientsAs(PERSON_KEY),
     async pump() {
-      if (!world.control) return [];
-      const results: InvocationResult[] = [];
-      // Events the handlers cause are recorded too; keep going until the world is quiet.
-      for (let round = 0; round < 10; round++) {
-        const batch = await world.control.events(cursor);
-        cursor = batch.cursor;
-        if (batch.events.length === 0) break;
-        for (const raw of batch.events) {
-          const event = parseEvent(raw);
-          if (event.type === 'instance-state') results.push(await handleInstanceState(deps, event));
-          else if (event.type === 'api-call' && !isOwn(raw, controllerRoleArn))
-            results.push(await handleApiCall(deps, event));
-        }
-      }
-      return results;
+      return feed ? (await feed.deliver(controllerRoleArn, useCases(deps))).delivered : [];
     },
     sweep: () => sweep(deps),
     async alerts() {
@@ -127,12 +102,4 @@ export async function startWarden(
     },
     stop: () => world.stop(),
   };
-}
-
-/** The EventBridge rule's `anything-but` on the session issuer: the controller's own calls never arrive. */
-function isOwn(raw: { detail: Record<string, unknown> }, roleArn: string): boolean {
-  const identity = raw.detail.userIdentity as
-    | { sessionContext?: { sessionIssuer?: { arn?: string } } }
-    | undefined;
-  return identity?.sessionContext?.sessionIssuer?.arn === roleArn;
 }

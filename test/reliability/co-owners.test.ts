@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LoadBalancing } from '../../functions/ports.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import type { Simulator } from '../../sim/index.ts';
+import type { EventFeed } from '../../testkit/events.ts';
 import { count, reportFigures } from './support/figures.ts';
 import {
   buildWorld,
@@ -143,7 +144,7 @@ function recordingController(world: World): { deps: Controller; writes: string[]
 }
 
 /** Runs one step; an operation the group refuses in its current state (AWS's ValidationError) is a no-op. */
-async function run(world: World, deps: Controller, cursor: { at: number }, next: Step) {
+async function run(world: World, deps: Controller, cursor: EventFeed, next: Step) {
   const pick = async (pick: number, states: readonly string[]) => {
     const candidates = (await members()).filter((member) => states.includes(member.state));
     return candidates[pick % Math.max(candidates.length, 1)]?.id;

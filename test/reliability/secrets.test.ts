@@ -1,6 +1,6 @@
 /**
- * No secret ever appears in logs or alerts. The three functions are bundled with esbuild.config.mjs's own
- * options (what ships) and run in child processes as Lambda would run them: configuration in
+ * No secret ever appears in logs or alerts. The three functions as they ship (dist/, built by
+ * esbuild.config.mjs) run in child processes as Lambda would run them: configuration in
  * WARDEN_CONFIG, credentials in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, the endpoint
  * in AWS_ENDPOINT_URL, Powertools at DEBUG with event logging on. They go through their noisiest paths
  * (repairs, AccessDenied, throttling past the retries, a bad configuration, malformed events), and
@@ -15,11 +15,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import * as esbuild from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { partitionKey } from '../../functions/adapters/dynamodb-state.ts';
 import type { SimEvent } from '../../sim/control.ts';
 import type { Simulator } from '../../sim/index.ts';
+import { ensureBundles } from '../infra/support/bundles.ts';
 import { fixture } from '../support/fixtures.ts';
 import { count, reportFigures } from './support/figures.ts';
 import {
@@ -38,7 +38,6 @@ import {
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 afterAll(() => reportFigures('secrets.test.ts'));
 
-const ROOT = new URL('../../', import.meta.url).pathname;
 const FUNCTION_NAMES = ['register', 'guard', 'sweep'] as const;
 type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -48,11 +47,6 @@ const SECRET_ACCESS_KEY = randomBytes(30)
   .replace(/[^A-Za-z0-9]/g, 'x')
   .slice(0, 40);
 const SESSION_TOKEN = `IQoJb3JpZ2luX2Vj${randomBytes(300).toString('base64')}`;
-
-interface Bundler {
-  readonly FUNCTIONS: Readonly<Record<FunctionName, string>>;
-  readonly bundleOptions: esbuild.BuildOptions;
-}
 
 let sim: Simulator;
 let world: World;
@@ -75,6 +69,9 @@ async function runBundle(name: FunctionName, events: readonly unknown[], env: Re
       AWS_LAMBDA_FUNCTION_NAME: `alb-warden-${name}`,
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
       POWERTOOLS_LOGGER_LOG_EVENT: 'true',
+      // The SDK's standard retries: as many attempts as the adaptive mode the functions default to, without
+      // the client-side rate limiter that, once throttled, spaces later calls out by seconds.
+      AWS_RETRY_MODE: 'standard',
       ...env,
     },
   });
@@ -118,24 +115,11 @@ for (const event of JSON.parse(readFileSync(eventsFile, 'utf8'))) {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'alb-warden-secrets-'));
   writeFileSync(join(dir, 'run.mjs'), RUNNER);
-  const bundler = (await import(new URL('../../esbuild.config.mjs', import.meta.url).href)) as Bundler;
-  bundles = Object.fromEntries(
-    await Promise.all(
-      FUNCTION_NAMES.map(async (name) => {
-        const outdir = join(dir, name);
-        await esbuild.build({
-          ...bundler.bundleOptions,
-          entryPoints: { index: join(ROOT, bundler.FUNCTIONS[name]) },
-          outdir,
-          splitting: true,
-          chunkNames: 'chunks/[name]-[hash]',
-          outExtension: { '.js': '.mjs' },
-          logLevel: 'error',
-        });
-        return [name, join(outdir, 'index.mjs')];
-      }),
-    ),
-  ) as Record<FunctionName, string>;
+  const dist = await ensureBundles();
+  bundles = Object.fromEntries(FUNCTION_NAMES.map((name) => [name, join(dist, name, 'index.mjs')])) as Record<
+    FunctionName,
+    string
+  >;
   sim = await openSimulator();
   world = await buildWorld(sim);
 });

@@ -14,6 +14,7 @@ import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import type { CallCounts, SimService } from '../../sim/control.ts';
+import type { EventFeed } from '../../testkit/events.ts';
 import { actionsTheAdaptersCall } from './support/actions.ts';
 import { count, reportFigures } from './support/figures.ts';
 import { arrangeMixedWorld, mixedFacts, mixedViolations } from './support/mixed.ts';
@@ -159,7 +160,7 @@ describe.concurrent('a throttling burst that outlasts the retries', () => {
 });
 
 describe.concurrent('throttling on the event paths: the retried event finishes the job', () => {
-  async function runningEvent(world: World, since: { at: number }, id: string) {
+  async function runningEvent(world: World, since: EventFeed, id: string) {
     const events = (await eventsSince(world, since)).map((raw) => parseEvent(raw));
     const event = events.find(
       (candidate): candidate is Extract<ParsedEvent, { type: 'instance-state' }> =>

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 describe('buildSeedTopology', () => {
-  it("builds the seed article's internet-facing ALB across two availability zones", async () => {
+  it('builds the seed topology: an internet-facing ALB across two availability zones', async () => {
     const [lb] =
       (
         await sim.clients.elbv2.send(

@@ -5,7 +5,8 @@ import { DescribeLoadBalancersCommand } from '@aws-sdk/client-elastic-load-balan
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimControl } from '../../sim/control.ts';
 import { buildSeedTopology } from '../../sim/seed.ts';
-import { createClients } from '../integration/harness.ts';
+import { createClients } from '../../testkit/world.ts';
+import { DEFAULT_ACCESS_KEY_ID } from '../integration/harness.ts';
 
 const MAIN = new URL('../../sim/main.ts', import.meta.url).pathname;
 
@@ -48,7 +49,7 @@ describe('node sim/main.ts', () => {
     const port = await freePort();
 
     const endpoint = await startProcess(port);
-    const clients = createClients(endpoint, 'ap-northeast-2');
+    const clients = createClients(endpoint, 'ap-northeast-2', DEFAULT_ACCESS_KEY_ID);
     const seed = await buildSeedTopology(clients);
     const described = await clients.elbv2.send(new DescribeLoadBalancersCommand({}));
     const calls = await new SimControl(endpoint).calls();

@@ -2,7 +2,8 @@
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
 import { expect } from 'vitest';
 import { type SimControl, type SimulatorOptions, startSimulator } from '../../sim/index.ts';
-import { type AwsClients, createClients } from '../integration/harness.ts';
+import { type AwsClients, createClients } from '../../testkit/world.ts';
+import { DEFAULT_ACCESS_KEY_ID } from '../integration/harness.ts';
 
 export interface SimWorld {
   readonly endpoint: string;
@@ -16,7 +17,7 @@ export async function startSim(options: SimulatorOptions = {}): Promise<SimWorld
   const simulator = await startSimulator(options);
   const made: AwsClients[] = [];
   const clientsAs = (accessKeyId?: string) => {
-    const clients = createClients(simulator.endpoint, simulator.region, accessKeyId);
+    const clients = createClients(simulator.endpoint, simulator.region, accessKeyId ?? DEFAULT_ACCESS_KEY_ID);
     made.push(clients);
     return clients;
   };

@@ -1,4 +1,4 @@
-/** The EventBridge event fixtures (test/fixtures/events, copied from the workplace's shared fixtures). */
+/** The EventBridge event fixtures (test/fixtures/events, real-shaped events; see its README). */
 import { readdirSync, readFileSync } from 'node:fs';
 
 export const FIXTURES_DIR = new URL('../fixtures/events/', import.meta.url).pathname;

@@ -1,8 +1,8 @@
 /**
  * "Everything at once": a world in which one sweep has to call every AWS action the controller uses.
  *
- *   - the HTTPS listener, with a certificate on its SNI list, was deleted (CreateListener, then
- *     AddListenerCertificates, and DescribeListenerCertificates to remember the new one), the redirect changed to 302 (ModifyListener), a rule
+ *   - the HTTPS listener, which the first sweep saw with an SNI certificate, was deleted (CreateListener, then
+ *     AddListenerCertificates to give it its SNI certificate back), the redirect changed to 302 (ModifyListener), a rule
  *     forwarding plain HTTP was added on port 80 (DeleteRule), the health check matcher changed
  *     (ModifyTargetGroup);
  *   - instance D was launched (RegisterTargets, then the ownership record: BatchWriteItem), instance B
@@ -22,6 +22,8 @@ import {
   CreateRuleCommand,
   DeleteListenerCommand,
   DeregisterTargetsCommand,
+  DescribeListenerCertificatesCommand,
+  DescribeListenersCommand,
   ModifyListenerCommand,
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -43,6 +45,10 @@ import {
   type World,
 } from './world.ts';
 
+/** A second certificate on the HTTPS listener (SNI), which a recreated listener must get back. */
+const sniCertificateOf = (site: { readonly certificateArn: string }) =>
+  site.certificateArn.replace(/certificate\/.*$/, 'certificate/5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9');
+
 export interface MixedWorld {
   readonly world: World;
   readonly deps: Controller;
@@ -63,17 +69,11 @@ export async function arrangeMixedWorld(
   const deps = controller(world, options);
   const site = world.site('web');
   const [a = '', b = '', c = ''] = await launch(world, 3, { Role: 'web' });
-  // A second certificate on the SNI list, which the first sweep remembers (DescribeListenerCertificates)
-  // so that recreating the deleted listener puts it back (AddListenerCertificates).
-  const sni = world.certificateArn.replace(
-    /certificate\/.*/,
-    'certificate/5b5b5b5b-6c6c-7d7d-8e8e-9f9f9f9f9f9f',
-  );
-  await world.control.certificate(sni);
+  await world.control.certificate(sniCertificateOf(world));
   await world.person.elbv2.send(
     new AddListenerCertificatesCommand({
       ListenerArn: site.httpsListenerArn,
-      Certificates: [{ CertificateArn: sni }],
+      Certificates: [{ CertificateArn: sniCertificateOf(world) }],
     }),
   );
   await sweep(deps);
@@ -119,6 +119,16 @@ export async function mixedViolations(mixed: MixedWorld, deps: Controller = mixe
   const { world, ids } = mixed;
   const site = world.site('web');
   const problems = await listenerViolations(world, site);
+  const https = (
+    await world.clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: site.loadBalancerArn }))
+  ).Listeners?.find((listener) => listener.Port === 443);
+  if (https?.ListenerArn) {
+    const { Certificates = [] } = await world.clients.elbv2.send(
+      new DescribeListenerCertificatesCommand({ ListenerArn: https.ListenerArn }),
+    );
+    if (!Certificates.some((certificate) => certificate.CertificateArn === sniCertificateOf(world)))
+      problems.push('the recreated HTTPS listener lost its SNI certificate');
+  }
   const check = await healthCheckOf(world, site);
   if (check.matcher !== '404') problems.push(`health check matcher ${check.matcher}`);
   const targets = await registered(world, site.targetGroupArn);

@@ -39,16 +39,15 @@ import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
 import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
 import { SnsAlertPublisher } from '../../../functions/adapters/sns.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../../functions/config.ts';
-import { clientConfig, createDeps } from '../../../functions/deps.ts';
-import { parseEvent } from '../../../functions/domain/events.ts';
+import { createClient } from '../../../functions/deps.ts';
 import type { Deps, Telemetry } from '../../../functions/use-cases/context.ts';
-import { handleApiCall } from '../../../functions/use-cases/guard.ts';
-import { handleInstanceState } from '../../../functions/use-cases/register.ts';
 import type { InvocationResult } from '../../../functions/use-cases/results.ts';
 import type { CallCounts, SimEvent } from '../../../sim/control.ts';
 import { type SimControl, type Simulator, startSimulator } from '../../../sim/index.ts';
 import { buildSeedTopology, createAlertResources, launchInstances } from '../../../sim/seed.ts';
 import { ELBV2_WRITE_ACTIONS } from '../../../sim/services/elbv2.ts';
+import { EventFeed, useCases } from '../../../testkit/events.ts';
+import { type AwsClients, openWorld, type World as SimulatedWorld } from '../../../testkit/world.ts';
 import { recordingTelemetry } from '../../support/fake-world.ts';
 
 export const CONTROLLER_KEY = 'AKIARELIABILITYCTRL1';
@@ -65,12 +64,7 @@ export const REDIRECT = {
   StatusCode: 'HTTP_301',
 } as const;
 
-export interface AwsClients {
-  readonly ec2: EC2Client;
-  readonly elbv2: ElasticLoadBalancingV2Client;
-  readonly sns: SNSClient;
-  readonly dynamodb: DynamoDBClient;
-}
+export type { AwsClients } from '../../../testkit/world.ts';
 
 /** One guarded load balancer and its target group. */
 export interface Site {
@@ -97,6 +91,8 @@ export interface WorldOptions {
 
 export interface World {
   readonly sim: Simulator;
+  /** The shared simulated world underneath: identities, clients, the controller's connection. */
+  readonly simulated: SimulatedWorld;
   readonly control: SimControl;
   readonly account: string;
   readonly region: string;
@@ -124,43 +120,22 @@ export async function openSimulator(): Promise<Simulator> {
   return startSimulator({ region: SIM_REGION });
 }
 
-const madeClients = new WeakMap<Simulator, AwsClients[]>();
-
-function clientsFor(sim: Simulator, accessKeyId: string): AwsClients {
-  const config = {
-    endpoint: sim.endpoint,
-    region: sim.region,
-    credentials: { accessKeyId, secretAccessKey: SIM_SECRET },
-  };
-  const clients = {
-    ec2: new EC2Client(config),
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    sns: new SNSClient(config),
-    dynamodb: new DynamoDBClient(config),
-  };
-  madeClients.set(sim, [...(madeClients.get(sim) ?? []), clients]);
-  return clients;
-}
+const openWorlds = new WeakMap<Simulator, SimulatedWorld[]>();
 
 export async function closeSimulator(sim: Simulator): Promise<void> {
-  for (const clients of madeClients.get(sim) ?? [])
-    for (const client of Object.values(clients)) client.destroy();
+  for (const world of openWorlds.get(sim) ?? []) await world.stop();
   await sim.stop();
 }
 
 /** Resets the simulator and builds a fresh world in it. */
 export async function buildWorld(sim: Simulator, options: WorldOptions = {}): Promise<World> {
-  const control = sim.control;
-  await control.reset();
-  const { account, region } = sim;
-  const controllerRoleArn = `arn:aws:iam::${account}:role/AlbWarden-ControllerRole`;
-  await control.identity(
-    CONTROLLER_KEY,
-    `arn:aws:sts::${account}:assumed-role/AlbWarden-ControllerRole/alb-warden`,
-  );
-  await control.identity(PERSON_KEY, `arn:aws:sts::${account}:assumed-role/AdministratorAccess/jiwoo.kim`);
-  const clients = clientsFor(sim, 'AKIARELIABILITYSETUP');
-  const person = clientsFor(sim, PERSON_KEY);
+  const simulated = await openWorld({
+    simulator: sim,
+    keys: { controller: CONTROLLER_KEY, person: PERSON_KEY, setup: 'AKIARELIABILITYSETUP' },
+    clientSettings: { secretAccessKey: SIM_SECRET },
+  });
+  openWorlds.set(sim, [...(openWorlds.get(sim) ?? []), simulated]);
+  const { control, account, region, clients, person, controllerRoleArn } = simulated;
 
   const specs = options.sites ?? [{ name: 'web', selector: { Role: 'web' } }];
   const [first, ...rest] = specs;
@@ -211,6 +186,7 @@ export async function buildWorld(sim: Simulator, options: WorldOptions = {}): Pr
   await control.resetCalls();
   return {
     sim,
+    simulated,
     control,
     account,
     region,
@@ -299,31 +275,28 @@ export interface ControllerOptions {
 
 export type Controller = Deps & { readonly recorded: ReturnType<typeof recordingTelemetry> };
 
-/** The controller's dependencies, as `createDeps` builds them in Lambda, pointed at the simulator. */
+/**
+ * The controller's dependencies, as `createDeps` builds them in Lambda, pointed at the simulator; the SDK's
+ * retries without their backoff.
+ */
 export function controller(world: World, options: ControllerOptions = {}): Controller {
   const recorded = recordingTelemetry();
   const telemetry = options.telemetry ?? recorded;
   const config = options.config ?? world.config;
-  const aws = {
-    endpoint: world.sim.endpoint,
-    region: world.region,
-    credentials: { accessKeyId: CONTROLLER_KEY, secretAccessKey: SIM_SECRET },
-  };
   const now = options.now ?? Date.now;
-  if (!options.intercept) return { ...createDeps(config, { telemetry, aws, now }), recorded };
+  if (!options.intercept) return { ...world.simulated.deps(config, { telemetry, now }), recorded };
   // The same clients createDeps makes (same retry settings), with a middleware under the retry strategy.
-  const settings = clientConfig(aws);
-  const elb = new ElasticLoadBalancingV2Client(settings);
-  const ec2 = new EC2Client(settings);
-  const sns = new SNSClient(settings);
-  const dynamodb = new DynamoDBClient(settings);
-  const autoscaling = new AutoScalingClient(settings);
+  const aws = world.simulated.controllerAws();
   const middleware = underRetries(options.intercept);
-  autoscaling.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
-  elb.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
-  ec2.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
-  sns.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
-  dynamodb.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
+  const intercepted = <T extends ClientWithMiddleware>(client: T): T => {
+    client.middlewareStack.addRelativeTo(middleware, UNDER_RETRIES);
+    return client;
+  };
+  const elb = intercepted(createClient((settings) => new ElasticLoadBalancingV2Client(settings), aws));
+  const ec2 = intercepted(createClient((settings) => new EC2Client(settings), aws));
+  const sns = intercepted(createClient((settings) => new SNSClient(settings), aws));
+  const dynamodb = intercepted(createClient((settings) => new DynamoDBClient(settings), aws));
+  const autoscaling = intercepted(createClient((settings) => new AutoScalingClient(settings), aws));
   return {
     config,
     elb: new ElbV2LoadBalancing(elb),
@@ -336,6 +309,8 @@ export function controller(world: World, options: ControllerOptions = {}): Contr
     recorded,
   };
 }
+
+type ClientWithMiddleware = ElasticLoadBalancingV2Client | EC2Client | SNSClient | DynamoDBClient;
 
 /**
  * Called with each attempt's command name after the request reached the server and its response came
@@ -367,46 +342,34 @@ export function lostResponse(commandName: string): Error {
 
 // ---- events ----
 
-/** Feeds every event recorded since `cursor` to the use-cases, as EventBridge would (not the controller's own). */
+/**
+ * Delivers every event recorded since `cursor` to the use-cases, as the deployed EventBridge rules route them
+ * (not the controller's own calls); a use-case that throws is kept in `errors`, as Lambda would retry it.
+ */
 export async function pump(
   world: World,
   deps: Deps,
-  cursor: { at: number },
+  cursor: EventFeed,
 ): Promise<{ results: InvocationResult[]; errors: unknown[] }> {
-  const results: InvocationResult[] = [];
   const errors: unknown[] = [];
-  for (let round = 0; round < 10; round++) {
-    const batch = await world.control.events(cursor.at);
-    cursor.at = batch.cursor;
-    if (batch.events.length === 0) break;
-    for (const raw of batch.events) {
-      const event = parseEvent(raw);
-      try {
-        if (event.type === 'instance-state') results.push(await handleInstanceState(deps, event));
-        else if (event.type === 'api-call' && !isControllers(world, raw))
-          results.push(await handleApiCall(deps, event));
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  }
-  return { results, errors };
+  const invoke = useCases(deps);
+  const { delivered } = await cursor.deliver(world.controllerRoleArn, (target, event) =>
+    invoke(target, event).catch((error: unknown) => {
+      errors.push(error);
+      return undefined;
+    }),
+  );
+  return { results: delivered, errors };
 }
 
-export async function eventCursor(world: World): Promise<{ at: number }> {
-  return { at: (await world.control.events(0)).cursor };
+/** A cursor on the events recorded from now on. */
+export function eventCursor(world: World): Promise<EventFeed> {
+  return EventFeed.open(world.control);
 }
 
 /** Events recorded since `cursor` (without moving it). */
-export async function eventsSince(world: World, cursor: { at: number }): Promise<SimEvent[]> {
-  return (await world.control.events(cursor.at)).events;
-}
-
-function isControllers(world: World, raw: SimEvent): boolean {
-  const identity = raw.detail.userIdentity as
-    | { sessionContext?: { sessionIssuer?: { arn?: string } } }
-    | undefined;
-  return identity?.sessionContext?.sessionIssuer?.arn === world.controllerRoleArn;
+export function eventsSince(_world: World, cursor: EventFeed): Promise<SimEvent[]> {
+  return cursor.peek();
 }
 
 // ---- observations ----
@@ -512,7 +475,8 @@ export async function healthCheckOf(world: World, site: Site): Promise<{ path?: 
 export async function listenerViolations(
   world: World,
   site: Site,
-  options: { keepRules?: boolean } = {},
+  /** `forward`: the binding's `https.forward` (default `includes-target-group`: a canary with our group is fine). */
+  options: { keepRules?: boolean; forward?: 'exact' | 'includes-target-group' } = {},
 ): Promise<string[]> {
   const { http, https, rules } = await listenersOf(world, site);
   const problems: string[] = [];
@@ -554,12 +518,13 @@ export async function listenerViolations(
     const groups = (last?.ForwardConfig?.TargetGroups ?? [])
       .filter((group) => (group.Weight ?? 1) > 0)
       .map((group) => group.TargetGroupArn);
-    const forwardsOnlyToSite =
+    const weighted = groups.length > 0 ? groups : [last?.TargetGroupArn];
+    const forwardsToSite =
       last?.Type === 'forward' &&
-      (groups.length > 0
-        ? groups.every((arn) => arn === site.targetGroupArn)
-        : last.TargetGroupArn === site.targetGroupArn);
-    if (actions.length !== 1 || !forwardsOnlyToSite)
+      (options.forward === 'exact'
+        ? weighted.every((arn) => arn === site.targetGroupArn)
+        : weighted.includes(site.targetGroupArn));
+    if (actions.length !== 1 || !forwardsToSite)
       problems.push(`port 443 default actions ${JSON.stringify(actions)}`);
   }
   return problems;

@@ -13,6 +13,7 @@ import {
   TargetGroupNotFoundException,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
 import { AwsCallError } from '../../../functions/errors.ts';
@@ -58,10 +59,12 @@ describe('registerTargets', () => {
         message: expect.stringContaining(bad.id),
       },
     ]);
-    expect(elb.commandCalls(RegisterTargetsCommand)[1]?.args[0].input.Targets).toEqual([
-      { Id: good1.id, Port: 8080 },
-      { Id: good2.id, Port: 8080 },
-    ]);
+    expect(elb).toHaveReceivedNthCommandWith(RegisterTargetsCommand, 2, {
+      Targets: [
+        { Id: good1.id, Port: 8080 },
+        { Id: good2.id, Port: 8080 },
+      ],
+    });
   });
 
   it('rejects the whole batch, without looping, when the refusal names none of its targets', async () => {
@@ -71,7 +74,7 @@ describe('registerTargets', () => {
     const result = await adapter().registerTargets(TG_ARN, targets(2));
     expect(result.done).toEqual([]);
     expect(result.rejected).toHaveLength(2);
-    expect(elb.commandCalls(RegisterTargetsCommand)).toHaveLength(1);
+    expect(elb).toHaveReceivedCommandOnce(RegisterTargetsCommand);
   });
 
   it('throws other errors with the action and the AWS code', async () => {
@@ -111,7 +114,7 @@ describe('describe calls', () => {
       [80, []],
       [443, [CERT_ARN]],
     ]);
-    expect(elb.commandCalls(DescribeListenersCommand)[1]?.args[0].input.Marker).toBe('m1');
+    expect(elb).toHaveReceivedNthCommandWith(DescribeListenersCommand, 2, { Marker: 'm1' });
   });
 
   it('reads rules with their default rule', async () => {

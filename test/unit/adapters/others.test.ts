@@ -8,6 +8,7 @@ import {
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb-state.ts';
 import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
@@ -158,7 +159,7 @@ describe('DynamoDbStateStore', () => {
       { key: 'pause', version: 3, data: { until: 1 }, expiresAt: 99, marker: undefined },
       { key: 'meta', version: 1, data: undefined, expiresAt: undefined, marker: undefined },
     ]);
-    expect(dynamo.commandCalls(QueryCommand)[0]?.args[0].input).toMatchObject({
+    expect(dynamo).toHaveReceivedCommandWith(QueryCommand, {
       ConsistentRead: true,
       KeyConditionExpression: 'pk = :pk',
     });
@@ -252,9 +253,9 @@ describe('DynamoDbStateStore', () => {
         marker: '2026-11-20T03:14:00.000Z',
       }),
     ).toBe(false);
-    expect(dynamo.commandCalls(PutItemCommand)[0]?.args[0].input.ConditionExpression).toBe(
-      'attribute_not_exists(pk) OR #marker <> :marker',
-    );
+    expect(dynamo).toHaveReceivedCommandExactlyOnceWith(PutItemCommand, {
+      ConditionExpression: 'attribute_not_exists(pk) OR #marker <> :marker',
+    });
   });
 
   it('batches 25 writes a call and sends unprocessed items again', async () => {

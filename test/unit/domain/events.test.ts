@@ -17,7 +17,7 @@ function apiCall(name: string): Extract<ParsedEvent, { type: 'api-call' }> {
   return parsed;
 }
 
-describe('parseEvent on the shared fixtures', () => {
+describe('parseEvent on the recorded event fixtures', () => {
   it('parses every fixture into a handled type', () => {
     const types = fixtureNames().map((name) => [name, parseEvent(fixture(name)).type]);
     expect(types.filter(([, type]) => type === 'ignored')).toEqual([]);
