@@ -48,6 +48,7 @@ export function trackBindingsInFlight(deps: Deps): InFlight {
     describeTargetGroups: (arns) =>
       track(arns.length === 1 ? owner(arns[0] ?? '') : undefined, () => elb.describeTargetGroups(arns)),
     modifyHealthCheck: (arn, check) => track(owner(arn), () => elb.modifyHealthCheck(arn, check)),
+    deregistrationDelaySeconds: (arn) => track(owner(arn), () => elb.deregistrationDelaySeconds(arn)),
     listListeners: (lbArn) =>
       track(owner(lbArn), async () => {
         const listeners = await elb.listListeners(lbArn);

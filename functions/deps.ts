@@ -94,6 +94,7 @@ function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: 
     deregisterTargets: async (...args) => (await load()).deregisterTargets(...args),
     describeTargetGroups: async (...args) => (await load()).describeTargetGroups(...args),
     modifyHealthCheck: async (...args) => (await load()).modifyHealthCheck(...args),
+    deregistrationDelaySeconds: async (...args) => (await load()).deregistrationDelaySeconds(...args),
     listListeners: async (...args) => (await load()).listListeners(...args),
     listRules: async (...args) => (await load()).listRules(...args),
     listCertificates: async (...args) => (await load()).listCertificates(...args),

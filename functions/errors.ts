@@ -42,8 +42,43 @@ export class AwsCallError extends WardenError {
   }
 }
 
+/**
+ * A `running` event for an instance DescribeInstances does not return yet (EC2 is eventually consistent):
+ * transient, so Lambda retries the event instead of taking the instance as gone.
+ */
+export class InstanceNotVisibleYetError extends WardenError {}
+
 /** A repair was written but the re-read state does not match what was desired. */
 export class DriftRepairError extends WardenError {}
+
+/**
+ * SNS refused an alert for a reason no retry fixes: the topic is gone, its KMS key unusable, the controller
+ * not allowed to publish, or the request invalid for the topic. Someone has to act; see the runbook.
+ */
+export class AlertRefusedError extends WardenError {}
+
+/**
+ * Publish errors AWS documents as the caller's or the topic's to fix, not as transient.
+ * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html#API_Publish_Errors
+ */
+const PERMANENT_PUBLISH_ERRORS = [
+  'NotFound',
+  'AuthorizationError',
+  'KMSDisabled',
+  'KMSNotFound',
+  'KMSAccessDenied',
+  'KMSInvalidState',
+  'KMSOptInRequired',
+  'InvalidParameter',
+  'InvalidParameterValue',
+  'InvalidSecurity',
+  'ValidationException',
+];
+
+/** Whether SNS refused a Publish for good (as opposed to throttling, a 5xx or a timeout). */
+export function isPermanentPublishError(error: unknown): boolean {
+  return !isTransient(error) && isAwsError(error, ...PERMANENT_PUBLISH_ERRORS);
+}
 
 /**
  * The AWS error code of an SDK v3 service exception, as AWS sends it on the wire (`InvalidTarget`, not the
@@ -71,6 +106,7 @@ const TRANSIENT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeo
 
 /** Throttling and server-side faults: worth retrying later, as opposed to a request AWS will always refuse. */
 export function isTransient(error: unknown): boolean {
+  if (error instanceof InstanceNotVisibleYetError) return true;
   if (
     isAwsError(
       error,
@@ -80,6 +116,7 @@ export function isTransient(error: unknown): boolean {
       'TooManyRequestsException',
       'ProvisionedThroughputExceededException',
       'RequestThrottled',
+      'KMSThrottling',
     )
   ) {
     return true;

@@ -42,6 +42,8 @@ export interface LoadBalancing {
   /** The groups that exist among `arns`; a missing one is left out. */
   describeTargetGroups(arns: readonly string[]): Promise<TargetGroup[]>;
   modifyHealthCheck(targetGroupArn: string, healthCheck: TargetGroupHealthCheck): Promise<void>;
+  /** How long ELB drains a deregistered target of the group (`deregistration_delay.timeout_seconds`). */
+  deregistrationDelaySeconds(targetGroupArn: string): Promise<number>;
   listListeners(loadBalancerArn: string): Promise<Listener[]>;
   listRules(listenerArn: string): Promise<Rule[]>;
   /** The listener's certificates besides its default one (SNI). */

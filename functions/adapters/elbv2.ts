@@ -10,6 +10,7 @@ import {
   DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type DescribeTargetHealthCommandOutput,
@@ -40,6 +41,11 @@ import { chunk } from './batches.ts';
 const TARGET_BATCH = 200;
 const PAGE_SIZE = 400;
 const INSTANCE_ID = /\bi-[0-9a-f]{8,17}\b/g;
+/**
+ * ELB's default when a group does not report the attribute.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetGroupAttribute.html
+ */
+const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
 
 export class ElbV2LoadBalancing implements LoadBalancing {
   private readonly client: ElasticLoadBalancingV2Client;
@@ -169,6 +175,19 @@ export class ElbV2LoadBalancing implements LoadBalancing {
         unhealthyThreshold: group.UnhealthyThresholdCount,
       },
     }));
+  }
+
+  async deregistrationDelaySeconds(targetGroupArn: string): Promise<number> {
+    const output = await this.call('DescribeTargetGroupAttributes', () =>
+      this.client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn })),
+    );
+    const value = output.Attributes?.find(
+      (attribute) => attribute.Key === 'deregistration_delay.timeout_seconds',
+    )?.Value;
+    const seconds = Number(value);
+    return value !== undefined && Number.isFinite(seconds) && seconds >= 0
+      ? seconds
+      : DEFAULT_DEREGISTRATION_DELAY_SECONDS;
   }
 
   async modifyHealthCheck(targetGroupArn: string, healthCheck: TargetGroupHealthCheck): Promise<void> {

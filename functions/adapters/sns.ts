@@ -27,12 +27,27 @@ export class SnsAlertPublisher implements AlertPublisher {
             kind: { DataType: 'String', StringValue: alert.attributes.kind },
             binding: { DataType: 'String', StringValue: alert.attributes.binding },
           },
+          ...fifoFields(topicArn, alert),
         }),
       );
     } catch (error) {
       throw new AwsCallError('Publish', error, `${alert.attributes.kind} for ${alert.attributes.binding}`);
     }
   }
+}
+
+/**
+ * A FIFO topic (its name ends in `.fifo`) needs a message group and a deduplication id; a standard topic
+ * refuses the deduplication id. Alerts of a binding stay in order in its own group; the alert's stable id
+ * makes SNS drop a copy re-sent within five minutes (after a lost response, say).
+ * https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+ */
+export function fifoFields(
+  topicArn: string,
+  alert: RenderedAlert,
+): { MessageGroupId?: string; MessageDeduplicationId?: string } {
+  if (!topicArn.endsWith('.fifo')) return {};
+  return { MessageGroupId: alert.attributes.binding, MessageDeduplicationId: alert.id };
 }
 
 /**

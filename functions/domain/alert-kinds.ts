@@ -187,7 +187,9 @@ export function conditionAlert(
     severity: 'critical',
     headline: `${event.reminder ? 'still ' : ''}no healthy target in ${tgName}`,
     lines: [
-      `Target group ${tgName} has ${plural(fleet.registered, 'registered target')} and none is healthy: the load balancer cannot serve the site${event.reminder ? ' (reminder)' : ''}.`,
+      `Target group ${tgName} has ${plural(fleet.registered, 'registered target')} and none is healthy${event.reminder ? ' (reminder)' : ''}.`,
+      // https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html
+      'The load balancer fails open: with no healthy target it sends requests to all registered targets anyway, so users may get errors from the unhealthy instances. Were no target registered at all, it could not serve (503).',
       `Since: ${formatTime(event.since)} (${formatDuration(base.now - event.since)}).`,
       'What the controller does: it keeps every running, matching instance registered; it cannot make the application healthy.',
       'What to check first: the application on the instances, the health check settings, and the recent changes below.',
@@ -315,12 +317,16 @@ export function describeStep(step: RepairStep): string {
       return `changed the ${step.listener.toUpperCase()} listener on port ${step.request.port} so that it ${describeActions(step.request.defaultActions)}${step.request.protocol ? ` over ${step.request.protocol}` : ''}`;
     case 'delete-rule':
       return `deleted rule ${step.before.priority} (${describeActions(step.before.actions)})`;
+    case 'add-certificates':
+      return `gave the HTTPS listener back its SNI certificate${step.certificateArns.length === 1 ? '' : 's'} (${step.certificateArns.join(', ')})`;
   }
 }
 
 function stepDetail(step: RepairStep): Record<string, unknown> {
   const base = { type: step.type, listener: step.listener };
   if (step.type === 'delete-rule') return { ...base, ruleArn: step.ruleArn };
+  if (step.type === 'add-certificates')
+    return { ...base, listenerArn: step.listenerArn, certificateArns: step.certificateArns };
   return {
     ...base,
     request: step.request,

@@ -6,6 +6,7 @@
  */
 
 import { arnParts } from './arn.ts';
+import { hash } from './hash.ts';
 import type { Actor } from './model.ts';
 import type { Binding } from './settings.ts';
 
@@ -44,6 +45,11 @@ export interface Alert {
 }
 
 export interface RenderedAlert {
+  /**
+   * Stable for the alert's content (kind, binding, time, subject, text): the same alert sent again after a
+   * lost response carries the same id, so a FIFO topic drops the copy (its MessageDeduplicationId).
+   */
+  readonly id: string;
   readonly subject: string;
   readonly text: string;
   readonly document: Readonly<Record<string, unknown>>;
@@ -102,8 +108,10 @@ export function renderAlert(alert: Alert): RenderedAlert {
     `Console:       ${consoleLink(alert.targetGroupArn)}`,
     `Time:          ${alert.time}${region ? ` (${region})` : ''}`,
   ].join('\n');
+  const id = alertId([alert.kind, binding, alert.time, subject, text]);
   const document = {
     schema: ALERT_SCHEMA,
+    id,
     kind: alert.kind,
     severity: alert.severity,
     binding,
@@ -114,7 +122,13 @@ export function renderAlert(alert: Alert): RenderedAlert {
     targetGroupArn: clean(alert.targetGroupArn),
     details: cleanDeep(alert.details) as Record<string, unknown>,
   };
-  return { subject, text, document, attributes: { severity: alert.severity, kind: alert.kind, binding } };
+  return { id, subject, text, document, attributes: { severity: alert.severity, kind: alert.kind, binding } };
+}
+
+/** 64 bits from two differently seeded FNV-1a passes: collisions within SNS's five-minute window are negligible. */
+export function alertId(parts: readonly string[]): string {
+  const content = parts.join('\u0000');
+  return `${hash(content)}${hash(`alb-warden\u0000${content}`)}`;
 }
 
 /** SNS subjects: under 100 characters, no line breaks; ASCII keeps every email client happy. */

@@ -12,6 +12,8 @@ import { MINUTE } from './time.ts';
 
 /** How long after a repair its late event is still taken as the one that explains it. */
 const LATE_EVENT_WINDOW_MS = 24 * 60 * MINUTE;
+/** CloudTrail's clock and the controller's are different machines' clocks: a minute of slack between them. */
+const CLOCK_SKEW_MS = MINUTE;
 
 /** The repairs the sweep made with no actor that a late event about `keys` explains. */
 export function unattributedRepairs(
@@ -26,7 +28,7 @@ export function unattributedRepairs(
       entry.actor === undefined &&
       keys.includes(entry.listener) &&
       now - entry.at < LATE_EVENT_WINDOW_MS &&
-      (Number.isNaN(changedAt) || entry.at >= changedAt),
+      (Number.isNaN(changedAt) || entry.at >= changedAt - CLOCK_SKEW_MS),
   );
 }
 

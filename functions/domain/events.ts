@@ -16,6 +16,8 @@ export type ParsedEvent =
       readonly id: string;
       readonly instanceId: string;
       readonly state: InstanceState;
+      /** When EC2 emitted the event (the envelope's `time`, ISO 8601), when given. */
+      readonly time?: string | undefined;
       readonly account: string;
       readonly region: string;
     }
@@ -105,6 +107,7 @@ export function parseEvent(raw: unknown, size = approximateSize(raw)): ParsedEve
         type: 'instance-state',
         instanceId: detail['instance-id'],
         state: detail.state,
+        time: event.time,
       }));
     case 'EC2 Spot Instance Interruption Warning':
       return parseEc2Event(event, spotWarningDetail, 'Spot interruption warning', (detail) => ({

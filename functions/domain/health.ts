@@ -46,6 +46,8 @@ export interface Observation {
   readonly health: TargetHealth;
   /** Whether the target's instance is running; undefined when not known. */
   readonly instanceRunning: boolean | undefined;
+  /** The group's deregistration delay: how long ELB drains a target (read only while one drains). */
+  readonly deregistrationDelaySeconds?: number | undefined;
 }
 
 export type TargetEventKind = 'unhealthy' | 'reminder' | 'recovered' | 'flapping';
@@ -78,9 +80,25 @@ export function isUnhealthyNow(health: TargetHealth, instanceRunning: boolean | 
   return health.state === 'unhealthy' || (health.state === 'unused' && instanceRunning === true);
 }
 
+/** Past the deregistration delay, a sweep or two before a draining target counts as stuck. */
+export const DRAIN_MARGIN_MINUTES = 2;
+
+/**
+ * How long `initial` or `draining` is grace. ELB drains a target for the group's deregistration delay
+ * (0–3600 s, 300 by default), so draining is measured against it when known; the rest against
+ * `stuckAfterMinutes`.
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay
+ */
+function graceMs(observation: Observation, settings: HealthSettings): number {
+  const delay = observation.deregistrationDelaySeconds;
+  if (observation.health.state === 'draining' && delay !== undefined)
+    return delay * 1000 + DRAIN_MARGIN_MINUTES * MINUTE;
+  return settings.stuckAfterMinutes * MINUTE;
+}
+
 /**
  * Good, bad, or not telling: `unused` is bad only while the instance runs (a stopped one is registration's
- * business), `initial` and `draining` only once they outlast `stuckAfterMinutes`.
+ * business), `initial` and `draining` only once they outlast their grace (`graceMs`).
  */
 function classify(
   observation: Observation,
@@ -98,7 +116,7 @@ function classify(
     case 'initial':
     case 'draining': {
       const started = graceSince ?? now;
-      const stuck = now - started >= settings.stuckAfterMinutes * MINUTE;
+      const stuck = now - started >= graceMs(observation, settings);
       if (stuck) return 'bad';
       return state === 'draining' || reasonCode === undefined || GRACE_REASONS.has(reasonCode)
         ? 'grace'

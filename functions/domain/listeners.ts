@@ -124,7 +124,7 @@ function servesPlainHttp(rule: Rule): boolean {
   });
 }
 
-export type DriftKind = 'missing' | 'protocol' | 'default-action' | 'foreign-rule';
+export type DriftKind = 'missing' | 'protocol' | 'default-action' | 'foreign-rule' | 'certificates';
 
 export interface Drift {
   readonly listener: ListenerRole;
@@ -153,6 +153,13 @@ export type RepairStep =
       readonly listener: 'http';
       readonly ruleArn: string;
       readonly before: Rule;
+    }
+  | {
+      readonly type: 'add-certificates';
+      readonly listener: 'https';
+      readonly listenerArn: string;
+      readonly certificateArns: readonly string[];
+      readonly before: Listener;
     };
 
 /** The writable part of a listener, in ELB API terms. Fields left out are not changed. */
@@ -199,6 +206,11 @@ export interface ObservedListeners {
   readonly httpRules: readonly Rule[];
   /** The HTTPS listener as last seen, when remembered: a recreation is never weaker than it. */
   readonly httpsSeen?: HttpsSeen | undefined;
+  /**
+   * The SNI certificates of the HTTPS listener, read only when it is not the one remembered (recreated since):
+   * those it had before and lacks now are put back.
+   */
+  readonly httpsSni?: readonly string[] | undefined;
 }
 
 export function findListeners(binding: Binding, listeners: readonly Listener[]) {
@@ -212,7 +224,7 @@ export function findListeners(binding: Binding, listeners: readonly Listener[]) 
 export function planListeners(binding: Binding, observed: ObservedListeners): ListenerPlan {
   const { http, https } = findListeners(binding, observed.listeners);
   // HTTPS first: whether it can serve decides whether port 80 may be touched.
-  const secure = planHttps(binding, https, observed.httpsSeen);
+  const secure = planHttps(binding, https, observed.httpsSeen, observed.httpsSni);
   const plain = planHttp(binding, http, observed.httpRules);
   const blocked = [...secure.blocked, ...plain.blocked];
   const steps = [...secure.steps];
@@ -240,6 +252,7 @@ function planHttps(
   binding: Binding,
   https: Listener | undefined,
   seen: HttpsSeen | undefined,
+  sni?: readonly string[],
 ): ListenerPart & { canServe: boolean } {
   const certificate = binding.https.certificateArn;
   const noCertificate = (detail: string): Blocked => ({
@@ -272,15 +285,41 @@ function planHttps(
     };
     return { drifts, steps: [step], blocked: [], canServe: true };
   }
-  if (isDesiredForward(https.defaultActions, binding))
-    return { drifts: [], steps: [], blocked: [], canServe };
+  const part = { ...lostCertificates(https, seen, sni), blocked: [], canServe };
+  if (isDesiredForward(https.defaultActions, binding)) return part;
   const summary = `port ${https.port} ${describeActions(https.defaultActions)} instead of forwarding to the target group`;
   const request = { port: https.port, defaultActions: repairedForwardActions(https.defaultActions, binding) };
   return {
-    drifts: [{ listener: 'https', kind: 'default-action', summary, before: https }],
-    steps: [{ type: 'modify-listener', listener: 'https', listenerArn: https.arn, before: https, request }],
-    blocked: [],
-    canServe,
+    ...part,
+    drifts: [{ listener: 'https', kind: 'default-action', summary, before: https }, ...part.drifts],
+    steps: [
+      { type: 'modify-listener', listener: 'https', listenerArn: https.arn, before: https, request },
+      ...part.steps,
+    ],
+  };
+}
+
+/** SNI certificates a recreated HTTPS listener lacks that the one before it had (known only when read). */
+function lostCertificates(
+  https: Listener,
+  seen: HttpsSeen | undefined,
+  sni: readonly string[] | undefined,
+): { drifts: Drift[]; steps: RepairStep[] } {
+  if (!seen || !sni || seen.arn === https.arn) return { drifts: [], steps: [] };
+  const missing = seen.sniCertificateArns.filter((arn) => !sni.includes(arn));
+  if (missing.length === 0) return { drifts: [], steps: [] };
+  const summary = `port ${https.port} lacks ${missing.length} SNI certificate${missing.length === 1 ? '' : 's'} the listener before it had`;
+  return {
+    drifts: [{ listener: 'https', kind: 'certificates', summary, before: https }],
+    steps: [
+      {
+        type: 'add-certificates',
+        listener: 'https',
+        listenerArn: https.arn,
+        certificateArns: missing,
+        before: https,
+      },
+    ],
   };
 }
 

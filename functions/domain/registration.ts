@@ -3,9 +3,10 @@
  * (`id:port`) with ownership and the safety limit applied. Pure: observed state in, plan out.
  */
 
-import type { Instance, Target, TargetHealth } from './model.ts';
+import type { Instance, InstanceState, Target, TargetHealth } from './model.ts';
 import { targetKey } from './model.ts';
 import type { Binding } from './settings.ts';
+import { MINUTE } from './time.ts';
 
 /** True when every tag of the selector is on the instance with the same value. */
 export function matchesSelector(
@@ -245,7 +246,22 @@ export type InstanceDecision =
       readonly bindings: readonly Binding[];
       readonly coOwned: readonly CoOwnedBinding[];
     }
-  | { readonly action: 'none'; readonly reason: string };
+  | { readonly action: 'none'; readonly reason: string }
+  /** EC2 does not return the instance yet: the event is retried rather than taken as "gone". */
+  | { readonly action: 'wait'; readonly reason: string };
+
+/** What the event said and how old it is (ms since its `time`; undefined without one). */
+export interface InstanceEventClaim {
+  readonly state: InstanceState;
+  readonly ageMs: number | undefined;
+}
+
+/**
+ * How long a `running` event may wait for DescribeInstances to return its instance. EC2's API is eventually
+ * consistent: a new instance may be missing from DescribeInstances for a short while after the event.
+ * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
+ */
+export const INSTANCE_VISIBLE_WITHIN_MINUTES = 5;
 
 /**
  * `attached`: the target groups attached to Auto Scaling groups, by group name (only the instance's group
@@ -255,10 +271,22 @@ export function decideForInstance(
   bindings: readonly Binding[],
   instanceId: string,
   current: Instance | undefined,
+  claim?: InstanceEventClaim,
   attached: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
 ): InstanceDecision {
-  // Gone from EC2: every group that may still have it; nothing is left to tell whose it was.
-  if (!current) return { action: 'deregister', reason: 'gone', bindings, coOwned: [] };
+  if (!current) {
+    const young =
+      claim?.state === 'running' &&
+      claim.ageMs !== undefined &&
+      claim.ageMs < INSTANCE_VISIBLE_WITHIN_MINUTES * MINUTE;
+    // Gone from EC2: every group that may still have it; nothing is left to tell whose it was.
+    return young
+      ? {
+          action: 'wait',
+          reason: `EC2 does not return ${instanceId} yet, ${Math.max(0, Math.round((claim.ageMs ?? 0) / 1000))} s after its running event`,
+        }
+      : { action: 'deregister', reason: 'gone', bindings, coOwned: [] };
+  }
   if (current.id !== instanceId)
     return { action: 'none', reason: `EC2 answered for ${current.id}, not ${instanceId}` };
   const selecting = bindings.filter((binding) => matchesSelector(current, binding.instanceSelector.tags));

@@ -166,16 +166,11 @@ function approvalsOf(
     const earlier = decode.accepted(input.recall(KEY.accepted(role)));
     if (earlier?.fingerprint === fingerprint) {
       left.push(role);
-      if (input.now - earlier.at >= REFRESH_MS)
-        keep.push({ key: KEY.accepted(role), data: { ...earlier, at: input.now }, days: KEEP_DAYS });
+      keep.push(...acceptance(input, KEY.accepted(role), fingerprint));
     } else if (approvedBy && actor && (!touched || touched.has(role))) {
       left.push(role);
       fresh.push(role);
-      keep.push({
-        key: KEY.accepted(role),
-        data: { fingerprint, by: actor.arn, at: input.now },
-        days: KEEP_DAYS,
-      });
+      keep.push(...acceptance(input, KEY.accepted(role), fingerprint, actor.arn));
     }
   }
   const notices: NoticeClaim[] =
@@ -366,30 +361,11 @@ function decideHealthCheck(
   const decision = decisionOf(answer);
   switch (answer.kind) {
     case 'accept': {
-      const actor = actorOf(input.trigger);
-      if (!answer.approvedBy || !actor) {
-        const earlier = decode.accepted(input.recall(KEY.accepted('health-check')));
-        const keep =
-          earlier && input.now - earlier.at >= REFRESH_MS
-            ? [{ key: KEY.accepted('health-check'), data: { ...earlier, at: input.now }, days: KEEP_DAYS }]
-            : [];
-        return { ...none, decision, outcome: 'accepted', steps: [], keep };
-      }
-      const keep = [
-        {
-          key: KEY.accepted('health-check'),
-          data: { fingerprint, by: actor.arn, at: input.now },
-          days: KEEP_DAYS,
-        },
-      ];
-      return {
-        ...none,
-        decision,
-        outcome: 'reported',
-        steps: [],
-        notices: [notice('reported', answer.reason)],
-        keep,
-      };
+      const by = answer.approvedBy ? actorOf(input.trigger)?.arn : undefined;
+      const keep = acceptance(input, KEY.accepted('health-check'), fingerprint, by);
+      if (!by) return { ...none, decision, outcome: 'accepted', steps: [], keep };
+      const notices = [notice('reported', answer.reason)];
+      return { ...none, decision, outcome: 'reported', steps: [], notices, keep };
     }
     case 'report':
       return {
@@ -400,12 +376,7 @@ function decideHealthCheck(
         notices: [notice('reported', answer.reason)],
       };
     case 'wait':
-      return {
-        ...none,
-        decision,
-        outcome: 'waiting',
-        steps: [step],
-      };
+      return { ...none, decision, outcome: 'waiting', steps: [step] };
     case 'would-apply':
       return { ...none, decision, outcome: 'would-repair', steps: [step], notices: [notice('would-repair')] };
     case 'suspend':
@@ -426,6 +397,14 @@ function decideHealthCheck(
         forget: [KEY.firstSeen('health-check')],
       };
   }
+}
+
+/** An approval of a resource: recorded now (`by`), or the one remembered, rewritten when its TTL nears. */
+function acceptance(input: PlanInput, key: string, fingerprint: string, by?: string): Keep[] {
+  if (by) return [{ key, data: { fingerprint, by, at: input.now }, days: KEEP_DAYS }];
+  const earlier = decode.accepted(input.recall(key));
+  if (!earlier || input.now - earlier.at < REFRESH_MS) return [];
+  return [{ key, data: { ...earlier, at: input.now }, days: KEEP_DAYS }];
 }
 
 /** Roles with drift or a finding. */

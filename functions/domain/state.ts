@@ -20,7 +20,7 @@
  * partition of its own, `ownershipOf(binding)`: it grows with the fleet (10,000 targets are over a megabyte,
  * two Query pages), and a converged sweep never needs it, only one that meets a target outside its selector.
  */
-import type { RenderedAlert } from './alerts.ts';
+import { alertId, type RenderedAlert } from './alerts.ts';
 import type { ConditionRecord, TargetRecord } from './health.ts';
 import type { ListenerRole } from './listeners.ts';
 import type { Action } from './model.ts';
@@ -63,6 +63,31 @@ const DAY_SECONDS = 24 * 60 * 60;
 
 /** TTL (epoch seconds) for records that only matter for a while. */
 export const expiresIn = (now: number, days: number) => Math.floor(now / 1000) + days * DAY_SECONDS;
+
+/**
+ * A record that stands for an ongoing condition (a target's alert state, no healthy target, a notice of a
+ * state left alone) is rewritten while the condition lasts once its TTL is this close: DynamoDB's TTL
+ * deletion must never end the condition and page again, yet a steady condition costs one write a week or
+ * so, not one per sweep.
+ */
+export const REFRESH_WITHIN_DAYS = 1;
+
+export function expiresSoon(expiresAt: number | undefined, now: number): boolean {
+  return expiresAt !== undefined && expiresAt - Math.floor(now / 1000) < REFRESH_WITHIN_DAYS * DAY_SECONDS;
+}
+
+/**
+ * TTL of the repair log: a day past the longest window that counts its entries (the circuit breaker's, the
+ * alerts' context), so TTL deletion never lifts a suspension early. It is written only when repairs are made,
+ * and a suspension lasts only while its entries are in the window.
+ */
+export function repairLogExpiry(
+  now: number,
+  settings: { circuitBreaker: { windowMinutes: number }; alerts: { contextMinutes: number } },
+): number {
+  const minutes = Math.max(settings.circuitBreaker.windowMinutes, settings.alerts.contextMinutes);
+  return expiresIn(now, Math.max(2, Math.ceil(minutes / (24 * 60)) + 1));
+}
 
 export interface OwnedRecord {
   readonly registeredAt: number;
@@ -138,6 +163,8 @@ export interface OutboxRecord {
   readonly topicArn: string;
   readonly alert: RenderedAlert;
   readonly attempts: number;
+  /** Attempts SNS refused for good (topic gone, key disabled, no permission): bounded, unlike transient ones. */
+  readonly refusals?: number | undefined;
 }
 
 /** Decoders: a record whose data is not of the expected shape (hand-edited, older version) counts as absent. */
@@ -214,9 +241,13 @@ export const decode = {
       : undefined;
   },
   outbox(data: unknown): OutboxRecord | undefined {
-    return isObject(data) && typeof data.topicArn === 'string' && isObject(data.alert)
-      ? (data as unknown as OutboxRecord)
-      : undefined;
+    if (!isObject(data) || typeof data.topicArn !== 'string' || !isObject(data.alert)) return undefined;
+    const record = data as unknown as OutboxRecord;
+    if (typeof record.alert.id === 'string') return record;
+    // Parked by an earlier version, before alerts had an id: derived from the same content.
+    const { attributes, document, subject, text } = record.alert;
+    const id = alertId([attributes.kind, attributes.binding, String(document.time), subject, text]);
+    return { ...record, alert: { ...record.alert, id } };
   },
 };
 

@@ -10,6 +10,7 @@ import type { Actor } from '../domain/model.ts';
 import { type Part, TOPIC } from '../domain/notices.ts';
 import type { Binding } from '../domain/settings.ts';
 import {
+  AlertRefusedError,
   awsErrorCode,
   DriftRepairError,
   errorText,
@@ -60,12 +61,15 @@ export async function runBinding(
     };
     await work({ state, notifier: ready, result, attempt });
     if (ready.failures.length > 0) {
-      const [first] = ready.failures;
+      const refused = ready.failures.filter((failure) => failure instanceof AlertRefusedError);
+      const [first] = refused.length > 0 ? refused : ready.failures;
+      const message = ready.failures.map((failure) => failure.message).join('; ');
       result.status = 'failed';
-      result.error ??= {
-        message: ready.failures.map((failure) => failure.message).join('; '),
-        transient: true,
-        code: awsErrorCode(first),
+      result.error = {
+        message: result.error ? `${result.error.message}; ${message}` : message,
+        transient: (result.error?.transient ?? false) || refused.length < ready.failures.length,
+        code: result.error?.code ?? awsErrorCode(first),
+        alertsRefused: refused.length > 0,
       };
     }
   } catch (error) {
@@ -158,7 +162,25 @@ export class InvocationIncompleteError extends WardenError {
   }
 }
 
-export function throwIfTransient(results: readonly BindingResult[]): void {
+/**
+ * Thrown at the end of an invocation in which SNS refused alerts for good (topic deleted, KMS key unusable,
+ * no permission): not transient, but the function must fail so its Errors alarm reaches a person.
+ */
+export class AlertsRefusedError extends WardenError {
+  readonly results: readonly BindingResult[];
+
+  constructor(results: readonly BindingResult[]) {
+    const refused = results.filter((result) => result.error?.alertsRefused);
+    super(
+      `SNS refused the alerts of ${refused.length} binding(s); fix the alert topic: ${refused.map((result) => `${result.binding} (${result.error?.message})`).join('; ')}`,
+    );
+    this.results = results;
+  }
+}
+
+/** Fails the invocation when some binding failed transiently (retried) or its alerts were refused (alarmed). */
+export function throwIfFailed(results: readonly BindingResult[]): void {
+  if (results.some((result) => result.error?.alertsRefused)) throw new AlertsRefusedError(results);
   if (results.some((result) => result.error?.transient)) throw new InvocationIncompleteError(results);
 }
 

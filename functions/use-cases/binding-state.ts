@@ -27,6 +27,11 @@ export class BindingState {
     return this.records.get(key)?.data;
   }
 
+  /** When the table may delete the record (epoch seconds); undefined without a TTL. */
+  expiresAt(key: string): number | undefined {
+    return this.records.get(key)?.expiresAt;
+  }
+
   has(key: string): boolean {
     return this.records.has(key);
   }

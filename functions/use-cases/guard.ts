@@ -4,7 +4,7 @@
  * reconciled: the event only decides where to look and who to name.
  */
 import { type ApiCallRoute, type ParsedEvent, routeApiCall, touchedBy } from '../domain/events.ts';
-import { runBinding, throwIfTransient } from './binding-run.ts';
+import { runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
 import { holdForService, reconcileRegistration } from './registration.ts';
 import { reconcileHealthCheck, reconcileListeners, reportMissingTargetGroup } from './repair-parts.ts';
@@ -69,7 +69,7 @@ export async function handleApiCall(
       }
     }),
   );
-  throwIfTransient(results);
+  throwIfFailed(results);
   return { function: 'guard', eventId: event.id, mode: config.mode, bindings: results };
 }
 
@@ -99,6 +99,6 @@ async function holdTargets(
       }),
     ),
   );
-  throwIfTransient(results);
+  throwIfFailed(results);
   return { function: 'guard', eventId: event.id, mode: config.mode, bindings: results };
 }

@@ -16,8 +16,9 @@ import {
   type TargetEvent,
 } from '../domain/health.ts';
 import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
-import { decode, expiresIn, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
+import { decode, expiresIn, expiresSoon, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { MINUTE } from '../domain/time.ts';
+import { errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import { type Deps, mapLimit } from './context.ts';
@@ -26,8 +27,13 @@ import type { HealthResult } from './results.ts';
 
 /** State writes in flight at once when many targets change in one sweep. */
 const CLAIM_CONCURRENCY = 25;
-/** A target's alert state outlives any reminder interval, and then cleans itself. */
+/**
+ * A target's alert state outlives any reminder interval, and is rewritten within a day of its TTL while the
+ * condition lasts; once it is over, the TTL cleans it up.
+ */
 const TARGET_RECORD_DAYS = 8;
+/** ELB's longest deregistration delay (the attribute's range is 0–3600 s). */
+const MAX_DEREGISTRATION_DELAY_SECONDS = 3600;
 
 export interface HealthContext {
   readonly deps: Deps;
@@ -41,7 +47,7 @@ export interface HealthContext {
 export async function reconcileHealth(context: HealthContext): Promise<HealthResult> {
   const { deps, state } = context;
   const now = deps.now();
-  const { claims, events } = planTargetSteps(context, now);
+  const { claims, events } = planTargetSteps(context, now, await drainingDelay(context));
   // Only the invocation whose write lands sends a step's alerts. A write that fails leaves its target to the
   // next sweep, but the alerts of the claims that landed still go out first.
   const failures: unknown[] = [];
@@ -86,10 +92,29 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
   };
 }
 
+/**
+ * The group's deregistration delay, read once per binding and sweep and only while a target drains. When the
+ * read fails, draining is given ELB's longest delay this sweep rather than paged early.
+ */
+async function drainingDelay(context: HealthContext): Promise<number | undefined> {
+  if (!context.targets.some((target) => target.state === 'draining')) return undefined;
+  const { deps, binding } = context;
+  try {
+    return await deps.elb.deregistrationDelaySeconds(binding.targetGroupArn);
+  } catch (error) {
+    deps.telemetry.log.warn('deregistration delay not read; draining targets get the longest delay', {
+      binding: binding.name,
+      error: errorText(error),
+    });
+    return MAX_DEREGISTRATION_DELAY_SECONDS;
+  }
+}
+
 /** Each target's state machine advanced by this sweep's observation: changes to claim, events to send. */
 function planTargetSteps(
   context: HealthContext,
   now: number,
+  deregistrationDelaySeconds: number | undefined,
 ): { claims: { key: string; step: Step }[]; events: TargetEvent[] } {
   const settings: HealthSettings = context.deps.config.alerts;
   const observed = new Map(context.targets.map((target) => [targetKey(target), target]));
@@ -100,11 +125,20 @@ function planTargetSteps(
     const previous = decode.target(records.get(key)?.data);
     const instance = context.instances.get(target.id);
     const observation = health
-      ? { health, instanceRunning: instance ? instance.state === 'running' : undefined }
+      ? {
+          health,
+          instanceRunning: instance ? instance.state === 'running' : undefined,
+          deregistrationDelaySeconds,
+        }
       : ('gone' as const);
     const step = stepTarget(previous, observation, now, settings, target);
     if (step.changed) claims.push({ key, step });
-    else events.push(...step.events);
+    else {
+      events.push(...step.events);
+      // An alert state that lasts is rewritten before its TTL ends it (and the next sweep pages again).
+      if (step.record && expiresSoon(records.get(key)?.expiresAt, now))
+        claims.push({ key, step: { ...step, events: [] } });
+    }
   };
   for (const [key, health] of observed) advance(key, health, health);
   for (const key of records.keys()) {
@@ -154,7 +188,11 @@ async function stepNoHealthyCondition(
     now,
     deps.config.alerts,
   );
-  if (!condition.changed) return;
+  if (!condition.changed) {
+    if (condition.record && expiresSoon(state.expiresAt(KEY.condition), now))
+      await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS));
+    return;
+  }
   const claimed = condition.record
     ? await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS))
     : await state.delete(KEY.condition);

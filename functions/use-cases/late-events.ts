@@ -3,7 +3,7 @@
  * names who made it (one follow-up, never a second page), and it forgives the event pipeline that count.
  */
 import { attributionAlert, unattributedRepairs, whoMadeIt, withActor } from '../domain/attribution.ts';
-import { decode, expiresIn, KEY } from '../domain/state.ts';
+import { decode, KEY, repairLogExpiry } from '../domain/state.ts';
 import { forgiveUnreported } from './pipeline.ts';
 import type { RepairContext } from './repair.ts';
 
@@ -20,8 +20,12 @@ export async function explainLateEvent(
   const repairs = unattributedRepairs(log, keys, trigger.actor, now);
   if (repairs.length === 0) return;
   // Rewriting the log is the claim: of two copies of the same late event, only the one that lands alerts.
-  if (!(await state.save(KEY.repairs, withActor(log, repairs, whoMadeIt(trigger.actor)), expiresIn(now, 2))))
-    return;
+  const written = await state.save(
+    KEY.repairs,
+    withActor(log, repairs, whoMadeIt(trigger.actor)),
+    repairLogExpiry(now, deps.config),
+  );
+  if (!written) return;
   await notifier.send(
     attributionAlert({
       binding,

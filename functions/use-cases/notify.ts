@@ -1,21 +1,36 @@
 /**
  * Sending alerts without losing or repeating them. A state change is claimed in the state table before its
- * alert goes out (a conditional write: of two concurrent invocations only one wins and sends); an alert that
- * SNS refuses is parked in the binding's outbox and sent by the next invocation.
+ * alert goes out (a conditional write: of two concurrent invocations only one wins and sends); an alert SNS
+ * could not take for a passing reason is parked in the binding's outbox and sent by the next invocation, one
+ * it refused for good fails the invocation loudly (see `undelivered`).
  */
 import { type Alert, type RenderedAlert, renderAlert } from '../domain/alerts.ts';
-import { decode, expiresIn, KEY, type Notice, noticeDue, PREFIX } from '../domain/state.ts';
-import { errorText } from '../errors.ts';
+import {
+  decode,
+  expiresIn,
+  expiresSoon,
+  KEY,
+  type Notice,
+  noticeDue,
+  type OutboxRecord,
+  PREFIX,
+} from '../domain/state.ts';
+import { AlertRefusedError, errorText, isPermanentPublishError } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
 import type { BindingResult } from './results.ts';
 
+/** How long a notice outlives its last report or refresh. */
+const NOTICE_DAYS = 30;
+/** Attempts in all for an alert SNS refused for good: the first send and two later invocations. */
+const MAX_REFUSALS = 3;
+
 export class Notifier {
   private readonly deps: Deps;
   private readonly state: BindingState;
   private readonly result: BindingResult;
-  /** Alerts that could not be sent or parked: the invocation must fail loudly. */
+  /** Alerts not sent (parked, refused or lost): the invocation must fail loudly. */
   readonly failures: Error[] = [];
 
   constructor(deps: Deps, state: BindingState, result: BindingResult) {
@@ -24,7 +39,7 @@ export class Notifier {
     this.result = result;
   }
 
-  /** Publishes an alert whose state change was already claimed. Never throws: failures are parked. */
+  /** Publishes an alert whose state change was already claimed. Never throws: see `undelivered`. */
   async send(alert: Alert): Promise<void> {
     const rendered = renderAlert(alert);
     const { log } = this.deps.telemetry;
@@ -40,12 +55,10 @@ export class Notifier {
       });
     } catch (error) {
       this.deps.telemetry.count(METRIC.alertFailures);
-      log.error('alert not sent; parked in the outbox for the next invocation', {
-        kind: alert.kind,
-        binding: alert.binding,
-        error: errorText(error),
-      });
-      await this.park(rendered, 1, error);
+      await this.undelivered(
+        { topicArn: this.deps.config.alerts.topicArn, alert: rendered, attempts: 0, refusals: 0 },
+        error,
+      );
     }
   }
 
@@ -63,9 +76,14 @@ export class Notifier {
     const key = KEY.notice(topic);
     const previous = decode.notice(this.state.data(key));
     const remind = options.remindEveryMinutes ?? this.deps.config.alerts.remindEveryMinutes;
-    if (!noticeDue(previous, fingerprint, now, remind)) return false;
+    if (!noticeDue(previous, fingerprint, now, remind)) {
+      // The state is still there: keep its notice past its TTL, or its deletion would report it again.
+      if (previous && expiresSoon(this.state.expiresAt(key), now))
+        await this.state.save(key, previous, expiresIn(now, NOTICE_DAYS));
+      return false;
+    }
     const notice: Notice = { fingerprint, sentAt: now };
-    if (!(await this.state.save(key, notice, expiresIn(now, 30)))) return false;
+    if (!(await this.state.save(key, notice, expiresIn(now, NOTICE_DAYS)))) return false;
     await this.send(alert);
     return true;
   }
@@ -80,14 +98,18 @@ export class Notifier {
     if (this.state.has(KEY.notice(topic))) await this.state.delete(KEY.notice(topic));
   }
 
-  /** Sends what earlier invocations could not. Each parked alert is claimed (deleted) before it is sent. */
+  /**
+   * Sends what earlier invocations could not, to the topic configured now (a deleted topic may have been
+   * replaced). Each parked alert is claimed (deleted) before it is sent.
+   */
   async drainOutbox(): Promise<void> {
+    const topicArn = this.deps.config.alerts.topicArn;
     for (const [id, record] of this.state.withPrefix(PREFIX.outbox)) {
       const parked = decode.outbox(record.data);
       if (!(await this.state.delete(KEY.outbox(id)))) continue;
       if (!parked) continue;
       try {
-        await this.publish(parked.topicArn, parked.alert);
+        await this.publish(topicArn, parked.alert);
         this.result.alerts.push(parked.alert.attributes.kind);
         this.deps.telemetry.count(METRIC.alertsSent);
         this.deps.telemetry.log.info('parked alert sent', {
@@ -95,7 +117,7 @@ export class Notifier {
           attempts: parked.attempts + 1,
         });
       } catch (error) {
-        await this.park(parked.alert, parked.attempts + 1, error);
+        await this.undelivered({ ...parked, topicArn }, error);
       }
     }
   }
@@ -106,20 +128,64 @@ export class Notifier {
     else await this.deps.alerts.publish(topicArn, alert);
   }
 
-  private async park(alert: RenderedAlert, attempts: number, cause: unknown): Promise<void> {
+  /**
+   * An alert SNS did not take. Throttling, 5xx and timeouts: parked and retried by the next invocation for as
+   * long as the outbox keeps it. A refusal no retry fixes (topic deleted, KMS key unusable, no permission,
+   * a request the topic cannot take): the invocation fails with AlertRefusedError, so the function's Errors
+   * alarm tells a person, and the alert is parked for at most MAX_REFUSALS attempts in all, so a quickly mended
+   * topic still delivers it while a broken one does not fail every later invocation on old alerts. Past the
+   * bound it is dropped, its text logged in full.
+   */
+  private async undelivered(record: OutboxRecord, cause: unknown): Promise<void> {
+    const { log } = this.deps.telemetry;
+    const { alert } = record;
+    const permanent = isPermanentPublishError(cause);
+    const next = {
+      ...record,
+      attempts: record.attempts + 1,
+      refusals: (record.refusals ?? 0) + (permanent ? 1 : 0),
+    };
+    const facts = { kind: alert.attributes.kind, binding: alert.attributes.binding, error: errorText(cause) };
+    if (!permanent) {
+      log.error('alert not sent; parked in the outbox for the next invocation', facts);
+      await this.park(next, cause);
+      return;
+    }
+    this.failures.push(
+      new AlertRefusedError(
+        `SNS refused alert ${alert.attributes.kind} for ${alert.attributes.binding} (${errorText(cause)}): fix the topic ${record.topicArn}, its KMS key or the controller's permission to publish`,
+        { cause },
+      ),
+    );
+    if (next.refusals >= MAX_REFUSALS) {
+      log.error('alert dropped: SNS refused it for good', {
+        ...facts,
+        refusals: next.refusals,
+        subject: alert.subject,
+        text: alert.text,
+      });
+      return;
+    }
+    log.error('alert refused by SNS; parked for a bounded number of attempts', {
+      ...facts,
+      refusals: next.refusals,
+      maxRefusals: MAX_REFUSALS,
+    });
+    await this.park(next, cause);
+  }
+
+  private async park(record: OutboxRecord, cause: unknown): Promise<void> {
     const now = this.deps.now();
+    const { alert } = record;
     const id = `${now.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     try {
-      await this.state.save(
-        KEY.outbox(id),
-        { topicArn: this.deps.config.alerts.topicArn, alert, attempts },
-        expiresIn(now, 7),
-      );
-      this.failures.push(
-        new Error(
-          `alert ${alert.attributes.kind} not sent (${errorText(cause)}); parked for the next invocation`,
-        ),
-      );
+      await this.state.save(KEY.outbox(id), record, expiresIn(now, 7));
+      if (!isPermanentPublishError(cause))
+        this.failures.push(
+          new Error(
+            `alert ${alert.attributes.kind} not sent (${errorText(cause)}); parked for the next invocation`,
+          ),
+        );
     } catch (error) {
       this.deps.telemetry.log.error('alert lost: neither sent nor parked', {
         kind: alert.attributes.kind,

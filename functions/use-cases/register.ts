@@ -4,7 +4,9 @@
  */
 import { arnParts } from '../domain/arn.ts';
 import type { ParsedEvent } from '../domain/events.ts';
-import { failBinding, throwIfTransient } from './binding-run.ts';
+import type { InstanceEventClaim } from '../domain/registration.ts';
+import type { Binding } from '../domain/settings.ts';
+import { failBinding, throwIfFailed } from './binding-run.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
 import { Notifier } from './notify.ts';
@@ -39,15 +41,17 @@ export async function handleInstanceState(
   if (event.type === 'instance-state' && event.state === 'pending')
     return ignore('pending: no action (the running event follows)');
   const alerted = new Map<string, BindingResult>();
-  // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried.
+  // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried; so
+  // is a young running event whose instance EC2 does not return yet.
+  const notifierFor = (binding: Binding, state: BindingState) => {
+    const result = newBindingResult(binding.name);
+    alerted.set(binding.name, result);
+    return new Notifier(deps, state, result);
+  };
   const { decision, outcomes } =
     event.type === 'spot-interruption'
       ? await handleSpotInterruption(deps, event.instanceId)
-      : await handleInstanceChange(deps, event.instanceId, (binding, state: BindingState) => {
-          const result = newBindingResult(binding.name);
-          alerted.set(binding.name, result);
-          return new Notifier(deps, state, result);
-        });
+      : await handleInstanceChange(deps, event.instanceId, notifierFor, claimOf(deps, event));
   telemetry.log.info('instance event handled', {
     instanceId: event.instanceId,
     eventState: event.type === 'spot-interruption' ? `spot ${event.instanceAction}` : event.state,
@@ -79,6 +83,12 @@ export async function handleInstanceState(
       return result;
     }),
   );
-  throwIfTransient(bindings);
+  throwIfFailed(bindings);
   return { function: 'register', eventId: event.id, mode: config.mode, decision, bindings };
+}
+
+/** What a state-change event claims, and how old it is. */
+function claimOf(deps: Deps, event: Extract<ParsedEvent, { type: 'instance-state' }>): InstanceEventClaim {
+  const time = event.time === undefined ? Number.NaN : Date.parse(event.time);
+  return { state: event.state, ageMs: Number.isNaN(time) ? undefined : deps.now() - time };
 }

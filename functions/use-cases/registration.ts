@@ -12,6 +12,7 @@ import {
   decideForInstance,
   decideForSpotWarning,
   type InstanceDecision,
+  type InstanceEventClaim,
   planRegistration,
   type RegistrationPlan,
   scalingGroupOf,
@@ -28,6 +29,7 @@ import {
   PREFIX,
 } from '../domain/state.ts';
 import { MINUTE } from '../domain/time.ts';
+import { InstanceNotVisibleYetError } from '../errors.ts';
 import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
@@ -387,12 +389,19 @@ export async function handleInstanceChange(
   deps: Deps,
   instanceId: string,
   notifierFor: NotifierFor,
+  claim?: InstanceEventClaim,
 ): Promise<{ decision: string; outcomes: InstanceEventOutcome[] }> {
   const { config } = deps;
   const [current] = await deps.instances.describe([instanceId]);
   const attached = await new ScalingGroupCache(deps.scaling).attached(current ? [current] : []);
-  const decision = decideForInstance(config.bindings, instanceId, current, attached);
+  const decision = decideForInstance(config.bindings, instanceId, current, claim, attached);
+  if (decision.action === 'wait') throw new InstanceNotVisibleYetError(decision.reason);
   if (decision.action === 'none') return { decision: decision.reason, outcomes: [] };
+  if (!current && claim?.state === 'running')
+    deps.telemetry.log.warn('instance of a running event still not returned by EC2; taken as gone', {
+      instanceId,
+      eventAgeSeconds: claim.ageMs === undefined ? undefined : Math.round(claim.ageMs / 1000),
+    });
   if (decision.action === 'register') {
     const work = isolated((binding) => registerOnEvent(deps, binding, instanceId, current, notifierFor));
     return {
@@ -444,7 +453,7 @@ async function holdForSpot(deps: Deps, binding: Binding, instanceId: string): Pr
 
 /** The bindings left to an Auto Scaling group, as outcomes beside those the controller acted on. */
 async function withCoOwned(
-  decision: Exclude<InstanceDecision, { action: 'none' }>,
+  decision: Extract<InstanceDecision, { action: 'register' | 'deregister' }>,
   work: readonly Promise<InstanceEventOutcome>[],
 ): Promise<InstanceEventOutcome[]> {
   const left = decision.coOwned.map(

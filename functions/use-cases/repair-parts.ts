@@ -18,12 +18,27 @@ export async function reconcileListeners(
 ): Promise<RepairResult> {
   const current = observed ?? (await observeListeners(context.deps, context.binding));
   const httpsSeen = decode.httpsSeen(context.state.data(KEY.httpsSeen));
-  const plan = planListenerRepair(planInput(context), { ...current, httpsSeen });
+  const httpsSni = await sniIfRecreated(context, current.listeners, httpsSeen);
+  const plan = planListenerRepair(planInput(context), { ...current, httpsSeen, httpsSni });
   const { result, after } = await executeRepair(context, plan);
   // After a repair, what it left is what to remember (a recreated HTTPS listener has a new ARN).
   const seen = after?.subject.part === 'listeners' ? after.subject.observed.listeners : current.listeners;
   await rememberHttps(context, seen, httpsSeen);
   return result;
+}
+
+/**
+ * The SNI certificates of an HTTPS listener that is not the one remembered, when the one remembered had some:
+ * a recreation (ours cut short, or someone's) must not leave them behind. No call otherwise.
+ */
+async function sniIfRecreated(
+  context: RepairContext,
+  listeners: readonly Listener[],
+  seen: HttpsSeen | undefined,
+): Promise<string[] | undefined> {
+  const https = findListeners(context.binding, listeners).https;
+  if (!https || !seen || seen.arn === https.arn || seen.sniCertificateArns.length === 0) return undefined;
+  return context.deps.elb.listCertificates(https.arn);
 }
 
 /**

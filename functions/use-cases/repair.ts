@@ -17,7 +17,7 @@ import {
   type RepairStep,
 } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
-import { decode, expiresIn, KEY, type RepairEntry, withRepairs } from '../domain/state.ts';
+import { decode, expiresIn, KEY, type RepairEntry, repairLogExpiry, withRepairs } from '../domain/state.ts';
 import { actorOf, foundBy, type Trigger } from '../domain/trigger.ts';
 import { DriftRepairError, errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
@@ -150,7 +150,7 @@ export function describeRepairStep(step: RepairStep): string {
 async function applyStep(deps: Deps, binding: Binding, step: RepairStep, applied: () => void): Promise<void> {
   const { log } = deps.telemetry;
   const before = step.type === 'create-listener' ? null : step.before;
-  const request = step.type === 'delete-rule' ? undefined : step.request;
+  const request = 'request' in step ? step.request : undefined;
   log.info('repairing', { binding: binding.name, step: step.type, listener: step.listener, before, request });
   let after: unknown = null;
   switch (step.type) {
@@ -173,6 +173,9 @@ async function applyStep(deps: Deps, binding: Binding, step: RepairStep, applied
       break;
     case 'delete-rule':
       await deps.elb.deleteRule(step.ruleArn);
+      break;
+    case 'add-certificates':
+      await deps.elb.addCertificates(step.listenerArn, step.certificateArns);
       break;
     case 'modify-health-check':
       await deps.elb.modifyHealthCheck(step.targetGroupArn, step.request);
@@ -353,7 +356,8 @@ async function recordRepairs(
       (entry) => entry.fingerprint === fingerprint && now - entry.at < EVENT_DELAY_MS,
     );
     if (attempt > 0 && sameRepair) return false;
-    if (await state.save(KEY.repairs, withRepairs(log, entries, now, keep), expiresIn(now, 2))) return true;
+    if (await state.save(KEY.repairs, withRepairs(log, entries, now, keep), repairLogExpiry(now, config)))
+      return true;
     await state.reload();
   }
   deps.telemetry.log.warn('the repair log kept changing under this invocation; alerting anyway', {

@@ -55,7 +55,13 @@ export interface BindingResult {
   registration?: RegistrationResult;
   health?: HealthResult;
   readonly alerts: AlertKind[];
-  error?: { readonly code?: string | undefined; readonly message: string; readonly transient: boolean };
+  error?: {
+    readonly code?: string | undefined;
+    readonly message: string;
+    readonly transient: boolean;
+    /** SNS refused an alert for good: the invocation fails whatever else happened. */
+    readonly alertsRefused?: boolean | undefined;
+  };
 }
 
 export interface InvocationResult {

@@ -10,7 +10,7 @@ import { selectorKey } from '../domain/registration.ts';
 import type { Binding } from '../domain/settings.ts';
 import { errorText, isTransient } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
-import { type BindingWork, runBinding, throwIfTransient } from './binding-run.ts';
+import { type BindingWork, runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Settled, settled, type Trigger, unwrap } from './context.ts';
 import { reconcileHealth } from './health.ts';
 import type { Notifier } from './notify.ts';
@@ -61,7 +61,7 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
     mode: config.mode,
     bindings: results,
   };
-  if (options.throwOnTransient !== false) throwIfTransient(results);
+  if (options.throwOnTransient !== false) throwIfFailed(results);
   return result;
 }
 

@@ -53,7 +53,11 @@ export const ELB_READS = {
     'elasticloadbalancing:DescribeRules',
     'elasticloadbalancing:DescribeListenerCertificates',
   ],
-  targets: ['elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeTargetHealth'],
+  targets: [
+    'elasticloadbalancing:DescribeTargetGroups',
+    'elasticloadbalancing:DescribeTargetGroupAttributes',
+    'elasticloadbalancing:DescribeTargetHealth',
+  ],
 } as const;
 
 /**

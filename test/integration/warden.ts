@@ -3,12 +3,18 @@
  * calls, the real adapters pointed at the endpoint, and the recorded events delivered to the use-cases as
  * the deployed EventBridge rules route them (testkit/events.ts).
  */
+import { ElbV2LoadBalancing } from '../../functions/adapters/elbv2.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import type { Deps } from '../../functions/use-cases/context.ts';
 import type { InvocationResult } from '../../functions/use-cases/results.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
-import { buildSeedTopology, createAlertResources, type SeedTopology } from '../../sim/seed.ts';
+import {
+  buildSeedTopology,
+  createAlertResources,
+  launchInstances,
+  type SeedTopology,
+} from '../../sim/seed.ts';
 import { EventFeed, useCases } from '../../testkit/events.ts';
 import { principals, SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
@@ -102,4 +108,38 @@ export async function startWarden(
     },
     stop: () => world.stop(),
   };
+}
+
+/**
+ * The controller on the simulator's clock, which decides what AWS shows (draining, EC2's lag, TTL deletion)
+ * and stamps the events: `advance` moves both. ELB calls skip the controller's rate limiter, which waits in
+ * real time: these tests run many sweeps of simulated minutes or days in a row.
+ */
+export async function onSimulatorTime(warden: Warden): Promise<{
+  deps: Deps;
+  advance(ms: number): Promise<void>;
+}> {
+  const control = warden.world.control;
+  if (!control) throw new Error('needs the simulator');
+  const clock = { now: Date.parse((await control.clock(0)).now) };
+  const elb = new ElbV2LoadBalancing(warden.world.clients.clientsAs(CONTROLLER_KEY).elbv2);
+  return {
+    deps: { ...warden.deps, elb, now: () => clock.now },
+    advance: async (ms) => {
+      clock.now = Date.parse((await control.clock(ms)).now);
+    },
+  };
+}
+
+/** Launches `count` web instances, registers them and lets them pass their initial health check. */
+export async function launchWebFleet(warden: Warden, count: number): Promise<string[]> {
+  const ids = await launchInstances(warden.world.clients, {
+    count,
+    subnetId: warden.seed.subnetIds[0],
+    tags: { Role: 'web' },
+  });
+  await warden.pump();
+  await warden.sweep();
+  await warden.world.control?.clock(INITIAL_HEALTH_CHECK_MS);
+  return ids;
 }

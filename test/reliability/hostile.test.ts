@@ -247,6 +247,7 @@ describe('hostile values cannot break or inject into an alert', () => {
       [
         'binding',
         'details',
+        'id',
         'kind',
         'loadBalancerArn',
         'mode',

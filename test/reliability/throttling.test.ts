@@ -147,7 +147,13 @@ describe.concurrent('a throttling burst that outlasts the retries', () => {
         expect(String(first.error)).toContain(action);
         await sweep(mixed.deps);
       }
-      expect(await mixedFacts(world)).toEqual(reference.facts);
+      // A recreation cut short before its SNI certificate went on leaves that to the next sweep, which
+      // repairs it and reports it as a fact of its own.
+      const sniLeftOver =
+        first.error && action === 'AddListenerCertificates'
+          ? ['web DriftRepaired repaired: port 443 lacks 1 SNI certificate the listener before it had']
+          : [];
+      expect(await mixedFacts(world)).toEqual([...reference.facts, ...sniLeftOver].sort());
       expect(await mixedViolations(mixed)).toEqual([]);
     } finally {
       await closeSimulator(sim);

@@ -72,6 +72,8 @@ export class FakeWorld {
   ]);
   listeners: Listener[] = [httpListener(), httpsListener()];
   rules = new Map<string, Rule[]>([[HTTP_LISTENER_ARN, []]]);
+  /** targetGroupArn → deregistration_delay.timeout_seconds (ELB's default 300 when absent). */
+  deregistrationDelay = new Map<string, number>();
   /** listenerArn → certificates besides the default one (SNI). */
   sni = new Map<string, string[]>();
   /** Auto Scaling group name → the target groups it has attached. */
@@ -220,6 +222,11 @@ export class FakeWorld {
       };
       this.listeners[index] = next;
       return structuredClone(next);
+    },
+    deregistrationDelaySeconds: async (arn) => {
+      this.call('describeTargetGroupAttributes');
+      this.groupTargets(arn);
+      return this.deregistrationDelay.get(arn) ?? 300;
     },
     listCertificates: async (arn) => {
       this.call('listCertificates');

@@ -122,6 +122,13 @@ describe('defaults', () => {
   });
 });
 
+describe('the alert topic', () => {
+  it('may be a FIFO topic (its name ends in .fifo)', () => {
+    const fifo = 'arn:aws:sns:ap-northeast-2:123456789012:alb-warden-alerts.fifo';
+    expect(parseConfig(withField('alerts.topicArn', fifo)).alerts.topicArn).toBe(fifo);
+  });
+});
+
 describe('bad values are rejected with the field and the value named', () => {
   const cases: [field: string, value: unknown, expected: RegExp][] = [
     ['mode', 'enforcing', /^mode$/],

@@ -3,6 +3,7 @@ import {
   DeleteRuleCommand,
   DescribeListenersCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
@@ -16,7 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
-import { AwsCallError } from '../../../functions/errors.ts';
+import { AwsCallError, isAwsError } from '../../../functions/errors.ts';
 import { CERT_ARN, HTTP_LISTENER_ARN, LB_ARN, redirect301, TG_ARN } from '../../support/builders.ts';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -163,6 +164,39 @@ describe('describe calls', () => {
     expect(groups.map((group) => [group.arn, group.vpcId, group.healthCheck.matcher])).toEqual([
       [TG_ARN, 'vpc-1', '404'],
     ]);
+  });
+});
+
+describe('deregistrationDelaySeconds', () => {
+  it("reads the group's deregistration_delay.timeout_seconds", async () => {
+    elb.on(DescribeTargetGroupAttributesCommand, { TargetGroupArn: TG_ARN }).resolves({
+      Attributes: [
+        { Key: 'stickiness.enabled', Value: 'false' },
+        { Key: 'deregistration_delay.timeout_seconds', Value: '1800' },
+      ],
+    });
+    expect(await adapter().deregistrationDelaySeconds(TG_ARN)).toBe(1800);
+  });
+
+  it("falls back to ELB's default of 300 s when the attribute is missing or unreadable", async () => {
+    elb
+      .on(DescribeTargetGroupAttributesCommand)
+      .resolvesOnce({ Attributes: [] })
+      .resolvesOnce({ Attributes: [{ Key: 'deregistration_delay.timeout_seconds', Value: 'soon' }] });
+    expect(await adapter().deregistrationDelaySeconds(TG_ARN)).toBe(300);
+    expect(await adapter().deregistrationDelaySeconds(TG_ARN)).toBe(300);
+  });
+
+  it('names the call and the AWS code when it fails', async () => {
+    elb
+      .on(DescribeTargetGroupAttributesCommand)
+      .rejects(new TargetGroupNotFoundException({ message: 'not found', $metadata: {} }));
+    const error = await adapter()
+      .deregistrationDelaySeconds(TG_ARN)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect((error as AwsCallError).message).toMatch(/^DescribeTargetGroupAttributes failed/);
+    expect(isAwsError(error, 'TargetGroupNotFound')).toBe(true);
   });
 });
 

@@ -96,6 +96,7 @@ describe('Ec2Instances', () => {
 
 describe('SnsAlertPublisher', () => {
   const alert: RenderedAlert = {
+    id: '0f1e2d3c4b5a6978',
     subject: '[CRITICAL] web: no healthy target in web-8080',
     text: 'Target group web-8080 has 2 registered targets and none is healthy.',
     document: { schema: 'alb-warden.alert/v1', kind: 'NoHealthyTargets' },
@@ -118,6 +119,27 @@ describe('SnsAlertPublisher', () => {
     expect(message.email).toBe(alert.text);
     expect(JSON.parse(message.sqs)).toEqual(alert.document);
     expect(JSON.parse(message.lambda)).toEqual(alert.document);
+  });
+
+  it('sends neither a message group nor a deduplication id to a standard topic', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    await new SnsAlertPublisher(new SNSClient(region)).publish(TOPIC_ARN, alert);
+    const input = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(input).not.toHaveProperty('MessageGroupId');
+    expect(input).not.toHaveProperty('MessageDeduplicationId');
+  });
+
+  it('sends the binding as message group and the alert id as deduplication id to a FIFO topic', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1', SequenceNumber: '1' });
+    const fifo = `${TOPIC_ARN}.fifo`;
+    const publisher = new SnsAlertPublisher(new SNSClient(region));
+    await publisher.publish(fifo, alert);
+    await publisher.publish(fifo, alert);
+    const inputs = sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
+    expect(inputs.map((input) => [input.MessageGroupId, input.MessageDeduplicationId])).toEqual([
+      ['web', '0f1e2d3c4b5a6978'],
+      ['web', '0f1e2d3c4b5a6978'],
+    ]);
   });
 
   it('keeps a huge alert under the SNS size limit', () => {

@@ -171,6 +171,31 @@ describe('every alert', () => {
   });
 });
 
+describe('alert id', () => {
+  it('is the same for the same alert rendered again, and differs for another alert or another time', () => {
+    const alert = examples.TargetUnhealthy as Alert;
+    const { id, document } = renderAlert(alert);
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(renderAlert({ ...alert }).id).toBe(id);
+    expect(document.id).toBe(id);
+    expect(renderAlert({ ...alert, time: '2026-11-20T06:25:00Z' }).id).not.toBe(id);
+    expect(renderAlert(examples.TargetRecovered as Alert).id).not.toBe(id);
+    expect(renderAlert({ ...alert, binding: 'api' }).id).not.toBe(id);
+  });
+});
+
+describe('NoHealthyTargets says what the load balancer does', () => {
+  it('says the load balancer fails open to every registered target, not that it cannot serve', () => {
+    const { text, subject } = renderAlert(examples.NoHealthyTargets as Alert);
+    expect(text).toContain('fails open');
+    expect(text).toContain('sends requests to all registered targets anyway');
+    expect(text).toContain('errors from the unhealthy instances');
+    expect(text).toContain('could not serve (503)');
+    expect(text).not.toContain('cannot serve the site');
+    expect(subject.length).toBeLessThan(100);
+  });
+});
+
 describe('hostile values cannot break or inject into an alert', () => {
   const hostile = `evil\r\nSubject: [CRITICAL] fake\u2028\u202eRLO <script>alert(1)</script> **bold** ${'A'.repeat(5000)}`;
   const alert = targetHealthAlerts({

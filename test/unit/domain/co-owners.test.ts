@@ -140,13 +140,13 @@ describe('decideForInstance with an Auto Scaling group', () => {
     instance('i-1', { state, tags: { Role: 'web', [GROUP_TAG]: 'web-asg' } });
 
   it('leaves the registration of a running group instance to the group', () => {
-    const decision = decideForInstance(config.bindings, 'i-1', member('running'), attached);
+    const decision = decideForInstance(config.bindings, 'i-1', member('running'), undefined, attached);
 
     expect(decision).toMatchObject({ action: 'register', bindings: [], coOwned: [{ group: 'web-asg' }] });
   });
 
   it('leaves the deregistration of a terminated group instance to the group', () => {
-    const decision = decideForInstance(config.bindings, 'i-1', member('terminated'), attached);
+    const decision = decideForInstance(config.bindings, 'i-1', member('terminated'), undefined, attached);
 
     expect(decision).toMatchObject({ action: 'deregister', bindings: [], coOwned: [{ group: 'web-asg' }] });
   });
@@ -156,6 +156,7 @@ describe('decideForInstance with an Auto Scaling group', () => {
       config.bindings,
       'i-1',
       member('running'),
+      undefined,
       new Map([['web-asg', new Set([OTHER_TG_ARN])]]),
     );
 

@@ -36,6 +36,10 @@ describe('parseEvent on the recorded event fixtures', () => {
     });
   });
 
+  it('keeps the time of an instance event, which tells a young event from an old one', () => {
+    expect(parseEvent(fixture('ec2-instance-running.json'))).toMatchObject({ time: '2026-11-20T03:14:07Z' });
+  });
+
   it('reads who made an API call', () => {
     expect(apiCall('cloudtrail-modify-listener-http-to-forward.json').actor).toEqual({
       arn: 'arn:aws:sts::123456789012:assumed-role/AdministratorAccess/jiwoo.kim',

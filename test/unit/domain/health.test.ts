@@ -165,6 +165,30 @@ describe('stepTarget: what counts as unhealthy', () => {
     expect(run(draining).events).toEqual([]);
   });
 
+  it("measures draining against the group's deregistration delay, plus a two-minute margin", () => {
+    const draining = (delaySeconds: number, minutes: number) =>
+      Array.from({ length: minutes }, () => ({
+        ...observe('draining', 'Target.DeregistrationInProgress'),
+        deregistrationDelaySeconds: delaySeconds,
+      }));
+    // ELB's default 300 s: minutes 0–6 are grace, 7 and 8 the two bad sweeps of the damping.
+    expect(run(draining(300, 8)).events).toEqual([]);
+    expect(run(draining(300, 9)).events).toEqual(['unhealthy']);
+    // A 30-minute delay is not stuck after stuckAfterMinutes (10).
+    expect(run(draining(1800, 32)).events).toEqual([]);
+    expect(run(draining(1800, 34)).events).toEqual(['unhealthy']);
+    // No delay at all: a target still draining after the margin is stuck.
+    expect(run(draining(0, 4)).events).toEqual(['unhealthy']);
+  });
+
+  it('keeps stuckAfterMinutes for a starting target, whatever the deregistration delay', () => {
+    const starting = Array.from({ length: 12 }, () => ({
+      ...observe('initial', 'Elb.RegistrationInProgress'),
+      deregistrationDelaySeconds: 3600,
+    }));
+    expect(run(starting).events).toEqual(['unhealthy']);
+  });
+
   it('does not alert on unavailable (health checks disabled)', () => {
     expect(run([observe('unavailable'), observe('unavailable'), observe('unavailable')]).events).toEqual([]);
   });

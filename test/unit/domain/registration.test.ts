@@ -220,6 +220,28 @@ describe('decideForInstance: the current state decides, not the event', () => {
     });
   });
 
+  it('waits for a running event younger than five minutes whose instance EC2 does not return yet', () => {
+    const claim = { state: 'running' as const, ageMs: 4 * 60_000 + 59_000 };
+    expect(decideForInstance(config.bindings, 'i-1', undefined, claim)).toEqual({
+      action: 'wait',
+      reason: 'EC2 does not return i-1 yet, 299 s after its running event',
+    });
+  });
+
+  it.each([
+    ['a running event five minutes old', { state: 'running' as const, ageMs: 5 * 60_000 }],
+    ['a running event without a time', { state: 'running' as const, ageMs: undefined }],
+    ['a young stopped event', { state: 'stopped' as const, ageMs: 1000 }],
+    ['a young terminated event', { state: 'terminated' as const, ageMs: 1000 }],
+  ])('takes the instance as gone for %s', (_, claim) => {
+    expect(decideForInstance(config.bindings, 'i-1', undefined, claim)).toEqual({
+      action: 'deregister',
+      reason: 'gone',
+      bindings: config.bindings,
+      coOwned: [],
+    });
+  });
+
   it('registers only into bindings whose selector matches', () => {
     expect(decideForInstance(config.bindings, 'i-1', instance('i-1', { tags: { Role: 'db' } }))).toEqual({
       action: 'none',

@@ -64,6 +64,44 @@ describe('health alerts through the sweep', () => {
     expect(kinds(setup.world).slice(2).sort()).toEqual(['HealthyTargetsRestored', 'TargetRecovered']);
   });
 
+  it('reads the deregistration delay only while a target drains, once per sweep, and waits it out', async () => {
+    const setup = await fleet(3);
+    setup.world.deregistrationDelay.set(setup.deps.config.bindings[0]?.targetGroupArn ?? '', 1800);
+    await sweeps(setup, 2);
+    expect(setup.world.calls).not.toContain('describeTargetGroupAttributes');
+    for (const id of ['i-1', 'i-2']) {
+      setup.world.addInstance(instance(id, { state: 'stopped' }));
+      setup.world.setHealth(id, 'draining', 'Target.DeregistrationInProgress');
+    }
+
+    await sweeps(setup, 31);
+    const reads = setup.world.calls.filter((call) => call === 'describeTargetGroupAttributes').length;
+    const quiet = kinds(setup.world);
+    // 30 minutes of delay and the 2-minute margin from the first sweep that saw them drain, then the damping.
+    await sweeps(setup, 3);
+
+    expect(reads).toBe(31);
+    expect(quiet).toEqual([]);
+    expect(kinds(setup.world)).toEqual(['TargetUnhealthy']);
+  });
+
+  it('gives draining the longest delay when the attribute cannot be read, instead of paging early', async () => {
+    const setup = await fleet(2);
+    setup.world.addInstance(instance('i-1', { state: 'stopped' }));
+    setup.world.setHealth('i-1', 'draining', 'Target.DeregistrationInProgress');
+    setup.world.failures.set(
+      'describeTargetGroupAttributes',
+      Array.from({ length: 20 }, () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })),
+    );
+
+    await sweeps(setup, 20);
+
+    expect(kinds(setup.world)).toEqual([]);
+    expect(setup.telemetry.logs.map((log) => log.message)).toContain(
+      'deregistration delay not read; draining targets get the longest delay',
+    );
+  });
+
   it('sends each alert once when two sweeps run at the same time on the same table', async () => {
     const setup = await fleet(3);
     setup.world.setHealth('i-3', 'unhealthy', 'Target.Timeout');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WardenConfig } from '../../../functions/config.ts';
 import type { InstanceState } from '../../../functions/domain/model.ts';
+import { InstanceNotVisibleYetError, isTransient } from '../../../functions/errors.ts';
 import { handleInstanceState } from '../../../functions/use-cases/register.ts';
 import { sweep } from '../../../functions/use-cases/sweep.ts';
 import { instance, seedConfig } from '../../support/builders.ts';
@@ -18,6 +19,54 @@ const event = (instanceId: string, state: InstanceState) => ({
   state,
   account: '123456789012',
   region: 'ap-northeast-2',
+});
+
+describe('register: a running event EC2 does not confirm yet', () => {
+  const running = (time: string) => ({ ...event('i-1', 'running'), time });
+
+  it('fails the invocation as transient while the event is young, without deregistering anything', async () => {
+    const { world, deps, clock } = setup();
+    world.addInstance(instance('i-1'));
+    await sweep(deps);
+    world.instances.delete('i-1');
+    const time = new Date(clock.now - 60_000).toISOString();
+
+    const error = await handleInstanceState(deps, running(time)).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(InstanceNotVisibleYetError);
+    expect(isTransient(error)).toBe(true);
+    expect((error as Error).message).toBe('EC2 does not return i-1 yet, 60 s after its running event');
+    expect(world.mutatingCalls).toEqual(['registerTargets']);
+    expect(world.registered()).toEqual(['i-1:8080']);
+  });
+
+  it('takes the instance as gone once the event is five minutes old, and says so in the log', async () => {
+    const { world, deps, clock, telemetry } = setup();
+    world.addInstance(instance('i-1'));
+    await sweep(deps);
+    world.instances.delete('i-1');
+    const time = new Date(clock.now - 5 * 60_000).toISOString();
+
+    const result = await handleInstanceState(deps, running(time));
+
+    expect(result.decision).toBe('deregister (gone)');
+    expect(world.registered()).toEqual([]);
+    expect(telemetry.logs.map((log) => log.message)).toContain(
+      'instance of a running event still not returned by EC2; taken as gone',
+    );
+  });
+
+  it('registers the instance when a retry finds it', async () => {
+    const { world, deps, clock } = setup();
+    const time = new Date(clock.now).toISOString();
+    await expect(handleInstanceState(deps, running(time))).rejects.toBeInstanceOf(InstanceNotVisibleYetError);
+    world.addInstance(instance('i-1'));
+    clock.now += 60_000;
+
+    const result = await handleInstanceState(deps, running(time));
+
+    expect(result.bindings[0]?.registration?.register).toEqual(['i-1']);
+  });
 });
 
 describe('register: instance events', () => {
