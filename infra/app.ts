@@ -1,6 +1,8 @@
 /**
- * The CDK app `cdk.json` runs: builds the Lambda bundles once (esbuild.config.mjs, the one source of
- * bundling), then synthesizes. WARDEN_SKIP_BUILD=1 reuses dist/ as it is (tests, repeated synths).
+ * The CDK app `cdk.json` runs, and an example of using the package: infra/main.ts puts one `AlbWarden` (and,
+ * with `deployEdge`, one `AlbWardenEdge`) from the package's entry (infra/index.ts, `alb-warden/cdk` once
+ * installed) into a stack each, with the settings of cdk.json's context. The Lambda bundles are built first
+ * (esbuild.config.mjs, the one source of bundling); WARDEN_SKIP_BUILD=1 reuses dist/ as it is.
  */
 import { createApp } from './main.ts';
 

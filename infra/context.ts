@@ -37,16 +37,11 @@
  *
  * Values given with `-c` arrive as strings: booleans as `true`/`false`, objects and arrays as JSON.
  */
-import type { WardenConfigInput } from '../functions/config.ts';
+import type { AlbWardenConfig, HealthCheckInput, InstanceSelectorInput } from './config-input.ts';
 
-type BindingInput = WardenConfigInput['bindings'][number];
-export type HealthCheckInput = NonNullable<BindingInput['healthCheck']>;
-export type InstanceSelectorInput = BindingInput['instanceSelector'];
-
+export type { HealthCheckInput, InstanceSelectorInput };
 /** The configuration a deployment renders: WardenConfigInput less what only the deployment knows. */
-export type DeployConfigInput = Omit<WardenConfigInput, 'controllerRoleArns' | 'alerts'> & {
-  readonly alerts?: Omit<WardenConfigInput['alerts'], 'topicArn' | 'stateTable'>;
-};
+export type DeployConfigInput = AlbWardenConfig;
 
 export interface EdgeSettings {
   readonly bindingName: string;
@@ -93,6 +88,18 @@ const DEPLOY_TIME_FIELDS = [
   ['alerts', 'topicArn'],
   ['alerts', 'stateTable'],
 ] as const;
+
+/** The first deploy-time field `config` sets, as a dotted path; undefined when it sets none. */
+export function deployTimeFieldIn(config: unknown): string | undefined {
+  for (const path of DEPLOY_TIME_FIELDS) {
+    let node: unknown = config;
+    for (const key of path) node = isRecord(node) ? node[key] : undefined;
+    if (node !== undefined) return path.join('.');
+  }
+  return undefined;
+}
+
+export const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
 const EDGE_KEYS = new Set([
   'bindingName',
@@ -151,17 +158,14 @@ function readConfig(lookup: (key: string) => unknown): DeployConfigInput {
     );
   }
   if (!isRecord(value)) throw new ContextError('config', 'must be a JSON object (the WardenConfig document)');
-  for (const path of DEPLOY_TIME_FIELDS) {
-    let node: unknown = value;
-    for (const key of path) node = isRecord(node) ? node[key] : undefined;
-    if (node !== undefined) {
-      throw new ContextError(
-        'config',
-        `sets ${path.join('.')}, which the deployment provides (the stack's own role, topic and table): remove it`,
-      );
-    }
+  const provided = deployTimeFieldIn(value);
+  if (provided) {
+    throw new ContextError(
+      'config',
+      `sets ${provided}, which the deployment provides (the stack's own role, topic and table): remove it`,
+    );
   }
-  return value as DeployConfigInput;
+  return value as unknown as DeployConfigInput;
 }
 
 function readEdge(lookup: (key: string) => unknown): EdgeSettings {
@@ -204,7 +208,7 @@ function readEdge(lookup: (key: string) => unknown): EdgeSettings {
     keepConfigBindings: flag('keepConfigBindings'),
     deletionProtection: flag('deletionProtection'),
     listenerGeneration: generation,
-    instanceSelector: selector as InstanceSelectorInput,
+    instanceSelector: selector as unknown as InstanceSelectorInput,
     vpcId: text('vpcId'),
     availabilityZones: azs as string[] | undefined,
     certificateArn: text('certificateArn'),
@@ -224,10 +228,7 @@ function readEmails(lookup: (key: string) => unknown): string[] {
         ? parsed(lookup, 'alertEmails')
         : value.split(',').map((item) => item.trim())
       : value;
-  if (
-    !Array.isArray(list) ||
-    !list.every((item) => typeof item === 'string' && /^[^@\s]+@[^@\s]+$/.test(item))
-  ) {
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string' && EMAIL.test(item))) {
     throw new ContextError('alertEmails', `must be a list of email addresses, got ${JSON.stringify(value)}`);
   }
   return list;

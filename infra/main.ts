@@ -53,12 +53,12 @@ export function createApp(options: CreateAppOptions = {}): WardenApp {
     description: 'alb-warden: self-healing controller for an Application Load Balancer in front of EC2',
     config: { ...settings.config, bindings },
     configSource: 'context "config"',
-    distDir,
+    bundleDir: distDir,
     alertEmails: settings.alertEmails,
     createTrail: settings.createTrail,
     activeTracing: settings.activeTracing,
     guardTag: settings.guardTag,
-    edge: edge ? { stack: edge, bindingName, instanceSelector } : undefined,
+    edge: edge ? { topology: edge.topology, bindingName, instanceSelector } : undefined,
     sweepSchedule: events.Schedule.expression(settings.sweepSchedule),
   });
   if (dropped.length > 0) {

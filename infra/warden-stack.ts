@@ -1,253 +1,40 @@
 /**
- * The controller: three functions, each with its own least-privilege role, their EventBridge
- * rules, the alert topic and state table, alarms, a dashboard and, on request, the CloudTrail trail
- * EventBridge needs. Synth fails, naming the limit, before CloudFormation would refuse the stack.
+ * The repository app's Warden stack: one `AlbWarden` from the package's entry, as a user's app holds it. Its id
+ * `Default` keeps the logical ids of stacks deployed before the construct existed (CDK leaves it out of them).
  */
-import { fileURLToPath } from 'node:url';
-import { CfnOutput, CfnResource, Duration, Fn, Stack, type StackProps, Token } from 'aws-cdk-lib';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as events from 'aws-cdk-lib/aws-events';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
-import { AlertChannel } from './constructs/alert-channel.ts';
-import { ApiCallTrail } from './constructs/api-call-trail.ts';
-import { ARCHITECTURE, ControllerFunction, RUNTIME } from './constructs/controller-function.ts';
-import { type ControllerFunctionName, ControllerRole, type GuardTag } from './constructs/controller-role.ts';
-import { validateDeployConfig, WardenConfiguration } from './constructs/warden-configuration.ts';
-import { WardenMonitoring } from './constructs/warden-monitoring.ts';
-import type { DeployConfigInput, InstanceSelectorInput } from './context.ts';
-import type { EdgeStack } from './edge-stack.ts';
-import { apiCallPattern, INSTANCE_STATE_PATTERN } from './event-patterns.ts';
+import { AlbWarden, type AlbWardenProps } from './index.ts';
 
-export const DEFAULT_DIST_DIR = fileURLToPath(new URL('../dist', import.meta.url));
-
-export interface WardenStackProps extends StackProps {
-  /** The controller's configuration, without the values this stack provides (role, topic, table). */
-  readonly config: DeployConfigInput;
-  /** Where `npm run build` wrote dist/<function>/index.mjs. @default the repository's dist/ */
-  readonly distDir?: string;
-  /** Email addresses subscribed to the alert topic. @default none */
-  readonly alertEmails?: readonly string[];
-  /** Create a CloudTrail trail for management events (for accounts with none). @default false */
-  readonly createTrail?: boolean;
-  /** When the sweep runs. @default rate(1 minute) */
-  readonly sweepSchedule?: events.Schedule;
-  /** @default RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
-  /** Lambda active tracing (X-Ray) on the three functions. @default false */
-  readonly activeTracing?: boolean;
-  /** Named in configuration errors. @default 'the Warden stack configuration' */
-  readonly configSource?: string;
-  /** Scope the functions' writes by this tag instead of listing the bound ARNs. @default - by ARN */
-  readonly guardTag?: GuardTag;
-  /**
-   * Also guard the Edge stack's load balancer, read from its SSM parameters at deployment; foreign rules are
-   * then deleted on its HTTP listener alone. @default - none
-   */
-  readonly edge?: {
-    readonly stack: EdgeStack;
-    readonly bindingName: string;
-    readonly instanceSelector: InstanceSelectorInput;
-  };
-}
-
-/** CloudFormation's limit on resources in one stack ("CloudFormation quotas",
- * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html). */
-export const STACK_RESOURCE_LIMIT = 500;
-
-const FUNCTION_NAMES: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep'];
+export interface WardenStackProps extends StackProps, AlbWardenProps {}
 
 export class WardenStack extends Stack {
-  readonly alerts: AlertChannel;
-  readonly roles: Readonly<Record<ControllerFunctionName, ControllerRole>>;
-  readonly configuration: WardenConfiguration;
-  readonly functions: {
-    readonly register: ControllerFunction;
-    readonly guard: ControllerFunction;
-    readonly sweep: ControllerFunction;
-  };
-  readonly rules: {
-    readonly instanceState: events.Rule;
-    readonly apiCalls: events.Rule;
-    readonly schedule: events.Rule;
-  };
-  readonly monitoring: WardenMonitoring;
-  readonly trail?: ApiCallTrail;
+  readonly warden: AlbWarden;
 
   constructor(scope: Construct, id: string, props: WardenStackProps) {
     super(scope, id, props);
-    const edge = props.edge;
-    const config: DeployConfigInput = edge
-      ? {
-          ...props.config,
-          bindings: [
-            ...props.config.bindings,
-            edge.stack.binding(this, edge.bindingName, edge.instanceSelector),
-          ],
-        }
-      : props.config;
-    // Order only: the Edge stack's SSM parameters must exist when this stack deploys; nothing is exported.
-    if (edge) this.addDependency(edge.stack, 'reads the Edge stack’s SSM parameters');
-    const httpListenerArns: Record<string, string> = edge
-      ? { [edge.bindingName]: edge.stack.httpListenerArnFor(this) }
-      : {};
-    // Validate first, and once: everything below reads the bindings, and a bad one must fail naming its field.
-    const validated = validateDeployConfig(config, {
-      source: props.configSource ?? 'the Warden stack configuration',
-      account: Token.isUnresolved(this.account) ? undefined : this.account,
-      region: Token.isUnresolved(this.region) ? undefined : this.region,
-    });
-    const bindings = config.bindings;
-    const distDir = props.distDir ?? DEFAULT_DIST_DIR;
-
-    this.alerts = new AlertChannel(this, 'Alerts', { emails: props.alertEmails });
-    const alarmAction = new cwActions.SnsAction(this.alerts.topic);
-
-    // ARNs as given (deploy-time values stay tokens), everything else with the schema's defaults applied.
-    const bound = bindings.map((binding, index) => {
-      const parsed = validated.bindings[index];
-      if (!parsed) throw new Error(`bindings[${index}] did not survive validation`);
-      return {
-        loadBalancerArn: binding.loadBalancerArn,
-        targetGroupArn: binding.targetGroupArn,
-        httpListenerArn: httpListenerArns[binding.name],
-        sslPolicy: parsed.https.sslPolicy,
-        enforcesHealthCheck: parsed.healthCheck !== undefined,
-        removesForeignRules: parsed.http.foreignRules === 'remove',
-      };
-    });
-    const roles = Object.fromEntries(
-      FUNCTION_NAMES.map((name) => {
-        const role = new ControllerRole(this, `${capitalize(name)}Role`, {
-          function: name,
-          bindings: bound,
-          dryRun: config.mode === 'dry-run',
-          guardTag: props.guardTag,
-        });
-        this.alerts.grantController(role.role);
-        return [name, role];
-      }),
-    ) as Record<ControllerFunctionName, ControllerRole>;
-    this.roles = roles;
-    const roleArns = FUNCTION_NAMES.map((name) => roles[name].role.roleArn);
-
-    const baseEnvironment: Record<string, string> = {
-      NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      WARDEN_CONTROLLER_ROLE_ARNS: Fn.join(',', roleArns),
-      WARDEN_ALERT_TOPIC_ARN: this.alerts.topic.topicArn,
-      WARDEN_ALERT_STATE_TABLE: this.alerts.table.tableName,
-    };
-    this.configuration = new WardenConfiguration(this, 'Configuration', {
-      config,
-      runtime: RUNTIME,
-      architecture: ARCHITECTURE,
-    });
-
-    const common = {
-      distDir,
-      environment: { ...baseEnvironment, ...this.configuration.environment },
-      layers: [this.configuration.layer],
-      logRetention: props.logRetention,
-      activeTracing: props.activeTracing,
-      alarmAction,
-    };
-    this.functions = {
-      register: new ControllerFunction(this, 'Register', {
-        ...common,
-        role: roles.register.role,
-        name: 'register',
-        description: 'alb-warden: registers running instances, deregisters stopped ones (EC2 state changes)',
-        timeout: Duration.seconds(30),
-      }),
-      guard: new ControllerFunction(this, 'Guard', {
-        ...common,
-        role: roles.guard.role,
-        name: 'guard',
-        description: 'alb-warden: repairs listener drift reported by CloudTrail ELB API calls',
-        timeout: Duration.seconds(60),
-      }),
-      sweep: new ControllerFunction(this, 'Sweep', {
-        ...common,
-        role: roles.sweep.role,
-        name: 'sweep',
-        description: 'alb-warden: scheduled reconcile of every binding and target health alerts',
-        timeout: Duration.minutes(5),
-        memorySize: 512,
-        // A failed sweep is not retried: the next scheduled one is the retry, and it starts from fresh state.
-        retryAttempts: 0,
-        maxEventAge: Duration.minutes(5),
-      }),
-    };
-
-    // Events are hints: a late event is still worth a look, an hour-old one is the sweep's business.
-    const eventTarget = { retryAttempts: 8, maxEventAge: Duration.hours(1) };
-    this.rules = {
-      instanceState: new events.Rule(this, 'InstanceStateRule', {
-        description:
-          'alb-warden: EC2 instance state changes and Spot interruption warnings to the register function',
-        eventPattern: cdkPattern(INSTANCE_STATE_PATTERN),
-        targets: [this.functions.register.target(eventTarget)],
-      }),
-      apiCalls: new events.Rule(this, 'ApiCallRule', {
-        description:
-          'alb-warden: successful ELB API calls by anyone but the controller to the guard function',
-        eventPattern: cdkPattern(apiCallPattern(roleArns)),
-        targets: [this.functions.guard.target(eventTarget)],
-      }),
-      schedule: new events.Rule(this, 'SweepSchedule', {
-        description: 'alb-warden: scheduled sweep',
-        schedule: props.sweepSchedule ?? events.Schedule.rate(Duration.minutes(1)),
-        // A sweep that could not start within two minutes is superseded by the next one.
-        targets: [this.functions.sweep.target({ retryAttempts: 2, maxEventAge: Duration.minutes(2) })],
-      }),
-    };
-
-    this.monitoring = new WardenMonitoring(this, 'Monitoring', {
-      bindings: bindings.map((binding) => ({
-        name: binding.name,
-        loadBalancerArn: binding.loadBalancerArn,
-        targetGroupArn: binding.targetGroupArn,
-      })),
-      functions: Object.entries(this.functions).map(([name, fn]) => ({ name, function: fn.function })),
-      alarmAction,
-    });
-
-    if (props.createTrail) this.trail = new ApiCallTrail(this, 'ApiCallTrail');
-
-    new CfnOutput(this, 'AlertTopicArn', { value: this.alerts.topic.topicArn });
-    new CfnOutput(this, 'AlertStateTableName', { value: this.alerts.table.tableName });
-    new CfnOutput(this, 'ControllerRoleArns', { value: Fn.join(',', roleArns) });
-    for (const [name, fn] of Object.entries(this.functions)) {
-      new CfnOutput(this, `${capitalize(name)}FunctionName`, { value: fn.function.functionName });
-      new CfnOutput(this, `${capitalize(name)}DeadLetterQueueUrl`, { value: fn.deadLetterQueue.queueUrl });
-    }
-    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
-
-    this.node.addValidation({ validate: () => this.checkResourceCount() });
+    this.warden = new AlbWarden(this, 'Default', props);
   }
 
-  private checkResourceCount(): string[] {
-    const count = this.node.findAll().filter((c) => c instanceof CfnResource && Stack.of(c) === this).length;
-    return count > STACK_RESOURCE_LIMIT
-      ? [
-          `the stack would hold ${count} resources, more than CloudFormation's ${STACK_RESOURCE_LIMIT}: ` +
-            'bind fewer target groups per controller',
-        ]
-      : [];
+  get alerts(): AlbWarden['alerts'] {
+    return this.warden.alerts;
   }
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/** An event pattern in EventBridge's JSON form, as CDK spells its top-level fields. */
-function cdkPattern(
-  pattern: { readonly 'detail-type': readonly string[] } & Record<string, unknown>,
-): events.EventPattern {
-  const { 'detail-type': detailType, ...rest } = pattern;
-  return { ...rest, detailType: [...detailType] } as events.EventPattern;
+  get roles(): AlbWarden['roles'] {
+    return this.warden.roles;
+  }
+  get configuration(): AlbWarden['configuration'] {
+    return this.warden.configuration;
+  }
+  get functions(): AlbWarden['functions'] {
+    return this.warden.functions;
+  }
+  get rules(): AlbWarden['rules'] {
+    return this.warden.rules;
+  }
+  get monitoring(): AlbWarden['monitoring'] {
+    return this.warden.monitoring;
+  }
+  get trail(): AlbWarden['trail'] {
+    return this.warden.trail;
+  }
 }

@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { parseConfig, type WardenConfig } from '../../functions/config.ts';
+import { parseConfig } from '../../functions/config.ts';
+import type { WardenSettings } from '../../functions/domain/settings.ts';
 import type { DeployConfigInput } from '../context.ts';
 
 export const CONFIG_FILE_PATH = '/opt/warden/config.json';
@@ -94,7 +95,7 @@ function replaceTokens(binding: unknown, replace: (token: string, field: TokenFi
 export function validateDeployConfig(
   config: DeployConfigInput,
   options: { source: string; account?: string | undefined; region?: string | undefined },
-): WardenConfig {
+): WardenSettings {
   const placeholders = new Map<string, string>();
   const bindings = Array.isArray(config.bindings)
     ? config.bindings.map((binding, index) =>
@@ -126,7 +127,7 @@ export function validateDeployConfig(
  * certificate of its load balancer's region only: a binding elsewhere would synthesize and then never work.
  */
 function checkPlacement(
-  config: WardenConfig,
+  config: WardenSettings,
   options: { source: string; account?: string | undefined; region?: string | undefined },
 ): void {
   const problems: string[] = [];

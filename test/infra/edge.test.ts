@@ -316,7 +316,7 @@ describe('settings checked against the target account and region', () => {
 
 describe('the binding that guards it', () => {
   it('describes the topology as deployed, so the guard finds nothing to repair on a fresh stack', () => {
-    const binding = edge.binding(new Stack(flaggedApp(), 'Consumer', { env: ENV }), 'edge', {
+    const binding = edge.topology.binding(new Stack(flaggedApp(), 'Consumer', { env: ENV }), 'edge', {
       tags: { Role: 'web' },
     });
     const parsed = parseConfig(

@@ -307,7 +307,7 @@ describe('scoping by configuration', () => {
   const roleOf = async (config: Record<string, unknown>) => {
     const stack = new WardenStack(flaggedApp(), 'Variant', {
       env: ENV,
-      distDir: await ensureBundles(),
+      bundleDir: await ensureBundles(),
       config: config as never,
     });
     return rolePolicies(Template.fromStack(stack), logicalId(stack.roles.sweep.role));
@@ -390,7 +390,7 @@ describe('scoping by configuration', () => {
   it('scopes writes by the guard tag when asked: tagged resources only', async () => {
     const stack = new WardenStack(flaggedApp(), 'Tagged', {
       env: ENV,
-      distDir: await ensureBundles(),
+      bundleDir: await ensureBundles(),
       config: EXAMPLE_CONFIG as never,
       guardTag: { key: 'alb-warden', value: 'guarded' },
     });

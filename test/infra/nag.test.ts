@@ -113,7 +113,7 @@ describe('cdk-nag beyond the example', () => {
     const app = flaggedApp();
     new WardenStack(app, 'Traced', {
       env: ENV,
-      distDir: await ensureBundles(),
+      bundleDir: await ensureBundles(),
       config: EXAMPLE_CONFIG as never,
       activeTracing: true,
     });

@@ -42,7 +42,7 @@ beforeAll(async () => {
   const distDir = await ensureBundles();
   stack = new WardenStack(flaggedApp(), 'Thousand', {
     env: ENV,
-    distDir,
+    bundleDir: distDir,
     config: { bindings: bindings(MAX_BINDINGS) },
     guardTag: { key: 'alb-warden', value: 'guarded' },
   });
@@ -128,7 +128,7 @@ describe('bindings listed by ARN', () => {
       () =>
         new WardenStack(flaggedApp(), 'Listed', {
           env: ENV,
-          distDir,
+          bundleDir: distDir,
           config: { bindings: bindings(MAX_BINDINGS) },
         }),
     ).toThrow(
@@ -139,7 +139,7 @@ describe('bindings listed by ARN', () => {
   it('spreads a hundred bindings by ARN over the inline policy and managed policies, each within IAM’s limits', async () => {
     const listed = new WardenStack(flaggedApp(), 'Hundred', {
       env: ENV,
-      distDir: await ensureBundles(),
+      bundleDir: await ensureBundles(),
       config: { bindings: bindings(100) },
     });
     const resources = Object.values(

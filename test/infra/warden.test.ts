@@ -355,7 +355,7 @@ describe('configuration delivery', () => {
       () =>
         new WardenStack(flaggedApp(), 'Twice', {
           env: ENV,
-          distDir,
+          bundleDir: distDir,
           config: { bindings: [binding('a'), binding('b')] },
         }),
     ).toThrow(
@@ -368,7 +368,8 @@ describe('configuration delivery', () => {
     const config = { bindings: [{ ...EXAMPLE_CONFIG.bindings[0], name: Fn.importValue('Producer-Name') }] };
 
     expect(
-      () => new WardenStack(flaggedApp(), 'TokenName', { env: ENV, distDir, config: config as never }),
+      () =>
+        new WardenStack(flaggedApp(), 'TokenName', { env: ENV, bundleDir: distDir, config: config as never }),
     ).toThrow(
       /bindings\[0\]\.name is a deploy-time value; only loadBalancerArn, targetGroupArn, https\.certificateArn/,
     );
@@ -387,7 +388,7 @@ describe('configuration delivery', () => {
       () =>
         new WardenStack(flaggedApp(), 'Crowded', {
           env: ENV,
-          distDir,
+          bundleDir: distDir,
           config: { bindings: many as never },
           guardTag: { key: 'alb-warden', value: 'guarded' },
         }),
