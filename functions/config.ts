@@ -187,6 +187,24 @@ const configSchema = z
         windowMinutes: positiveMinutes.default(30),
       })
       .prefault({}),
+    coOwners: z
+      .strictObject({
+        services: z
+          .array(
+            z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*\.amazonaws\.com$/, {
+              message: 'must be an AWS service principal like autoscaling.amazonaws.com',
+            }),
+          )
+          .max(20)
+          .default([
+            'autoscaling.amazonaws.com',
+            'codedeploy.amazonaws.com',
+            'elasticbeanstalk.amazonaws.com',
+          ]),
+        // A lifecycle hook waits 3600 s by default, after the target group's 300 s of draining.
+        holdMinutes: positiveMinutes.default(65),
+      })
+      .prefault({}),
     eventPipeline: z
       .strictObject({ warnAfterUnreportedDrifts: z.number().int().min(1).max(100).default(2) })
       .prefault({}),

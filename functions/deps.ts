@@ -1,7 +1,7 @@
 /**
  * The real dependencies: AWS clients (created once per cold start, adaptive retries, the SDK's standard
  * endpoint settings such as AWS_ENDPOINT_URL honoured) behind the ports. Each adapter and its SDK client is
- * imported on first use, so a path that never calls EC2, SNS or DynamoDB never loads them.
+ * imported on first use, so a path that never calls EC2, Auto Scaling, SNS or DynamoDB never loads them.
  */
 import type {
   FinalizeHandler,
@@ -13,7 +13,7 @@ import type {
 } from '@smithy/types';
 import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
-import type { AlertPublisher, Instances, LoadBalancing, StateStore } from './ports.ts';
+import type { AlertPublisher, Instances, LoadBalancing, ScalingGroups, StateStore } from './ports.ts';
 import type { Deps, Telemetry } from './use-cases/context.ts';
 
 /** Settings common to every client; unset fields fall back to the SDK's environment and profile chain. */
@@ -119,6 +119,17 @@ function awsInstances(options: AwsClientOptions = {}): Instances {
   };
 }
 
+function awsScalingGroups(options: AwsClientOptions = {}): ScalingGroups {
+  const load = once(async () => {
+    const [{ AutoScalingClient }, { AwsScalingGroups }] = await Promise.all([
+      import('@aws-sdk/client-auto-scaling'),
+      import('./adapters/autoscaling.ts'),
+    ]);
+    return new AwsScalingGroups(new AutoScalingClient(clientConfig(options)));
+  });
+  return { attachedTargetGroups: async (...args) => (await load()).attachedTargetGroups(...args) };
+}
+
 function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
   const load = once(async () => {
     const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
@@ -165,6 +176,7 @@ export function createDeps(config: WardenConfig, options: CreateDepsOptions): De
     config,
     elb: awsLoadBalancing(options.aws, config.limits.apiShare, options.limiterClock),
     instances: awsInstances(options.aws),
+    scaling: awsScalingGroups(options.aws),
     alerts: awsAlerts(options.aws),
     state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),
     telemetry: options.telemetry,

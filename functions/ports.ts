@@ -21,6 +21,14 @@ export interface Instances {
   describe(ids: readonly string[]): Promise<Instance[]>;
 }
 
+export interface ScalingGroups {
+  /**
+   * The target groups each of the named Auto Scaling groups has attached (as target groups or as ELB traffic
+   * sources); a group that does not exist is left out.
+   */
+  attachedTargetGroups(names: readonly string[]): Promise<Map<string, ReadonlySet<string>>>;
+}
+
 export interface TargetWriteResult {
   readonly done: readonly Target[];
   /** Targets AWS refused one by one (InvalidTarget names them), with its error; the rest of the batch went through. */

@@ -228,7 +228,8 @@ export class AlbWarden extends Construct {
     const eventTarget = { retryAttempts: 8, maxEventAge: Duration.hours(1) };
     this.rules = {
       instanceState: new events.Rule(this, 'InstanceStateRule', {
-        description: 'alb-warden: EC2 instance state changes to the register function',
+        description:
+          'alb-warden: EC2 instance state changes and Spot interruption warnings to the register function',
         eventPattern: cdkPattern(INSTANCE_STATE_PATTERN),
         targets: [this.functions.register.target(eventTarget)],
       }),

@@ -28,6 +28,13 @@ export interface AlbWardenConfig {
     /** @default 30 */
     readonly windowMinutes?: number;
   };
+  /** AWS services whose target deregistrations are respected, and for how long. @default - each field's default */
+  readonly coOwners?: {
+    /** Service principals (`invokedBy` or a service-linked role's service). @default autoscaling, codedeploy, elasticbeanstalk */
+    readonly services?: readonly string[];
+    /** How long a target such a service took out is not registered again. @default 65 */
+    readonly holdMinutes?: number;
+  };
   /** @default - each field's default */
   readonly eventPipeline?: {
     /** Drift repaired by the sweep that no event reported, this often a day, warns of a broken event pipeline. @default 2 */

@@ -2,7 +2,7 @@
  * The event patterns of the controller's EventBridge rules, as plain data in EventBridge's own JSON form:
  * the Warden stack deploys them, and the simulated worlds route the simulator's events with them.
  */
-import { GUARDED_EVENT_NAMES } from '../functions/domain/events.ts';
+import { GUARDED_EVENT_NAMES, SPOT_INSTANCE_ACTIONS } from '../functions/domain/events.ts';
 import { INSTANCE_STATES as ALL_INSTANCE_STATES } from '../functions/domain/model.ts';
 
 /**
@@ -11,11 +11,14 @@ import { INSTANCE_STATES as ALL_INSTANCE_STATES } from '../functions/domain/mode
  */
 export const INSTANCE_STATES = ALL_INSTANCE_STATES.filter((state) => state !== 'pending');
 
-/** EC2 instance state changes, to the register function. */
+/**
+ * EC2 instance state changes and Spot interruption warnings, to the register function: a state change
+ * carries `state`, a warning `instance-action` (both parsed in functions/domain/events.ts).
+ */
 export const INSTANCE_STATE_PATTERN = {
   source: ['aws.ec2'],
-  'detail-type': ['EC2 Instance State-change Notification'],
-  detail: { state: [...INSTANCE_STATES] },
+  'detail-type': ['EC2 Instance State-change Notification', 'EC2 Spot Instance Interruption Warning'],
+  detail: { $or: [{ state: [...INSTANCE_STATES] }, { 'instance-action': [...SPOT_INSTANCE_ACTIONS] }] },
 } as const;
 
 /** Successful ELB API calls the guard acts on, by anyone but the controller's roles, to the guard function. */

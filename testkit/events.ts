@@ -103,7 +103,8 @@ export class EventFeed {
 export function useCases(deps: Deps) {
   return async (target: RuleTarget, raw: SimEvent): Promise<InvocationResult | undefined> => {
     const event = parseEvent(raw);
-    if (target === 'register' && event.type === 'instance-state') return handleInstanceState(deps, event);
+    if (target === 'register' && (event.type === 'instance-state' || event.type === 'spot-interruption'))
+      return handleInstanceState(deps, event);
     if (target === 'guard' && event.type === 'api-call') return handleApiCall(deps, event);
     return undefined;
   };

@@ -32,6 +32,15 @@ export type ParsedEvent =
       readonly account: string;
       readonly region: string;
     }
+  | {
+      readonly type: 'spot-interruption';
+      readonly id: string;
+      readonly instanceId: string;
+      /** What EC2 will do two minutes later: `terminate`, `stop` or `hibernate`. */
+      readonly instanceAction: string;
+      readonly account: string;
+      readonly region: string;
+    }
   | { readonly type: 'scheduled'; readonly id: string; readonly time: string }
   | { readonly type: 'ignored'; readonly id?: string | undefined; readonly reason: string };
 
@@ -50,6 +59,14 @@ const instanceDetail = z.object({
   state: z.enum(INSTANCE_STATES as [InstanceState, ...InstanceState[]]),
 });
 
+/** What EC2 does to an interrupted Spot Instance. https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html */
+export const SPOT_INSTANCE_ACTIONS = ['terminate', 'stop', 'hibernate'] as const;
+
+const spotWarningDetail = z.object({
+  'instance-id': z.string().regex(/^i-[0-9a-f]{8,17}$/),
+  'instance-action': z.enum(SPOT_INSTANCE_ACTIONS),
+});
+
 const apiCallDetail = z.object({
   eventSource: z.literal('elasticloadbalancing.amazonaws.com'),
   eventName: z.string().min(1).max(128),
@@ -61,6 +78,7 @@ const apiCallDetail = z.object({
   userIdentity: z.object({
     arn: z.string().max(2048).optional(),
     type: z.string().optional(),
+    invokedBy: z.string().max(256).optional(),
     sessionContext: z
       .object({ sessionIssuer: z.object({ arn: z.string().max(2048).optional() }).optional() })
       .optional(),
@@ -84,55 +102,21 @@ export function parseEvent(raw: unknown, size = approximateSize(raw)): ParsedEve
     return { type: 'ignored', id, reason: `not an EventBridge event: ${describeIssues(parsed.error)}` };
   const event = parsed.data;
   switch (event['detail-type']) {
-    case 'EC2 Instance State-change Notification': {
-      if (event.source !== 'aws.ec2')
-        return { type: 'ignored', id: event.id, reason: `unexpected source ${event.source}` };
-      const detail = instanceDetail.safeParse(event.detail);
-      if (!detail.success)
-        return {
-          type: 'ignored',
-          id: event.id,
-          reason: `malformed instance state-change detail: ${describeIssues(detail.error)}`,
-        };
-      return {
+    case 'EC2 Instance State-change Notification':
+      return parseEc2Event(event, instanceDetail, 'instance state-change', (detail) => ({
         type: 'instance-state',
-        id: event.id,
-        instanceId: detail.data['instance-id'],
-        state: detail.data.state,
+        instanceId: detail['instance-id'],
+        state: detail.state,
         time: event.time,
-        account: event.account,
-        region: event.region,
-      };
-    }
-    case 'AWS API Call via CloudTrail': {
-      const detail = apiCallDetail.safeParse(event.detail);
-      if (!detail.success)
-        return {
-          type: 'ignored',
-          id: event.id,
-          reason: `malformed CloudTrail detail: ${describeIssues(detail.error)}`,
-        };
-      const call = detail.data;
-      const identity = call.userIdentity;
-      return {
-        type: 'api-call',
-        id: event.id,
-        eventName: call.eventName,
-        errorCode: call.errorCode,
-        readOnly: call.readOnly ?? false,
-        requestParameters: call.requestParameters ?? {},
-        account: event.account,
-        region: event.region,
-        actor: {
-          arn: identity.arn ?? `${identity.type ?? 'unknown'} principal`,
-          issuerArn: identity.sessionContext?.sessionIssuer?.arn,
-          sourceIp: call.sourceIPAddress,
-          eventTime: call.eventTime,
-          eventName: call.eventName,
-          eventId: call.eventID,
-        },
-      };
-    }
+      }));
+    case 'EC2 Spot Instance Interruption Warning':
+      return parseEc2Event(event, spotWarningDetail, 'Spot interruption warning', (detail) => ({
+        type: 'spot-interruption',
+        instanceId: detail['instance-id'],
+        instanceAction: detail['instance-action'],
+      }));
+    case 'AWS API Call via CloudTrail':
+      return parseApiCall(event);
     case 'Scheduled Event':
       return { type: 'scheduled', id: event.id, time: event.time ?? '' };
     default:
@@ -142,6 +126,59 @@ export function parseEvent(raw: unknown, size = approximateSize(raw)): ParsedEve
         reason: `unhandled detail-type "${event['detail-type'].slice(0, 100)}"`,
       };
   }
+}
+
+type Envelope = z.infer<typeof envelope>;
+type Ec2Event = Extract<ParsedEvent, { type: 'instance-state' | 'spot-interruption' }>;
+
+/** An EC2 event about one instance: from `aws.ec2`, with a detail of the expected shape. */
+function parseEc2Event<T>(
+  event: Envelope,
+  schema: z.ZodType<T>,
+  what: string,
+  build: (detail: T) => Omit<Ec2Event, 'id' | 'account' | 'region'>,
+): ParsedEvent {
+  if (event.source !== 'aws.ec2')
+    return { type: 'ignored', id: event.id, reason: `unexpected source ${event.source}` };
+  const detail = schema.safeParse(event.detail);
+  if (!detail.success)
+    return {
+      type: 'ignored',
+      id: event.id,
+      reason: `malformed ${what} detail: ${describeIssues(detail.error)}`,
+    };
+  return { ...build(detail.data), id: event.id, account: event.account, region: event.region } as Ec2Event;
+}
+
+function parseApiCall(event: Envelope): ParsedEvent {
+  const detail = apiCallDetail.safeParse(event.detail);
+  if (!detail.success)
+    return {
+      type: 'ignored',
+      id: event.id,
+      reason: `malformed CloudTrail detail: ${describeIssues(detail.error)}`,
+    };
+  const call = detail.data;
+  const identity = call.userIdentity;
+  return {
+    type: 'api-call',
+    id: event.id,
+    eventName: call.eventName,
+    errorCode: call.errorCode,
+    readOnly: call.readOnly ?? false,
+    requestParameters: call.requestParameters ?? {},
+    account: event.account,
+    region: event.region,
+    actor: {
+      arn: identity.arn ?? `${identity.type ?? 'unknown'} principal`,
+      issuerArn: identity.sessionContext?.sessionIssuer?.arn,
+      invokedBy: identity.invokedBy,
+      sourceIp: call.sourceIPAddress,
+      eventTime: call.eventTime,
+      eventName: call.eventName,
+      eventId: call.eventID,
+    },
+  };
 }
 
 function approximateSize(raw: unknown): number {
@@ -190,6 +227,14 @@ const SCOPE_OF: Record<(typeof GUARDED_EVENT_NAMES)[number], GuardScope> = {
 
 export type ApiCallRoute =
   | { readonly action: 'reconcile'; readonly scope: GuardScope; readonly bindings: readonly Binding[] }
+  | {
+      /** An AWS service deregistered targets for its own operation: they are held, not registered again. */
+      readonly action: 'hold';
+      readonly service: string;
+      /** A target without a port is on the target group's port. */
+      readonly targets: readonly { readonly id: string; readonly port?: number | undefined }[];
+      readonly bindings: readonly Binding[];
+    }
   | { readonly action: 'ignore'; readonly reason: string };
 
 /**
@@ -220,7 +265,36 @@ export function routeApiCall(
   }
   if (bindings.length === 0)
     return { action: 'ignore', reason: 'concerns no guarded load balancer or target group' };
+  const service =
+    scope === 'registration' ? coOwnerService(config.coOwners.services, event.actor) : undefined;
+  if (service) return { action: 'hold', service, targets: targetsIn(event.requestParameters), bindings };
   return { action: 'reconcile', scope, bindings };
+}
+
+/**
+ * The AWS service behind a call, when it is one of `services`: CloudTrail names it in `invokedBy` for calls
+ * a service makes on a principal's behalf (CodeDeploy with its service role), and a service-linked role's
+ * session issuer has the path `/aws-service-role/<service>/` (Auto Scaling, Elastic Beanstalk).
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
+ */
+export function coOwnerService(services: readonly string[], actor: Actor): string | undefined {
+  if (actor.invokedBy && services.includes(actor.invokedBy)) return actor.invokedBy;
+  const linked = /^arn:[^:]+:iam::\d{12}:role\/aws-service-role\/([^/]+)\//.exec(actor.issuerArn ?? '');
+  return linked?.[1] && services.includes(linked[1]) ? linked[1] : undefined;
+}
+
+/** The `targets` of a Register/DeregisterTargets call's request parameters. */
+function targetsIn(parameters: Readonly<Record<string, unknown>>): { id: string; port?: number }[] {
+  const targets: unknown[] = Array.isArray(parameters.targets) ? parameters.targets.slice(0, 1000) : [];
+  return targets.flatMap((entry) => {
+    const { id, port } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<
+      string,
+      unknown
+    >;
+    if (typeof id !== 'string') return [];
+    return [typeof port === 'number' ? { id, port } : { id }];
+  });
 }
 
 /** What a call touched, for scoping an approval: its ELB ARNs, and `port:N` for a listener it created. */

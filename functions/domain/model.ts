@@ -118,6 +118,8 @@ export interface Actor {
   readonly arn: string;
   /** `sessionContext.sessionIssuer.arn` for assumed roles: the role behind the session. */
   readonly issuerArn?: string | undefined;
+  /** `userIdentity.invokedBy`: the AWS service that made the call on the principal's behalf. */
+  readonly invokedBy?: string | undefined;
   readonly sourceIp?: string | undefined;
   readonly eventTime?: string | undefined;
   readonly eventName?: string | undefined;

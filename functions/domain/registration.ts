@@ -23,7 +23,40 @@ export function selectorKey(selector: Readonly<Record<string, string>>): string 
 
 const GONE_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated']);
 
-export type DeregisterReason = 'stopped' | 'terminated' | 'gone' | 'no-longer-matches';
+/**
+ * EC2 Auto Scaling tags every instance it launches with its group's name.
+ * https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html
+ */
+export const SCALING_GROUP_TAG = 'aws:autoscaling:groupName';
+
+export function scalingGroupOf(instance: Pick<Instance, 'tags'>): string | undefined {
+  return instance.tags[SCALING_GROUP_TAG];
+}
+
+/**
+ * The instances that belong to an Auto Scaling group which has `targetGroupArn` attached, by id → group:
+ * the group registers and deregisters them through its lifecycle, so the controller must not.
+ */
+export function coOwnedIn(
+  instances: Iterable<Pick<Instance, 'id' | 'tags'>>,
+  attached: ReadonlyMap<string, ReadonlySet<string>>,
+  targetGroupArn: string,
+): Map<string, string> {
+  const coOwned = new Map<string, string>();
+  for (const instance of instances) {
+    const group = scalingGroupOf(instance);
+    if (group && attached.get(group)?.has(targetGroupArn)) coOwned.set(instance.id, group);
+  }
+  return coOwned;
+}
+
+/** A target another owner holds: an Auto Scaling group, or an AWS service's operation in progress. */
+export interface CoOwnedTarget {
+  readonly target: Target;
+  readonly by: string;
+}
+
+export type DeregisterReason = 'stopped' | 'terminated' | 'gone' | 'no-longer-matches' | 'spot-interruption';
 
 export interface Deregistration {
   readonly target: Target;
@@ -37,6 +70,12 @@ export interface RegistrationPlan {
   readonly unchanged: readonly Target[];
   /** Registered targets that do not match the selector and that the controller did not register. */
   readonly foreign: readonly Target[];
+  /** Targets of an Auto Scaling group attached to the target group: the group's to register and remove. */
+  readonly coOwned: readonly CoOwnedTarget[];
+  /** Targets an AWS service deregistered for an operation still in progress: not registered again yet. */
+  readonly held: readonly CoOwnedTarget[];
+  /** Held targets registered again (by their owner): the hold is over. */
+  readonly releasedHolds: readonly string[];
   /** Owned targets whose instance state must be looked up before the plan is final. */
   readonly needsLookup: readonly string[];
   /** Set when the plan is withheld: nothing is done for this binding, and an alert says why. */
@@ -56,6 +95,10 @@ export interface RegistrationInput {
   readonly owned: ReadonlySet<string>;
   /** Registered, owned instances outside `matching`, looked up by id; an id missing here is gone from EC2. */
   readonly lookedUp?: ReadonlyMap<string, Instance> | undefined;
+  /** Instance id → Auto Scaling group, for instances of groups that have this target group attached. */
+  readonly coOwned?: ReadonlyMap<string, string> | undefined;
+  /** `id:port` → who holds it (the service whose operation deregistered it), for holds not yet expired. */
+  readonly held?: ReadonlyMap<string, string> | undefined;
   readonly maxDeregisterFraction: number;
 }
 
@@ -64,12 +107,13 @@ export interface RegistrationInput {
  * it counts as not registered. The event that prompted the sweep is never consulted: state is truth.
  */
 export function planRegistration(input: RegistrationInput): RegistrationPlan {
-  const { binding, matching, owned } = input;
-  const port = binding.targetPort;
+  const { binding } = input;
+  const coOwnedIds = input.coOwned ?? new Map<string, string>();
+  const holds = input.held ?? new Map<string, string>();
   const registered = input.registered.filter((target) => target.state !== 'draining');
   const registeredKeys = new Set(registered.map(targetKey));
   const matchingById = new Map(
-    matching
+    input.matching
       .filter((instance) => matchesSelector(instance, binding.instanceSelector.tags))
       .filter(
         (instance) => !input.targetGroupVpcId || !instance.vpcId || instance.vpcId === input.targetGroupVpcId,
@@ -77,26 +121,75 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
       .map((instance) => [instance.id, instance]),
   );
 
+  const coOwned = new Map<string, CoOwnedTarget>();
   const toRegister: Target[] = [];
+  const held: CoOwnedTarget[] = [];
   for (const instance of matchingById.values()) {
-    const target = { id: instance.id, port };
-    if (instance.state === 'running' && !registeredKeys.has(targetKey(target))) toRegister.push(target);
+    const target = { id: instance.id, port: binding.targetPort };
+    const group = coOwnedIds.get(instance.id);
+    if (group) coOwned.set(instance.id, { target, by: group });
+    else if (instance.state === 'running' && !registeredKeys.has(targetKey(target))) {
+      const holder = holds.get(targetKey(target));
+      if (holder) held.push({ target, by: holder });
+      else toRegister.push(target);
+    }
   }
+  for (const target of registered) {
+    const group = coOwnedIds.get(target.id);
+    if (group) coOwned.set(target.id, { target: { id: target.id, port: target.port }, by: group });
+  }
+  // A group's targets are not the controller's to miss or remove: only its own share is sorted.
+  const ours = registered.filter((target) => !coOwnedIds.has(target.id));
+  const { toDeregister, unchanged, foreign, needsLookup } = sortRegistered(input, ours, matchingById);
 
+  const releasedHolds = [...holds.keys()].filter((key) => registeredKeys.has(key));
+  const plan = {
+    toRegister,
+    toDeregister,
+    unchanged,
+    foreign,
+    coOwned: [...coOwned.values()],
+    held,
+    releasedHolds,
+    needsLookup,
+  };
+  if (needsLookup.length > 0) return plan;
+
+  if (matchingById.size === 0 && ours.length > 0) {
+    return withhold(plan, {
+      reason: 'selector-matched-nothing',
+      detail: `no instance carries the tags ${describeSelector(binding.instanceSelector.tags)}, but ${ours.length} target(s) are registered: a typo in the selector or a failed lookup must not empty the target group, so nothing was changed`,
+    });
+  }
+  const allowed = Math.floor(input.maxDeregisterFraction * registered.length);
+  if (toDeregister.length > allowed) {
+    return withhold(plan, {
+      reason: 'safety-limit',
+      detail: `${toDeregister.length} of ${registered.length} targets would be deregistered, more than the safety limit (maxDeregisterFraction ${input.maxDeregisterFraction} allows ${allowed}), so nothing was changed`,
+    });
+  }
+  return plan;
+}
+
+/** The controller's registered targets: unchanged, to deregister, someone else's, or to look up first. */
+function sortRegistered(
+  input: RegistrationInput,
+  registered: readonly TargetHealth[],
+  matchingById: ReadonlyMap<string, Instance>,
+): Pick<RegistrationPlan, 'toDeregister' | 'unchanged' | 'foreign' | 'needsLookup'> {
   const toDeregister: Deregistration[] = [];
   const unchanged: Target[] = [];
   const foreign: Target[] = [];
   const needsLookup: string[] = [];
   for (const { id, port: targetPort } of registered) {
     const target = { id, port: targetPort };
-    const key = targetKey(target);
     const instance = matchingById.get(id);
-    if (instance && targetPort === port) {
+    if (instance && targetPort === input.binding.targetPort) {
       if (GONE_STATES.has(instance.state)) toDeregister.push(goneBecause(target, instance));
       else unchanged.push(target);
       continue;
     }
-    if (!owned.has(key)) {
+    if (!input.owned.has(targetKey(target))) {
       foreign.push(target);
       continue;
     }
@@ -112,24 +205,7 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
       toDeregister.push({ target, reason: 'no-longer-matches', instanceState: current.state });
     } else unchanged.push(target);
   }
-
-  const plan = { toRegister, toDeregister, unchanged, foreign, needsLookup };
-  if (needsLookup.length > 0) return plan;
-
-  if (matchingById.size === 0 && registered.length > 0) {
-    return withhold(plan, {
-      reason: 'selector-matched-nothing',
-      detail: `no instance carries the tags ${describeSelector(binding.instanceSelector.tags)}, but ${registered.length} target(s) are registered: a typo in the selector or a failed lookup must not empty the target group, so nothing was changed`,
-    });
-  }
-  const allowed = Math.floor(input.maxDeregisterFraction * registered.length);
-  if (toDeregister.length > allowed) {
-    return withhold(plan, {
-      reason: 'safety-limit',
-      detail: `${toDeregister.length} of ${registered.length} targets would be deregistered, more than the safety limit (maxDeregisterFraction ${input.maxDeregisterFraction} allows ${allowed}), so nothing was changed`,
-    });
-  }
-  return plan;
+  return { toDeregister, unchanged, foreign, needsLookup };
 }
 
 function withhold(
@@ -151,10 +227,25 @@ function describeSelector(tags: Readonly<Record<string, string>>): string {
     .join(', ');
 }
 
+/** A binding whose target group the instance's Auto Scaling group has attached: the group acts, not us. */
+export interface CoOwnedBinding {
+  readonly binding: Binding;
+  readonly group: string;
+}
+
 /** What an instance-state event should do, decided from the instance's current state (re-read), not the event's. */
 export type InstanceDecision =
-  | { readonly action: 'register'; readonly bindings: readonly Binding[] }
-  | { readonly action: 'deregister'; readonly reason: DeregisterReason }
+  | {
+      readonly action: 'register';
+      readonly bindings: readonly Binding[];
+      readonly coOwned: readonly CoOwnedBinding[];
+    }
+  | {
+      readonly action: 'deregister';
+      readonly reason: DeregisterReason;
+      readonly bindings: readonly Binding[];
+      readonly coOwned: readonly CoOwnedBinding[];
+    }
   | { readonly action: 'none'; readonly reason: string }
   /** EC2 does not return the instance yet: the event is retried rather than taken as "gone". */
   | { readonly action: 'wait'; readonly reason: string };
@@ -172,35 +263,72 @@ export interface InstanceEventClaim {
  */
 export const INSTANCE_VISIBLE_WITHIN_MINUTES = 5;
 
+/**
+ * `attached`: the target groups attached to Auto Scaling groups, by group name (only the instance's group
+ * matters); a binding whose target group the instance's group has attached is left to the group.
+ */
 export function decideForInstance(
   bindings: readonly Binding[],
   instanceId: string,
   current: Instance | undefined,
   claim?: InstanceEventClaim,
+  attached: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
 ): InstanceDecision {
   if (!current) {
     const young =
       claim?.state === 'running' &&
       claim.ageMs !== undefined &&
       claim.ageMs < INSTANCE_VISIBLE_WITHIN_MINUTES * MINUTE;
+    // Gone from EC2: every group that may still have it; nothing is left to tell whose it was.
     return young
       ? {
           action: 'wait',
           reason: `EC2 does not return ${instanceId} yet, ${Math.max(0, Math.round((claim.ageMs ?? 0) / 1000))} s after its running event`,
         }
-      : { action: 'deregister', reason: 'gone' };
+      : { action: 'deregister', reason: 'gone', bindings, coOwned: [] };
   }
   if (current.id !== instanceId)
     return { action: 'none', reason: `EC2 answered for ${current.id}, not ${instanceId}` };
+  const selecting = bindings.filter((binding) => matchesSelector(current, binding.instanceSelector.tags));
   if (GONE_STATES.has(current.state)) {
     return {
       action: 'deregister',
       reason: current.state === 'stopping' || current.state === 'stopped' ? 'stopped' : 'terminated',
+      ...splitCoOwned(selecting, current, attached),
     };
   }
   if (current.state !== 'running')
     return { action: 'none', reason: `instance is ${current.state}; the running event follows` };
-  const matched = bindings.filter((binding) => matchesSelector(current, binding.instanceSelector.tags));
-  if (matched.length === 0) return { action: 'none', reason: 'no binding selects this instance' };
-  return { action: 'register', bindings: matched };
+  if (selecting.length === 0) return { action: 'none', reason: 'no binding selects this instance' };
+  return { action: 'register', ...splitCoOwned(selecting, current, attached) };
+}
+
+/**
+ * A Spot interruption warning: the instance leaves every target group that has it now, so draining ends
+ * before EC2 reclaims it two minutes later; a scaling group that has the target group attached does it itself.
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/spot-instance-termination-notices.html
+ */
+export function decideForSpotWarning(
+  bindings: readonly Binding[],
+  current: Instance | undefined,
+  attached: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
+): Extract<InstanceDecision, { action: 'deregister' }> {
+  const split = current ? splitCoOwned(bindings, current, attached) : { bindings, coOwned: [] };
+  return { action: 'deregister', reason: 'spot-interruption', ...split };
+}
+
+function splitCoOwned(
+  bindings: readonly Binding[],
+  instance: Instance,
+  attached: ReadonlyMap<string, ReadonlySet<string>>,
+): { bindings: Binding[]; coOwned: CoOwnedBinding[] } {
+  const group = scalingGroupOf(instance);
+  const groupTargets = group ? attached.get(group) : undefined;
+  const coOwned: CoOwnedBinding[] = [];
+  const own: Binding[] = [];
+  for (const binding of bindings) {
+    if (group && groupTargets?.has(binding.targetGroupArn)) coOwned.push({ binding, group });
+    else own.push(binding);
+  }
+  return { bindings: own, coOwned };
 }

@@ -80,6 +80,11 @@ export interface WardenSettings {
    */
   readonly approvalGraceMinutes: number;
   readonly circuitBreaker: CircuitBreakerSettings;
+  /**
+   * AWS services that deregister targets for their own operations (`invokedBy` or a service-linked role's
+   * service), and how long such a target is held before the controller registers it again.
+   */
+  readonly coOwners: { readonly services: readonly string[]; readonly holdMinutes: number };
   readonly eventPipeline: { readonly warnAfterUnreportedDrifts: number };
   readonly limits: { readonly concurrentBindings: number; readonly apiShare: number };
   readonly bindings: readonly Binding[];

@@ -14,6 +14,7 @@
  *   accepted#<resource>   an approved actor's change to a listener or the health check, left alone
  *   first-seen#<part>     drift no event explained yet, waiting for its event
  *   outbox#<id>           an alert that could not be published yet
+ *   hold#<id>:<port>      a target an AWS service (or a Spot interruption) took out: not registered again yet
  *
  * Ownership (`owned#<id>:<port>`: a target the controller registered, so it may deregister it) lives in a
  * partition of its own, `ownershipOf(binding)`: it grows with the fleet (10,000 targets are over a megabyte,
@@ -39,9 +40,16 @@ export const KEY = {
   accepted: (resource: string) => `accepted#${resource}`,
   firstSeen: (part: string) => `first-seen#${part}`,
   outbox: (id: string) => `outbox#${id}`,
+  hold: (targetKey: string) => `hold#${targetKey}`,
 } as const;
 
-export const PREFIX = { target: 'target#', owned: 'owned#', notice: 'notice#', outbox: 'outbox#' } as const;
+export const PREFIX = {
+  target: 'target#',
+  owned: 'owned#',
+  notice: 'notice#',
+  outbox: 'outbox#',
+  hold: 'hold#',
+} as const;
 
 /** The partition of a binding's ownership records (binding names cannot contain "/"). */
 export const ownershipOf = (binding: string) => `${binding}/owned`;
@@ -147,6 +155,13 @@ export interface FirstSeen {
   readonly by?: string | undefined;
 }
 
+/** A target taken out by another owner's operation, left out until `until` (or until registered again). */
+export interface Hold {
+  readonly by: string;
+  readonly at: number;
+  readonly until: number;
+}
+
 export interface OutboxRecord {
   readonly topicArn: string;
   readonly alert: RenderedAlert;
@@ -223,6 +238,11 @@ export const decode = {
       ? (data as unknown as FirstSeen)
       : undefined;
   },
+  hold(data: unknown): Hold | undefined {
+    return isObject(data) && typeof data.by === 'string' && typeof data.until === 'number'
+      ? (data as unknown as Hold)
+      : undefined;
+  },
   outbox(data: unknown): OutboxRecord | undefined {
     if (!isObject(data) || typeof data.topicArn !== 'string' || !isObject(data.alert)) return undefined;
     const record = data as unknown as OutboxRecord;
@@ -287,4 +307,17 @@ export function noticeDue(
 /** Drift the sweep had to repair on its own, within the last day. */
 export function withUnreported(pipeline: PipelineRecord, now: number): PipelineRecord {
   return { unreported: [...pipeline.unreported.filter((time) => time > now - 24 * 60 * MINUTE), now] };
+}
+
+/** Holds not yet expired, `id:port` → who holds the target. */
+export function activeHolds(
+  records: ReadonlyMap<string, { readonly data: unknown }>,
+  now: number,
+): Map<string, string> {
+  const active = new Map<string, string>();
+  for (const [key, record] of records) {
+    const hold = decode.hold(record.data);
+    if (hold && hold.until > now) active.set(key, hold.by);
+  }
+  return active;
 }

@@ -1,10 +1,16 @@
-/** Lambda `register`: EventBridge "EC2 Instance State-change Notification". */
+/** Lambda `register`: EventBridge "EC2 Instance State-change Notification" and "EC2 Spot Instance Interruption Warning". */
 import type { Deps } from '../use-cases/context.ts';
 import { handleInstanceState } from '../use-cases/register.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
 
 export function createRegisterHandler(observability: Observability, deps: () => Deps) {
-  return eventHandler('register', ['instance-state'], observability, deps, handleInstanceState);
+  return eventHandler(
+    'register',
+    ['instance-state', 'spot-interruption'],
+    observability,
+    deps,
+    handleInstanceState,
+  );
 }
 
 const observability = createObservability('register');

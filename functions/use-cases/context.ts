@@ -1,7 +1,7 @@
 /** What every use-case gets: the configuration, the ports, a clock and telemetry. Built once per cold start. */
 import type { WardenConfig } from '../config.ts';
 import type { RenderedAlert } from '../domain/alerts.ts';
-import type { AlertPublisher, Instances, LoadBalancing, StateStore } from '../ports.ts';
+import type { AlertPublisher, Instances, LoadBalancing, ScalingGroups, StateStore } from '../ports.ts';
 import type { MetricName } from '../telemetry.ts';
 
 export interface Log {
@@ -20,6 +20,7 @@ export interface Deps {
   readonly config: WardenConfig;
   readonly elb: LoadBalancing;
   readonly instances: Instances;
+  readonly scaling: ScalingGroups;
   readonly alerts: AlertPublisher;
   readonly state: StateStore;
   readonly telemetry: Telemetry;

@@ -3,10 +3,10 @@
  * through its ARNs (no AWS call for load balancers we do not guard), then the current state is re-read and
  * reconciled: the event only decides where to look and who to name.
  */
-import { type ParsedEvent, routeApiCall, touchedBy } from '../domain/events.ts';
+import { type ApiCallRoute, type ParsedEvent, routeApiCall, touchedBy } from '../domain/events.ts';
 import { runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
-import { reconcileRegistration } from './registration.ts';
+import { holdForService, reconcileRegistration } from './registration.ts';
 import { reconcileHealthCheck, reconcileListeners, reportMissingTargetGroup } from './repair-parts.ts';
 import type { InvocationResult } from './results.ts';
 
@@ -20,6 +20,7 @@ export async function handleApiCall(
     telemetry.log.info('event ignored', { eventName: event.eventName, reason: route.reason });
     return { function: 'guard', eventId: event.id, mode: config.mode, ignored: route.reason, bindings: [] };
   }
+  if (route.action === 'hold') return holdTargets(deps, event, route);
   telemetry.log.info('event accepted', {
     eventName: event.eventName,
     scope: route.scope,
@@ -67,6 +68,36 @@ export async function handleApiCall(
           });
       }
     }),
+  );
+  throwIfFailed(results);
+  return { function: 'guard', eventId: event.id, mode: config.mode, bindings: results };
+}
+
+/** An AWS service took targets out for its own operation: they are held, never registered again on the spot. */
+async function holdTargets(
+  deps: Deps,
+  event: Extract<ParsedEvent, { type: 'api-call' }>,
+  route: Extract<ApiCallRoute, { action: 'hold' }>,
+): Promise<InvocationResult> {
+  const { config } = deps;
+  deps.telemetry.log.info('event accepted', {
+    eventName: event.eventName,
+    service: route.service,
+    bindings: route.bindings.map((binding) => binding.name),
+    actor: event.actor.arn,
+  });
+  const trigger: Trigger = { type: 'event', eventId: event.id, actor: event.actor };
+  const results = await mapLimit(route.bindings, config.limits.concurrentBindings, (binding) =>
+    runBinding(deps, binding, trigger, async ({ state, result, attempt }) =>
+      attempt('registration', async () => {
+        result.registration = await holdForService(
+          { deps, binding, state },
+          route.service,
+          route.targets,
+          event.actor.eventTime,
+        );
+      }),
+    ),
   );
   throwIfFailed(results);
   return { function: 'guard', eventId: event.id, mode: config.mode, bindings: results };

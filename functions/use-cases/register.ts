@@ -1,16 +1,21 @@
-/** The register function: an EC2 instance changed state; its current state decides what happens. */
+/**
+ * The register function: an EC2 instance changed state (its current state decides what happens), or EC2
+ * warned that it interrupts a Spot Instance in two minutes.
+ */
 import { arnParts } from '../domain/arn.ts';
 import type { ParsedEvent } from '../domain/events.ts';
+import type { InstanceEventClaim } from '../domain/registration.ts';
+import type { Binding } from '../domain/settings.ts';
 import { failBinding, throwIfFailed } from './binding-run.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
 import { Notifier } from './notify.ts';
-import { handleInstanceChange } from './registration.ts';
+import { handleInstanceChange, handleSpotInterruption } from './registration.ts';
 import { type BindingResult, type InvocationResult, newBindingResult } from './results.ts';
 
 export async function handleInstanceState(
   deps: Deps,
-  event: Extract<ParsedEvent, { type: 'instance-state' }>,
+  event: Extract<ParsedEvent, { type: 'instance-state' | 'spot-interruption' }>,
 ): Promise<InvocationResult & { decision: string }> {
   const { config, telemetry } = deps;
   // An instance of another account or region is none of ours, whatever its id: never look it up here.
@@ -33,24 +38,23 @@ export async function handleInstanceState(
     return ignore(
       `an instance of account ${event.account} in ${event.region}: no binding guards that account and region`,
     );
-  if (event.state === 'pending') return ignore('pending: no action (the running event follows)');
+  if (event.type === 'instance-state' && event.state === 'pending')
+    return ignore('pending: no action (the running event follows)');
   const alerted = new Map<string, BindingResult>();
   // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried; so
   // is a young running event whose instance EC2 does not return yet.
-  const time = event.time === undefined ? Number.NaN : Date.parse(event.time);
-  const { decision, outcomes } = await handleInstanceChange(
-    deps,
-    event.instanceId,
-    (binding, state: BindingState) => {
-      const result = newBindingResult(binding.name);
-      alerted.set(binding.name, result);
-      return new Notifier(deps, state, result);
-    },
-    { state: event.state, ageMs: Number.isNaN(time) ? undefined : deps.now() - time },
-  );
+  const notifierFor = (binding: Binding, state: BindingState) => {
+    const result = newBindingResult(binding.name);
+    alerted.set(binding.name, result);
+    return new Notifier(deps, state, result);
+  };
+  const { decision, outcomes } =
+    event.type === 'spot-interruption'
+      ? await handleSpotInterruption(deps, event.instanceId)
+      : await handleInstanceChange(deps, event.instanceId, notifierFor, claimOf(deps, event));
   telemetry.log.info('instance event handled', {
     instanceId: event.instanceId,
-    eventState: event.state,
+    eventState: event.type === 'spot-interruption' ? `spot ${event.instanceAction}` : event.state,
     decision,
     outcomes: outcomes.map(({ binding, action, detail }) => ({ binding, action, detail })),
   });
@@ -74,10 +78,17 @@ export async function handleInstanceState(
             : 0,
         foreign: [],
         rejected: entry.action === 'rejected' ? [`${id}: ${entry.detail ?? ''}`] : [],
+        ...(entry.action === 'co-owned' ? { coOwned: { count: 1, groups: [entry.detail ?? ''] } } : {}),
       };
       return result;
     }),
   );
   throwIfFailed(bindings);
   return { function: 'register', eventId: event.id, mode: config.mode, decision, bindings };
+}
+
+/** What a state-change event claims, and how old it is. */
+function claimOf(deps: Deps, event: Extract<ParsedEvent, { type: 'instance-state' }>): InstanceEventClaim {
+  const time = event.time === undefined ? Number.NaN : Date.parse(event.time);
+  return { state: event.state, ageMs: Number.isNaN(time) ? undefined : deps.now() - time };
 }

@@ -7,14 +7,19 @@ import { hash } from '../domain/hash.ts';
 import { type Instance, type Target, type TargetHealth, targetKey } from '../domain/model.ts';
 import { settledBy, TOPIC } from '../domain/notices.ts';
 import {
+  type CoOwnedBinding,
+  coOwnedIn,
   decideForInstance,
+  decideForSpotWarning,
+  type InstanceDecision,
   type InstanceEventClaim,
-  matchesSelector,
   planRegistration,
   type RegistrationPlan,
+  scalingGroupOf,
 } from '../domain/registration.ts';
 import type { Binding } from '../domain/settings.ts';
 import {
+  activeHolds,
   decode,
   expiresIn,
   KEY,
@@ -23,8 +28,9 @@ import {
   ownershipOf,
   PREFIX,
 } from '../domain/state.ts';
+import { MINUTE } from '../domain/time.ts';
 import { InstanceNotVisibleYetError } from '../errors.ts';
-import type { TargetWriteResult } from '../ports.ts';
+import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
 import { type Deps, settled } from './context.ts';
@@ -33,6 +39,46 @@ import type { RegistrationResult } from './results.ts';
 
 /** An ownership record younger than this may belong to a registration this sweep could not see yet. */
 const OWNERSHIP_GRACE_MS = 10 * 60_000;
+
+/**
+ * How long a target the controller took out at a Spot interruption warning stays out: EC2 interrupts two
+ * minutes after the warning, and an instance still running well after that was not reclaimed after all.
+ */
+const SPOT_HOLD_MS = 10 * 60_000;
+
+/**
+ * Which target groups the Auto Scaling groups have attached, asked once per group per invocation: the
+ * sweep asks for every group it saw in one call before its bindings run.
+ */
+export class ScalingGroupCache {
+  private readonly known = new Map<string, Promise<ReadonlySet<string> | undefined>>();
+  private readonly scaling: ScalingGroups;
+
+  constructor(scaling: ScalingGroups) {
+    this.scaling = scaling;
+  }
+
+  /** The attachments of the groups the instances belong to; no call when none belongs to a group. */
+  async attached(instances: Iterable<Instance>): Promise<Map<string, ReadonlySet<string>>> {
+    const names = [...new Set([...instances].map(scalingGroupOf).filter((name) => name !== undefined))];
+    const unknown = names.filter((name) => !this.known.has(name));
+    if (unknown.length > 0) {
+      const asked = this.scaling.attachedTargetGroups(unknown);
+      for (const name of unknown) {
+        const entry = asked.then((found) => found.get(name));
+        // Awaited below; a failure is the caller's, and the group is asked again next time.
+        entry.catch(() => this.known.delete(name));
+        this.known.set(name, entry);
+      }
+    }
+    const attached = new Map<string, ReadonlySet<string>>();
+    for (const name of names) {
+      const targetGroups = await this.known.get(name);
+      if (targetGroups) attached.set(name, targetGroups);
+    }
+    return attached;
+  }
+}
 
 export interface RegistrationContext {
   readonly deps: Deps;
@@ -44,6 +90,8 @@ export interface RegistrationContext {
   readonly targets: readonly TargetHealth[];
   /** The target group's VPC when the caller already read it; otherwise it is looked up (and remembered). */
   readonly knownVpcId?: string | undefined;
+  /** The invocation's view of Auto Scaling groups; one of its own when absent. */
+  readonly scalingGroups?: ScalingGroupCache | undefined;
 }
 
 export async function reconcileRegistration(context: RegistrationContext): Promise<RegistrationResult> {
@@ -59,9 +107,18 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
     foreign: plan.foreign.map(targetKey),
     rejected: [] as string[],
     withheld: plan.withheld?.detail,
+    ...otherOwners(plan),
   };
   if (plan.foreign.length > 0)
     log.info('targets added by hand are left alone', { binding: binding.name, foreign: result.foreign });
+  if (plan.coOwned.length > 0 || plan.held.length > 0)
+    log.info('targets of other owners are left to them', {
+      binding: binding.name,
+      coOwned: result.coOwned,
+      held: result.held,
+    });
+  if (plan.releasedHolds.length > 0)
+    await context.state.removeAll(plan.releasedHolds.map((key) => KEY.hold(key)));
   if (plan.withheld) {
     await reportWithheld(context, plan.withheld);
     return { ...result, applied: false };
@@ -82,17 +139,25 @@ export async function reconcileRegistration(context: RegistrationContext): Promi
   return { ...result, rejected: rejected.map((entry) => `${targetKey(entry.target)}: ${entry.code}`) };
 }
 
-/** Plans; ownership is read only for targets outside the selector, and EC2 asked only about strangers. */
+/**
+ * Plans; ownership is read only for targets outside the selector, and EC2 asked only about those (which
+ * may be an Auto Scaling group's even without the selector's tags).
+ */
 async function planWithOwnership(
   context: RegistrationContext,
 ): Promise<{ plan: RegistrationPlan; ownership?: BindingState | undefined }> {
   const { deps, binding, state } = context;
+  const groups = context.scalingGroups ?? new ScalingGroupCache(deps.scaling);
+  const coOwnedOf = async (instances: readonly Instance[]) =>
+    coOwnedIn(instances, await groups.attached(instances), binding.targetGroupArn);
   let input = {
     binding,
     targetGroupVpcId: await targetGroupVpc(deps, binding, state, context.knownVpcId),
     matching: context.matching,
     registered: context.targets,
     owned: new Set<string>(),
+    coOwned: await coOwnedOf(context.matching),
+    held: activeHolds(state.withPrefix(PREFIX.hold), deps.now()),
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
   let plan = planRegistration(input);
@@ -102,14 +167,29 @@ async function planWithOwnership(
     input = { ...input, owned: new Set(ownership.withPrefix(PREFIX.owned).keys()) };
     plan = planRegistration(input);
   }
-  if (plan.needsLookup.length > 0) {
-    const found = await deps.instances.describe(plan.needsLookup);
+  const strangers = [...plan.needsLookup, ...plan.foreign.map((target) => target.id)];
+  if (strangers.length > 0) {
+    const found = await deps.instances.describe(strangers);
     plan = planRegistration({
       ...input,
+      coOwned: new Map([...input.coOwned, ...(await coOwnedOf(found))]),
       lookedUp: new Map(found.map((instance) => [instance.id, instance])),
     });
   }
   return { plan, ownership };
+}
+
+/** How a result names other owners' targets: counted, with the groups or services that hold them. */
+export function otherOwners({
+  coOwned,
+  held,
+}: Pick<RegistrationPlan, 'coOwned' | 'held'>): Pick<RegistrationResult, 'coOwned' | 'held'> {
+  return {
+    ...(coOwned.length > 0
+      ? { coOwned: { count: coOwned.length, groups: [...new Set(coOwned.map((entry) => entry.by))].sort() } }
+      : {}),
+    ...(held.length > 0 ? { held: held.map((entry) => `${targetKey(entry.target)} (${entry.by})`) } : {}),
+  };
 }
 
 async function reportWithheld(
@@ -281,6 +361,7 @@ export interface InstanceEventOutcome {
     | 'not-registered'
     | 'other-vpc'
     | 'rejected'
+    | 'co-owned'
     | 'failed';
   readonly detail?: string | undefined;
 }
@@ -301,7 +382,8 @@ type NotifierFor = (binding: Binding, state: BindingState) => Notifier;
 
 /**
  * One instance changed state. Its current state decides (re-read from EC2): a late `running` event for an
- * instance that has since stopped registers nothing.
+ * instance that has since stopped registers nothing. An Auto Scaling group's instance is left to the group
+ * in the target groups it has attached.
  */
 export async function handleInstanceChange(
   deps: Deps,
@@ -311,7 +393,8 @@ export async function handleInstanceChange(
 ): Promise<{ decision: string; outcomes: InstanceEventOutcome[] }> {
   const { config } = deps;
   const [current] = await deps.instances.describe([instanceId]);
-  const decision = decideForInstance(config.bindings, instanceId, current, claim);
+  const attached = await new ScalingGroupCache(deps.scaling).attached(current ? [current] : []);
+  const decision = decideForInstance(config.bindings, instanceId, current, claim, attached);
   if (decision.action === 'wait') throw new InstanceNotVisibleYetError(decision.reason);
   if (decision.action === 'none') return { decision: decision.reason, outcomes: [] };
   if (!current && claim?.state === 'running')
@@ -323,15 +406,106 @@ export async function handleInstanceChange(
     const work = isolated((binding) => registerOnEvent(deps, binding, instanceId, current, notifierFor));
     return {
       decision: `register (instance is ${current?.state})`,
-      outcomes: await Promise.all(decision.bindings.map(work)),
+      outcomes: await withCoOwned(decision, decision.bindings.map(work)),
     };
   }
-  // Deregister from every group that has it: bindings that select it, or all of them if EC2 forgot it.
-  const candidates = config.bindings.filter(
-    (binding) => !current || matchesSelector(current, binding.instanceSelector.tags),
-  );
   const work = isolated((binding) => deregisterOnEvent(deps, binding, instanceId, decision.reason));
-  return { decision: `deregister (${decision.reason})`, outcomes: await Promise.all(candidates.map(work)) };
+  return {
+    decision: `deregister (${decision.reason})`,
+    outcomes: await withCoOwned(decision, decision.bindings.map(work)),
+  };
+}
+
+/**
+ * A Spot interruption warning: the instance is deregistered from every target group that has it, and held
+ * out, so draining ends before EC2 reclaims it and no sweep puts it back in the meantime.
+ */
+export async function handleSpotInterruption(
+  deps: Deps,
+  instanceId: string,
+): Promise<{ decision: string; outcomes: InstanceEventOutcome[] }> {
+  const [found] = await deps.instances.describe([instanceId]);
+  const current = found?.id === instanceId ? found : undefined;
+  const attached = await new ScalingGroupCache(deps.scaling).attached(current ? [current] : []);
+  const decision = decideForSpotWarning(deps.config.bindings, current, attached);
+  const work = isolated(async (binding) => {
+    // The hold first: a sweep between the two writes must not put the target back.
+    if (deps.config.mode === 'enforce') await holdForSpot(deps, binding, instanceId);
+    return deregisterOnEvent(deps, binding, instanceId, decision.reason);
+  });
+  return {
+    decision: `deregister (${decision.reason})`,
+    outcomes: await withCoOwned(decision, decision.bindings.map(work)),
+  };
+}
+
+async function holdForSpot(deps: Deps, binding: Binding, instanceId: string): Promise<void> {
+  const now = deps.now();
+  const until = now + SPOT_HOLD_MS;
+  await deps.state.putAll(binding.name, [
+    {
+      key: KEY.hold(targetKey({ id: instanceId, port: binding.targetPort })),
+      data: { by: 'spot-interruption', at: now, until },
+      expiresAt: Math.ceil(until / 1000),
+    },
+  ]);
+}
+
+/** The bindings left to an Auto Scaling group, as outcomes beside those the controller acted on. */
+async function withCoOwned(
+  decision: Extract<InstanceDecision, { action: 'register' | 'deregister' }>,
+  work: readonly Promise<InstanceEventOutcome>[],
+): Promise<InstanceEventOutcome[]> {
+  const left = decision.coOwned.map(
+    ({ binding, group }: CoOwnedBinding): InstanceEventOutcome => ({
+      binding: binding.name,
+      action: 'co-owned',
+      detail: group,
+    }),
+  );
+  return [...(await Promise.all(work)), ...left];
+}
+
+/**
+ * Targets an AWS service deregistered for its own operation (a scaling activity, a CodeDeploy BlockTraffic,
+ * an Elastic Beanstalk deployment) are held out for `coOwners.holdMinutes` from the call, so neither the
+ * sweep nor a later event registers them again while the operation can be in progress.
+ */
+export async function holdForService(
+  context: Pick<RegistrationContext, 'deps' | 'binding' | 'state'>,
+  service: string,
+  targets: readonly { readonly id: string; readonly port?: number | undefined }[],
+  eventTime: string | undefined,
+): Promise<RegistrationResult> {
+  const { deps, binding, state } = context;
+  const now = deps.now();
+  const at = Math.min(now, Date.parse(eventTime ?? '') || now);
+  const until = at + deps.config.coOwners.holdMinutes * MINUTE;
+  const keys = targets.map((target) => targetKey({ id: target.id, port: target.port ?? binding.targetPort }));
+  const applied = deps.config.mode === 'enforce';
+  if (applied && until > now) {
+    await state.putAll(
+      keys.map((key) => ({
+        key: KEY.hold(key),
+        data: { by: service, at, until },
+        expiresAt: Math.ceil(until / 1000),
+      })),
+    );
+  }
+  deps.telemetry.log.info('targets held for an AWS service operation', {
+    binding: binding.name,
+    service,
+    keys,
+  });
+  return {
+    applied,
+    register: [],
+    deregister: [],
+    unchanged: 0,
+    foreign: [],
+    rejected: [],
+    held: until > now ? keys.map((key) => `${key} (${service})`) : [],
+  };
 }
 
 /**

@@ -27,6 +27,10 @@ export interface RegistrationResult {
   readonly foreign: readonly string[];
   readonly rejected: readonly string[];
   readonly withheld?: string | undefined;
+  /** Targets of Auto Scaling groups that have the target group attached: the groups', left to them. */
+  readonly coOwned?: { readonly count: number; readonly groups: readonly string[] } | undefined;
+  /** Targets an AWS service took out for an operation still in progress (`id:port (service)`): not put back yet. */
+  readonly held?: readonly string[] | undefined;
 }
 
 /** A target that is unhealthy now, with AWS's reason. */

@@ -6,7 +6,7 @@
 import { isUnhealthyNow } from '../domain/health.ts';
 import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
 import { BREAKER_KEYS, SUSPENSION_TOPICS } from '../domain/notices.ts';
-import { planRegistration } from '../domain/registration.ts';
+import { coOwnedIn, planRegistration } from '../domain/registration.ts';
 import {
   type PlanInput,
   planHealthCheckRepair,
@@ -14,10 +14,11 @@ import {
   type RepairPlan,
 } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
-import { activePause, breakerOpen, decode, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
+import { activeHolds, activePause, breakerOpen, decode, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { errorText } from '../errors.ts';
 import type { StateRecord } from '../ports.ts';
 import { type Deps, mapLimit } from './context.ts';
+import { otherOwners, ScalingGroupCache } from './registration.ts';
 import { observeListeners } from './repair.ts';
 import type { UnhealthyTarget } from './results.ts';
 
@@ -33,6 +34,10 @@ export interface BindingStatus {
     readonly unhealthy: readonly UnhealthyTarget[];
     readonly missing: readonly string[];
     readonly foreign: readonly string[];
+    /** Targets of Auto Scaling groups that have the target group attached: theirs, not missing or foreign. */
+    readonly coOwned?: { readonly count: number; readonly groups: readonly string[] } | undefined;
+    /** Targets an AWS service took out for an operation still in progress: not missing either. */
+    readonly held?: readonly string[] | undefined;
   };
   readonly alertState: {
     readonly alerting: readonly string[];
@@ -76,6 +81,7 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
     const state = new Map(
       records.filter((record) => !record.deleted).map((record) => [record.key, record.data]),
     );
+    const coOwned = await coOwnedTargets(deps, binding, matching, targets);
     // The plan a sweep would make now (mode as deployed, no event): what status shows is what runs.
     const input: PlanInput = {
       binding,
@@ -91,7 +97,7 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
     return {
       binding: binding.name,
       ...parts,
-      ...health(deps, binding, state, { targets, matching, ownership }, parts),
+      ...health(deps, binding, state, { targets, matching, ownership, coOwned }, parts),
     };
   } catch (error) {
     return {
@@ -103,6 +109,25 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
       error: errorText(error),
     };
   }
+}
+
+function holdsIn(state: ReadonlyMap<string, unknown>, now: number): Map<string, string> {
+  const holds = [...state].filter(([key]) => key.startsWith(PREFIX.hold));
+  return activeHolds(new Map(holds.map(([key, data]) => [key.slice(PREFIX.hold.length), { data }])), now);
+}
+
+/** Instances of Auto Scaling groups that have the binding's target group attached, registered ones included. */
+async function coOwnedTargets(
+  deps: Deps,
+  binding: Binding,
+  matching: readonly Instance[],
+  targets: readonly TargetHealth[],
+): Promise<Map<string, string>> {
+  const known = new Set(matching.map((instance) => instance.id));
+  const strangers = targets.map((target) => target.id).filter((id) => !known.has(id));
+  const instances = [...matching, ...(strangers.length > 0 ? await deps.instances.describe(strangers) : [])];
+  const attached = await new ScalingGroupCache(deps.scaling).attached(instances);
+  return coOwnedIn(instances, attached, binding.targetGroupArn);
 }
 
 function partStatus(plan: RepairPlan): PartStatus {
@@ -131,6 +156,7 @@ function health(
     targets: readonly TargetHealth[];
     matching: readonly Instance[];
     ownership: readonly StateRecord[];
+    coOwned: ReadonlyMap<string, string>;
   },
   parts: { listeners: PartStatus; healthCheck?: PartStatus | undefined },
 ): Pick<BindingStatus, 'ok' | 'targets' | 'alertState'> {
@@ -148,6 +174,8 @@ function health(
     registered: targets,
     owned,
     lookedUp: new Map(),
+    coOwned: seen.coOwned,
+    held: holdsIn(state, now),
     maxDeregisterFraction: 1,
   });
   const running = new Map(matching.map((instance) => [instance.id, instance.state === 'running']));
@@ -182,6 +210,7 @@ function health(
       })),
       missing: registration.toRegister.map(targetKey),
       foreign: registration.foreign.map(targetKey),
+      ...otherOwners(registration),
     },
     alertState: {
       alerting,

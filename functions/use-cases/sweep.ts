@@ -15,7 +15,7 @@ import { type Deps, mapLimit, type Settled, settled, type Trigger, unwrap } from
 import { reconcileHealth } from './health.ts';
 import type { Notifier } from './notify.ts';
 import { checkEventPipeline } from './pipeline.ts';
-import { reconcileRegistration } from './registration.ts';
+import { reconcileRegistration, ScalingGroupCache } from './registration.ts';
 import { observeListeners, type RepairContext } from './repair.ts';
 import { reconcileHealthCheck, reconcileListeners } from './repair-parts.ts';
 import type { InvocationResult, RegistrationResult } from './results.ts';
@@ -34,6 +34,8 @@ type Shared = {
   readonly lookups: ReadonlyMap<string, Settled<Instance[]>>;
   /** undefined: the shared read failed, so each binding reads (and fails) on its own. */
   readonly groups: ReadonlyMap<string, TargetGroup> | undefined;
+  /** The Auto Scaling groups of every instance found, asked about in one call before the bindings run. */
+  readonly scalingGroups: ScalingGroupCache;
 };
 
 export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<InvocationResult> {
@@ -43,9 +45,11 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
   const bindings = options.bindings
     ? config.bindings.filter((binding) => options.bindings?.includes(binding.name))
     : config.bindings;
+  const lookups = await lookUpSelectors(deps, bindings);
   const shared: Shared = {
-    lookups: await lookUpSelectors(deps, bindings),
+    lookups,
     groups: await describeHealthCheckedGroups(deps, bindings),
+    scalingGroups: await askScalingGroups(deps, lookups),
   };
   const results = await mapLimit(bindings, config.limits.concurrentBindings, (binding) =>
     runBinding(deps, binding, trigger, (work) => sweepBinding({ ...work, deps, binding, trigger }, shared)),
@@ -75,6 +79,21 @@ async function lookUpSelectors(
   return lookups;
 }
 
+/** A failure here is each binding's own to meet: their registration asks again and fails on its own. */
+async function askScalingGroups(
+  deps: Deps,
+  lookups: ReadonlyMap<string, Settled<Instance[]>>,
+): Promise<ScalingGroupCache> {
+  const cache = new ScalingGroupCache(deps.scaling);
+  const found = [...lookups.values()].flatMap((lookup) => ('value' in lookup ? lookup.value : []));
+  await cache.attached(found).catch((error: unknown) => {
+    deps.telemetry.log.warn('shared DescribeAutoScalingGroups failed; bindings ask on their own', {
+      error: errorText(error),
+    });
+  });
+  return cache;
+}
+
 /** One binding's sweep: four parts, each settling on its own. */
 async function sweepBinding(context: RepairContext & BindingWork, shared: Shared): Promise<void> {
   const { deps, binding, state, notifier, result, attempt } = context;
@@ -101,7 +120,13 @@ async function sweepBinding(context: RepairContext & BindingWork, shared: Shared
       return;
     }
     const knownVpcId = group?.vpcId ?? undefined;
-    result.registration = await reconcileRegistration({ ...context, matching, targets, knownVpcId });
+    result.registration = await reconcileRegistration({
+      ...context,
+      matching,
+      targets,
+      knownVpcId,
+      scalingGroups: shared.scalingGroups,
+    });
   });
   await attempt('health', async () => {
     const instances = new Map((matching ?? []).map((instance) => [instance.id, instance]));

@@ -6,7 +6,8 @@
  *
  * Resource types and condition keys per action: Service Authorization Reference, Elastic Load Balancing V2
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html):
- * - Describe* have no resource type: `*` is the only choice (EC2 DescribeInstances likewise, list_amazonec2.html).
+ * - Describe* have no resource type: `*` is the only choice (EC2 DescribeInstances likewise, list_amazonec2.html;
+ *   Auto Scaling DescribeAutoScalingGroups likewise, list_amazonec2autoscaling.html).
  * - RegisterTargets, DeregisterTargets, ModifyTargetGroup: `targetgroup`; `aws:ResourceTag/${TagKey}`.
  * - ModifyListener: `listener/app`; CreateListener: `loadbalancer/app` (the listener does not exist yet); both
  *   take `elasticloadbalancing:ListenerProtocol`, `elasticloadbalancing:SecurityPolicy` and resource tags.
@@ -111,11 +112,17 @@ export class ControllerRole extends Construct {
         resources: ['*'],
       }),
       new iam.PolicyStatement({ sid: 'ReadInstances', actions: ['ec2:DescribeInstances'], resources: ['*'] }),
+      // Every function asks whether an instance's Auto Scaling group has a bound target group attached.
+      new iam.PolicyStatement({
+        sid: 'ReadScalingGroups',
+        actions: ['autoscaling:DescribeAutoScalingGroups'],
+        resources: ['*'],
+      }),
     ];
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ELB Describe* and EC2 DescribeInstances support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
+        'ELB Describe*, EC2 DescribeInstances and Auto Scaling DescribeAutoScalingGroups support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
     });
     // On this construct, so they cover the role's policy and the overflow managed policies alike.
     const acknowledge: Acknowledge = (resources, reason) => {

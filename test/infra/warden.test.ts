@@ -158,11 +158,16 @@ describe('EventBridge rules', () => {
   const targetOf = (rule: 'instanceState' | 'apiCalls' | 'schedule') =>
     (propertiesOf(t, seed.warden.rules[rule]).Targets as Record<string, unknown>[])[0];
 
-  it('sends the EC2 states register handles, and no other event, to register', () => {
+  it('sends the EC2 states and the Spot interruption warnings register handles, and no other event, to register', () => {
     expect(propertiesOf(t, seed.warden.rules.instanceState).EventPattern).toEqual({
       source: ['aws.ec2'],
-      'detail-type': ['EC2 Instance State-change Notification'],
-      detail: { state: ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] },
+      'detail-type': ['EC2 Instance State-change Notification', 'EC2 Spot Instance Interruption Warning'],
+      detail: {
+        $or: [
+          { state: ['running', 'stopping', 'stopped', 'shutting-down', 'terminated'] },
+          { 'instance-action': ['terminate', 'stop', 'hibernate'] },
+        ],
+      },
     });
   });
 

@@ -19,6 +19,7 @@ describe('the deployed rules route', () => {
     ['ec2-instance-running.json', 'register'],
     ['ec2-instance-stopped.json', 'register'],
     ['ec2-instance-terminated.json', 'register'],
+    ['ec2-spot-interruption-warning.json', 'register'],
     ['cloudtrail-modify-listener-redirect-302.json', 'guard'],
     ['cloudtrail-delete-rule.json', 'guard'],
     ['cloudtrail-deregister-targets.json', 'guard'],

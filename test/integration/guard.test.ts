@@ -264,7 +264,9 @@ simulatorOnly('the CloudTrail fixtures, rewritten to the simulator world', () =>
         controllerRoleArns: ['arn:aws:iam::123456789012:role/AlbWarden-GuardFunctionRole-1A2B3C4D5E6F'],
       };
       const route = routeApiCall(recordedConfig, event);
-      expect(route.action === 'reconcile' ? route.scope : route.reason).toBe(
+      expect(
+        route.action === 'reconcile' ? route.scope : route.action === 'hold' ? route.service : route.reason,
+      ).toBe(
         {
           'cloudtrail-modify-listener-denied.json': 'the call failed (AccessDenied): nothing changed',
           'cloudtrail-modify-listener-by-warden-itself.json': "the controller's own change",

@@ -17,7 +17,13 @@ import type {
   TargetHealth,
 } from '../../functions/domain/model.ts';
 import { targetKey } from '../../functions/domain/model.ts';
-import type { AlertPublisher, Instances, LoadBalancing, TargetWriteResult } from '../../functions/ports.ts';
+import type {
+  AlertPublisher,
+  Instances,
+  LoadBalancing,
+  ScalingGroups,
+  TargetWriteResult,
+} from '../../functions/ports.ts';
 import type { Deps, Log, Telemetry } from '../../functions/use-cases/context.ts';
 import {
   forwardTo,
@@ -70,6 +76,8 @@ export class FakeWorld {
   deregistrationDelay = new Map<string, number>();
   /** listenerArn → certificates besides the default one (SNI). */
   sni = new Map<string, string[]>();
+  /** Auto Scaling group name → the target groups it has attached. */
+  scalingGroups = new Map<string, Set<string>>();
   published: RenderedAlert[] = [];
   calls: string[] = [];
   /** Makes the next calls of a method throw. */
@@ -99,6 +107,18 @@ export class FakeWorld {
   registered(): string[] {
     return [...(this.targets.get(TG_ARN)?.keys() ?? [])].sort();
   }
+
+  readonly scaling: ScalingGroups = {
+    attachedTargetGroups: async (names) => {
+      this.call('attachedTargetGroups');
+      return new Map(
+        names.flatMap((name) => {
+          const attached = this.scalingGroups.get(name);
+          return attached ? [[name, new Set(attached)] as const] : [];
+        }),
+      );
+    },
+  };
 
   readonly elb: LoadBalancing = {
     describeTargetHealth: async (arn, targets) => {
@@ -335,6 +355,7 @@ export function fakeDeps(
     config,
     elb: world.elb,
     instances: world.ec2,
+    scaling: world.scaling,
     alerts: world.alerts,
     state,
     telemetry,

@@ -19,6 +19,7 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/client-auto-scaling': 'autoscaling',
 };
 
 export interface AwsCall {

@@ -8,6 +8,7 @@ const SERVICE_OF_ADAPTER: Readonly<Record<string, SimService>> = {
   'elbv2.ts': 'elbv2',
   'sns.ts': 'sns',
   'dynamodb-state.ts': 'dynamodb',
+  'autoscaling.ts': 'autoscaling',
 };
 
 /** `service:Action` for every `new XxxCommand(` in the adapters. */

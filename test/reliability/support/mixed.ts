@@ -8,11 +8,13 @@
  *   - instance D was launched (RegisterTargets, then the ownership record: BatchWriteItem), instance B
  *     was stopped (DeregisterTargets), instance A, which had an alert record after one unhealthy sweep,
  *     was deregistered by hand (its record is deleted: DeleteItem); C stays;
+ *   - instance E belongs to an Auto Scaling group that has the target group attached and registered it
+ *     (DescribeAutoScalingGroups: E is the group's, left to it);
  *   - the drift is alerted (Publish, after the repair log is written: PutItem), all of it read first
  *     (Query, DescribeInstances, DescribeTargetGroups, DescribeTargetHealth, DescribeListeners, DescribeRules).
  *
  * Its desired state is independent of how it is reached: both listeners as desired, the health check
- * matcher back to 404, targets C and D, and D owned by the controller (so a later retag deregisters it).
+ * matcher back to 404, targets C, D and E, and D owned by the controller (so a later retag deregisters it).
  */
 import { CreateTagsCommand, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import {
@@ -39,6 +41,7 @@ import {
   passInitialHealthChecks,
   published,
   registered,
+  scalingGroup,
   type World,
 } from './world.ts';
 
@@ -49,7 +52,13 @@ const sniCertificateOf = (site: { readonly certificateArn: string }) =>
 export interface MixedWorld {
   readonly world: World;
   readonly deps: Controller;
-  readonly ids: { readonly a: string; readonly b: string; readonly c: string; readonly d: string };
+  readonly ids: {
+    readonly a: string;
+    readonly b: string;
+    readonly c: string;
+    readonly d: string;
+    readonly e: string;
+  };
 }
 
 export async function arrangeMixedWorld(
@@ -76,6 +85,11 @@ export async function arrangeMixedWorld(
   );
   await world.clients.ec2.send(new StopInstancesCommand({ InstanceIds: [a, b] }));
   const [d = ''] = await launch(world, 1, { Role: 'web' });
+  const [e = ''] = await scalingGroup(world, 'web-asg', {
+    targetGroupArn: site.targetGroupArn,
+    desired: 1,
+    tags: { Role: 'web' },
+  });
   await world.person.elbv2.send(
     new ModifyListenerCommand({
       ListenerArn: site.httpListenerArn,
@@ -97,7 +111,7 @@ export async function arrangeMixedWorld(
     new ModifyTargetGroupCommand({ TargetGroupArn: site.targetGroupArn, Matcher: { HttpCode: '200' } }),
   );
   await world.control.resetCalls();
-  return { world, deps, ids: { a, b, c, d } };
+  return { world, deps, ids: { a, b, c, d, e } };
 }
 
 /** What is still wrong in a mixed world; checking ownership costs one more sweep (a retag of D). */
@@ -118,7 +132,7 @@ export async function mixedViolations(mixed: MixedWorld, deps: Controller = mixe
   const check = await healthCheckOf(world, site);
   if (check.matcher !== '404') problems.push(`health check matcher ${check.matcher}`);
   const targets = await registered(world, site.targetGroupArn);
-  const expected = [ids.c, ids.d].map((id) => `${id}:8080`).sort();
+  const expected = [ids.c, ids.d, ids.e].map((id) => `${id}:8080`).sort();
   if (JSON.stringify(targets) !== JSON.stringify(expected))
     problems.push(`targets ${targets.join(', ')} instead of ${expected.join(', ')}`);
   if (problems.length > 0) return problems;

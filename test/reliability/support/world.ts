@@ -7,6 +7,11 @@
  *
  * One simulator per test file (they run in parallel workers); `buildWorld` resets it for each test.
  */
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+} from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -28,6 +33,7 @@ import type {
   HandlerExecutionContext,
   MetadataBearer,
 } from '@smithy/types';
+import { AwsScalingGroups } from '../../../functions/adapters/autoscaling.ts';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb-state.ts';
 import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
 import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
@@ -290,10 +296,12 @@ export function controller(world: World, options: ControllerOptions = {}): Contr
   const ec2 = intercepted(createClient((settings) => new EC2Client(settings), aws));
   const sns = intercepted(createClient((settings) => new SNSClient(settings), aws));
   const dynamodb = intercepted(createClient((settings) => new DynamoDBClient(settings), aws));
+  const autoscaling = intercepted(createClient((settings) => new AutoScalingClient(settings), aws));
   return {
     config,
     elb: new ElbV2LoadBalancing(elb),
     instances: new Ec2Instances(ec2),
+    scaling: new AwsScalingGroups(autoscaling),
     alerts: new SnsAlertPublisher(sns),
     state: new DynamoDbStateStore(dynamodb, config.alerts.stateTable),
     telemetry,
@@ -529,6 +537,43 @@ export async function launch(
   subnetId: string = world.subnetIds[0],
 ): Promise<string[]> {
   return launchInstances(world.clients, { count, subnetId, tags });
+}
+
+/**
+ * An EC2 Auto Scaling group with `targetGroupArn` attached, launched to `desired` and in service (the group
+ * registered its instances itself); returns its instances.
+ */
+export async function scalingGroup(
+  world: World,
+  name: string,
+  options: { targetGroupArn: string; desired: number; maxSize?: number; tags: Record<string, string> },
+): Promise<string[]> {
+  const autoscaling = new AutoScalingClient({
+    endpoint: world.sim.endpoint,
+    region: world.region,
+    credentials: { accessKeyId: 'AKIARELIABILITYASG01', secretAccessKey: SIM_SECRET },
+  });
+  try {
+    await autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: name,
+        MinSize: 0,
+        MaxSize: options.maxSize ?? Math.max(options.desired, 1) * 2,
+        DesiredCapacity: options.desired,
+        LaunchTemplate: { LaunchTemplateName: name, Version: '$Latest' },
+        VPCZoneIdentifier: world.subnetIds.join(','),
+        TargetGroupARNs: [options.targetGroupArn],
+        Tags: Object.entries(options.tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
+      }),
+    );
+    await world.control.clock(0);
+    const output = await autoscaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }),
+    );
+    return (output.AutoScalingGroups?.[0]?.Instances ?? []).map((instance) => instance.InstanceId ?? '');
+  } finally {
+    autoscaling.destroy();
+  }
 }
 
 /** How long a new target stays `initial` in the simulator: registration (5 s), then one 30 s health check. */

@@ -69,7 +69,7 @@ describe('parseEvent on bad input: ignored with a reason, never thrown', () => {
     ['no detail-type', { ...running, 'detail-type': undefined }, /detail-type/],
     [
       'unknown detail-type',
-      { ...running, 'detail-type': 'EC2 Spot Instance Interruption Warning' },
+      { ...running, 'detail-type': 'EC2 Instance Rebalance Recommendation' },
       /unhandled detail-type/,
     ],
     ['detail of the wrong type', { ...running, detail: 'running' }, /detail/],

@@ -215,6 +215,8 @@ describe('decideForInstance: the current state decides, not the event', () => {
     expect(decideForInstance(config.bindings, 'i-1', undefined)).toEqual({
       action: 'deregister',
       reason: 'gone',
+      bindings: config.bindings,
+      coOwned: [],
     });
   });
 
@@ -235,6 +237,8 @@ describe('decideForInstance: the current state decides, not the event', () => {
     expect(decideForInstance(config.bindings, 'i-1', undefined, claim)).toEqual({
       action: 'deregister',
       reason: 'gone',
+      bindings: config.bindings,
+      coOwned: [],
     });
   });
 

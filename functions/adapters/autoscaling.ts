@@ -1,0 +1,54 @@
+/** Auto Scaling groups over the EC2 Auto Scaling API (SDK v3): which target groups each group has attached. */
+import {
+  type AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  type DescribeAutoScalingGroupsCommandOutput,
+} from '@aws-sdk/client-auto-scaling';
+import { AwsCallError } from '../errors.ts';
+import type { ScalingGroups } from '../ports.ts';
+import { chunk } from './batches.ts';
+
+/** DescribeAutoScalingGroups' largest page (MaxRecords 1-100); names go in batches of the same size. */
+const PAGE_SIZE = 100;
+
+export class AwsScalingGroups implements ScalingGroups {
+  private readonly client: AutoScalingClient;
+
+  constructor(client: AutoScalingClient) {
+    this.client = client;
+  }
+
+  async attachedTargetGroups(names: readonly string[]): Promise<Map<string, ReadonlySet<string>>> {
+    const attached = new Map<string, ReadonlySet<string>>();
+    for (const batch of chunk([...new Set(names)], PAGE_SIZE)) {
+      let token: string | undefined;
+      do {
+        let output: DescribeAutoScalingGroupsCommandOutput;
+        try {
+          output = await this.client.send(
+            new DescribeAutoScalingGroupsCommand({
+              AutoScalingGroupNames: batch,
+              MaxRecords: PAGE_SIZE,
+              NextToken: token,
+            }),
+          );
+        } catch (error) {
+          throw new AwsCallError('DescribeAutoScalingGroups', error);
+        }
+        for (const group of output.AutoScalingGroups ?? []) {
+          if (!group.AutoScalingGroupName) continue;
+          // Target groups attached either way: AttachLoadBalancerTargetGroups or AttachTrafficSources (elbv2).
+          const arns = [
+            ...(group.TargetGroupARNs ?? []),
+            ...(group.TrafficSources ?? [])
+              .filter((source) => (source.Type ?? 'elbv2') === 'elbv2')
+              .map((source) => source.Identifier ?? ''),
+          ].filter((arn) => arn !== '');
+          attached.set(group.AutoScalingGroupName, new Set(arns));
+        }
+        token = output.NextToken;
+      } while (token);
+    }
+    return attached;
+  }
+}

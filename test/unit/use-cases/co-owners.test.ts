@@ -1,0 +1,275 @@
+/**
+ * Co-owners end to end over the ports (FakeWorld): the sweep, the guard and the register function leave an
+ * Auto Scaling group's targets to the group, hold targets an AWS service took out, and act on Spot warnings.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseConfig, type WardenConfig } from '../../../functions/config.ts';
+import { type ParsedEvent, parseEvent } from '../../../functions/domain/events.ts';
+import { handleApiCall } from '../../../functions/use-cases/guard.ts';
+import { handleInstanceState } from '../../../functions/use-cases/register.ts';
+import { bindingStatuses } from '../../../functions/use-cases/status.ts';
+import { sweep } from '../../../functions/use-cases/sweep.ts';
+import { ACCOUNT, instance, OTHER_TG_ARN, seedConfig, TG_ARN } from '../../support/builders.ts';
+import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
+import { fixture } from '../../support/fixtures.ts';
+
+const GROUP_TAG = 'aws:autoscaling:groupName';
+const ASG_ROLE = `arn:aws:iam::${ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+const ID = 'i-0abcd1111aaaa2222';
+const MINUTE = 60_000;
+const OTHER_LB_ARN = `arn:aws:elasticloadbalancing:ap-northeast-2:${ACCOUNT}:loadbalancer/app/canary-alb/0a1b2c3d4e5f6a7b`;
+
+function setup(config: WardenConfig = seedConfig()) {
+  const world = new FakeWorld();
+  return { world, ...fakeDeps(world, config) };
+}
+
+const member = (id: string, group = 'web-asg', state: 'running' | 'stopped' | 'terminated' = 'running') =>
+  instance(id, { state, tags: { Role: 'web', [GROUP_TAG]: group } });
+
+const stateEvent = (instanceId: string, state: 'running' | 'terminated') => ({
+  type: 'instance-state' as const,
+  id: `evt-${instanceId}-${state}`,
+  instanceId,
+  state,
+  account: ACCOUNT,
+  region: 'ap-northeast-2',
+});
+
+const spotWarning = (instanceId: string) => {
+  const parsed = parseEvent({
+    ...(fixture('ec2-spot-interruption-warning.json') as Record<string, unknown>),
+    detail: { 'instance-id': instanceId, 'instance-action': 'terminate' },
+  });
+  if (parsed.type !== 'spot-interruption') throw new Error(`parsed as ${parsed.type}`);
+  return parsed;
+};
+
+/** The recorded DeregisterTargets call of target ID, made by `identity`. */
+function deregisteredBy(identity: Record<string, unknown>): Extract<ParsedEvent, { type: 'api-call' }> {
+  const raw = fixture('cloudtrail-deregister-targets.json') as { detail: Record<string, unknown> };
+  const parsed = parseEvent({
+    ...raw,
+    detail: { ...raw.detail, userIdentity: { ...(raw.detail.userIdentity as object), ...identity } },
+  });
+  if (parsed.type !== 'api-call') throw new Error('the fixture is an API call');
+  return parsed;
+}
+const byAutoScaling = () =>
+  deregisteredBy({
+    arn: `arn:aws:sts::${ACCOUNT}:assumed-role/AWSServiceRoleForAutoScaling/AutoScaling`,
+    sessionContext: { sessionIssuer: { arn: ASG_ROLE } },
+  });
+
+describe('sweep: targets of an Auto Scaling group that has the target group attached', () => {
+  it('does not register a group instance the group has not put in service (Pending:Wait, Standby)', async () => {
+    const { world, deps } = setup();
+    world.scalingGroups.set('web-asg', new Set([TG_ARN]));
+    world.addInstance(member('i-1'));
+    world.addInstance(instance('i-2'));
+
+    const result = await sweep(deps);
+
+    expect(world.registered()).toEqual(['i-2:8080']);
+    expect(result.bindings[0]?.registration).toMatchObject({
+      register: ['i-2:8080'],
+      coOwned: { count: 1, groups: ['web-asg'] },
+    });
+  });
+
+  it('does not deregister a group instance that terminated: the group drains it itself', async () => {
+    const { world, deps } = setup();
+    world.scalingGroups.set('web-asg', new Set([TG_ARN]));
+    for (const id of ['i-1', 'i-2', 'i-3']) world.addInstance(id === 'i-1' ? member(id) : instance(id));
+    await world.elb.registerTargets(
+      TG_ARN,
+      [1, 2, 3].map((n) => ({ id: `i-${n}`, port: 8080 })),
+    );
+    world.addInstance(member('i-1', 'web-asg', 'terminated'));
+    world.calls = [];
+
+    await sweep(deps);
+
+    expect(world.mutatingCalls).toEqual([]);
+    expect(world.registered()).toEqual(['i-1:8080', 'i-2:8080', 'i-3:8080']);
+  });
+
+  it('registers and deregisters a group instance as its own when the group has another target group', async () => {
+    const { world, deps } = setup();
+    world.scalingGroups.set('web-asg', new Set([OTHER_TG_ARN]));
+    world.addInstance(member('i-1'));
+
+    await sweep(deps);
+
+    expect(world.registered()).toEqual(['i-1:8080']);
+  });
+
+  it('reports a group target without the selector tags as co-owned, not foreign', async () => {
+    const { world, deps } = setup();
+    world.scalingGroups.set('batch-asg', new Set([TG_ARN]));
+    world.addInstance(instance('i-9', { tags: { [GROUP_TAG]: 'batch-asg' } }));
+    world.addInstance(instance('i-2'));
+    await world.elb.registerTargets(TG_ARN, [{ id: 'i-9', port: 8080 }]);
+
+    const result = await sweep(deps);
+
+    expect(result.bindings[0]?.registration).toMatchObject({
+      foreign: [],
+      coOwned: { count: 1, groups: ['batch-asg'] },
+    });
+    expect((await bindingStatuses(deps))[0]?.targets).toMatchObject({
+      missing: [],
+      foreign: [],
+      coOwned: { count: 1, groups: ['batch-asg'] },
+    });
+  });
+
+  it('asks Auto Scaling once per sweep for every group seen, whatever the number of bindings', async () => {
+    const seed = seedConfig();
+    const [web] = seed.bindings;
+    const config = parseConfig({
+      ...seed,
+      bindings: [
+        web,
+        { ...web, name: 'canary', loadBalancerArn: OTHER_LB_ARN, targetGroupArn: OTHER_TG_ARN },
+      ],
+    });
+    const { world, deps } = setup(config);
+    world.targets.set(OTHER_TG_ARN, new Map());
+    world.scalingGroups.set('web-asg', new Set([TG_ARN]));
+    world.addInstance(member('i-1'));
+    world.addInstance(member('i-2', 'other-asg'));
+
+    const result = await sweep(deps);
+
+    expect(result.bindings.map((binding) => binding.registration?.register)).toEqual([
+      ['i-2:8080'],
+      ['i-1:8080', 'i-2:8080'],
+    ]);
+    expect(world.calls.filter((call) => call === 'attachedTargetGroups')).toHaveLength(1);
+  });
+
+  it('makes no Auto Scaling call when no instance belongs to a group', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance('i-1'));
+
+    await sweep(deps);
+
+    expect(world.calls).not.toContain('attachedTargetGroups');
+  });
+});
+
+describe('register: instance events of an Auto Scaling group', () => {
+  it('leaves a running group instance to the group and reports it co-owned', async () => {
+    const { world, deps } = setup();
+    world.scalingGroups.set('web-asg', new Set([TG_ARN]));
+    world.addInstance(member('i-1'));
+
+    const result = await handleInstanceState(deps, stateEvent('i-1', 'running'));
+
+    expect(world.mutatingCalls).toEqual([]);
+    expect(result.bindings[0]?.registration?.coOwned).toEqual({ count: 1, groups: ['web-asg'] });
+  });
+
+  it('leaves a terminated group instance registered for the group to drain', async () => {
+    const { world, deps } = setup();
+    world.scalingGroups.set('web-asg', new Set([TG_ARN]));
+    world.addInstance(member('i-1', 'web-asg', 'terminated'));
+    await world.elb.registerTargets(TG_ARN, [{ id: 'i-1', port: 8080 }]);
+    world.calls = [];
+
+    await handleInstanceState(deps, stateEvent('i-1', 'terminated'));
+
+    expect(world.mutatingCalls).toEqual([]);
+  });
+});
+
+describe('guard: DeregisterTargets by a co-owning AWS service', () => {
+  it('holds the target Auto Scaling took out; neither the guard nor the sweep registers it again', async () => {
+    const { world, deps, clock } = setup();
+    world.addInstance(instance(ID));
+
+    const result = await handleApiCall(deps, byAutoScaling());
+    const swept = await sweep(deps);
+    clock.now += 30 * MINUTE;
+    await sweep(deps);
+
+    expect(result.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (autoscaling.amazonaws.com)`]);
+    expect(swept.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (autoscaling.amazonaws.com)`]);
+    expect(world.mutatingCalls).toEqual([]);
+  });
+
+  it('registers the target again once the hold has expired (coOwners.holdMinutes)', async () => {
+    const { world, deps, clock } = setup(seedConfig({ coOwners: { holdMinutes: 20 } }));
+    world.addInstance(instance(ID));
+    await handleApiCall(deps, deregisteredBy({ invokedBy: 'codedeploy.amazonaws.com' }));
+
+    clock.now += 19 * MINUTE;
+    await sweep(deps);
+    expect(world.registered()).toEqual([]);
+    clock.now += 2 * MINUTE;
+    await sweep(deps);
+    expect(world.registered()).toEqual([`${ID}:8080`]);
+  });
+
+  it('ends the hold when the owner registers the target again', async () => {
+    const { world, deps, state } = setup();
+    world.addInstance(instance(ID));
+    await handleApiCall(deps, deregisteredBy({ invokedBy: 'elasticbeanstalk.amazonaws.com' }));
+    await world.elb.registerTargets(TG_ARN, [{ id: ID, port: 8080 }]);
+
+    await sweep(deps);
+
+    expect((await state.load('web')).filter((record) => record.key.startsWith('hold#'))).toEqual([]);
+  });
+
+  it("registers a person's deregistration again at once, as before", async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance(ID));
+
+    await handleApiCall(deps, deregisteredBy({}));
+
+    expect(world.registered()).toEqual([`${ID}:8080`]);
+  });
+});
+
+describe('register: Spot interruption warning', () => {
+  it('deregisters the instance from every target group that has it, and no sweep puts it back', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance(ID));
+    await sweep(deps);
+    world.calls = [];
+
+    const result = await handleInstanceState(deps, spotWarning(ID));
+    await sweep(deps);
+
+    expect(result.bindings[0]?.registration?.deregister).toEqual([ID]);
+    expect(world.mutatingCalls).toEqual(['deregisterTargets']);
+    expect(world.registered()).toEqual([]);
+  });
+
+  it('leaves an Auto Scaling group instance to the group', async () => {
+    const { world, deps } = setup();
+    world.scalingGroups.set('web-asg', new Set([TG_ARN]));
+    world.addInstance(member(ID));
+    await world.elb.registerTargets(TG_ARN, [{ id: ID, port: 8080 }]);
+    world.calls = [];
+
+    const result = await handleInstanceState(deps, spotWarning(ID));
+
+    expect(world.mutatingCalls).toEqual([]);
+    expect(result.bindings[0]?.registration?.coOwned).toEqual({ count: 1, groups: ['web-asg'] });
+  });
+
+  it('registers the instance again if EC2 did not reclaim it after all', async () => {
+    const { world, deps, clock } = setup();
+    world.addInstance(instance(ID));
+    await sweep(deps);
+    await handleInstanceState(deps, spotWarning(ID));
+
+    clock.now += 11 * MINUTE;
+    await sweep(deps);
+
+    expect(world.registered()).toEqual([`${ID}:8080`]);
+  });
+});
