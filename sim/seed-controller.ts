@@ -248,6 +248,8 @@ function controllerPolicy(options: {
           'elasticloadbalancing:DescribeTargetGroupAttributes',
           'elasticloadbalancing:DescribeTargetHealth',
           'ec2:DescribeInstances',
+          // Which Auto Scaling groups own which target groups: a describe with no resource-level permissions.
+          'autoscaling:DescribeAutoScalingGroups',
         ],
         Resource: '*',
       },

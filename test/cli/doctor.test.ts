@@ -352,7 +352,11 @@ describe('each binding', () => {
           Statement: [
             {
               Effect: 'Allow',
-              Action: ['elasticloadbalancing:Describe*', 'ec2:DescribeInstances'],
+              Action: [
+                'elasticloadbalancing:Describe*',
+                'ec2:DescribeInstances',
+                'autoscaling:DescribeAutoScalingGroups',
+              ],
               Resource: '*',
             },
             { Effect: 'Allow', Action: 'elasticloadbalancing:*', Resource: world.warden.seed.targetGroupArn },

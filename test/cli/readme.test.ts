@@ -98,7 +98,7 @@ describe("the README's CLI section", () => {
     }
     // What the story shows: the unregistered instance is reported, the off binding comes out of jq, reconcile
     // registers it, and the second status is all well.
-    const status = runs.filter((run) => /alb-warden status\s*(#|$)/.test(run.line));
+    const status = runs.filter((run) => /cli -- status\s*(#|$)/.test(run.line));
     expect(status.map((run) => run.status)).toEqual([1, 0]);
     expect(status[0]?.stdout).toMatch(/missing +i-[0-9a-f]+:8080 \(running, matching, not registered\)/);
     const jq = runs.find((run) => run.line.includes('| jq'));
