@@ -38,25 +38,35 @@ export interface HealthAlertInput extends AlertBase {
 
 /** Groups one sweep's target events of a binding into at most one alert per kind. */
 export function targetHealthAlerts(input: HealthAlertInput): Alert[] {
-  const group = input.binding.targetGroupArn;
-  const tgName = targetGroupName(group);
   const byKind = (kind: TargetEvent['kind']) => input.events.filter((event) => event.kind === kind);
-  const fleetLine = `Healthy targets now: ${input.fleet.healthy} of ${input.fleet.registered} registered.`;
-  const alerts: Alert[] = [];
+  const alerts: (Alert | undefined)[] = [
+    unhealthyAlert(input, byKind('unhealthy'), false),
+    unhealthyAlert(input, byKind('reminder'), true),
+    recoveredAlert(input, byKind('recovered')),
+    flappingAlert(input, byKind('flapping')),
+  ];
+  return alerts.filter((alert): alert is Alert => alert !== undefined);
+}
 
-  const targetLine = (event: TargetEvent) => {
-    const instance = input.instances.get(event.targetId);
-    const zone = instance?.availabilityZone ? ` (${clean(instance.availabilityZone, 32)})` : '';
-    const reason = event.reasonCode
-      ? `${clean(event.reasonCode, 64)}: ${clean(event.description ?? '')}`
-      : 'no reason given';
-    const since =
-      event.badSince === undefined
-        ? ''
-        : `, since ${formatTime(event.badSince)} (${formatDuration(input.now - event.badSince)})`;
-    return `  ${clean(event.targetId, 64)}:${event.port}${zone}  ${clean(event.state ?? '', 16)}  ${reason}${since}`;
-  };
-  const targetDetail = (event: TargetEvent) => ({
+const fleetLine = (input: HealthAlertInput) =>
+  `Healthy targets now: ${input.fleet.healthy} of ${input.fleet.registered} registered.`;
+
+/** One target as the on-call reads it: id, zone, state, AWS's reason, since when. */
+function targetLine(input: HealthAlertInput, event: TargetEvent): string {
+  const instance = input.instances.get(event.targetId);
+  const zone = instance?.availabilityZone ? ` (${clean(instance.availabilityZone, 32)})` : '';
+  const reason = event.reasonCode
+    ? `${clean(event.reasonCode, 64)}: ${clean(event.description ?? '')}`
+    : 'no reason given';
+  const since =
+    event.badSince === undefined
+      ? ''
+      : `, since ${formatTime(event.badSince)} (${formatDuration(input.now - event.badSince)})`;
+  return `  ${clean(event.targetId, 64)}:${event.port}${zone}  ${clean(event.state ?? '', 16)}  ${reason}${since}`;
+}
+
+function targetDetail(input: HealthAlertInput, event: TargetEvent) {
+  return {
     id: event.targetId,
     port: event.port,
     availabilityZone: input.instances.get(event.targetId)?.availabilityZone,
@@ -64,96 +74,100 @@ export function targetHealthAlerts(input: HealthAlertInput): Alert[] {
     reasonCode: event.reasonCode,
     description: event.description,
     since: event.badSince === undefined ? undefined : formatTime(event.badSince),
-  });
+  };
+}
 
-  for (const [kind, reminder] of [
-    ['unhealthy', false],
-    ['reminder', true],
-  ] as const) {
-    const events = byKind(kind);
-    if (events.length === 0) continue;
-    const severity = unhealthySeverity(input.fleet, input.criticalBelowHealthyFraction);
-    alerts.push({
-      ...baseAlert(input),
-      kind: 'TargetUnhealthy',
-      severity,
-      headline: `${reminder ? 'still ' : ''}${plural(events.length, 'target')} unhealthy in ${tgName}`,
-      lines: [
-        reminder
-          ? `${plural(events.length, 'target')} in target group ${tgName} ${events.length === 1 ? 'is' : 'are'} still unhealthy (reminder).`
-          : `${plural(events.length, 'target')} in target group ${tgName} turned unhealthy.`,
-        '',
-        ...events.map(targetLine),
-        '',
-        fleetLine,
-        'What the controller does: it keeps the targets registered (the load balancer already routes around them) and alerts again when they recover.',
-        'What to check: the application on port ' +
-          `${input.binding.targetPort} of the instances above, and the health check (path, matcher) of ${tgName}.`,
-        '',
-        ...contextLines(input.recentChanges, input.contextMinutes),
-      ],
-      details: {
-        reminder,
-        targets: events.map(targetDetail),
-        healthy: input.fleet.healthy,
-        registered: input.fleet.registered,
-        recentChanges: input.recentChanges.map((change) => ({ ...change, at: formatTime(change.at) })),
-      },
-    });
-  }
+function unhealthyAlert(
+  input: HealthAlertInput,
+  events: readonly TargetEvent[],
+  reminder: boolean,
+): Alert | undefined {
+  if (events.length === 0) return undefined;
+  const tgName = targetGroupName(input.binding.targetGroupArn);
+  return {
+    ...baseAlert(input),
+    kind: 'TargetUnhealthy',
+    severity: unhealthySeverity(input.fleet, input.criticalBelowHealthyFraction),
+    headline: `${reminder ? 'still ' : ''}${plural(events.length, 'target')} unhealthy in ${tgName}`,
+    lines: [
+      reminder
+        ? `${plural(events.length, 'target')} in target group ${tgName} ${events.length === 1 ? 'is' : 'are'} still unhealthy (reminder).`
+        : `${plural(events.length, 'target')} in target group ${tgName} turned unhealthy.`,
+      '',
+      ...events.map((event) => targetLine(input, event)),
+      '',
+      fleetLine(input),
+      'What the controller does: it keeps the targets registered (the load balancer already routes around them) and alerts again when they recover.',
+      'What to check: the application on port ' +
+        `${input.binding.targetPort} of the instances above, and the health check (path, matcher) of ${tgName}.`,
+      '',
+      ...contextLines(input.recentChanges, input.contextMinutes),
+    ],
+    details: {
+      reminder,
+      targets: events.map((event) => targetDetail(input, event)),
+      healthy: input.fleet.healthy,
+      registered: input.fleet.registered,
+      recentChanges: input.recentChanges.map((change) => ({ ...change, at: formatTime(change.at) })),
+    },
+  };
+}
 
-  const recovered = byKind('recovered');
-  if (recovered.length > 0) {
-    alerts.push({
-      ...baseAlert(input),
-      kind: 'TargetRecovered',
-      severity: 'info',
-      headline: `${plural(recovered.length, 'target')} recovered in ${tgName}`,
-      lines: [
-        `${plural(recovered.length, 'target')} in target group ${tgName} recovered.`,
-        '',
-        ...recovered.map(
-          (event) =>
-            `  ${clean(event.targetId, 64)}:${event.port}  ${event.deregistered ? 'deregistered' : 'healthy again'} after ${formatDuration(event.unhealthyForMs)} unhealthy`,
-        ),
-        '',
-        fleetLine,
-      ],
-      details: {
-        targets: recovered.map((event) => ({
-          id: event.targetId,
-          port: event.port,
-          deregistered: event.deregistered === true,
-          unhealthyForSeconds:
-            event.unhealthyForMs === undefined ? undefined : Math.round(event.unhealthyForMs / 1000),
-        })),
-        healthy: input.fleet.healthy,
-        registered: input.fleet.registered,
-      },
-    });
-  }
+function recoveredAlert(input: HealthAlertInput, recovered: readonly TargetEvent[]): Alert | undefined {
+  if (recovered.length === 0) return undefined;
+  const tgName = targetGroupName(input.binding.targetGroupArn);
+  return {
+    ...baseAlert(input),
+    kind: 'TargetRecovered',
+    severity: 'info',
+    headline: `${plural(recovered.length, 'target')} recovered in ${tgName}`,
+    lines: [
+      `${plural(recovered.length, 'target')} in target group ${tgName} recovered.`,
+      '',
+      ...recovered.map(
+        (event) =>
+          `  ${clean(event.targetId, 64)}:${event.port}  ${event.deregistered ? 'deregistered' : 'healthy again'} after ${formatDuration(event.unhealthyForMs)} unhealthy`,
+      ),
+      '',
+      fleetLine(input),
+    ],
+    details: {
+      targets: recovered.map((event) => ({
+        id: event.targetId,
+        port: event.port,
+        deregistered: event.deregistered === true,
+        unhealthyForSeconds:
+          event.unhealthyForMs === undefined ? undefined : Math.round(event.unhealthyForMs / 1000),
+      })),
+      healthy: input.fleet.healthy,
+      registered: input.fleet.registered,
+    },
+  };
+}
 
-  const flapping = byKind('flapping');
-  if (flapping.length > 0) {
-    alerts.push({
-      ...baseAlert(input),
-      kind: 'TargetFlapping',
-      severity: 'warning',
-      headline: `${plural(flapping.length, 'target')} flapping in ${tgName}`,
-      lines: [
-        `${plural(flapping.length, 'target')} in target group ${tgName} keep switching between healthy and unhealthy (several times within ${input.flappingWindowMinutes} min).`,
-        'The controller sends this one alert instead of a stream of unhealthy/recovered pairs, and says so again when the target settles.',
-        '',
-        ...flapping.map(targetLine),
-        '',
-        fleetLine,
-        '',
-        ...contextLines(input.recentChanges, input.contextMinutes),
-      ],
-      details: { targets: flapping.map(targetDetail), windowMinutes: input.flappingWindowMinutes },
-    });
-  }
-  return alerts;
+function flappingAlert(input: HealthAlertInput, flapping: readonly TargetEvent[]): Alert | undefined {
+  if (flapping.length === 0) return undefined;
+  const tgName = targetGroupName(input.binding.targetGroupArn);
+  return {
+    ...baseAlert(input),
+    kind: 'TargetFlapping',
+    severity: 'warning',
+    headline: `${plural(flapping.length, 'target')} flapping in ${tgName}`,
+    lines: [
+      `${plural(flapping.length, 'target')} in target group ${tgName} keep switching between healthy and unhealthy (several times within ${input.flappingWindowMinutes} min).`,
+      'The controller sends this one alert instead of a stream of unhealthy/recovered pairs, and says so again when the target settles.',
+      '',
+      ...flapping.map((event) => targetLine(input, event)),
+      '',
+      fleetLine(input),
+      '',
+      ...contextLines(input.recentChanges, input.contextMinutes),
+    ],
+    details: {
+      targets: flapping.map((event) => targetDetail(input, event)),
+      windowMinutes: input.flappingWindowMinutes,
+    },
+  };
 }
 
 export function conditionAlert(
