@@ -176,6 +176,12 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const isNumberList = (value: unknown): value is number[] =>
   Array.isArray(value) && value.every((item) => typeof item === 'number');
 
+/** The data as `T` when it has these fields of these types; absent otherwise. */
+function shaped<T>(data: unknown, fields: Readonly<Record<string, 'string' | 'number'>>): T | undefined {
+  if (!isObject(data)) return undefined;
+  return Object.entries(fields).every(([key, type]) => typeof data[key] === type) ? (data as T) : undefined;
+}
+
 export const decode = {
   target(data: unknown): TargetRecord | undefined {
     if (
@@ -205,16 +211,8 @@ export const decode = {
       ),
     };
   },
-  pause(data: unknown): Pause | undefined {
-    return isObject(data) && typeof data.until === 'number' && typeof data.by === 'string'
-      ? (data as unknown as Pause)
-      : undefined;
-  },
-  notice(data: unknown): Notice | undefined {
-    return isObject(data) && typeof data.fingerprint === 'string' && typeof data.sentAt === 'number'
-      ? (data as unknown as Notice)
-      : undefined;
-  },
+  pause: (data: unknown) => shaped<Pause>(data, { until: 'number', by: 'string' }),
+  notice: (data: unknown) => shaped<Notice>(data, { fingerprint: 'string', sentAt: 'number' }),
   pipeline(data: unknown): PipelineRecord {
     return isObject(data) && isNumberList(data.unreported)
       ? (data as unknown as PipelineRecord)
@@ -228,16 +226,8 @@ export const decode = {
       ? (data as unknown as HttpsSeen)
       : undefined;
   },
-  accepted(data: unknown): Accepted | undefined {
-    return isObject(data) && typeof data.fingerprint === 'string' && typeof data.at === 'number'
-      ? (data as unknown as Accepted)
-      : undefined;
-  },
-  firstSeen(data: unknown): FirstSeen | undefined {
-    return isObject(data) && typeof data.fingerprint === 'string' && typeof data.at === 'number'
-      ? (data as unknown as FirstSeen)
-      : undefined;
-  },
+  accepted: (data: unknown) => shaped<Accepted>(data, { fingerprint: 'string', at: 'number' }),
+  firstSeen: (data: unknown) => shaped<FirstSeen>(data, { fingerprint: 'string', at: 'number' }),
   hold(data: unknown): Hold | undefined {
     return isObject(data) && typeof data.by === 'string' && typeof data.until === 'number'
       ? (data as unknown as Hold)
