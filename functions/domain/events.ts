@@ -196,7 +196,7 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** The CloudTrail event names the guard acts on (SPEC §3 guard). */
+/** The CloudTrail event names the guard acts on: the calls that can change a listener, a rule or a target group. */
 export const GUARDED_EVENT_NAMES = [
   'CreateListener',
   'ModifyListener',
