@@ -98,7 +98,7 @@ function waitingForEvent(question: RepairQuestion): string | undefined {
   return `no event has said who made this change yet, and approved actors' changes are never reverted: waiting up to ${grace} min for it (${Math.ceil(left / MINUTE)} min left)`;
 }
 
-export function pauseReason(pause: Pause): string {
+function pauseReason(pause: Pause): string {
   const note = pause.reason ? ` (${pause.reason})` : '';
   return `the binding is paused by ${pause.by} until ${new Date(pause.until).toISOString()}${note}`;
 }
@@ -108,6 +108,6 @@ function suspendReason(keys: readonly BreakerKey[], breaker: CircuitBreakerSetti
 }
 
 /** What a breaker guards, as people name it. */
-export function breakerLabel(key: BreakerKey): string {
+function breakerLabel(key: BreakerKey): string {
   return key === 'health-check' ? 'the health check' : `the ${key.toUpperCase()} listener`;
 }

@@ -3,7 +3,7 @@
  * (defaults filled in, forwards reported in both forms, InvalidTarget for instances that are not running)
  * and counts calls; the simulator-based integration tests cover the real wire.
  */
-import { MemoryStateStore } from '../../functions/adapters/memory-state.ts';
+
 import type { WardenConfig } from '../../functions/config.ts';
 import type { RenderedAlert } from '../../functions/domain/alerts.ts';
 import type { ListenerRequest } from '../../functions/domain/listeners.ts';
@@ -35,6 +35,7 @@ import {
   TG_ARN,
   VPC_ID,
 } from './builders.ts';
+import { MemoryStateStore } from './memory-state.ts';
 
 const MUTATING = new Set([
   'addCertificates',

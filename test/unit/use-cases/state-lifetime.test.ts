@@ -3,7 +3,6 @@
  * cleans up after it. Here the TTL deletion is at its most eager (a record is gone the moment it expires).
  */
 import { describe, expect, it } from 'vitest';
-import type { MemoryStateStore } from '../../../functions/adapters/memory-state.ts';
 import type { WardenConfig } from '../../../functions/config.ts';
 import { repairFailedAlert } from '../../../functions/domain/alert-kinds.ts';
 import { expiresIn, expiresSoon, KEY, repairLogExpiry } from '../../../functions/domain/state.ts';
@@ -13,6 +12,7 @@ import { newBindingResult } from '../../../functions/use-cases/results.ts';
 import { sweep } from '../../../functions/use-cases/sweep.ts';
 import { instance, seedConfig, TG_ARN } from '../../support/builders.ts';
 import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
+import type { MemoryStateStore } from '../../support/memory-state.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -1,5 +1,5 @@
 /** StateStore in memory, with the DynamoDB adapter's conditional semantics: for the demo and unit tests. */
-import type { StateRecord, StateStore } from '../ports.ts';
+import type { StateRecord, StateStore } from '../../functions/ports.ts';
 
 export class MemoryStateStore implements StateStore {
   private readonly records = new Map<string, Map<string, StateRecord>>();
