@@ -5,22 +5,15 @@
  * (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
  */
 import { DeregisterTargetsCommand, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/control.ts';
 import { buildSeedTopology, launchInstances, type SeedTopology } from '../../sim/seed.ts';
-import { type SimWorld, startSim } from './support.ts';
+import { useSim } from './support.ts';
 
-let sim: SimWorld;
+const sim = useSim();
 let seed: SeedTopology;
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   seed = await buildSeedTopology(sim.clients);
 });
 

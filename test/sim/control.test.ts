@@ -5,21 +5,11 @@ import {
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildSeedTopology } from '../../sim/seed.ts';
-import { awsError, type SimWorld, startSim } from './support.ts';
+import { awsError, useSim } from './support.ts';
 
-let sim: SimWorld;
-
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
-beforeEach(async () => {
-  await sim.control.reset();
-});
+const sim = useSim();
 
 async function raw(method: string, path: string, body?: string): Promise<{ status: number; json: unknown }> {
   const response = await fetch(`${sim.endpoint}${path}`, { method, ...(body === undefined ? {} : { body }) });

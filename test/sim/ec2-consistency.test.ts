@@ -5,21 +5,14 @@
  * https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
  */
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { launchInstances } from '../../sim/seed.ts';
-import { awsError, network, type SimWorld, startSim } from './support.ts';
+import { awsError, network, useSim } from './support.ts';
 
-let sim: SimWorld;
+const sim = useSim();
 let subnetId: string;
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   subnetId = (await network(sim.clients)).subnetIds[0];
 });
 

@@ -12,22 +12,15 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { launchInstances } from '../../sim/seed.ts';
-import { awsError, network, type SimWorld, startSim } from './support.ts';
+import { awsError, network, useSim } from './support.ts';
 
-let sim: SimWorld;
+const sim = useSim();
 let vpcId: string;
 let subnetIds: [string, string];
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   ({ vpcId, subnetIds } = await network(sim.clients));
 });
 

@@ -21,21 +21,11 @@ import {
   paginateDescribeTargetGroups,
   SetRulePrioritiesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildSeedTopology, type SeedTopology } from '../../sim/seed.ts';
-import { awsError, network, type SimWorld, startSim } from './support.ts';
+import { awsError, network, useSim } from './support.ts';
 
-let sim: SimWorld;
-
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
-beforeEach(async () => {
-  await sim.control.reset();
-});
+const sim = useSim();
 
 const elbv2 = () => sim.clients.elbv2;
 

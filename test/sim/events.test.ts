@@ -8,10 +8,10 @@ import {
   ModifyListenerCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/control.ts';
 import { buildSeedTopology, launchInstances, type SeedTopology } from '../../sim/seed.ts';
-import { FIXTURES, type SimWorld, startSim } from './support.ts';
+import { FIXTURES, useSim } from './support.ts';
 
 const PERSON_KEY = 'ASIA5EXAMPLEKEY00001';
 const PERSON_ARN = 'arn:aws:sts::123456789012:assumed-role/AdministratorAccess/jiwoo.kim';
@@ -19,17 +19,10 @@ const WARDEN_KEY = 'ASIA5EXAMPLEWARDEN01';
 const WARDEN_ARN =
   'arn:aws:sts::123456789012:assumed-role/AlbWarden-GuardFunctionRole-1A2B3C4D5E6F/AlbWarden-GuardFunction';
 
-let sim: SimWorld;
+const sim = useSim();
 let seed: SeedTopology;
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   await sim.control.identity(PERSON_KEY, PERSON_ARN);
   await sim.control.identity(WARDEN_KEY, WARDEN_ARN);
   seed = await buildSeedTopology(sim.clients);

@@ -4,20 +4,10 @@
  * https://docs.aws.amazon.com/sns/latest/dg/fifo-message-dedup.html
  */
 import { CreateTopicCommand, DeleteTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsError, type SimWorld, startSim } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { awsError, useSim } from './support.ts';
 
-let sim: SimWorld;
-
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
-beforeEach(async () => {
-  await sim.control.reset();
-});
+const sim = useSim();
 
 async function topic(name: string, attributes: Record<string, string> = {}): Promise<string> {
   return (

@@ -1,18 +1,11 @@
 import { CreateTopicCommand, PublishCommand, SubscribeCommand } from '@aws-sdk/client-sns';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsError, type SimWorld, startSim } from './support.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { awsError, useSim } from './support.ts';
 
-let sim: SimWorld;
+const sim = useSim();
 let topicArn: string;
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   topicArn =
     (await sim.clients.sns.send(new CreateTopicCommand({ Name: 'alb-warden-alerts' }))).TopicArn ?? '';
 });

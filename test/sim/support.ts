@@ -1,6 +1,6 @@
 /** Shared setup for the simulator's own tests: always the in-process simulator, never WARDEN_IT_ENDPOINT. */
 import { CreateSubnetCommand, CreateVpcCommand } from '@aws-sdk/client-ec2';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { type SimControl, type SimulatorOptions, startSimulator } from '../../sim/index.ts';
 import { type AwsClients, createClients } from '../../testkit/world.ts';
 import { DEFAULT_ACCESS_KEY_ID } from '../integration/harness.ts';
@@ -31,6 +31,29 @@ export async function startSim(options: SimulatorOptions = {}): Promise<SimWorld
       await simulator.stop();
     },
   };
+}
+
+/**
+ * One simulator for a test file, reset before each test (before the file's own beforeEach): the returned
+ * object stands for it once beforeAll has run.
+ */
+export function useSim(): SimWorld {
+  let world: SimWorld | undefined;
+  beforeAll(async () => {
+    world = await startSim();
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+  beforeEach(async () => {
+    await world?.control.reset();
+  });
+  return new Proxy({} as SimWorld, {
+    get: (_target, key) => {
+      if (!world) throw new Error('the simulator starts in beforeAll: use it inside a hook or a test');
+      return world[key as keyof SimWorld];
+    },
+  });
 }
 
 /** A VPC with two subnets in two availability zones. */

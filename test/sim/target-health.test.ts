@@ -15,21 +15,14 @@ import {
   RegisterTargetsCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildSeedTopology, launchInstances, type SeedTopology } from '../../sim/seed.ts';
-import { awsError, type SimWorld, startSim } from './support.ts';
+import { awsError, useSim } from './support.ts';
 
-let sim: SimWorld;
+const sim = useSim();
 let seed: SeedTopology;
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   seed = await buildSeedTopology(sim.clients);
 });
 
