@@ -10,21 +10,14 @@ import {
   PutItemCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type SimWorld, startSim } from './support.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useSim } from './support.ts';
 
-let sim: SimWorld;
+const sim = useSim();
 const TableName = 'alb-warden-alert-state';
 const TWO_DAYS_MS = 2 * 24 * 60 * 60 * 1000;
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   await sim.clients.dynamodb.send(
     new CreateTableCommand({
       TableName,

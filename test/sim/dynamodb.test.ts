@@ -12,20 +12,13 @@ import {
   UpdateItemCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsError, type SimWorld, startSim } from './support.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { awsError, useSim } from './support.ts';
 
-let sim: SimWorld;
+const sim = useSim();
 const TableName = 'alb-warden-alert-state';
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   await sim.clients.dynamodb.send(
     new CreateTableCommand({
       TableName,

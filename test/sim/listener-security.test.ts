@@ -17,23 +17,16 @@ import {
   ModifyListenerCommand,
   RemoveListenerCertificatesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { buildSeedTopology, type SeedTopology } from '../../sim/seed.ts';
-import { awsError, type SimWorld, startSim } from './support.ts';
+import { awsError, useSim } from './support.ts';
 
-let sim: SimWorld;
+const sim = useSim();
 let seed: SeedTopology;
 
 const OTHER_CERT = 'arn:aws:acm:ap-northeast-2:123456789012:certificate/0a0a0a0a-1b1b-2c2c-3d3d-4e4e4e4e4e4e';
 
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
 beforeEach(async () => {
-  await sim.control.reset();
   seed = await buildSeedTopology(sim.clients);
 });
 

@@ -1,16 +1,9 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimWorld, startSim } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { useSim } from './support.ts';
 
-let sim: SimWorld;
-
-beforeAll(async () => {
-  sim = await startSim();
-});
-afterAll(async () => {
-  await sim.stop();
-});
+const sim = useSim();
 
 function authorization(service: string): string {
   return `AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261120/ap-northeast-2/${service}/aws4_request, SignedHeaders=host, Signature=0`;
