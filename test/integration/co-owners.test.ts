@@ -111,6 +111,18 @@ async function controllerRuns(): Promise<void> {
   await warden.pump();
 }
 
+/** One web instance outside any group, registered by the controller; events read from here on. */
+async function registeredWebInstance(): Promise<string> {
+  const [id = ''] = await launchInstances(warden.world.clients, {
+    count: 1,
+    subnetId: warden.seed.subnetIds[0],
+    tags: { Role: 'web' },
+  });
+  await controllerRuns();
+  cursor = (await control().events(0)).cursor;
+  return id;
+}
+
 simulatorOnly('an Auto Scaling group with the bound target group attached', () => {
   it('leaves a launch in Pending:Wait unregistered until the group puts it in service', async () => {
     await createGroup(0);
@@ -208,14 +220,8 @@ simulatorOnly('deregistrations by an AWS service for a deployment', () => {
       { invokedBy: 'codedeploy.amazonaws.com' },
     );
     const codedeploy = warden.world.clients.clientsAs(CODEDEPLOY_KEY);
-    const [id] = await launchInstances(warden.world.clients, {
-      count: 1,
-      subnetId: warden.seed.subnetIds[0],
-      tags: { Role: 'web' },
-    });
-    await controllerRuns();
-    cursor = (await control().events(0)).cursor;
-    const target = { TargetGroupArn: warden.seed.targetGroupArn, Targets: [{ Id: id ?? '', Port: 8080 }] };
+    const id = await registeredWebInstance();
+    const target = { TargetGroupArn: warden.seed.targetGroupArn, Targets: [{ Id: id, Port: 8080 }] };
 
     await codedeploy.elbv2.send(new DeregisterTargetsCommand(target));
     await controllerRuns();
@@ -233,18 +239,12 @@ simulatorOnly('deregistrations by an AWS service for a deployment', () => {
   });
 
   it("registers a person's deregistration again at once, and says so", async () => {
-    const [id] = await launchInstances(warden.world.clients, {
-      count: 1,
-      subnetId: warden.seed.subnetIds[0],
-      tags: { Role: 'web' },
-    });
-    await controllerRuns();
-    cursor = (await control().events(0)).cursor;
+    const id = await registeredWebInstance();
 
     await warden.person.elbv2.send(
       new DeregisterTargetsCommand({
         TargetGroupArn: warden.seed.targetGroupArn,
-        Targets: [{ Id: id ?? '', Port: 8080 }],
+        Targets: [{ Id: id, Port: 8080 }],
       }),
     );
     await warden.pump();
@@ -255,13 +255,7 @@ simulatorOnly('deregistrations by an AWS service for a deployment', () => {
 
 simulatorOnly('a Spot interruption warning', () => {
   it('deregisters the instance at the warning, and no sweep registers it again', async () => {
-    const [id] = await launchInstances(warden.world.clients, {
-      count: 1,
-      subnetId: warden.seed.subnetIds[0],
-      tags: { Role: 'web' },
-    });
-    await controllerRuns();
-    cursor = (await control().events(0)).cursor;
+    const id = await registeredWebInstance();
     const warning = parseEvent({
       ...(fixture('ec2-spot-interruption-warning.json') as Record<string, unknown>),
       detail: { 'instance-id': id, 'instance-action': 'terminate' },
