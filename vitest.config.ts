@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // `alb-warden/cdk` resolves to the constructs' sources, as in cdk.json's app (package.json `exports`); the
+  // rest are Vitest's own defaults (Vite's server conditions without `module`).
+  ssr: { resolve: { conditions: ['alb-warden:source', 'node', 'development|production'] } },
   test: {
     include: ['test/**/*.test.ts'],
     // The Lambda bundles, built once per run into dist/ for every test that runs what ships.

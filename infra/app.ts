@@ -1,74 +1,84 @@
 /**
- * The CDK app `cdk.json` runs, and an example of using the package's constructs (infra/main.ts: one
- * `AlbWarden`, and with `deployEdge` one `AlbWardenEdge`, from infra/index.ts, `alb-warden/cdk` once installed).
- * It validates the context, builds the Lambda bundles when dist/ is older than their
- * sources (esbuild.config.mjs, the one source of bundling), then synthesizes. WARDEN_SKIP_BUILD=1 reuses dist/
- * as it is. Whatever stops the app (a bad context value, a configuration, a setting that cannot deploy) ends
- * the run with its message, one line per problem, and exit 1; ALB_WARDEN_VERBOSE=1 adds the stack trace.
+ * The repository's CDK app (`cdk.json` runs it), written as an app that installed the package writes it: the
+ * constructs come from `alb-warden/cdk`. Here that name resolves to the sources (infra/index.ts) through the
+ * package's own `alb-warden:source` export condition, which cdk.json passes to node
+ * (`--conditions=alb-warden:source`), vitest.config.ts to the tests and tsconfig.json to the type check; an
+ * installed package has no such condition set and gets the built dist/cdk. So the quick deploy path needs no
+ * build of the constructs, and this app uses nothing of them that a user's app cannot.
+ *
+ * Settings come from the CDK context (infra/context.ts); infra/run-app.ts builds the Lambda bundles when they
+ * are stale and turns whatever stops the app into one line per problem.
  */
-import { App } from 'aws-cdk-lib';
-import { type AppSettings, ContextError, readSettings } from './context.ts';
-import { createApp } from './main.ts';
+import { AlbWarden, AlbWardenEdge } from 'alb-warden/cdk';
+import { Annotations, App, type AppProps, Stack, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { type AppSettings, readSettings, wardenBindings } from './context.ts';
+import { runApp } from './run-app.ts';
+import { ZonedStack } from './zoned-stack.ts';
 
-/** esbuild.config.mjs is plain JavaScript without declarations; this is the part of it the app uses. */
-interface Bundler {
-  build(options?: { quiet?: boolean }): Promise<unknown>;
-  upToDate(): boolean;
+export const WARDEN_STACK_NAME = 'AlbWarden';
+export const EDGE_STACK_NAME = 'AlbWardenEdge';
+
+export interface CreateAppOptions extends AppProps {
+  /** Where the Lambda bundles are. @default the repository's dist/ */
+  readonly distDir?: string;
 }
 
-function fail(messages: readonly string[], error?: unknown): never {
-  for (const message of messages) process.stderr.write(`alb-warden: ${message}\n`);
-  if (error instanceof Error && process.env.ALB_WARDEN_VERBOSE === '1')
-    process.stderr.write(`${error.stack}\n`);
-  process.exit(1);
+export interface WardenApp {
+  readonly app: App;
+  readonly settings: AppSettings;
+  readonly warden: AlbWarden;
+  readonly edge?: AlbWardenEdge;
 }
 
-/**
- * An existing VPC is looked up with the CLI's credentials; without any (the CLI then sets no
- * CDK_DEFAULT_ACCOUNT) and nothing cached, stop before the CLI tries, fails, and writes cdk.context.json.
- */
-function checkVpcLookup(settings: AppSettings, context: Record<string, unknown>): void {
-  const vpcId = settings.deployEdge ? settings.edge.vpcId : undefined;
-  if (!vpcId || process.env.CDK_DEFAULT_ACCOUNT) return;
-  const cached = Object.keys(context).some(
-    (key) => key.startsWith('vpc-provider:') && key.includes(`:filter.vpc-id=${vpcId}:`),
-  );
-  if (cached) return;
-  throw new ContextError(
-    'edge.vpcId',
-    `${vpcId} must be looked up in your AWS account once (then it is cached in cdk.context.json), and no AWS ` +
-      'credentials were found: configure them (AWS_PROFILE, `aws configure` or `aws sso login`) and run again, ' +
-      'or leave vpcId out for a new VPC',
-  );
-}
+/** The Warden stack always, the Edge stack with `deployEdge`, and cdk-nag over both (a finding fails synth). */
+export function createApp(options: CreateAppOptions = {}): WardenApp {
+  const { distDir, ...appProps } = options;
+  const app = new App(appProps);
+  const settings = readSettings((key) => app.node.tryGetContext(key));
+  const env = { account: settings.account, region: settings.region };
+  const { bindingName, instanceSelector, keepConfigBindings, ...edgeProps } = settings.edge;
 
-/** Error annotations (a lookup that failed, for one) as `path: message`. */
-function errorAnnotations(app: App): string[] {
-  return app.node
-    .findAll()
-    .flatMap((construct) =>
-      construct.node.metadata
-        .filter((entry) => entry.type === 'aws:cdk:error')
-        .map((entry) => `${construct.node.path}: ${String(entry.data)}`),
+  // Each construct's id `Default` keeps the logical ids of stacks deployed before the constructs existed.
+  const edge = settings.deployEdge
+    ? new AlbWardenEdge(
+        new ZonedStack(app, EDGE_STACK_NAME, {
+          env,
+          availabilityZones: edgeProps.availabilityZones,
+          description:
+            'alb-warden: the ALB topology the controller guards (VPC, ALB, listeners, target group)',
+        }),
+        'Default',
+        edgeProps,
+      )
+    : undefined;
+  const { bindings, dropped } = wardenBindings(settings);
+  const stack = new Stack(app, WARDEN_STACK_NAME, {
+    env,
+    description: 'alb-warden: self-healing controller for an Application Load Balancer in front of EC2',
+  });
+  const warden = new AlbWarden(stack, 'Default', {
+    config: { ...settings.config, bindings },
+    configSource: 'context "config"',
+    bundleDir: distDir,
+    alertEmails: settings.alertEmails,
+    createTrail: settings.createTrail,
+    activeTracing: settings.activeTracing,
+    guardTag: settings.guardTag,
+    edge: edge ? { topology: edge, bindingName, instanceSelector } : undefined,
+    sweepSchedule: events.Schedule.expression(settings.sweepSchedule),
+  });
+  if (dropped.length > 0) {
+    Annotations.of(stack).addWarningV2(
+      'alb-warden:edge-replaces-bindings',
+      `deployEdge: the Edge load balancer replaces the binding(s) ${dropped.join(', ')} of context "config"; ` +
+        'set edge.keepConfigBindings to true to guard them too',
     );
+  }
+
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return edge ? { app, settings, warden, edge } : { app, settings, warden };
 }
 
-try {
-  // Settings first: a bad value fails in a second, before any build.
-  const probe = new App({ autoSynth: false });
-  checkVpcLookup(
-    readSettings((key) => probe.node.tryGetContext(key)),
-    probe.node.getAllContext(),
-  );
-  if (process.env.WARDEN_SKIP_BUILD !== '1') {
-    const bundler: Bundler = await import(new URL('../esbuild.config.mjs', import.meta.url).href);
-    if (!bundler.upToDate()) await bundler.build({ quiet: true });
-  }
-  const { app } = createApp();
-  // A failed lookup leaves placeholders (vpc-12345) that would only add confusing template errors to its own.
-  const errors = errorAnnotations(app);
-  if (errors.length > 0) fail(errors);
-  app.synth();
-} catch (error) {
-  fail([error instanceof Error ? error.message : String(error)], error);
-}
+if (import.meta.main) await runApp(() => createApp().app);

@@ -149,6 +149,20 @@ export function readSettings(
   };
 }
 
+/**
+ * The bindings the Warden stack guards: context "config"'s, except with `deployEdge`, where the Edge binding
+ * replaces them (cdk.json's sample names a load balancer of the example only) unless `edge.keepConfigBindings`;
+ * `dropped` names those replaced.
+ */
+export function wardenBindings(settings: AppSettings): {
+  bindings: NonNullable<DeployConfigInput['bindings']>;
+  dropped: string[];
+} {
+  const bindings = settings.config.bindings ?? [];
+  if (!settings.deployEdge || settings.edge.keepConfigBindings) return { bindings, dropped: [] };
+  return { bindings: [], dropped: bindings.map((binding) => binding.name) };
+}
+
 function readConfig(lookup: (key: string) => unknown): DeployConfigInput {
   const value = parsed(lookup, 'config');
   if (value === undefined) {

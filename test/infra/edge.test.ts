@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../functions/config.ts';
 import { EdgeStack } from '../../infra/edge-stack.ts';
+import type { AlbWardenEdge } from '../../infra/index.ts';
 import {
   CDK_JSON,
   cfn,
@@ -26,7 +27,7 @@ const CERT = 'arn:aws:acm:ap-northeast-2:123456789012:certificate/3f4e6a2b-1c2d-
 const EDGE = CDK_JSON.context.edge as Record<string, unknown>;
 
 let seed: Synthesized;
-let edge: EdgeStack;
+let edge: AlbWardenEdge;
 let t: Template;
 
 beforeAll(async () => {
@@ -235,7 +236,7 @@ describe('load balancer', () => {
 
 describe('changing the Edge stack', () => {
   it('deploys the Warden stack after the Edge stack, whose parameters it reads', () => {
-    expect(seed.warden.dependencies).toEqual([edge]);
+    expect(Stack.of(seed.warden).dependencies).toEqual([Stack.of(edge)]);
   });
 
   it('leaves the Warden stack nothing to block: a new certificate changes the Edge template alone', async () => {
@@ -266,7 +267,7 @@ describe('changing the Edge stack', () => {
     const next = await synth({ deployEdge: true, edge: { ...EDGE, listenerGeneration: 1 } });
     const listeners = (template: Template) =>
       Object.keys(resourcesOfType(template, 'AWS::ElasticLoadBalancingV2::Listener')).sort();
-    const nextEdge = next.edge as EdgeStack;
+    const nextEdge = next.edge as AlbWardenEdge;
 
     expect(listeners(next.edgeTemplate as Template)).toHaveLength(2);
     for (const id of listeners(next.edgeTemplate as Template)) expect(listeners(t)).not.toContain(id);
@@ -316,7 +317,7 @@ describe('settings checked against the target account and region', () => {
 
 describe('the binding that guards it', () => {
   it('describes the topology as deployed, so the guard finds nothing to repair on a fresh stack', () => {
-    const binding = edge.topology.binding(new Stack(flaggedApp(), 'Consumer', { env: ENV }), 'edge', {
+    const binding = edge.binding(new Stack(flaggedApp(), 'Consumer', { env: ENV }), 'edge', {
       tags: { Role: 'web' },
     });
     const parsed = parseConfig(

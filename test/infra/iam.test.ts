@@ -4,6 +4,7 @@
  * resources, the dangerous ones are denied, and no role holds anything its function does not use.
  */
 
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ControllerFunctionName, FUNCTION_DUTIES } from '../../infra/constructs/controller-role.ts';
@@ -107,9 +108,9 @@ beforeAll(async () => {
     }),
   ) as typeof roles;
   ({ principal, policies } = roles.sweep);
-  topicArn = resolve(seed.warden.resolve(seed.warden.alerts.topic.topicArn)) as string;
-  tableArn = resolve(seed.warden.resolve(seed.warden.alerts.table.tableArn)) as string;
-  keyArn = resolve(seed.warden.resolve(seed.warden.alerts.key.keyArn)) as string;
+  topicArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.topic.topicArn)) as string;
+  tableArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.table.tableArn)) as string;
+  keyArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.key.keyArn)) as string;
   const resources = template.toJSON().Resources as Record<
     string,
     { Type: string; Properties: Record<string, unknown> }

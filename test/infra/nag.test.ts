@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it, vi } from 'vitest';
-import { createApp } from '../../infra/main.ts';
+import { createApp } from '../../infra/app.ts';
 import { WardenStack } from '../../infra/warden-stack.ts';
 import { ensureBundles } from './support/bundles.ts';
 import { CDK_JSON, ENV, EXAMPLE_CONFIG, flaggedApp, synth } from './support/synth.ts';

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBundles, ROOT } from './support/bundles.ts';
 import { CDK_JSON } from './support/synth.ts';
@@ -55,7 +56,27 @@ afterAll(() => {
 
 describe('cdk synth with cdk.json', () => {
   it('runs the app through node with its TypeScript entry point, after the Node version check', () => {
-    expect(CDK_JSON.app).toBe('node --import ./scripts/require-node.mjs infra/app.ts');
+    expect(CDK_JSON.app).toBe(
+      'node --conditions=alb-warden:source --import ./scripts/require-node.mjs infra/app.ts',
+    );
+  });
+
+  it("resolves the app's `alb-warden/cdk` to the constructs' sources with cdk.json's condition, and to the build without it", () => {
+    const resolve = (...flags: string[]) =>
+      spawnSync(
+        process.execPath,
+        [...flags, '--input-type=module', '-e', "console.log(import.meta.resolve('alb-warden/cdk'))"],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH },
+        },
+      ).stdout.trim();
+
+    expect(resolve('--conditions=alb-warden:source')).toBe(
+      pathToFileURL(join(ROOT, 'infra', 'index.ts')).href,
+    );
+    expect(resolve()).toBe(pathToFileURL(join(ROOT, 'dist', 'cdk', 'index.mjs')).href);
   });
 
   it('synthesizes both stacks offline, with no credentials and nothing left to look up', () => {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { createApp, type WardenApp } from '../../../infra/main.ts';
+import { createApp, type WardenApp } from '../../../infra/app.ts';
 import { ensureBundles, ROOT } from './bundles.ts';
 
 // CloudFormation's rule validation (cdk.json's `validateAgainstDefaultRules`) costs about eight seconds in each
@@ -58,8 +58,8 @@ async function build(overrides: Record<string, unknown>): Promise<Synthesized> {
   const built = createApp({ context: { ...CDK_JSON.context, ...overrides }, distDir });
   return {
     ...built,
-    wardenTemplate: Template.fromStack(built.warden),
-    ...(built.edge ? { edgeTemplate: Template.fromStack(built.edge) } : {}),
+    wardenTemplate: Template.fromStack(Stack.of(built.warden)),
+    ...(built.edge ? { edgeTemplate: Template.fromStack(Stack.of(built.edge)) } : {}),
   };
 }
 
