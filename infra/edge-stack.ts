@@ -1,27 +1,20 @@
 /**
- * The repository app's Edge stack: one `AlbWardenEdge` from the package's entry, as a user's app holds it. Its id
- * `Default` keeps the logical ids of stacks deployed before the construct existed (CDK leaves it out of them).
+ * A stack holding one `AlbWardenEdge` under the id `Default`, as the repository's app (infra/app.ts) adds it, with its
+ * parts as the stack's own properties: for the tests that build a variant directly.
  */
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AlbWardenEdge, type AlbWardenEdgeProps } from './index.ts';
+import { ZonedStack } from './zoned-stack.ts';
 
 export interface EdgeStackProps extends StackProps, AlbWardenEdgeProps {}
 
-export class EdgeStack extends Stack {
+export class EdgeStack extends ZonedStack {
   readonly topology: AlbWardenEdge;
-
-  private readonly givenAvailabilityZones?: readonly string[];
 
   constructor(scope: Construct, id: string, props: EdgeStackProps = {}) {
     super(scope, id, props);
-    this.givenAvailabilityZones = props.availabilityZones;
     this.topology = new AlbWardenEdge(this, 'Default', props);
-  }
-
-  /** Given zones replace the AZ lookup (which needs credentials), as the Stack documentation suggests. */
-  override get availabilityZones(): string[] {
-    return this.givenAvailabilityZones ? [...this.givenAvailabilityZones] : super.availabilityZones;
   }
 
   get vpc(): AlbWardenEdge['vpc'] {

@@ -1,6 +1,6 @@
 /**
- * The repository app's Warden stack: one `AlbWarden` from the package's entry, as a user's app holds it. Its id
- * `Default` keeps the logical ids of stacks deployed before the construct existed (CDK leaves it out of them).
+ * A stack holding one `AlbWarden` under the id `Default`, as the repository's app (infra/app.ts) adds it, with its
+ * parts as the stack's own properties: for the tests that build a variant directly.
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
