@@ -9,8 +9,19 @@
  * Load balancers: https://docs.aws.amazon.com/autoscaling/ec2/userguide/attach-load-balancer-asg.html
  * API: https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_Operations.html
  *
- * Not simulated: warm pools, scaling policies, instance refresh, mixed instances, launch configurations;
- * a launch template is accepted by name or id without being looked up.
+ * Warm pools: instances the group launches ahead of need and keeps stopped (or running, or hibernated)
+ * beside it; a scale-out takes them first. They carry the group's tags, as every instance the group launches
+ * does (https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-tagging.html), and stay out
+ * of the attached target groups until they move into the group and enter InService, which is when the group
+ * registers an instance (attach-load-balancer-asg above).
+ * Warm pools: https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-warm-pools.html
+ * Their lifecycle: https://docs.aws.amazon.com/autoscaling/ec2/userguide/warm-pool-instance-lifecycle.html
+ * API: https://docs.aws.amazon.com/autoscaling/ec2/APIReference/API_PutWarmPool.html, API_DescribeWarmPool,
+ * API_DeleteWarmPool, API_WarmPoolConfiguration.
+ *
+ * Not simulated: scaling policies, instance refresh, mixed instances, launch configurations, returning
+ * instances to the warm pool on scale-in (InstanceReusePolicy); a launch template is accepted by name or id
+ * without being looked up.
  */
 import { AwsError } from '../errors.ts';
 import type { Caller } from '../events.ts';
@@ -27,7 +38,33 @@ type LifecycleState =
   | 'Terminating'
   | 'Terminating:Wait'
   | 'EnteringStandby'
-  | 'Standby';
+  | 'Standby'
+  | WarmedState;
+
+/** A warm pool instance's own lifecycle (warm-pool-instance-lifecycle). */
+type WarmedState =
+  | 'Warmed:Pending'
+  | 'Warmed:Pending:Wait'
+  | 'Warmed:Pending:Proceed'
+  | 'Warmed:Stopped'
+  | 'Warmed:Running'
+  | 'Warmed:Hibernated'
+  | 'Warmed:Terminating';
+
+type PoolState = 'Stopped' | 'Running' | 'Hibernated';
+const POOL_STATES: readonly string[] = ['Stopped', 'Running', 'Hibernated'];
+
+/** PutWarmPool's settings, with its defaults: MinSize 0, PoolState Stopped, the size from MaxSize. */
+interface WarmPool {
+  minSize: number;
+  /** Instances allowed in the group and the warm pool together; unset: the group's MaxSize. */
+  maxGroupPreparedCapacity: number | undefined;
+  poolState: PoolState;
+  /** DeleteWarmPool without ForceDelete: the pool stays until its instances are terminated. */
+  pendingDelete: boolean;
+}
+
+const isWarm = (state: LifecycleState): state is WarmedState => state.startsWith('Warmed:');
 
 type Transition = 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
 
@@ -61,8 +98,10 @@ interface Group {
   readonly healthCheckType: string;
   readonly healthCheckGracePeriod: number;
   readonly createdAt: number;
+  /** The group's instances and its warm pool's (in a Warmed:* state). */
   readonly members: Map<string, Member>;
   readonly hooks: Map<string, Hook>;
+  warmPool: WarmPool | undefined;
 }
 
 /** What the Auto Scaling service uses of the rest of the simulator. */
@@ -135,6 +174,9 @@ export class AutoScalingService {
       return {};
     },
     DeleteAutoScalingGroup: (input, call) => this.#deleteGroup(input, call),
+    PutWarmPool: (input, call) => this.#putWarmPool(input, call),
+    DescribeWarmPool: (input) => this.#describeWarmPool(input),
+    DeleteWarmPool: (input, call) => this.#deleteWarmPool(input, call),
   };
 
   constructor(deps: AutoScalingDependencies) {
@@ -150,6 +192,7 @@ export class AutoScalingService {
     for (const group of this.#groups.values()) {
       for (const member of [...group.members.values()]) this.#step(group, member, now);
       this.#finishDetaching(group);
+      this.#finishDeletingWarmPool(group);
       this.#reconcile(group, now);
     }
   }
@@ -157,6 +200,10 @@ export class AutoScalingService {
   #step(group: Group, member: Member, now: number): void {
     const instance = this.#deps.ec2.instance(member.id);
     const ec2State = instance?.state;
+    if (isWarm(member.state)) {
+      this.#stepWarm(group, member, ec2State, now);
+      return;
+    }
     if (member.state === 'Pending' && ec2State === 'running') {
       const hook = this.#hookFor(group, 'autoscaling:EC2_INSTANCE_LAUNCHING');
       if (hook) this.#wait(member, hook, 'Pending:Wait', now);
@@ -184,11 +231,95 @@ export class AutoScalingService {
     }
   }
 
+  /**
+   * A warm pool instance: launched (Warmed:Pending, and Warmed:Pending:Wait behind a launch hook), then
+   * stopped, hibernated or kept running as the pool state says; one EC2 no longer has is replaced.
+   */
+  #stepWarm(group: Group, member: Member, ec2State: string | undefined, now: number): void {
+    if (member.state === 'Warmed:Terminating') {
+      if (ec2State === undefined || ec2State === 'terminated') group.members.delete(member.id);
+      return;
+    }
+    if (member.state === 'Warmed:Pending' && ec2State === 'running') {
+      const hook = this.#hookFor(group, 'autoscaling:EC2_INSTANCE_LAUNCHING');
+      if (hook) this.#wait(member, hook, 'Warmed:Pending:Wait', now);
+      else this.#settleWarm(group, member, now);
+      return;
+    }
+    if (member.wait && member.wait.deadline <= now) {
+      this.#proceed(group, member, member.wait.hook.defaultResult, now);
+      return;
+    }
+    if (member.state === 'Warmed:Pending:Proceed' && ec2State === 'stopped') {
+      member.state = group.warmPool?.poolState === 'Hibernated' ? 'Warmed:Hibernated' : 'Warmed:Stopped';
+      return;
+    }
+    const healthy =
+      member.state === 'Warmed:Stopped' || member.state === 'Warmed:Hibernated'
+        ? ec2State === 'stopped'
+        : ec2State !== undefined && !['shutting-down', 'terminated'].includes(ec2State);
+    if (!healthy && member.state !== 'Warmed:Pending:Proceed') this.#terminate(group, member, now);
+  }
+
+  /** The end of a warm launch: kept running, or stopped (a hibernated instance is stopped to EC2). */
+  #settleWarm(group: Group, member: Member, now: number): void {
+    member.wait = undefined;
+    if (group.warmPool?.poolState === 'Running') {
+      member.state = 'Warmed:Running';
+      return;
+    }
+    member.state = 'Warmed:Pending:Proceed';
+    this.#deps.ec2.handlers.StopInstances?.(queryInput({ InstanceId: { '1': member.id } }), { now });
+  }
+
+  /** Ready to move into the group: kept running, or fully stopped (EC2 starts no stopping instance). */
+  #readyInWarmPool(member: Member): boolean {
+    if (member.state === 'Warmed:Running') return true;
+    return (
+      (member.state === 'Warmed:Stopped' || member.state === 'Warmed:Hibernated') &&
+      this.#deps.ec2.instance(member.id)?.state === 'stopped'
+    );
+  }
+
+  /** A scale-out from the warm pool: started if stopped, then Pending, and InService as any launch. */
+  #leaveWarmPool(member: Member, now: number): void {
+    if (member.state !== 'Warmed:Running') {
+      this.#deps.ec2.handlers.StartInstances?.(queryInput({ InstanceId: { '1': member.id } }), { now });
+    }
+    member.state = 'Pending';
+  }
+
+  /**
+   * The warm pool's size: MaxGroupPreparedCapacity (or MaxSize) less the desired capacity, at least
+   * MinSize (PutWarmPool, MaxGroupPreparedCapacity).
+   */
+  #reconcileWarmPool(group: Group, now: number): void {
+    const pool = group.warmPool;
+    if (!pool || pool.pendingDelete) return;
+    const prepared = pool.maxGroupPreparedCapacity ?? group.maxSize;
+    const size = Math.max(pool.minSize, prepared - group.desired);
+    const warm = () =>
+      [...group.members.values()].filter((m) => isWarm(m.state) && m.state !== 'Warmed:Terminating');
+    while (warm().length < size) this.#launch(group, now, 'Warmed:Pending');
+    for (const member of warm().slice(size)) this.#terminateWarm(member, now);
+  }
+
+  #terminateWarm(member: Member, now: number): void {
+    member.wait = undefined;
+    member.state = 'Warmed:Terminating';
+    this.#deps.ec2.handlers.TerminateInstances?.(queryInput({ InstanceId: { '1': member.id } }), { now });
+  }
+
   #hookFor(group: Group, transition: Transition): Hook | undefined {
     return [...group.hooks.values()].find((hook) => hook.transition === transition);
   }
 
-  #wait(member: Member, hook: Hook, state: 'Pending:Wait' | 'Terminating:Wait', now: number): void {
+  #wait(
+    member: Member,
+    hook: Hook,
+    state: 'Pending:Wait' | 'Terminating:Wait' | 'Warmed:Pending:Wait',
+    now: number,
+  ): void {
     member.state = state;
     member.wait = { hook, token: uuid(), deadline: now + hook.heartbeatTimeout * 1000 };
   }
@@ -197,6 +328,11 @@ export class AutoScalingService {
   #proceed(group: Group, member: Member, result: 'CONTINUE' | 'ABANDON', now: number): void {
     const state = member.state;
     member.wait = undefined;
+    if (state === 'Warmed:Pending:Wait') {
+      if (result === 'CONTINUE') this.#settleWarm(group, member, now);
+      else this.#terminate(group, member, now);
+      return;
+    }
     if (state === 'Pending:Wait') {
       if (result === 'CONTINUE') this.#putInService(group, member, now);
       else this.#terminate(group, member, now);
@@ -250,19 +386,27 @@ export class AutoScalingService {
     group.members.delete(member.id);
   }
 
-  /** Launches or terminates to the desired capacity; Standby and terminating instances do not count. */
+  /**
+   * Launches or terminates to the desired capacity, taking ready warm pool instances before launching new
+   * ones; Standby, terminating and warm pool instances do not count. Then the warm pool is refilled.
+   */
   #reconcile(group: Group, now: number): void {
     const counted = () =>
       [...group.members.values()].filter((m) => ['Pending', 'Pending:Wait', 'InService'].includes(m.state));
-    while (counted().length < group.desired) this.#launch(group, now);
+    while (counted().length < group.desired) {
+      const warm = [...group.members.values()].find((member) => this.#readyInWarmPool(member));
+      if (warm) this.#leaveWarmPool(warm, now);
+      else this.#launch(group, now, 'Pending');
+    }
     const excess = counted().length - group.desired;
     for (const member of scaleInOrder(counted()).slice(0, Math.max(0, excess))) {
       this.#beginTermination(group, member, now);
     }
+    this.#reconcileWarmPool(group, now);
   }
 
   /** A new instance in the zone with the fewest of the group's instances (AZ balance). */
-  #launch(group: Group, now: number): void {
+  #launch(group: Group, now: number, state: 'Pending' | 'Warmed:Pending'): void {
     const perZone = new Map<string, number>();
     for (const member of group.members.values()) {
       perZone.set(member.availabilityZone, (perZone.get(member.availabilityZone) ?? 0) + 1);
@@ -301,7 +445,7 @@ export class AutoScalingService {
     group.members.set(id, {
       id,
       availabilityZone: subnet.availabilityZone,
-      state: 'Pending',
+      state,
       wait: undefined,
       registered: false,
     });
@@ -371,6 +515,7 @@ export class AutoScalingService {
       createdAt: call.now,
       members: new Map(),
       hooks: new Map(),
+      warmPool: undefined,
     };
     for (const spec of input.list('LifecycleHookSpecificationList')) {
       const hook = parseHook(spec);
@@ -422,15 +567,9 @@ export class AutoScalingService {
         TargetGroupARNs: [...group.targetGroups.keys()],
         HealthCheckType: group.healthCheckType,
         HealthCheckGracePeriod: group.healthCheckGracePeriod,
-        Instances: [...group.members.values()].map((member) => ({
-          InstanceId: member.id,
-          InstanceType: 't3.micro',
-          AvailabilityZone: member.availabilityZone,
-          LifecycleState: member.state,
-          HealthStatus: 'Healthy',
-          LaunchTemplate: group.launchTemplate,
-          ProtectedFromScaleIn: false,
-        })),
+        Instances: [...group.members.values()]
+          .filter((member) => !isWarm(member.state))
+          .map((member) => instanceXml(group, member)),
         CreatedTime: new Date(group.createdAt),
         VPCZoneIdentifier: group.subnetIds.join(','),
         Tags: group.tags.map((tag) => ({
@@ -444,6 +583,12 @@ export class AutoScalingService {
         NewInstancesProtectedFromScaleIn: false,
         ServiceLinkedRoleARN: `arn:aws:iam::${this.#deps.env.account}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`,
         TrafficSources: [...group.targetGroups.keys()].map((arn) => ({ Identifier: arn, Type: 'elbv2' })),
+        ...(group.warmPool
+          ? {
+              WarmPoolConfiguration: warmPoolXml(group.warmPool),
+              WarmPoolSize: [...group.members.values()].filter((m) => isWarm(m.state)).length,
+            }
+          : {}),
       })),
     };
   }
@@ -638,6 +783,77 @@ export class AutoScalingService {
     return {};
   }
 
+  #putWarmPool(input: QueryInput, call: Call): XmlObject {
+    const group = this.#group(input.required('AutoScalingGroupName'));
+    const minSize = input.int('MinSize') ?? group.warmPool?.minSize ?? 0;
+    if (minSize < 0) throw new AwsError('ValidationError', `MinSize must be 0 or more, got ${minSize}`);
+    const prepared = input.int('MaxGroupPreparedCapacity');
+    if (prepared !== undefined && prepared < -1) {
+      throw new AwsError(
+        'ValidationError',
+        `MaxGroupPreparedCapacity must be -1 (unset) or more, got ${prepared}`,
+      );
+    }
+    const poolState = input.str('PoolState') ?? group.warmPool?.poolState ?? 'Stopped';
+    if (!POOL_STATES.includes(poolState)) {
+      throw new AwsError(
+        'ValidationError',
+        `1 validation error detected: Value '${poolState}' at 'poolState' failed to satisfy constraint: Member must satisfy enum value set: [${POOL_STATES.join(', ')}]`,
+      );
+    }
+    if (input.child('InstanceReusePolicy')?.bool('ReuseOnScaleIn') === true) {
+      throw new AwsError(
+        'ValidationError',
+        'The simulator does not return instances to the warm pool on scale-in (InstanceReusePolicy)',
+      );
+    }
+    group.warmPool = {
+      minSize,
+      // -1 removes a value set before.
+      maxGroupPreparedCapacity:
+        prepared === -1 ? undefined : (prepared ?? group.warmPool?.maxGroupPreparedCapacity),
+      poolState: poolState as PoolState,
+      pendingDelete: false,
+    };
+    this.#reconcileWarmPool(group, call.now);
+    return {};
+  }
+
+  #describeWarmPool(input: QueryInput): XmlObject {
+    const group = this.#group(input.required('AutoScalingGroupName'));
+    if (!group.warmPool) return { Instances: [] };
+    return {
+      WarmPoolConfiguration: warmPoolXml(group.warmPool),
+      Instances: [...group.members.values()]
+        .filter((member) => isWarm(member.state))
+        .map((member) => instanceXml(group, member)),
+    };
+  }
+
+  /** Terminates the warm pool's instances; without ForceDelete the pool is PendingDelete until they are gone. */
+  #deleteWarmPool(input: QueryInput, call: Call): XmlObject {
+    const group = this.#group(input.required('AutoScalingGroupName'));
+    const pool = group.warmPool;
+    if (!pool) {
+      throw new AwsError('ValidationError', `No warm pool found for Auto Scaling group ${group.name}`);
+    }
+    const warm = [...group.members.values()].filter((member) => isWarm(member.state));
+    for (const member of warm) {
+      if (member.state !== 'Warmed:Terminating') this.#terminateWarm(member, call.now);
+    }
+    if (input.bool('ForceDelete') === true) {
+      for (const member of warm) group.members.delete(member.id);
+    }
+    pool.pendingDelete = true;
+    this.#finishDeletingWarmPool(group);
+    return {};
+  }
+
+  #finishDeletingWarmPool(group: Group): void {
+    if (!group.warmPool?.pendingDelete) return;
+    if (![...group.members.values()].some((member) => isWarm(member.state))) group.warmPool = undefined;
+  }
+
   /** Deleting needs ForceDelete while instances remain; forced, it terminates them. */
   #deleteGroup(input: QueryInput, call: Call): XmlObject {
     const group = this.#group(input.required('AutoScalingGroupName'));
@@ -708,6 +924,30 @@ function hookXml(groupName: string, hook: Hook): XmlObject {
     HeartbeatTimeout: hook.heartbeatTimeout,
     GlobalTimeout: Math.min(172800, hook.heartbeatTimeout * 100),
     DefaultResult: hook.defaultResult,
+  };
+}
+
+function instanceXml(group: Group, member: Member): XmlObject {
+  return {
+    InstanceId: member.id,
+    InstanceType: 't3.micro',
+    AvailabilityZone: member.availabilityZone,
+    LifecycleState: member.state,
+    HealthStatus: 'Healthy',
+    LaunchTemplate: group.launchTemplate,
+    ProtectedFromScaleIn: false,
+  };
+}
+
+function warmPoolXml(pool: WarmPool): XmlObject {
+  return {
+    ...(pool.maxGroupPreparedCapacity !== undefined
+      ? { MaxGroupPreparedCapacity: pool.maxGroupPreparedCapacity }
+      : {}),
+    MinSize: pool.minSize,
+    PoolState: pool.poolState,
+    ...(pool.pendingDelete ? { Status: 'PendingDelete' } : {}),
+    InstanceReusePolicy: { ReuseOnScaleIn: false },
   };
 }
 
