@@ -1,6 +1,6 @@
 /**
  * Co-owners on the simulator: an EC2 Auto Scaling group with the bound target group attached (lifecycle
- * hooks, Standby, scale-in), CodeDeploy taking a target out for a deployment, and a Spot interruption
+ * hooks, Standby, scale-in, a warm pool), CodeDeploy taking a target out for a deployment, and a Spot interruption
  * warning. The controller's own ELB writes are read from CloudTrail, where the simulator records them.
  */
 import {
@@ -8,9 +8,12 @@ import {
   CompleteLifecycleActionCommand,
   CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeWarmPoolCommand,
   EnterStandbyCommand,
   PutLifecycleHookCommand,
+  PutWarmPoolCommand,
   SetDesiredCapacityCommand,
+  type WarmPoolState,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DeregisterTargetsCommand,
@@ -267,5 +270,104 @@ simulatorOnly('a Spot interruption warning', () => {
 
     expect(await registered()).toEqual([]);
     expect(await controllerTargetWrites()).toEqual([`DeregisterTargets ${id}`]);
+  });
+});
+
+simulatorOnly('the warm pool of an Auto Scaling group with the bound target group attached', () => {
+  /** A group of one and a warm pool of two kept `poolState`, settled; the warm instances' ids. */
+  async function withWarmPool(poolState: WarmPoolState): Promise<string[]> {
+    await createGroup(1);
+    await autoscaling.send(
+      new PutWarmPoolCommand({
+        AutoScalingGroupName: GROUP,
+        PoolState: poolState,
+        MinSize: 2,
+        MaxGroupPreparedCapacity: 3,
+      }),
+    );
+    for (let step = 0; step < 3; step++) await control().clock(0);
+    const { Instances = [] } = await autoscaling.send(
+      new DescribeWarmPoolCommand({ AutoScalingGroupName: GROUP }),
+    );
+    return Instances.map((instance) => instance.InstanceId ?? '');
+  }
+
+  it.each(['Stopped', 'Running'] as const)(
+    'never registers, deregisters or reports a warm instance kept %s, though it carries the selector’s tags',
+    async (poolState) => {
+      const warm = await withWarmPool(poolState);
+
+      const results = [...(await warden.pump()), await warden.sweep(), ...(await warden.pump())];
+      const [member] = await members();
+      const registrations = results.flatMap((result) =>
+        result.bindings.flatMap((binding) => (binding.registration ? [binding.registration] : [])),
+      );
+
+      expect(warm).toHaveLength(2);
+      expect(await registered()).toEqual([member?.id]);
+      expect(await controllerTargetWrites()).toEqual([]);
+      expect(registrations.length).toBeGreaterThan(0);
+      for (const registration of registrations) {
+        expect(registration).toMatchObject({ register: [], deregister: [], foreign: [], rejected: [] });
+      }
+      expect(await warden.alerts()).toEqual([]);
+    },
+  );
+
+  it('registers nothing while a warm instance runs behind a launch hook, in the pool or moving in: Auto Scaling registers it', async () => {
+    await autoscaling.send(
+      new CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: GROUP,
+        MinSize: 0,
+        MaxSize: 1,
+        DesiredCapacity: 0,
+        LaunchTemplate: { LaunchTemplateName: 'web', Version: '$Latest' },
+        VPCZoneIdentifier: warden.seed.subnetIds.join(','),
+        TargetGroupARNs: [warden.seed.targetGroupArn],
+        Tags: [{ Key: 'Role', Value: 'web', PropagateAtLaunch: true }],
+        LifecycleHookSpecificationList: [
+          { LifecycleHookName: 'warm-up', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING' },
+        ],
+      }),
+    );
+    await autoscaling.send(new PutWarmPoolCommand({ AutoScalingGroupName: GROUP }));
+    const proceed = async (id: string) => {
+      await autoscaling.send(
+        new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: GROUP,
+          LifecycleHookName: 'warm-up',
+          InstanceId: id,
+          LifecycleActionResult: 'CONTINUE',
+        }),
+      );
+      for (let step = 0; step < 3; step++) await control().clock(0);
+    };
+    for (let step = 0; step < 3; step++) await control().clock(0);
+    const [warming] =
+      (await autoscaling.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: GROUP }))).Instances ?? [];
+    const id = warming?.InstanceId ?? '';
+
+    await controllerRuns();
+    const whileWarming = await registered();
+    await proceed(id);
+    await controllerRuns();
+    await autoscaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: GROUP, DesiredCapacity: 1 }),
+    );
+    for (let step = 0; step < 3; step++) await control().clock(0);
+    const [moving] = await members();
+    await controllerRuns();
+    const whileMoving = await registered();
+    await proceed(id);
+    await controllerRuns();
+
+    expect(warming?.LifecycleState).toBe('Warmed:Pending:Wait');
+    expect(whileWarming).toEqual([]);
+    expect(moving).toEqual({ id, state: 'Pending:Wait' });
+    expect(whileMoving).toEqual([]);
+    expect(await members()).toEqual([{ id, state: 'InService' }]);
+    expect(await registered()).toEqual([id]);
+    expect(await controllerTargetWrites()).toEqual([]);
+    expect(await warden.alerts()).toEqual([]);
   });
 });
