@@ -57,7 +57,7 @@ afterAll(() => {
 describe('cdk synth with cdk.json', () => {
   it('runs the app through node with its TypeScript entry point, after the Node version check', () => {
     expect(CDK_JSON.app).toBe(
-      'node --conditions=alb-warden:source --import ./scripts/require-node.mjs infra/app.ts',
+      'node --import ./scripts/require-node.mjs --conditions=alb-warden:source infra/app.ts',
     );
   });
 
