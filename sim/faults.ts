@@ -17,6 +17,7 @@ export const ALL_SERVICES = [
   'kms',
   'iam',
   'cloudformation',
+  'tagging',
 ] as const;
 export type AnyService = (typeof ALL_SERVICES)[number];
 
@@ -40,6 +41,7 @@ const STATUS: Readonly<Record<string, number>> = {
   ProvisionedThroughputExceededException: 400,
   RequestLimitExceeded: 503,
   Throttled: 429,
+  ThrottledException: 400,
   TooManyRequestsException: 429,
   InternalFailure: 500,
   InternalError: 500,
@@ -91,6 +93,7 @@ const ACCESS_DENIED: Readonly<Record<AnyService, string>> = {
   kms: 'AccessDeniedException',
   iam: 'AccessDenied',
   cloudformation: 'AccessDenied',
+  tagging: 'AccessDeniedException',
 };
 
 const IAM_PREFIX: Readonly<Record<AnyService, string>> = {
@@ -106,6 +109,7 @@ const IAM_PREFIX: Readonly<Record<AnyService, string>> = {
   kms: 'kms',
   iam: 'iam',
   cloudformation: 'cloudformation',
+  tagging: 'tag',
 };
 
 export class Faults {

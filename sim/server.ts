@@ -32,10 +32,11 @@ const SERVICE_BY_SCOPE: Readonly<Record<string, ServiceName>> = {
   kms: 'kms',
   iam: 'iam',
   cloudformation: 'cloudformation',
+  tagging: 'tagging',
 };
 
 type QueryService = 'elbv2' | 'sns' | 'autoscaling' | 'iam' | 'cloudformation';
-type JsonService = 'dynamodb' | 'cloudtrail' | 'events' | 'monitoring' | 'sqs' | 'kms';
+type JsonService = 'dynamodb' | 'cloudtrail' | 'events' | 'monitoring' | 'sqs' | 'kms' | 'tagging';
 
 const QUERY_NAMESPACES: Readonly<Record<QueryService, { namespace: string; version: string }>> = {
   elbv2: { namespace: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/', version: '2015-12-01' },
@@ -74,6 +75,11 @@ const JSON_PROTOCOLS: Readonly<Record<JsonService, JsonProtocol>> = {
     queryCompatible: true,
   },
   kms: { targetPrefix: 'TrentService.', contentType: JSON_1_1, errorNamespace: 'com.amazonaws.kms' },
+  tagging: {
+    targetPrefix: 'ResourceGroupsTaggingAPI_20170126.',
+    contentType: JSON_1_1,
+    errorNamespace: 'com.amazonaws.resourcegroupstaggingapi',
+  },
 };
 
 function jsonProtocol(service: ServiceName): JsonProtocol | undefined {

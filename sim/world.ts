@@ -22,6 +22,7 @@ import { IamService } from './services/iam.ts';
 import { KmsService } from './services/kms.ts';
 import { SnsService } from './services/sns.ts';
 import { SqsService } from './services/sqs.ts';
+import { TaggingService } from './services/tagging.ts';
 import { Clock, type SimSettings } from './settings.ts';
 
 /** Calls per service and action: SERVICES always, the others once called. */
@@ -60,6 +61,7 @@ export class World {
   #autoscaling: AutoScalingService;
   #certificates: CertificateStore;
   #operator: OperatorServices;
+  readonly #tagging = new TaggingService(() => this.#elbv2.taggedResources());
 
   constructor(account: string, region: string, settings: SimSettings) {
     this.account = account;
@@ -146,6 +148,7 @@ export class World {
       sns: this.#sns,
       dynamodb: this.#dynamodb,
       autoscaling: this.#autoscaling,
+      tagging: this.#tagging,
       ...this.#operator,
     };
   }

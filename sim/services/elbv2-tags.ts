@@ -9,6 +9,10 @@ import type { XmlObject } from '../protocols/xml.ts';
 const TAG_PATTERN = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
 // Application Load Balancer quota: 50 tags per resource.
 const MAX_TAGS = 50;
+// DescribeTags and RemoveTags take at most 20 resources a call:
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTags.html
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_RemoveTags.html
+const MAX_RESOURCES_PER_CALL = 20;
 
 /** Reads `Tags.member.N`, rejecting characters ELB does not allow and keys given twice. */
 export function parseTags(items: readonly QueryInput[]): Map<string, string> {
@@ -38,13 +42,25 @@ export function parseTags(items: readonly QueryInput[]): Map<string, string> {
 /** The tags of every existing resource: a resource exists for AddTags/DescribeTags while it has an entry. */
 export class TagStore {
   readonly #tags = new Map<string, Map<string, string>>();
+  /** Resources that carry or once carried a tag: what the Resource Groups Tagging API lists. */
+  readonly #everTagged = new Set<string>();
 
   create(arn: string, tags: Map<string, string> = new Map()): void {
     this.#tags.set(arn, tags);
+    if (tags.size > 0) this.#everTagged.add(arn);
   }
 
   delete(arn: string): void {
     this.#tags.delete(arn);
+    this.#everTagged.delete(arn);
+  }
+
+  /** Every existing resource that carries or once carried a tag, with its tags now. */
+  *tagged(): Generator<[string, ReadonlyMap<string, string>]> {
+    for (const arn of this.#everTagged) {
+      const tags = this.#tags.get(arn);
+      if (tags) yield [arn, tags];
+    }
   }
 
   addTags(input: QueryInput): XmlObject {
@@ -59,12 +75,22 @@ export class TagStore {
       }
     }
     for (const tags of targets) for (const [key, value] of added) tags.set(key, value);
+    if (added.size > 0) for (const arn of input.strings('ResourceArns')) this.#everTagged.add(arn);
+    return {};
+  }
+
+  /** Removes the keys from every resource; a key a resource does not carry is no error. */
+  removeTags(input: QueryInput): XmlObject {
+    const keys = input.strings('TagKeys');
+    if (keys.length === 0) throw missing('tagKeys');
+    const targets = resourceArns(input).map((arn) => this.#of(arn));
+    for (const tags of targets) for (const key of keys) tags.delete(key);
     return {};
   }
 
   describeTags(input: QueryInput): XmlObject {
     return {
-      TagDescriptions: input.strings('ResourceArns').map((arn) => ({
+      TagDescriptions: resourceArns(input).map((arn) => ({
         ResourceArn: arn,
         Tags: [...this.#of(arn)].map(([Key, Value]) => ({ Key, Value })),
       })),
@@ -81,4 +107,23 @@ export class TagStore {
     if (arn.includes(':listener/')) throw new AwsError('ListenerNotFound', 'One or more listeners not found');
     throw new AwsError('LoadBalancerNotFound', 'One or more load balancers not found');
   }
+}
+
+function resourceArns(input: QueryInput): string[] {
+  const arns = input.strings('ResourceArns');
+  if (arns.length === 0) throw missing('resourceArns');
+  if (arns.length > MAX_RESOURCES_PER_CALL) {
+    throw new AwsError(
+      'ValidationError',
+      `1 validation error detected: Value '[${arns.join(', ')}]' at 'resourceArns' failed to satisfy constraint: Member must have length less than or equal to ${MAX_RESOURCES_PER_CALL}`,
+    );
+  }
+  return arns;
+}
+
+function missing(member: string): AwsError {
+  return new AwsError(
+    'ValidationError',
+    `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+  );
 }

@@ -91,6 +91,7 @@ export const ELBV2_WRITE_ACTIONS: ReadonlySet<string> = new Set([
   'AddListenerCertificates',
   'RemoveListenerCertificates',
   'AddTags',
+  'RemoveTags',
 ]);
 
 /**
@@ -147,6 +148,7 @@ export class Elbv2Service {
     DescribeTargetHealth: (input, call) => this.#describeTargetHealth(input, call),
     AddTags: (input) => this.#tags.addTags(input),
     DescribeTags: (input) => this.#tags.describeTags(input),
+    RemoveTags: (input) => this.#tags.removeTags(input),
   };
 
   constructor(env: Environment, ec2: Ec2Service, certificates: { has(arn: string): boolean }) {
@@ -173,6 +175,11 @@ export class Elbv2Service {
       Number(this.#targetGroups.get(groupArn)?.attributes.get('deregistration_delay.timeout_seconds') ?? 0) *
       1000
     );
+  }
+
+  /** Every ELB resource that carries or once carried a tag, for the Resource Groups Tagging API. */
+  taggedResources(): Iterable<[string, ReadonlyMap<string, string>]> {
+    return this.#tags.tagged();
   }
 
   targetGroupExists(arn: string): boolean {
