@@ -18,6 +18,7 @@ export const CLIENT_PACKAGES = {
   ec2: '@aws-sdk/client-ec2',
   sns: '@aws-sdk/client-sns',
   dynamodb: '@aws-sdk/client-dynamodb',
+  tagging: '@aws-sdk/client-resource-groups-tagging-api',
 } as const;
 export type ClientName = keyof typeof CLIENT_PACKAGES;
 

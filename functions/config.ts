@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { arnParts } from './domain/arn.ts';
+import type { BindingCheck } from './domain/discovery.ts';
 import type { Binding, HealthCheckSettings, WardenSettings } from './domain/settings.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
 import { closest } from './suggest.ts';
@@ -107,19 +108,21 @@ const healthCheckSchema = z
 const tagKey = z.string().min(1).max(128);
 const tagValue = z.string().max(256);
 
+const bindingName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, {
+  message: 'must be 1-32 letters, digits, "-" or "_", starting with a letter or digit',
+});
+
+const selectorTags = z.record(tagKey, tagValue).refine((tags) => Object.keys(tags).length >= 1, {
+  message: 'must name at least one tag: an empty selector would match every instance',
+});
+
 const bindingSchema = z
   .strictObject({
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, {
-      message: 'must be 1-32 letters, digits, "-" or "_", starting with a letter or digit',
-    }),
+    name: bindingName,
     loadBalancerArn,
     targetGroupArn,
     targetPort: port.default(8080),
-    instanceSelector: z.strictObject({
-      tags: z.record(tagKey, tagValue).refine((tags) => Object.keys(tags).length >= 1, {
-        message: 'must name at least one tag: an empty selector would match every instance',
-      }),
-    }),
+    instanceSelector: z.strictObject({ tags: selectorTags }),
     http: httpSchema.prefault({}),
     https: httpsSchema.prefault({}),
     healthCheck: healthCheckSchema.optional(),
@@ -153,6 +156,31 @@ const bindingSchema = z
       redirect: { ...binding.http.redirect, port: binding.http.redirect.port ?? String(binding.https.port) },
     },
   }));
+
+/**
+ * A discovery policy: the load balancers whose tags match `selector` are bindings, their target group, port
+ * and instance selector read from tags (domain/discovery.ts), `defaults` filling what the tags leave out.
+ */
+const discoveryPolicySchema = z.strictObject({
+  name: bindingName,
+  selector: z.strictObject({
+    // The Resource Groups Tagging API takes at most 50 tag filters a request.
+    tags: z
+      .record(tagKey, tagValue)
+      .refine((tags) => Object.keys(tags).length >= 1 && Object.keys(tags).length <= 50, {
+        message: 'must name 1-50 tags: an empty selector would select every load balancer',
+      }),
+  }),
+  defaults: z
+    .strictObject({
+      targetPort: port.optional(),
+      instanceSelector: z.strictObject({ tags: selectorTags }).optional(),
+      http: httpSchema.optional(),
+      https: httpsSchema.optional(),
+      healthCheck: healthCheckSchema.optional(),
+    })
+    .prefault({}),
+});
 
 const configSchema = z
   .strictObject({
@@ -214,9 +242,28 @@ const configSchema = z
         apiShare: z.number().gt(0).max(1).default(0.25),
       })
       .prefault({}),
-    bindings: z.array(bindingSchema).min(1, { message: 'must list at least one binding' }).max(1000),
+    bindings: z.array(bindingSchema).max(1000).default([]),
+    discovery: z.array(discoveryPolicySchema).max(20).default([]),
   })
   .superRefine((config, ctx) => {
+    if (config.bindings.length === 0 && config.discovery.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bindings'],
+        message: 'must list at least one binding, or configure at least one discovery policy',
+      });
+    }
+    const policies = new Map<string, number>();
+    config.discovery.forEach((policy, index) => {
+      const earlier = policies.get(policy.name);
+      if (earlier !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['discovery', index, 'name'],
+          message: `"${policy.name}" is already used by discovery[${earlier}]: names must be unique`,
+        });
+      } else policies.set(policy.name, index);
+    });
     const seen = new Map<string, number>();
     const listeners = new Map<string, number>();
     config.bindings.forEach((binding, index) => {
@@ -260,6 +307,21 @@ const ENV_OVERRIDES = {
   WARDEN_ALERT_STATE_TABLE: 'alerts.stateTable',
   WARDEN_CONTROLLER_ROLE_ARNS: 'controllerRoleArns',
 } as const;
+
+/**
+ * Validates one binding with the rules of the `bindings` list: how a discovered binding is checked. Issues
+ * name the binding's own fields (`targetPort`, `instanceSelector.tags`).
+ */
+export const checkBinding: BindingCheck = (candidate) => {
+  const result = bindingSchema.safeParse(candidate);
+  if (result.success) return { binding: result.data };
+  return {
+    issues: result.error.issues.map((issue) => {
+      const { field, message } = toConfigIssue(issue, candidate);
+      return { field, message };
+    }),
+  };
+};
 
 /** Validates a configuration document and returns it with defaults applied, deep-frozen. */
 export function parseConfig(document: unknown, source = 'configuration'): WardenConfig {

@@ -1,7 +1,8 @@
 /**
  * The real dependencies: AWS clients (created once per cold start, adaptive retries, the SDK's standard
  * endpoint settings such as AWS_ENDPOINT_URL honoured) behind the ports. Each adapter and its SDK client is
- * imported on first use, so a path that never calls EC2, Auto Scaling, SNS or DynamoDB never loads them.
+ * imported on first use, so a path that never calls EC2, Auto Scaling, SNS, DynamoDB or the tagging API never
+ * loads them.
  */
 import type {
   FinalizeHandler,
@@ -13,7 +14,14 @@ import type {
 } from '@smithy/types';
 import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
-import type { AlertPublisher, Instances, LoadBalancing, ScalingGroups, StateStore } from './ports.ts';
+import type {
+  AlertPublisher,
+  Instances,
+  LoadBalancing,
+  ScalingGroups,
+  StateStore,
+  TaggedResources,
+} from './ports.ts';
 import type { Deps, Telemetry } from './use-cases/context.ts';
 
 /** Settings common to every client; unset fields fall back to the SDK's environment and profile chain. */
@@ -130,6 +138,22 @@ function awsScalingGroups(options: AwsClientOptions = {}): ScalingGroups {
   return { attachedTargetGroups: async (...args) => (await load()).attachedTargetGroups(...args) };
 }
 
+function awsTaggedResources(options: AwsClientOptions = {}): TaggedResources {
+  const load = once(async () => {
+    const [{ ResourceGroupsTaggingAPIClient }, { TaggingApiResources }] = await Promise.all([
+      import('@aws-sdk/client-resource-groups-tagging-api'),
+      import('./adapters/tagging.ts'),
+    ]);
+    return new TaggingApiResources(
+      createClient((settings) => new ResourceGroupsTaggingAPIClient(settings), options),
+    );
+  });
+  return {
+    loadBalancersTagged: async (...args) => (await load()).loadBalancersTagged(...args),
+    tagsOf: async (...args) => (await load()).tagsOf(...args),
+  };
+}
+
 function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
   const load = once(async () => {
     const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
@@ -177,6 +201,7 @@ export function createDeps(config: WardenConfig, options: CreateDepsOptions): De
     elb: awsLoadBalancing(options.aws, config.limits.apiShare, options.limiterClock),
     instances: awsInstances(options.aws),
     scaling: awsScalingGroups(options.aws),
+    tagging: awsTaggedResources(options.aws),
     alerts: awsAlerts(options.aws),
     state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),
     telemetry: options.telemetry,

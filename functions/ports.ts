@@ -3,6 +3,7 @@
  * AWS SDK and hide pagination, batching and retries; tests and the demo can implement them in memory.
  */
 import type { RenderedAlert } from './domain/alerts.ts';
+import type { TaggedResource } from './domain/discovery.ts';
 import type { ListenerRequest } from './domain/listeners.ts';
 import type {
   Instance,
@@ -52,6 +53,14 @@ export interface LoadBalancing {
   createListener(loadBalancerArn: string, request: ListenerRequest): Promise<Listener>;
   modifyListener(listenerArn: string, request: ListenerRequest): Promise<Listener>;
   deleteRule(ruleArn: string): Promise<void>;
+}
+
+/** ELB resources by their tags, through the Resource Groups Tagging API (not the ELB API's budget). */
+export interface TaggedResources {
+  /** Every load balancer carrying all of `tags`, with all its tags, across all pages. */
+  loadBalancersTagged(tags: Readonly<Record<string, string>>): Promise<TaggedResource[]>;
+  /** The tags of the resources among `arns` that carry or carried a tag; the others are left out. */
+  tagsOf(arns: readonly string[]): Promise<TaggedResource[]>;
 }
 
 export interface AlertPublisher {

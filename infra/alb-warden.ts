@@ -120,7 +120,7 @@ export class AlbWarden extends Construct {
       ? {
           ...props.config,
           bindings: [
-            ...props.config.bindings,
+            ...(props.config.bindings ?? []),
             edge.topology.binding(this, edge.bindingName, edge.instanceSelector),
           ],
         }
@@ -138,7 +138,7 @@ export class AlbWarden extends Construct {
       account: Token.isUnresolved(stack.account) ? undefined : stack.account,
       region: Token.isUnresolved(stack.region) ? undefined : stack.region,
     });
-    const bindings = config.bindings;
+    const bindings = config.bindings ?? [];
     const distDir = props.bundleDir ?? DEFAULT_BUNDLE_DIR;
 
     this.alerts = new AlertChannel(this, 'Alerts', { emails: props.alertEmails });

@@ -8,8 +8,10 @@
 export interface AlbWardenConfig {
   /** `enforce` repairs; `dry-run` only reports what it would do. @default 'enforce' */
   readonly mode?: 'enforce' | 'dry-run';
-  /** The load balancers to guard (1 to 1000). */
-  readonly bindings: readonly BindingInput[];
+  /** The load balancers to guard (up to 1000); at least one binding or one discovery policy. @default [] */
+  readonly bindings?: readonly BindingInput[];
+  /** Policies that guard every load balancer carrying their tags (up to 20). @default [] */
+  readonly discovery?: readonly DiscoveryPolicyInput[];
   /** When and how often target health alerts fire. @default - each field's default */
   readonly alerts?: AlertsInput;
   /** Limits on what one run may do. @default - each field's default */
@@ -102,6 +104,18 @@ export interface BindingInput {
   };
   /** The target group's health check, enforced when given. @default - not enforced */
   readonly healthCheck?: HealthCheckInput;
+}
+
+export interface DiscoveryPolicyInput {
+  /** 1-32 letters, digits, `-` or `_`, unique among policies. */
+  readonly name: string;
+  /** The load balancers this policy guards: those carrying all these tags (1 to 50). */
+  readonly selector: { readonly tags: Readonly<Record<string, string>> };
+  /** What a load balancer's `alb-warden:*` tags leave out. @default - each binding field's default */
+  readonly defaults?: Pick<BindingInput, 'targetPort' | 'http' | 'https' | 'healthCheck'> & {
+    /** Instances for load balancers without an `alb-warden:instance-selector` tag. @default - the tag is required */
+    readonly instanceSelector?: InstanceSelectorInput;
+  };
 }
 
 export interface InstanceSelectorInput {

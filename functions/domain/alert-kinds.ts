@@ -13,6 +13,7 @@ import {
   formatTime,
   type RecentChange,
 } from './alerts.ts';
+import { DISCOVERY_TAG, type DiscoveryProblem } from './discovery.ts';
 import type { ConditionEvent, FleetHealth, TargetEvent } from './health.ts';
 import { unhealthySeverity } from './health.ts';
 import {
@@ -490,6 +491,44 @@ export function healthCheckDriftAlert(input: HealthCheckAlertInput): Alert {
       before: input.before,
       actor: input.actor,
       reportReason: input.reportReason,
+    },
+  };
+}
+
+/**
+ * A load balancer a discovery policy selected that makes no binding: its tags are incomplete or contradict
+ * each other, or two policies selected it. Sent once per distinct set of problems; settled when fixed.
+ */
+export function discoveryProblemAlert(input: {
+  readonly name: string;
+  readonly loadBalancerArn: string;
+  readonly problems: readonly DiscoveryProblem[];
+  readonly now: number;
+  readonly mode: 'enforce' | 'dry-run';
+  readonly targetGroupArn?: string | undefined;
+}): Alert {
+  const conflict = input.problems.find((problem) => problem.policies.length > 1);
+  return {
+    kind: 'DiscoveryProblem',
+    severity: 'warning',
+    binding: input.name,
+    time: formatTime(input.now),
+    loadBalancerArn: input.loadBalancerArn,
+    targetGroupArn: input.targetGroupArn ?? '',
+    mode: input.mode,
+    headline: conflict
+      ? 'selected by two discovery policies: not guarded'
+      : 'tags cannot make a binding: not guarded',
+    lines: [
+      `The load balancer ${clean(input.loadBalancerArn)} was selected for discovery, but the controller does not guard it:`,
+      ...input.problems.map((problem) => `  - ${clean(problem.message, 600)}`),
+      conflict
+        ? "Narrow the policies' selectors (configuration `discovery`) so one policy selects it."
+        : `Fix the load balancer's tags (${Object.values(DISCOVERY_TAG).join(', ')}); the next sweep guards it.`,
+    ],
+    details: {
+      policies: [...new Set(input.problems.flatMap((problem) => problem.policies))],
+      problems: input.problems.map((problem) => ({ tag: problem.tag ?? null, message: problem.message })),
     },
   };
 }

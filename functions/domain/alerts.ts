@@ -25,6 +25,7 @@ export type AlertKind =
   | 'RepairsSuspended'
   | 'RegistrationFailed'
   | 'EventPipelineSuspect'
+  | 'DiscoveryProblem'
   | 'DriftAttributed';
 
 export interface Alert {

@@ -50,6 +50,26 @@ export interface Binding {
   readonly healthCheck?: HealthCheckSettings | undefined;
 }
 
+/** What a discovery policy fills in when a load balancer's tags leave it out. */
+export interface DiscoveryDefaults {
+  readonly targetPort?: number | undefined;
+  readonly instanceSelector?: { readonly tags: Readonly<Record<string, string>> } | undefined;
+  readonly http?:
+    | (Omit<Binding['http'], 'redirect'> & {
+        readonly redirect: Omit<RedirectSettings, 'port'> & { readonly port?: string | undefined };
+      })
+    | undefined;
+  readonly https?: Binding['https'] | undefined;
+  readonly healthCheck?: HealthCheckSettings | undefined;
+}
+
+/** Bindings declared once: every load balancer whose tags include `selector.tags` (domain/discovery.ts). */
+export interface DiscoveryPolicy {
+  readonly name: string;
+  readonly selector: { readonly tags: Readonly<Record<string, string>> };
+  readonly defaults: DiscoveryDefaults;
+}
+
 export type Mode = 'enforce' | 'dry-run';
 
 export interface CircuitBreakerSettings {
@@ -88,4 +108,6 @@ export interface WardenSettings {
   readonly eventPipeline: { readonly warnAfterUnreportedDrifts: number };
   readonly limits: { readonly concurrentBindings: number; readonly apiShare: number };
   readonly bindings: readonly Binding[];
+  /** Policies that make bindings of tagged load balancers, beside the explicit `bindings`. */
+  readonly discovery: readonly DiscoveryPolicy[];
 }

@@ -1,7 +1,14 @@
 /** What every use-case gets: the configuration, the ports, a clock and telemetry. Built once per cold start. */
 import type { WardenConfig } from '../config.ts';
 import type { RenderedAlert } from '../domain/alerts.ts';
-import type { AlertPublisher, Instances, LoadBalancing, ScalingGroups, StateStore } from '../ports.ts';
+import type {
+  AlertPublisher,
+  Instances,
+  LoadBalancing,
+  ScalingGroups,
+  StateStore,
+  TaggedResources,
+} from '../ports.ts';
 import type { MetricName } from '../telemetry.ts';
 
 export interface Log {
@@ -21,6 +28,8 @@ export interface Deps {
   readonly elb: LoadBalancing;
   readonly instances: Instances;
   readonly scaling: ScalingGroups;
+  /** Needed only with discovery policies (config `discovery`). */
+  readonly tagging?: TaggedResources | undefined;
   readonly alerts: AlertPublisher;
   readonly state: StateStore;
   readonly telemetry: Telemetry;

@@ -6,14 +6,16 @@
 import { type ApiCallRoute, type ParsedEvent, routeApiCall, touchedBy } from '../domain/events.ts';
 import { runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
+import { withRecordedDiscovery } from './discovery.ts';
 import { holdForService, reconcileRegistration } from './registration.ts';
 import { reconcileHealthCheck, reconcileListeners, reportMissingTargetGroup } from './repair-parts.ts';
 import type { InvocationResult } from './results.ts';
 
 export async function handleApiCall(
-  deps: Deps,
+  given: Deps,
   event: Extract<ParsedEvent, { type: 'api-call' }>,
 ): Promise<InvocationResult> {
+  const deps = await withRecordedDiscovery(given);
   const { config, telemetry } = deps;
   const route = routeApiCall(config, event);
   if (route.action === 'ignore') {

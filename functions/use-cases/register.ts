@@ -9,14 +9,16 @@ import type { Binding } from '../domain/settings.ts';
 import { failBinding, throwIfFailed } from './binding-run.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
+import { withRecordedDiscovery } from './discovery.ts';
 import { Notifier } from './notify.ts';
 import { handleInstanceChange, handleSpotInterruption } from './registration.ts';
 import { type BindingResult, type InvocationResult, newBindingResult } from './results.ts';
 
 export async function handleInstanceState(
-  deps: Deps,
+  given: Deps,
   event: Extract<ParsedEvent, { type: 'instance-state' | 'spot-interruption' }>,
 ): Promise<InvocationResult & { decision: string }> {
+  const deps = await withRecordedDiscovery(given);
   const { config, telemetry } = deps;
   // An instance of another account or region is none of ours, whatever its id: never look it up here.
   const local = config.bindings.some((binding) => {

@@ -2,8 +2,10 @@
  * What an invocation returns: per binding, what was decided and done. The demo, the CLI and the tests read
  * it; the handler logs it. In dry-run the same fields say what would have been done (`applied: false`).
  */
+
 import type { AlertKind } from '../domain/alerts.ts';
 import type { RepairOutcome, RepairPlan } from '../domain/repair-plan.ts';
+import type { DiscoverySummary } from './discovery.ts';
 
 /** What a repairable part (the listeners, the health check) decided and did. */
 export interface RepairResult {
@@ -71,6 +73,8 @@ export interface InvocationResult {
   /** Set when the event led to no work, with why. */
   readonly ignored?: string | undefined;
   readonly bindings: BindingResult[];
+  /** A sweep with discovery policies: what it discovered, the problems, the explicit bindings that won. */
+  readonly discovery?: DiscoverySummary | undefined;
 }
 
 export function newBindingResult(binding: string): BindingResult {

@@ -12,6 +12,7 @@ import { errorText, isTransient } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import { type BindingWork, runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Settled, settled, type Trigger, unwrap } from './context.ts';
+import { type DiscoverySummary, discoverForSweep, withRecordedDiscovery } from './discovery.ts';
 import { reconcileHealth } from './health.ts';
 import type { Notifier } from './notify.ts';
 import { checkEventPipeline } from './pipeline.ts';
@@ -38,9 +39,10 @@ type Shared = {
   readonly scalingGroups: ScalingGroupCache;
 };
 
-export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<InvocationResult> {
-  const { config, telemetry } = deps;
+export async function sweep(given: Deps, options: SweepOptions = {}): Promise<InvocationResult> {
   const started = performance.now();
+  const { deps, summary, failure } = await discoverOnce(given);
+  const { config, telemetry } = deps;
   const trigger = options.trigger ?? { type: 'sweep' };
   const bindings = options.bindings
     ? config.bindings.filter((binding) => options.bindings?.includes(binding.name))
@@ -60,9 +62,31 @@ export async function sweep(deps: Deps, options: SweepOptions = {}): Promise<Inv
     eventId: options.eventId,
     mode: config.mode,
     bindings: results,
+    ...(summary ? { discovery: summary } : {}),
   };
-  if (options.throwOnTransient !== false) throwIfFailed(results);
+  if (options.throwOnTransient !== false) {
+    throwIfFailed(results);
+    // Every binding known was swept; the invocation still fails so the failed discovery is retried and seen.
+    if (failure) throw failure;
+  }
   return result;
+}
+
+/**
+ * Discovery once per sweep. When it fails, the sweep goes on with the set the last sweep recorded (explicit
+ * bindings always), and the failure is thrown once the bindings are done.
+ */
+async function discoverOnce(
+  deps: Deps,
+): Promise<{ deps: Deps; summary?: DiscoverySummary | undefined; failure?: unknown }> {
+  try {
+    return await discoverForSweep(deps);
+  } catch (failure) {
+    deps.telemetry.log.error('discovery failed; sweeping the bindings the last sweep recorded', {
+      error: errorText(failure),
+    });
+    return { deps: await withRecordedDiscovery(deps).catch(() => deps), failure };
+  }
 }
 
 async function lookUpSelectors(

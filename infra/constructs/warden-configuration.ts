@@ -47,7 +47,7 @@ export class WardenConfiguration extends Construct {
     super(scope, id);
     const variables: Record<string, string> = {};
     const names = new Map<string, string>();
-    const bindings = props.config.bindings.map((binding, index) =>
+    const bindings = (props.config.bindings ?? []).map((binding, index) =>
       replaceTokens(binding, (token, field) => {
         let name = names.get(token);
         if (!name) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   conditionAlert,
+  discoveryProblemAlert,
   driftAlert,
   eventPipelineAlert,
   healthCheckDriftAlert,
@@ -117,6 +118,21 @@ const examples: Record<string, Alert> = {
     },
   }),
   EventPipelineSuspect: eventPipelineAlert({ ...base, unreportedDrifts: 2 }),
+  DiscoveryProblem: discoveryProblemAlert({
+    name: 'web',
+    loadBalancerArn: base.binding.loadBalancerArn,
+    targetGroupArn: base.binding.targetGroupArn,
+    now: base.now,
+    mode: 'enforce',
+    problems: [
+      {
+        loadBalancerArn: base.binding.loadBalancerArn,
+        policies: ['fleet'],
+        tag: 'alb-warden:target-port',
+        message: 'alb-warden:target-port must be a port number, got "http"',
+      },
+    ],
+  }),
 };
 
 describe('alert text, reviewed by a person', () => {

@@ -1,0 +1,70 @@
+/**
+ * TaggedResources over the Resource Groups Tagging API (SDK v3): GetResources pages of 100 resources, ARN
+ * lists in batches of 100, as
+ * https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html allows.
+ */
+import {
+  GetResourcesCommand,
+  type GetResourcesCommandInput,
+  type GetResourcesCommandOutput,
+  type ResourceGroupsTaggingAPIClient,
+} from '@aws-sdk/client-resource-groups-tagging-api';
+import type { TaggedResource } from '../domain/discovery.ts';
+import { AwsCallError } from '../errors.ts';
+import type { TaggedResources } from '../ports.ts';
+import { chunk } from './batches.ts';
+
+const PAGE_SIZE = 100;
+
+export class TaggingApiResources implements TaggedResources {
+  private readonly client: ResourceGroupsTaggingAPIClient;
+
+  constructor(client: ResourceGroupsTaggingAPIClient) {
+    this.client = client;
+  }
+
+  async loadBalancersTagged(tags: Readonly<Record<string, string>>): Promise<TaggedResource[]> {
+    const found: TaggedResource[] = [];
+    let token = '';
+    do {
+      const output = await this.send({
+        TagFilters: Object.entries(tags).map(([Key, value]) => ({ Key, Values: [value] })),
+        ResourceTypeFilters: ['elasticloadbalancing:loadbalancer'],
+        ResourcesPerPage: PAGE_SIZE,
+        ...(token === '' ? {} : { PaginationToken: token }),
+      });
+      found.push(...resources(output));
+      token = output.PaginationToken ?? '';
+    } while (token !== '');
+    return found;
+  }
+
+  async tagsOf(arns: readonly string[]): Promise<TaggedResource[]> {
+    const found: TaggedResource[] = [];
+    for (const batch of chunk([...new Set(arns)], PAGE_SIZE)) {
+      found.push(...resources(await this.send({ ResourceARNList: batch })));
+    }
+    return found;
+  }
+
+  private async send(input: GetResourcesCommandInput): Promise<GetResourcesCommandOutput> {
+    try {
+      return await this.client.send(new GetResourcesCommand(input));
+    } catch (error) {
+      throw new AwsCallError('GetResources', error);
+    }
+  }
+}
+
+function resources(output: GetResourcesCommandOutput): TaggedResource[] {
+  return (output.ResourceTagMappingList ?? []).flatMap((mapping) =>
+    mapping.ResourceARN
+      ? [
+          {
+            arn: mapping.ResourceARN,
+            tags: Object.fromEntries((mapping.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
+          },
+        ]
+      : [],
+  );
+}

@@ -1,0 +1,200 @@
+/**
+ * Discovery by tag, once per sweep: read the tags (Resource Groups Tagging API, not the ELB describe budget
+ * the sweep needs), decide the bindings (domain/discovery.ts), alert each load balancer whose tags make no
+ * binding once (a notice, settled when fixed), and record the discovered set in the state table, where the
+ * event handlers read it (cached per execution environment) so events find discovered bindings too.
+ *
+ * Costs: ceil(selected / 100) GetResources calls per policy, plus ceil(target groups / 100) for their tags.
+ * A converged sweep writes nothing; the event path adds one state-table Query per environment per minute,
+ * and only when discovery is configured.
+ */
+import { checkBinding } from '../config.ts';
+import { discoveryProblemAlert } from '../domain/alert-kinds.ts';
+import {
+  DISCOVERY_TAG,
+  type DiscoveredBinding,
+  type DiscoveryOutcome,
+  type DiscoveryProblem,
+  discoverBindings,
+  type TaggedResource,
+} from '../domain/discovery.ts';
+import { hash } from '../domain/hash.ts';
+import type { Binding } from '../domain/settings.ts';
+import { expiresIn, expiresSoon, PREFIX } from '../domain/state.ts';
+import { MINUTE } from '../domain/time.ts';
+import { ConfigError } from '../errors.ts';
+import { BindingState } from './binding-state.ts';
+import type { Deps } from './context.ts';
+import { Notifier } from './notify.ts';
+import { newBindingResult } from './results.ts';
+
+/** The state-table partition of discovery's records: no binding can have this name. */
+export const DISCOVERY_PARTITION = '(discovery)';
+const FOUND_PREFIX = 'found#';
+const NOTICE_TOPIC_PREFIX = 'discovery:';
+/** How long an execution environment trusts the discovered set it read: the sweep's own period. */
+export const RECORDED_TTL_MS = MINUTE;
+/** A recorded binding the sweep has not confirmed for this long is no longer trusted by events. */
+const FOUND_DAYS = 7;
+
+export interface FleetDiscovery extends DiscoveryOutcome {
+  /** The explicit bindings, then the discovered ones: what a sweep works on. */
+  readonly effective: readonly Binding[];
+}
+
+/** What the sweep reports about discovery in its result. */
+export interface DiscoverySummary {
+  readonly discovered: readonly {
+    readonly binding: string;
+    readonly policy: string;
+    readonly loadBalancerArn: string;
+  }[];
+  readonly problems: readonly DiscoveryProblem[];
+  readonly shadowed: DiscoveryOutcome['shadowed'];
+}
+
+/** Reads the tags and decides; no write, no alert. Explicit bindings only when no policy is configured. */
+export async function discoverFleet(deps: Deps): Promise<FleetDiscovery> {
+  const { config } = deps;
+  if (config.discovery.length === 0)
+    return { effective: config.bindings, bindings: [], problems: [], shadowed: [] };
+  const tagging = deps.tagging;
+  if (!tagging)
+    throw new ConfigError('dependencies', [{ field: 'discovery', message: 'needs the tagging API port' }]);
+  const selected = new Map<string, TaggedResource>();
+  for (const policy of config.discovery) {
+    for (const lb of await tagging.loadBalancersTagged(policy.selector.tags)) selected.set(lb.arn, lb);
+  }
+  const groupArns = [...selected.values()].flatMap((lb) => {
+    const arn = lb.tags[DISCOVERY_TAG.targetGroup];
+    return arn?.startsWith('arn:') ? [arn] : [];
+  });
+  const groups = groupArns.length > 0 ? await tagging.tagsOf(groupArns) : [];
+  const outcome = discoverBindings(
+    config.discovery,
+    [...selected.values(), ...groups],
+    config.bindings,
+    checkBinding,
+  );
+  return { ...outcome, effective: [...config.bindings, ...outcome.bindings.map((found) => found.binding)] };
+}
+
+/** `deps` whose configuration lists `bindings`: every use case then works on them as on explicit ones. */
+export function withBindings(deps: Deps, bindings: readonly Binding[]): Deps {
+  return bindings === deps.config.bindings ? deps : { ...deps, config: { ...deps.config, bindings } };
+}
+
+/**
+ * The sweep's discovery: decides, alerts the problems once, records the set for the event handlers, and
+ * returns the effective bindings. An operator's preview records and sends nothing.
+ */
+export async function discoverForSweep(deps: Deps): Promise<{ deps: Deps; summary?: DiscoverySummary }> {
+  if (deps.config.discovery.length === 0) return { deps };
+  const found = await discoverFleet(deps);
+  const state = await BindingState.load(deps.state, DISCOVERY_PARTITION, deps.preview !== undefined);
+  await record(deps, state, found.bindings);
+  await reportProblems(deps, state, found.problems);
+  const { log } = deps.telemetry;
+  for (const problem of found.problems) log.warn('discovery problem', { ...problem });
+  log.info('discovery', {
+    discovered: found.bindings.length,
+    problems: found.problems.length,
+    shadowed: found.shadowed.length,
+  });
+  return {
+    deps: withBindings(deps, found.effective),
+    summary: {
+      discovered: found.bindings.map(({ binding, policy }) => ({
+        binding: binding.name,
+        policy,
+        loadBalancerArn: binding.loadBalancerArn,
+      })),
+      problems: found.problems,
+      shadowed: found.shadowed,
+    },
+  };
+}
+
+/** Writes only what changed: a converged fleet costs no write. */
+async function record(
+  deps: Deps,
+  state: BindingState,
+  bindings: readonly DiscoveredBinding[],
+): Promise<void> {
+  const now = deps.now();
+  const current = new Set<string>();
+  for (const found of bindings) {
+    const key = `${FOUND_PREFIX}${found.binding.loadBalancerArn}`;
+    current.add(key);
+    const same = JSON.stringify(state.data(key)) === JSON.stringify(found);
+    // Refreshed near its TTL, so a binding the sweep keeps finding never expires.
+    if (same && !expiresSoon(state.expiresAt(key), now)) continue;
+    await state.save(key, found, expiresIn(now, FOUND_DAYS));
+  }
+  for (const [lb] of state.withPrefix(FOUND_PREFIX)) {
+    const key = `${FOUND_PREFIX}${lb}`;
+    if (!current.has(key) && state.data(key) !== undefined) await state.delete(key);
+  }
+}
+
+/** One alert per load balancer and distinct set of problems; a notice whose problems are gone is settled. */
+async function reportProblems(
+  deps: Deps,
+  state: BindingState,
+  problems: readonly DiscoveryProblem[],
+): Promise<void> {
+  const notifier = new Notifier(deps, state, newBindingResult(DISCOVERY_PARTITION));
+  const byLb = new Map<string, DiscoveryProblem[]>();
+  for (const problem of problems)
+    byLb.set(problem.loadBalancerArn, [...(byLb.get(problem.loadBalancerArn) ?? []), problem]);
+  for (const [loadBalancerArn, its] of byLb) {
+    const fingerprint = hash(its.map((problem) => problem.message).join('\n'));
+    const alert = discoveryProblemAlert({
+      name: /loadbalancer\/[a-z]+\/([^/]+)\//.exec(loadBalancerArn)?.[1] ?? 'discovery',
+      loadBalancerArn,
+      problems: its,
+      now: deps.now(),
+      mode: deps.config.mode,
+    });
+    await notifier.notice(`${NOTICE_TOPIC_PREFIX}${loadBalancerArn}`, fingerprint, alert, {
+      remindEveryMinutes: 0,
+    });
+  }
+  for (const [topic] of state.withPrefix(`${PREFIX.notice}${NOTICE_TOPIC_PREFIX}`)) {
+    if (!byLb.has(topic)) await notifier.clearNotice(`${NOTICE_TOPIC_PREFIX}${topic}`);
+  }
+  if (notifier.failures.length > 0) throw notifier.failures[0];
+}
+
+const recordedCache = new WeakMap<object, { readonly at: number; readonly bindings: readonly Binding[] }>();
+
+/**
+ * The event handlers' view: explicit bindings plus the set the last sweep recorded, read once per execution
+ * environment per RECORDED_TTL_MS. A load balancer tagged since the last sweep is found by the next one.
+ */
+export async function withRecordedDiscovery(deps: Deps): Promise<Deps> {
+  const { config } = deps;
+  if (config.discovery.length === 0) return deps;
+  const now = deps.now();
+  const cached = recordedCache.get(deps.state);
+  if (cached && now - cached.at < RECORDED_TTL_MS) return withBindings(deps, cached.bindings);
+  const state = await BindingState.load(deps.state, DISCOVERY_PARTITION, true);
+  const explicit = new Set(config.bindings.map((binding) => binding.loadBalancerArn));
+  const names = new Set(config.bindings.map((binding) => binding.name));
+  const discovered: Binding[] = [];
+  for (const [, entry] of state.withPrefix(FOUND_PREFIX)) {
+    // The table deletes expired items late: one past its TTL is gone already.
+    if (entry.expiresAt !== undefined && entry.expiresAt * 1000 <= now) continue;
+    const found = entry.data as DiscoveredBinding | undefined;
+    // Re-checked with today's rules: a record from an older version or a redeployed configuration may not pass.
+    const checked = found && checkBinding(found.binding);
+    if (!checked || 'issues' in checked) continue;
+    const binding = checked.binding;
+    if (explicit.has(binding.loadBalancerArn) || names.has(binding.name)) continue;
+    names.add(binding.name);
+    discovered.push(binding);
+  }
+  const bindings = [...config.bindings, ...discovered];
+  recordedCache.set(deps.state, { at: now, bindings });
+  return withBindings(deps, bindings);
+}
