@@ -135,14 +135,7 @@ export function discoverBindings(
     }
     const checked = check({ ...draft, name });
     if ('issues' in checked) {
-      problems.push(
-        ...checked.issues.map((issue) => ({
-          loadBalancerArn: lb.arn,
-          policies: [policy.name],
-          tag: TAG_OF_FIELD[issue.field.split(/[.[]/)[0] ?? ''],
-          message: `${TAG_OF_FIELD[issue.field.split(/[.[]/)[0] ?? ''] ?? `discovery policy "${policy.name}" defaults.${issue.field}`} ${issue.message}`,
-        })),
-      );
+      problems.push(...checked.issues.map((issue) => issueProblem(policy.name, lb.arn, issue)));
       continue;
     }
     taken.set(name, `the load balancer ${lb.arn}`);
@@ -157,8 +150,23 @@ const TAG_OF_FIELD: Readonly<Record<string, string>> = {
   targetGroupArn: DISCOVERY_TAG.targetGroup,
   targetPort: DISCOVERY_TAG.targetPort,
   instanceSelector: DISCOVERY_TAG.instanceSelector,
-  loadBalancerArn: 'the load balancer ARN',
 };
+
+/** A binding rule the draft broke, blamed on the tag it came from, else on the load balancer or the policy. */
+function issueProblem(
+  policy: string,
+  loadBalancerArn: string,
+  issue: { readonly field: string; readonly message: string },
+): DiscoveryProblem {
+  const field = issue.field.split(/[.[]/)[0] ?? '';
+  const tag = TAG_OF_FIELD[field];
+  const subject =
+    tag ??
+    (field === 'loadBalancerArn'
+      ? 'the load balancer'
+      : `discovery policy "${policy}" defaults.${issue.field}`);
+  return { loadBalancerArn, policies: [policy], tag, message: `${subject} ${issue.message}` };
+}
 
 /** The binding's fields from tags and defaults, before the binding rules; or what the tags get wrong. */
 function draftBinding(
