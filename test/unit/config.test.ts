@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig, type WardenConfigInput } from '../../functions/config.ts';
+import { checkBinding, loadConfig, parseConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { ConfigError } from '../../functions/errors.ts';
 
 const EXAMPLE_PATH = new URL('../../examples/seed.config.json', import.meta.url).pathname;
@@ -238,7 +238,7 @@ describe('bad values are rejected with the field and the value named', () => {
       'unknown key "bindigs" (did you mean "bindings"?)',
     );
     expect(issuesOf({ ...minimal(), colour: 'red' })[0]?.message).toMatch(
-      /^unknown key "colour"; known here: mode, controllerRoleArns, alerts, safety, .*, limits, bindings$/,
+      /^unknown key "colour"; known here: mode, controllerRoleArns, alerts, safety, .*, limits, bindings, discovery$/,
     );
   });
 
@@ -329,5 +329,83 @@ describe('missing required fields', () => {
   it('says the field is required rather than quoting a value', () => {
     const issues = issuesOf(withField('alerts.stateTable', undefined));
     expect(issues).toEqual([{ field: 'alerts.stateTable', message: 'is required (a string)' }]);
+  });
+});
+
+describe('discovery policies', () => {
+  const policy = {
+    name: 'fleet',
+    selector: { tags: { 'alb-warden:guard': 'true' } },
+    defaults: { targetPort: 9000, instanceSelector: { tags: { Role: 'web' } } },
+  };
+  const onlyDiscovery = () => ({ alerts: minimal().alerts, discovery: [policy] });
+
+  it('may stand alone, without explicit bindings, and keep their defaults as given', () => {
+    const config = parseConfig(onlyDiscovery());
+
+    expect(config.bindings).toEqual([]);
+    expect(config.discovery).toEqual([
+      {
+        name: 'fleet',
+        selector: { tags: { 'alb-warden:guard': 'true' } },
+        defaults: { targetPort: 9000, instanceSelector: { tags: { Role: 'web' } } },
+      },
+    ]);
+  });
+
+  it('defaults to none beside explicit bindings', () => {
+    expect(parseConfig(minimal()).discovery).toEqual([]);
+  });
+
+  it('needs at least one binding or one policy', () => {
+    expect(issuesOf({ alerts: minimal().alerts })).toEqual([
+      {
+        field: 'bindings',
+        message: 'must list at least one binding, or configure at least one discovery policy, got nothing',
+      },
+    ]);
+  });
+
+  it.each([
+    [{ ...policy, selector: { tags: {} } }, 'discovery[0].selector.tags', /must name 1-50 tags/],
+    [{ ...policy, name: 'no spaces' }, 'discovery[0].name', /must be 1-32 letters/],
+    [{ ...policy, defaults: { targetPort: 0 } }, 'discovery[0].defaults.targetPort', /got 0/],
+    [
+      { ...policy, defaults: { loadBalancerArn: LB } },
+      'discovery[0].defaults',
+      /unknown key "loadBalancerArn"/,
+    ],
+  ])('rejects the policy %j naming %s', (bad, field, message) => {
+    const issues = issuesOf({ alerts: minimal().alerts, discovery: [bad] });
+
+    expect(issues).toEqual([{ field, message: expect.stringMatching(message) }]);
+  });
+
+  it('rejects two policies of the same name', () => {
+    expect(issuesOf({ alerts: minimal().alerts, discovery: [policy, policy] })).toEqual([
+      {
+        field: 'discovery[1].name',
+        message: '"fleet" is already used by discovery[0]: names must be unique',
+      },
+    ]);
+  });
+});
+
+describe('checkBinding', () => {
+  it('accepts a binding with the rules of the bindings list, defaults applied', () => {
+    const checked = checkBinding((minimal().bindings as unknown[])[0]);
+
+    expect(checked).toEqual({ binding: expect.objectContaining({ name: 'web', targetPort: 8080 }) });
+  });
+
+  it('names the binding field and the bad value', () => {
+    const checked = checkBinding({ name: 'web', loadBalancerArn: LB, targetGroupArn: TG, targetPort: 'x' });
+
+    expect(checked).toEqual({
+      issues: [
+        { field: 'targetPort', message: expect.stringMatching(/got "x"/) },
+        { field: 'instanceSelector', message: 'is required (an object)' },
+      ],
+    });
   });
 });
