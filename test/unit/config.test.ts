@@ -385,7 +385,7 @@ describe('discovery policies', () => {
     expect(issuesOf({ alerts: minimal().alerts, discovery: [policy, policy] })).toEqual([
       {
         field: 'discovery[1].name',
-        message: '"fleet" is already used by discovery[0]: names must be unique',
+        message: '"fleet" is already used by discovery[0]: names must be unique, got "fleet"',
       },
     ]);
   });
