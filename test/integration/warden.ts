@@ -60,7 +60,8 @@ export async function startWarden(
     // Drift found by a sweep is repaired at once here; the wait for a late approved event has its own tests.
     approvalGraceMinutes: 0,
     ...overrides,
-    bindings: [
+    // `bindings: []` for a configuration of discovery policies only.
+    bindings: overrides.bindings ?? [
       {
         name: 'web',
         loadBalancerArn: seed.loadBalancerArn,
