@@ -6,7 +6,7 @@
  *   npm run bench                   # the full run, a few minutes
  *   npm run bench -- --json         # the same figures as one JSON object
  *   npm run bench -- --quick        # about a minute
- *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency
+ *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency, discovery
  *   npm run bench -- --save f.json  # the table, and the JSON of the same run in f.json
  *   npm run bench -- --runs 5       # cold starts (and event paths) measured 5 times
  *   npm run bench -- --api-share 1  # event paths with the controller's whole ELB API budget
@@ -21,13 +21,14 @@ import { type Bundles, buildBundles, bundleSize, FUNCTION_NAMES, heaviestPackage
 import { unflatCalls } from './calls.ts';
 import { type ColdStart, measureColdStarts } from './cold-start.ts';
 import { type ConcurrencyFigure, measureConcurrency } from './concurrency.ts';
+import { DISCOVERY_SCALES, type DiscoveryFigure, measureDiscovery } from './discovery.ts';
 import { type EventFigures, measureEvents } from './events-figures.ts';
 import { type GuardLoading, guardLoading } from './lazy-loading.ts';
 import { render } from './report.ts';
 import { measureSweep, NAIVE_MODEL, QUICK_SCALES, SCALES, type SweepFigure } from './sweeps.ts';
 import { converge, startWorld } from './world.ts';
 
-const FIGURES = ['bundles', 'cold-start', 'events', 'sweeps', 'concurrency'] as const;
+const FIGURES = ['bundles', 'cold-start', 'events', 'sweeps', 'concurrency', 'discovery'] as const;
 type Figure = (typeof FIGURES)[number];
 
 export interface BenchReport {
@@ -50,6 +51,7 @@ export interface BenchReport {
   };
   apiBudget?: ApiBudget;
   concurrency?: ConcurrencyFigure;
+  discovery?: DiscoveryFigure[];
 }
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -194,6 +196,13 @@ async function main(): Promise<void> {
     if (wanted('concurrency')) {
       progress('concurrency: 10 bindings, 20 ms per AWS call');
       report.concurrency = await measureConcurrency();
+    }
+    if (wanted('discovery')) {
+      report.discovery = [];
+      for (const count of quick ? DISCOVERY_SCALES.slice(0, 2) : DISCOVERY_SCALES) {
+        progress(`discovery: ${count} tagged load balancers`);
+        report.discovery.push(await measureDiscovery(count));
+      }
     }
     const tenBindings = report.sweeps?.find((figure) => figure.bindings === 10);
     const sweepCalls = tenBindings ? unflatCalls(tenBindings.calls) : report.concurrency?.sweepCalls;

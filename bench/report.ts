@@ -238,6 +238,30 @@ export function render(report: BenchReport): string {
       ),
     );
   }
+  if (report.discovery) {
+    out.push(
+      '',
+      '7. Discovery by tag, per sweep: GetResources (the tagging API) beside DescribeLoadBalancers + DescribeTags (20 ARNs a call)',
+    );
+    out.push(
+      table(
+        [
+          'load balancers',
+          'GetResources calls',
+          'discovery ms',
+          'ELB describe calls instead',
+          'ELB budget s (share 0.25)',
+        ],
+        report.discovery.map((figure) => [
+          figure.loadBalancers.toLocaleString('en-US'),
+          figure.taggingCalls,
+          figure.discoveryMs,
+          figure.elbAlternativeCalls,
+          figure.elbAlternativeBudgetS,
+        ]),
+      ),
+    );
+  }
   return out.join('\n');
 }
 
