@@ -13,13 +13,18 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
-import type { AlbWardenEdge } from './alb-warden-edge.ts';
+import { type AlbWardenEdge, DEFAULT_SSL_POLICY } from './alb-warden-edge.ts';
 import { DEFAULT_BUNDLE_DIR } from './bundle-dir.ts';
 import type { AlbWardenConfig, InstanceSelectorInput } from './config-input.ts';
 import { AlertChannel } from './constructs/alert-channel.ts';
 import { ApiCallTrail } from './constructs/api-call-trail.ts';
 import { ARCHITECTURE, ControllerFunction, RUNTIME } from './constructs/controller-function.ts';
-import { type ControllerFunctionName, ControllerRole, type GuardTag } from './constructs/controller-role.ts';
+import {
+  type BindingShape,
+  type ControllerFunctionName,
+  ControllerRole,
+  type GuardTag,
+} from './constructs/controller-role.ts';
 import { validateDeployConfig, WardenConfiguration } from './constructs/warden-configuration.ts';
 import { WardenMonitoring } from './constructs/warden-monitoring.ts';
 import { type DeployConfigInput, deployTimeFieldIn, EMAIL } from './context.ts';
@@ -159,6 +164,12 @@ export class AlbWarden extends Construct {
         removesForeignRules: parsed.http.foreignRules === 'remove',
       };
     });
+    // What discovery's bindings take from their policy's defaults: the same for every load balancer it finds.
+    const discovered: BindingShape[] = validated.discovery.map(({ defaults }) => ({
+      sslPolicy: defaults.https?.sslPolicy ?? DEFAULT_SSL_POLICY,
+      enforcesHealthCheck: defaults.healthCheck !== undefined,
+      removesForeignRules: (defaults.http?.foreignRules ?? 'remove') === 'remove',
+    }));
     const roles = Object.fromEntries(
       FUNCTION_NAMES.map((name) => {
         const role = new ControllerRole(this, `${capitalize(name)}Role`, {
@@ -166,6 +177,7 @@ export class AlbWarden extends Construct {
           bindings: bound,
           dryRun: config.mode === 'dry-run',
           guardTag: props.guardTag,
+          ...(discovered.length > 0 ? { discovered } : {}),
         });
         this.alerts.grantController(role.role);
         return [name, role];

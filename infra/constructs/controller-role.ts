@@ -40,6 +40,9 @@ export interface BoundResources {
   readonly removesForeignRules: boolean;
 }
 
+/** What IAM conditions need of a binding, known at deploy time even for one discovery will find. */
+export type BindingShape = Pick<BoundResources, 'sslPolicy' | 'enforcesHealthCheck' | 'removesForeignRules'>;
+
 /** Scope writes by a tag on the bound load balancers, listeners and target groups instead of by ARN. */
 export interface GuardTag {
   readonly key: string;
@@ -89,6 +92,12 @@ export interface ControllerRoleProps {
   readonly dryRun?: boolean;
   /** @default - writes are scoped by the bound ARNs */
   readonly guardTag?: GuardTag;
+  /**
+   * The discovery policies' bindings, by what their defaults make of them: the function discovers load
+   * balancers by tag (`tag:GetResources`), and its writes, scoped by `guardTag`, must cover them.
+   * @default - no discovery
+   */
+  readonly discovered?: readonly BindingShape[];
 }
 
 export class ControllerRole extends Construct {
@@ -119,10 +128,21 @@ export class ControllerRole extends Construct {
         resources: ['*'],
       }),
     ];
+    // The sweep discovers; the event handlers read what it recorded in the state table.
+    if (props.discovered && props.function === 'sweep') {
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegroupstaggingapi.html
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'DiscoverTaggedLoadBalancers',
+          actions: ['tag:GetResources'],
+          resources: ['*'],
+        }),
+      );
+    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ELB Describe*, EC2 DescribeInstances and Auto Scaling DescribeAutoScalingGroups support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
+        'ELB Describe*, EC2 DescribeInstances, Auto Scaling DescribeAutoScalingGroups and tag:GetResources support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
     });
     // On this construct, so they cover the role's policy and the overflow managed policies alike.
     const acknowledge: Acknowledge = (resources, reason) => {
@@ -136,7 +156,14 @@ export class ControllerRole extends Construct {
 
     let groups: (readonly iam.PolicyStatement[])[] = [statements];
     if (!props.dryRun && props.guardTag) {
-      statements.push(...taggedWrites(stack, props.guardTag, duties, props.bindings, acknowledge));
+      const shapes = [...props.bindings, ...(props.discovered ?? [])];
+      statements.push(...taggedWrites(stack, props.guardTag, duties, shapes, acknowledge));
+    } else if (!props.dryRun && props.discovered) {
+      throw new Error(
+        `${this.node.path}: discovered load balancers are known only at run time, so their writes cannot be listed by ARN. ` +
+          'Scope the permissions by tag: tag every load balancer a discovery policy selects, its listeners and its ' +
+          'target group with KEY=VALUE and deploy with `-c guardTag=KEY=VALUE` (README, Discovery by tag).',
+      );
     } else if (!props.dryRun) {
       const packed = packBindings(
         props.bindings,
@@ -219,7 +246,7 @@ function packBindings(
  * (functions/domain/tls.ts), so IAM admits every policy whose lowest TLS version is at least the weakest
  * configured one's: no request can lower the floor.
  */
-const listenerConditions = (bindings: readonly BoundResources[], tagged: Record<string, string> = {}) => ({
+const listenerConditions = (bindings: readonly BindingShape[], tagged: Record<string, string> = {}) => ({
   'ForAllValues:StringEquals': { 'elasticloadbalancing:ListenerProtocol': ['HTTP', 'HTTPS'] },
   'ForAllValues:StringLike': { 'elasticloadbalancing:SecurityPolicy': securityPoliciesFrom(bindings) },
   ...(Object.keys(tagged).length > 0 ? { StringEquals: tagged } : {}),
@@ -235,7 +262,7 @@ const POLICIES_BY_LOWEST_TLS: readonly (readonly [number, readonly string[]])[] 
   [11, ['ELBSecurityPolicy-TLS13-1-1-*', 'ELBSecurityPolicy-FS-1-1-*', 'ELBSecurityPolicy-TLS-1-1-*']],
 ];
 
-function securityPoliciesFrom(bindings: readonly BoundResources[]): string[] {
+function securityPoliciesFrom(bindings: readonly BindingShape[]): string[] {
   const floor = Math.min(...bindings.map((b) => Math.floor(policyStrength(b.sslPolicy) / 100)));
   if (floor < 11) return ['ELBSecurityPolicy-*'];
   return POLICIES_BY_LOWEST_TLS.filter(([tls]) => tls >= floor).flatMap(([, names]) => names);
@@ -331,7 +358,7 @@ function taggedWrites(
   stack: Stack,
   tag: GuardTag,
   duties: Duties,
-  bindings: readonly BoundResources[],
+  bindings: readonly BindingShape[],
   acknowledgeAll: Acknowledge,
 ): iam.PolicyStatement[] {
   const elb = (resource: string) =>

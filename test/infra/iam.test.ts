@@ -78,7 +78,9 @@ const callsOf = (name: ControllerFunctionName) =>
   calls.filter(
     (call) =>
       (FUNCTION_DUTIES[name].listeners || !LISTENER_CALLS.has(call.action)) &&
-      (FUNCTION_DUTIES[name].healthChecks || call.action !== 'elasticloadbalancing:ModifyTargetGroup'),
+      (FUNCTION_DUTIES[name].healthChecks || call.action !== 'elasticloadbalancing:ModifyTargetGroup') &&
+      // Only the sweep of a configuration with discovery policies (the example has none): its own test below.
+      call.action !== 'tag:GetResources',
   );
 /** What SNS sends KMS for the publisher (kms:ViaService). */
 const VIA_SNS = { 'kms:ViaService': 'sns.ap-northeast-2.amazonaws.com' };
@@ -161,7 +163,7 @@ describe('the AWS calls the code makes', () => {
       'no `new XCommand(` found in functions/adapters: the IAM proof below would prove nothing',
     ).toBeGreaterThan(0);
     for (const call of calls)
-      expect(call.action).toMatch(/^(elasticloadbalancing|ec2|autoscaling|sns|dynamodb):[A-Z]\w+$/);
+      expect(call.action).toMatch(/^(elasticloadbalancing|ec2|autoscaling|sns|dynamodb|tag):[A-Z]\w+$/);
   });
 
   it('are all made from functions/adapters, so the scan sees every one', () => {
@@ -411,5 +413,55 @@ describe('scoping by configuration', () => {
         `${action} in another region`,
       ).toBe('ImplicitlyDenied');
     }
+  });
+});
+
+describe('discovery by tag', () => {
+  const discovering = (guardTag?: { key: string; value: string }) =>
+    new WardenStack(flaggedApp(), 'Discovering', {
+      env: ENV,
+      bundleDir: BUNDLE_DIR,
+      config: {
+        ...(EXAMPLE_CONFIG as Record<string, unknown>),
+        discovery: [
+          {
+            name: 'fleet',
+            selector: { tags: { 'alb-warden:guard': 'true' } },
+            defaults: {
+              instanceSelector: { tags: { Role: 'web' } },
+              healthCheck: { path: '/', matcher: '200' },
+            },
+          },
+        ],
+      } as never,
+      ...(guardTag ? { guardTag } : {}),
+    });
+  let BUNDLE_DIR: string;
+  beforeAll(async () => {
+    BUNDLE_DIR = await ensureBundles();
+  });
+
+  it('lets the sweep alone call tag:GetResources, and writes on tagged resources a policy finds', async () => {
+    const stack = discovering({ key: 'alb-warden', value: 'guarded' });
+    const template = Template.fromStack(stack);
+    const of = (name: ControllerFunctionName) => rolePolicies(template, logicalId(stack.roles[name].role));
+    const tag = { 'aws:ResourceTag/alb-warden': 'guarded' };
+
+    expect(await ask('tag:GetResources', '*', of('sweep'))).toBe('Allowed');
+    expect(await ask('tag:GetResources', '*', of('guard'))).toBe('ImplicitlyDenied');
+    expect(await ask('tag:GetResources', '*', of('register'))).toBe('ImplicitlyDenied');
+    expect(await ask('elasticloadbalancing:ModifyListener', OTHER.listener, of('guard'), tag)).toBe(
+      'Allowed',
+    );
+    expect(await ask('elasticloadbalancing:ModifyTargetGroup', OTHER.targetGroup, of('sweep'), tag)).toBe(
+      'Allowed',
+    );
+    expect(await ask('elasticloadbalancing:ModifyListener', OTHER.listener, of('guard'))).toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
+  it('refuses to list writes by ARN for load balancers found only at run time', () => {
+    expect(() => discovering()).toThrow(/Scope the permissions by tag.*-c guardTag=KEY=VALUE/);
   });
 });

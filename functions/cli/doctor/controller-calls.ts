@@ -20,6 +20,7 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-sns': 'sns',
   '@aws-sdk/client-dynamodb': 'dynamodb',
   '@aws-sdk/client-auto-scaling': 'autoscaling',
+  '@aws-sdk/client-resource-groups-tagging-api': 'tag',
 };
 
 export interface AwsCall {

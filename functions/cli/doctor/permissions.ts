@@ -14,7 +14,8 @@ export interface PermissionRequest {
 /**
  * The calls a function makes on a binding depend on the function and the binding's configuration, as its
  * deployed role's grants do (infra/constructs/controller-role.ts): no ELB write in dry-run, ModifyTargetGroup
- * only where a health check is enforced, DeleteRule only where foreign rules are removed.
+ * only where a health check is enforced, DeleteRule only where foreign rules are removed, the tagging API only
+ * for the sweep of a configuration with discovery policies.
  */
 function needed(
   fn: FunctionName,
@@ -23,6 +24,7 @@ function needed(
   config: WardenConfig,
   accessLevel: string,
 ): boolean {
+  if (action === 'tag:GetResources') return fn === 'sweep' && config.discovery.length > 0;
   if (!action.startsWith('elasticloadbalancing:')) return true;
   // register only registers and deregisters targets; guard and sweep reconcile listeners and health checks too.
   if (fn === 'register' && /Listener|Rule|ModifyTargetGroup/.test(action)) return false;
