@@ -117,6 +117,8 @@ export function isTransient(error: unknown): boolean {
       'ProvisionedThroughputExceededException',
       'RequestThrottled',
       'KMSThrottling',
+      // The Resource Groups Tagging API's ThrottledException.
+      'Throttled',
     )
   ) {
     return true;

@@ -41,6 +41,8 @@ export interface DeployControllerOptions {
   readonly sweepSchedule?: string;
   /** The alert topic and state table when they exist already (they get the key); created otherwise. */
   readonly alerts?: { readonly topicArn: string; readonly tableName: string };
+  /** The configuration has discovery policies: the sweep's role may call tag:GetResources. @default false */
+  readonly discovery?: boolean;
 }
 
 export type StackOutputs = Readonly<Record<string, string>>;
@@ -128,7 +130,14 @@ export async function deployController(
         RoleName: roleName,
         PolicyName: 'controller',
         PolicyDocument: JSON.stringify(
-          controllerPolicy({ ...options, listeners: name !== 'register', topicArn, keyArn, tableName }),
+          controllerPolicy({
+            ...options,
+            listeners: name !== 'register',
+            discovers: name === 'sweep' && options.discovery === true,
+            topicArn,
+            keyArn,
+            tableName,
+          }),
         ),
       }),
     );
@@ -204,13 +213,14 @@ const RULE_PATTERNS = {
 function controllerPolicy(options: {
   readonly bindings: readonly ControllerBinding[];
   readonly listeners: boolean;
+  readonly discovers: boolean;
   readonly topicArn: string;
   readonly keyArn: string;
   readonly account: string;
   readonly region: string;
   readonly tableName: string;
 }) {
-  const { bindings, listeners, topicArn, keyArn, account, region, tableName } = options;
+  const { bindings, listeners, discovers, topicArn, keyArn, account, region, tableName } = options;
   const sibling = (lb: string, kind: string, suffix: string) =>
     lb.replace(':loadbalancer/', `:${kind}/`) + suffix;
   const lbs = bindings.map((binding) => binding.loadBalancerArn);
@@ -259,6 +269,8 @@ function controllerPolicy(options: {
         Resource: groups,
       },
       ...(listeners ? listenerStatements : []),
+      // The tagging API has no resource-level permissions for GetResources.
+      ...(discovers ? [{ Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' }] : []),
       { Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn },
       { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: keyArn },
       {

@@ -75,6 +75,8 @@ export interface InvocationResult {
   readonly bindings: BindingResult[];
   /** A sweep with discovery policies: what it discovered, the problems, the explicit bindings that won. */
   readonly discovery?: DiscoverySummary | undefined;
+  /** Discovery failed: the sweep worked on the bindings the last sweep recorded. */
+  readonly discoveryError?: string | undefined;
 }
 
 export function newBindingResult(binding: string): BindingResult {

@@ -8,18 +8,23 @@ import type { Instance, TargetGroup } from '../domain/model.ts';
 import { TOPIC } from '../domain/notices.ts';
 import { selectorKey } from '../domain/registration.ts';
 import type { Binding } from '../domain/settings.ts';
-import { errorText, isTransient } from '../errors.ts';
+import { awsErrorCode, errorText, isTransient } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
-import { type BindingWork, runBinding, throwIfFailed } from './binding-run.ts';
+import { type BindingWork, InvocationIncompleteError, runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Settled, settled, type Trigger, unwrap } from './context.ts';
-import { type DiscoverySummary, discoverForSweep, withRecordedDiscovery } from './discovery.ts';
+import {
+  DISCOVERY_PARTITION,
+  type DiscoverySummary,
+  discoverForSweep,
+  withRecordedDiscovery,
+} from './discovery.ts';
 import { reconcileHealth } from './health.ts';
 import type { Notifier } from './notify.ts';
 import { checkEventPipeline } from './pipeline.ts';
 import { reconcileRegistration, ScalingGroupCache } from './registration.ts';
 import { observeListeners, type RepairContext } from './repair.ts';
 import { reconcileHealthCheck, reconcileListeners } from './repair-parts.ts';
-import type { InvocationResult, RegistrationResult } from './results.ts';
+import { type InvocationResult, newBindingResult, type RegistrationResult } from './results.ts';
 
 export interface SweepOptions {
   readonly trigger?: Trigger;
@@ -63,13 +68,26 @@ export async function sweep(given: Deps, options: SweepOptions = {}): Promise<In
     mode: config.mode,
     bindings: results,
     ...(summary ? { discovery: summary } : {}),
+    ...(failure === undefined ? {} : { discoveryError: errorText(failure) }),
   };
   if (options.throwOnTransient !== false) {
     throwIfFailed(results);
     // Every binding known was swept; the invocation still fails so the failed discovery is retried and seen.
-    if (failure) throw failure;
+    if (failure !== undefined) throw discoveryFailure(failure);
   }
   return result;
+}
+
+/** A passing failure fails the invocation as incomplete (retried); any other as itself (a person must act). */
+function discoveryFailure(error: unknown): unknown {
+  if (!isTransient(error)) return error;
+  return new InvocationIncompleteError([
+    {
+      ...newBindingResult(DISCOVERY_PARTITION),
+      status: 'failed',
+      error: { message: errorText(error), transient: true, code: awsErrorCode(error) },
+    },
+  ]);
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { clientConfig } from '../../functions/deps.ts';
@@ -13,9 +14,9 @@ import { InvocationIncompleteError } from '../../functions/use-cases/binding-run
 import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
-import type { CallCounts, SimService } from '../../sim/control.ts';
+import type { CallCounts } from '../../sim/control.ts';
 import type { EventFeed } from '../../testkit/events.ts';
-import { actionsTheAdaptersCall } from './support/actions.ts';
+import { actionsTheAdaptersCall, type ControllerService } from './support/actions.ts';
 import { count, reportFigures } from './support/figures.ts';
 import { arrangeMixedWorld, mixedFacts, mixedViolations } from './support/mixed.ts';
 import {
@@ -37,16 +38,17 @@ vi.setConfig({ testTimeout: 90_000, maxConcurrency: 40 });
 afterAll(() => reportFigures('throttling.test.ts'));
 
 /** How each service says "slow down" (the codes the SDK's retry strategy classifies as throttling). */
-const THROTTLE: Readonly<Record<SimService, string>> = {
+const THROTTLE: Readonly<Record<ControllerService, string>> = {
   ec2: 'RequestLimitExceeded',
   elbv2: 'Throttling',
   sns: 'Throttling',
   dynamodb: 'ProvisionedThroughputExceededException',
   autoscaling: 'Throttling',
+  tagging: 'ThrottledException',
 };
 
 /** The SDK's attempts per call, as the controller's clients are configured (DynamoDB's default differs). */
-async function maxAttempts(service: SimService): Promise<number> {
+async function maxAttempts(service: ControllerService): Promise<number> {
   const settings = clientConfig({ region: 'ap-northeast-2' });
   const client = {
     ec2: () => new EC2Client(settings),
@@ -54,6 +56,7 @@ async function maxAttempts(service: SimService): Promise<number> {
     sns: () => new SNSClient(settings),
     dynamodb: () => new DynamoDBClient(settings),
     autoscaling: () => new AutoScalingClient(settings),
+    tagging: () => new ResourceGroupsTaggingAPIClient(settings),
   }[service]();
   try {
     return await client.config.maxAttempts();
@@ -62,13 +65,21 @@ async function maxAttempts(service: SimService): Promise<number> {
   }
 }
 
-async function throttle(world: World, service: SimService, action: string, times: number): Promise<void> {
+async function throttle(
+  world: World,
+  service: ControllerService,
+  action: string,
+  times: number,
+): Promise<void> {
   await world.control.faults({ service, action, error: THROTTLE[service], count: times });
   count('faults', times);
 }
 
 const ACTIONS = actionsTheAdaptersCall();
-const split = (key: string) => key.split(':') as [SimService, string];
+const split = (key: string) => key.split(':') as [ControllerService, string];
+/** Calls of one action; the tagging API is counted once called. */
+const callsOf = (counts: CallCounts, service: ControllerService, action: string) =>
+  (counts as Record<string, Record<string, number>>)[service]?.[action] ?? 0;
 
 /** The mixed world's sweep without faults: its calls and the facts it alerts are what every case must match. */
 let reference: { facts: string[]; calls: CallCounts };
@@ -113,7 +124,7 @@ describe.concurrent('a throttling burst the SDK retries through', () => {
         ['web', 'ok', undefined],
       ]);
       const calls = await world.control.calls();
-      expect(calls[service][action]).toBe((reference.calls[service][action] ?? 0) + burst);
+      expect(callsOf(calls, service, action)).toBe(callsOf(reference.calls, service, action) + burst);
       expect(await mixedFacts(world)).toEqual(reference.facts);
       await world.control.resetCalls();
       await sweep(mixed.deps);

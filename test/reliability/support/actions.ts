@@ -2,13 +2,17 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { SimService } from '../../../sim/control.ts';
 
+/** The services the controller calls: the simulator's always-counted ones and the tagging API. */
+export type ControllerService = SimService | 'tagging';
+
 const ADAPTERS = new URL('../../../functions/adapters/', import.meta.url).pathname;
-const SERVICE_OF_ADAPTER: Readonly<Record<string, SimService>> = {
+const SERVICE_OF_ADAPTER: Readonly<Record<string, ControllerService>> = {
   'ec2.ts': 'ec2',
   'elbv2.ts': 'elbv2',
   'sns.ts': 'sns',
   'dynamodb-state.ts': 'dynamodb',
   'autoscaling.ts': 'autoscaling',
+  'tagging.ts': 'tagging',
 };
 
 /** `service:Action` for every `new XxxCommand(` in the adapters. */
@@ -28,6 +32,7 @@ export function actionsTheAdaptersCall(): string[] {
 
 /** The actions among them that change something (everything but reads). */
 export function writesTheAdaptersCall(): (readonly [SimService, string])[] {
+  // The tagging API is only read (GetResources): every write is of a service the simulator always counts.
   return actionsTheAdaptersCall()
     .map((key) => key.split(':') as [SimService, string])
     .filter(([, action]) => !/^(Describe|Query|Get|List)/.test(action));

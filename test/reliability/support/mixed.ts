@@ -11,7 +11,9 @@
  *   - instance E belongs to an Auto Scaling group that has the target group attached and registered it
  *     (DescribeAutoScalingGroups: E is the group's, left to it);
  *   - the drift is alerted (Publish, after the repair log is written: PutItem), all of it read first
- *     (Query, DescribeInstances, DescribeTargetGroups, DescribeTargetHealth, DescribeListeners, DescribeRules).
+ *     (Query, DescribeInstances, DescribeTargetGroups, DescribeTargetHealth, DescribeListeners, DescribeRules);
+ *   - a discovery policy looks for tagged load balancers (GetResources) and finds none: `web` stays the one
+ *     binding.
  *
  * Its desired state is independent of how it is reached: both listeners as desired, the health check
  * matcher back to 404, targets C, D and E, and D owned by the controller (so a later retag deregisters it).
@@ -27,6 +29,7 @@ import {
   ModifyListenerCommand,
   ModifyTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { parseConfig, type WardenConfig } from '../../../functions/config.ts';
 import { sweep } from '../../../functions/use-cases/sweep.ts';
 import type { Simulator } from '../../../sim/index.ts';
 import {
@@ -66,7 +69,7 @@ export async function arrangeMixedWorld(
   options: ControllerOptions = {},
 ): Promise<MixedWorld> {
   const world = await buildWorld(sim);
-  const deps = controller(world, options);
+  const deps = controller(world, { config: withDiscovery(world.config), ...options });
   const site = world.site('web');
   const [a = '', b = '', c = ''] = await launch(world, 3, { Role: 'web' });
   await world.control.certificate(sniCertificateOf(world));
@@ -112,6 +115,20 @@ export async function arrangeMixedWorld(
   );
   await world.control.resetCalls();
   return { world, deps, ids: { a, b, c, d, e } };
+}
+
+/** The world's configuration with a discovery policy that selects no load balancer of it. */
+function withDiscovery(config: WardenConfig): WardenConfig {
+  return parseConfig({
+    ...config,
+    discovery: [
+      {
+        name: 'fleet',
+        selector: { tags: { 'alb-warden:guard': 'true' } },
+        defaults: config.bindings[0] && { instanceSelector: config.bindings[0].instanceSelector },
+      },
+    ],
+  });
 }
 
 /** What is still wrong in a mixed world; checking ownership costs one more sweep (a retag of D). */

@@ -7,6 +7,7 @@
  *
  * One simulator per test file (they run in parallel workers); `buildWorld` resets it for each test.
  */
+
 import {
   AutoScalingClient,
   CreateAutoScalingGroupCommand,
@@ -26,6 +27,7 @@ import {
   type Listener,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type {
   FinalizeHandler,
@@ -38,6 +40,7 @@ import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb-state.t
 import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
 import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
 import { SnsAlertPublisher } from '../../../functions/adapters/sns.ts';
+import { TaggingApiResources } from '../../../functions/adapters/tagging.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../../functions/config.ts';
 import { createClient } from '../../../functions/deps.ts';
 import type { Deps, Telemetry } from '../../../functions/use-cases/context.ts';
@@ -297,11 +300,13 @@ export function controller(world: World, options: ControllerOptions = {}): Contr
   const sns = intercepted(createClient((settings) => new SNSClient(settings), aws));
   const dynamodb = intercepted(createClient((settings) => new DynamoDBClient(settings), aws));
   const autoscaling = intercepted(createClient((settings) => new AutoScalingClient(settings), aws));
+  const tagging = intercepted(createClient((settings) => new ResourceGroupsTaggingAPIClient(settings), aws));
   return {
     config,
     elb: new ElbV2LoadBalancing(elb),
     instances: new Ec2Instances(ec2),
     scaling: new AwsScalingGroups(autoscaling),
+    tagging: new TaggingApiResources(tagging),
     alerts: new SnsAlertPublisher(sns),
     state: new DynamoDbStateStore(dynamodb, config.alerts.stateTable),
     telemetry,
@@ -310,7 +315,12 @@ export function controller(world: World, options: ControllerOptions = {}): Contr
   };
 }
 
-type ClientWithMiddleware = ElasticLoadBalancingV2Client | EC2Client | SNSClient | DynamoDBClient;
+type ClientWithMiddleware =
+  | ElasticLoadBalancingV2Client
+  | EC2Client
+  | SNSClient
+  | DynamoDBClient
+  | ResourceGroupsTaggingAPIClient;
 
 /**
  * Called with each attempt's command name after the request reached the server and its response came
