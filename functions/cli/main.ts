@@ -11,9 +11,11 @@ import { wouldDo } from '../domain/alert-kinds.ts';
 import { ConfigError, errorText } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
+import { discoverFleet, withBindings } from '../use-cases/discovery.ts';
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
 import { sweep } from '../use-cases/sweep.ts';
+import { discoveryReport, formatDiscovery } from './discovery.ts';
 import { type DoctorOptions, doctorCommand } from './doctor/command.ts';
 
 export interface Io {
@@ -70,9 +72,11 @@ Exit 1 when a binding failed.`,
     options: ['config', 'binding', 'dry-run', 'by', 'json'],
   },
   validate: {
-    usage: 'alb-warden validate --config FILE [--json]',
-    text: 'Validates a configuration file and prints every bad field with its value. Exit 0 valid, 2 invalid.',
-    options: ['config', 'json'],
+    usage: 'alb-warden validate --config FILE [--discover] [--json]',
+    text: `Validates a configuration file and prints every bad field with its value. Exit 0 valid, 2 invalid.
+--discover also reads the load balancers' tags (needs credentials) and lists the bindings the discovery
+policies find, and every problem: tags that make no binding, a load balancer two policies select (exit 2).`,
+    options: ['config', 'discover', 'json'],
   },
   pause: {
     usage:
@@ -97,6 +101,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
   binding: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
+  discover: { type: 'boolean', default: false },
   for: { type: 'string' },
   reason: { type: 'string' },
   by: { type: 'string' },
@@ -118,27 +123,48 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (command === 'validate' && !values.config) throw new UsageError('validate needs --config FILE');
     const config = loadCliConfig(values.config, io.env);
-    if (command === 'validate') {
+    if (command === 'validate' && !values.discover) {
       const names = config.bindings.map((binding) => binding.name);
-      if (values.json) out(JSON.stringify({ valid: true, bindings: names }));
-      else out(`valid: ${names.length} binding(s): ${names.join(', ')} (mode ${config.mode})`);
+      const policies = config.discovery.map((policy) => policy.name);
+      if (values.json) out(JSON.stringify({ valid: true, bindings: names, discovery: policies }));
+      else
+        out(
+          `valid: ${names.length} binding(s): ${names.join(', ')}${policies.length > 0 ? `; ${policies.length} discovery policy(ies): ${policies.join(', ')}` : ''} (mode ${config.mode})`,
+        );
       return 0;
     }
     const effective = values['dry-run'] ? { ...config, mode: 'dry-run' as const } : config;
-    const names = values.binding === undefined ? undefined : [requireBinding(config, values.binding).name];
     const telemetry: Telemetry = {
       ...silentTelemetry,
       log: stderrLog(io, io.env.ALB_WARDEN_VERBOSE === '1'),
     };
     const deps = (options.deps ?? ((cfg, tel) => createDeps(cfg, { telemetry: tel })))(effective, telemetry);
     const color = colors(io);
+    // Discovery's bindings are bindings like any other to every command (a reconcile discovers on its own).
+    const discovers =
+      config.discovery.length > 0 && (command !== 'reconcile' || values.binding !== undefined);
+    const found = discovers ? await discoverFleet(deps) : undefined;
+    const fleet = found ? withBindings(deps, found.effective) : deps;
+    const discovery = found && discoveryReport(found);
+    const names =
+      values.binding === undefined ? undefined : [requireBinding(fleet.config, values.binding).name];
     switch (command) {
+      case 'validate': {
+        const report = discovery ?? discoveryReport(await discoverFleet(deps));
+        if (values.json) out(JSON.stringify({ valid: report.problems.length === 0, ...report }, null, 2));
+        else out(formatDiscovery(report, color.bad));
+        return report.problems.length === 0 ? 0 : 2;
+      }
       case 'status': {
-        const statuses = await bindingStatuses(deps, names);
+        const statuses = await bindingStatuses(fleet, names);
+        const ok = statuses.every((status) => status.ok) && (discovery?.problems.length ?? 0) === 0;
         if (values.json)
-          out(JSON.stringify({ ok: statuses.every((status) => status.ok), bindings: statuses }, null, 2));
-        else out(formatStatus(statuses, color));
-        return statuses.every((status) => status.ok) ? 0 : 1;
+          out(JSON.stringify({ ok, bindings: statuses, ...(discovery ? { discovery } : {}) }, null, 2));
+        else {
+          out(formatStatus(statuses, color));
+          if (discovery) out(formatDiscovery(discovery, color.bad));
+        }
+        return ok ? 0 : 1;
       }
       case 'reconcile': {
         // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
@@ -157,9 +183,12 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
         return result.bindings.every((binding) => binding.status === 'ok') ? 0 : 1;
       }
       case 'pause':
-        return await pause(config, deps, values, io);
+        return await pause(fleet.config, deps, values, io);
       case 'resume': {
-        const binding = requireBinding(config, requireOption(values.binding, 'resume needs --binding NAME'));
+        const binding = requireBinding(
+          fleet.config,
+          requireOption(values.binding, 'resume needs --binding NAME'),
+        );
         await setPause(deps, binding, null);
         if (values.json) out(JSON.stringify({ binding: binding.name, paused: false }));
         else out(`${binding.name}: resumed; repairs start again at the next event or sweep`);
