@@ -15,7 +15,7 @@ import { discoverFleet, withBindings } from '../use-cases/discovery.ts';
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
 import { sweep } from '../use-cases/sweep.ts';
-import { discoveryReport, formatDiscovery } from './discovery.ts';
+import { type DiscoveryReport, discoveryReport, formatDiscovery } from './discovery.ts';
 import { type DoctorOptions, doctorCommand } from './doctor/command.ts';
 
 export interface Io {
@@ -124,13 +124,7 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
     if (command === 'validate' && !values.config) throw new UsageError('validate needs --config FILE');
     const config = loadCliConfig(values.config, io.env);
     if (command === 'validate' && !values.discover) {
-      const names = config.bindings.map((binding) => binding.name);
-      const policies = config.discovery.map((policy) => policy.name);
-      if (values.json) out(JSON.stringify({ valid: true, bindings: names, discovery: policies }));
-      else
-        out(
-          `valid: ${names.length} binding(s): ${names.join(', ')}${policies.length > 0 ? `; ${policies.length} discovery policy(ies): ${policies.join(', ')}` : ''} (mode ${config.mode})`,
-        );
+      out(validated(config, values.json === true));
       return 0;
     }
     const effective = values['dry-run'] ? { ...config, mode: 'dry-run' as const } : config;
@@ -140,17 +134,16 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
     };
     const deps = (options.deps ?? ((cfg, tel) => createDeps(cfg, { telemetry: tel })))(effective, telemetry);
     const color = colors(io);
-    // Discovery's bindings are bindings like any other to every command (a reconcile discovers on its own).
-    const discovers =
-      config.discovery.length > 0 && (command !== 'reconcile' || values.binding !== undefined);
-    const found = discovers ? await discoverFleet(deps) : undefined;
-    const fleet = found ? withBindings(deps, found.effective) : deps;
-    const discovery = found && discoveryReport(found);
+    // A reconcile discovers on its own, unless a binding it must find by name may be a discovered one.
+    const { fleet, discovery } = await withDiscovered(
+      deps,
+      command !== 'reconcile' || values.binding !== undefined,
+    );
     const names =
       values.binding === undefined ? undefined : [requireBinding(fleet.config, values.binding).name];
     switch (command) {
       case 'validate': {
-        const report = discovery ?? discoveryReport(await discoverFleet(deps));
+        const report = discovery ?? { discovered: [], problems: [], shadowed: [] };
         if (values.json) out(JSON.stringify({ valid: report.problems.length === 0, ...report }, null, 2));
         else out(formatDiscovery(report, color.bad));
         return report.problems.length === 0 ? 0 : 2;
@@ -199,6 +192,31 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
   } catch (error) {
     return reportError(error, values, io);
   }
+}
+
+/** The offline check's answer: the explicit bindings, and the discovery policies when there are any. */
+function validated(config: WardenConfig, json: boolean): string {
+  const names = config.bindings.map((binding) => binding.name);
+  const policies = config.discovery.map((policy) => policy.name);
+  if (json)
+    return JSON.stringify({
+      valid: true,
+      bindings: names,
+      ...(policies.length > 0 ? { discovery: policies } : {}),
+    });
+  const found =
+    policies.length > 0 ? `; ${policies.length} discovery policy(ies): ${policies.join(', ')}` : '';
+  return `valid: ${names.length} binding(s): ${names.join(', ')}${found} (mode ${config.mode})`;
+}
+
+/** Discovery's bindings are bindings like any other to every command: `deps` with them, and what was found. */
+async function withDiscovered(
+  deps: Deps,
+  wanted: boolean,
+): Promise<{ fleet: Deps; discovery?: DiscoveryReport | undefined }> {
+  if (!wanted || deps.config.discovery.length === 0) return { fleet: deps };
+  const found = await discoverFleet(deps);
+  return { fleet: withBindings(deps, found.effective), discovery: discoveryReport(found) };
 }
 
 /** The command and its options, or the exit code when there is nothing more to do (help, usage error). */

@@ -188,7 +188,7 @@ describe('usage', () => {
       'reconcile',
       'Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--by NAME] [--json]',
     ],
-    ['validate', 'Usage: alb-warden validate --config FILE [--json]'],
+    ['validate', 'Usage: alb-warden validate --config FILE [--discover] [--json]'],
     [
       'pause',
       'Usage: alb-warden pause --binding NAME --for DURATION [--reason TEXT] [--by NAME] [--config FILE] [--json]',
