@@ -88,12 +88,15 @@ export function withBindings(deps: Deps, bindings: readonly Binding[]): Deps {
  * The sweep's discovery: decides, alerts the problems once, records the set for the event handlers, and
  * returns the effective bindings. An operator's preview records and sends nothing.
  */
-export async function discoverForSweep(deps: Deps): Promise<{ deps: Deps; summary?: DiscoverySummary }> {
+export async function discoverForSweep(
+  deps: Deps,
+): Promise<{ deps: Deps; summary?: DiscoverySummary; failure?: Error }> {
   if (deps.config.discovery.length === 0) return { deps };
   const found = await discoverFleet(deps);
   const state = await BindingState.load(deps.state, DISCOVERY_PARTITION, deps.preview !== undefined);
   await record(deps, state, found.bindings);
-  await reportProblems(deps, state, found.problems);
+  // An alert that could not be sent does not undo the discovery: the sweep goes on, then fails loudly.
+  const [failure] = await reportProblems(deps, state, found.problems);
   const { log } = deps.telemetry;
   for (const problem of found.problems) log.warn('discovery problem', { ...problem });
   log.info('discovery', {
@@ -112,6 +115,7 @@ export async function discoverForSweep(deps: Deps): Promise<{ deps: Deps; summar
       problems: found.problems,
       shadowed: found.shadowed,
     },
+    ...(failure ? { failure } : {}),
   };
 }
 
@@ -137,13 +141,17 @@ async function record(
   }
 }
 
-/** One alert per load balancer and distinct set of problems; a notice whose problems are gone is settled. */
+/**
+ * One alert per load balancer and distinct set of problems; a notice whose problems are gone is settled.
+ * Returns the alerts that could not be sent (parked ones go out with the next sweep).
+ */
 async function reportProblems(
   deps: Deps,
   state: BindingState,
   problems: readonly DiscoveryProblem[],
-): Promise<void> {
+): Promise<readonly Error[]> {
   const notifier = new Notifier(deps, state, newBindingResult(DISCOVERY_PARTITION));
+  await notifier.drainOutbox();
   const byLb = new Map<string, DiscoveryProblem[]>();
   for (const problem of problems)
     byLb.set(problem.loadBalancerArn, [...(byLb.get(problem.loadBalancerArn) ?? []), problem]);
@@ -163,7 +171,7 @@ async function reportProblems(
   for (const [topic] of state.withPrefix(`${PREFIX.notice}${NOTICE_TOPIC_PREFIX}`)) {
     if (!byLb.has(topic)) await notifier.clearNotice(`${NOTICE_TOPIC_PREFIX}${topic}`);
   }
-  if (notifier.failures.length > 0) throw notifier.failures[0];
+  return notifier.failures;
 }
 
 const recordedCache = new WeakMap<object, { readonly at: number; readonly bindings: readonly Binding[] }>();

@@ -142,6 +142,35 @@ describe('discoverForSweep', () => {
   });
 });
 
+describe('discovery problems', () => {
+  it('alert once; an alert SNS could not take goes out with the next sweep, and discovery still holds', async () => {
+    const { deps, tagging } = setup();
+    tagging.resources = [shop({ [DISCOVERY_TAG.targetPort]: 'x' }), { ...shop(), arn: LB_ARN }];
+    const sent: string[] = [];
+    let down = true;
+    const flaky = {
+      ...deps,
+      alerts: {
+        publish: async (_topic: string, alert: { subject: string }) => {
+          if (down) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $fault: 'client' });
+          sent.push(alert.subject);
+        },
+      },
+    };
+
+    const first = await discoverForSweep(flaky);
+    down = false;
+    const second = await discoverForSweep(flaky);
+    const third = await discoverForSweep(flaky);
+
+    expect(first.failure?.message).toMatch(/parked for the next invocation/);
+    expect(first.deps.config.bindings.map((binding) => binding.name)).toEqual(['web-alb']);
+    expect(second.failure).toBeUndefined();
+    expect(third.failure).toBeUndefined();
+    expect(sent).toEqual(['[WARNING] shop: tags cannot make a binding: not guarded']);
+  });
+});
+
 describe('withRecordedDiscovery (the event handlers)', () => {
   it('reads the recorded set once per execution environment and minute', async () => {
     const { deps, tagging, loads, clock } = setup();
