@@ -70,6 +70,10 @@ async function taggingCalls(): Promise<number> {
   return calls?.tagging?.GetResources ?? 0;
 }
 
+async function stateQueries(): Promise<number> {
+  return (await warden.world.control?.calls())?.dynamodb.Query ?? 0;
+}
+
 async function httpAction(): Promise<string | undefined> {
   const listeners = await warden.world.clients.elbv2.send(
     new DescribeListenersCommand({ LoadBalancerArn: warden.seed.loadBalancerArn }),
@@ -114,22 +118,31 @@ simulatorOnly('a tagged load balancer is guarded from the next sweep, with no re
     expect(await httpAction()).toBe('fixed-response');
   });
 
-  it('event handlers find a discovered binding from the set the sweep recorded', async () => {
+  it('event handlers find a discovered binding from the set the sweep recorded, one Query a minute', async () => {
     await guardIt();
     await warden.sweep();
     await warden.pump(); // the tagging call's own event
     const before = await taggingCalls();
 
     await breakRedirect();
+    const queriesBefore = await stateQueries();
     const [guarded] = await warden.pump();
+    const firstEventQueries = (await stateQueries()) - queriesBefore;
     const after = await taggingCalls();
+    await breakRedirect();
+    const queriesBetween = await stateQueries();
+    const [again] = await warden.pump();
+    const secondEventQueries = (await stateQueries()) - queriesBetween;
 
     expect(guarded?.bindings.map((binding) => binding.binding)).toEqual(['web-alb']);
     expect(guarded?.bindings[0]?.listeners?.outcome).toBe('repaired');
+    expect(again?.bindings[0]?.listeners?.outcome).toBe('repaired');
     expect(await httpAction()).toBe('redirect');
     // The guard read the recorded set from the state table; it never asked the tagging API.
     expect(after).toBe(before);
     expect(before).toBeGreaterThan(0);
+    // The recorded set costs the first event of the minute one Query; the next one reads it from memory.
+    expect(firstEventQueries - secondEventQueries).toBe(1);
   });
 });
 
