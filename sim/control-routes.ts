@@ -1,7 +1,10 @@
 /**
  * The control API under /_sim/: what AWS has no API for (identities, target health, faults, the clock)
  * and what tests read back (call counts, events, published messages). JSON in, JSON out.
+ * `?account=ID&region=NAME` (either, or both) selects another account's or region's world; without them a
+ * route acts on the simulator's own account and region.
  */
+import { AccountError, type Worlds } from './accounts.ts';
 
 import { DeliveryRuleError } from './cloudtrail.ts';
 import { AwsError } from './errors.ts';
@@ -17,17 +20,47 @@ export interface ControlResponse {
   readonly body: unknown;
 }
 
-type Route = (world: World, body: Record<string, unknown>, query: URLSearchParams) => unknown;
+/** The simulator's worlds, and whether the request selected one with `account` or `region`. */
+interface Selection {
+  readonly worlds: Worlds;
+  readonly selected: boolean;
+}
+
+type Route = (
+  world: World,
+  body: Record<string, unknown>,
+  query: URLSearchParams,
+  selection: Selection,
+) => unknown;
 
 const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
   '/_sim/reset': {
-    POST: (world) => {
-      world.reset();
+    // A selected world alone, or everything: every world, placed key, STS session and organization.
+    POST: (world, _body, _query, { worlds, selected }) => {
+      if (selected) world.reset();
+      else worlds.reset();
       return { reset: true };
     },
   },
+  '/_sim/accounts': {
+    GET: (_world, _body, _query, { worlds }) => ({ accounts: worlds.accounts() }),
+    POST: (_world, body, _query, { worlds }) => {
+      const account = requiredString(body, 'account');
+      const { organizationId } = body;
+      if (organizationId !== null && typeof organizationId !== 'string')
+        throw new ControlError(
+          400,
+          `organizationId must be an organization id (o-…) or null, got ${JSON.stringify(organizationId)}`,
+        );
+      worlds.setOrganization(account, organizationId ?? undefined);
+      return { accounts: worlds.accounts() };
+    },
+  },
+  '/_sim/forwarding': {
+    GET: (world) => ({ forwardings: world.services.events.forwardings }),
+  },
   '/_sim/identities': {
-    POST: (world, body) => {
+    POST: (world, body, query, { worlds }) => {
       const accessKeyId = requiredString(body, 'accessKeyId');
       const arn = requiredString(body, 'arn');
       const { rolePath, invokedBy } = body as { rolePath?: string; invokedBy?: string };
@@ -35,6 +68,8 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
         ...(rolePath === undefined ? {} : { rolePath }),
         ...(invokedBy === undefined ? {} : { invokedBy }),
       });
+      // A key mapped in a named account signs that account's requests; others stay the simulator's own.
+      if (query.has('account')) worlds.placeKey(accessKeyId, world.account);
       return { accessKeyId, arn, userIdentity };
     },
   },
@@ -174,7 +209,7 @@ class ControlError extends Error {
   }
 }
 
-export function handleControl(world: World, method: string, url: URL, rawBody: string): ControlResponse {
+export function handleControl(worlds: Worlds, method: string, url: URL, rawBody: string): ControlResponse {
   const route = ROUTES[url.pathname];
   if (!route) {
     return {
@@ -202,9 +237,17 @@ export function handleControl(world: World, method: string, url: URL, rawBody: s
     }
     body = parsed as Record<string, unknown>;
   }
-  world.advance();
+  const query = url.searchParams;
+  let world: World;
   try {
-    return { status: 200, body: handler(world, body, url.searchParams) };
+    world = worlds.world(query.get('account') ?? worlds.account, query.get('region') ?? worlds.region);
+  } catch (error) {
+    return { status: 400, body: { error: (error as Error).message } };
+  }
+  world.advance();
+  const selected = query.has('account') || query.has('region');
+  try {
+    return { status: 200, body: handler(world, body, query, { worlds, selected }) };
   } catch (error) {
     if (error instanceof ControlError) return { status: error.status, body: { error: error.message } };
     if (error instanceof AwsError) return { status: 404, body: { error: error.message, code: error.code } };
@@ -215,6 +258,7 @@ export function handleControl(world: World, method: string, url: URL, rawBody: s
       HealthOverrideError,
       DeliveryRuleError,
       CertificateError,
+      AccountError,
     ].some((type) => error instanceof type);
     if (invalid) return { status: 400, body: { error: (error as Error).message } };
     throw error;

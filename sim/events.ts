@@ -19,8 +19,20 @@ export interface EventBridgeEvent {
 /** Append-only log read with a cursor: the position to pass as `after` next time. */
 export class EventLog {
   readonly #events: EventBridgeEvent[] = [];
+  readonly #onAppend: ((event: EventBridgeEvent) => void) | undefined;
+
+  /** `onAppend` sees every event that happens here (the bus's rules may forward it elsewhere). */
+  constructor(onAppend?: (event: EventBridgeEvent) => void) {
+    this.#onAppend = onAppend;
+  }
 
   append(event: EventBridgeEvent): void {
+    this.#events.push(event);
+    this.#onAppend?.(event);
+  }
+
+  /** An event another account's or region's bus forwarded here: recorded, never forwarded again. */
+  receive(event: EventBridgeEvent): void {
     this.#events.push(event);
   }
 
@@ -124,7 +136,7 @@ const ASSUMED_ROLE = /^arn:aws:sts::(\d{12}):assumed-role\/([\w+=,.@-]+)\/([\w+=
 const IAM_USER = /^arn:aws:iam::(\d{12}):user\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/;
 const ROOT = /^arn:aws:iam::(\d{12}):root$/;
 // IAM paths: "/" or "/segment/…/" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html).
-const IAM_PATH = /^\/(?:[\x21-\x2e\x30-\x7e]+\/)*$/;
+export const IAM_PATH = /^\/(?:[\x21-\x2e\x30-\x7e]+\/)*$/;
 const SERVICE_PRINCIPAL = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.amazonaws\.com$/;
 
 /** Thrown for an ARN an access key cannot belong to. */

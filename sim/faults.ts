@@ -18,6 +18,7 @@ export const ALL_SERVICES = [
   'iam',
   'cloudformation',
   'tagging',
+  'sts',
 ] as const;
 export type AnyService = (typeof ALL_SERVICES)[number];
 
@@ -94,6 +95,7 @@ const ACCESS_DENIED: Readonly<Record<AnyService, string>> = {
   iam: 'AccessDenied',
   cloudformation: 'AccessDenied',
   tagging: 'AccessDeniedException',
+  sts: 'AccessDenied',
 };
 
 const IAM_PREFIX: Readonly<Record<AnyService, string>> = {
@@ -110,6 +112,7 @@ const IAM_PREFIX: Readonly<Record<AnyService, string>> = {
   iam: 'iam',
   cloudformation: 'cloudformation',
   tagging: 'tag',
+  sts: 'sts',
 };
 
 export class Faults {

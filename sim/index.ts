@@ -3,10 +3,10 @@
  * clients: point them at `endpoint` (or set AWS_ENDPOINT_URL to it).
  */
 import type { AddressInfo } from 'node:net';
+import { Worlds } from './accounts.ts';
 import { SimControl } from './control.ts';
 import { createSimulatorServer } from './server.ts';
 import { DEFAULT_SETTINGS, type Delays, mergeSettings, type Quotas } from './settings.ts';
-import { World } from './world.ts';
 
 export { SimControl } from './control.ts';
 export type { Delays, Quotas } from './settings.ts';
@@ -20,6 +20,8 @@ export interface SimulatorOptions {
   readonly account?: string;
   /** @default 'ap-northeast-2' (the region of the recorded fixtures) */
   readonly region?: string;
+  /** The AWS Organizations organization the account belongs to (`o-…`). @default - none */
+  readonly organizationId?: string;
   readonly delays?: Partial<Delays>;
   readonly quota?: Partial<Quotas>;
 }
@@ -40,7 +42,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     delays: options.delays ?? {},
     quota: options.quota ?? {},
   });
-  const server = createSimulatorServer(new World(account, region, settings));
+  const server = createSimulatorServer(new Worlds(account, region, settings, options.organizationId));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,10 +1,12 @@
 /**
  * One HTTP server for every simulated service and the control API. A request goes to DynamoDB when its
  * `X-Amz-Target` says so, otherwise to the service named in its SigV4 credential scope
- * (`Credential=AKID/date/region/<service>/aws4_request`). Signatures are not verified.
+ * (`Credential=AKID/date/region/<service>/aws4_request`), in the world of the key's account and the scope's
+ * region (sim/accounts.ts). Signatures are not verified.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Worlds } from './accounts.ts';
 import { elbv2ApiCall } from './api-calls.ts';
 import { handleControl } from './control-routes.ts';
 import { AwsError } from './errors.ts';
@@ -33,9 +35,10 @@ const SERVICE_BY_SCOPE: Readonly<Record<string, ServiceName>> = {
   iam: 'iam',
   cloudformation: 'cloudformation',
   tagging: 'tagging',
+  sts: 'sts',
 };
 
-type QueryService = 'elbv2' | 'sns' | 'autoscaling' | 'iam' | 'cloudformation';
+type QueryService = 'elbv2' | 'sns' | 'autoscaling' | 'iam' | 'cloudformation' | 'sts';
 type JsonService = 'dynamodb' | 'cloudtrail' | 'events' | 'monitoring' | 'sqs' | 'kms' | 'tagging';
 
 const QUERY_NAMESPACES: Readonly<Record<QueryService, { namespace: string; version: string }>> = {
@@ -44,6 +47,7 @@ const QUERY_NAMESPACES: Readonly<Record<QueryService, { namespace: string; versi
   autoscaling: { namespace: 'http://autoscaling.amazonaws.com/doc/2011-01-01/', version: '2011-01-01' },
   iam: { namespace: 'https://iam.amazonaws.com/doc/2010-05-08/', version: '2010-05-08' },
   cloudformation: { namespace: 'http://cloudformation.amazonaws.com/doc/2010-05-15/', version: '2010-05-15' },
+  sts: { namespace: 'https://sts.amazonaws.com/doc/2011-06-15/', version: '2011-06-15' },
 };
 
 const JSON_1_0 = 'application/x-amz-json-1.0';
@@ -86,9 +90,9 @@ function jsonProtocol(service: ServiceName): JsonProtocol | undefined {
   return (JSON_PROTOCOLS as Partial<Record<ServiceName, JsonProtocol>>)[service];
 }
 
-export function createSimulatorServer(world: World): Server {
+export function createSimulatorServer(worlds: Worlds): Server {
   return createServer((request, response) => {
-    serve(world, request, response).catch((error: unknown) => {
+    serve(worlds, request, response).catch((error: unknown) => {
       console.error('simulator: unexpected failure', error);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ error: 'internal simulator error' }));
@@ -96,16 +100,17 @@ export function createSimulatorServer(world: World): Server {
   });
 }
 
-async function serve(world: World, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function serve(worlds: Worlds, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const body = await readBody(request);
   const url = new URL(request.url ?? '/', 'http://simulator');
   if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
-    const { status, body: reply } = handleControl(world, request.method ?? 'GET', url, body);
+    const { status, body: reply } = handleControl(worlds, request.method ?? 'GET', url, body);
+    await worlds.settle();
     response.writeHead(status, { 'content-type': 'application/json' });
     response.end(JSON.stringify(reply));
     return;
   }
-  await serveAws(world, request, body, response);
+  await serveAws(worlds, request, body, response);
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -125,22 +130,22 @@ interface AwsRequest {
 }
 
 async function serveAws(
-  world: World,
+  worlds: Worlds,
   request: IncomingMessage,
   rawBody: string,
   response: ServerResponse,
 ): Promise<void> {
   const requestId = uuid();
   const authorization = header(request, 'authorization') ?? '';
-  const credential = /Credential=([^/,\s]+)\/[^/]+\/[^/]+\/([^/]+)\/aws4_request/.exec(authorization);
+  const credential = /Credential=([^/,\s]+)\/[^/]+\/([^/]+)\/([^/]+)\/aws4_request/.exec(authorization);
   const target = header(request, 'x-amz-target');
   const isDynamoDb = target?.startsWith(DYNAMODB_TARGET_PREFIX) === true;
-  const service = isDynamoDb ? 'dynamodb' : SERVICE_BY_SCOPE[credential?.[2] ?? ''];
+  const service = isDynamoDb ? 'dynamodb' : SERVICE_BY_SCOPE[credential?.[3] ?? ''];
   if (!service) {
     const error = credential
       ? new AwsError(
           'UnrecognizedClientException',
-          `The simulator serves ${Object.keys(SERVICE_BY_SCOPE).join(', ')}, not '${credential[2]}'`,
+          `The simulator serves ${Object.keys(SERVICE_BY_SCOPE).join(', ')}, not '${credential[3]}'`,
         )
       : new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
     response.writeHead(error.status, { 'content-type': 'text/xml' });
@@ -149,19 +154,21 @@ async function serveAws(
   }
 
   const parsed = parseRequest(service, target ?? '', credential?.[1] ?? 'anonymous', rawBody);
+  const world = worlds.route(parsed.accessKeyId, credential?.[2], service);
   world.countCall(service, parsed.action);
   if (world.faults.latencyMs > 0) await sleep(world.faults.latencyMs);
   world.advance();
 
   const now = world.clock.now();
-  const caller = world.identities.resolve(parsed.accessKeyId);
+  let caller = world.identities.resolve(parsed.accessKeyId);
   let result: Record<string, unknown> | undefined;
   let failure: AwsError | undefined;
   try {
+    caller = worlds.callerIn(world, parsed.accessKeyId);
     if (parsed.malformed) throw parsed.malformed;
     const fault = world.faults.take(service, parsed.action, String(caller.userIdentity.arn));
     if (fault) throw fault;
-    result = await dispatch(world, parsed, { now });
+    result = await dispatch(world, parsed, { now, caller });
   } catch (error) {
     failure = error instanceof AwsError ? error : internalFailure(error);
   }
@@ -182,6 +189,7 @@ async function serveAws(
     );
   }
 
+  await worlds.settle();
   if (failure) respondError(response, service, failure, requestId);
   else respond(response, service, parsed.action, result ?? {}, requestId);
 }

@@ -6,7 +6,14 @@
 import { elbv2ApiCall } from './api-calls.ts';
 import { CloudTrailDelivery } from './cloudtrail.ts';
 import { AwsError } from './errors.ts';
-import { type ApiCall, apiCallEvent, type Caller, EventLog, Identities } from './events.ts';
+import {
+  type ApiCall,
+  apiCallEvent,
+  type Caller,
+  type EventBridgeEvent,
+  EventLog,
+  Identities,
+} from './events.ts';
 import { type AnyService, Faults, SERVICES, type ServiceName } from './faults.ts';
 import { QueryInput, type QueryTree } from './protocols/query.ts';
 import { CertificateStore } from './services/acm.ts';
@@ -23,6 +30,7 @@ import { KmsService } from './services/kms.ts';
 import { SnsService } from './services/sns.ts';
 import { SqsService } from './services/sqs.ts';
 import { TaggingService } from './services/tagging.ts';
+import { type StsDirectory, StsService } from './services/sts.ts';
 import { Clock, type SimSettings } from './settings.ts';
 
 /** Calls per service and action: SERVICES always, the others once called. */
@@ -43,13 +51,24 @@ function createOperatorServices(world: World) {
 
 export type OperatorServices = ReturnType<typeof createOperatorServices>;
 
+/** What ties a world to the others of a simulator serving several accounts and regions (sim/accounts.ts). */
+export interface WorldLinks {
+  /** One clock for every world. @default a clock of its own */
+  readonly clock?: Clock;
+  /** Where STS finds roles and records the sessions it issues. @default - STS is not served */
+  readonly sts?: StsDirectory;
+  /** Sees every event of this world's default bus, to forward it as the bus's rules say. */
+  readonly onEvent?: (world: World, event: EventBridgeEvent) => void;
+}
+
 export class World {
   readonly account: string;
   readonly region: string;
-  readonly clock = new Clock();
+  readonly clock: Clock;
   readonly #initialSettings: SimSettings;
+  readonly #links: WorldLinks;
   #settings: SimSettings;
-  #events = new EventLog();
+  #events: EventLog;
   #cloudTrail = new CloudTrailDelivery();
   #identities: Identities;
   #faults = new Faults();
@@ -62,10 +81,14 @@ export class World {
   #certificates: CertificateStore;
   #operator: OperatorServices;
   readonly #tagging = new TaggingService(() => this.#elbv2.taggedResources());
+  readonly #sts: StsService;
 
-  constructor(account: string, region: string, settings: SimSettings) {
+  constructor(account: string, region: string, settings: SimSettings, links: WorldLinks = {}) {
     this.account = account;
     this.region = region;
+    this.clock = links.clock ?? new Clock();
+    this.#links = links;
+    this.#events = this.#newEventLog();
     this.#initialSettings = settings;
     this.#settings = settings;
     this.#identities = new Identities(account);
@@ -76,6 +99,12 @@ export class World {
     this.#sns = new SnsService(this, this.#operator.sqs);
     this.#dynamodb = new DynamoDbService(this);
     this.#autoscaling = this.#newAutoScaling();
+    this.#sts = new StsService(this, links.sts);
+  }
+
+  #newEventLog(): EventLog {
+    const { onEvent } = this.#links;
+    return new EventLog(onEvent && ((event) => onEvent(this, event)));
   }
 
   #newAutoScaling(): AutoScalingService {
@@ -149,6 +178,7 @@ export class World {
       dynamodb: this.#dynamodb,
       autoscaling: this.#autoscaling,
       tagging: this.#tagging,
+      sts: this.#sts,
       ...this.#operator,
     };
   }
@@ -164,7 +194,7 @@ export class World {
   /** An empty world, as at start: resources, events, messages, identities, faults and counters are gone. */
   reset(): void {
     this.#settings = this.#initialSettings;
-    this.#events = new EventLog();
+    this.#events = this.#newEventLog();
     this.#cloudTrail = new CloudTrailDelivery();
     this.#identities = new Identities(this.account);
     this.#faults = new Faults();

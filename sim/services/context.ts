@@ -1,4 +1,4 @@
-import type { EventLog } from '../events.ts';
+import type { Caller, EventLog } from '../events.ts';
 import type { SimSettings } from '../settings.ts';
 
 /** What every service sees of the simulator: its account, region, settings and event log. */
@@ -12,4 +12,6 @@ export interface Environment {
 /** One API call as a service handler sees it: when it happens on the simulator's clock. */
 export interface Call {
   readonly now: number;
+  /** Who signed the request; AWS calls a service makes inside the simulator have none. */
+  readonly caller?: Caller;
 }

@@ -3,8 +3,16 @@
  * Rules are ENABLED unless created otherwise; a target may carry its dead-letter queue.
  * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
  * https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutTargets.html
+ *
+ * Rules whose target is another account's or region's event bus forward the events they match there
+ * (sim/accounts.ts), if that bus's resource policy allows the sender; the policy is set with PutPermission.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html
  */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { AwsError } from '../errors.ts';
+import { type EventPattern, matchesEventPattern } from '../event-pattern.ts';
+import type { EventBridgeEvent } from '../events.ts';
 import type { Call, Environment } from './context.ts';
 import { type JsonBody, objectList, optionalString, requiredString } from './json-input.ts';
 
@@ -20,9 +28,29 @@ interface Rule {
 
 type Handler = (body: JsonBody, call: Call) => JsonBody;
 
+/** `arn:aws:events:REGION:ACCOUNT:event-bus/NAME` */
+export const EVENT_BUS_ARN = /^arn:aws:events:([a-z0-9-]+):(\d{12}):event-bus\/([.\-_A-Za-z0-9/]+)$/;
+
+/** One attempt to forward an event to another bus, as the sender's bus made it. */
+export interface Forwarding {
+  readonly rule: string;
+  readonly targetArn: string;
+  readonly eventId: string;
+  readonly delivered: boolean;
+  /** Why it was not delivered. */
+  readonly reason?: string;
+}
+
+interface BusStatement {
+  readonly Sid: string;
+  readonly [key: string]: unknown;
+}
+
 export class EventBridgeService {
   readonly #env: Environment;
   readonly #rules = new Map<string, Rule>();
+  #statements: BusStatement[] = [];
+  readonly #forwardings: Forwarding[] = [];
 
   readonly handlers: Readonly<Record<string, Handler>> = {
     PutRule: (body) => this.#putRule(body),
@@ -53,6 +81,32 @@ export class EventBridgeService {
     ListTargetsByRule: (body) => ({
       Targets: [...this.#rule(requiredString(body, 'Rule')).targets.values()],
     }),
+    // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutPermission.html
+    PutPermission: (body) => {
+      this.#putPermission(body);
+      return {};
+    },
+    // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RemovePermission.html
+    RemovePermission: (body) => {
+      this.#checkBus(body);
+      if (body.RemoveAllPermissions === true) this.#statements = [];
+      else {
+        const sid = requiredString(body, 'StatementId');
+        if (!this.#statements.some((statement) => statement.Sid === sid))
+          throw new AwsError('ResourceNotFoundException', 'Statement with the provided id does not exist.');
+        this.#statements = this.#statements.filter((statement) => statement.Sid !== sid);
+      }
+      return {};
+    },
+    // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_DescribeEventBus.html
+    DescribeEventBus: (body) => {
+      this.#checkBus(body);
+      return {
+        Name: 'default',
+        Arn: this.busArn,
+        ...(this.#statements.length > 0 ? { Policy: JSON.stringify(this.#policy()) } : {}),
+      };
+    },
     // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_ListRuleNamesByTarget.html
     ListRuleNamesByTarget: (body) => {
       const arn = requiredString(body, 'TargetArn');
@@ -66,6 +120,121 @@ export class EventBridgeService {
 
   constructor(env: Environment) {
     this.#env = env;
+  }
+
+  get busArn(): string {
+    return `arn:aws:events:${this.#env.region}:${this.#env.account}:event-bus/default`;
+  }
+
+  /** The event bus targets of the enabled rules that match `event`: where it is forwarded. */
+  forwardTargets(event: EventBridgeEvent): { rule: string; targetArn: string }[] {
+    return [...this.#rules.values()]
+      .filter((rule) => rule.state === 'ENABLED' && rule.eventPattern !== undefined)
+      .filter((rule) => matchesEventPattern(JSON.parse(rule.eventPattern ?? '{}') as EventPattern, event))
+      .flatMap((rule) =>
+        [...rule.targets.values()]
+          .map((target) => String(target.Arn))
+          .filter((arn) => EVENT_BUS_ARN.test(arn) && arn !== this.busArn)
+          .map((targetArn) => ({ rule: rule.name, targetArn })),
+      );
+  }
+
+  /**
+   * Whether this bus accepts events another account's rule sends: its resource policy must allow that
+   * account (by account, or by `aws:PrincipalOrgID`) events:PutEvents. A bus's own account needs no policy.
+   */
+  async admits(sender: { account: string; organizationId?: string | undefined }): Promise<boolean> {
+    if (sender.account === this.#env.account) return true;
+    if (this.#statements.length === 0) return false;
+    const outcome = await runSimulation(
+      {
+        request: {
+          principal: `arn:aws:iam::${sender.account}:root`,
+          action: 'events:PutEvents',
+          resource: { resource: this.busArn, accountId: this.#env.account },
+          contextVariables: {
+            'aws:PrincipalAccount': sender.account,
+            ...(sender.organizationId ? { 'aws:PrincipalOrgID': sender.organizationId } : {}),
+          },
+        },
+        identityPolicies: [{ name: 'sender', policy: SEND_ANYWHERE }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        resourcePolicy: this.#policy(),
+      },
+      {},
+    );
+    return outcome.resultType !== 'error' && outcome.overallResult === 'Allowed';
+  }
+
+  recordForwarding(forwarding: Forwarding): void {
+    this.#forwardings.push(forwarding);
+  }
+
+  /** Every forwarding attempt of this bus's rules, oldest first. */
+  get forwardings(): readonly Forwarding[] {
+    return [...this.#forwardings];
+  }
+
+  #policy(): { Version: string; Statement: BusStatement[] } {
+    return { Version: '2012-10-17', Statement: this.#statements };
+  }
+
+  #checkBus(body: JsonBody): void {
+    const name = optionalString(body, 'EventBusName') ?? 'default';
+    if (name !== 'default' && name !== this.busArn)
+      throw new AwsError('ResourceNotFoundException', `Event bus ${name} does not exist.`);
+  }
+
+  /**
+   * A whole policy (`Policy`), or one statement: `Principal` an account id or `*` (with a `Condition` on
+   * `aws:PrincipalOrgID`, every account of that organization), `Action` events:PutEvents, `StatementId`.
+   */
+  #putPermission(body: JsonBody): void {
+    this.#checkBus(body);
+    const policy = optionalString(body, 'Policy');
+    if (policy !== undefined) {
+      let parsed: { Statement?: unknown };
+      try {
+        parsed = JSON.parse(policy) as { Statement?: unknown };
+      } catch {
+        throw new AwsError('MalformedPolicyDocumentException', 'The policy document is not valid JSON.');
+      }
+      this.#statements = [parsed.Statement ?? []].flat() as BusStatement[];
+      return;
+    }
+    const sid = requiredString(body, 'StatementId');
+    const action = requiredString(body, 'Action');
+    const principal = requiredString(body, 'Principal');
+    if (action !== 'events:PutEvents')
+      throw new AwsError('ValidationException', `Provided value in parameter 'action' is not supported.`);
+    if (principal !== '*' && !/^\d{12}$/.test(principal))
+      throw new AwsError(
+        'ValidationException',
+        `Value '${principal}' at 'principal' failed to satisfy constraint`,
+      );
+    const condition = body.Condition as { Type?: unknown; Key?: unknown; Value?: unknown } | undefined;
+    if (principal === '*' && !condition)
+      throw new AwsError(
+        'ValidationException',
+        'A Condition on aws:PrincipalOrgID is required when the principal is *.',
+      );
+    if (condition && (condition.Type !== 'StringEquals' || condition.Key !== 'aws:PrincipalOrgID'))
+      throw new AwsError(
+        'ValidationException',
+        'Condition Type must be StringEquals and Key must be aws:PrincipalOrgID.',
+      );
+    const statement: BusStatement = {
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: principal === '*' ? '*' : { AWS: `arn:aws:iam::${principal}:root` },
+      Action: action,
+      Resource: this.busArn,
+      ...(condition
+        ? { Condition: { StringEquals: { 'aws:PrincipalOrgID': String(condition.Value) } } }
+        : {}),
+    };
+    this.#statements = [...this.#statements.filter((existing) => existing.Sid !== sid), statement];
   }
 
   #putRule(body: JsonBody): JsonBody {
@@ -144,3 +313,9 @@ export class EventBridgeService {
     };
   }
 }
+
+/** The sending rule's role may put events on any bus: the receiving bus's policy decides. */
+const SEND_ANYWHERE = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'events:PutEvents', Resource: '*' }],
+};

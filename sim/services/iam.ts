@@ -9,6 +9,7 @@
  */
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { AwsError } from '../errors.ts';
+import { IAM_PATH } from '../events.ts';
 import { principalId } from '../ids.ts';
 import type { QueryInput } from '../protocols/query.ts';
 import type { XmlObject } from '../protocols/xml.ts';
@@ -16,11 +17,19 @@ import type { Call, Environment } from './context.ts';
 
 interface Role {
   readonly name: string;
+  readonly path: string;
   readonly arn: string;
   readonly createdAt: number;
   readonly assumeRolePolicy: string;
+  /** Seconds; 3600 (the default) to 43200. */
+  readonly maxSessionDuration: number;
   readonly policies: Map<string, unknown>;
 }
+
+/** What STS reads of a role: its ARN, path, trust policy and session limit. */
+export type RoleForSts = Pick<Role, 'name' | 'path' | 'arn' | 'maxSessionDuration'> & {
+  readonly trustPolicy: unknown;
+};
 
 type Handler = (input: QueryInput, call: Call) => XmlObject | Promise<XmlObject>;
 
@@ -49,8 +58,30 @@ export class IamService {
         throw new AwsError('NoSuchEntity', `The role policy with name ${name} cannot be found.`, 404);
       return {};
     },
+    // https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html: inline policies go first.
+    DeleteRole: (input) => {
+      const role = this.#role(input.required('RoleName'));
+      if (role.policies.size > 0)
+        throw new AwsError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
+      this.#roles.delete(role.name);
+      return {};
+    },
     SimulatePrincipalPolicy: (input) => this.#simulate(input),
   };
+
+  /** The role STS would assume, or undefined when the account has no role of that name. */
+  roleForSts(name: string): RoleForSts | undefined {
+    const role = this.#roles.get(name);
+    return (
+      role && {
+        name: role.name,
+        path: role.path,
+        arn: role.arn,
+        maxSessionDuration: role.maxSessionDuration,
+        trustPolicy: JSON.parse(role.assumeRolePolicy),
+      }
+    );
+  }
 
   constructor(env: Environment) {
     this.#env = env;
@@ -65,11 +96,22 @@ export class IamService {
     const document = input.required('AssumeRolePolicyDocument');
     parsePolicy(document);
     const path = input.str('Path') ?? '/';
+    if (!IAM_PATH.test(path))
+      throw new AwsError('ValidationError', `The specified value for path is invalid: ${path}`);
+    // https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html: 3600 to 43200 seconds.
+    const maxSessionDuration = input.int('MaxSessionDuration') ?? 3600;
+    if (maxSessionDuration < 3600 || maxSessionDuration > 43200)
+      throw new AwsError(
+        'ValidationError',
+        `1 validation error detected: Value '${maxSessionDuration}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value between 3600 and 43200`,
+      );
     const role: Role = {
       name,
+      path,
       arn: `arn:aws:iam::${this.#env.account}:role${path}${name}`,
       createdAt: now,
       assumeRolePolicy: document,
+      maxSessionDuration,
       policies: new Map(),
     };
     this.#roles.set(name, role);
@@ -84,12 +126,13 @@ export class IamService {
 
   #describe(role: Role): XmlObject {
     return {
-      Path: '/',
+      Path: role.path,
       RoleName: role.name,
       RoleId: principalId('AROA', role.arn),
       Arn: role.arn,
       CreateDate: new Date(role.createdAt),
       AssumeRolePolicyDocument: encodeURIComponent(role.assumeRolePolicy),
+      MaxSessionDuration: role.maxSessionDuration,
     };
   }
 
