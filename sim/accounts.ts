@@ -153,6 +153,11 @@ export class Worlds implements StsDirectory {
     this.#sessions.set(session.accessKeyId, session);
   }
 
+  /** Applies every time-based change due by now, in every world: they share one clock. */
+  advance(): void {
+    for (const world of this.#worlds.values()) world.advance();
+  }
+
   /** Waits for the event forwardings under way, so a response is sent only once they have landed. */
   async settle(): Promise<void> {
     while (this.#pending.size > 0) await Promise.all([...this.#pending]);

@@ -244,7 +244,6 @@ export function handleControl(worlds: Worlds, method: string, url: URL, rawBody:
   } catch (error) {
     return { status: 400, body: { error: (error as Error).message } };
   }
-  world.advance();
   const selected = query.has('account') || query.has('region');
   try {
     return { status: 200, body: handler(world, body, query, { worlds, selected }) };

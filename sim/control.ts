@@ -9,6 +9,7 @@ import type { DeliveryRule } from './cloudtrail.ts';
 import type { EventBridgeEvent, IdentityOptions } from './events.ts';
 import type { AnyService, ServiceName } from './faults.ts';
 import type { TargetState } from './services/elbv2-health.ts';
+import type { Forwarding } from './services/eventbridge.ts';
 import type { PublishedMessage } from './services/sns.ts';
 import type { SettingsInput } from './settings.ts';
 import type { CallCounts } from './world.ts';
@@ -77,11 +78,52 @@ export class SimControlError extends Error {
   }
 }
 
+/** Another account's or region's world; what is left out is the simulator's own. */
+export interface WorldSelector {
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/** An account the simulator knows: its organization and the regions used so far. */
+export interface SimAccount {
+  readonly account: string;
+  readonly organizationId?: string;
+  readonly regions: readonly string[];
+}
+
+export type { Forwarding } from './services/eventbridge.ts';
+
 export class SimControl {
   readonly endpoint: string;
+  readonly selector: WorldSelector;
 
-  constructor(endpoint: string) {
+  constructor(endpoint: string, selector: WorldSelector = {}) {
     this.endpoint = endpoint.replace(/\/$/, '');
+    this.selector = selector;
+  }
+
+  /**
+   * The same control API acting on another account's or region's world: `control.in({account}).identity(…)`
+   * makes the key sign that account's requests, `.events()` reads that world's bus.
+   */
+  in(selector: WorldSelector): SimControl {
+    return new SimControl(this.endpoint, { ...this.selector, ...selector });
+  }
+
+  /** Makes `account` a member of an AWS Organizations organization (`o-…`), or of none with null. */
+  async organization(account: string, organizationId: string | null): Promise<SimAccount[]> {
+    return (
+      (await this.#call('POST', '/_sim/accounts', { account, organizationId })) as { accounts: SimAccount[] }
+    ).accounts;
+  }
+
+  async accounts(): Promise<SimAccount[]> {
+    return ((await this.#call('GET', '/_sim/accounts')) as { accounts: SimAccount[] }).accounts;
+  }
+
+  /** What this world's rules forwarded to other accounts' or regions' buses, and what they refused. */
+  async forwardings(): Promise<Forwarding[]> {
+    return ((await this.#call('GET', '/_sim/forwarding')) as { forwardings: Forwarding[] }).forwardings;
   }
 
   /**
@@ -175,7 +217,11 @@ export class SimControl {
   }
 
   async #call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-    const response = await fetch(`${this.endpoint}${path}`, {
+    const selector = new URLSearchParams(
+      Object.entries(this.selector).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    ).toString();
+    const separator = path.includes('?') ? '&' : '?';
+    const response = await fetch(`${this.endpoint}${path}${selector ? `${separator}${selector}` : ''}`, {
       method,
       ...(body === undefined
         ? {}

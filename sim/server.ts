@@ -104,6 +104,9 @@ async function serve(worlds: Worlds, request: IncomingMessage, response: ServerR
   const body = await readBody(request);
   const url = new URL(request.url ?? '/', 'http://simulator');
   if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
+    // Time-based changes first, and the events they forward, so the route reads the state as of now.
+    worlds.advance();
+    await worlds.settle();
     const { status, body: reply } = handleControl(worlds, request.method ?? 'GET', url, body);
     await worlds.settle();
     response.writeHead(status, { 'content-type': 'application/json' });
@@ -157,7 +160,8 @@ async function serveAws(
   const world = worlds.route(parsed.accessKeyId, credential?.[2], service);
   world.countCall(service, parsed.action);
   if (world.faults.latencyMs > 0) await sleep(world.faults.latencyMs);
-  world.advance();
+  worlds.advance();
+  await worlds.settle();
 
   const now = world.clock.now();
   let caller = world.identities.resolve(parsed.accessKeyId);
