@@ -323,7 +323,7 @@ function capitalize(text: string): string {
 }
 
 /** An event pattern in EventBridge's JSON form, as CDK spells its top-level fields. */
-function cdkPattern(
+export function cdkPattern(
   pattern: { readonly 'detail-type': readonly string[] } & Record<string, unknown>,
 ): events.EventPattern {
   const { 'detail-type': detailType, ...rest } = pattern;

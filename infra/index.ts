@@ -11,6 +11,14 @@ export {
   STACK_RESOURCE_LIMIT,
 } from './alb-warden.ts';
 export { AlbWardenEdge, type AlbWardenEdgeProps, type EdgeParameterNames } from './alb-warden-edge.ts';
+export { AlbWardenHub, type AlbWardenHubProps } from './alb-warden-hub.ts';
+export {
+  AlbWardenMember,
+  type AlbWardenMemberProps,
+  AlbWardenMemberStack,
+  type AlbWardenMemberStackProps,
+  memberRoleArn,
+} from './alb-warden-member.ts';
 export type {
   AlbWardenConfig,
   AlertsInput,

@@ -114,20 +114,7 @@ export class ControllerRole extends Construct {
       description: `alb-warden ${props.function}: keeps bound ALB listeners and target groups as configured`,
     });
 
-    const statements: iam.PolicyStatement[] = [
-      new iam.PolicyStatement({
-        sid: 'ReadLoadBalancers',
-        actions: [...ELB_READS.targets, ...(duties.listeners ? ELB_READS.listeners : [])],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({ sid: 'ReadInstances', actions: ['ec2:DescribeInstances'], resources: ['*'] }),
-      // Every function asks whether an instance's Auto Scaling group has a bound target group attached.
-      new iam.PolicyStatement({
-        sid: 'ReadScalingGroups',
-        actions: ['autoscaling:DescribeAutoScalingGroups'],
-        resources: ['*'],
-      }),
-    ];
+    const statements = readStatements(duties);
     // The sweep discovers; the event handlers read what it recorded in the state table.
     if (props.discovered && props.function === 'sweep') {
       // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegroupstaggingapi.html
@@ -201,6 +188,33 @@ export class ControllerRole extends Construct {
   }
 }
 
+/** The reads a function with these duties makes; none of them takes a resource narrower than `*`. */
+export function readStatements(duties: Duties): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadLoadBalancers',
+      actions: [...ELB_READS.targets, ...(duties.listeners ? ELB_READS.listeners : [])],
+      resources: ['*'],
+    }),
+    new iam.PolicyStatement({ sid: 'ReadInstances', actions: ['ec2:DescribeInstances'], resources: ['*'] }),
+    // Every function asks whether an instance's Auto Scaling group has a bound target group attached.
+    new iam.PolicyStatement({
+      sid: 'ReadScalingGroups',
+      actions: ['autoscaling:DescribeAutoScalingGroups'],
+      resources: ['*'],
+    }),
+  ];
+}
+
+/** The cdk-nag acknowledgement of `readStatements`' `*`, on the role that holds them. */
+export function acknowledgeReads(role: iam.IRole): void {
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'ELB Describe*, EC2 DescribeInstances and Auto Scaling DescribeAutoScalingGroups support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
+  });
+}
+
 /**
  * Splits the bindings into groups whose statements fit a policy each: the first the role's inline policy
  * (`firstLimit`), the others a managed policy. In order; each group as large as fits, found by doubling and
@@ -268,12 +282,12 @@ function securityPoliciesFrom(bindings: readonly BindingShape[]): string[] {
   return POLICIES_BY_LOWEST_TLS.filter(([tls]) => tls >= floor).flatMap(([, names]) => names);
 }
 
-interface Duties {
+export interface Duties {
   readonly listeners: boolean;
   readonly healthChecks: boolean;
 }
 
-type Acknowledge = (resources: readonly string[], reason: string) => void;
+export type Acknowledge = (resources: readonly string[], reason: string) => void;
 
 /** Writes on the bound ARNs, listed. */
 function listedWrites(
@@ -354,7 +368,7 @@ function listedWrites(
  * Writes on this account and region's ALB resources that carry the guard tag: a policy of fixed size for
  * any number of bindings. Rules are the exception: a foreign rule is someone else's and carries no tag.
  */
-function taggedWrites(
+export function taggedWrites(
   stack: Stack,
   tag: GuardTag,
   duties: Duties,

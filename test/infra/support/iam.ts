@@ -20,8 +20,8 @@ export interface Policy {
 }
 
 /**
- * Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, and SSM parameter values (`values`, by parameter
- * name).
+ * Resolves Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split, SSM parameter values (`values`, by parameter
+ * name) and plain parameters (`values` by logical id, else their default; a CommaDelimitedList as a list).
  */
 export function resolver(template: Template, values: Readonly<Record<string, string>> = {}) {
   const resources = template.toJSON().Resources as Resources;
@@ -34,7 +34,7 @@ export function resolver(template: Template, values: Readonly<Record<string, str
     if (!type) throw new Error(`no resource ${id} in the template`);
     return type;
   };
-  const ref = (id: string): string => {
+  const ref = (id: string): string | string[] => {
     const pseudo: Record<string, string> = {
       'AWS::AccountId': ACCOUNT,
       'AWS::Region': REGION,
@@ -43,6 +43,11 @@ export function resolver(template: Template, values: Readonly<Record<string, str
     };
     if (pseudo[id]) return pseudo[id];
     const parameter = parameters[id];
+    if (parameter && !parameter.Type.startsWith('AWS::SSM::')) {
+      const value = values[id] ?? parameter.Default;
+      if (value === undefined) throw new Error(`no value given for the parameter ${id}`);
+      return parameter.Type === 'CommaDelimitedList' ? value.split(',') : value;
+    }
     if (parameter?.Type.startsWith('AWS::SSM::Parameter::Value')) {
       const value = values[parameter.Default ?? ''];
       if (value === undefined) throw new Error(`no value given for the SSM parameter ${parameter.Default}`);
