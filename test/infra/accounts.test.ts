@@ -4,6 +4,7 @@
  * the organization (with the external id) may assume and that holds only the calls the adapters make, and a
  * StackSet with service-managed permissions deploying that template. Policies are proven by IAM simulation.
  */
+import { execFileSync } from 'node:child_process';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -13,7 +14,7 @@ import { AlbWardenMemberStack, memberRoleArn } from '../../infra/alb-warden-memb
 import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../../infra/event-patterns.ts';
 import { WardenStack } from '../../infra/warden-stack.ts';
 import { awsCallsInAdapters } from './support/aws-calls.ts';
-import { ensureBundles } from './support/bundles.ts';
+import { ensureBundles, ROOT } from './support/bundles.ts';
 import { allowedActions, decide, type Policy, resolver, rolePolicies } from './support/iam.ts';
 import { ACCOUNT, EXAMPLE_CONFIG, flaggedApp, REGION } from './support/synth.ts';
 
@@ -98,6 +99,22 @@ describe('the member template', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
 
     expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('is what `npm run member-template` prints, for create-stack-set', () => {
+    const printed = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        './scripts/require-node.mjs',
+        'infra/member-template.ts',
+        ...['--hub-account', HUB.account, '--hub-region', HUB.region],
+        ...['--organization-id', ORG, '--external-id', EXTERNAL_ID],
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+
+    expect(JSON.parse(printed)).toEqual(template.toJSON());
   });
 
   it('refuses a member with neither an organization nor an external id', () => {
