@@ -35,7 +35,7 @@ export interface AlbWardenHubProps {
   readonly externalId?: string;
   /** The tag on members' load balancers, listeners and target groups. @default alb-warden:guard=true */
   readonly guardTag?: GuardTag;
-  /** @default 'AlbWardenMembers' */
+  /** The StackSet's name. @default 'AlbWardenMembers' */
   readonly stackSetName?: string;
 }
 

@@ -15,6 +15,8 @@ describe('README: Use from your CDK app', () => {
     ['infra/alb-warden.ts', 'AlbWardenProps'],
     ['infra/alb-warden-edge.ts', 'AlbWardenEdgeProps'],
     ['infra/alb-warden.ts', 'AlbWardenEdgeBinding'],
+    ['infra/alb-warden-hub.ts', 'AlbWardenHubProps'],
+    ['infra/alb-warden-member.ts', 'AlbWardenMemberProps'],
   ])('lists every prop of %s %s with its type, default and meaning', (file, name) => {
     const table = propsTable(ROOT, file, name).join('\n');
 
