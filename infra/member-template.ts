@@ -1,7 +1,7 @@
 /**
  * Prints the member stack's template (JSON) for `aws cloudformation create-stack-set --template-body`:
  *
- *   npm run --silent member-template -- --hub-account 111111111111 --hub-region ap-northeast-2 \
+ *   npm run -s member-template -- --hub-account 111111111111 --hub-region ap-northeast-2 \
  *     --organization-id o-a1b2c3d4e5 [--external-id ID] [--guard-tag KEY=VALUE] > member.template.json
  *
  * Synthesizes offline; the template needs no assets and no bootstrap stack in the members.
@@ -11,7 +11,7 @@ import { App } from 'aws-cdk-lib';
 import { AlbWardenMemberStack } from './alb-warden-member.ts';
 
 const USAGE =
-  'Usage: npm run --silent member-template -- --hub-account ID --hub-region REGION ' +
+  'Usage: npm run -s member-template -- --hub-account ID --hub-region REGION ' +
   '(--organization-id o-… and/or --external-id ID) [--guard-tag KEY=VALUE]';
 
 try {

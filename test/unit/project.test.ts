@@ -93,7 +93,7 @@ describe('the toolchain', () => {
     const typescript = Object.entries(pkg.scripts as Record<string, string>).filter(([, line]) =>
       /\bnode [^&]*\.ts\b/.test(line),
     );
-    expect(typescript.map(([name]) => name).sort()).toEqual(['bench', 'demo', 'sim']);
+    expect(typescript.map(([name]) => name).sort()).toEqual(['bench', 'demo', 'member-template', 'sim']);
     for (const [, line] of typescript) expect(line).toMatch(/^node --import \.\/scripts\/require-node\.mjs /);
     expect(JSON.parse(read('cdk.json')).app).toMatch(/^node --import \.\/scripts\/require-node\.mjs /);
     // In a clone, `npm run cli` checks first, then loads the TypeScript CLI; the package's executable is the
