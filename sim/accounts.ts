@@ -11,7 +11,7 @@
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html).
  */
 import { AwsError } from './errors.ts';
-import type { Caller, EventBridgeEvent } from './events.ts';
+import type { Caller, EventBridgeEvent, IdentityOptions } from './events.ts';
 import { EVENT_BUS_ARN } from './services/eventbridge.ts';
 import type { RoleForSts } from './services/iam.ts';
 import type { StsDirectory, StsSession } from './services/sts.ts';
@@ -28,6 +28,12 @@ export class AccountError extends Error {
   override readonly name = 'AccountError';
 }
 
+/** A key placed in an account, with the principal it signs as there (else an IAM user named after it). */
+interface PlacedKey {
+  readonly account: string;
+  readonly identity?: { readonly arn: string; readonly since: number; readonly options: IdentityOptions };
+}
+
 /** Services whose state is global to an account; the account's home world answers them. */
 const GLOBAL_SERVICES: ReadonlySet<string> = new Set(['iam']);
 
@@ -37,7 +43,7 @@ export class Worlds implements StsDirectory {
   readonly clock = new Clock();
   readonly #settings: SimSettings;
   readonly #worlds = new Map<string, World>();
-  readonly #keyAccounts = new Map<string, string>();
+  readonly #keyAccounts = new Map<string, PlacedKey>();
   readonly #sessions = new Map<string, StsSession>();
   readonly #organizations = new Map<string, string>();
   readonly #initialOrganizations: ReadonlyMap<string, string>;
@@ -89,12 +95,14 @@ export class Worlds implements StsDirectory {
   }
 
   accountOf(accessKeyId: string): string {
-    return this.#sessions.get(accessKeyId)?.account ?? this.#keyAccounts.get(accessKeyId) ?? this.account;
+    return (
+      this.#sessions.get(accessKeyId)?.account ?? this.#keyAccounts.get(accessKeyId)?.account ?? this.account
+    );
   }
 
-  /** Requests signed with this key come from `account` from now on. */
-  placeKey(accessKeyId: string, account: string): void {
-    this.#keyAccounts.set(accessKeyId, account);
+  /** Requests signed with this key come from `account`, as `identity` in each of its regions, from now on. */
+  placeKey(accessKeyId: string, account: string, identity?: PlacedKey['identity']): void {
+    this.#keyAccounts.set(accessKeyId, { account, ...(identity ? { identity } : {}) });
   }
 
   /**
@@ -108,6 +116,8 @@ export class Worlds implements StsDirectory {
         throw new AwsError('ExpiredToken', 'The security token included in the request is expired', 403);
       world.identities.map(accessKeyId, session.arn, session.issuedAt, { rolePath: session.rolePath });
     }
+    const placed = this.#keyAccounts.get(accessKeyId)?.identity;
+    if (placed) world.identities.map(accessKeyId, placed.arn, placed.since, placed.options);
     return world.identities.resolve(accessKeyId);
   }
 

@@ -64,12 +64,15 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
       const accessKeyId = requiredString(body, 'accessKeyId');
       const arn = requiredString(body, 'arn');
       const { rolePath, invokedBy } = body as { rolePath?: string; invokedBy?: string };
-      const userIdentity = world.identities.map(accessKeyId, arn, world.clock.now(), {
+      const options = {
         ...(rolePath === undefined ? {} : { rolePath }),
         ...(invokedBy === undefined ? {} : { invokedBy }),
-      });
-      // A key mapped in a named account signs that account's requests; others stay the simulator's own.
-      if (query.has('account')) worlds.placeKey(accessKeyId, world.account);
+      };
+      const since = world.clock.now();
+      const userIdentity = world.identities.map(accessKeyId, arn, since, options);
+      // A key mapped in a named account signs that account's requests, in each of its regions; others stay
+      // the simulator's own.
+      if (query.has('account')) worlds.placeKey(accessKeyId, world.account, { arn, since, options });
       return { accessKeyId, arn, userIdentity };
     },
   },
