@@ -25,13 +25,10 @@ import { AlbWardenMemberStack, memberRoleArn } from '../../infra/alb-warden-memb
 import { seedMember } from '../../sim/seed-member.ts';
 import { SIM_SECRET } from '../../testkit/world.ts';
 import { useSim } from '../sim/support.ts';
+import { EXTERNAL_ID, HUB, MEMBER, ORG } from '../support/organization.ts';
 
 const sim = useSim();
 
-const HUB = { account: '123456789012', region: 'ap-northeast-2' };
-const MEMBER = { account: '210987654321', region: 'eu-west-1' };
-const ORG = 'o-a1b2c3d4e5';
-const EXTERNAL_ID = 'alb-warden-hub-7f3a';
 const HUB_SWEEP_ROLE = `arn:aws:iam::${HUB.account}:role/AlbWarden-DefaultSweepRole1A2B3C4D-EXAMPLE`;
 const HUB_SWEEP_KEY = 'AKIAHUBSWEEPSESSION1';
 

@@ -25,16 +25,13 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import { describe, expect, it } from 'vitest';
 import { buildSeedTopology } from '../../sim/seed.ts';
 import { type AwsClients, createClients, SIM_SECRET } from '../../testkit/world.ts';
+import { EXTERNAL_ID, HUB, MEMBER, ORG } from '../support/organization.ts';
 import { awsError, useSim } from './support.ts';
 
 const sim = useSim();
 
-const HOME = { account: '123456789012', region: 'ap-northeast-2' };
-const MEMBER = { account: '210987654321', region: 'eu-west-1' };
-const ORG = 'o-a1b2c3d4e5';
 const HUB_KEY = 'AKIAHUBSWEEPSESSION1';
 const MEMBER_ADMIN_KEY = 'AKIAMEMBERADMIN00001';
-const EXTERNAL_ID = 'alb-warden-hub';
 
 interface Credentials {
   readonly accessKeyId: string;
@@ -56,10 +53,10 @@ const trustPolicy = {
   Statement: [
     {
       Effect: 'Allow',
-      Principal: { AWS: `arn:aws:iam::${HOME.account}:root` },
+      Principal: { AWS: `arn:aws:iam::${HUB.account}:root` },
       Action: 'sts:AssumeRole',
       Condition: {
-        ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${HOME.account}:role/AlbWarden-*` },
+        ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${HUB.account}:role/AlbWarden-*` },
         StringEquals: { 'aws:PrincipalOrgID': ORG, 'sts:ExternalId': EXTERNAL_ID },
       },
     },
@@ -68,9 +65,9 @@ const trustPolicy = {
 
 /** Both accounts in the organization, the hub's sweep role session, a member administrator and the member role. */
 async function organization(): Promise<void> {
-  await sim.control.organization(HOME.account, ORG);
+  await sim.control.organization(HUB.account, ORG);
   await sim.control.organization(MEMBER.account, ORG);
-  await sim.control.identity(HUB_KEY, `arn:aws:sts::${HOME.account}:assumed-role/AlbWarden-SweepRole/sweep`);
+  await sim.control.identity(HUB_KEY, `arn:aws:sts::${HUB.account}:assumed-role/AlbWarden-SweepRole/sweep`);
   await sim.control
     .in({ account: MEMBER.account })
     .identity(MEMBER_ADMIN_KEY, `arn:aws:sts::${MEMBER.account}:assumed-role/Admin/jiwoo`);
@@ -86,7 +83,7 @@ async function organization(): Promise<void> {
 const ROLE_ARN = `arn:aws:iam::${MEMBER.account}:role/AlbWardenMember`;
 
 const assume = (options: { externalId?: string; duration?: number; key?: string; region?: string } = {}) =>
-  sts(options.region ?? HOME.region, keyOf(options.key ?? HUB_KEY)).send(
+  sts(options.region ?? HUB.region, keyOf(options.key ?? HUB_KEY)).send(
     new AssumeRoleCommand({
       RoleArn: ROLE_ARN,
       RoleSessionName: 'alb-warden-sweep',
@@ -122,7 +119,7 @@ describe('accounts and regions', () => {
       .in({ account: MEMBER.account })
       .identity(MEMBER_ADMIN_KEY, `arn:aws:iam::${MEMBER.account}:user/admin`);
     const member = createClients(sim.endpoint, MEMBER.region, MEMBER_ADMIN_KEY);
-    const memberHome = createClients(sim.endpoint, HOME.region, MEMBER_ADMIN_KEY);
+    const memberHome = createClients(sim.endpoint, HUB.region, MEMBER_ADMIN_KEY);
     const homeOtherRegion = createClients(sim.endpoint, MEMBER.region, 'AKIAANYONEINHOME0001');
 
     const instanceId = await launch(member, MEMBER.region);
@@ -137,8 +134,8 @@ describe('accounts and regions', () => {
     expect(await instancesIn(sim.clients)).toEqual([]);
     const accounts = await sim.control.accounts();
     expect(accounts.map(({ account, regions }) => ({ account, regions: [...regions].sort() }))).toEqual([
-      { account: HOME.account, regions: [HOME.region, MEMBER.region] },
-      { account: MEMBER.account, regions: [HOME.region, MEMBER.region] },
+      { account: HUB.account, regions: [HUB.region, MEMBER.region] },
+      { account: MEMBER.account, regions: [HUB.region, MEMBER.region] },
     ]);
   });
 
@@ -188,7 +185,7 @@ describe('accounts and regions', () => {
 
     await sim.control.reset();
 
-    expect(await sim.control.accounts()).toEqual([{ account: HOME.account, regions: [HOME.region] }]);
+    expect(await sim.control.accounts()).toEqual([{ account: HUB.account, regions: [HUB.region] }]);
   });
 });
 
@@ -260,13 +257,13 @@ describe('STS AssumeRole', () => {
 
   it('answers AccessDenied, as STS does, when the caller is not in the organization', async () => {
     await organization();
-    await sim.control.organization(HOME.account, 'o-zzzzzzzzzz');
+    await sim.control.organization(HUB.account, 'o-zzzzzzzzzz');
 
     const error = await awsError(assume());
 
     expect(error).toMatchObject({ code: 'AccessDenied', status: 403 });
     expect(error.message).toBe(
-      `User: arn:aws:sts::${HOME.account}:assumed-role/AlbWarden-SweepRole/sweep is not authorized to perform: sts:AssumeRole on resource: ${ROLE_ARN}`,
+      `User: arn:aws:sts::${HUB.account}:assumed-role/AlbWarden-SweepRole/sweep is not authorized to perform: sts:AssumeRole on resource: ${ROLE_ARN}`,
     );
   });
 
@@ -274,7 +271,7 @@ describe('STS AssumeRole', () => {
     await organization();
     await sim.control.identity(
       'AKIAOTHERROLESESSION',
-      `arn:aws:sts::${HOME.account}:assumed-role/Deployer/ci`,
+      `arn:aws:sts::${HUB.account}:assumed-role/Deployer/ci`,
     );
 
     expect((await awsError(assume({ externalId: 'guessed-id' }))).code).toBe('AccessDenied');
@@ -292,7 +289,7 @@ describe('STS AssumeRole', () => {
 
   it('bounds DurationSeconds: at least 900, at most one hour for a role session, at most MaxSessionDuration', async () => {
     await organization();
-    await sim.control.identity('AKIAHUBADMINUSER0001', `arn:aws:iam::${HOME.account}:user/admin`);
+    await sim.control.identity('AKIAHUBADMINUSER0001', `arn:aws:iam::${HUB.account}:user/admin`);
     await iam(keyOf(MEMBER_ADMIN_KEY)).send(
       new CreateRoleCommand({
         RoleName: 'Reader',
@@ -301,7 +298,7 @@ describe('STS AssumeRole', () => {
           Statement: [
             {
               Effect: 'Allow',
-              Principal: { AWS: `arn:aws:iam::${HOME.account}:root` },
+              Principal: { AWS: `arn:aws:iam::${HUB.account}:root` },
               Action: 'sts:AssumeRole',
             },
           ],
@@ -310,7 +307,7 @@ describe('STS AssumeRole', () => {
       }),
     );
     const asUser = (duration: number) =>
-      sts(HOME.region, keyOf('AKIAHUBADMINUSER0001')).send(
+      sts(HUB.region, keyOf('AKIAHUBADMINUSER0001')).send(
         new AssumeRoleCommand({
           RoleArn: `arn:aws:iam::${MEMBER.account}:role/Reader`,
           RoleSessionName: 'admin',
@@ -351,7 +348,7 @@ describe('STS AssumeRole', () => {
 });
 
 describe('event forwarding between buses', () => {
-  const HUB_BUS = `arn:aws:events:${HOME.region}:${HOME.account}:event-bus/default`;
+  const HUB_BUS = `arn:aws:events:${HUB.region}:${HUB.account}:event-bus/default`;
 
   /** A member rule forwarding instance state changes to the hub's default bus. */
   async function forwardingRule(): Promise<void> {
@@ -377,7 +374,7 @@ describe('event forwarding between buses', () => {
   }
 
   const allowOrganization = () =>
-    events(HOME.region, keyOf('AKIAHUBADMIN00000001')).send(
+    events(HUB.region, keyOf('AKIAHUBADMIN00000001')).send(
       new PutPermissionCommand({
         StatementId: 'AlbWardenMembers',
         Action: 'events:PutEvents',
@@ -434,9 +431,7 @@ describe('event forwarding between buses', () => {
 
     await allowOrganization();
 
-    const bus = await events(HOME.region, keyOf('AKIAHUBADMIN00000001')).send(
-      new DescribeEventBusCommand({}),
-    );
+    const bus = await events(HUB.region, keyOf('AKIAHUBADMIN00000001')).send(new DescribeEventBusCommand({}));
     expect(JSON.parse(bus.Policy ?? '{}')).toEqual({
       Version: '2012-10-17',
       Statement: [
@@ -457,14 +452,14 @@ describe('event forwarding between buses', () => {
     await allowOrganization();
     await forwardingRule();
     // The hub forwards instance events on to a third account: events it received are not sent there.
-    const hubEvents = events(HOME.region, keyOf('AKIAHUBADMIN00000001'));
+    const hubEvents = events(HUB.region, keyOf('AKIAHUBADMIN00000001'));
     await hubEvents.send(
       new PutRuleCommand({ Name: 'onward', EventPattern: JSON.stringify({ source: ['aws.ec2'] }) }),
     );
     await hubEvents.send(
       new PutTargetsCommand({
         Rule: 'onward',
-        Targets: [{ Id: 'third', Arn: `arn:aws:events:${HOME.region}:333333333333:event-bus/default` }],
+        Targets: [{ Id: 'third', Arn: `arn:aws:events:${HUB.region}:333333333333:event-bus/default` }],
       }),
     );
 
