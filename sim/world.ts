@@ -29,8 +29,8 @@ import { IamService } from './services/iam.ts';
 import { KmsService } from './services/kms.ts';
 import { SnsService } from './services/sns.ts';
 import { SqsService } from './services/sqs.ts';
-import { TaggingService } from './services/tagging.ts';
 import { type StsDirectory, StsService } from './services/sts.ts';
+import { TaggingService } from './services/tagging.ts';
 import { Clock, type SimSettings } from './settings.ts';
 
 /** Calls per service and action: SERVICES always, the others once called. */
