@@ -1,6 +1,7 @@
 /** CloudTrail's record of an ELBv2 write call, whether a client or an AWS service inside the simulator made it. */
 import type { AwsError } from './errors.ts';
 import type { ApiCall, Caller } from './events.ts';
+import { isReadOnlyAction } from './history.ts';
 import { uuid } from './ids.ts';
 import { type QueryTree, toCloudTrailParameters } from './protocols/query.ts';
 import { elbv2CloudTrailValue } from './services/elbv2.ts';
@@ -47,4 +48,29 @@ function camelCase(value: unknown): unknown {
       .filter(([, member]) => member !== undefined)
       .map(([key, member]) => [key.charAt(0).toLowerCase() + key.slice(1), camelCase(member)]),
   );
+}
+
+/**
+ * CloudTrail's record of any other call the simulator serves, for the event history: who, what, when and
+ * whether it failed. Request parameters are kept for ELB calls only (the others' CloudTrail forms are not
+ * modelled), response elements for none (CloudTrail leaves them out of reads).
+ */
+export function servedApiCall(call: Omit<Elbv2Call, 'result'> & { readonly eventSource: string }): ApiCall {
+  const { invokedBy } = call.caller;
+  return {
+    eventSource: call.eventSource,
+    eventName: call.action,
+    at: call.at,
+    requestId: call.requestId ?? uuid(),
+    identity: call.caller.userIdentity,
+    sourceIPAddress: invokedBy ?? call.sourceIPAddress ?? '127.0.0.1',
+    userAgent: invokedBy ?? call.userAgent ?? '',
+    requestParameters:
+      call.eventSource === 'elasticloadbalancing.amazonaws.com'
+        ? toCloudTrailParameters(call.query, elbv2CloudTrailValue)
+        : null,
+    responseElements: null,
+    readOnly: isReadOnlyAction(call.action),
+    ...(call.failure ? { error: { code: call.failure.code, message: call.failure.message } } : {}),
+  };
 }

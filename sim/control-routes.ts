@@ -10,6 +10,7 @@ import { DeliveryRuleError } from './cloudtrail.ts';
 import { AwsError } from './errors.ts';
 import { IdentityError } from './events.ts';
 import { FaultSpecError } from './faults.ts';
+import { HistoryControlError } from './history.ts';
 import { CertificateError } from './services/acm.ts';
 import { HealthOverrideError, healthOverride } from './services/elbv2-health.ts';
 import { mergeSettings, SettingsError } from './settings.ts';
@@ -118,6 +119,13 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
     POST: (world, body) => {
       world.cloudTrail.configure(body);
       return world.cloudTrail.state();
+    },
+  },
+  '/_sim/event-history': {
+    GET: (world) => world.history.state(),
+    POST: (world, body) => {
+      world.history.configure(body);
+      return world.history.state();
     },
   },
   '/_sim/certificates': {
@@ -261,6 +269,7 @@ export function handleControl(worlds: Worlds, method: string, url: URL, rawBody:
       DeliveryRuleError,
       CertificateError,
       AccountError,
+      HistoryControlError,
     ].some((type) => error instanceof type);
     if (invalid) return { status: 400, body: { error: (error as Error).message } };
     throw error;

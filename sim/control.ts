@@ -16,6 +16,17 @@ import type { CallCounts } from './world.ts';
 
 export type SimService = ServiceName;
 
+export interface EventHistoryRequest {
+  readonly delayMs?: number;
+  readonly throttle?: boolean;
+}
+
+export interface EventHistoryState {
+  readonly delayMs: number;
+  readonly throttle: boolean;
+  readonly recorded: number;
+}
+
 export interface TargetHealthRequest {
   readonly targetGroupArn: string;
   readonly targetId: string;
@@ -149,6 +160,14 @@ export class SimControl {
 
   async cloudTrailState(): Promise<CloudTrailState> {
     return (await this.#call('GET', '/_sim/cloudtrail')) as CloudTrailState;
+  }
+
+  /**
+   * CloudTrail event history (LookupEvents): how long after a call its event becomes visible (5 min by
+   * default, as AWS documents) and whether lookups are throttled at AWS's 2 per second (off by default).
+   */
+  async eventHistory(request: EventHistoryRequest = {}): Promise<EventHistoryState> {
+    return (await this.#call('POST', '/_sim/event-history', request)) as EventHistoryState;
   }
 
   async targetHealth(request: TargetHealthRequest): Promise<void> {

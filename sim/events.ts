@@ -74,13 +74,16 @@ export interface ApiCall {
   readonly identity: UserIdentity;
   readonly sourceIPAddress: string;
   readonly userAgent: string;
-  readonly requestParameters: Record<string, unknown>;
+  /** null for the calls the simulator records without their parameters (see recordServedCall). */
+  readonly requestParameters: Record<string, unknown> | null;
   readonly responseElements: Record<string, unknown> | null;
   readonly error?: { readonly code: string; readonly message: string };
+  /** A read (Describe*, List*, Get*): CloudTrail's `readOnly`. */
+  readonly readOnly?: boolean;
 }
 
 /**
- * An "AWS API Call via CloudTrail" event for a management write call.
+ * An "AWS API Call via CloudTrail" event for a management call.
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  */
 export function apiCallEvent(scope: Scope, call: ApiCall): EventBridgeEvent {
@@ -108,7 +111,7 @@ export function apiCallEvent(scope: Scope, call: ApiCall): EventBridgeEvent {
       responseElements: call.responseElements,
       requestID: call.requestId,
       eventID: uuid(),
-      readOnly: false,
+      readOnly: call.readOnly ?? false,
       eventType: 'AwsApiCall',
       managementEvent: true,
       recipientAccountId: scope.account,

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worlds } from './accounts.ts';
-import { elbv2ApiCall } from './api-calls.ts';
+import { elbv2ApiCall, servedApiCall } from './api-calls.ts';
 import { handleControl } from './control-routes.ts';
 import { AwsError } from './errors.ts';
 import type { AnyService as ServiceName } from './faults.ts';
@@ -61,7 +61,7 @@ const JSON_PROTOCOLS: Readonly<Record<JsonService, JsonProtocol>> = {
     errorNamespace: 'com.amazonaws.dynamodb.v20120810',
   },
   cloudtrail: {
-    targetPrefix: 'CloudTrail_20131101.',
+    targetPrefix: 'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.',
     contentType: JSON_1_1,
     errorNamespace: 'com.amazonaws.cloudtrail.v20131101',
   },
@@ -177,25 +177,33 @@ async function serveAws(
     failure = error instanceof AwsError ? error : internalFailure(error);
   }
 
-  if (service === 'elbv2' && ELBV2_WRITE_ACTIONS.has(parsed.action)) {
-    world.recordApiCall(
-      elbv2ApiCall({
-        action: parsed.action,
-        query: parsed.query,
-        at: now,
-        caller,
-        requestId,
-        sourceIPAddress: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-        userAgent: header(request, 'user-agent') ?? '',
-        result,
-        failure,
-      }),
-    );
-  }
+  const served = {
+    action: parsed.action,
+    query: parsed.query,
+    at: now,
+    caller,
+    requestId,
+    sourceIPAddress: request.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
+    userAgent: header(request, 'user-agent') ?? '',
+    failure,
+  };
+  if (service === 'elbv2' && ELBV2_WRITE_ACTIONS.has(parsed.action))
+    world.recordApiCall(elbv2ApiCall({ ...served, result }));
+  // Every other call goes to the event history only (EventBridge rules here watch ELB writes).
+  else
+    world.recordApiCall(servedApiCall({ ...served, eventSource: eventSourceOf(service) }), {
+      deliver: false,
+    });
 
   await worlds.settle();
   if (failure) respondError(response, service, failure, requestId);
   else respond(response, service, parsed.action, result ?? {}, requestId);
+}
+
+/** The service's CloudTrail `eventSource`: its endpoint prefix (the SigV4 scope) at amazonaws.com. */
+function eventSourceOf(service: ServiceName): string {
+  const scope = Object.entries(SERVICE_BY_SCOPE).find(([, name]) => name === service)?.[0] ?? service;
+  return `${scope}.amazonaws.com`;
 }
 
 function parseRequest(

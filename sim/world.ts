@@ -15,6 +15,7 @@ import {
   Identities,
 } from './events.ts';
 import { type AnyService, Faults, SERVICES, type ServiceName } from './faults.ts';
+import { EventHistory, historyResources, isManagementEvent } from './history.ts';
 import { QueryInput, type QueryTree } from './protocols/query.ts';
 import { CertificateStore } from './services/acm.ts';
 import { AutoScalingService } from './services/autoscaling.ts';
@@ -40,7 +41,7 @@ export type CallCounts = Record<ServiceName, Record<string, number>>;
 function createOperatorServices(world: World) {
   return {
     sqs: new SqsService(world),
-    cloudtrail: new CloudTrailService(world),
+    cloudtrail: new CloudTrailService(world, world.history),
     events: new EventBridgeService(world),
     monitoring: new CloudWatchService(),
     kms: new KmsService(world),
@@ -70,6 +71,7 @@ export class World {
   #settings: SimSettings;
   #events: EventLog;
   #cloudTrail = new CloudTrailDelivery();
+  #history = new EventHistory();
   #identities: Identities;
   #faults = new Faults();
   #calls = emptyCounts();
@@ -144,6 +146,9 @@ export class World {
   get cloudTrail(): CloudTrailDelivery {
     return this.#cloudTrail;
   }
+  get history(): EventHistory {
+    return this.#history;
+  }
   get identities(): Identities {
     return this.#identities;
   }
@@ -196,6 +201,7 @@ export class World {
     this.#settings = this.#initialSettings;
     this.#events = this.#newEventLog();
     this.#cloudTrail = new CloudTrailDelivery();
+    this.#history = new EventHistory();
     this.#identities = new Identities(this.account);
     this.#faults = new Faults();
     this.#calls = emptyCounts();
@@ -218,15 +224,16 @@ export class World {
     this.#cloudTrail.release(now, this.#events);
   }
 
-  /** Records a call in CloudTrail; EventBridge gets it as the delivery rules say. */
-  recordApiCall(call: ApiCall): void {
-    this.#cloudTrail.deliver(
-      apiCallEvent(this, call),
-      call.eventName,
-      call.at,
-      this.#events,
-      this.clock.now(),
-    );
+  /**
+   * Records a call in CloudTrail: in its event history when it is a management event, and for the ELB writes
+   * the guard watches, to EventBridge as the delivery rules say.
+   */
+  recordApiCall(call: ApiCall, options: { readonly deliver?: boolean } = {}): void {
+    const event = apiCallEvent(this, call);
+    if (isManagementEvent(call.eventSource, call.eventName))
+      this.#history.record(event.detail, call.at, historyResources(call));
+    if (options.deliver === false) return;
+    this.#cloudTrail.deliver(event, call.eventName, call.at, this.#events, this.clock.now());
   }
 
   countCall(service: AnyService, action: string): void {

@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_EventSelector.html (the defaults)
  */
 import { AwsError } from '../errors.ts';
+import type { EventHistory } from '../history.ts';
 import type { Call, Environment } from './context.ts';
 import { type JsonBody, objectList, optionalString, requiredString, stringList } from './json-input.ts';
 
@@ -35,6 +36,7 @@ const DEFAULT_SELECTORS: JsonBody[] = [
 
 export class CloudTrailService {
   readonly #env: Environment;
+  readonly #history: EventHistory;
   readonly #trails = new Map<string, Trail>();
 
   readonly handlers: Readonly<Record<string, Handler>> = {
@@ -55,10 +57,13 @@ export class CloudTrailService {
     DescribeTrails: (body) => this.#describeTrails(body),
     // https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_GetTrailStatus.html
     GetTrailStatus: (body) => ({ IsLogging: this.#trail(requiredString(body, 'Name')).logging }),
+    // Event history is there with or without a trail (sim/history.ts).
+    LookupEvents: (body, call) => this.#history.lookup(body, call.now),
   };
 
-  constructor(env: Environment) {
+  constructor(env: Environment, history: EventHistory) {
     this.#env = env;
+    this.#history = history;
   }
 
   #createTrail(body: JsonBody): JsonBody {
