@@ -19,6 +19,7 @@ export const CLIENT_PACKAGES = {
   sns: '@aws-sdk/client-sns',
   dynamodb: '@aws-sdk/client-dynamodb',
   tagging: '@aws-sdk/client-resource-groups-tagging-api',
+  cloudtrail: '@aws-sdk/client-cloudtrail',
 } as const;
 export type ClientName = keyof typeof CLIENT_PACKAGES;
 

@@ -1,8 +1,8 @@
 /**
  * The real dependencies: AWS clients (created once per cold start, adaptive retries, the SDK's standard
  * endpoint settings such as AWS_ENDPOINT_URL honoured) behind the ports. Each adapter and its SDK client is
- * imported on first use, so a path that never calls EC2, Auto Scaling, SNS, DynamoDB or the tagging API never
- * loads them.
+ * imported on first use, so a path that never calls EC2, Auto Scaling, CloudTrail, SNS, DynamoDB or the tagging
+ * API never loads them.
  */
 import type {
   FinalizeHandler,
@@ -16,6 +16,7 @@ import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
 import type {
   AlertPublisher,
+  ChangeHistory,
   Instances,
   LoadBalancing,
   ScalingGroups,
@@ -154,6 +155,17 @@ function awsTaggedResources(options: AwsClientOptions = {}): TaggedResources {
   };
 }
 
+function awsChangeHistory(options: AwsClientOptions = {}): ChangeHistory {
+  const load = once(async () => {
+    const [{ CloudTrailClient }, { CloudTrailChangeHistory }] = await Promise.all([
+      import('@aws-sdk/client-cloudtrail'),
+      import('./adapters/cloudtrail.ts'),
+    ]);
+    return new CloudTrailChangeHistory(createClient((settings) => new CloudTrailClient(settings), options));
+  });
+  return { changesTo: async (...args) => (await load()).changesTo(...args) };
+}
+
 function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
   const load = once(async () => {
     const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
@@ -202,6 +214,7 @@ export function createDeps(config: WardenConfig, options: CreateDepsOptions): De
     instances: awsInstances(options.aws),
     scaling: awsScalingGroups(options.aws),
     tagging: awsTaggedResources(options.aws),
+    history: awsChangeHistory(options.aws),
     alerts: awsAlerts(options.aws),
     state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),
     telemetry: options.telemetry,

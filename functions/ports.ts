@@ -4,6 +4,7 @@
  */
 import type { RenderedAlert } from './domain/alerts.ts';
 import type { TaggedResource } from './domain/discovery.ts';
+import type { ApiCallEvent } from './domain/events.ts';
 import type { ListenerRequest } from './domain/listeners.ts';
 import type {
   Instance,
@@ -106,4 +107,16 @@ export interface StateStore {
   /** Unconditional batch writes for records only the controller's own AWS writes decide (ownership). */
   putAll(binding: string, records: readonly Omit<StateRecord, 'version'>[]): Promise<void>;
   removeAll(binding: string, keys: readonly string[]): Promise<void>;
+}
+
+/**
+ * Who changed a resource lately, from CloudTrail's event history: asked only about drift or a missing target
+ * that nothing else explains. Events appear there minutes after the call, so an empty answer proves nothing.
+ */
+export interface ChangeHistory {
+  /**
+   * The ELB write calls the history names `resource` in (an ARN, or an instance id), made at or after `since`
+   * (epoch ms), newest first: one lookup, one page of at most `limit` calls.
+   */
+  changesTo(resource: string, since: number, limit: number): Promise<ApiCallEvent[]>;
 }

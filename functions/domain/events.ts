@@ -151,24 +151,37 @@ function parseEc2Event<T>(
 }
 
 function parseApiCall(event: Envelope): ParsedEvent {
-  const detail = apiCallDetail.safeParse(event.detail);
+  return parseCloudTrailRecord(event.detail, event);
+}
+
+export type ApiCallEvent = Extract<ParsedEvent, { type: 'api-call' }>;
+
+/**
+ * A CloudTrail record of an ELB call (an EventBridge event's `detail`, or event history's `CloudTrailEvent`)
+ * as the guard reads it; `ignored` when it is not one.
+ */
+export function parseCloudTrailRecord(
+  record: unknown,
+  from: { readonly id: string; readonly account: string; readonly region: string },
+): ApiCallEvent | Extract<ParsedEvent, { type: 'ignored' }> {
+  const detail = apiCallDetail.safeParse(record);
   if (!detail.success)
     return {
       type: 'ignored',
-      id: event.id,
+      id: from.id,
       reason: `malformed CloudTrail detail: ${describeIssues(detail.error)}`,
     };
   const call = detail.data;
   const identity = call.userIdentity;
   return {
     type: 'api-call',
-    id: event.id,
+    id: from.id,
     eventName: call.eventName,
     errorCode: call.errorCode,
     readOnly: call.readOnly ?? false,
     requestParameters: call.requestParameters ?? {},
-    account: event.account,
-    region: event.region,
+    account: from.account,
+    region: from.region,
     actor: {
       arn: identity.arn ?? `${identity.type ?? 'unknown'} principal`,
       issuerArn: identity.sessionContext?.sessionIssuer?.arn,
@@ -284,8 +297,13 @@ export function coOwnerService(services: readonly string[], actor: Actor): strin
   return linked?.[1] && services.includes(linked[1]) ? linked[1] : undefined;
 }
 
+/** The part of a binding an ELB call can change, for the calls the guard watches. */
+export function guardScopeOf(eventName: string): GuardScope | undefined {
+  return SCOPE_OF[eventName as keyof typeof SCOPE_OF];
+}
+
 /** The `targets` of a Register/DeregisterTargets call's request parameters. */
-function targetsIn(parameters: Readonly<Record<string, unknown>>): { id: string; port?: number }[] {
+export function targetsIn(parameters: Readonly<Record<string, unknown>>): { id: string; port?: number }[] {
   const targets: unknown[] = Array.isArray(parameters.targets) ? parameters.targets.slice(0, 1000) : [];
   return targets.flatMap((entry) => {
     const { id, port } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<
@@ -327,7 +345,7 @@ function arnsIn(parameters: Readonly<Record<string, unknown>>): string[] {
 }
 
 /** The controller's own writes come back as events; they must never trigger another repair. */
-export function isControllerActor(config: WardenConfig, actor: Actor): boolean {
+export function isControllerActor(config: Pick<WardenConfig, 'controllerRoleArns'>, actor: Actor): boolean {
   const own = new Set(config.controllerRoleArns);
   if (actor.issuerArn && own.has(actor.issuerArn)) return true;
   if (own.has(actor.arn)) return true;

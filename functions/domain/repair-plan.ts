@@ -18,6 +18,7 @@ import type { Alert } from './alerts.ts';
 import { isApprovedActor } from './events.ts';
 import { hash } from './hash.ts';
 import { describeHealthCheckDrift, desiredHealthCheck, healthCheckDrift } from './health-check.ts';
+import type { HistoryAttribution } from './history.ts';
 import {
   driftFingerprint,
   findListeners,
@@ -27,7 +28,7 @@ import {
   type ObservedListeners,
   planListeners,
 } from './listeners.ts';
-import type { TargetGroup, TargetGroupHealthCheck } from './model.ts';
+import type { Actor, TargetGroup, TargetGroupHealthCheck } from './model.ts';
 import { type BreakerKey, settledBy, TOPIC } from './notices.ts';
 import { type Decision, decideRepair, type RepairAnswer } from './repair-policy.ts';
 import type { Binding, WardenSettings } from './settings.ts';
@@ -92,6 +93,8 @@ export interface RepairPlan {
   /** Records of conditions that are over. */
   readonly forget: readonly string[];
   readonly subject: RepairSubject;
+  /** Who made the drift, when an event or CloudTrail's event history said so. */
+  readonly actor?: Actor | undefined;
 }
 
 export interface PlanInput {
@@ -104,6 +107,11 @@ export interface PlanInput {
   readonly now: number;
   /** The binding's remembered records, by key. */
   readonly recall: (key: string) => unknown;
+  /**
+   * Who made the listeners' drift by CloudTrail's event history, for a sweep that found it before any event:
+   * it counts as the event's actor would, for what its call touched.
+   */
+  readonly history?: HistoryAttribution | undefined;
 }
 
 /** Approvals last two days and are rewritten while their drift lasts, a day before they would expire. */
@@ -120,6 +128,7 @@ export function planListenerRepair(input: PlanInput, observed: ObservedListeners
     drift: summaries(full),
     blocked: full.blocked.map((block) => block.detail),
     subject: { part: 'listeners' as const, plan: full, observed },
+    actor: attributedActor(input),
   };
   const roles = driftedRoles(full);
   const cleared = (['https', 'http'] as const).filter((role) => !roles.includes(role)).map(KEY.accepted);
@@ -156,7 +165,7 @@ function approvalsOf(
   roles: readonly ListenerRole[],
   touched: ReadonlySet<ListenerRole> | undefined,
 ): Approvals {
-  const actor = actorOf(input.trigger);
+  const actor = attributedActor(input);
   const approvedBy = actor ? isApprovedActor(input.settings.approvedActors, actor) : undefined;
   const left: ListenerRole[] = [];
   const fresh: ListenerRole[] = [];
@@ -438,14 +447,15 @@ function summaries(plan: ListenerPlan): string[] {
  */
 function touchedRoles(input: PlanInput, observed: ObservedListeners): ReadonlySet<ListenerRole> | undefined {
   const { trigger, binding } = input;
-  if (trigger.type !== 'event' || !trigger.touched || trigger.touched.length === 0) return undefined;
+  const named = trigger.type === 'event' ? trigger.touched : input.history?.touched;
+  if (!named || named.length === 0) return undefined;
   const current = findListeners(binding, observed.listeners);
   const byArn = new Map<string, ListenerRole>();
   if (current.http) byArn.set(current.http.arn, 'http');
   if (current.https) byArn.set(current.https.arn, 'https');
   if (observed.httpsSeen && !current.https) byArn.set(observed.httpsSeen.arn, 'https');
   const roles = new Set<ListenerRole>();
-  for (const item of trigger.touched) {
+  for (const item of named) {
     const role = byArn.get(item);
     if (role) roles.add(role);
     else if (item === `port:${binding.http.port}`) roles.add('http');
@@ -469,7 +479,7 @@ function firstSight(
   attributed: boolean,
 ): Keep[] {
   const seen = decode.firstSeen(input.recall(KEY.firstSeen(part)));
-  const by = attributed ? actorOf(input.trigger)?.arn : undefined;
+  const by = attributed ? attributedActor(input)?.arn : undefined;
   if (seen?.fingerprint === fingerprint && (seen.by || !by)) return [];
   const at = seen?.fingerprint === fingerprint ? seen.at : input.now;
   return [{ key: KEY.firstSeen(part), data: { fingerprint, at, by }, days: KEEP_DAYS }];
@@ -504,7 +514,7 @@ function ask(
   return decideRepair({
     fingerprint,
     breakers,
-    actor: attributed ? actorOf(input.trigger) : undefined,
+    actor: attributed ? attributedActor(input) : undefined,
     byOperator: input.trigger.type === 'manual',
     acceptedEarlier,
     firstSeen: decode.firstSeen(recall(KEY.firstSeen(part))),
@@ -520,7 +530,12 @@ function ask(
 
 function alertContext(input: PlanInput) {
   const { binding, now, settings, trigger } = input;
-  return { binding, now, mode: settings.mode, actor: actorOf(trigger), foundBy: foundBy(trigger) };
+  return { binding, now, mode: settings.mode, actor: attributedActor(input), foundBy: foundBy(trigger) };
+}
+
+/** Who made the drift: the event's actor, or for a sweep the one CloudTrail's event history named. */
+function attributedActor(input: PlanInput): Actor | undefined {
+  return actorOf(input.trigger) ?? input.history?.actor;
 }
 
 /** Blocked repairs are said once per state, critically unless only TLS on port 80 is left alone. */

@@ -3,6 +3,7 @@ import type { WardenConfig } from '../config.ts';
 import type { RenderedAlert } from '../domain/alerts.ts';
 import type {
   AlertPublisher,
+  ChangeHistory,
   Instances,
   LoadBalancing,
   ScalingGroups,
@@ -30,6 +31,8 @@ export interface Deps {
   readonly scaling: ScalingGroups;
   /** Needed only with discovery policies (config `discovery`). */
   readonly tagging?: TaggedResources | undefined;
+  /** CloudTrail's event history, asked about drift or a missing target nothing else explains; never when absent. */
+  readonly history?: ChangeHistory | undefined;
   readonly alerts: AlertPublisher;
   readonly state: StateStore;
   readonly telemetry: Telemetry;

@@ -4,6 +4,7 @@
  */
 import { registrationFailedAlert } from '../domain/alert-kinds.ts';
 import { hash } from '../domain/hash.ts';
+import type { ServiceHold } from '../domain/history.ts';
 import { type Instance, type Target, type TargetHealth, targetKey } from '../domain/model.ts';
 import { settledBy, TOPIC } from '../domain/notices.ts';
 import {
@@ -14,6 +15,7 @@ import {
   type InstanceDecision,
   type InstanceEventClaim,
   planRegistration,
+  type RegistrationInput,
   type RegistrationPlan,
   scalingGroupOf,
 } from '../domain/registration.ts';
@@ -34,6 +36,7 @@ import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import { BindingState } from './binding-state.ts';
 import { type Deps, settled } from './context.ts';
+import { holdsFromHistory } from './history.ts';
 import type { Notifier } from './notify.ts';
 import type { RegistrationResult } from './results.ts';
 
@@ -168,15 +171,42 @@ async function planWithOwnership(
     plan = planRegistration(input);
   }
   const strangers = [...plan.needsLookup, ...plan.foreign.map((target) => target.id)];
+  let final: RegistrationInput = input;
   if (strangers.length > 0) {
     const found = await deps.instances.describe(strangers);
-    plan = planRegistration({
+    final = {
       ...input,
       coOwned: new Map([...input.coOwned, ...(await coOwnedOf(found))]),
       lookedUp: new Map(found.map((instance) => [instance.id, instance])),
-    });
+    };
+    plan = planRegistration(final);
+  }
+  // A target missing before its DeregisterTargets event arrived may be an AWS service's: the history says.
+  const holds = await holdsFromHistory(deps, binding, plan.toRegister);
+  if (holds.size > 0) {
+    await keepHolds(context, holds);
+    const held = new Map([
+      ...(final.held ?? []),
+      ...[...holds].map(([key, hold]) => [key, hold.service] as const),
+    ]);
+    plan = planRegistration({ ...final, held });
   }
   return { plan, ownership };
+}
+
+/** Holds found in the history are kept as the event path keeps them, so later sweeps need not ask again. */
+async function keepHolds(
+  context: Pick<RegistrationContext, 'deps' | 'state'>,
+  holds: ReadonlyMap<string, ServiceHold>,
+): Promise<void> {
+  if (context.deps.config.mode !== 'enforce') return;
+  await context.state.putAll(
+    [...holds].map(([key, hold]) => ({
+      key: KEY.hold(key),
+      data: { by: hold.service, at: hold.at, until: hold.until },
+      expiresAt: Math.ceil(hold.until / 1000),
+    })),
+  );
 }
 
 /** How a result names other owners' targets: counted, with the groups or services that hold them. */
@@ -477,21 +507,13 @@ export async function holdForService(
   targets: readonly { readonly id: string; readonly port?: number | undefined }[],
   eventTime: string | undefined,
 ): Promise<RegistrationResult> {
-  const { deps, binding, state } = context;
+  const { deps, binding } = context;
   const now = deps.now();
   const at = Math.min(now, Date.parse(eventTime ?? '') || now);
   const until = at + deps.config.coOwners.holdMinutes * MINUTE;
   const keys = targets.map((target) => targetKey({ id: target.id, port: target.port ?? binding.targetPort }));
   const applied = deps.config.mode === 'enforce';
-  if (applied && until > now) {
-    await state.putAll(
-      keys.map((key) => ({
-        key: KEY.hold(key),
-        data: { by: service, at, until },
-        expiresAt: Math.ceil(until / 1000),
-      })),
-    );
-  }
+  if (until > now) await keepHolds(context, new Map(keys.map((key) => [key, { service, at, until }])));
   deps.telemetry.log.info('targets held for an AWS service operation', {
     binding: binding.name,
     service,

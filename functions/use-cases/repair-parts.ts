@@ -8,6 +8,7 @@ import { decode, type HttpsSeen, KEY } from '../domain/state.ts';
 import { actorOf } from '../domain/trigger.ts';
 import { errorText } from '../errors.ts';
 import type { Deps } from './context.ts';
+import { attributeFromHistory } from './history.ts';
 import type { Notifier } from './notify.ts';
 import { executeRepair, observeListeners, planInput, type RepairContext } from './repair.ts';
 import type { RepairResult } from './results.ts';
@@ -19,7 +20,14 @@ export async function reconcileListeners(
   const current = observed ?? (await observeListeners(context.deps, context.binding));
   const httpsSeen = decode.httpsSeen(context.state.data(KEY.httpsSeen));
   const httpsSni = await sniIfRecreated(context, current.listeners, httpsSeen);
-  const plan = planListenerRepair(planInput(context), { ...current, httpsSeen, httpsSni });
+  const observedAll = { ...current, httpsSeen, httpsSni };
+  const input = planInput(context);
+  let plan = planListenerRepair(input, observedAll);
+  // Drift waiting for its event: CloudTrail's event history may already say who made it.
+  if (plan.outcome === 'waiting') {
+    const history = await attributeFromHistory(context, plan, observedAll);
+    if (history) plan = planListenerRepair({ ...input, history }, observedAll);
+  }
   const { result, after } = await executeRepair(context, plan);
   // After a repair, what it left is what to remember (a recreated HTTPS listener has a new ARN).
   const seen = after?.subject.part === 'listeners' ? after.subject.observed.listeners : current.listeners;

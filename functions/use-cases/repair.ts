@@ -57,7 +57,7 @@ export interface Executed {
 
 export async function executeRepair(context: RepairContext, plan: RepairPlan): Promise<Executed> {
   const { deps, binding, notifier, trigger } = context;
-  const result = resultOf(plan, actorOf(trigger));
+  const result = resultOf(plan, plan.actor ?? actorOf(trigger));
   if (plan.decision.kind !== 'in-sync') {
     deps.telemetry.count(METRIC.driftDetected);
     deps.telemetry.log.warn(plan.part === 'listeners' ? 'listener drift' : 'health check drift', {
@@ -102,7 +102,7 @@ export async function executeRepair(context: RepairContext, plan: RepairPlan): P
         critical: plan.part === 'listeners',
         headline: `${plan.part === 'listeners' ? 'listener' : 'health check'} repair did not hold`,
         detail,
-        actor: actorOf(trigger),
+        actor: plan.actor ?? actorOf(trigger),
       }),
     );
     throw new DriftRepairError(`${binding.name}: ${detail}`);
@@ -280,7 +280,7 @@ function repairedAlert(
     binding,
     now: deps.now(),
     mode: deps.config.mode,
-    actor: actorOf(trigger),
+    actor: plan.actor ?? actorOf(trigger),
     foundBy: foundBy(trigger),
   };
   const { subject } = plan;
@@ -319,8 +319,10 @@ function repairEntries(
   applied: readonly RepairStep[],
 ): RepairEntry[] {
   const { deps, trigger } = context;
-  const actor = actorOf(trigger);
+  const actor = plan.actor ?? actorOf(trigger);
   const who = actor ? whoMadeIt(actor) : trigger.type === 'manual' ? `operator ${trigger.by}` : undefined;
+  // Only an event's time measures how late events arrive (pipeline-stats.ts), not event history's.
+  const eventTime = actorOf(trigger)?.eventTime;
   const now = deps.now();
   return [...new Set(applied.map((step) => step.listener))].map((key) => ({
     at: now,
@@ -334,7 +336,7 @@ function repairEntries(
             .map((drift) => drift.summary)
             .join('; '),
     actor: who,
-    eventAt: actor?.eventTime ? Date.parse(actor.eventTime) || undefined : undefined,
+    eventAt: eventTime ? Date.parse(eventTime) || undefined : undefined,
   }));
 }
 

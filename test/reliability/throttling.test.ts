@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -45,6 +46,8 @@ const THROTTLE: Readonly<Record<ControllerService, string>> = {
   dynamodb: 'ProvisionedThroughputExceededException',
   autoscaling: 'Throttling',
   tagging: 'ThrottledException',
+  // LookupEvents' own error past 2 requests a second (API_LookupEvents).
+  cloudtrail: 'ThrottlingException',
 };
 
 /** The SDK's attempts per call, as the controller's clients are configured (DynamoDB's default differs). */
@@ -57,6 +60,7 @@ async function maxAttempts(service: ControllerService): Promise<number> {
     dynamodb: () => new DynamoDBClient(settings),
     autoscaling: () => new AutoScalingClient(settings),
     tagging: () => new ResourceGroupsTaggingAPIClient(settings),
+    cloudtrail: () => new CloudTrailClient(settings),
   }[service]();
   try {
     return await client.config.maxAttempts();
@@ -77,7 +81,7 @@ async function throttle(
 
 const ACTIONS = actionsTheAdaptersCall();
 const split = (key: string) => key.split(':') as [ControllerService, string];
-/** Calls of one action; the tagging API is counted once called. */
+/** Calls of one action; the tagging API and CloudTrail are counted once called. */
 const callsOf = (counts: CallCounts, service: ControllerService, action: string) =>
   (counts as Record<string, Record<string, number>>)[service]?.[action] ?? 0;
 

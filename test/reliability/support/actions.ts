@@ -1,9 +1,10 @@
 /** The AWS actions the controller calls, read from the adapters' SDK commands: one list, from the code. */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { SimService } from '../../../sim/control.ts';
+import { SERVICES } from '../../../sim/faults.ts';
 
-/** The services the controller calls: the simulator's always-counted ones and the tagging API. */
-export type ControllerService = SimService | 'tagging';
+/** The services the controller calls: the simulator's always-counted ones, the tagging API and CloudTrail. */
+export type ControllerService = SimService | 'tagging' | 'cloudtrail';
 
 const ADAPTERS = new URL('../../../functions/adapters/', import.meta.url).pathname;
 const SERVICE_OF_ADAPTER: Readonly<Record<string, ControllerService>> = {
@@ -13,6 +14,7 @@ const SERVICE_OF_ADAPTER: Readonly<Record<string, ControllerService>> = {
   'dynamodb-state.ts': 'dynamodb',
   'autoscaling.ts': 'autoscaling',
   'tagging.ts': 'tagging',
+  'cloudtrail.ts': 'cloudtrail',
 };
 
 /** `service:Action` for every `new XxxCommand(` in the adapters. */
@@ -32,8 +34,14 @@ export function actionsTheAdaptersCall(): string[] {
 
 /** The actions among them that change something (everything but reads). */
 export function writesTheAdaptersCall(): (readonly [SimService, string])[] {
-  // The tagging API is only read (GetResources): every write is of a service the simulator always counts.
+  // The tagging API and CloudTrail are only read (GetResources, LookupEvents): every write is of a service the
+  // simulator always counts.
   return actionsTheAdaptersCall()
-    .map((key) => key.split(':') as [SimService, string])
-    .filter(([, action]) => !/^(Describe|Query|Get|List)/.test(action));
+    .map((key) => key.split(':') as [ControllerService, string])
+    .filter(([, action]) => !/^(Describe|Query|Get|List|Lookup)/.test(action))
+    .map(([service, action]) => {
+      if (!(SERVICES as readonly string[]).includes(service))
+        throw new Error(`${service}:${action} is a write of a service this suite does not fault yet`);
+      return [service as SimService, action] as const;
+    });
 }

@@ -1,0 +1,48 @@
+/**
+ * CloudTrail's event history behind the ChangeHistory port: one LookupEvents call per question, by resource
+ * name, one page. https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html
+ */
+import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { type ApiCallEvent, parseCloudTrailRecord } from '../domain/events.ts';
+import type { ChangeHistory } from '../ports.ts';
+
+/** LookupEvents returns at most 50 events a page. */
+const MAX_RESULTS = 50;
+
+export class CloudTrailChangeHistory implements ChangeHistory {
+  readonly #client: CloudTrailClient;
+
+  constructor(client: CloudTrailClient) {
+    this.#client = client;
+  }
+
+  async changesTo(resource: string, since: number, limit: number): Promise<ApiCallEvent[]> {
+    const { Events = [] } = await this.#client.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resource }],
+        StartTime: new Date(since),
+        MaxResults: Math.min(Math.max(1, limit), MAX_RESULTS),
+      }),
+    );
+    return Events.flatMap((event) => {
+      if (event.ReadOnly === 'true' || !event.CloudTrailEvent) return [];
+      const record = parseJson(event.CloudTrailEvent);
+      const call = parseCloudTrailRecord(record, {
+        id: event.EventId ?? '',
+        account: String(record?.recipientAccountId ?? ''),
+        region: String(record?.awsRegion ?? ''),
+      });
+      // Calls of other services, and records of a shape the guard cannot read, explain nothing here.
+      return call.type === 'api-call' ? [call] : [];
+    });
+  }
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
