@@ -13,6 +13,7 @@ import {
   CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -36,6 +37,7 @@ import type {
   MetadataBearer,
 } from '@smithy/types';
 import { AwsScalingGroups } from '../../../functions/adapters/autoscaling.ts';
+import { CloudTrailChangeHistory } from '../../../functions/adapters/cloudtrail.ts';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb-state.ts';
 import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
 import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
@@ -301,12 +303,14 @@ export function controller(world: World, options: ControllerOptions = {}): Contr
   const dynamodb = intercepted(createClient((settings) => new DynamoDBClient(settings), aws));
   const autoscaling = intercepted(createClient((settings) => new AutoScalingClient(settings), aws));
   const tagging = intercepted(createClient((settings) => new ResourceGroupsTaggingAPIClient(settings), aws));
+  const cloudtrail = intercepted(createClient((settings) => new CloudTrailClient(settings), aws));
   return {
     config,
     elb: new ElbV2LoadBalancing(elb),
     instances: new Ec2Instances(ec2),
     scaling: new AwsScalingGroups(autoscaling),
     tagging: new TaggingApiResources(tagging),
+    history: new CloudTrailChangeHistory(cloudtrail),
     alerts: new SnsAlertPublisher(sns),
     state: new DynamoDbStateStore(dynamodb, config.alerts.stateTable),
     telemetry,
@@ -320,7 +324,9 @@ type ClientWithMiddleware =
   | EC2Client
   | SNSClient
   | DynamoDBClient
-  | ResourceGroupsTaggingAPIClient;
+  | ResourceGroupsTaggingAPIClient
+  | AutoScalingClient
+  | CloudTrailClient;
 
 /**
  * Called with each attempt's command name after the request reached the server and its response came
