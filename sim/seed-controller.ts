@@ -134,6 +134,7 @@ export async function deployController(
             ...options,
             listeners: name !== 'register',
             discovers: name === 'sweep' && options.discovery === true,
+            eventHistory: name === 'sweep',
             topicArn,
             keyArn,
             tableName,
@@ -208,12 +209,14 @@ const RULE_PATTERNS = {
 
 /**
  * The Warden stack's role policy of one function: reads everywhere they cannot be scoped, writes on the bound
- * ARNs; the register function touches no listener, rule or health check.
+ * ARNs; the register function touches no listener, rule or health check, and only the sweep looks up
+ * CloudTrail's event history.
  */
 function controllerPolicy(options: {
   readonly bindings: readonly ControllerBinding[];
   readonly listeners: boolean;
   readonly discovers: boolean;
+  readonly eventHistory: boolean;
   readonly topicArn: string;
   readonly keyArn: string;
   readonly account: string;
@@ -271,6 +274,10 @@ function controllerPolicy(options: {
       ...(listeners ? listenerStatements : []),
       // The tagging API has no resource-level permissions for GetResources.
       ...(discovers ? [{ Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' }] : []),
+      // No resource-level permissions: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html
+      ...(options.eventHistory
+        ? [{ Effect: 'Allow', Action: 'cloudtrail:LookupEvents', Resource: '*' }]
+        : []),
       { Effect: 'Allow', Action: 'sns:Publish', Resource: topicArn },
       { Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: keyArn },
       {

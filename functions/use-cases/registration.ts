@@ -31,6 +31,7 @@ import {
   PREFIX,
 } from '../domain/state.ts';
 import { MINUTE } from '../domain/time.ts';
+import type { Trigger } from '../domain/trigger.ts';
 import { InstanceNotVisibleYetError } from '../errors.ts';
 import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
@@ -95,6 +96,8 @@ export interface RegistrationContext {
   readonly knownVpcId?: string | undefined;
   /** The invocation's view of Auto Scaling groups; one of its own when absent. */
   readonly scalingGroups?: ScalingGroupCache | undefined;
+  /** What prompted the run: only a sweep or an operator asks the event history (an event names its caller). */
+  readonly trigger?: Trigger | undefined;
 }
 
 export async function reconcileRegistration(context: RegistrationContext): Promise<RegistrationResult> {
@@ -182,7 +185,8 @@ async function planWithOwnership(
     plan = planRegistration(final);
   }
   // A target missing before its DeregisterTargets event arrived may be an AWS service's: the history says.
-  const holds = await holdsFromHistory(deps, binding, plan.toRegister);
+  const asks = context.trigger !== undefined && context.trigger.type !== 'event';
+  const holds = asks ? await holdsFromHistory(deps, binding, plan.toRegister) : new Map();
   if (holds.size > 0) {
     await keepHolds(context, holds);
     const held = new Map([

@@ -13,6 +13,9 @@
  *   take `elasticloadbalancing:ListenerProtocol`, `elasticloadbalancing:SecurityPolicy` and resource tags.
  *   AddListenerCertificates: `listener/app`, resource tags only. DescribeListenerCertificates: no resource type.
  * - DeleteRule: `listener-rule/app`, with resource tags as its only condition key.
+ * - CloudTrail LookupEvents has no resource type either: `*` (Service Authorization Reference, AWS CloudTrail,
+ *   https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html). Only the sweep
+ *   asks the event history, about drift and missing targets no event has explained yet.
  * Size: IAM counts at most 10,240 non-whitespace characters of inline policy per role ("IAM and AWS STS quotas",
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html); synth fails before that.
  * test/infra/iam.test.ts proves each role against the AWS calls the code makes, by policy simulation.
@@ -68,11 +71,14 @@ export const ELB_READS = {
  * and deregisters targets; guard and sweep reconcile the whole binding (listeners, rules, health check, targets).
  */
 export const FUNCTION_DUTIES: Readonly<
-  Record<ControllerFunctionName, { readonly listeners: boolean; readonly healthChecks: boolean }>
+  Record<
+    ControllerFunctionName,
+    { readonly listeners: boolean; readonly healthChecks: boolean; readonly eventHistory: boolean }
+  >
 > = {
-  register: { listeners: false, healthChecks: false },
-  guard: { listeners: true, healthChecks: true },
-  sweep: { listeners: true, healthChecks: true },
+  register: { listeners: false, healthChecks: false, eventHistory: false },
+  guard: { listeners: true, healthChecks: true, eventHistory: false },
+  sweep: { listeners: true, healthChecks: true, eventHistory: true },
 };
 
 /**
@@ -129,7 +135,7 @@ export class ControllerRole extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'ELB Describe*, EC2 DescribeInstances, Auto Scaling DescribeAutoScalingGroups and tag:GetResources support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
+        'ELB Describe*, EC2 DescribeInstances, Auto Scaling DescribeAutoScalingGroups, tag:GetResources and CloudTrail LookupEvents support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
     });
     // On this construct, so they cover the role's policy and the overflow managed policies alike.
     const acknowledge: Acknowledge = (resources, reason) => {
@@ -203,6 +209,15 @@ export function readStatements(duties: Duties): iam.PolicyStatement[] {
       actions: ['autoscaling:DescribeAutoScalingGroups'],
       resources: ['*'],
     }),
+    ...(duties.eventHistory
+      ? [
+          new iam.PolicyStatement({
+            sid: 'ReadEventHistory',
+            actions: ['cloudtrail:LookupEvents'],
+            resources: ['*'],
+          }),
+        ]
+      : []),
   ];
 }
 
@@ -211,7 +226,7 @@ export function acknowledgeReads(role: iam.IRole): void {
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'ELB Describe*, EC2 DescribeInstances and Auto Scaling DescribeAutoScalingGroups support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
+      'ELB Describe*, EC2 DescribeInstances, Auto Scaling DescribeAutoScalingGroups and CloudTrail LookupEvents support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
   });
 }
 
@@ -285,6 +300,8 @@ function securityPoliciesFrom(bindings: readonly BindingShape[]): string[] {
 export interface Duties {
   readonly listeners: boolean;
   readonly healthChecks: boolean;
+  /** Looks up CloudTrail event history (the sweep). */
+  readonly eventHistory?: boolean;
 }
 
 export type Acknowledge = (resources: readonly string[], reason: string) => void;

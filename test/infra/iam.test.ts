@@ -79,6 +79,7 @@ const callsOf = (name: ControllerFunctionName) =>
     (call) =>
       (FUNCTION_DUTIES[name].listeners || !LISTENER_CALLS.has(call.action)) &&
       (FUNCTION_DUTIES[name].healthChecks || call.action !== 'elasticloadbalancing:ModifyTargetGroup') &&
+      (FUNCTION_DUTIES[name].eventHistory || call.action !== 'cloudtrail:LookupEvents') &&
       // Only the sweep of a configuration with discovery policies (the example has none): its own test below.
       call.action !== 'tag:GetResources',
   );
@@ -163,7 +164,9 @@ describe('the AWS calls the code makes', () => {
       'no `new XCommand(` found in functions/adapters: the IAM proof below would prove nothing',
     ).toBeGreaterThan(0);
     for (const call of calls)
-      expect(call.action).toMatch(/^(elasticloadbalancing|ec2|autoscaling|sns|dynamodb|tag):[A-Z]\w+$/);
+      expect(call.action).toMatch(
+        /^(elasticloadbalancing|ec2|autoscaling|cloudtrail|sns|dynamodb|tag):[A-Z]\w+$/,
+      );
   });
 
   it('are all made from functions/adapters, so the scan sees every one', () => {
@@ -213,6 +216,15 @@ describe('each function’s own role', () => {
       expect(await ask(action, resource, register), action).toBe('ImplicitlyDenied');
     }
     expect(await ask('elasticloadbalancing:RegisterTargets', BOUND.targetGroup, register)).toBe('Allowed');
+  });
+
+  it('lets only the sweep look up CloudTrail event history, and never change a trail', async () => {
+    expect(await ask('cloudtrail:LookupEvents', '*', roles.sweep.policies)).toBe('Allowed');
+    expect(await ask('cloudtrail:LookupEvents', '*', roles.guard.policies)).toBe('ImplicitlyDenied');
+    expect(await ask('cloudtrail:LookupEvents', '*', roles.register.policies)).toBe('ImplicitlyDenied');
+    const trail = 'arn:aws:cloudtrail:ap-northeast-2:123456789012:trail/org-trail';
+    for (const action of ['cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:PutEventSelectors'])
+      expect(await ask(action, trail, roles.sweep.policies), action).not.toBe('Allowed');
   });
 
   it.each(FUNCTIONS)('holds nothing %s does not call, beyond what its runtime needs', (name) => {

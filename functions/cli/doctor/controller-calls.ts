@@ -21,6 +21,7 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-dynamodb': 'dynamodb',
   '@aws-sdk/client-auto-scaling': 'autoscaling',
   '@aws-sdk/client-resource-groups-tagging-api': 'tag',
+  '@aws-sdk/client-cloudtrail': 'cloudtrail',
 };
 
 export interface AwsCall {

@@ -25,6 +25,8 @@ function needed(
   accessLevel: string,
 ): boolean {
   if (action === 'tag:GetResources') return fn === 'sweep' && config.discovery.length > 0;
+  // Only the sweep asks CloudTrail's event history (about drift and missing targets no event explained).
+  if (action === 'cloudtrail:LookupEvents') return fn === 'sweep';
   if (!action.startsWith('elasticloadbalancing:')) return true;
   // register only registers and deregisters targets; guard and sweep reconcile listeners and health checks too.
   if (fn === 'register' && /Listener|Rule|ModifyTargetGroup/.test(action)) return false;
