@@ -8,6 +8,7 @@ import {
   type ApiCallEvent,
   coOwnerService,
   guardScopeOf,
+  isApprovedActor,
   isControllerActor,
   targetsIn,
   touchedBy,
@@ -71,25 +72,34 @@ export function listenerHistoryQuestion(
 }
 
 /**
- * The newest call among `calls` that changed a listener after `since` and that the guard would have acted on
- * (it went through, and not by the controller): the one that explains the drift.
+ * The call that explains the drift, from one page of calls per drifted listener: on each listener, the newest
+ * call after `since` that the guard would have acted on (it went through, not by the controller) is the one
+ * that made its drift. Of those, an approved actor's comes first: its approval is scoped to what its call
+ * touched, and drift of another listener keeps waiting (the next sweep asks about that listener alone).
  */
 export function latestListenerChange(
-  settings: Pick<WardenSettings, 'controllerRoleArns'>,
-  calls: readonly ApiCallEvent[],
+  settings: Pick<WardenSettings, 'controllerRoleArns' | 'approvedActors'>,
+  pages: readonly (readonly ApiCallEvent[])[],
   since: number,
 ): HistoryAttribution | undefined {
-  const latest = calls
-    .filter(
-      (call) =>
-        guardScopeOf(call.eventName) === 'listeners' &&
-        !call.errorCode &&
-        !call.readOnly &&
-        !isControllerActor(settings, call.actor) &&
-        timeOf(call) > since,
-    )
-    .sort((a, b) => timeOf(b) - timeOf(a))[0];
-  return latest ? { actor: latest.actor, touched: touchedBy(latest) } : undefined;
+  const latestOf = (calls: readonly ApiCallEvent[]) =>
+    calls
+      .filter(
+        (call) =>
+          guardScopeOf(call.eventName) === 'listeners' &&
+          !call.errorCode &&
+          !call.readOnly &&
+          !isControllerActor(settings, call.actor) &&
+          timeOf(call) > since,
+      )
+      .sort((a, b) => timeOf(b) - timeOf(a))[0];
+  const winners = pages
+    .map(latestOf)
+    .filter((call) => call !== undefined)
+    .sort((a, b) => timeOf(b) - timeOf(a));
+  const chosen =
+    winners.find((call) => isApprovedActor(settings.approvedActors, call.actor) !== undefined) ?? winners[0];
+  return chosen ? { actor: chosen.actor, touched: touchedBy(chosen) } : undefined;
 }
 
 /** A missing target an AWS service took out for its own operation, still within the hold. */

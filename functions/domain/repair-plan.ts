@@ -95,6 +95,8 @@ export interface RepairPlan {
   readonly subject: RepairSubject;
   /** Who made the drift, when an event or CloudTrail's event history said so. */
   readonly actor?: Actor | undefined;
+  /** The listeners whose drift is waiting for an event to say who made it (outcome `waiting`). */
+  readonly unexplained?: readonly ListenerRole[] | undefined;
 }
 
 export interface PlanInput {
@@ -145,6 +147,7 @@ export function planListenerRepair(input: PlanInput, observed: ObservedListeners
   return {
     ...base,
     ...decided,
+    ...(decided.outcome === 'waiting' ? { unexplained: remaining } : {}),
     notices: [...approvals.notices, ...decided.notices],
     keep: [...approvals.keep, ...decided.keep],
     forget: [...cleared, ...decided.forget],

@@ -11,7 +11,7 @@ import {
   type ServiceHold,
   serviceHolds,
 } from '../domain/history.ts';
-import type { ListenerRole, ObservedListeners } from '../domain/listeners.ts';
+import type { ObservedListeners } from '../domain/listeners.ts';
 import { type Target, targetKey } from '../domain/model.ts';
 import type { RepairPlan } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
@@ -27,13 +27,12 @@ export async function attributeFromHistory(
   observed: ObservedListeners,
 ): Promise<HistoryAttribution | undefined> {
   const { deps, binding, state, trigger } = context;
-  if (!deps.history || trigger.type !== 'sweep' || plan.subject.part !== 'listeners') return undefined;
-  const { drifts, findings } = plan.subject.plan;
-  const roles = [...new Set<ListenerRole>([...drifts, ...findings].map((item) => item.listener))];
+  const roles = plan.unexplained ?? [];
+  if (!deps.history || trigger.type !== 'sweep' || roles.length === 0) return undefined;
   const now = deps.now();
   const question = listenerHistoryQuestion(binding, observed, roles, (key) => state.data(key), now);
-  const calls = await lookUp(deps, binding, question.resources, question.since);
-  const found = calls && latestListenerChange(deps.config, calls, question.since);
+  const pages = await lookUp(deps, binding, question.resources, question.since);
+  const found = pages && latestListenerChange(deps.config, pages, question.since);
   deps.telemetry.log.info('asked CloudTrail event history who changed the listeners', {
     binding: binding.name,
     resources: question.resources,
@@ -55,8 +54,8 @@ export async function holdsFromHistory(
   const { coOwners } = deps.config;
   if (!deps.history || missing.length === 0 || coOwners.services.length === 0) return new Map();
   const now = deps.now();
-  const calls = await lookUp(deps, binding, [binding.targetGroupArn], now - coOwners.holdMinutes * MINUTE);
-  const holds = serviceHolds(deps.config, binding, calls ?? [], missing, now);
+  const pages = await lookUp(deps, binding, [binding.targetGroupArn], now - coOwners.holdMinutes * MINUTE);
+  const holds = serviceHolds(deps.config, binding, pages?.flat() ?? [], missing, now);
   if (holds.size > 0)
     deps.telemetry.log.info('CloudTrail event history shows an AWS service took these targets out', {
       binding: binding.name,
@@ -66,15 +65,14 @@ export async function holdsFromHistory(
   return holds;
 }
 
-/** One page per resource; undefined when a lookup failed (logged: the caller goes on without it). */
+/** One page per resource, in order; undefined when a lookup failed (logged: the caller goes on without it). */
 async function lookUp(deps: Deps, binding: Binding, resources: readonly string[], since: number) {
   const history = deps.history;
   if (!history) return undefined;
   try {
-    const pages = await Promise.all(
+    return await Promise.all(
       resources.map((resource) => history.changesTo(resource, since, HISTORY_LOOKUP_LIMIT)),
     );
-    return pages.flat();
   } catch (error) {
     deps.telemetry.log.warn('CloudTrail event history lookup failed; going on without it', {
       binding: binding.name,

@@ -6,6 +6,7 @@
 
 import type { WardenConfig } from '../../functions/config.ts';
 import type { RenderedAlert } from '../../functions/domain/alerts.ts';
+import { type ApiCallEvent, touchedBy } from '../../functions/domain/events.ts';
 import type { ListenerRequest } from '../../functions/domain/listeners.ts';
 import type {
   Action,
@@ -19,6 +20,7 @@ import type {
 import { targetKey } from '../../functions/domain/model.ts';
 import type {
   AlertPublisher,
+  ChangeHistory,
   Instances,
   LoadBalancing,
   ScalingGroups,
@@ -79,6 +81,8 @@ export class FakeWorld {
   sni = new Map<string, string[]>();
   /** Auto Scaling group name → the target groups it has attached. */
   scalingGroups = new Map<string, Set<string>>();
+  /** CloudTrail event history: the calls it shows now (a test adds a call once it would have turned up). */
+  eventHistory: ApiCallEvent[] = [];
   published: RenderedAlert[] = [];
   calls: string[] = [];
   /** Makes the next calls of a method throw. */
@@ -118,6 +122,17 @@ export class FakeWorld {
           return attached ? [[name, new Set(attached)] as const] : [];
         }),
       );
+    },
+  };
+
+  readonly history: ChangeHistory = {
+    changesTo: async (resource, since, limit) => {
+      this.call('lookupEvents');
+      const timeOf = (call: ApiCallEvent) => Date.parse(call.actor.eventTime ?? '');
+      return this.eventHistory
+        .filter((call) => touchedBy(call).includes(resource) && timeOf(call) >= since)
+        .sort((a, b) => timeOf(b) - timeOf(a))
+        .slice(0, limit);
     },
   };
 
@@ -357,6 +372,7 @@ export function fakeDeps(
     elb: world.elb,
     instances: world.ec2,
     scaling: world.scaling,
+    history: world.history,
     alerts: world.alerts,
     state,
     telemetry,
