@@ -177,6 +177,137 @@ describe('approval holds whatever the order of the event and the sweeps', () => 
   });
 });
 
+describe('the sweep asks CloudTrail event history about drift no event has explained', () => {
+  /** The call as event history shows it, made at `time`. */
+  const madeAt = (call: ApiCall, time: number): ApiCall => ({
+    ...call,
+    actor: { ...call.actor, eventTime: new Date(time).toISOString() },
+  });
+  const lookups = (world: FakeWorld) => world.calls.filter((call) => call === 'lookupEvents').length;
+
+  it('accepts an approved change it sees before the event, without waiting the grace', async () => {
+    const { world, deps, clock } = setup();
+    world.listeners[1] = httpsListener([greenOnly]);
+    world.eventHistory.push(madeAt(httpsChange(), clock.now - 2 * MINUTE));
+
+    const first = await sweep(deps);
+    clock.now += 3 * MINUTE;
+    await handleApiCall(deps, httpsChange());
+    for (let minute = 0; minute < 30; minute++) {
+      clock.now += MINUTE;
+      await sweep(deps);
+    }
+
+    expect(first.bindings[0]?.listeners?.outcome).toBe('reported');
+    expect(world.mutatingCalls).toEqual([]);
+    expect(httpsTarget(world)).toBe(OTHER_TG_ARN);
+    expect(kinds(world)).toEqual(['DriftRepaired']);
+    expect(world.published[0]?.subject).toContain('listener drift reported, not repaired');
+    expect(lookups(world)).toBe(1);
+  });
+
+  it('repairs an unapproved change at once, naming who made it; the late event adds nothing', async () => {
+    const { world, deps, clock } = setup();
+    world.listeners[0] = httpListener([forwardTo()]);
+    world.eventHistory.push(madeAt(httpChange(), clock.now - MINUTE));
+
+    const result = await sweep(deps);
+    await handleApiCall(deps, httpChange());
+
+    expect(result.bindings[0]?.listeners).toMatchObject({
+      outcome: 'repaired',
+      actor: 'arn:aws:sts::123456789012:assumed-role/AdministratorAccess/jiwoo.kim',
+    });
+    expect(world.mutatingCalls).toEqual(['modifyListener']);
+    expect(kinds(world)).toEqual(['DriftRepaired']);
+    expect(world.published[0]?.text).toContain('assumed-role/AdministratorAccess/jiwoo.kim');
+  });
+
+  it('accepts the approved change on :443 and repairs the person’s on :80, one sweep apart', async () => {
+    const { world, deps, clock } = setup();
+    world.listeners[1] = httpsListener([greenOnly]);
+    world.listeners[0] = httpListener([forwardTo()]);
+    world.eventHistory.push(madeAt(httpsChange(), clock.now - 3 * MINUTE));
+    world.eventHistory.push(madeAt(httpChange(), clock.now - 2 * MINUTE));
+
+    await sweep(deps);
+    clock.now += MINUTE;
+    await sweep(deps);
+
+    expect(httpsTarget(world)).toBe(OTHER_TG_ARN);
+    expect(httpAction(world)).toBe('redirect');
+    expect(world.mutatingCalls).toEqual(['modifyListener']);
+  });
+
+  it('takes a person’s later change over an approved one on the same listener', async () => {
+    const { world, deps, clock } = setup();
+    world.listeners[1] = httpsListener([
+      { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } },
+    ]);
+    world.eventHistory.push(madeAt(httpsChange(), clock.now - 3 * MINUTE));
+    world.eventHistory.push(madeAt(httpsChange(false), clock.now - 2 * MINUTE));
+
+    await sweep(deps);
+
+    expect(world.listeners.find((l) => l.port === 443)?.defaultActions).toEqual([forwardTo()]);
+  });
+
+  it('waits the grace as before while the history lags longer than it, then repairs', async () => {
+    const { world, deps, clock } = setup();
+    const changedAt = clock.now;
+    world.listeners[0] = httpListener([forwardTo()]);
+
+    await sweep(deps);
+    for (let minute = 1; minute <= GRACE + 1; minute++) {
+      clock.now = changedAt + minute * MINUTE;
+      if (minute === GRACE + 1) world.eventHistory.push(madeAt(httpChange(true), changedAt));
+      await sweep(deps);
+      if (minute < GRACE) expect(world.mutatingCalls).toEqual([]);
+    }
+
+    expect(world.mutatingCalls).toEqual(['modifyListener']);
+    expect(lookups(world)).toBe(GRACE);
+  });
+
+  it('waits the grace when the lookup fails: a failed lookup never blocks or hastens a repair', async () => {
+    const { world, deps } = setup();
+    world.listeners[0] = httpListener([forwardTo()]);
+    world.failures.set('lookupEvents', [
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+    ]);
+
+    const result = await sweep(deps);
+
+    expect(result.bindings[0]?.listeners?.outcome).toBe('waiting');
+    expect(world.mutatingCalls).toEqual([]);
+  });
+
+  it('asks nothing on a converged sweep, nor without approved actors (nothing waits then)', async () => {
+    const { world, deps } = setup();
+    await sweep(deps);
+    const open = setup(seedConfig({ approvedActors: [] }));
+    open.world.listeners[0] = httpListener([forwardTo()]);
+    await sweep(open.deps);
+
+    expect(lookups(world)).toBe(0);
+    expect(lookups(open.world)).toBe(0);
+    expect(open.world.mutatingCalls).toEqual(['modifyListener']);
+  });
+
+  it('does not count a change the listener was repaired after', async () => {
+    const { world, deps, clock } = setup(seedConfig({ approvalGraceMinutes: GRACE }));
+    world.listeners[0] = httpListener([forwardTo()]);
+    await handleApiCall(deps, httpChange());
+    world.eventHistory.push(madeAt(httpChange(true), clock.now - MINUTE));
+    clock.now += MINUTE;
+    world.listeners[0] = httpListener([forwardTo()]);
+
+    const result = await sweep(deps);
+
+    expect(result.bindings[0]?.listeners?.outcome).toBe('waiting');
+  });
+});
+
 describe('a change the sweep repaired before its event arrived is still attributed', () => {
   it('the late event sends one follow-up naming who made it, not a second page', async () => {
     const { world, deps } = setup(seedConfig({ approvalGraceMinutes: 0 }));
@@ -211,14 +342,17 @@ describe('a change the sweep repaired before its event arrived is still attribut
 });
 
 describe('property: any order of events and sweeps', () => {
-  // Within the grace, CloudTrail events may come late, twice, or in any order with the sweeps: an approved
-  // change on :443 is never reverted, and a person's change on :80 is always repaired by the end.
+  // Within the grace, CloudTrail events may come late, twice, or in any order with the sweeps, and CloudTrail's
+  // event history may show either call any time after it was made, or not at all: an approved change on :443
+  // is never reverted, and a person's change on :80 is always repaired by the end.
   const schedule = fc.record({
     approvedEventDelay: fc.integer({ min: 0, max: GRACE - 1 }),
     approvedEventTwice: fc.boolean(),
     personAt: fc.integer({ min: 0, max: 20 }),
     personEvent: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
     sweeps: fc.uniqueArray(fc.integer({ min: 0, max: 40 }), { maxLength: 15 }),
+    approvedInHistoryAfter: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
+    personInHistoryAfter: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }),
   });
 
   it('never reverts the approved change and always repairs the unapproved one', async () => {
@@ -236,6 +370,19 @@ describe('property: any order of events and sweeps', () => {
           { at: at(60), run: () => sweep(deps) },
           { at: at(61 + GRACE), run: () => sweep(deps) },
         ];
+        const shows = (call: ApiCall, madeAt: number, after: number | undefined) => {
+          if (after !== undefined)
+            steps.push({
+              at: madeAt + after * MINUTE,
+              run: async () =>
+                world.eventHistory.push({
+                  ...call,
+                  actor: { ...call.actor, eventTime: new Date(madeAt).toISOString() },
+                }),
+            });
+        };
+        shows(httpsChange(), at(0), plan.approvedInHistoryAfter);
+        shows(httpChange(), at(plan.personAt), plan.personInHistoryAfter);
         if (plan.approvedEventTwice)
           steps.push({ at: at(plan.approvedEventDelay) + 2, run: () => handleApiCall(deps, httpsChange()) });
         if (plan.personEvent !== undefined)

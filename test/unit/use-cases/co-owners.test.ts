@@ -233,6 +233,80 @@ describe('guard: DeregisterTargets by a co-owning AWS service', () => {
   });
 });
 
+describe('sweep first: a DeregisterTargets the sweep meets before its event', () => {
+  const lookups = (world: FakeWorld) => world.calls.filter((call) => call === 'lookupEvents').length;
+  /** A few minutes after the fixture's call (06:21:30Z): CloudTrail's event history shows it by now. */
+  const afterTheCall = Date.parse('2026-11-20T06:27:00Z');
+
+  it('holds a target an AWS service took out, by the event history, and asks only once', async () => {
+    const { world, deps, clock } = setup();
+    clock.now = afterTheCall;
+    world.addInstance(instance(ID));
+    world.eventHistory.push(byAutoScaling());
+
+    const first = await sweep(deps);
+    clock.now += MINUTE;
+    const second = await sweep(deps);
+
+    expect(first.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (autoscaling.amazonaws.com)`]);
+    expect(second.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (autoscaling.amazonaws.com)`]);
+    expect(world.mutatingCalls).toEqual([]);
+    expect(lookups(world)).toBe(1);
+  });
+
+  it('ends that hold when coOwners.holdMinutes have passed since the call', async () => {
+    const { world, deps, clock } = setup(seedConfig({ coOwners: { holdMinutes: 20 } }));
+    clock.now = afterTheCall;
+    world.addInstance(instance(ID));
+    world.eventHistory.push(deregisteredBy({ invokedBy: 'codedeploy.amazonaws.com' }));
+
+    await sweep(deps);
+    clock.now = Date.parse('2026-11-20T06:42:00Z');
+    await sweep(deps);
+
+    expect(world.registered()).toEqual([`${ID}:8080`]);
+  });
+
+  it("registers a person's manual deregistration again, as before", async () => {
+    const { world, deps, clock } = setup();
+    clock.now = afterTheCall;
+    world.addInstance(instance(ID));
+    world.eventHistory.push(deregisteredBy({}));
+
+    await sweep(deps);
+
+    expect(world.registered()).toEqual([`${ID}:8080`]);
+  });
+
+  it('registers the target when the history does not show the call yet, or cannot be read', async () => {
+    const { world, deps, clock } = setup();
+    clock.now = afterTheCall;
+    world.addInstance(instance(ID));
+    world.addInstance(instance('i-0abcd3333bbbb4444'));
+    world.failures.set('lookupEvents', [
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }),
+    ]);
+
+    const result = await sweep(deps);
+
+    expect(result.bindings[0]?.status).toBe('ok');
+    expect(world.registered()).toEqual([`${ID}:8080`, 'i-0abcd3333bbbb4444:8080']);
+  });
+
+  it('asks nothing when no target is missing, or no AWS service is to be respected', async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance(ID));
+    await sweep(deps);
+    await sweep(deps);
+    const none = setup(seedConfig({ coOwners: { services: [] } }));
+    none.world.addInstance(instance(ID));
+    await sweep(none.deps);
+
+    expect(lookups(world)).toBe(1);
+    expect(lookups(none.world)).toBe(0);
+  });
+});
+
 describe('register: Spot interruption warning', () => {
   it('deregisters the instance from every target group that has it, and no sweep puts it back', async () => {
     const { world, deps } = setup();
