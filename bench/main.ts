@@ -6,7 +6,8 @@
  *   npm run bench                   # the full run, a few minutes
  *   npm run bench -- --json         # the same figures as one JSON object
  *   npm run bench -- --quick        # about a minute
- *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency, discovery
+ *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency, discovery,
+ *                                   # time-to-heal
  *   npm run bench -- --save f.json  # the table, and the JSON of the same run in f.json
  *   npm run bench -- --runs 5       # cold starts (and event paths) measured 5 times
  *   npm run bench -- --api-share 1  # event paths with the controller's whole ELB API budget
@@ -26,9 +27,18 @@ import { type EventFigures, measureEvents } from './events-figures.ts';
 import { type GuardLoading, guardLoading } from './lazy-loading.ts';
 import { render } from './report.ts';
 import { measureSweep, NAIVE_MODEL, QUICK_SCALES, SCALES, type SweepFigure } from './sweeps.ts';
+import { measureTimeToHeal, type TimeToHeal } from './time-to-heal.ts';
 import { converge, startWorld } from './world.ts';
 
-const FIGURES = ['bundles', 'cold-start', 'events', 'sweeps', 'concurrency', 'discovery'] as const;
+const FIGURES = [
+  'bundles',
+  'cold-start',
+  'events',
+  'sweeps',
+  'concurrency',
+  'discovery',
+  'time-to-heal',
+] as const;
 type Figure = (typeof FIGURES)[number];
 
 export interface BenchReport {
@@ -52,6 +62,8 @@ export interface BenchReport {
   apiBudget?: ApiBudget;
   concurrency?: ConcurrencyFigure;
   discovery?: DiscoveryFigure[];
+  /** Drift the sweep finds before any event: minutes to repair or accept, on the simulated clock. */
+  timeToHeal?: TimeToHeal;
 }
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -203,6 +215,10 @@ async function main(): Promise<void> {
         progress(`discovery: ${count} tagged load balancers`);
         report.discovery.push(await measureDiscovery(count));
       }
+    }
+    if (wanted('time-to-heal')) {
+      progress('time to heal on the sweep path: grace and event history lookup, simulated clock');
+      report.timeToHeal = await measureTimeToHeal();
     }
     const tenBindings = report.sweeps?.find((figure) => figure.bindings === 10);
     const sweepCalls = tenBindings ? unflatCalls(tenBindings.calls) : report.concurrency?.sweepCalls;

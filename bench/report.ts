@@ -262,6 +262,25 @@ export function render(report: BenchReport): string {
       ),
     );
   }
+  if (report.timeToHeal) {
+    const figure = report.timeToHeal;
+    out.push(
+      '',
+      `8. Time to heal, drift found by the sweep before any event: a sweep every ${figure.sweepEveryMinutes} min, approvalGraceMinutes ${figure.approvalGraceMinutes}, event history ${figure.historyDelayMinutes} min behind (simulated clock)`,
+    );
+    out.push(
+      table(
+        ['case', 'change by', 'outcome', 'minutes', 'LookupEvents calls'],
+        figure.cases.map((entry) => [
+          entry.case,
+          entry.changeBy,
+          entry.outcome,
+          entry.minutes ?? '-',
+          entry.lookups,
+        ]),
+      ),
+    );
+  }
   return out.join('\n');
 }
 

@@ -67,10 +67,10 @@ export interface World {
   /** The environment a Lambda function of the controller gets, pointed at the simulator. */
   readonly lambdaEnv: Readonly<Record<string, string>>;
   /**
-   * Fresh controller dependencies (fresh clients and rate limiter), optionally with other limits and the
-   * rate limiter on another clock.
+   * Fresh controller dependencies (fresh clients and rate limiter), optionally with other limits, the rate
+   * limiter on another clock and the controller's own clock (`now`) elsewhere.
    */
-  deps(limits?: Partial<WardenConfig['limits']>, limiterClock?: Clock): Deps;
+  deps(limits?: Partial<WardenConfig['limits']>, limiterClock?: Clock, now?: () => number): Deps;
   /**
    * Fresh dependencies made warm as a second invocation finds them (modules loaded, clients connected),
    * with full rate limiter buckets, as a sweep a minute after the last one finds them.
@@ -149,7 +149,11 @@ async function populate(world: SimulatedWorld, options: WorldOptions): Promise<W
   const config = parseConfig(document);
   const feed = await EventFeed.open(control);
   let last: CallCounts = await control.calls();
-  const makeDeps = (limits: Partial<WardenConfig['limits']> = {}, limiterClock?: Clock): Deps => {
+  const makeDeps = (
+    limits: Partial<WardenConfig['limits']> = {},
+    limiterClock?: Clock,
+    now?: () => number,
+  ): Deps => {
     const limited =
       Object.keys(limits).length === 0
         ? config
@@ -159,6 +163,7 @@ async function populate(world: SimulatedWorld, options: WorldOptions): Promise<W
       telemetry: silentTelemetry,
       retries: 'sdk',
       ...(limiterClock ? { limiterClock } : {}),
+      ...(now ? { now } : {}),
     });
   };
 

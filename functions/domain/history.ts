@@ -24,10 +24,12 @@ import { MINUTE } from './time.ts';
 export const HISTORY_LOOKUP_LIMIT = 10;
 
 /**
- * How far before drift was first seen its change is looked for, when nothing the controller remembers says
- * when the listener was last in order: a few sweep intervals.
+ * How far before drift was first seen its change is looked for: the sweep before saw the listener in order,
+ * so with the default schedule (every minute) the change came within the minute before, plus slack. A longer
+ * schedule only makes the lookup find nothing (the drift then waits its grace); a longer lookback would let
+ * an older call, made before the listener was last seen in order, explain a newer change.
  */
-export const HISTORY_LOOKBACK_MS = 15 * MINUTE;
+export const HISTORY_LOOKBACK_MS = 2 * MINUTE;
 
 /** Who made a drift, by CloudTrail's event history: scoped to what the call touched, as an event is. */
 export interface HistoryAttribution {
@@ -45,8 +47,8 @@ export interface ListenerHistoryQuestion {
 /**
  * What to ask the history about the listeners of `roles`: their ARNs (a deleted HTTPS listener by the ARN
  * last seen; a missing HTTP listener by its load balancer, which a CreateListener names), since they were
- * last known in order (their last repair or accepted change), and at most a few sweeps before the drift was
- * first seen.
+ * last known in order: their last repair or accepted change, and at most a sweep interval (with slack) before
+ * the drift was first seen.
  */
 export function listenerHistoryQuestion(
   binding: Binding,

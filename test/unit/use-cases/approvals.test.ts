@@ -188,7 +188,7 @@ describe('the sweep asks CloudTrail event history about drift no event has expla
   it('accepts an approved change it sees before the event, without waiting the grace', async () => {
     const { world, deps, clock } = setup();
     world.listeners[1] = httpsListener([greenOnly]);
-    world.eventHistory.push(madeAt(httpsChange(), clock.now - 2 * MINUTE));
+    world.eventHistory.push(madeAt(httpsChange(), clock.now - 50_000));
 
     const first = await sweep(deps);
     clock.now += 3 * MINUTE;
@@ -227,8 +227,8 @@ describe('the sweep asks CloudTrail event history about drift no event has expla
     const { world, deps, clock } = setup();
     world.listeners[1] = httpsListener([greenOnly]);
     world.listeners[0] = httpListener([forwardTo()]);
-    world.eventHistory.push(madeAt(httpsChange(), clock.now - 3 * MINUTE));
-    world.eventHistory.push(madeAt(httpChange(), clock.now - 2 * MINUTE));
+    world.eventHistory.push(madeAt(httpsChange(), clock.now - 55_000));
+    world.eventHistory.push(madeAt(httpChange(), clock.now - 45_000));
 
     await sweep(deps);
     clock.now += MINUTE;
@@ -244,8 +244,8 @@ describe('the sweep asks CloudTrail event history about drift no event has expla
     world.listeners[1] = httpsListener([
       { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } },
     ]);
-    world.eventHistory.push(madeAt(httpsChange(), clock.now - 3 * MINUTE));
-    world.eventHistory.push(madeAt(httpsChange(false), clock.now - 2 * MINUTE));
+    world.eventHistory.push(madeAt(httpsChange(), clock.now - 55_000));
+    world.eventHistory.push(madeAt(httpsChange(false), clock.now - 45_000));
 
     await sweep(deps);
 
@@ -292,6 +292,16 @@ describe('the sweep asks CloudTrail event history about drift no event has expla
     expect(lookups(world)).toBe(0);
     expect(lookups(open.world)).toBe(0);
     expect(open.world.mutatingCalls).toEqual(['modifyListener']);
+  });
+
+  it('does not count a call made before the sweep before this one saw the listener in order', async () => {
+    const { world, deps, clock } = setup();
+    world.listeners[0] = httpListener([forwardTo()]);
+    world.eventHistory.push(madeAt(httpChange(true), clock.now - 10 * MINUTE));
+
+    const result = await sweep(deps);
+
+    expect(result.bindings[0]?.listeners?.outcome).toBe('waiting');
   });
 
   it('does not count a change the listener was repaired after', async () => {
