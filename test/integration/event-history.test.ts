@@ -136,14 +136,12 @@ simulatorOnly('the sweep sees a deregistration before its event, which never com
       { invokedBy: 'codedeploy.amazonaws.com' },
     );
     const id = await registeredInstance();
-    await warden.world.clients
-      .clientsAs(CODEDEPLOY_KEY)
-      .elbv2.send(
-        new DeregisterTargetsCommand({
-          TargetGroupArn: warden.seed.targetGroupArn,
-          Targets: [{ Id: id, Port: 8080 }],
-        }),
-      );
+    await warden.world.clients.clientsAs(CODEDEPLOY_KEY).elbv2.send(
+      new DeregisterTargetsCommand({
+        TargetGroupArn: warden.seed.targetGroupArn,
+        Targets: [{ Id: id, Port: 8080 }],
+      }),
+    );
 
     await advance(5 * MINUTE);
     const result = await sweep(deps);
