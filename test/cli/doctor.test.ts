@@ -387,6 +387,37 @@ describe('each binding', () => {
     expect(permissions?.fix).toContain('npx cdk deploy AlbWarden');
   });
 
+  it('fails when the sweep’s role may not look up CloudTrail event history, naming the call', async () => {
+    await world.operator.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'AlbWarden-SweepRole',
+        PolicyName: 'controller',
+        PolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                'elasticloadbalancing:*',
+                'ec2:DescribeInstances',
+                'autoscaling:DescribeAutoScalingGroups',
+              ],
+              Resource: '*',
+            },
+            { Effect: 'Allow', Action: 'sns:Publish', Resource: world.outputs.AlertTopicArn },
+            { Effect: 'Allow', Action: 'dynamodb:*', Resource: '*' },
+          ],
+        }),
+      }),
+    );
+
+    const { document } = await diagnose();
+    const [permissions] = failed(document, 'binding');
+
+    expect(permissions?.detail).toMatch(/^the functions' roles may not make 1 of the calls they make: /);
+    expect(permissions?.detail).toContain('sweep: cloudtrail:LookupEvents on *');
+  });
+
   it('fails when the bound load balancer does not exist', async () => {
     const gone = world.warden.seed.loadBalancerArn.replace(/\/[0-9a-f]{16}$/, '/0000000000000000');
     const config = {
