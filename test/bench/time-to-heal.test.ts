@@ -1,5 +1,5 @@
 /**
- * Figure 7 of the bench: what the approval design costs when the sweep finds drift before any event. The
+ * Figure 8 of the bench: what the approval design costs when the sweep finds drift before any event. The
  * figures come from the simulated clock, so they are asserted: the lookup heals within the event history's
  * delay, the grace alone takes the grace, and only the lookup keeps an approved change whose event is lost.
  */
