@@ -13,6 +13,7 @@ import { FaultSpecError } from './faults.ts';
 import { CertificateError } from './services/acm.ts';
 import { HealthOverrideError, healthOverride } from './services/elbv2-health.ts';
 import { mergeSettings, SettingsError } from './settings.ts';
+import { ThrottlingConfigError } from './throttling.ts';
 import type { World } from './world.ts';
 
 export interface ControlResponse {
@@ -91,6 +92,13 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
     POST: (world, body) => {
       world.faults.configure(body);
       return { faults: world.faults.list(), latencyMs: world.faults.latencyMs };
+    },
+  },
+  '/_sim/throttling': {
+    GET: (world) => world.throttling.state(world.clock.now()),
+    POST: (world, body) => {
+      world.throttling.configure(body);
+      return world.throttling.state(world.clock.now());
     },
   },
   '/_sim/calls': {
@@ -261,6 +269,7 @@ export function handleControl(worlds: Worlds, method: string, url: URL, rawBody:
       DeliveryRuleError,
       CertificateError,
       AccountError,
+      ThrottlingConfigError,
     ].some((type) => error instanceof type);
     if (invalid) return { status: 400, body: { error: (error as Error).message } };
     throw error;

@@ -32,6 +32,7 @@ import { SqsService } from './services/sqs.ts';
 import { type StsDirectory, StsService } from './services/sts.ts';
 import { TaggingService } from './services/tagging.ts';
 import { Clock, type SimSettings } from './settings.ts';
+import { Throttling } from './throttling.ts';
 
 /** Calls per service and action: SERVICES always, the others once called. */
 export type CallCounts = Record<ServiceName, Record<string, number>>;
@@ -72,6 +73,7 @@ export class World {
   #cloudTrail = new CloudTrailDelivery();
   #identities: Identities;
   #faults = new Faults();
+  #throttling = new Throttling();
   #calls = emptyCounts();
   #ec2: Ec2Service;
   #elbv2: Elbv2Service;
@@ -150,6 +152,9 @@ export class World {
   get faults(): Faults {
     return this.#faults;
   }
+  get throttling(): Throttling {
+    return this.#throttling;
+  }
   get ec2(): Ec2Service {
     return this.#ec2;
   }
@@ -198,6 +203,7 @@ export class World {
     this.#cloudTrail = new CloudTrailDelivery();
     this.#identities = new Identities(this.account);
     this.#faults = new Faults();
+    this.#throttling = new Throttling();
     this.#calls = emptyCounts();
     this.#ec2 = new Ec2Service(this);
     this.#certificates = new CertificateStore(this.account, this.region);
