@@ -30,7 +30,8 @@ export function formatFleet(fleet: FleetStatus, options: { all: boolean; color: 
     .filter(({ state, count }) => count > 0 || state === 'in-sync')
     .reverse()
     .map(({ state, count }) => paint(state, `${count} ${LABEL[state]}`));
-  const lines = [`${fleet.summary.bindings} bindings: ${counts.join(', ')}`];
+  const { bindings } = fleet.summary;
+  const lines = [`${bindings} binding${bindings === 1 ? '' : 's'}: ${counts.join(', ')}`];
   // Worst first, then by name, so the same fleet always prints the same screen.
   const rank = (entry: FleetEntry) => FLEET_STATES.indexOf(entry.state);
   const shown = fleet.bindings
