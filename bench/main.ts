@@ -25,7 +25,15 @@ import { DISCOVERY_SCALES, type DiscoveryFigure, measureDiscovery } from './disc
 import { type EventFigures, measureEvents } from './events-figures.ts';
 import { type GuardLoading, guardLoading } from './lazy-loading.ts';
 import { render } from './report.ts';
-import { measureSweep, NAIVE_MODEL, QUICK_SCALES, SCALES, type SweepFigure } from './sweeps.ts';
+import {
+  measureSweep,
+  NAIVE_MODEL,
+  PEAK_RSS_MB_BEFORE_STREAMING,
+  QUICK_SCALES,
+  SCALES,
+  SWEEP_MEMORY_MB,
+  type SweepFigure,
+} from './sweeps.ts';
 import { converge, startWorld } from './world.ts';
 
 const FIGURES = ['bundles', 'cold-start', 'events', 'sweeps', 'concurrency', 'discovery'] as const;
@@ -47,6 +55,8 @@ export interface BenchReport {
     bindings: number;
     instances: number;
     baselinePeakRssMb: number;
+    /** The same sweep before DescribeInstances and DescribeTargetHealth were read as they stream. */
+    beforeStreamingPeakRssMb: number;
     lambdaMemoryMb: number;
   };
   apiBudget?: ApiBudget;
@@ -189,7 +199,8 @@ async function main(): Promise<void> {
           bindings: largest.bindings,
           instances: largest.instances,
           baselinePeakRssMb: smallest.ownProcess.peakRssMb,
-          lambdaMemoryMb: 512,
+          beforeStreamingPeakRssMb: PEAK_RSS_MB_BEFORE_STREAMING,
+          lambdaMemoryMb: SWEEP_MEMORY_MB,
         };
       }
     }

@@ -23,3 +23,17 @@ export const METRIC = {
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/**
+ * What each sweep publishes per binding, with a `binding` dimension beside `service`, so the dashboard shows a
+ * fleet with a few search and Metrics Insights queries instead of a widget per binding. `BindingSwept` is 1 per
+ * sweep of the binding: the time between two of its datapoints is how stale the binding's view was.
+ */
+export const BINDING_DIMENSION = 'binding';
+export const BINDING_METRIC = {
+  swept: 'BindingSwept',
+  unhealthyTargets: 'UnhealthyTargets',
+  repairs: 'DriftRepaired',
+} as const;
+
+export type BindingMetricName = (typeof BINDING_METRIC)[keyof typeof BINDING_METRIC];

@@ -11,7 +11,7 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import { loadConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
 import { type ParsedEvent, parseEvent } from '../domain/events.ts';
-import { METRIC, METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../telemetry.ts';
+import { BINDING_DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../telemetry.ts';
 import type { Deps, Telemetry } from '../use-cases/context.ts';
 
 export interface Observability {
@@ -24,11 +24,14 @@ export function createObservability(functionName: string): Observability {
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
     persistentKeys: { function: functionName },
   });
-  const metrics = new Metrics({
+  return { logger, metrics: newMetrics() };
+}
+
+function newMetrics(): Metrics {
+  return new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     serviceName: SERVICE_NAME,
   });
-  return { logger, metrics };
 }
 
 export function telemetryOf({ logger, metrics }: Observability): Telemetry {
@@ -43,6 +46,13 @@ export function telemetryOf({ logger, metrics }: Observability): Telemetry {
         metric === METRIC.sweepDuration ? MetricUnit.Milliseconds : MetricUnit.Count,
         value,
       );
+    },
+    // One EMF line per binding: its own dimension set, published at once, apart from the invocation's.
+    perBinding(binding, figures) {
+      const one = newMetrics();
+      one.addDimension(BINDING_DIMENSION, binding);
+      for (const [name, value] of Object.entries(figures)) one.addMetric(name, MetricUnit.Count, value);
+      one.publishStoredMetrics();
     },
   };
 }

@@ -1,7 +1,9 @@
 import { DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
-import { InstancePageError, InstancePageReader } from '../../../functions/adapters/ec2-stream.ts';
+import { InstancePageReader } from '../../../functions/adapters/ec2-stream.ts';
+import { TargetHealthReader } from '../../../functions/adapters/elbv2-stream.ts';
+import { XmlStreamError } from '../../../functions/adapters/xml-stream.ts';
 import { launchInstances } from '../../../sim/seed.ts';
 import { network, type SimWorld, startSim } from '../../sim/support.ts';
 
@@ -91,10 +93,55 @@ describe('InstancePageReader', () => {
   });
 
   it('refuses a body that ends early or closes the wrong element, saying where', () => {
-    expect(() => read([PAGE.slice(0, PAGE.indexOf('</instancesSet>'))])).toThrow(InstancePageError);
+    expect(() => read([PAGE.slice(0, PAGE.indexOf('</instancesSet>'))])).toThrow(XmlStreamError);
     expect(() => read(['<DescribeInstancesResponse><reservationSet></item>'])).toThrow(
-      'DescribeInstances response closes </item> inside <DescribeInstancesResponse><reservationSet>',
+      'the response closes </item> inside <DescribeInstancesResponse><reservationSet>',
     );
+  });
+});
+
+// ELBv2's DescribeTargetHealth answer (API reference, example response), with a reason and a description.
+const HEALTH = `<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">
+  <DescribeTargetHealthResult>
+    <TargetHealthDescriptions>
+      <member>
+        <HealthCheckPort>80</HealthCheckPort>
+        <TargetHealth><State>healthy</State></TargetHealth>
+        <Target><Port>80</Port><Id>i-0376fadf</Id></Target>
+      </member>
+      <member>
+        <HealthCheckPort>8080</HealthCheckPort>
+        <TargetHealth>
+          <State>unhealthy</State>
+          <Reason>Target.ResponseCodeMismatch</Reason>
+          <Description>Health checks failed with these codes: [500] &amp; more</Description>
+        </TargetHealth>
+        <AdministrativeOverride><State>no_override</State><Reason>AdministrativeOverride.NoOverride</Reason></AdministrativeOverride>
+        <Target><Port>8080</Port><Id>i-0123456789abcdef0</Id><AvailabilityZone>ap-northeast-2a</AvailabilityZone></Target>
+      </member>
+    </TargetHealthDescriptions>
+  </DescribeTargetHealthResult>
+  <ResponseMetadata><RequestId>c534f810-f389-11e5-9192-3fff33344cfa</RequestId></ResponseMetadata>
+</DescribeTargetHealthResponse>`;
+
+describe('TargetHealthReader', () => {
+  it('keeps id, port, state, reason and description of every target, whatever the chunks', () => {
+    const expected = [
+      { id: 'i-0376fadf', port: 80, state: 'healthy', reasonCode: undefined, description: undefined },
+      {
+        id: 'i-0123456789abcdef0',
+        port: 8080,
+        state: 'unhealthy',
+        reasonCode: 'Target.ResponseCodeMismatch',
+        description: 'Health checks failed with these codes: [500] & more',
+      },
+    ];
+    for (let cut = 1; cut < HEALTH.length; cut += 11) {
+      const reader = new TargetHealthReader();
+      reader.write(HEALTH.slice(0, cut));
+      reader.write(HEALTH.slice(cut));
+      expect(reader.end()).toEqual(expected);
+    }
   });
 });
 
