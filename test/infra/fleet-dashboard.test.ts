@@ -32,7 +32,8 @@ interface Widget {
 /** The dashboard's widgets, its body resolved to JSON (the ARN-derived dimensions are plain strings here). */
 function widgetsOf(stack: WardenStack): Widget[] {
   const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
-  const body = (dashboard?.Properties as { DashboardBody: unknown }).DashboardBody;
+  if (!dashboard) throw new Error('the stack has no dashboard');
+  const body = (dashboard.Properties as { DashboardBody: unknown }).DashboardBody;
   const text =
     typeof body === 'string'
       ? body
