@@ -26,12 +26,13 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /**
  * What each sweep publishes per binding, with a `binding` dimension beside `service`, so the dashboard shows a
- * fleet with a few search and Metrics Insights queries instead of a widget per binding. `BindingSwept` is 1 per
- * sweep of the binding: the time between two of its datapoints is how stale the binding's view was.
+ * fleet with a few search and Metrics Insights queries instead of a widget per binding. `UnhealthyTargets` goes
+ * out at every sweep that read the binding's target health, so its datapoints also say when the binding was
+ * swept; `DriftRepaired` only when the sweep repaired something. Each is a custom metric per binding, billed
+ * as such: one per binding always, the other in the months it is repaired.
  */
 export const BINDING_DIMENSION = 'binding';
 export const BINDING_METRIC = {
-  swept: 'BindingSwept',
   unhealthyTargets: 'UnhealthyTargets',
   repairs: 'DriftRepaired',
 } as const;

@@ -17,6 +17,8 @@ import type { Deps, Telemetry } from '../use-cases/context.ts';
 export interface Observability {
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Published once per binding with a `binding` dimension, apart from the invocation's metrics. */
+  readonly bindingMetrics: Metrics;
 }
 
 export function createObservability(functionName: string): Observability {
@@ -24,7 +26,8 @@ export function createObservability(functionName: string): Observability {
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
     persistentKeys: { function: functionName },
   });
-  return { logger, metrics: newMetrics() };
+  // Made at load, as the invocation's: Powertools picks its console when a Metrics is made.
+  return { logger, metrics: newMetrics(), bindingMetrics: newMetrics() };
 }
 
 function newMetrics(): Metrics {
@@ -34,7 +37,7 @@ function newMetrics(): Metrics {
   });
 }
 
-export function telemetryOf({ logger, metrics }: Observability): Telemetry {
+export function telemetryOf({ logger, metrics, bindingMetrics }: Observability): Telemetry {
   const at =
     (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, attributes?: Record<string, unknown>) =>
       attributes ? logger[level](message, attributes) : logger[level](message);
@@ -49,10 +52,10 @@ export function telemetryOf({ logger, metrics }: Observability): Telemetry {
     },
     // One EMF line per binding: its own dimension set, published at once, apart from the invocation's.
     perBinding(binding, figures) {
-      const one = newMetrics();
-      one.addDimension(BINDING_DIMENSION, binding);
-      for (const [name, value] of Object.entries(figures)) one.addMetric(name, MetricUnit.Count, value);
-      one.publishStoredMetrics();
+      bindingMetrics.addDimension(BINDING_DIMENSION, binding);
+      for (const [name, value] of Object.entries(figures))
+        bindingMetrics.addMetric(name, MetricUnit.Count, value);
+      bindingMetrics.publishStoredMetrics();
     },
   };
 }

@@ -6,11 +6,12 @@ import type { BindingResult } from './results.ts';
 export function publishBindingFigures(telemetry: Telemetry, results: readonly BindingResult[]): void {
   if (!telemetry.perBinding) return;
   for (const result of results) {
+    // No target health read, nothing to say: the binding then shows as not swept.
+    if (!result.health) continue;
     const repairs = [result.listeners, result.healthCheck].filter((part) => part?.outcome === 'repaired');
     telemetry.perBinding(result.binding, {
-      [BINDING_METRIC.swept]: 1,
-      [BINDING_METRIC.repairs]: repairs.length,
-      ...(result.health ? { [BINDING_METRIC.unhealthyTargets]: result.health.unhealthy.length } : {}),
+      [BINDING_METRIC.unhealthyTargets]: result.health.unhealthy.length,
+      ...(repairs.length > 0 ? { [BINDING_METRIC.repairs]: repairs.length } : {}),
     });
   }
 }

@@ -222,7 +222,8 @@ function fleetGraphs(
 ): cloudwatch.GraphWidget[] {
   const insights = (label: string, query: string, period: Duration) =>
     new cloudwatch.MathExpression({ expression: query, label, period });
-  const swept = `SEARCH('{${METRICS_NAMESPACE},${BINDING_DIMENSION},service} MetricName="${BINDING_METRIC.swept}"', 'SampleCount', 60)`;
+  // A binding's UnhealthyTargets has a datapoint per sweep: its sample count counts the sweeps.
+  const swept = `SEARCH('{${METRICS_NAMESPACE},${BINDING_DIMENSION},service} MetricName="${BINDING_METRIC.unhealthyTargets}"', 'SampleCount', 60)`;
   return [
     graph(
       `Unhealthy targets: top ${TOP} bindings`,
@@ -251,7 +252,7 @@ function fleetGraphs(
       [
         insights(
           '',
-          `SELECT COUNT(${BINDING_METRIC.swept}) FROM ${BINDING_SCHEMA} GROUP BY ${BINDING_DIMENSION} ORDER BY COUNT() ASC LIMIT ${TOP}`,
+          `SELECT COUNT(${BINDING_METRIC.unhealthyTargets}) FROM ${BINDING_SCHEMA} GROUP BY ${BINDING_DIMENSION} ORDER BY COUNT() ASC LIMIT ${TOP}`,
           Duration.hours(1),
         ),
       ],

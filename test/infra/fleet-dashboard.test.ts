@@ -89,8 +89,8 @@ describe('the fleet dashboard', () => {
       expect.arrayContaining([
         `SELECT MAX(${BINDING_METRIC.unhealthyTargets}) ${schema} ORDER BY MAX() DESC LIMIT 10`,
         `SELECT SUM(${BINDING_METRIC.repairs}) ${schema} ORDER BY SUM() DESC LIMIT 10`,
-        `SELECT COUNT(${BINDING_METRIC.swept}) ${schema} ORDER BY COUNT() ASC LIMIT 10`,
-        `MAX(DIFF_TIME(SEARCH('{AlbWarden,binding,service} MetricName="${BINDING_METRIC.swept}"', 'SampleCount', 60)))`,
+        `SELECT COUNT(${BINDING_METRIC.unhealthyTargets}) ${schema} ORDER BY COUNT() ASC LIMIT 10`,
+        `MAX(DIFF_TIME(SEARCH('{AlbWarden,binding,service} MetricName="${BINDING_METRIC.unhealthyTargets}"', 'SampleCount', 60)))`,
       ]),
     );
   });
