@@ -164,28 +164,8 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
         else out(formatDiscovery(report, color.bad));
         return report.problems.length === 0 ? 0 : 2;
       }
-      case 'status': {
-        const selected =
-          names ??
-          selectBindings(fleet.config.bindings, {
-            tags: values.tag,
-            account: values.account,
-            region: values.region,
-          }).map((binding) => binding.name);
-        const view = fleetStatus(
-          await bindingStatuses(fleet, selected),
-          fleet.config.bindings,
-          effective.mode,
-        );
-        const ok = view.ok && (discovery?.problems.length ?? 0) === 0;
-        if (values.json) out(JSON.stringify({ ...view, ok, ...(discovery ? { discovery } : {}) }, null, 2));
-        else {
-          if (view.bindings.length === 1 && !values.all) out(formatStatus(view.bindings, color));
-          else out(formatFleet(view, { all: values.all === true, color }));
-          if (discovery) out(formatDiscovery(discovery, color.bad));
-        }
-        return ok ? 0 : 1;
-      }
+      case 'status':
+        return await status({ fleet, discovery, names, values, color, out });
       case 'reconcile': {
         // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
         const preview = values['dry-run'] ? previewDeps(deps) : undefined;
@@ -234,6 +214,34 @@ function validated(config: WardenConfig, json: boolean): string {
   const found =
     policies.length > 0 ? `; ${policies.length} discovery policy(ies): ${policies.join(', ')}` : '';
   return `valid: ${names.length} binding(s): ${names.join(', ')}${found} (mode ${config.mode})`;
+}
+
+/** `status`: the fleet view of the selected bindings, or the detail of one; then the discovery problems. */
+async function status(run: {
+  fleet: Deps;
+  discovery: DiscoveryReport | undefined;
+  names: string[] | undefined;
+  values: Values;
+  color: Colors;
+  out: (text: string) => void;
+}): Promise<number> {
+  const { fleet, discovery, values, color, out } = run;
+  const selected =
+    run.names ??
+    selectBindings(fleet.config.bindings, {
+      tags: values.tag,
+      account: values.account,
+      region: values.region,
+    }).map((binding) => binding.name);
+  const view = fleetStatus(await bindingStatuses(fleet, selected), fleet.config.bindings, fleet.config.mode);
+  const ok = view.ok && (discovery?.problems.length ?? 0) === 0;
+  if (values.json) out(JSON.stringify({ ...view, ok, ...(discovery ? { discovery } : {}) }, null, 2));
+  else {
+    if (view.bindings.length === 1 && !values.all) out(formatStatus(view.bindings, color));
+    else out(formatFleet(view, { all: values.all === true, color }));
+    if (discovery) out(formatDiscovery(discovery, color.bad));
+  }
+  return ok ? 0 : 1;
 }
 
 /** Discovery's bindings are bindings like any other to every command: `deps` with them, and what was found. */
