@@ -26,7 +26,15 @@ import { DISCOVERY_SCALES, type DiscoveryFigure, measureDiscovery } from './disc
 import { type EventFigures, measureEvents } from './events-figures.ts';
 import { type GuardLoading, guardLoading } from './lazy-loading.ts';
 import { render } from './report.ts';
-import { measureSweep, NAIVE_MODEL, QUICK_SCALES, SCALES, type SweepFigure } from './sweeps.ts';
+import {
+  measureSweep,
+  NAIVE_MODEL,
+  PEAK_RSS_MB_BEFORE_STREAMING,
+  QUICK_SCALES,
+  SCALES,
+  SWEEP_MEMORY_MB,
+  type SweepFigure,
+} from './sweeps.ts';
 import { measureTimeToHeal, type TimeToHeal } from './time-to-heal.ts';
 import { converge, startWorld } from './world.ts';
 
@@ -57,6 +65,8 @@ export interface BenchReport {
     bindings: number;
     instances: number;
     baselinePeakRssMb: number;
+    /** The same sweep before DescribeInstances and DescribeTargetHealth were read as they stream. */
+    beforeStreamingPeakRssMb: number;
     lambdaMemoryMb: number;
   };
   apiBudget?: ApiBudget;
@@ -201,7 +211,8 @@ async function main(): Promise<void> {
           bindings: largest.bindings,
           instances: largest.instances,
           baselinePeakRssMb: smallest.ownProcess.peakRssMb,
-          lambdaMemoryMb: 512,
+          beforeStreamingPeakRssMb: PEAK_RSS_MB_BEFORE_STREAMING,
+          lambdaMemoryMb: SWEEP_MEMORY_MB,
         };
       }
     }

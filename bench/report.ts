@@ -182,7 +182,13 @@ export function render(report: BenchReport): string {
         ),
       ),
     );
-    if (report.memory) out.push(`   the sweep function is deployed with ${report.memory.lambdaMemoryMb} MB`);
+    if (report.memory) {
+      const { memory } = report;
+      out.push(`   the sweep function is deployed with ${memory.lambdaMemoryMb} MB`);
+      out.push(
+        `   ${memory.bindings}×${memory.instances.toLocaleString('en-US')} peak RSS: ${memory.peakRssMb} MB now, ${memory.beforeStreamingPeakRssMb} MB before pages were read as they stream`,
+      );
+    }
   }
   if (report.apiBudget) {
     const budget = report.apiBudget;

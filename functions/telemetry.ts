@@ -23,3 +23,18 @@ export const METRIC = {
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/**
+ * What each sweep publishes per binding, with a `binding` dimension beside `service`, so the dashboard shows a
+ * fleet with a few search and Metrics Insights queries instead of a widget per binding. `UnhealthyTargets` goes
+ * out at every sweep that read the binding's target health, so its datapoints also say when the binding was
+ * swept; `DriftRepaired` only when the sweep repaired something. Each is a custom metric per binding, billed
+ * as such: one per binding always, the other in the months it is repaired.
+ */
+export const BINDING_DIMENSION = 'binding';
+export const BINDING_METRIC = {
+  unhealthyTargets: 'UnhealthyTargets',
+  repairs: 'DriftRepaired',
+} as const;
+
+export type BindingMetricName = (typeof BINDING_METRIC)[keyof typeof BINDING_METRIC];

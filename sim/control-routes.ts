@@ -14,6 +14,7 @@ import { HistoryControlError } from './history.ts';
 import { CertificateError } from './services/acm.ts';
 import { HealthOverrideError, healthOverride } from './services/elbv2-health.ts';
 import { mergeSettings, SettingsError } from './settings.ts';
+import { ThrottlingConfigError } from './throttling.ts';
 import type { World } from './world.ts';
 
 export interface ControlResponse {
@@ -92,6 +93,13 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
     POST: (world, body) => {
       world.faults.configure(body);
       return { faults: world.faults.list(), latencyMs: world.faults.latencyMs };
+    },
+  },
+  '/_sim/throttling': {
+    GET: (world) => world.throttling.state(world.clock.now()),
+    POST: (world, body) => {
+      world.throttling.configure(body);
+      return world.throttling.state(world.clock.now());
     },
   },
   '/_sim/calls': {
@@ -270,6 +278,7 @@ export function handleControl(worlds: Worlds, method: string, url: URL, rawBody:
       CertificateError,
       AccountError,
       HistoryControlError,
+      ThrottlingConfigError,
     ].some((type) => error instanceof type);
     if (invalid) return { status: 400, body: { error: (error as Error).message } };
     throw error;

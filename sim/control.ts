@@ -12,6 +12,7 @@ import type { TargetState } from './services/elbv2-health.ts';
 import type { Forwarding } from './services/eventbridge.ts';
 import type { PublishedMessage } from './services/sns.ts';
 import type { SettingsInput } from './settings.ts';
+import type { ThrottlingState } from './throttling.ts';
 import type { CallCounts } from './world.ts';
 
 export type SimService = ServiceName;
@@ -50,6 +51,7 @@ export type { CallCounts } from './world.ts';
 export type SettingsRequest = SettingsInput;
 
 export type { IdentityOptions } from './events.ts';
+export type { BucketState, ThrottlingState } from './throttling.ts';
 
 export type CloudTrailRequest =
   | {
@@ -229,6 +231,18 @@ export class SimControl {
   /** Confirms a pending (email) subscription, as its recipient does by following the link. */
   async confirmSubscription(topicArn: string, endpoint: string): Promise<void> {
     await this.#call('POST', '/_sim/sns-confirmations', { topicArn, endpoint });
+  }
+
+  /**
+   * Turns AWS's request-rate throttling on or off (`enabled`), or fills every bucket and zeroes the count of
+   * refused calls (`reset`); answers the buckets and that count.
+   */
+  async throttling(request: { enabled?: boolean; reset?: true }): Promise<ThrottlingState> {
+    return (await this.#call('POST', '/_sim/throttling', request)) as ThrottlingState;
+  }
+
+  async throttlingState(): Promise<ThrottlingState> {
+    return (await this.#call('GET', '/_sim/throttling')) as ThrottlingState;
   }
 
   async settings(request: SettingsRequest): Promise<void> {

@@ -170,6 +170,7 @@ async function serveAws(
   try {
     caller = worlds.callerIn(world, parsed.accessKeyId);
     if (parsed.malformed) throw parsed.malformed;
+    world.throttling.admit(service, parsed.action, world.account, world.region, now);
     const fault = world.faults.take(service, parsed.action, String(caller.userIdentity.arn));
     if (fault) throw fault;
     result = await dispatch(world, parsed, { now, caller });

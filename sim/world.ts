@@ -33,6 +33,7 @@ import { SqsService } from './services/sqs.ts';
 import { type StsDirectory, StsService } from './services/sts.ts';
 import { TaggingService } from './services/tagging.ts';
 import { Clock, type SimSettings } from './settings.ts';
+import { Throttling } from './throttling.ts';
 
 /** Calls per service and action: SERVICES always, the others once called. */
 export type CallCounts = Record<ServiceName, Record<string, number>>;
@@ -74,6 +75,7 @@ export class World {
   #history = new EventHistory();
   #identities: Identities;
   #faults = new Faults();
+  #throttling = new Throttling();
   #calls = emptyCounts();
   #ec2: Ec2Service;
   #elbv2: Elbv2Service;
@@ -155,6 +157,9 @@ export class World {
   get faults(): Faults {
     return this.#faults;
   }
+  get throttling(): Throttling {
+    return this.#throttling;
+  }
   get ec2(): Ec2Service {
     return this.#ec2;
   }
@@ -204,6 +209,7 @@ export class World {
     this.#history = new EventHistory();
     this.#identities = new Identities(this.account);
     this.#faults = new Faults();
+    this.#throttling = new Throttling();
     this.#calls = emptyCounts();
     this.#ec2 = new Ec2Service(this);
     this.#certificates = new CertificateStore(this.account, this.region);

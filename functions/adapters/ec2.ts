@@ -1,4 +1,4 @@
-/** Instances over the EC2 API (SDK v3): tag queries paginated at 1,000 instances a page. */
+/** Instances over the EC2 API (SDK v3): tag queries paginated at 1,000 instances a page, read as they stream. */
 import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
@@ -9,6 +9,7 @@ import type { Instance, InstanceState } from '../domain/model.ts';
 import { AwsCallError } from '../errors.ts';
 import type { Instances } from '../ports.ts';
 import { chunk } from './batches.ts';
+import { type InstancePage, streamInstances } from './ec2-stream.ts';
 
 /** DescribeInstances' largest page (EC2 API reference: MaxResults 5-1000). */
 const PAGE_SIZE = 1000;
@@ -40,31 +41,43 @@ export class Ec2Instances implements Instances {
     const instances: Instance[] = [];
     let token: string | undefined;
     do {
+      const command = new DescribeInstancesCommand({
+        Filters: filters,
+        MaxResults: PAGE_SIZE,
+        NextToken: token,
+      });
+      const streamed = streamInstances(command);
       let output: DescribeInstancesCommandOutput;
       try {
-        output = await this.client.send(
-          new DescribeInstancesCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken: token }),
-        );
+        output = await this.client.send(command);
       } catch (error) {
         throw new AwsCallError('DescribeInstances', error);
       }
-      for (const reservation of output.Reservations ?? []) {
-        for (const instance of reservation.Instances ?? []) {
-          if (!instance.InstanceId) continue;
-          instances.push({
-            id: instance.InstanceId,
-            state: (instance.State?.Name ?? 'pending') as InstanceState,
-            vpcId: instance.VpcId,
-            availabilityZone: instance.Placement?.AvailabilityZone,
-            launchTime: instance.LaunchTime?.toISOString(),
-            tags: Object.fromEntries(
-              (instance.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])),
-            ),
-          });
-        }
-      }
-      token = output.NextToken;
+      const page = streamed() ?? pageOf(output);
+      for (const instance of page.instances) instances.push(instance);
+      token = page.nextToken;
     } while (token);
     return instances;
   }
+}
+
+/** The page from the SDK's own output, when the body did not stream through (a stubbed client). */
+function pageOf(output: DescribeInstancesCommandOutput): InstancePage {
+  const instances: Instance[] = [];
+  for (const reservation of output.Reservations ?? []) {
+    for (const instance of reservation.Instances ?? []) {
+      if (!instance.InstanceId) continue;
+      instances.push({
+        id: instance.InstanceId,
+        state: (instance.State?.Name ?? 'pending') as InstanceState,
+        vpcId: instance.VpcId,
+        availabilityZone: instance.Placement?.AvailabilityZone,
+        launchTime: instance.LaunchTime?.toISOString(),
+        tags: Object.fromEntries(
+          (instance.Tags ?? []).flatMap((tag) => (tag.Key ? [[tag.Key, tag.Value ?? '']] : [])),
+        ),
+      });
+    }
+  }
+  return { instances, nextToken: output.NextToken };
 }

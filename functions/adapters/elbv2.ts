@@ -36,6 +36,7 @@ import type {
 import { AwsCallError, awsErrorCode, isAwsError } from '../errors.ts';
 import type { LoadBalancing, TargetWriteResult } from '../ports.ts';
 import { chunk } from './batches.ts';
+import { streamTargetHealth } from './elbv2-stream.ts';
 
 /** Targets per RegisterTargets/DeregisterTargets call. */
 const TARGET_BATCH = 200;
@@ -56,13 +57,13 @@ export class ElbV2LoadBalancing implements LoadBalancing {
 
   async describeTargetHealth(targetGroupArn: string, targets?: readonly Target[]): Promise<TargetHealth[]> {
     let output: DescribeTargetHealthCommandOutput;
+    const command = new DescribeTargetHealthCommand({
+      TargetGroupArn: targetGroupArn,
+      Targets: targets?.map((target) => ({ Id: target.id, Port: target.port })),
+    });
+    const streamed = streamTargetHealth(command);
     try {
-      output = await this.client.send(
-        new DescribeTargetHealthCommand({
-          TargetGroupArn: targetGroupArn,
-          Targets: targets?.map((target) => ({ Id: target.id, Port: target.port })),
-        }),
-      );
+      output = await this.client.send(command);
     } catch (error) {
       // Asked about one target that no longer exists (a terminated instance EC2 forgot), AWS answers
       // InvalidTarget: such a target cannot be registered.
@@ -79,19 +80,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
       }
       throw new AwsCallError('DescribeTargetHealth', error, targetGroupArn);
     }
-    return (output.TargetHealthDescriptions ?? []).flatMap((description) => {
-      const id = description.Target?.Id;
-      if (!id) return [];
-      return [
-        {
-          id,
-          port: description.Target?.Port ?? 0,
-          state: (description.TargetHealth?.State ?? 'unavailable') as TargetHealth['state'],
-          reasonCode: description.TargetHealth?.Reason,
-          description: description.TargetHealth?.Description,
-        },
-      ];
-    });
+    return streamed() ?? targetHealthOf(output);
   }
 
   registerTargets(targetGroupArn: string, targets: readonly Target[]): Promise<TargetWriteResult> {
@@ -363,4 +352,21 @@ function onlyListener<T>(action: string, listeners: readonly T[] | undefined, ar
   const [listener] = listeners ?? [];
   if (!listener) throw new AwsCallError(action, new Error('AWS returned no listener'), arn);
   return listener;
+}
+
+/** The targets from the SDK's own output, when the answer did not stream through (a stubbed client). */
+function targetHealthOf(output: DescribeTargetHealthCommandOutput): TargetHealth[] {
+  return (output.TargetHealthDescriptions ?? []).flatMap((description) => {
+    const id = description.Target?.Id;
+    if (!id) return [];
+    return [
+      {
+        id,
+        port: description.Target?.Port ?? 0,
+        state: (description.TargetHealth?.State ?? 'unavailable') as TargetHealth['state'],
+        reasonCode: description.TargetHealth?.Reason,
+        description: description.TargetHealth?.Description,
+      },
+    ];
+  });
 }

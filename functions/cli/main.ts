@@ -12,11 +12,13 @@ import { ConfigError, errorText } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
 import { discoverFleet, withBindings } from '../use-cases/discovery.ts';
+import { FleetFilterError, fleetStatus, selectBindings } from '../use-cases/fleet.ts';
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
 import { sweep } from '../use-cases/sweep.ts';
 import { type DiscoveryReport, discoveryReport, formatDiscovery } from './discovery.ts';
 import { type DoctorOptions, doctorCommand } from './doctor/command.ts';
+import { formatFleet } from './fleet-format.ts';
 
 export interface Io {
   readonly stdout: { write(text: string): unknown; isTTY?: boolean | undefined };
@@ -33,7 +35,7 @@ export interface CliOptions {
 const USAGE = `Usage: alb-warden <command> [options]
 
 Commands:
-  status      read-only report per binding: listeners, targets, alert state
+  status      read-only report: counts by state, then the bindings that are off
   reconcile   run the sweep now and print what was planned and done
   validate    check a configuration file
   pause       stop repairs for one binding for a while (registration goes on)
@@ -56,12 +58,18 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   status: {
-    usage: 'alb-warden status [--config FILE] [--binding NAME] [--json]',
-    text: `Read-only: for every binding, whether the listeners match (and the drift when they do not), the targets
-(registered, healthy, unhealthy with AWS's reason, matching instances not registered, targets added by hand)
-and the alert state (targets being alerted on, pause, suspended repairs, alerts waiting to be sent).
+    usage:
+      'alb-warden status [--config FILE] [--binding NAME] [--tag KEY=VALUE]… [--account ID] [--region REGION] [--all] [--json]',
+    text: `Read-only. For several bindings: the counts by state (in sync, drift, repairing, unhealthy, paused,
+suspended, failing), then one line for each binding that is not in sync (--all: for every binding).
+--tag (repeatable) keeps the bindings whose instance selector has the tag; --account and --region, those
+whose load balancer is there. For one binding (--binding NAME, or a configuration or filter that leaves one):
+whether the listeners match (and the drift when they do not), the targets (registered, healthy, unhealthy
+with AWS's reason, matching instances not registered, targets added by hand) and the alert state (targets
+being alerted on, pause, suspended repairs, alerts waiting to be sent).
+--json: {ok, summary: {bindings, inSync, drift, …}, bindings: [every selected binding, with its state]}.
 Exit 0 when all is well, 1 when anything is off.`,
-    options: ['config', 'binding', 'json'],
+    options: ['config', 'binding', 'tag', 'account', 'region', 'all', 'json'],
   },
   reconcile: {
     usage: 'alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--by NAME] [--json]',
@@ -105,10 +113,18 @@ const OPTIONS = {
   for: { type: 'string' },
   reason: { type: 'string' },
   by: { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  account: { type: 'string' },
+  region: { type: 'string' },
+  all: { type: 'boolean', default: false },
 } as const;
 
 type Values = {
-  -readonly [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean;
+  -readonly [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true }
+    ? string[]
+    : (typeof OPTIONS)[K]['type'] extends 'string'
+      ? string
+      : boolean;
 };
 
 class UsageError extends Error {}
@@ -148,17 +164,8 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
         else out(formatDiscovery(report, color.bad));
         return report.problems.length === 0 ? 0 : 2;
       }
-      case 'status': {
-        const statuses = await bindingStatuses(fleet, names);
-        const ok = statuses.every((status) => status.ok) && (discovery?.problems.length ?? 0) === 0;
-        if (values.json)
-          out(JSON.stringify({ ok, bindings: statuses, ...(discovery ? { discovery } : {}) }, null, 2));
-        else {
-          out(formatStatus(statuses, color));
-          if (discovery) out(formatDiscovery(discovery, color.bad));
-        }
-        return ok ? 0 : 1;
-      }
+      case 'status':
+        return await status({ fleet, discovery, names, values, color, out });
       case 'reconcile': {
         // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
         const preview = values['dry-run'] ? previewDeps(deps) : undefined;
@@ -207,6 +214,34 @@ function validated(config: WardenConfig, json: boolean): string {
   const found =
     policies.length > 0 ? `; ${policies.length} discovery policy(ies): ${policies.join(', ')}` : '';
   return `valid: ${names.length} binding(s): ${names.join(', ')}${found} (mode ${config.mode})`;
+}
+
+/** `status`: the fleet view of the selected bindings, or the detail of one; then the discovery problems. */
+async function status(run: {
+  fleet: Deps;
+  discovery: DiscoveryReport | undefined;
+  names: string[] | undefined;
+  values: Values;
+  color: Colors;
+  out: (text: string) => void;
+}): Promise<number> {
+  const { fleet, discovery, values, color, out } = run;
+  const selected =
+    run.names ??
+    selectBindings(fleet.config.bindings, {
+      tags: values.tag,
+      account: values.account,
+      region: values.region,
+    }).map((binding) => binding.name);
+  const view = fleetStatus(await bindingStatuses(fleet, selected), fleet.config.bindings, fleet.config.mode);
+  const ok = view.ok && (discovery?.problems.length ?? 0) === 0;
+  if (values.json) out(JSON.stringify({ ...view, ok, ...(discovery ? { discovery } : {}) }, null, 2));
+  else {
+    if (view.bindings.length === 1 && !values.all) out(formatStatus(view.bindings, color));
+    else out(formatFleet(view, { all: values.all === true, color }));
+    if (discovery) out(formatDiscovery(discovery, color.bad));
+  }
+  return ok ? 0 : 1;
 }
 
 /** Discovery's bindings are bindings like any other to every command: `deps` with them, and what was found. */
@@ -275,7 +310,7 @@ async function pause(config: WardenConfig, deps: Deps, values: Values, io: Io): 
 
 /** Usage and configuration errors exit 2 (as JSON too with --json); anything else, an AWS failure, exits 1. */
 function reportError(error: unknown, values: Values, io: Io): number {
-  if (error instanceof ConfigError || error instanceof UsageError) {
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof FleetFilterError) {
     if (values.json) {
       const issues = error instanceof ConfigError ? error.issues : undefined;
       io.stdout.write(`${JSON.stringify({ valid: false, error: error.message, issues })}\n`);
@@ -384,7 +419,7 @@ function stderrLog(io: Io, verbose: boolean): Log {
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
-interface Colors {
+export interface Colors {
   ok(text: string): string;
   bad(text: string): string;
   warn(text: string): string;

@@ -11,12 +11,14 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import { loadConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
 import { type ParsedEvent, parseEvent } from '../domain/events.ts';
-import { METRIC, METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../telemetry.ts';
+import { BINDING_DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../telemetry.ts';
 import type { Deps, Telemetry } from '../use-cases/context.ts';
 
 export interface Observability {
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Published once per binding with a `binding` dimension, apart from the invocation's metrics. */
+  readonly bindingMetrics: Metrics;
 }
 
 export function createObservability(functionName: string): Observability {
@@ -24,14 +26,18 @@ export function createObservability(functionName: string): Observability {
     serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
     persistentKeys: { function: functionName },
   });
-  const metrics = new Metrics({
+  // Made at load, as the invocation's: Powertools picks its console when a Metrics is made.
+  return { logger, metrics: newMetrics(), bindingMetrics: newMetrics() };
+}
+
+function newMetrics(): Metrics {
+  return new Metrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
     serviceName: SERVICE_NAME,
   });
-  return { logger, metrics };
 }
 
-export function telemetryOf({ logger, metrics }: Observability): Telemetry {
+export function telemetryOf({ logger, metrics, bindingMetrics }: Observability): Telemetry {
   const at =
     (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, attributes?: Record<string, unknown>) =>
       attributes ? logger[level](message, attributes) : logger[level](message);
@@ -43,6 +49,13 @@ export function telemetryOf({ logger, metrics }: Observability): Telemetry {
         metric === METRIC.sweepDuration ? MetricUnit.Milliseconds : MetricUnit.Count,
         value,
       );
+    },
+    // One EMF line per binding: its own dimension set, published at once, apart from the invocation's.
+    perBinding(binding, figures) {
+      bindingMetrics.addDimension(BINDING_DIMENSION, binding);
+      for (const [name, value] of Object.entries(figures))
+        bindingMetrics.addMetric(name, MetricUnit.Count, value);
+      bindingMetrics.publishStoredMetrics();
     },
   };
 }

@@ -10,7 +10,7 @@ import type {
   StateStore,
   TaggedResources,
 } from '../ports.ts';
-import type { MetricName } from '../telemetry.ts';
+import type { BindingMetricName, MetricName } from '../telemetry.ts';
 
 export interface Log {
   debug(message: string, attributes?: Record<string, unknown>): void;
@@ -22,6 +22,8 @@ export interface Log {
 export interface Telemetry {
   readonly log: Log;
   count(metric: MetricName, value?: number): void;
+  /** Figures of one binding, published together with a `binding` dimension (the fleet dashboard's). */
+  perBinding?(binding: string, figures: Readonly<Partial<Record<BindingMetricName, number>>>): void;
 }
 
 export interface Deps {

@@ -10,6 +10,7 @@ import { selectorKey } from '../domain/registration.ts';
 import type { Binding } from '../domain/settings.ts';
 import { awsErrorCode, errorText, isTransient } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
+import { publishBindingFigures } from './binding-metrics.ts';
 import { type BindingWork, InvocationIncompleteError, runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Settled, settled, type Trigger, unwrap } from './context.ts';
 import {
@@ -62,6 +63,7 @@ export async function sweep(given: Deps, options: SweepOptions = {}): Promise<In
     runBinding(deps, binding, trigger, (work) => sweepBinding({ ...work, deps, binding, trigger }, shared)),
   );
   telemetry.count(METRIC.sweepDuration, Math.round(performance.now() - started));
+  publishBindingFigures(telemetry, results);
   const result: InvocationResult = {
     function: 'sweep',
     eventId: options.eventId,

@@ -14,7 +14,13 @@ import { Duration, NestedStack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/telemetry.ts';
+import {
+  BINDING_DIMENSION,
+  BINDING_METRIC,
+  METRIC,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+} from '../../functions/telemetry.ts';
 import { loadBalancerDimension, targetGroupDimension } from '../arns.ts';
 
 type MetricKey = keyof typeof METRIC;
@@ -179,6 +185,7 @@ export class WardenMonitoring extends Construct {
             ),
           ),
         ],
+        fleetGraphs(graph),
         [
           graph(
             'Target groups: healthy / unhealthy hosts',
@@ -198,4 +205,69 @@ export class WardenMonitoring extends Construct {
       ],
     });
   }
+}
+
+/** The per-binding metrics of every binding, as CloudWatch knows them: `{namespace, binding, service}`. */
+const BINDING_SCHEMA = `SCHEMA(${METRICS_NAMESPACE}, ${BINDING_DIMENSION}, service)`;
+const TOP = 10;
+
+/**
+ * The fleet at a glance, the same four widgets for one binding or a thousand: Metrics Insights queries rank
+ * the bindings (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html),
+ * and a search expression with DIFF_TIME gives the longest time any binding went unswept
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html).
+ */
+function fleetGraphs(
+  graph: (title: string, metrics: cloudwatch.IMetric[], width?: number) => cloudwatch.GraphWidget,
+): cloudwatch.GraphWidget[] {
+  const insights = (label: string, query: string, period: Duration) =>
+    new cloudwatch.MathExpression({ expression: query, label, period });
+  // A binding's UnhealthyTargets has a datapoint per sweep: its sample count counts the sweeps.
+  const swept = `SEARCH('{${METRICS_NAMESPACE},${BINDING_DIMENSION},service} MetricName="${BINDING_METRIC.unhealthyTargets}"', 'SampleCount', 60)`;
+  return [
+    graph(
+      `Unhealthy targets: top ${TOP} bindings`,
+      [
+        insights(
+          '',
+          `SELECT MAX(${BINDING_METRIC.unhealthyTargets}) FROM ${BINDING_SCHEMA} GROUP BY ${BINDING_DIMENSION} ORDER BY MAX() DESC LIMIT ${TOP}`,
+          Duration.minutes(5),
+        ),
+      ],
+      6,
+    ),
+    graph(
+      `Repairs per hour: top ${TOP} bindings`,
+      [
+        insights(
+          '',
+          `SELECT SUM(${BINDING_METRIC.repairs}) FROM ${BINDING_SCHEMA} GROUP BY ${BINDING_DIMENSION} ORDER BY SUM() DESC LIMIT ${TOP}`,
+          Duration.hours(1),
+        ),
+      ],
+      6,
+    ),
+    graph(
+      `Sweeps per hour: the ${TOP} least swept bindings`,
+      [
+        insights(
+          '',
+          `SELECT COUNT(${BINDING_METRIC.unhealthyTargets}) FROM ${BINDING_SCHEMA} GROUP BY ${BINDING_DIMENSION} ORDER BY COUNT() ASC LIMIT ${TOP}`,
+          Duration.hours(1),
+        ),
+      ],
+      6,
+    ),
+    graph(
+      'Staleness: longest gap between sweeps of any binding (s)',
+      [
+        new cloudwatch.MathExpression({
+          expression: `MAX(DIFF_TIME(${swept}))`,
+          label: 'worst binding',
+          period: Duration.minutes(1),
+        }),
+      ],
+      6,
+    ),
+  ];
 }

@@ -183,7 +183,10 @@ describe('usage', () => {
   });
 
   it.each([
-    ['status', 'Usage: alb-warden status [--config FILE] [--binding NAME] [--json]'],
+    [
+      'status',
+      'Usage: alb-warden status [--config FILE] [--binding NAME] [--tag KEY=VALUE]… [--account ID] [--region REGION] [--all] [--json]',
+    ],
     [
       'reconcile',
       'Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--by NAME] [--json]',
@@ -227,7 +230,7 @@ describe('usage', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(
-      'alb-warden status: unknown option --bogus\nUsage: alb-warden status [--config FILE] [--binding NAME] [--json]\n',
+      'alb-warden status: unknown option --bogus\nUsage: alb-warden status [--config FILE] [--binding NAME] [--tag KEY=VALUE]… [--account ID] [--region REGION] [--all] [--json]\n',
     );
   });
 });

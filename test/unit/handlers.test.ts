@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGuardHandler } from '../../functions/handlers/guard.ts';
 import { createObservability, telemetryOf } from '../../functions/handlers/runtime.ts';
 import { createSweepHandler } from '../../functions/handlers/sweep.ts';
-import { METRIC } from '../../functions/telemetry.ts';
+import { BINDING_METRIC, METRIC } from '../../functions/telemetry.ts';
 import { forwardTo, httpListener, seedConfig } from '../support/builders.ts';
 import { FakeWorld, fakeDeps } from '../support/fake-world.ts';
 import { fixture } from '../support/fixtures.ts';
@@ -100,10 +100,30 @@ describe('the sweep handler', () => {
     const { deps } = fakeDeps(world, seedConfig());
     const real = { ...deps, telemetry: telemetryOf(observability) };
     await createSweepHandler(observability, () => real)(fixture('scheduled-sweep.json'), {} as never);
-    const emf = json().find((line) => '_aws' in line) as {
+    // The invocation's own metrics line: the per-binding lines carry a `binding` dimension besides.
+    const emf = json().find((line) => '_aws' in line && !('binding' in line)) as {
       _aws: { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] };
     };
     const metrics = emf._aws.CloudWatchMetrics[0]?.Metrics ?? [];
     expect(metrics).toContainEqual({ Name: METRIC.sweepDuration, Unit: 'Milliseconds' });
+  });
+
+  it('publishes one metrics line per binding with a binding dimension: its unhealthy targets, repairs only when made', async () => {
+    const world = new FakeWorld();
+    const observability = createObservability('sweep');
+    const { deps } = fakeDeps(world, seedConfig());
+    const real = { ...deps, telemetry: telemetryOf(observability) };
+    await createSweepHandler(observability, () => real)(fixture('scheduled-sweep.json'), {} as never);
+    const lines = json().filter((line) => '_aws' in line && 'binding' in line) as {
+      _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+      binding: string;
+      [metric: string]: unknown;
+    }[];
+
+    expect(lines.map((line) => line.binding)).toEqual(seedConfig().bindings.map((binding) => binding.name));
+    const [line] = lines;
+    expect(line?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service', 'binding']]);
+    expect(typeof line?.[BINDING_METRIC.unhealthyTargets]).toBe('number');
+    expect(line?.[BINDING_METRIC.repairs]).toBeUndefined();
   });
 });

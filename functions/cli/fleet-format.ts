@@ -1,0 +1,57 @@
+/** The human form of `alb-warden status` for several bindings: one screen, what is off first. */
+import {
+  FLEET_STATES,
+  type FleetEntry,
+  type FleetState,
+  type FleetStatus,
+  offNotes,
+} from '../use-cases/fleet.ts';
+import type { Colors } from './main.ts';
+
+const LABEL: Readonly<Record<FleetState, string>> = {
+  failing: 'failing',
+  suspended: 'suspended',
+  paused: 'paused',
+  drift: 'drift',
+  repairing: 'repairing',
+  unhealthy: 'unhealthy',
+  'in-sync': 'in sync',
+};
+
+export function formatFleet(fleet: FleetStatus, options: { all: boolean; color: Colors }): string {
+  const { color } = options;
+  const paint = (state: FleetState, text: string) =>
+    state === 'in-sync'
+      ? color.ok(text)
+      : ['failing', 'suspended', 'drift'].includes(state)
+        ? color.bad(text)
+        : color.warn(text);
+  const counts = FLEET_STATES.map((state) => ({ state, count: countOf(fleet, state) }))
+    .filter(({ state, count }) => count > 0 || state === 'in-sync')
+    .reverse()
+    .map(({ state, count }) => paint(state, `${count} ${LABEL[state]}`));
+  const { bindings } = fleet.summary;
+  const lines = [`${bindings} binding${bindings === 1 ? '' : 's'}: ${counts.join(', ')}`];
+  // Worst first, then by name, so the same fleet always prints the same screen.
+  const rank = (entry: FleetEntry) => FLEET_STATES.indexOf(entry.state);
+  const shown = fleet.bindings
+    .filter((entry) => options.all || entry.state !== 'in-sync')
+    .sort((a, b) => rank(a) - rank(b) || a.binding.localeCompare(b.binding));
+  if (shown.length === 0) return lines.join('\n');
+  const places = new Set(fleet.bindings.map((entry) => `${entry.account} ${entry.region}`));
+  const nameWidth = Math.max(...shown.map((entry) => entry.binding.length));
+  const stateWidth = Math.max(...shown.map((entry) => LABEL[entry.state].length));
+  lines.push('');
+  for (const entry of shown) {
+    const where = places.size > 1 ? `${entry.account} ${entry.region}  ` : '';
+    const notes = offNotes(entry);
+    lines.push(
+      `${paint(entry.state, LABEL[entry.state].padEnd(stateWidth))}  ${entry.binding.padEnd(nameWidth)}  ${where}${notes}`.trimEnd(),
+    );
+  }
+  return lines.join('\n');
+}
+
+function countOf(fleet: FleetStatus, state: FleetState): number {
+  return state === 'in-sync' ? fleet.summary.inSync : fleet.summary[state];
+}

@@ -1,0 +1,97 @@
+/**
+ * The dashboard shows a fleet without a widget per binding: the same widgets for one binding and for fifty,
+ * the per-binding views coming from Metrics Insights queries and a search expression over the metrics each
+ * sweep publishes with a `binding` dimension.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BINDING_METRIC } from '../../functions/telemetry.ts';
+import { WardenStack } from '../../infra/warden-stack.ts';
+import { ensureBundles } from './support/bundles.ts';
+import { ENV, flaggedApp } from './support/synth.ts';
+
+const ELB = 'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012';
+
+const bindings = (count: number) =>
+  Array.from({ length: count }, (_, i) => {
+    const id = i.toString(16).padStart(16, '0');
+    return {
+      name: `site-${i}`,
+      loadBalancerArn: `${ELB}:loadbalancer/app/site-${i}-alb/${id}`,
+      targetGroupArn: `${ELB}:targetgroup/site-${i}-web/${id}`,
+      instanceSelector: { tags: { Site: `site-${i}` } },
+      https: { certificateArn: `arn:aws:acm:ap-northeast-2:123456789012:certificate/site-${i}` },
+    };
+  });
+
+interface Widget {
+  type: string;
+  properties: { title?: string; metrics?: unknown[][] };
+}
+
+/** The dashboard's widgets, its body resolved to JSON (the ARN-derived dimensions are plain strings here). */
+function widgetsOf(stack: WardenStack): Widget[] {
+  const [dashboard] = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'));
+  if (!dashboard) throw new Error('the stack has no dashboard');
+  const body = (dashboard.Properties as { DashboardBody: unknown }).DashboardBody;
+  const text =
+    typeof body === 'string'
+      ? body
+      : (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+          .map((part) => (typeof part === 'string' ? part : 'TOKEN'))
+          .join('');
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets;
+}
+
+let one: Widget[];
+let fifty: Widget[];
+beforeAll(async () => {
+  const bundleDir = await ensureBundles();
+  const build = (count: number) =>
+    widgetsOf(
+      new WardenStack(flaggedApp(), `Fleet${count}`, {
+        env: ENV,
+        bundleDir,
+        config: { bindings: bindings(count) },
+      }),
+    );
+  one = build(1);
+  fifty = build(50);
+});
+
+describe('the fleet dashboard', () => {
+  it('has the same widgets, titled the same, for one binding and for fifty', () => {
+    expect(fifty.map((widget) => widget.properties.title)).toEqual(
+      one.map((widget) => widget.properties.title),
+    );
+    expect(fifty.length).toBe(one.length);
+  });
+
+  it('names no binding in a fifty-binding dashboard: every per-binding view is a query', () => {
+    const text = JSON.stringify(fifty);
+
+    expect(text).not.toMatch(/site-\d+/);
+  });
+
+  it('ranks the bindings by unhealthy targets and repairs per hour, finds the least swept, and the worst staleness', () => {
+    const expressions = fifty.flatMap((widget) =>
+      (widget.properties.metrics ?? []).flatMap((metric) =>
+        metric.flatMap((part) =>
+          typeof part === 'object' && part !== null && 'expression' in part
+            ? [(part as { expression: string; period?: number }).expression]
+            : [],
+        ),
+      ),
+    );
+    const schema = 'FROM SCHEMA(AlbWarden, binding, service) GROUP BY binding';
+
+    expect(expressions).toEqual(
+      expect.arrayContaining([
+        `SELECT MAX(${BINDING_METRIC.unhealthyTargets}) ${schema} ORDER BY MAX() DESC LIMIT 10`,
+        `SELECT SUM(${BINDING_METRIC.repairs}) ${schema} ORDER BY SUM() DESC LIMIT 10`,
+        `SELECT COUNT(${BINDING_METRIC.unhealthyTargets}) ${schema} ORDER BY COUNT() ASC LIMIT 10`,
+        `MAX(DIFF_TIME(SEARCH('{AlbWarden,binding,service} MetricName="${BINDING_METRIC.unhealthyTargets}"', 'SampleCount', 60)))`,
+      ]),
+    );
+  });
+});
