@@ -56,7 +56,14 @@ describe('SendMessageBatch', () => {
   it.each([
     ['eleven entries', entries(11), 'TooManyEntriesInBatchRequest'],
     ['no entry', [], 'EmptyBatchRequest'],
-    ['the same id twice', [entries(1)[0], entries(1)[0]], 'BatchEntryIdsNotDistinct'],
+    [
+      'the same id twice',
+      [
+        { Id: 'm0', MessageBody: 'a' },
+        { Id: 'm0', MessageBody: 'b' },
+      ],
+      'BatchEntryIdsNotDistinct',
+    ],
     ['an id with a dot', [{ Id: 'a.b', MessageBody: 'x' }], 'InvalidBatchEntryId'],
   ])('refuses %s with %s', async (_what, batch, code) => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'work' }));
