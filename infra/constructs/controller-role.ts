@@ -24,7 +24,7 @@ import { policyStrength } from '../../functions/domain/tls.ts';
 import { listenerArnsOf, listenerRuleArnsOf, rulesOfListener } from '../arns.ts';
 import { estimatedJsonLength, findingText } from '../sizes.ts';
 
-export type ControllerFunctionName = 'register' | 'guard' | 'sweep';
+export type ControllerFunctionName = 'register' | 'guard' | 'sweep' | 'sweep-worker';
 
 /** What one binding lets the controller touch. */
 export interface BoundResources {
@@ -65,14 +65,24 @@ export const ELB_READS = {
 
 /**
  * What each function does (functions/use-cases): register reacts to instance state changes and only registers
- * and deregisters targets; guard and sweep reconcile the whole binding (listeners, rules, health check, targets).
+ * and deregisters targets; guard and the sweep workers reconcile the whole binding (listeners, rules, health
+ * check, targets); the sweep itself only queues the due bindings for the workers, and touches no ALB.
  */
 export const FUNCTION_DUTIES: Readonly<
-  Record<ControllerFunctionName, { readonly listeners: boolean; readonly healthChecks: boolean }>
+  Record<
+    ControllerFunctionName,
+    {
+      readonly reconciles: boolean;
+      readonly listeners: boolean;
+      readonly healthChecks: boolean;
+      readonly queuesSweeps: boolean;
+    }
+  >
 > = {
-  register: { listeners: false, healthChecks: false },
-  guard: { listeners: true, healthChecks: true },
-  sweep: { listeners: true, healthChecks: true },
+  register: { reconciles: true, listeners: false, healthChecks: false, queuesSweeps: false },
+  guard: { reconciles: true, listeners: true, healthChecks: true, queuesSweeps: false },
+  sweep: { reconciles: false, listeners: false, healthChecks: false, queuesSweeps: true },
+  'sweep-worker': { reconciles: true, listeners: true, healthChecks: true, queuesSweeps: false },
 };
 
 /**
@@ -111,8 +121,15 @@ export class ControllerRole extends Construct {
     const duties = FUNCTION_DUTIES[props.function];
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `alb-warden ${props.function}: keeps bound ALB listeners and target groups as configured`,
+      description: duties.reconciles
+        ? `alb-warden ${props.function}: keeps bound ALB listeners and target groups as configured`
+        : `alb-warden ${props.function}: queues the bindings due for a sweep`,
     });
+    // The scheduler's only grant is the queue's (the construct adds it): no ALB, EC2 or alert access.
+    if (!duties.reconciles) {
+      this.overflow = [];
+      return;
+    }
 
     const statements: iam.PolicyStatement[] = [
       new iam.PolicyStatement({

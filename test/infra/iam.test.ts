@@ -58,12 +58,17 @@ const GRANTED_BEYOND_THE_CODE: Readonly<Record<string, string>> = {
   'kms:Decrypt': 'publishing to the KMS-encrypted alert topic (SNS calls KMS for the publisher)',
   'kms:GenerateDataKey*': 'publishing to the KMS-encrypted alert topic',
   'sqs:SendMessage': "Lambda's asynchronous dead-letter queue, written by Lambda with the function's role",
+  'sqs:ReceiveMessage': "the sweep queue's event source mapping, which polls with the worker's role",
+  'sqs:DeleteMessage': "the sweep queue's event source mapping deletes what the worker handled",
+  'sqs:ChangeMessageVisibility': "the sweep queue's event source mapping",
+  'sqs:GetQueueAttributes': "the sweep queue's event source mapping",
+  'sqs:GetQueueUrl': "the sweep queue's event source mapping",
   'logs:CreateLogStream': "the functions' own log groups",
   'logs:PutLogEvents': "the functions' own log groups",
 };
 
 const calls = awsCallsInAdapters();
-const FUNCTIONS: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep'];
+const FUNCTIONS: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep', 'sweep-worker'];
 const LISTENER_CALLS = new Set([
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',
@@ -73,14 +78,19 @@ const LISTENER_CALLS = new Set([
   'elasticloadbalancing:ModifyListener',
   'elasticloadbalancing:DeleteRule',
 ]);
-/** The adapter calls a function makes: all of them, less the listener and health-check ones its duties exclude. */
+/**
+ * The adapter calls a function makes: the queue's for the scheduler; for the others all the rest, less the
+ * listener and health-check ones their duties exclude.
+ */
 const callsOf = (name: ControllerFunctionName) =>
-  calls.filter(
-    (call) =>
-      (FUNCTION_DUTIES[name].listeners || !LISTENER_CALLS.has(call.action)) &&
-      (FUNCTION_DUTIES[name].healthChecks || call.action !== 'elasticloadbalancing:ModifyTargetGroup') &&
-      // Only the sweep of a configuration with discovery policies (the example has none): its own test below.
-      call.action !== 'tag:GetResources',
+  calls.filter((call) =>
+    call.action.startsWith('sqs:')
+      ? FUNCTION_DUTIES[name].queuesSweeps
+      : FUNCTION_DUTIES[name].reconciles &&
+        (FUNCTION_DUTIES[name].listeners || !LISTENER_CALLS.has(call.action)) &&
+        (FUNCTION_DUTIES[name].healthChecks || call.action !== 'elasticloadbalancing:ModifyTargetGroup') &&
+        // Only the sweep of a configuration with discovery policies (the example has none): its own test below.
+        call.action !== 'tag:GetResources',
   );
 /** What SNS sends KMS for the publisher (kms:ViaService). */
 const VIA_SNS = { 'kms:ViaService': 'sns.ap-northeast-2.amazonaws.com' };
@@ -96,6 +106,7 @@ let principal: string;
 let topicArn: string;
 let tableArn: string;
 let keyArn: string;
+let queueArn: string;
 let topicPolicy: unknown;
 let keyPolicy: unknown;
 
@@ -109,10 +120,11 @@ beforeAll(async () => {
       return [name, { principal: arn(role), policies: rolePolicies(template, role) }];
     }),
   ) as typeof roles;
-  ({ principal, policies } = roles.sweep);
+  ({ principal, policies } = roles['sweep-worker']);
   topicArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.topic.topicArn)) as string;
   tableArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.table.tableArn)) as string;
   keyArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.key.keyArn)) as string;
+  queueArn = resolve(Stack.of(seed.warden).resolve(seed.warden.sweepFanout.queue.queueArn)) as string;
   const resources = template.toJSON().Resources as Record<
     string,
     { Type: string; Properties: Record<string, unknown> }
@@ -154,6 +166,7 @@ const boundCandidates = () => [
   BOUND.targetGroup,
   topicArn,
   tableArn,
+  queueArn,
 ];
 
 describe('the AWS calls the code makes', () => {
@@ -163,7 +176,7 @@ describe('the AWS calls the code makes', () => {
       'no `new XCommand(` found in functions/adapters: the IAM proof below would prove nothing',
     ).toBeGreaterThan(0);
     for (const call of calls)
-      expect(call.action).toMatch(/^(elasticloadbalancing|ec2|autoscaling|sns|dynamodb|tag):[A-Z]\w+$/);
+      expect(call.action).toMatch(/^(elasticloadbalancing|ec2|autoscaling|sns|dynamodb|tag|sqs):[A-Z]\w+$/);
   });
 
   it('are all made from functions/adapters, so the scan sees every one', () => {
@@ -213,6 +226,29 @@ describe('each function’s own role', () => {
       expect(await ask(action, resource, register), action).toBe('ImplicitlyDenied');
     }
     expect(await ask('elasticloadbalancing:RegisterTargets', BOUND.targetGroup, register)).toBe('Allowed');
+  });
+
+  it('lets the sweep scheduler send to its queue and nothing else: no ALB, instance, alert or state access', async () => {
+    const scheduler = roles.sweep.policies;
+    const askScheduler = (action: string, resource: string) =>
+      decide(roles.sweep.principal, scheduler, {
+        action,
+        resource,
+        context: { 'aws:SecureTransport': 'true' },
+      });
+
+    expect(await askScheduler('sqs:SendMessage', queueArn)).toBe('Allowed');
+    for (const [action, resource] of [
+      ['sqs:ReceiveMessage', queueArn],
+      ['sqs:SendMessage', 'arn:aws:sqs:ap-northeast-2:123456789012:another-queue'],
+      ['elasticloadbalancing:DescribeListeners', '*'],
+      ['elasticloadbalancing:RegisterTargets', BOUND.targetGroup],
+      ['ec2:DescribeInstances', '*'],
+      ['dynamodb:PutItem', tableArn],
+      ['sns:Publish', topicArn],
+    ] as const) {
+      expect(await askScheduler(action, resource), action).toBe('ImplicitlyDenied');
+    }
   });
 
   it.each(FUNCTIONS)('holds nothing %s does not call, beyond what its runtime needs', (name) => {
@@ -313,7 +349,7 @@ describe('scoping by configuration', () => {
       bundleDir: await ensureBundles(),
       config: config as never,
     });
-    return rolePolicies(Template.fromStack(stack), logicalId(stack.roles.sweep.role));
+    return rolePolicies(Template.fromStack(stack), logicalId(stack.roles['sweep-worker'].role));
   };
 
   it('grants no write at all to a dry-run deployment: IAM keeps it read-only too', async () => {
@@ -365,12 +401,17 @@ describe('scoping by configuration', () => {
     const edgeTg = `${ELB}:targetgroup/AlbWar-Targe-ABCDEF123456/6666666666666666`;
     const edgeListener = `${ELB}:listener/app/AlbWa-LoadB-1A2B3C4D5E6F/5555555555555555/7777777777777777`;
     const edgeHttpsListener = edgeListener.replace('7777777777777777', '9999999999999999');
-    const edgePolicies = rolePolicies(withEdge.wardenTemplate, logicalId(withEdge.warden.roles.sweep.role), {
-      '/alb-warden/AlbWardenEdge/load-balancer-arn': edgeLb,
-      '/alb-warden/AlbWardenEdge/target-group-arn': edgeTg,
-      '/alb-warden/AlbWardenEdge/certificate-arn': 'arn:aws:acm:ap-northeast-2:123456789012:certificate/edge',
-      '/alb-warden/AlbWardenEdge/http-listener-arn': edgeListener,
-    });
+    const edgePolicies = rolePolicies(
+      withEdge.wardenTemplate,
+      logicalId(withEdge.warden.roles['sweep-worker'].role),
+      {
+        '/alb-warden/AlbWardenEdge/load-balancer-arn': edgeLb,
+        '/alb-warden/AlbWardenEdge/target-group-arn': edgeTg,
+        '/alb-warden/AlbWardenEdge/certificate-arn':
+          'arn:aws:acm:ap-northeast-2:123456789012:certificate/edge',
+        '/alb-warden/AlbWardenEdge/http-listener-arn': edgeListener,
+      },
+    );
     const rule = (listener: string) =>
       `${listener.replace(':listener/', ':listener-rule/')}/8888888888888888`;
 
@@ -397,7 +438,7 @@ describe('scoping by configuration', () => {
       config: EXAMPLE_CONFIG as never,
       guardTag: { key: 'alb-warden', value: 'guarded' },
     });
-    const tagged = rolePolicies(Template.fromStack(stack), logicalId(stack.roles.sweep.role));
+    const tagged = rolePolicies(Template.fromStack(stack), logicalId(stack.roles['sweep-worker'].role));
     const tag = { 'aws:ResourceTag/alb-warden': 'guarded' };
 
     for (const [action, resource] of [
