@@ -6,7 +6,7 @@
  *   npm run bench                   # the full run, a few minutes
  *   npm run bench -- --json         # the same figures as one JSON object
  *   npm run bench -- --quick        # about a minute
- *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency, discovery
+ *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency, discovery, fleet
  *   npm run bench -- --save f.json  # the table, and the JSON of the same run in f.json
  *   npm run bench -- --runs 5       # cold starts (and event paths) measured 5 times
  *   npm run bench -- --api-share 1  # event paths with the controller's whole ELB API budget
@@ -23,12 +23,13 @@ import { type ColdStart, measureColdStarts } from './cold-start.ts';
 import { type ConcurrencyFigure, measureConcurrency } from './concurrency.ts';
 import { DISCOVERY_SCALES, type DiscoveryFigure, measureDiscovery } from './discovery.ts';
 import { type EventFigures, measureEvents } from './events-figures.ts';
+import { FLEET_SCALES, type FleetFigure, measureFleet, QUICK_FLEET_SCALES } from './fleet.ts';
 import { type GuardLoading, guardLoading } from './lazy-loading.ts';
 import { render } from './report.ts';
 import { measureSweep, NAIVE_MODEL, QUICK_SCALES, SCALES, type SweepFigure } from './sweeps.ts';
 import { converge, startWorld } from './world.ts';
 
-const FIGURES = ['bundles', 'cold-start', 'events', 'sweeps', 'concurrency', 'discovery'] as const;
+const FIGURES = ['bundles', 'cold-start', 'events', 'sweeps', 'concurrency', 'discovery', 'fleet'] as const;
 type Figure = (typeof FIGURES)[number];
 
 export interface BenchReport {
@@ -52,6 +53,7 @@ export interface BenchReport {
   apiBudget?: ApiBudget;
   concurrency?: ConcurrencyFigure;
   discovery?: DiscoveryFigure[];
+  fleet?: FleetFigure[];
 }
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -59,7 +61,7 @@ const progress = (message: string) => process.stderr.write(`bench: ${message}\n`
 const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only FIGURES] [--runs N] [--api-share S] [--save FILE]
 
   --json          print one JSON object on stdout instead of the table (progress goes to stderr)
-  --quick         smaller run: 5 cold starts, no 10,000-instance scales (about a minute)
+  --quick         smaller run: 5 cold starts, no 10,000-instance scales, a 100-binding fleet only
   --only FIGURES  comma-separated: ${FIGURES.join(', ')}
   --runs N        cold starts (and event paths) measured N times (default 20, 5 with --quick)
   --api-share S   the controller's limits.apiShare for the event paths (default the configuration's, 0.25)
@@ -202,6 +204,13 @@ async function main(): Promise<void> {
       for (const count of quick ? DISCOVERY_SCALES.slice(0, 2) : DISCOVERY_SCALES) {
         progress(`discovery: ${count} tagged load balancers`);
         report.discovery.push(await measureDiscovery(count));
+      }
+    }
+    if (wanted('fleet')) {
+      report.fleet = [];
+      for (const scale of quick ? QUICK_FLEET_SCALES : FLEET_SCALES) {
+        progress(`fleet: ${scale.bindings} bindings × ${scale.instancesPerBinding} on scheduler and workers`);
+        report.fleet.push(await measureFleet(scale));
       }
     }
     const tenBindings = report.sweeps?.find((figure) => figure.bindings === 10);
