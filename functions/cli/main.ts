@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type WardenConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
 import { wouldDo } from '../domain/alert-kinds.ts';
+import { sweepSummary } from '../domain/sweep-schedule.ts';
 import { ConfigError, errorText } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
@@ -151,10 +152,16 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
       case 'status': {
         const statuses = await bindingStatuses(fleet, names);
         const ok = statuses.every((status) => status.ok) && (discovery?.problems.length ?? 0) === 0;
+        // Every binding, explicit and discovered, comes up once in this interval.
+        const sweep = sweepSummary(fleet.config.bindings.length, fleet.config.limits);
         if (values.json)
-          out(JSON.stringify({ ok, bindings: statuses, ...(discovery ? { discovery } : {}) }, null, 2));
+          out(
+            JSON.stringify({ ok, sweep, bindings: statuses, ...(discovery ? { discovery } : {}) }, null, 2),
+          );
         else {
-          out(formatStatus(statuses, color));
+          out(
+            `${color.dim(`sweep: every binding once every ${plural(sweep.intervalMinutes, 'minute')} (${plural(sweep.bindings, 'binding')}, ${sweep.workers} workers)`)}\n${formatStatus(statuses, color)}`,
+          );
           if (discovery) out(formatDiscovery(discovery, color.bad));
         }
         return ok ? 0 : 1;
@@ -495,4 +502,9 @@ function formatReconcile(results: readonly BindingResult[], mode: string, color:
       );
   }
   return lines.filter((line, index) => index > 0 || line !== '').join('\n');
+}
+
+/** `1 minute`, `3 minutes`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -75,3 +75,13 @@ export function planSchedule(names: readonly string[], limits: ShareLimits, nowM
     groups.push(due.slice(start, start + BINDINGS_PER_MESSAGE));
   return { intervalMinutes, minute, due, groups };
 }
+
+/** What `alb-warden status` reports of the sweep: how often each binding comes up, and by whom. */
+export function sweepSummary(bindings: number, limits: ShareLimits) {
+  return {
+    intervalMinutes: sweepIntervalMinutes(bindings, limits),
+    bindings,
+    workers: limits.sweepWorkers,
+    workerShare: workerShare(limits),
+  };
+}
