@@ -152,16 +152,10 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
       case 'status': {
         const statuses = await bindingStatuses(fleet, names);
         const ok = statuses.every((status) => status.ok) && (discovery?.problems.length ?? 0) === 0;
-        // Every binding, explicit and discovered, comes up once in this interval.
-        const sweep = sweepSummary(fleet.config.bindings.length, fleet.config.limits);
         if (values.json)
-          out(
-            JSON.stringify({ ok, sweep, bindings: statuses, ...(discovery ? { discovery } : {}) }, null, 2),
-          );
+          out(JSON.stringify({ ok, bindings: statuses, ...more(fleet.config, discovery) }, null, 2));
         else {
-          out(
-            `${color.dim(`sweep: every binding once every ${plural(sweep.intervalMinutes, 'minute')} (${plural(sweep.bindings, 'binding')}, ${sweep.workers} workers)`)}\n${formatStatus(statuses, color)}`,
-          );
+          out(`${formatSweep(sweepOf(fleet.config), color)}\n${formatStatus(statuses, color)}`);
           if (discovery) out(formatDiscovery(discovery, color.bad));
         }
         return ok ? 0 : 1;
@@ -503,6 +497,21 @@ function formatReconcile(results: readonly BindingResult[], mode: string, color:
   }
   return lines.filter((line, index) => index > 0 || line !== '').join('\n');
 }
+
+/** How often every binding, explicit and discovered, comes up for a sweep. */
+function formatSweep(sweep: ReturnType<typeof sweepSummary>, color: Colors): string {
+  return color.dim(
+    `sweep: every binding once every ${plural(sweep.intervalMinutes, 'minute')} (${plural(sweep.bindings, 'binding')}, ${sweep.workers} workers)`,
+  );
+}
+
+/** What `status --json` tells beside the bindings: the sweep interval, and discovery when configured. */
+const more = <T>(config: WardenConfig, discovery: T | undefined) => ({
+  sweep: sweepOf(config),
+  ...(discovery ? { discovery } : {}),
+});
+/** Every binding, explicit and discovered, comes up once in this interval. */
+const sweepOf = (config: WardenConfig) => sweepSummary(config.bindings.length, config.limits);
 
 /** `1 minute`, `3 minutes`. */
 function plural(count: number, noun: string): string {

@@ -145,8 +145,8 @@ export class ControllerRole extends Construct {
         resources: ['*'],
       }),
     ];
-    // The sweep discovers; the event handlers read what it recorded in the state table.
-    if (props.discovered && props.function === 'sweep') {
+    // The sweep workers discover; the event handlers read what they recorded in the state table.
+    if (props.discovered && props.function === 'sweep-worker') {
       // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegroupstaggingapi.html
       statements.push(
         new iam.PolicyStatement({

@@ -101,7 +101,7 @@ describe('controller functions', () => {
           WARDEN_CONFIG_FILE: CONFIG_FILE_PATH,
           // The scheduler alone sends to the sweep queue.
           ...(name === 'sweep'
-            ? { WARDEN_SWEEP_QUEUE_URL: cfn(stack, stack.warden.sweepFanout.queue.queueUrl) }
+            ? { WARDEN_SWEEP_QUEUE_URL: cfn(stack, stack.sweepFanout.queue.queueUrl) }
             : {}),
         },
       });
@@ -644,7 +644,7 @@ describe('CloudTrail', () => {
 });
 
 describe('the sweep queue', () => {
-  const fanout = () => seed.warden.warden.sweepFanout;
+  const fanout = () => seed.warden.sweepFanout;
 
   it('is encrypted, hidden for six times the worker timeout while worked on, and dead-letters after three deliveries', () => {
     const worker = propertiesOf(t, fn('sweep-worker').function);
