@@ -13,6 +13,7 @@ export const FUNCTIONS = {
   register: 'functions/handlers/register.ts',
   guard: 'functions/handlers/guard.ts',
   sweep: 'functions/handlers/sweep.ts',
+  'sweep-worker': 'functions/handlers/sweep-worker.ts',
 };
 
 const CLI_ENTRY = 'functions/cli/bin.ts';

@@ -70,6 +70,8 @@ export function trackBindingsInFlight(deps: Deps): InFlight {
     putUnlessMarked: (binding, record) => track(binding, () => state.putUnlessMarked(binding, record)),
     putAll: (binding, records) => track(binding, () => state.putAll(binding, records)),
     removeAll: (binding, keys) => track(binding, () => state.removeAll(binding, keys)),
+    lease: (binding, ...rest) => track(binding, () => state.lease(binding, ...rest)),
+    release: (binding, holder) => track(binding, () => state.release(binding, holder)),
   };
 
   return {

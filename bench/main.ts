@@ -7,7 +7,7 @@
  *   npm run bench -- --json         # the same figures as one JSON object
  *   npm run bench -- --quick        # about a minute
  *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency, discovery,
- *                                   # time-to-heal
+ *                                   # time-to-heal, fleet
  *   npm run bench -- --save f.json  # the table, and the JSON of the same run in f.json
  *   npm run bench -- --runs 5       # cold starts (and event paths) measured 5 times
  *   npm run bench -- --api-share 1  # event paths with the controller's whole ELB API budget
@@ -24,6 +24,7 @@ import { type ColdStart, measureColdStarts } from './cold-start.ts';
 import { type ConcurrencyFigure, measureConcurrency } from './concurrency.ts';
 import { DISCOVERY_SCALES, type DiscoveryFigure, measureDiscovery } from './discovery.ts';
 import { type EventFigures, measureEvents } from './events-figures.ts';
+import { FLEET_SCALES, type FleetFigure, measureFleet, QUICK_FLEET_SCALES } from './fleet.ts';
 import { type GuardLoading, guardLoading } from './lazy-loading.ts';
 import { render } from './report.ts';
 import {
@@ -46,6 +47,7 @@ const FIGURES = [
   'concurrency',
   'discovery',
   'time-to-heal',
+  'fleet',
 ] as const;
 type Figure = (typeof FIGURES)[number];
 
@@ -74,6 +76,7 @@ export interface BenchReport {
   discovery?: DiscoveryFigure[];
   /** Drift the sweep finds before any event: minutes to repair or accept, on the simulated clock. */
   timeToHeal?: TimeToHeal;
+  fleet?: FleetFigure[];
 }
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -81,7 +84,7 @@ const progress = (message: string) => process.stderr.write(`bench: ${message}\n`
 const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only FIGURES] [--runs N] [--api-share S] [--save FILE]
 
   --json          print one JSON object on stdout instead of the table (progress goes to stderr)
-  --quick         smaller run: 5 cold starts, no 10,000-instance scales (about a minute)
+  --quick         smaller run: 5 cold starts, no 10,000-instance scales, a 100-binding fleet only
   --only FIGURES  comma-separated: ${FIGURES.join(', ')}
   --runs N        cold starts (and event paths) measured N times (default 20, 5 with --quick)
   --api-share S   the controller's limits.apiShare for the event paths (default the configuration's, 0.25)
@@ -230,6 +233,13 @@ async function main(): Promise<void> {
     if (wanted('time-to-heal')) {
       progress('time to heal on the sweep path: grace and event history lookup, simulated clock');
       report.timeToHeal = await measureTimeToHeal();
+    }
+    if (wanted('fleet')) {
+      report.fleet = [];
+      for (const scale of quick ? QUICK_FLEET_SCALES : FLEET_SCALES) {
+        progress(`fleet: ${scale.bindings} bindings × ${scale.instancesPerBinding} on scheduler and workers`);
+        report.fleet.push(await measureFleet(scale));
+      }
     }
     const tenBindings = report.sweeps?.find((figure) => figure.bindings === 10);
     const sweepCalls = tenBindings ? unflatCalls(tenBindings.calls) : report.concurrency?.sweepCalls;

@@ -287,6 +287,40 @@ export function render(report: BenchReport): string {
       ),
     );
   }
+  if (report.fleet) {
+    out.push(
+      '',
+      '9. Fleet: scheduler and sweep workers on a simulated clock (apiShare 0.25, sweepFraction 0.5, 2 workers)',
+    );
+    out.push(
+      table(
+        [
+          'bindings×instances',
+          'N min',
+          'all swept s',
+          'worst staleness s',
+          'ELB calls/min',
+          'describe share',
+          'throttled',
+          'max invocation s',
+          'GB-s/month',
+          'USD/month',
+        ],
+        report.fleet.map((figure) => [
+          `${figure.bindings}×${figure.instancesPerBinding}`,
+          figure.intervalMinutes,
+          figure.sweptAllWithinS,
+          figure.worstStalenessS,
+          figure.elbCallsPerMinute,
+          `${percent(figure.elbDescribeShareOfBucket)} (≤ ${percent(figure.sweepShareOfBucket)})`,
+          figure.throttlingErrors,
+          figure.maxInvocationS,
+          figure.lambdaGbSecondsPerMonth,
+          figure.costPerMonthUsd,
+        ]),
+      ),
+    );
+  }
   return out.join('\n');
 }
 

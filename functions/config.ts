@@ -240,6 +240,10 @@ const configSchema = z
       .strictObject({
         concurrentBindings: z.number().int().min(1).max(64).default(4),
         apiShare: z.number().gt(0).max(1).default(0.25),
+        // The sweep workers' part of apiShare; guard and register keep the rest, so they never wait behind sweeps.
+        sweepFraction: z.number().gt(0).lt(1).default(0.5),
+        // Concurrent sweep workers (the queue's maximum concurrency; Lambda's minimum is 2).
+        sweepWorkers: z.number().int().min(2).max(1000).default(2),
       })
       .prefault({}),
     bindings: z.array(bindingSchema).max(1000).default([]),

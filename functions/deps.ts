@@ -195,6 +195,8 @@ function awsStateStore(table: string, options: AwsClientOptions = {}): StateStor
     putUnlessMarked: async (...args) => (await load()).putUnlessMarked(...args),
     putAll: async (...args) => (await load()).putAll(...args),
     removeAll: async (...args) => (await load()).removeAll(...args),
+    lease: async (...args) => (await load()).lease(...args),
+    release: async (...args) => (await load()).release(...args),
   };
 }
 
@@ -205,12 +207,14 @@ export interface CreateDepsOptions {
   readonly state?: StateStore;
   /** The ELB rate limiter's clock. @default real time */
   readonly limiterClock?: Clock;
+  /** The ELB rate limiter's share of each bucket. @default config.limits.apiShare */
+  readonly apiShare?: number;
 }
 
 export function createDeps(config: WardenConfig, options: CreateDepsOptions): Deps {
   return {
     config,
-    elb: awsLoadBalancing(options.aws, config.limits.apiShare, options.limiterClock),
+    elb: awsLoadBalancing(options.aws, options.apiShare ?? config.limits.apiShare, options.limiterClock),
     instances: awsInstances(options.aws),
     scaling: awsScalingGroups(options.aws),
     tagging: awsTaggedResources(options.aws),

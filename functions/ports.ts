@@ -107,6 +107,18 @@ export interface StateStore {
   /** Unconditional batch writes for records only the controller's own AWS writes decide (ownership). */
   putAll(binding: string, records: readonly Omit<StateRecord, 'version'>[]): Promise<void>;
   removeAll(binding: string, keys: readonly string[]): Promise<void>;
+  /**
+   * Takes the binding's sweep lease for `holder` until `untilMs` if it is free, expired at `nowMs`, or already
+   * the holder's (a retried request). False when another holder has it.
+   */
+  lease(binding: string, holder: string, untilMs: number, nowMs: number): Promise<boolean>;
+  /** Gives the lease back if `holder` still has it; a lease taken over meanwhile is left alone. */
+  release(binding: string, holder: string): Promise<void>;
+}
+
+/** The sweep workers' queue: one message per group of binding names. */
+export interface SweepQueue {
+  send(groups: readonly (readonly string[])[]): Promise<void>;
 }
 
 /**

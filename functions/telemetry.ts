@@ -18,6 +18,9 @@ export const METRIC = {
   alertFailures: 'AlertFailures',
   bindingFailures: 'BindingFailures',
   sweepDuration: 'SweepDuration',
+  sweepIntervalMinutes: 'SweepIntervalMinutes',
+  sweepBindingsDue: 'SweepBindingsDue',
+  sweepLeaseHeld: 'SweepLeaseHeld',
   eventsHandled: 'EventsHandled',
   eventsIgnored: 'EventsIgnored',
 } as const;

@@ -4,7 +4,7 @@
  * CloudTrail trail EventBridge needs. Bad props fail at construction naming the prop and the value; synth
  * fails, naming the limit, before CloudFormation would refuse the stack.
  */
-import { CfnOutput, CfnResource, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -23,8 +23,10 @@ import {
   type BindingShape,
   type ControllerFunctionName,
   ControllerRole,
+  FUNCTION_DUTIES,
   type GuardTag,
 } from './constructs/controller-role.ts';
+import { SWEEP_WORKER_TIMEOUT, SweepFanout } from './constructs/sweep-fanout.ts';
 import { validateDeployConfig, WardenConfiguration } from './constructs/warden-configuration.ts';
 import { WardenMonitoring } from './constructs/warden-monitoring.ts';
 import { type DeployConfigInput, deployTimeFieldIn, EMAIL } from './context.ts';
@@ -47,7 +49,7 @@ export interface AlbWardenProps {
   readonly sweepSchedule?: events.Schedule;
   /** Retention of the functions' log groups. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
-  /** Lambda active tracing (X-Ray) on the three functions. @default false */
+  /** Lambda active tracing (X-Ray) on the functions. @default false */
   readonly activeTracing?: boolean;
   /**
    * Scope the functions' writes to ALB resources carrying this tag instead of listing the bound ARNs (needed
@@ -80,7 +82,7 @@ export interface AlbWardenEdgeBinding {
  * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html). */
 export const STACK_RESOURCE_LIMIT = 500;
 
-const FUNCTION_NAMES: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep'];
+const FUNCTION_NAMES: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep', 'sweep-worker'];
 
 export class AlbWarden extends Construct {
   /** Where alerts go: subscribe a queue, a chat integration or a pager to it. */
@@ -95,12 +97,17 @@ export class AlbWarden extends Construct {
   readonly roles: Readonly<Record<ControllerFunctionName, ControllerRole>>;
   /** The configuration layer the functions read. */
   readonly configuration: WardenConfiguration;
-  /** The three functions, each with its log group, dead-letter queue and alarms (`.function` is the Lambda). */
+  /** The functions, each with its log group, dead-letter queue and alarms (`.function` is the Lambda). */
   readonly functions: {
     readonly register: ControllerFunction;
     readonly guard: ControllerFunction;
+    /** The scheduler: queues the bindings due for a sweep. */
     readonly sweep: ControllerFunction;
+    /** Sweeps the bindings the queue delivers. */
+    readonly 'sweep-worker': ControllerFunction;
   };
+  /** The sweep queue between the scheduler and the workers. */
+  readonly sweepFanout: SweepFanout;
   /** The EventBridge rules that invoke them. */
   readonly rules: {
     readonly instanceState: events.Rule;
@@ -179,7 +186,7 @@ export class AlbWarden extends Construct {
           guardTag: props.guardTag,
           ...(discovered.length > 0 ? { discovered } : {}),
         });
-        this.alerts.grantController(role.role);
+        if (FUNCTION_DUTIES[name].reconciles) this.alerts.grantController(role.role);
         return [name, role];
       }),
     ) as Record<ControllerFunctionName, ControllerRole>;
@@ -199,6 +206,20 @@ export class AlbWarden extends Construct {
       runtime: RUNTIME,
       architecture: ARCHITECTURE,
     });
+
+    this.sweepFanout = new SweepFanout(this, 'SweepFanout', {
+      workers: validated.limits.sweepWorkers,
+      alarmAction,
+    });
+    this.sweepFanout.grantSend(roles.sweep.role);
+    if (props.activeTracing) {
+      // The other roles' acknowledgement of `*` (ELB and EC2 reads) covers tracing too; the scheduler reads nothing.
+      Validations.of(roles.sweep.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
+      });
+    }
 
     const common = {
       distDir,
@@ -225,16 +246,26 @@ export class AlbWarden extends Construct {
       }),
       sweep: new ControllerFunction(this, 'Sweep', {
         ...common,
+        environment: { ...common.environment, WARDEN_SWEEP_QUEUE_URL: this.sweepFanout.queue.queueUrl },
         role: roles.sweep.role,
         name: 'sweep',
-        description: 'alb-warden: scheduled reconcile of every binding and target health alerts',
-        timeout: Duration.minutes(5),
-        memorySize: 512,
-        // A failed sweep is not retried: the next scheduled one is the retry, and it starts from fresh state.
+        description: 'alb-warden: every minute, queues the bindings due for a sweep',
+        timeout: Duration.minutes(1),
+        // A failed schedule is not retried: the next minute's run queues its own bindings.
         retryAttempts: 0,
         maxEventAge: Duration.minutes(5),
       }),
+      'sweep-worker': new ControllerFunction(this, 'SweepWorker', {
+        ...common,
+        role: roles['sweep-worker'].role,
+        name: 'sweep-worker',
+        description: 'alb-warden: sweeps the bindings the sweep queue delivers, and alerts on target health',
+        timeout: SWEEP_WORKER_TIMEOUT,
+        memorySize: 512,
+        deadLetterQueue: this.sweepFanout.deadLetterQueue,
+      }),
     };
+    this.sweepFanout.consumeWith(this.functions['sweep-worker'].function);
 
     // Events are hints: a late event is still worth a look, an hour-old one is the sweep's business.
     const eventTarget = { retryAttempts: 8, maxEventAge: Duration.hours(1) };
@@ -318,8 +349,12 @@ function checkResourceCount(stack: Stack): string[] {
     : [];
 }
 
+/** `sweep-worker` → `SweepWorker`. */
 function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return text
+    .split('-')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
 }
 
 /** An event pattern in EventBridge's JSON form, as CDK spells its top-level fields. */

@@ -48,6 +48,10 @@ export interface AlbWardenConfig {
     readonly concurrentBindings?: number;
     /** Share of each ELB API throttling bucket the controller may use. @default 0.25 */
     readonly apiShare?: number;
+    /** The sweep workers' part of apiShare; guard and register keep the rest. @default 0.5 */
+    readonly sweepFraction?: number;
+    /** Sweep workers at once: the sweep queue's maximum concurrency (2 or more). @default 2 */
+    readonly sweepWorkers?: number;
   };
 }
 

@@ -147,6 +147,43 @@ export class DynamoDbStateStore implements StateStore {
     );
   }
 
+  /**
+   * The sweep lease: its own partition (`lease#<name>`), so a binding's Query never reads it. A retried
+   * request finds its own holder and succeeds; an expired lease is anyone's.
+   */
+  async lease(binding: string, holder: string, untilMs: number, nowMs: number): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: leaseItem(binding, holder, untilMs),
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil <= :now OR holder = :holder',
+          ExpressionAttributeValues: { ':now': { N: String(nowMs) }, ':holder': { S: holder } },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw new AwsCallError('PutItem', error, `${this.table} lease ${binding}`);
+    }
+  }
+
+  async release(binding: string, holder: string): Promise<void> {
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: leaseItem(binding, holder, 0),
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': { S: holder } },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw new AwsCallError('PutItem', error, `${this.table} lease ${binding}`);
+    }
+  }
+
   putAll(binding: string, records: readonly Omit<StateRecord, 'version'>[]): Promise<void> {
     return this.batchWrite(records.map((record) => ({ PutRequest: { Item: itemOf(binding, record) } })));
   }
@@ -197,6 +234,19 @@ function itemOf(binding: string, record: Omit<StateRecord, 'version'>): Record<s
     data: { S: JSON.stringify(record.data) },
     ...(record.expiresAt === undefined ? {} : { expiresAt: { N: String(Math.floor(record.expiresAt)) } }),
     ...(record.marker === undefined ? {} : { marker: { S: record.marker } }),
+  };
+}
+
+export const leasePartitionKey = (binding: string) => `lease#${binding}`;
+
+/** A lease item; the table's TTL removes it a day after it ends. */
+function leaseItem(binding: string, holder: string, untilMs: number): Record<string, AttributeValue> {
+  return {
+    pk: { S: leasePartitionKey(binding) },
+    sk: { S: 'sweep' },
+    holder: { S: holder },
+    leaseUntil: { N: String(untilMs) },
+    expiresAt: { N: String(Math.floor(Math.max(untilMs, Date.now()) / 1000) + TOMBSTONE_SECONDS) },
   };
 }
 

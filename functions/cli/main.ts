@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, type WardenConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
 import { wouldDo } from '../domain/alert-kinds.ts';
+import { sweepSummary } from '../domain/sweep-schedule.ts';
 import { ConfigError, errorText } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
@@ -235,8 +236,9 @@ async function status(run: {
     }).map((binding) => binding.name);
   const view = fleetStatus(await bindingStatuses(fleet, selected), fleet.config.bindings, fleet.config.mode);
   const ok = view.ok && (discovery?.problems.length ?? 0) === 0;
-  if (values.json) out(JSON.stringify({ ...view, ok, ...(discovery ? { discovery } : {}) }, null, 2));
+  if (values.json) out(JSON.stringify({ ...view, ok, ...more(fleet.config, discovery) }, null, 2));
   else {
+    out(formatSweep(sweepOf(fleet.config), color));
     if (view.bindings.length === 1 && !values.all) out(formatStatus(view.bindings, color));
     else out(formatFleet(view, { all: values.all === true, color }));
     if (discovery) out(formatDiscovery(discovery, color.bad));
@@ -530,4 +532,24 @@ function formatReconcile(results: readonly BindingResult[], mode: string, color:
       );
   }
   return lines.filter((line, index) => index > 0 || line !== '').join('\n');
+}
+
+/** How often every binding, explicit and discovered, comes up for a sweep. */
+function formatSweep(sweep: ReturnType<typeof sweepSummary>, color: Colors): string {
+  return color.dim(
+    `sweep: every binding once every ${plural(sweep.intervalMinutes, 'minute')} (${plural(sweep.bindings, 'binding')}, ${sweep.workers} workers)`,
+  );
+}
+
+/** What `status --json` tells beside the bindings: the sweep interval, and discovery when configured. */
+const more = <T>(config: WardenConfig, discovery: T | undefined) => ({
+  sweep: sweepOf(config),
+  ...(discovery ? { discovery } : {}),
+});
+/** Every binding, explicit and discovered, comes up once in this interval. */
+const sweepOf = (config: WardenConfig) => sweepSummary(config.bindings.length, config.limits);
+
+/** `1 minute`, `3 minutes`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

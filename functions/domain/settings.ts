@@ -106,7 +106,12 @@ export interface WardenSettings {
    */
   readonly coOwners: { readonly services: readonly string[]; readonly holdMinutes: number };
   readonly eventPipeline: { readonly warnAfterUnreportedDrifts: number };
-  readonly limits: { readonly concurrentBindings: number; readonly apiShare: number };
+  readonly limits: {
+    readonly concurrentBindings: number;
+    readonly apiShare: number;
+    readonly sweepFraction: number;
+    readonly sweepWorkers: number;
+  };
   readonly bindings: readonly Binding[];
   /** Policies that make bindings of tagged load balancers, beside the explicit `bindings`. */
   readonly discovery: readonly DiscoveryPolicy[];

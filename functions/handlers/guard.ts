@@ -1,4 +1,5 @@
 /** Lambda `guard`: EventBridge "AWS API Call via CloudTrail" from elasticloadbalancing.amazonaws.com. */
+import { eventShare } from '../domain/sweep-schedule.ts';
 import type { Deps } from '../use-cases/context.ts';
 import { handleApiCall } from '../use-cases/guard.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
@@ -8,4 +9,4 @@ export function createGuardHandler(observability: Observability, deps: () => Dep
 }
 
 const observability = createObservability('guard');
-export const handler = createGuardHandler(observability, lazyDeps(observability));
+export const handler = createGuardHandler(observability, lazyDeps(observability, eventShare));

@@ -1,4 +1,5 @@
 /** Lambda `register`: EventBridge "EC2 Instance State-change Notification" and "EC2 Spot Instance Interruption Warning". */
+import { eventShare } from '../domain/sweep-schedule.ts';
 import type { Deps } from '../use-cases/context.ts';
 import { handleInstanceState } from '../use-cases/register.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
@@ -14,4 +15,4 @@ export function createRegisterHandler(observability: Observability, deps: () => 
 }
 
 const observability = createObservability('register');
-export const handler = createRegisterHandler(observability, lazyDeps(observability));
+export const handler = createRegisterHandler(observability, lazyDeps(observability, eventShare));

@@ -8,7 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
-import { loadConfig } from '../config.ts';
+import { loadConfig, type WardenConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
 import { type ParsedEvent, parseEvent } from '../domain/events.ts';
 import { BINDING_DIMENSION, METRIC, METRICS_NAMESPACE, type MetricName, SERVICE_NAME } from '../telemetry.ts';
@@ -60,12 +60,23 @@ export function telemetryOf({ logger, metrics, bindingMetrics }: Observability):
   };
 }
 
-/** Real dependencies, built on first use and kept for the life of the execution environment. */
-export function lazyDeps(observability: Observability): () => Deps {
+/**
+ * Real dependencies, built on first use and kept for the life of the execution environment. `apiShare` picks
+ * the function's part of `limits.apiShare` (domain/sweep-schedule.ts). @default the whole share
+ */
+export function lazyDeps(
+  observability: Observability,
+  apiShare?: (limits: WardenConfig['limits']) => number,
+): () => Deps {
   let deps: Deps | undefined;
   return () => {
+    if (deps) return deps;
     // A bad configuration throws here, naming the field, on every invocation: never half-configured.
-    deps ??= createDeps(loadConfig(), { telemetry: telemetryOf(observability) });
+    const config = loadConfig();
+    deps = createDeps(config, {
+      telemetry: telemetryOf(observability),
+      ...(apiShare ? { apiShare: apiShare(config.limits) } : {}),
+    });
     return deps;
   };
 }

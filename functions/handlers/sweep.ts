@@ -1,13 +1,33 @@
-/** Lambda `sweep`: the EventBridge schedule; the safety net that brings every binding to its desired state. */
+/**
+ * Lambda `sweep`: the EventBridge schedule. With the deployment's sweep queue it is the scheduler: it queues
+ * the bindings due this minute for the sweep workers. Without one (a local run) it sweeps every binding.
+ */
+
+import type { SweepQueue } from '../ports.ts';
+import { sweepQueueFromEnv } from '../queue-deps.ts';
 import type { Deps } from '../use-cases/context.ts';
+import type { InvocationResult } from '../use-cases/results.ts';
+import { type ScheduleResult, scheduleSweeps } from '../use-cases/schedule.ts';
 import { sweep } from '../use-cases/sweep.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
 
-export function createSweepHandler(observability: Observability, deps: () => Deps) {
-  return eventHandler('sweep', ['scheduled'], observability, deps, (deps, event) =>
-    sweep(deps, { eventId: event.id, trigger: { type: 'sweep' } }),
+export function createSweepHandler(
+  observability: Observability,
+  deps: () => Deps,
+  queue: SweepQueue | undefined = undefined,
+) {
+  return eventHandler(
+    'sweep',
+    ['scheduled'],
+    observability,
+    deps,
+    (deps, event): Promise<InvocationResult | ScheduleResult> => {
+      if (!queue) return sweep(deps, { eventId: event.id, trigger: { type: 'sweep' } });
+      const at = Date.parse(event.time);
+      return scheduleSweeps(deps, queue, { eventId: event.id, at: Number.isNaN(at) ? undefined : at });
+    },
   );
 }
 
 const observability = createObservability('sweep');
-export const handler = createSweepHandler(observability, lazyDeps(observability));
+export const handler = createSweepHandler(observability, lazyDeps(observability), sweepQueueFromEnv());

@@ -60,6 +60,8 @@ export interface ControllerFunctionProps {
   readonly activeTracing?: boolean;
   /** Where the function's alarms notify (ALARM and OK). */
   readonly alarmAction: cloudwatch.IAlarmAction;
+  /** The dead-letter queue, when another owns it (the sweep queue's, for the worker). @default a queue of its own */
+  readonly deadLetterQueue?: sqs.Queue;
 }
 
 export class ControllerFunction extends Construct {
@@ -95,11 +97,13 @@ export class ControllerFunction extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    this.deadLetterQueue =
+      props.deadLetterQueue ??
+      new sqs.Queue(this, 'DeadLetterQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
 
     this.function = new lambda.Function(this, 'Function', {
       description: props.description,

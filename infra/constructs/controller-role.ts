@@ -27,7 +27,7 @@ import { policyStrength } from '../../functions/domain/tls.ts';
 import { listenerArnsOf, listenerRuleArnsOf, rulesOfListener } from '../arns.ts';
 import { estimatedJsonLength, findingText } from '../sizes.ts';
 
-export type ControllerFunctionName = 'register' | 'guard' | 'sweep';
+export type ControllerFunctionName = 'register' | 'guard' | 'sweep' | 'sweep-worker';
 
 /** What one binding lets the controller touch. */
 export interface BoundResources {
@@ -68,17 +68,43 @@ export const ELB_READS = {
 
 /**
  * What each function does (functions/use-cases): register reacts to instance state changes and only registers
- * and deregisters targets; guard and sweep reconcile the whole binding (listeners, rules, health check, targets).
+ * and deregisters targets; guard and the sweep workers reconcile the whole binding (listeners, rules, health
+ * check, targets); the sweep itself only queues the due bindings for the workers, and touches no ALB.
  */
 export const FUNCTION_DUTIES: Readonly<
   Record<
     ControllerFunctionName,
-    { readonly listeners: boolean; readonly healthChecks: boolean; readonly eventHistory: boolean }
+    {
+      readonly reconciles: boolean;
+      readonly listeners: boolean;
+      readonly healthChecks: boolean;
+      readonly eventHistory: boolean;
+      readonly queuesSweeps: boolean;
+    }
   >
 > = {
-  register: { listeners: false, healthChecks: false, eventHistory: false },
-  guard: { listeners: true, healthChecks: true, eventHistory: false },
-  sweep: { listeners: true, healthChecks: true, eventHistory: true },
+  register: {
+    reconciles: true,
+    listeners: false,
+    healthChecks: false,
+    eventHistory: false,
+    queuesSweeps: false,
+  },
+  guard: { reconciles: true, listeners: true, healthChecks: true, eventHistory: false, queuesSweeps: false },
+  sweep: {
+    reconciles: false,
+    listeners: false,
+    healthChecks: false,
+    eventHistory: false,
+    queuesSweeps: true,
+  },
+  'sweep-worker': {
+    reconciles: true,
+    listeners: true,
+    healthChecks: true,
+    eventHistory: true,
+    queuesSweeps: false,
+  },
 };
 
 /**
@@ -117,12 +143,19 @@ export class ControllerRole extends Construct {
     const duties = FUNCTION_DUTIES[props.function];
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `alb-warden ${props.function}: keeps bound ALB listeners and target groups as configured`,
+      description: duties.reconciles
+        ? `alb-warden ${props.function}: keeps bound ALB listeners and target groups as configured`
+        : `alb-warden ${props.function}: queues the bindings due for a sweep`,
     });
+    // The scheduler's only grant is the queue's (the construct adds it): no ALB, EC2 or alert access.
+    if (!duties.reconciles) {
+      this.overflow = [];
+      return;
+    }
 
     const statements = readStatements(duties);
-    // The sweep discovers; the event handlers read what it recorded in the state table.
-    if (props.discovered && props.function === 'sweep') {
+    // The sweep workers discover; the event handlers read what they recorded in the state table.
+    if (props.discovered && props.function === 'sweep-worker') {
       // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegroupstaggingapi.html
       statements.push(
         new iam.PolicyStatement({
@@ -300,7 +333,7 @@ function securityPoliciesFrom(bindings: readonly BindingShape[]): string[] {
 export interface Duties {
   readonly listeners: boolean;
   readonly healthChecks: boolean;
-  /** Looks up CloudTrail event history (the sweep). */
+  /** Looks up CloudTrail event history (the sweep workers). */
   readonly eventHistory?: boolean;
 }
 

@@ -16,6 +16,7 @@ interface Message {
   receipt: string | undefined;
   invisibleUntil: number;
   receiveCount: number;
+  readonly sentAt: number;
 }
 
 interface Queue {
@@ -47,13 +48,15 @@ export class SqsService {
     },
     GetQueueAttributes: (body, call) =>
       this.#attributes(this.#queue(body), stringList(body, 'AttributeNames'), call.now),
-    SendMessage: (body) => {
+    SendMessage: (body, call) => {
       const message = this.deliver(
         this.#queue(body).arn,
         requiredString(body, 'MessageBody', 'MissingParameter'),
+        call.now,
       );
       return { MessageId: message.id, MD5OfMessageBody: md5(message.body) };
     },
+    SendMessageBatch: (body, call) => this.#sendBatch(body, call.now),
     ReceiveMessage: (body, call) => this.#receive(body, call.now),
     DeleteMessage: (body) => {
       this.#delete(this.#queue(body), requiredString(body, 'ReceiptHandle', 'MissingParameter'));
@@ -87,10 +90,50 @@ export class SqsService {
   }
 
   /** Puts a message on the queue with this ARN (SNS deliveries, SendMessage); unknown ARNs are dropped as AWS drops them. */
-  deliver(queueArn: string, body: string): Message {
-    const message: Message = { id: uuid(), body, receipt: undefined, invisibleUntil: 0, receiveCount: 0 };
+  deliver(queueArn: string, body: string, sentAt = 0): Message {
+    const message: Message = {
+      id: uuid(),
+      body,
+      receipt: undefined,
+      invisibleUntil: 0,
+      receiveCount: 0,
+      sentAt,
+    };
     [...this.#queues.values()].find((queue) => queue.arn === queueArn)?.messages.push(message);
     return message;
+  }
+
+  /**
+   * Up to 10 entries with distinct ids; each succeeds or fails on its own
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
+   */
+  #sendBatch(body: JsonBody, now: number): JsonBody {
+    const queue = this.#queue(body);
+    const entries = objectList(body, 'Entries');
+    if (entries.length === 0)
+      throw batchError(
+        'EmptyBatchRequest',
+        'There should be at least one SendMessageBatchRequestEntry in the request.',
+      );
+    if (entries.length > BATCH_LIMIT)
+      throw batchError(
+        'TooManyEntriesInBatchRequest',
+        `Maximum number of entries per request are ${BATCH_LIMIT}. You have sent ${entries.length}.`,
+      );
+    const ids = entries.map((entry) => requiredString(entry, 'Id', 'MissingParameter'));
+    const invalid = ids.find((id) => !/^[A-Za-z0-9_-]{1,80}$/.test(id));
+    if (invalid !== undefined)
+      throw batchError(
+        'InvalidBatchEntryId',
+        'A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.',
+      );
+    if (new Set(ids).size !== ids.length)
+      throw batchError('BatchEntryIdsNotDistinct', 'Id values in the batch request must be distinct.');
+    const successful = entries.map((entry, index) => {
+      const message = this.deliver(queue.arn, requiredString(entry, 'MessageBody', 'MissingParameter'), now);
+      return { Id: ids[index], MessageId: message.id, MD5OfMessageBody: md5(message.body) };
+    });
+    return { Successful: successful, Failed: [] };
   }
 
   #delete(queue: Queue, receipt: string): void {
@@ -165,21 +208,64 @@ export class SqsService {
       typeof body.VisibilityTimeout === 'number'
         ? body.VisibilityTimeout
         : Number(queue.attributes.VisibilityTimeout);
+    this.#redrive(queue, now);
     const messages = queue.messages.filter((message) => message.invisibleUntil <= now).slice(0, max);
     for (const message of messages) {
       message.receipt = uuid();
       message.invisibleUntil = now + timeout * 1000;
       message.receiveCount += 1;
     }
+    // System attributes only when asked for (MessageSystemAttributeNames, or the older AttributeNames).
+    const asked = [...stringList(body, 'MessageSystemAttributeNames'), ...stringList(body, 'AttributeNames')];
+    const wanted = (name: string) => asked.includes('All') || asked.includes(name);
     return {
-      Messages: messages.map((message) => ({
-        MessageId: message.id,
-        ReceiptHandle: message.receipt,
-        MD5OfBody: md5(message.body),
-        Body: message.body,
-      })),
+      Messages: messages.map((message) => {
+        const attributes = Object.fromEntries(
+          [
+            ['ApproximateReceiveCount', String(message.receiveCount)],
+            ['SentTimestamp', String(message.sentAt)],
+          ].filter(([name]) => wanted(name ?? '')),
+        );
+        return {
+          MessageId: message.id,
+          ReceiptHandle: message.receipt,
+          MD5OfBody: md5(message.body),
+          Body: message.body,
+          ...(Object.keys(attributes).length > 0 ? { Attributes: attributes } : {}),
+        };
+      }),
     };
   }
+
+  /**
+   * A visible message already received `maxReceiveCount` times moves to the queue's dead-letter queue instead
+   * of being received again (RedrivePolicy,
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+   */
+  #redrive(queue: Queue, now: number): void {
+    const policy = queue.attributes.RedrivePolicy;
+    if (!policy) return;
+    const { deadLetterTargetArn, maxReceiveCount } = JSON.parse(policy) as {
+      deadLetterTargetArn?: string;
+      maxReceiveCount?: number | string;
+    };
+    const limit = Number(maxReceiveCount);
+    if (!deadLetterTargetArn || !(limit >= 1)) return;
+    const spent = queue.messages.filter(
+      (message) => message.invisibleUntil <= now && message.receiveCount >= limit,
+    );
+    for (const message of spent) {
+      queue.messages.splice(queue.messages.indexOf(message), 1);
+      this.deliver(deadLetterTargetArn, message.body, message.sentAt);
+    }
+  }
+}
+
+/** Entries per SendMessageBatch, DeleteMessageBatch or ChangeMessageVisibilityBatch request. */
+const BATCH_LIMIT = 10;
+
+function batchError(code: string, message: string): AwsError {
+  return new AwsError(code, message, 400, {}, `AWS.SimpleQueueService.${code}`);
 }
 
 function md5(text: string): string {

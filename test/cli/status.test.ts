@@ -9,6 +9,7 @@ import { type CliWorld, startCliWorld, writesBetween } from './support.ts';
 
 interface Status {
   ok: boolean;
+  sweep: { intervalMinutes: number; bindings: number; workers: number; workerShare: number };
   bindings: {
     binding: string;
     ok: boolean;
@@ -46,6 +47,7 @@ describe('alb-warden status', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(
       [
+        'sweep: every binding once every 1 minute (1 binding, 2 workers)',
         'OK     web',
         '     listeners    in sync',
         '     targets      2 registered, 2 healthy, 0 unhealthy',
@@ -62,6 +64,8 @@ describe('alb-warden status', () => {
     expect(run.code).toBe(0);
     const status = run.json<Status>();
     expect(status.ok).toBe(true);
+    // The test world runs at apiShare 1: each of the 2 workers gets half of the sweep's half.
+    expect(status.sweep).toEqual({ intervalMinutes: 1, bindings: 1, workers: 2, workerShare: 0.25 });
     expect(status.bindings).toHaveLength(1);
     const [binding] = status.bindings;
     expect(binding?.binding).toBe('web');

@@ -108,6 +108,6 @@ describe('what a user wires further', () => {
     expect(controller.topic).toBe(controller.alerts.topic);
     expect(controller.table).toBe(controller.alerts.table);
     expect(controller.dashboard).toBe(controller.monitoring.dashboard);
-    expect(Object.keys(controller.functions)).toEqual(['register', 'guard', 'sweep']);
+    expect(Object.keys(controller.functions)).toEqual(['register', 'guard', 'sweep', 'sweep-worker']);
   });
 });

@@ -58,12 +58,17 @@ const GRANTED_BEYOND_THE_CODE: Readonly<Record<string, string>> = {
   'kms:Decrypt': 'publishing to the KMS-encrypted alert topic (SNS calls KMS for the publisher)',
   'kms:GenerateDataKey*': 'publishing to the KMS-encrypted alert topic',
   'sqs:SendMessage': "Lambda's asynchronous dead-letter queue, written by Lambda with the function's role",
+  'sqs:ReceiveMessage': "the sweep queue's event source mapping, which polls with the worker's role",
+  'sqs:DeleteMessage': "the sweep queue's event source mapping deletes what the worker handled",
+  'sqs:ChangeMessageVisibility': "the sweep queue's event source mapping",
+  'sqs:GetQueueAttributes': "the sweep queue's event source mapping",
+  'sqs:GetQueueUrl': "the sweep queue's event source mapping",
   'logs:CreateLogStream': "the functions' own log groups",
   'logs:PutLogEvents': "the functions' own log groups",
 };
 
 const calls = awsCallsInAdapters();
-const FUNCTIONS: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep'];
+const FUNCTIONS: readonly ControllerFunctionName[] = ['register', 'guard', 'sweep', 'sweep-worker'];
 const LISTENER_CALLS = new Set([
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeRules',
@@ -73,15 +78,20 @@ const LISTENER_CALLS = new Set([
   'elasticloadbalancing:ModifyListener',
   'elasticloadbalancing:DeleteRule',
 ]);
-/** The adapter calls a function makes: all of them, less the listener and health-check ones its duties exclude. */
+/**
+ * The adapter calls a function makes: the queue's for the scheduler; for the others all the rest, less the
+ * listener and health-check ones their duties exclude.
+ */
 const callsOf = (name: ControllerFunctionName) =>
-  calls.filter(
-    (call) =>
-      (FUNCTION_DUTIES[name].listeners || !LISTENER_CALLS.has(call.action)) &&
-      (FUNCTION_DUTIES[name].healthChecks || call.action !== 'elasticloadbalancing:ModifyTargetGroup') &&
-      (FUNCTION_DUTIES[name].eventHistory || call.action !== 'cloudtrail:LookupEvents') &&
-      // Only the sweep of a configuration with discovery policies (the example has none): its own test below.
-      call.action !== 'tag:GetResources',
+  calls.filter((call) =>
+    call.action.startsWith('sqs:')
+      ? FUNCTION_DUTIES[name].queuesSweeps
+      : FUNCTION_DUTIES[name].reconciles &&
+        (FUNCTION_DUTIES[name].listeners || !LISTENER_CALLS.has(call.action)) &&
+        (FUNCTION_DUTIES[name].healthChecks || call.action !== 'elasticloadbalancing:ModifyTargetGroup') &&
+        (FUNCTION_DUTIES[name].eventHistory || call.action !== 'cloudtrail:LookupEvents') &&
+        // Only the sweep of a configuration with discovery policies (the example has none): its own test below.
+        call.action !== 'tag:GetResources',
   );
 /** What SNS sends KMS for the publisher (kms:ViaService). */
 const VIA_SNS = { 'kms:ViaService': 'sns.ap-northeast-2.amazonaws.com' };
@@ -97,6 +107,7 @@ let principal: string;
 let topicArn: string;
 let tableArn: string;
 let keyArn: string;
+let queueArn: string;
 let topicPolicy: unknown;
 let keyPolicy: unknown;
 
@@ -110,10 +121,11 @@ beforeAll(async () => {
       return [name, { principal: arn(role), policies: rolePolicies(template, role) }];
     }),
   ) as typeof roles;
-  ({ principal, policies } = roles.sweep);
+  ({ principal, policies } = roles['sweep-worker']);
   topicArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.topic.topicArn)) as string;
   tableArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.table.tableArn)) as string;
   keyArn = resolve(Stack.of(seed.warden).resolve(seed.warden.alerts.key.keyArn)) as string;
+  queueArn = resolve(Stack.of(seed.warden).resolve(seed.warden.sweepFanout.queue.queueArn)) as string;
   const resources = template.toJSON().Resources as Record<
     string,
     { Type: string; Properties: Record<string, unknown> }
@@ -155,6 +167,7 @@ const boundCandidates = () => [
   BOUND.targetGroup,
   topicArn,
   tableArn,
+  queueArn,
 ];
 
 describe('the AWS calls the code makes', () => {
@@ -165,7 +178,7 @@ describe('the AWS calls the code makes', () => {
     ).toBeGreaterThan(0);
     for (const call of calls)
       expect(call.action).toMatch(
-        /^(elasticloadbalancing|ec2|autoscaling|cloudtrail|sns|dynamodb|tag):[A-Z]\w+$/,
+        /^(elasticloadbalancing|ec2|autoscaling|cloudtrail|sns|dynamodb|tag|sqs):[A-Z]\w+$/,
       );
   });
 
@@ -218,13 +231,37 @@ describe('each function’s own role', () => {
     expect(await ask('elasticloadbalancing:RegisterTargets', BOUND.targetGroup, register)).toBe('Allowed');
   });
 
-  it('lets only the sweep look up CloudTrail event history, and never change a trail', async () => {
-    expect(await ask('cloudtrail:LookupEvents', '*', roles.sweep.policies)).toBe('Allowed');
+  it('lets only the sweep workers look up CloudTrail event history, and never change a trail', async () => {
+    expect(await ask('cloudtrail:LookupEvents', '*', roles['sweep-worker'].policies)).toBe('Allowed');
+    expect(await ask('cloudtrail:LookupEvents', '*', roles.sweep.policies)).toBe('ImplicitlyDenied');
     expect(await ask('cloudtrail:LookupEvents', '*', roles.guard.policies)).toBe('ImplicitlyDenied');
     expect(await ask('cloudtrail:LookupEvents', '*', roles.register.policies)).toBe('ImplicitlyDenied');
     const trail = 'arn:aws:cloudtrail:ap-northeast-2:123456789012:trail/org-trail';
     for (const action of ['cloudtrail:StopLogging', 'cloudtrail:DeleteTrail', 'cloudtrail:PutEventSelectors'])
-      expect(await ask(action, trail, roles.sweep.policies), action).not.toBe('Allowed');
+      expect(await ask(action, trail, roles['sweep-worker'].policies), action).not.toBe('Allowed');
+  });
+
+  it('lets the sweep scheduler send to its queue and nothing else: no ALB, instance, alert or state access', async () => {
+    const scheduler = roles.sweep.policies;
+    const askScheduler = (action: string, resource: string) =>
+      decide(roles.sweep.principal, scheduler, {
+        action,
+        resource,
+        context: { 'aws:SecureTransport': 'true' },
+      });
+
+    expect(await askScheduler('sqs:SendMessage', queueArn)).toBe('Allowed');
+    for (const [action, resource] of [
+      ['sqs:ReceiveMessage', queueArn],
+      ['sqs:SendMessage', 'arn:aws:sqs:ap-northeast-2:123456789012:another-queue'],
+      ['elasticloadbalancing:DescribeListeners', '*'],
+      ['elasticloadbalancing:RegisterTargets', BOUND.targetGroup],
+      ['ec2:DescribeInstances', '*'],
+      ['dynamodb:PutItem', tableArn],
+      ['sns:Publish', topicArn],
+    ] as const) {
+      expect(await askScheduler(action, resource), action).toBe('ImplicitlyDenied');
+    }
   });
 
   it.each(FUNCTIONS)('holds nothing %s does not call, beyond what its runtime needs', (name) => {
@@ -325,7 +362,7 @@ describe('scoping by configuration', () => {
       bundleDir: await ensureBundles(),
       config: config as never,
     });
-    return rolePolicies(Template.fromStack(stack), logicalId(stack.roles.sweep.role));
+    return rolePolicies(Template.fromStack(stack), logicalId(stack.roles['sweep-worker'].role));
   };
 
   it('grants no write at all to a dry-run deployment: IAM keeps it read-only too', async () => {
@@ -377,12 +414,17 @@ describe('scoping by configuration', () => {
     const edgeTg = `${ELB}:targetgroup/AlbWar-Targe-ABCDEF123456/6666666666666666`;
     const edgeListener = `${ELB}:listener/app/AlbWa-LoadB-1A2B3C4D5E6F/5555555555555555/7777777777777777`;
     const edgeHttpsListener = edgeListener.replace('7777777777777777', '9999999999999999');
-    const edgePolicies = rolePolicies(withEdge.wardenTemplate, logicalId(withEdge.warden.roles.sweep.role), {
-      '/alb-warden/AlbWardenEdge/load-balancer-arn': edgeLb,
-      '/alb-warden/AlbWardenEdge/target-group-arn': edgeTg,
-      '/alb-warden/AlbWardenEdge/certificate-arn': 'arn:aws:acm:ap-northeast-2:123456789012:certificate/edge',
-      '/alb-warden/AlbWardenEdge/http-listener-arn': edgeListener,
-    });
+    const edgePolicies = rolePolicies(
+      withEdge.wardenTemplate,
+      logicalId(withEdge.warden.roles['sweep-worker'].role),
+      {
+        '/alb-warden/AlbWardenEdge/load-balancer-arn': edgeLb,
+        '/alb-warden/AlbWardenEdge/target-group-arn': edgeTg,
+        '/alb-warden/AlbWardenEdge/certificate-arn':
+          'arn:aws:acm:ap-northeast-2:123456789012:certificate/edge',
+        '/alb-warden/AlbWardenEdge/http-listener-arn': edgeListener,
+      },
+    );
     const rule = (listener: string) =>
       `${listener.replace(':listener/', ':listener-rule/')}/8888888888888888`;
 
@@ -409,7 +451,7 @@ describe('scoping by configuration', () => {
       config: EXAMPLE_CONFIG as never,
       guardTag: { key: 'alb-warden', value: 'guarded' },
     });
-    const tagged = rolePolicies(Template.fromStack(stack), logicalId(stack.roles.sweep.role));
+    const tagged = rolePolicies(Template.fromStack(stack), logicalId(stack.roles['sweep-worker'].role));
     const tag = { 'aws:ResourceTag/alb-warden': 'guarded' };
 
     for (const [action, resource] of [
@@ -453,21 +495,22 @@ describe('discovery by tag', () => {
     BUNDLE_DIR = await ensureBundles();
   });
 
-  it('lets the sweep alone call tag:GetResources, and writes on tagged resources a policy finds', async () => {
+  it('lets the sweep worker alone call tag:GetResources, and writes on tagged resources a policy finds', async () => {
     const stack = discovering({ key: 'alb-warden', value: 'guarded' });
     const template = Template.fromStack(stack);
     const of = (name: ControllerFunctionName) => rolePolicies(template, logicalId(stack.roles[name].role));
     const tag = { 'aws:ResourceTag/alb-warden': 'guarded' };
 
-    expect(await ask('tag:GetResources', '*', of('sweep'))).toBe('Allowed');
+    expect(await ask('tag:GetResources', '*', of('sweep-worker'))).toBe('Allowed');
+    expect(await ask('tag:GetResources', '*', of('sweep'))).toBe('ImplicitlyDenied');
     expect(await ask('tag:GetResources', '*', of('guard'))).toBe('ImplicitlyDenied');
     expect(await ask('tag:GetResources', '*', of('register'))).toBe('ImplicitlyDenied');
     expect(await ask('elasticloadbalancing:ModifyListener', OTHER.listener, of('guard'), tag)).toBe(
       'Allowed',
     );
-    expect(await ask('elasticloadbalancing:ModifyTargetGroup', OTHER.targetGroup, of('sweep'), tag)).toBe(
-      'Allowed',
-    );
+    expect(
+      await ask('elasticloadbalancing:ModifyTargetGroup', OTHER.targetGroup, of('sweep-worker'), tag),
+    ).toBe('Allowed');
     expect(await ask('elasticloadbalancing:ModifyListener', OTHER.listener, of('guard'))).toBe(
       'ImplicitlyDenied',
     );

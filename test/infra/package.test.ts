@@ -128,10 +128,10 @@ afterAll(() => {
 const ofType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
 
 describe('the packed tarball', () => {
-  it('ships the constructs, their types, the CLI and the three functions as plain JavaScript', () => {
+  it('ships the constructs, their types, the CLI and the four functions as plain JavaScript', () => {
     const paths = packed.files.map((file) => file.path);
 
-    for (const entry of ['register', 'guard', 'sweep', 'cli', 'cdk']) {
+    for (const entry of ['register', 'guard', 'sweep', 'sweep-worker', 'cli', 'cdk']) {
       expect(paths).toContain(`dist/${entry}/index.mjs`);
     }
     expect(paths).toContain('dist/cdk/types/infra/index.d.ts');
@@ -169,13 +169,13 @@ describe('the packed tarball', () => {
 });
 
 describe('a fresh CDK app with AlbWarden and two bindings', () => {
-  it('deploys the three functions from the package’s prebuilt bundles', () => {
+  it('deploys the four functions from the package’s prebuilt bundles', () => {
     const functions = ofType('AWS::Lambda::Function');
 
-    expect(functions.map((fn) => fn.Properties.Runtime)).toEqual(['nodejs24.x', 'nodejs24.x', 'nodejs24.x']);
+    expect(functions.map((fn) => fn.Properties.Runtime)).toEqual(Array(4).fill('nodejs24.x'));
     const assets = readdirSync(join(app, 'cdk.out')).filter((name) => name.startsWith('asset.'));
     const code = assets.filter((name) => existsSync(join(app, 'cdk.out', name, 'index.mjs')));
-    expect(code).toHaveLength(3);
+    expect(code).toHaveLength(4);
     // The repository's dist/ holds source maps, the package's does not: the code came from the package.
     for (const dir of code) {
       expect(readdirSync(join(app, 'cdk.out', dir)).filter((name) => name.endsWith('.map'))).toEqual([]);

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssetStaging, Fn } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { METRIC } from '../../functions/telemetry.ts';
 import { LAMBDA_ENVIRONMENT_LIMIT } from '../../infra/constructs/controller-function.ts';
@@ -41,13 +41,14 @@ beforeAll(async () => {
   t = seed.wardenTemplate;
 }, 60_000);
 
-const fn = (name: 'register' | 'guard' | 'sweep') => seed.warden.functions[name];
+const fn = (name: 'register' | 'guard' | 'sweep' | 'sweep-worker') => seed.warden.functions[name];
 
 describe('controller functions', () => {
   it.each([
     ['register', 30, 256],
     ['guard', 60, 256],
-    ['sweep', 300, 512],
+    ['sweep', 60, 256],
+    ['sweep-worker', 120, 512],
   ] as const)(
     'deploys %s from its dist/ bundle on nodejs24.x arm64 with %ss and %s MB',
     (name, timeout, memory) => {
@@ -75,20 +76,20 @@ describe('controller functions', () => {
   );
 
   it('runs each function as its own role', () => {
-    const roles = (['register', 'guard', 'sweep'] as const).map((name) =>
+    const roles = (['register', 'guard', 'sweep', 'sweep-worker'] as const).map((name) =>
       JSON.stringify(propertiesOf(t, fn(name).function).Role),
     );
 
-    expect(new Set(roles).size).toBe(3);
+    expect(new Set(roles).size).toBe(4);
   });
 
   it('wires every function to the controller roles, topic, table and configuration through the environment', () => {
     const stack = seed.warden;
     const roleArns = Fn.join(
       ',',
-      (['register', 'guard', 'sweep'] as const).map((name) => stack.roles[name].role.roleArn),
+      (['register', 'guard', 'sweep', 'sweep-worker'] as const).map((name) => stack.roles[name].role.roleArn),
     );
-    for (const name of ['register', 'guard', 'sweep'] as const) {
+    for (const name of ['register', 'guard', 'sweep', 'sweep-worker'] as const) {
       expect(propertiesOf(t, fn(name).function).Environment).toEqual({
         Variables: {
           NODE_OPTIONS: '--enable-source-maps',
@@ -98,6 +99,10 @@ describe('controller functions', () => {
           WARDEN_ALERT_TOPIC_ARN: cfn(stack, stack.alerts.topic.topicArn),
           WARDEN_ALERT_STATE_TABLE: cfn(stack, stack.alerts.table.tableName),
           WARDEN_CONFIG_FILE: CONFIG_FILE_PATH,
+          // The scheduler alone sends to the sweep queue.
+          ...(name === 'sweep'
+            ? { WARDEN_SWEEP_QUEUE_URL: cfn(stack, stack.sweepFanout.queue.queueUrl) }
+            : {}),
         },
       });
     }
@@ -172,7 +177,7 @@ describe('EventBridge rules', () => {
   });
 
   it('sends successful ELB API calls by anyone but the controller roles to guard', () => {
-    const roles = (['register', 'guard', 'sweep'] as const).map((name) =>
+    const roles = (['register', 'guard', 'sweep', 'sweep-worker'] as const).map((name) =>
       cfn(seed.warden, seed.warden.roles[name].role.roleArn),
     );
 
@@ -635,5 +640,58 @@ describe('CloudTrail', () => {
     for (const statement of statements) {
       expect(statement.Condition).toMatchObject({ StringEquals: thisTrail });
     }
+  });
+});
+
+describe('the sweep queue', () => {
+  const fanout = () => seed.warden.sweepFanout;
+
+  it('is encrypted, hidden for six times the worker timeout while worked on, and dead-letters after three deliveries', () => {
+    const worker = propertiesOf(t, fn('sweep-worker').function);
+
+    expect(propertiesOf(t, fanout().queue)).toMatchObject({
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * (worker.Timeout as number),
+      RedrivePolicy: {
+        deadLetterTargetArn: cfn(seed.warden, fanout().deadLetterQueue.queueArn),
+        maxReceiveCount: 3,
+      },
+    });
+    expect(fn('sweep-worker').deadLetterQueue).toBe(fanout().deadLetterQueue);
+  });
+
+  it('feeds the worker one message at a time, reporting failed messages, at most sweepWorkers at once', () => {
+    const [mapping] = Object.values(resourcesOfType(t, 'AWS::Lambda::EventSourceMapping'));
+
+    expect(mapping?.Properties).toMatchObject({
+      FunctionName: cfn(seed.warden, fn('sweep-worker').function.functionName),
+      EventSourceArn: cfn(seed.warden, fanout().queue.queueArn),
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it('alarms when a queued sweep has waited 15 minutes', () => {
+    const [alarm] = fanout().alarms;
+
+    expect(propertiesOf(t, alarm as never)).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Namespace: 'AWS/SQS',
+      Threshold: 900,
+    });
+  });
+
+  it('takes the number of workers from the configuration', async () => {
+    const variant = new WardenStack(flaggedApp(), 'Workers', {
+      env: ENV,
+      bundleDir: await ensureBundles(),
+      config: { ...EXAMPLE_CONFIG, limits: { sweepWorkers: 5 } } as never,
+    });
+    const [mapping] = Object.values(
+      resourcesOfType(Template.fromStack(variant), 'AWS::Lambda::EventSourceMapping'),
+    );
+
+    expect(mapping?.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
   });
 });

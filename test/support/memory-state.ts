@@ -53,4 +53,17 @@ export class MemoryStateStore implements StateStore {
   async removeAll(binding: string, keys: readonly string[]): Promise<void> {
     for (const key of keys) this.records.get(binding)?.delete(key);
   }
+
+  private readonly leases = new Map<string, { holder: string; untilMs: number }>();
+
+  async lease(binding: string, holder: string, untilMs: number, nowMs: number): Promise<boolean> {
+    const held = this.leases.get(binding);
+    if (held && held.holder !== holder && held.untilMs > nowMs) return false;
+    this.leases.set(binding, { holder, untilMs });
+    return true;
+  }
+
+  async release(binding: string, holder: string): Promise<void> {
+    if (this.leases.get(binding)?.holder === holder) this.leases.delete(binding);
+  }
 }

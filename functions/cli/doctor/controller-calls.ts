@@ -22,7 +22,15 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-auto-scaling': 'autoscaling',
   '@aws-sdk/client-resource-groups-tagging-api': 'tag',
   '@aws-sdk/client-cloudtrail': 'cloudtrail',
+  '@aws-sdk/client-sqs': 'sqs',
 };
+
+/**
+ * Batch operations IAM authorizes as their single form ("Amazon SQS API permissions: Actions and resource
+ * reference": SendMessageBatch needs sqs:SendMessage,
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html).
+ */
+const IAM_ACTION_OF: Readonly<Record<string, string>> = { 'sqs:SendMessageBatch': 'sqs:SendMessage' };
 
 export interface AwsCall {
   /** `service:Operation`, the IAM action the call needs. */
@@ -58,7 +66,7 @@ export function awsCallsInAdapters(dir = ADAPTERS_DIR): AwsCall[] {
           `${where}: calls ${client}; add its IAM service prefix to SERVICE_PREFIX in ${relative(ROOT, fileURLToPath(import.meta.url))}`,
         );
       }
-      const action = `${prefix}:${op}`;
+      const action = IAM_ACTION_OF[`${prefix}:${op}`] ?? `${prefix}:${op}`;
       if (!calls.has(action)) calls.set(action, { action, client, file: where });
     }
   }

@@ -72,7 +72,8 @@ export async function findDeployment(
   const value = (key: string) => outputs[key] ?? '';
   const roles = value('ControllerRoleArns').split(',');
   const account = /^arn:[^:]+:iam::(\d{12}):role\//.exec(roles[0] ?? '')?.[1];
-  if (!account || roles.length !== FUNCTION_NAMES.length)
+  // A fourth role is the sweep worker's (the sweep then only queues): it is the one that reconciles.
+  if (!account || (roles.length !== FUNCTION_NAMES.length && roles.length !== FUNCTION_NAMES.length + 1))
     throw new DeploymentError(
       `ControllerRoleArns "${value('ControllerRoleArns')}" is not the ${FUNCTION_NAMES.join(', ')} functions' role ARNs, comma-separated`,
     );
@@ -83,7 +84,10 @@ export async function findDeployment(
     topicArn: value('AlertTopicArn'),
     tableName: value('AlertStateTableName'),
     roleArns: Object.fromEntries(
-      FUNCTION_NAMES.map((fn, index) => [fn, roles[index] ?? '']),
+      FUNCTION_NAMES.map((fn, index) => [
+        fn,
+        (fn === 'sweep' ? roles[FUNCTION_NAMES.length] : undefined) ?? roles[index] ?? '',
+      ]),
     ) as Deployment['roleArns'],
     functions: Object.fromEntries(
       FUNCTION_NAMES.map((fn) => [

@@ -13,7 +13,10 @@ export interface Deployment {
   readonly account: string;
   readonly topicArn: string;
   readonly tableName: string;
-  /** Each function's own role (the stack's `ControllerRoleArns`, in register, guard, sweep order). */
+  /**
+   * The role each function's work runs under (the stack's `ControllerRoleArns`, in register, guard, sweep
+   * order; a fourth, the sweep worker's, stands for the sweep: its scheduler only queues bindings).
+   */
   readonly roleArns: Readonly<Record<FunctionName, string>>;
   readonly functions: Readonly<
     Record<FunctionName, { readonly name: string; readonly deadLetterQueueUrl: string }>

@@ -1,0 +1,60 @@
+/**
+ * SweepQueue over SQS (SDK v3): SendMessageBatch, 10 entries a call (its limit); a message body is
+ * `{"bindings": [...]}`. Entries SQS reports as failed in a successful call are sent once more, then the
+ * call fails naming them ("SendMessageBatch", SQS API reference:
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
+ */
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { AwsCallError } from '../errors.ts';
+import type { SweepQueue } from '../ports.ts';
+import { chunk } from './batches.ts';
+
+const ENTRIES_PER_CALL = 10;
+const ATTEMPTS = 2;
+
+export class SqsSweepQueue implements SweepQueue {
+  private readonly client: SQSClient;
+  private readonly queueUrl: string;
+
+  constructor(client: SQSClient, queueUrl: string) {
+    this.client = client;
+    this.queueUrl = queueUrl;
+  }
+
+  async send(groups: readonly (readonly string[])[]): Promise<void> {
+    const entries = groups.map((bindings, index) => ({
+      Id: String(index),
+      MessageBody: JSON.stringify({ bindings }),
+    }));
+    for (const batch of chunk(entries, ENTRIES_PER_CALL)) await this.sendBatch(batch);
+  }
+
+  private async sendBatch(batch: SendMessageBatchRequestEntry[]): Promise<void> {
+    let pending = batch;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      let failed: { Id?: string; Code?: string; Message?: string; SenderFault?: boolean }[];
+      try {
+        const output = await this.client.send(
+          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }),
+        );
+        failed = output.Failed ?? [];
+      } catch (error) {
+        throw new AwsCallError('SendMessageBatch', error, this.queueUrl);
+      }
+      const ids = new Set(failed.map((entry) => entry.Id));
+      pending = pending.filter((entry) => ids.has(entry.Id));
+      if (pending.length > 0 && attempt >= ATTEMPTS) {
+        const reasons = failed.map((entry) => `${entry.Code}: ${entry.Message}`).join('; ');
+        throw new AwsCallError(
+          'SendMessageBatch',
+          new Error(`${pending.length} message(s) not sent: ${reasons}`),
+          this.queueUrl,
+        );
+      }
+    }
+  }
+}
