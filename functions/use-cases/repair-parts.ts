@@ -8,8 +8,9 @@ import { decode, type HttpsSeen, KEY } from '../domain/state.ts';
 import { actorOf } from '../domain/trigger.ts';
 import { errorText } from '../errors.ts';
 import type { Deps } from './context.ts';
+import { executePart } from './execute.ts';
 import type { Notifier } from './notify.ts';
-import { executeRepair, observeListeners, planInput, type RepairContext } from './repair.ts';
+import { observeListeners, planInput, type RepairContext } from './repair.ts';
 import type { RepairResult } from './results.ts';
 
 export async function reconcileListeners(
@@ -20,7 +21,7 @@ export async function reconcileListeners(
   const httpsSeen = decode.httpsSeen(context.state.data(KEY.httpsSeen));
   const httpsSni = await sniIfRecreated(context, current.listeners, httpsSeen);
   const plan = planListenerRepair(planInput(context), { ...current, httpsSeen, httpsSni });
-  const { result, after } = await executeRepair(context, plan);
+  const { result, after } = await executePart(context, plan);
   // After a repair, what it left is what to remember (a recreated HTTPS listener has a new ARN).
   const seen = after?.subject.part === 'listeners' ? after.subject.observed.listeners : current.listeners;
   await rememberHttps(context, seen, httpsSeen);
@@ -95,7 +96,7 @@ export async function reconcileHealthCheck(
     return { outcome: 'missing', drift: [], steps: [], blocked: [] };
   }
   const plan = planHealthCheckRepair(planInput(context), found);
-  return plan && (await executeRepair(context, plan)).result;
+  return plan && (await executePart(context, plan)).result;
 }
 
 /**
