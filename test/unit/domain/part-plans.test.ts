@@ -5,28 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { planTargetHealth } from '../../../functions/domain/health-plan.ts';
 import { TOPIC } from '../../../functions/domain/notices.ts';
-import {
-  planRegistrationPart,
-  type RegistrationObservation,
-} from '../../../functions/domain/registration-plan.ts';
-import { health, instance, seedConfig, VPC_ID } from '../../support/builders.ts';
+import { planRegistrationPart } from '../../../functions/domain/registration-plan.ts';
+import { health, instance, registrationInput, seedConfig, VPC_ID } from '../../support/builders.ts';
 
 const config = seedConfig();
-const binding = config.bindings[0] as (typeof config.bindings)[number];
 const NOW = Date.parse('2026-11-20T06:00:00Z');
 const MINUTE = 60_000;
 
-function observed(overrides: Partial<RegistrationObservation>): RegistrationObservation {
-  return {
-    binding,
-    targetGroupVpcId: VPC_ID,
-    matching: [],
-    registered: [],
-    owned: new Set(),
-    maxDeregisterFraction: 0.5,
-    ...overrides,
-  };
-}
+const observed = registrationInput;
 
 describe('the registration plan', () => {
   it('registers a running matching instance in enforce mode, and only names it in dry-run', () => {
