@@ -238,9 +238,10 @@ async function status(run: {
   const ok = view.ok && (discovery?.problems.length ?? 0) === 0;
   if (values.json) out(JSON.stringify({ ...view, ok, ...more(fleet.config, discovery) }, null, 2));
   else {
-    out(formatSweep(sweepOf(fleet.config), color));
-    if (view.bindings.length === 1 && !values.all) out(formatStatus(view.bindings, color));
-    else out(formatFleet(view, { all: values.all === true, color }));
+    const sweep = formatSweep(sweepOf(fleet.config), color);
+    // One binding: the interval heads its detail; a fleet: the counts come first, the interval last.
+    if (view.bindings.length === 1 && !values.all) out(`${sweep}\n${formatStatus(view.bindings, color)}`);
+    else out(`${formatFleet(view, { all: values.all === true, color })}\n\n${sweep}`);
     if (discovery) out(formatDiscovery(discovery, color.bad));
   }
   return ok ? 0 : 1;

@@ -14,7 +14,7 @@ import {
   repairFailedAlert,
   repairsSuspendedAlert,
 } from './alert-kinds.ts';
-import type { Alert } from './alerts.ts';
+import type { Keep, NoticeClaim, PlanClaims } from './claims.ts';
 import { isApprovedActor } from './events.ts';
 import { hash } from './hash.ts';
 import { describeHealthCheckDrift, desiredHealthCheck, healthCheckDrift } from './health-check.ts';
@@ -46,21 +46,6 @@ export interface HealthCheckStep {
 
 export type RepairStep = ListenerStep | HealthCheckStep;
 
-/** A report to claim in the state table; its alert goes out only if the claim lands. */
-export interface NoticeClaim {
-  readonly topic: string;
-  readonly fingerprint: string;
-  readonly alert: Alert;
-  readonly remindEveryMinutes?: number | undefined;
-}
-
-/** A record the plan keeps, for as long as the condition it stands for lasts (rewritten before it expires). */
-export interface Keep {
-  readonly key: string;
-  readonly data: unknown;
-  readonly days: number;
-}
-
 export type RepairOutcome =
   | 'in-sync'
   | 'repaired'
@@ -76,7 +61,7 @@ export type RepairSubject =
   | { readonly part: 'listeners'; readonly plan: ListenerPlan; readonly observed: ObservedListeners }
   | { readonly part: 'health-check'; readonly drift: string; readonly before: TargetGroupHealthCheck };
 
-export interface RepairPlan {
+export interface RepairPlan extends PlanClaims {
   readonly part: 'listeners' | 'health-check';
   readonly decision: Decision | { readonly kind: 'in-sync'; readonly reason: string };
   /** What the result reports: the decision as the operator reads it. */
@@ -86,12 +71,6 @@ export interface RepairPlan {
   readonly blocked: readonly string[];
   /** The steps that carry the decision out (`apply`), or that would (`would-apply`, `report`). */
   readonly steps: readonly RepairStep[];
-  readonly notices: readonly NoticeClaim[];
-  readonly keep: readonly Keep[];
-  /** Notice topics this plan settles: the states they reported are over. */
-  readonly settle: readonly string[];
-  /** Records of conditions that are over. */
-  readonly forget: readonly string[];
   readonly subject: RepairSubject;
   /** Who made the drift, when an event or CloudTrail's event history said so. */
   readonly actor?: Actor | undefined;

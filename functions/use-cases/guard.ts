@@ -7,7 +7,8 @@ import { type ApiCallRoute, type ParsedEvent, routeApiCall, touchedBy } from '..
 import { runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
 import { withRecordedDiscovery } from './discovery.ts';
-import { holdForService, reconcileRegistration } from './registration.ts';
+import { reconcileRegistration } from './execute.ts';
+import { holdForService } from './registration.ts';
 import { reconcileHealthCheck, reconcileListeners, reportMissingTargetGroup } from './repair-parts.ts';
 import type { InvocationResult } from './results.ts';
 
@@ -55,10 +56,7 @@ export async function handleApiCall(
               deps.elb.describeTargetHealth(binding.targetGroupArn),
             ]);
             result.registration = await reconcileRegistration({
-              deps,
-              binding,
-              state,
-              notifier,
+              ...context,
               matching,
               targets,
             });

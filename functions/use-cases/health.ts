@@ -6,18 +6,12 @@
 import type { Binding } from '../config.ts';
 import { conditionAlert, targetHealthAlerts } from '../domain/alert-kinds.ts';
 import type { RecentChange } from '../domain/alerts.ts';
-import {
-  type FleetHealth,
-  type HealthSettings,
-  isUnhealthyNow,
-  type Step,
-  stepCondition,
-  stepTarget,
-  type TargetEvent,
-} from '../domain/health.ts';
+import type { TargetEvent } from '../domain/health.ts';
+import { type HealthPlan, planTargetHealth, type StateClaim } from '../domain/health-plan.ts';
 import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
-import { decode, expiresIn, expiresSoon, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
+import { decode, expiresIn, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { MINUTE } from '../domain/time.ts';
+import type { Trigger } from '../domain/trigger.ts';
 import { errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
@@ -40,51 +34,37 @@ export interface HealthContext {
   readonly binding: Binding;
   readonly state: BindingState;
   readonly notifier: Notifier;
+  readonly trigger: Trigger;
   readonly targets: readonly TargetHealth[];
   readonly instances: ReadonlyMap<string, Instance>;
 }
 
-export async function reconcileHealth(context: HealthContext): Promise<HealthResult> {
-  const { deps, state } = context;
-  const now = deps.now();
-  const { claims, events } = planTargetSteps(context, now, await drainingDelay(context));
-  // Only the invocation whose write lands sends a step's alerts. A write that fails leaves its target to the
-  // next sweep, but the alerts of the claims that landed still go out first.
-  const failures: unknown[] = [];
-  await mapLimit(claims, CLAIM_CONCURRENCY, async ({ key, step }) => {
-    try {
-      const claimed = step.record
-        ? await state.save(KEY.target(key), step.record, expiresIn(now, TARGET_RECORD_DAYS))
-        : await state.delete(KEY.target(key));
-      if (claimed) events.push(...step.events);
-    } catch (error) {
-      failures.push(error);
-    }
-  });
-  const active = context.targets.filter((target) => target.state !== 'draining');
-  const fleet: FleetHealth = {
-    registered: active.length,
-    healthy: active.filter((target) => target.state === 'healthy').length,
-    inGrace: active.filter((target) => target.state === 'initial').length,
-  };
-  const unhealthy = context.targets.filter((target) => {
-    const instance = context.instances.get(target.id);
-    return isUnhealthyNow(target, instance ? instance.state === 'running' : undefined);
-  });
-  deps.telemetry.count(METRIC.unhealthyTargets, unhealthy.length);
-  // Read only when something is alerted: registrations live in the (large) ownership partition.
-  let changes: Promise<RecentChange[]> | undefined;
-  const recentChanges = () => {
-    changes ??= recentChangesOf(deps, state, now, deps.config.alerts.contextMinutes);
-    return changes;
-  };
-  await alertTargets(context, now, events, fleet, recentChanges);
-  await stepNoHealthyCondition(context, now, fleet, recentChanges);
-  if (failures.length > 0) throw failures[0];
+/** The target-health plan a sweep would make now: reads only, writes nothing. */
+export async function planHealthFor(
+  context: Omit<HealthContext, 'notifier' | 'trigger'>,
+): Promise<HealthPlan> {
+  const { deps, state, targets, instances } = context;
+  const records = new Map(
+    [...state.withPrefix(PREFIX.target)].map(([key, record]) => [key, record] as const),
+  );
+  const condition = state.has(KEY.condition)
+    ? { data: state.data(KEY.condition), expiresAt: state.expiresAt(KEY.condition) }
+    : undefined;
+  const deregistrationDelaySeconds = await drainingDelay(context);
+  return planTargetHealth(
+    { targets, instances, records, condition, deregistrationDelaySeconds },
+    deps.config.alerts,
+    deps.now(),
+  );
+}
+
+/** What the target-health plan found, as a result reports it. */
+export function healthResultOf(plan: HealthPlan): HealthResult {
   return {
-    registered: fleet.registered,
-    healthy: fleet.healthy,
-    unhealthy: unhealthy.map((target) => ({
+    decision: plan.decision,
+    registered: plan.fleet.registered,
+    healthy: plan.fleet.healthy,
+    unhealthy: plan.unhealthy.map((target) => ({
       target: targetKey(target),
       state: target.state,
       reason: target.reasonCode,
@@ -93,10 +73,57 @@ export async function reconcileHealth(context: HealthContext): Promise<HealthRes
 }
 
 /**
+ * Makes the plan's claims; only the invocation whose write lands sends a claim's alerts. A write that fails
+ * leaves its target to the next sweep, but the alerts of the claims that landed still go out first.
+ */
+export async function executeHealth(
+  context: Pick<HealthContext, 'deps' | 'binding' | 'state' | 'notifier'>,
+  plan: HealthPlan,
+): Promise<HealthResult> {
+  const { deps, state } = context;
+  const now = deps.now();
+  const events = [...plan.events];
+  const failures: unknown[] = [];
+  await mapLimit(plan.claims, CLAIM_CONCURRENCY, async (claim) => {
+    try {
+      if (await makeClaim(state, now, claim)) events.push(...claim.releases);
+    } catch (error) {
+      failures.push(error);
+    }
+  });
+  deps.telemetry.count(METRIC.unhealthyTargets, plan.unhealthy.length);
+  // Read only when something is alerted: registrations live in the (large) ownership partition.
+  let changes: Promise<RecentChange[]> | undefined;
+  const recentChanges = () => {
+    changes ??= recentChangesOf(deps, state, now, deps.config.alerts.contextMinutes);
+    return changes;
+  };
+  await alertTargets(context, now, events, plan, recentChanges);
+  if (plan.condition && (await makeClaim(state, now, plan.condition))) {
+    const base = { binding: context.binding, now, mode: deps.config.mode };
+    for (const event of plan.condition.releases)
+      await context.notifier.send(
+        conditionAlert(base, event, plan.fleet, await recentChanges(), deps.config.alerts.contextMinutes),
+      );
+  }
+  if (failures.length > 0) throw failures[0];
+  return healthResultOf(plan);
+}
+
+/** A conditional write (or delete) of the claimed record: true when it landed. */
+function makeClaim(state: BindingState, now: number, claim: StateClaim<unknown, unknown>): Promise<boolean> {
+  return claim.record
+    ? state.save(claim.key, claim.record, expiresIn(now, TARGET_RECORD_DAYS))
+    : state.delete(claim.key);
+}
+
+/**
  * The group's deregistration delay, read once per binding and sweep and only while a target drains. When the
  * read fails, draining is given ELB's longest delay this sweep rather than paged early.
  */
-async function drainingDelay(context: HealthContext): Promise<number | undefined> {
+async function drainingDelay(
+  context: Omit<HealthContext, 'notifier' | 'trigger'>,
+): Promise<number | undefined> {
   if (!context.targets.some((target) => target.state === 'draining')) return undefined;
   const { deps, binding } = context;
   try {
@@ -110,50 +137,11 @@ async function drainingDelay(context: HealthContext): Promise<number | undefined
   }
 }
 
-/** Each target's state machine advanced by this sweep's observation: changes to claim, events to send. */
-function planTargetSteps(
-  context: HealthContext,
-  now: number,
-  deregistrationDelaySeconds: number | undefined,
-): { claims: { key: string; step: Step }[]; events: TargetEvent[] } {
-  const settings: HealthSettings = context.deps.config.alerts;
-  const observed = new Map(context.targets.map((target) => [targetKey(target), target]));
-  const records = context.state.withPrefix(PREFIX.target);
-  const events: TargetEvent[] = [];
-  const claims: { key: string; step: Step }[] = [];
-  const advance = (key: string, target: { id: string; port: number }, health: TargetHealth | undefined) => {
-    const previous = decode.target(records.get(key)?.data);
-    const instance = context.instances.get(target.id);
-    const observation = health
-      ? {
-          health,
-          instanceRunning: instance ? instance.state === 'running' : undefined,
-          deregistrationDelaySeconds,
-        }
-      : ('gone' as const);
-    const step = stepTarget(previous, observation, now, settings, target);
-    if (step.changed) claims.push({ key, step });
-    else {
-      events.push(...step.events);
-      // An alert state that lasts is rewritten before its TTL ends it (and the next sweep pages again).
-      if (step.record && expiresSoon(records.get(key)?.expiresAt, now))
-        claims.push({ key, step: { ...step, events: [] } });
-    }
-  };
-  for (const [key, health] of observed) advance(key, health, health);
-  for (const key of records.keys()) {
-    if (observed.has(key)) continue;
-    const [id = '', port = '0'] = key.split(':');
-    advance(key, { id, port: Number(port) }, undefined);
-  }
-  return { claims, events };
-}
-
 async function alertTargets(
-  context: HealthContext,
+  context: Pick<HealthContext, 'deps' | 'binding' | 'notifier'>,
   now: number,
   events: readonly TargetEvent[],
-  fleet: FleetHealth,
+  { fleet, instances }: Pick<HealthPlan, 'fleet' | 'instances'>,
   recentChanges: () => Promise<RecentChange[]>,
 ): Promise<void> {
   const { deps, binding, notifier } = context;
@@ -164,7 +152,7 @@ async function alertTargets(
     mode: deps.config.mode,
     events,
     fleet,
-    instances: context.instances,
+    instances,
     recentChanges: events.length > 0 ? await recentChanges() : [],
     contextMinutes: settings.contextMinutes,
     criticalBelowHealthyFraction: settings.criticalBelowHealthyFraction,
@@ -172,36 +160,6 @@ async function alertTargets(
   })) {
     await notifier.send(alert);
   }
-}
-
-/** The binding-wide "no healthy target left" condition: claimed like a target's state, alerted once. */
-async function stepNoHealthyCondition(
-  context: HealthContext,
-  now: number,
-  fleet: FleetHealth,
-  recentChanges: () => Promise<RecentChange[]>,
-): Promise<void> {
-  const { deps, binding, state, notifier } = context;
-  const condition = stepCondition(
-    decode.condition(state.data(KEY.condition)),
-    fleet,
-    now,
-    deps.config.alerts,
-  );
-  if (!condition.changed) {
-    if (condition.record && expiresSoon(state.expiresAt(KEY.condition), now))
-      await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS));
-    return;
-  }
-  const claimed = condition.record
-    ? await state.save(KEY.condition, condition.record, expiresIn(now, TARGET_RECORD_DAYS))
-    : await state.delete(KEY.condition);
-  if (!claimed) return;
-  const base = { binding, now, mode: deps.config.mode };
-  for (const event of condition.events)
-    await notifier.send(
-      conditionAlert(base, event, fleet, await recentChanges(), deps.config.alerts.contextMinutes),
-    );
 }
 
 /** What the controller changed on the binding lately: repairs (with who caused them) and registrations. */

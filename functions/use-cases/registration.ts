@@ -6,7 +6,7 @@ import { registrationFailedAlert } from '../domain/alert-kinds.ts';
 import { hash } from '../domain/hash.ts';
 import type { ServiceHold } from '../domain/history.ts';
 import { type Instance, type Target, type TargetHealth, targetKey } from '../domain/model.ts';
-import { settledBy, TOPIC } from '../domain/notices.ts';
+import { TOPIC } from '../domain/notices.ts';
 import {
   type CoOwnedBinding,
   coOwnedIn,
@@ -15,10 +15,16 @@ import {
   type InstanceDecision,
   type InstanceEventClaim,
   planRegistration,
-  type RegistrationInput,
   type RegistrationPlan,
   scalingGroupOf,
 } from '../domain/registration.ts';
+import {
+  planRegistrationPart,
+  type RegistrationObservation,
+  type RegistrationPartPlan,
+  type RegistrationStep,
+  UNKNOWN_LAUNCH,
+} from '../domain/registration-plan.ts';
 import type { Binding } from '../domain/settings.ts';
 import {
   activeHolds,
@@ -39,10 +45,8 @@ import { BindingState } from './binding-state.ts';
 import { type Deps, settled } from './context.ts';
 import { holdsFromHistory } from './history.ts';
 import type { Notifier } from './notify.ts';
+import { claimNotices, keepRecords, settle } from './plan-records.ts';
 import type { RegistrationResult } from './results.ts';
-
-/** An ownership record younger than this may belong to a registration this sweep could not see yet. */
-const OWNERSHIP_GRACE_MS = 10 * 60_000;
 
 /**
  * How long a target the controller took out at a Spot interruption warning stays out: EC2 interrupts two
@@ -89,6 +93,7 @@ export interface RegistrationContext {
   readonly binding: Binding;
   readonly state: BindingState;
   readonly notifier: Notifier;
+  readonly trigger: Trigger;
   /** Instances carrying the selector's tags (from a query the sweep may share between bindings). */
   readonly matching: readonly Instance[];
   readonly targets: readonly TargetHealth[];
@@ -96,69 +101,40 @@ export interface RegistrationContext {
   readonly knownVpcId?: string | undefined;
   /** The invocation's view of Auto Scaling groups; one of its own when absent. */
   readonly scalingGroups?: ScalingGroupCache | undefined;
-  /** What prompted the run: only a sweep or an operator asks the event history (an event names its caller). */
-  readonly trigger?: Trigger | undefined;
 }
 
-export async function reconcileRegistration(context: RegistrationContext): Promise<RegistrationResult> {
-  const { deps, binding, notifier } = context;
-  const { log } = deps.telemetry;
-  const { plan, ownership } = await planWithOwnership(context);
-  const applied = deps.config.mode === 'enforce';
-  const result = {
-    applied,
-    register: plan.toRegister.map(targetKey),
-    deregister: plan.toDeregister.map((entry) => `${targetKey(entry.target)} (${entry.reason})`),
-    unchanged: plan.unchanged.length,
-    foreign: plan.foreign.map(targetKey),
-    rejected: [] as string[],
-    withheld: plan.withheld?.detail,
-    ...otherOwners(plan),
-  };
-  if (plan.foreign.length > 0)
-    log.info('targets added by hand are left alone', { binding: binding.name, foreign: result.foreign });
-  if (plan.coOwned.length > 0 || plan.held.length > 0)
-    log.info('targets of other owners are left to them', {
-      binding: binding.name,
-      coOwned: result.coOwned,
-      held: result.held,
-    });
-  if (plan.releasedHolds.length > 0)
-    await context.state.removeAll(plan.releasedHolds.map((key) => KEY.hold(key)));
-  if (plan.withheld) {
-    await reportWithheld(context, plan.withheld);
-    return { ...result, applied: false };
-  }
-  if (plan.toRegister.length === 0 && plan.toDeregister.length === 0) {
-    if (ownership) await forgetStaleOwnership(deps, ownership, context.targets);
-    for (const topic of settledBy('registration')) await notifier.clearNotice(topic);
-    return result;
-  }
-  log.info(applied ? 'registration plan' : 'registration plan (dry-run: not applied)', {
-    binding: binding.name,
-    register: result.register,
-    deregister: result.deregister,
+/** What registration reads with; a trigger only when the run may ask the event history (sweeps, operators). */
+type Observing = Omit<RegistrationContext, 'notifier' | 'trigger'> & {
+  readonly trigger?: Trigger | undefined;
+};
+
+/**
+ * The registration plan a sweep would make now. It reads only, except that holds the event history reveals
+ * are kept as the event path keeps them, so later sweeps need not ask again (`status` passes no trigger).
+ */
+export async function planRegistrationFor(context: Observing): Promise<RegistrationPartPlan> {
+  const { deps } = context;
+  return planRegistrationPart({
+    observed: await observeRegistration(context),
+    mode: deps.config.mode,
+    now: deps.now(),
   });
-  if (!applied) return result;
-  const rejected = await applyRegistration(context, plan);
-  if (rejected.length > 0) await reportRejected(deps, binding, notifier, rejected);
-  return { ...result, rejected: rejected.map((entry) => `${targetKey(entry.target)}: ${entry.code}`) };
 }
 
 /**
- * Plans; ownership is read only for targets outside the selector, and EC2 asked only about those (which
- * may be an Auto Scaling group's even without the selector's tags).
+ * What registration decides on. Ownership is read only for targets outside the selector, and EC2 asked only
+ * about those (which may be an Auto Scaling group's even without the selector's tags).
  */
-async function planWithOwnership(
-  context: RegistrationContext,
-): Promise<{ plan: RegistrationPlan; ownership?: BindingState | undefined }> {
+async function observeRegistration(context: Observing): Promise<RegistrationObservation> {
   const { deps, binding, state } = context;
   const groups = context.scalingGroups ?? new ScalingGroupCache(deps.scaling);
   const coOwnedOf = async (instances: readonly Instance[]) =>
     coOwnedIn(instances, await groups.attached(instances), binding.targetGroupArn);
-  let input = {
+  const vpc = await targetGroupVpc(deps, binding, state, context.knownVpcId);
+  let observed: RegistrationObservation = {
     binding,
-    targetGroupVpcId: await targetGroupVpc(deps, binding, state, context.knownVpcId),
+    targetGroupVpcId: vpc.vpcId,
+    newVpc: vpc.remember,
     matching: context.matching,
     registered: context.targets,
     owned: new Set<string>(),
@@ -166,36 +142,117 @@ async function planWithOwnership(
     held: activeHolds(state.withPrefix(PREFIX.hold), deps.now()),
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
-  let plan = planRegistration(input);
-  let ownership: BindingState | undefined;
+  let plan = planRegistration(observed);
   if (plan.foreign.length > 0) {
-    ownership = await BindingState.load(deps.state, ownershipOf(binding.name), deps.preview !== undefined);
-    input = { ...input, owned: new Set(ownership.withPrefix(PREFIX.owned).keys()) };
-    plan = planRegistration(input);
+    const ownership = (await deps.state.load(ownershipOf(binding.name)))
+      .filter((record) => !record.deleted && record.key.startsWith(PREFIX.owned))
+      .map((record) => [record.key.slice(PREFIX.owned.length), record] as const);
+    observed = { ...observed, ownership: new Map(ownership), owned: new Set(ownership.map(([key]) => key)) };
+    plan = planRegistration(observed);
   }
   const strangers = [...plan.needsLookup, ...plan.foreign.map((target) => target.id)];
-  let final: RegistrationInput = input;
   if (strangers.length > 0) {
     const found = await deps.instances.describe(strangers);
-    final = {
-      ...input,
-      coOwned: new Map([...input.coOwned, ...(await coOwnedOf(found))]),
+    observed = {
+      ...observed,
+      coOwned: new Map([...(observed.coOwned ?? []), ...(await coOwnedOf(found))]),
       lookedUp: new Map(found.map((instance) => [instance.id, instance])),
     };
-    plan = planRegistration(final);
   }
-  // A target missing before its DeregisterTargets event arrived may be an AWS service's: the history says.
-  const asks = context.trigger !== undefined && context.trigger.type !== 'event';
-  const holds = asks ? await holdsFromHistory(deps, binding, plan.toRegister) : new Map();
-  if (holds.size > 0) {
-    await keepHolds(context, holds);
-    const held = new Map([
-      ...(final.held ?? []),
-      ...[...holds].map(([key, hold]) => [key, hold.service] as const),
-    ]);
-    plan = planRegistration({ ...final, held });
+  return withHistoryHolds(context, observed);
+}
+
+/** A target missing before its DeregisterTargets event arrived may be an AWS service's: the history says. */
+async function withHistoryHolds(
+  context: Observing,
+  observed: RegistrationObservation,
+): Promise<RegistrationObservation> {
+  if (context.trigger === undefined || context.trigger.type === 'event') return observed;
+  const missing = planRegistration(observed).toRegister;
+  const holds = await holdsFromHistory(context.deps, context.binding, missing);
+  if (holds.size === 0) return observed;
+  await keepHolds(context, holds);
+  const found = [...holds].map(([key, hold]) => [key, hold.service] as const);
+  return { ...observed, held: new Map([...(observed.held ?? []), ...found]) };
+}
+
+/** What the registration plan decided, as a result reports it (`applied: false` unless its steps run). */
+export function registrationResultOf(plan: RegistrationPartPlan): RegistrationResult {
+  const { diff } = plan;
+  return {
+    applied: plan.mode === 'enforce' && plan.decision.kind !== 'blocked',
+    decision: plan.decision,
+    register: diff.toRegister.map(targetKey),
+    deregister: diff.toDeregister.map((entry) => `${targetKey(entry.target)} (${entry.reason})`),
+    unchanged: diff.unchanged.length,
+    foreign: diff.foreign.map(targetKey),
+    rejected: [],
+    withheld: diff.withheld?.detail,
+    ...otherOwners(diff),
+  };
+}
+
+/**
+ * Carries a registration plan out: its records and notice always; its AWS steps (register, then deregister)
+ * only for `apply`, reporting the targets AWS refused one by one.
+ */
+export async function executeRegistration(
+  context: Pick<RegistrationContext, 'deps' | 'binding' | 'state' | 'notifier'>,
+  plan: RegistrationPartPlan,
+): Promise<RegistrationResult> {
+  const { deps, binding, notifier } = context;
+  const { log } = deps.telemetry;
+  const result = registrationResultOf(plan);
+  if (result.foreign.length > 0)
+    log.info('targets added by hand are left alone', { binding: binding.name, foreign: result.foreign });
+  if (result.coOwned || result.held)
+    log.info('targets of other owners are left to them', {
+      binding: binding.name,
+      coOwned: result.coOwned,
+      held: result.held,
+    });
+  await keepRecords(context.state, deps.now(), plan.keep);
+  if (plan.forget.length > 0) await context.state.removeAll(plan.forget);
+  if (plan.decision.kind === 'blocked') {
+    log.warn('registration withheld', { binding: binding.name, reason: plan.decision.reason });
+    deps.telemetry.count(METRIC.registrationFailures);
   }
-  return { plan, ownership };
+  await claimNotices(notifier, plan.notices);
+  if (plan.forgetOwned.length > 0 && !deps.preview)
+    await deps.state.removeAll(ownershipOf(binding.name), plan.forgetOwned);
+  await settle(notifier, plan.settle);
+  if (plan.steps.length === 0) return result;
+  log.info(
+    plan.decision.kind === 'apply' ? 'registration plan' : 'registration plan (dry-run: not applied)',
+    {
+      binding: binding.name,
+      register: result.register,
+      deregister: result.deregister,
+    },
+  );
+  if (plan.decision.kind !== 'apply') return result;
+  const rejected: TargetWriteResult['rejected'][number][] = [];
+  for (const step of plan.steps) rejected.push(...(await applyRegistrationStep(deps, binding, step)));
+  if (rejected.length > 0) await reportRejected(deps, binding, notifier, rejected);
+  return { ...result, rejected: rejected.map((entry) => `${targetKey(entry.target)}: ${entry.code}`) };
+}
+
+/** Applies one step; returns the targets AWS refused. */
+async function applyRegistrationStep(
+  deps: Deps,
+  binding: Binding,
+  step: RegistrationStep,
+): Promise<TargetWriteResult['rejected']> {
+  if (step.type === 'register') return (await register(deps, binding, step.targets, step.launches)).rejected;
+  deps.telemetry.log.info('deregistering', { binding: binding.name, targets: step.targets.map(targetKey) });
+  const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, step.targets);
+  deps.telemetry.log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
+  deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
+  await deps.state.removeAll(
+    ownershipOf(binding.name),
+    outcome.done.map((target) => KEY.owned(targetKey(target))),
+  );
+  return outcome.rejected;
 }
 
 /** Holds found in the history are kept as the event path keeps them, so later sweeps need not ask again. */
@@ -226,64 +283,9 @@ export function otherOwners({
   };
 }
 
-async function reportWithheld(
-  context: RegistrationContext,
-  withheld: NonNullable<RegistrationPlan['withheld']>,
-): Promise<void> {
-  const { deps, binding, notifier } = context;
-  deps.telemetry.log.warn('registration withheld', {
-    binding: binding.name,
-    reason: withheld.reason,
-    detail: withheld.detail,
-  });
-  deps.telemetry.count(METRIC.registrationFailures);
-  await notifier.notice(
-    TOPIC.withheld,
-    withheld.reason,
-    registrationFailedAlert({
-      binding,
-      now: deps.now(),
-      mode: deps.config.mode,
-      critical: true,
-      headline:
-        withheld.reason === 'safety-limit'
-          ? 'deregistrations withheld by the safety limit'
-          : 'the instance selector matches nothing',
-      detail: withheld.detail,
-    }),
-  );
-}
-
-/** Registers, then deregisters; returns the targets AWS refused one by one. */
-async function applyRegistration(
-  context: RegistrationContext,
-  plan: RegistrationPlan,
-): Promise<TargetWriteResult['rejected'][number][]> {
-  const { deps, binding } = context;
-  const rejected: TargetWriteResult['rejected'][number][] = [];
-  if (plan.toRegister.length > 0) {
-    const launches = new Map(context.matching.map((instance) => [instance.id, launchMarker(instance)]));
-    const outcome = await register(deps, binding, plan.toRegister, launches);
-    rejected.push(...outcome.rejected);
-  }
-  if (plan.toDeregister.length > 0) {
-    const targets = plan.toDeregister.map((entry) => entry.target);
-    deps.telemetry.log.info('deregistering', { binding: binding.name, targets: targets.map(targetKey) });
-    const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, targets);
-    deps.telemetry.log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
-    deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
-    await deps.state.removeAll(
-      ownershipOf(binding.name),
-      outcome.done.map((target) => KEY.owned(targetKey(target))),
-    );
-    rejected.push(...outcome.rejected);
-  }
-  return rejected;
-}
-
 /** One run of an instance: a restart is a new run, a duplicate event is not. */
 function launchMarker(instance: Instance | undefined): string {
-  return instance?.launchTime ?? 'unknown-launch';
+  return instance?.launchTime ?? UNKNOWN_LAUNCH;
 }
 
 async function register(
@@ -353,33 +355,20 @@ async function reportRejected(
   );
 }
 
-/** Ownership of targets that left the group another way (by hand, terminated long ago) is forgotten. */
-async function forgetStaleOwnership(
-  deps: Deps,
-  ownership: BindingState,
-  targets: readonly TargetHealth[],
-): Promise<void> {
-  const registered = new Set(targets.filter((target) => target.state !== 'draining').map(targetKey));
-  const now = deps.now();
-  const stale = [...ownership.withPrefix(PREFIX.owned)].filter(([key, record]) => {
-    const owned = decode.owned(record.data);
-    return !registered.has(key) && (!owned || now - owned.registeredAt > OWNERSHIP_GRACE_MS);
-  });
-  await ownership.removeAll(stale.map(([key]) => KEY.owned(key)));
-}
-
-/** The target group's VPC never changes; it is kept in the state table so no sweep has to ask twice. */
+/**
+ * The target group's VPC never changes; it is kept in the state table so no sweep has to ask twice. Read
+ * here, remembered by the plan (`remember`) when it was not known yet.
+ */
 async function targetGroupVpc(
   deps: Deps,
   binding: Binding,
   state: BindingState,
   known?: string,
-): Promise<string | undefined> {
+): Promise<{ vpcId: string | undefined; remember?: { meta: MetaRecord; vpcId: string } }> {
   const meta = decode.meta(state.data(KEY.meta)) as MetaRecord;
-  if (meta.targetGroupVpcId) return meta.targetGroupVpcId;
-  const vpc = known ?? (await deps.elb.describeTargetGroups([binding.targetGroupArn]))[0]?.vpcId;
-  if (vpc) await state.save(KEY.meta, { ...meta, targetGroupVpcId: vpc });
-  return vpc;
+  if (meta.targetGroupVpcId) return { vpcId: meta.targetGroupVpcId };
+  const vpcId = known ?? (await deps.elb.describeTargetGroups([binding.targetGroupArn]))[0]?.vpcId;
+  return vpcId ? { vpcId, remember: { meta, vpcId } } : { vpcId };
 }
 
 export interface InstanceEventOutcome {

@@ -8,9 +8,10 @@ import { decode, type HttpsSeen, KEY } from '../domain/state.ts';
 import { actorOf } from '../domain/trigger.ts';
 import { errorText } from '../errors.ts';
 import type { Deps } from './context.ts';
+import { executePart } from './execute.ts';
 import { attributeFromHistory } from './history.ts';
 import type { Notifier } from './notify.ts';
-import { executeRepair, observeListeners, planInput, type RepairContext } from './repair.ts';
+import { observeListeners, planInput, type RepairContext } from './repair.ts';
 import type { RepairResult } from './results.ts';
 
 export async function reconcileListeners(
@@ -28,7 +29,7 @@ export async function reconcileListeners(
     const history = await attributeFromHistory(context, plan, observedAll);
     if (history) plan = planListenerRepair({ ...input, history }, observedAll);
   }
-  const { result, after } = await executeRepair(context, plan);
+  const { result, after } = await executePart(context, plan);
   // After a repair, what it left is what to remember (a recreated HTTPS listener has a new ARN).
   const seen = after?.subject.part === 'listeners' ? after.subject.observed.listeners : current.listeners;
   await rememberHttps(context, seen, httpsSeen);
@@ -103,7 +104,7 @@ export async function reconcileHealthCheck(
     return { outcome: 'missing', drift: [], steps: [], blocked: [] };
   }
   const plan = planHealthCheckRepair(planInput(context), found);
-  return plan && (await executeRepair(context, plan)).result;
+  return plan && (await executePart(context, plan)).result;
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   type RepairStep,
 } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
-import { decode, expiresIn, KEY, type RepairEntry, repairLogExpiry, withRepairs } from '../domain/state.ts';
+import { decode, KEY, type RepairEntry, repairLogExpiry, withRepairs } from '../domain/state.ts';
 import { actorOf, foundBy, type Trigger } from '../domain/trigger.ts';
 import { DriftRepairError, errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
@@ -26,6 +26,7 @@ import type { Deps } from './context.ts';
 import { explainLateEvent } from './late-events.ts';
 import type { Notifier } from './notify.ts';
 import { countUnreported, EVENT_DELAY_MS } from './pipeline.ts';
+import { claimNotices, keepRecords, settle } from './plan-records.ts';
 import type { RepairResult } from './results.ts';
 
 export interface RepairContext {
@@ -68,11 +69,7 @@ export async function executeRepair(context: RepairContext, plan: RepairPlan): P
       trigger: trigger.type,
     });
   }
-  for (const claim of plan.notices) {
-    await notifier.notice(claim.topic, claim.fingerprint, claim.alert, {
-      remindEveryMinutes: claim.remindEveryMinutes,
-    });
-  }
+  await claimNotices(notifier, plan.notices);
   await keepAndForget(context, plan);
   if (plan.decision.kind === 'in-sync') await explainLateEvent(context, plan.part);
   if (plan.decision.kind !== 'apply') {
@@ -116,13 +113,8 @@ export async function executeRepair(context: RepairContext, plan: RepairPlan): P
 /** The records a plan keeps (approvals, first sightings) and those of conditions that are over. */
 async function keepAndForget(context: RepairContext, plan: RepairPlan): Promise<void> {
   const { state, deps } = context;
-  const now = deps.now();
-  for (const record of plan.keep) await state.save(record.key, record.data, expiresIn(now, record.days));
+  await keepRecords(state, deps.now(), plan.keep);
   for (const key of plan.forget) if (state.has(key)) await state.delete(key);
-}
-
-async function settle(notifier: Notifier, topics: readonly string[]): Promise<void> {
-  for (const topic of topics) await notifier.clearNotice(topic);
 }
 
 function resultOf(plan: RepairPlan, actor: Actor | undefined): RepairResult {

@@ -4,6 +4,8 @@
  */
 
 import type { AlertKind } from '../domain/alerts.ts';
+import type { HealthPlan } from '../domain/health-plan.ts';
+import type { RegistrationPartPlan } from '../domain/registration-plan.ts';
 import type { RepairOutcome, RepairPlan } from '../domain/repair-plan.ts';
 import type { DiscoverySummary } from './discovery.ts';
 
@@ -22,6 +24,8 @@ export interface RepairResult {
 
 export interface RegistrationResult {
   readonly applied: boolean;
+  /** The plan's decision and its reason. */
+  readonly decision?: RegistrationPartPlan['decision'] | undefined;
   readonly register: readonly string[];
   readonly deregister: readonly string[];
   readonly unchanged: number;
@@ -44,6 +48,8 @@ export interface UnhealthyTarget {
 }
 
 export interface HealthResult {
+  /** The plan's decision and its reason. */
+  readonly decision?: HealthPlan['decision'] | undefined;
   readonly registered: number;
   readonly healthy: number;
   readonly unhealthy: readonly UnhealthyTarget[];

@@ -1,26 +1,22 @@
 /**
- * The read-only report behind `alb-warden status`: for every binding, the plans a sweep would make now for
- * its listeners and health check (the same plan values, never executed), the targets (healthy, unhealthy with
- * reasons, missing matching instances) and the alert state. It makes only read calls and writes nothing.
+ * The read-only report behind `alb-warden status`: for every binding, the plan a sweep would make now for
+ * its four parts (listeners, health check, registration, target health: the same plan values, never
+ * executed), the targets (healthy, unhealthy with reasons, missing matching instances) and the alert state.
+ * It makes only read calls and writes nothing.
  */
-import { isUnhealthyNow } from '../domain/health.ts';
-import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts';
+import type { BindingPlan } from '../domain/binding-plan.ts';
+import { targetKey } from '../domain/model.ts';
 import { BREAKER_KEYS, SUSPENSION_TOPICS } from '../domain/notices.ts';
-import { coOwnedIn, planRegistration } from '../domain/registration.ts';
-import {
-  type PlanInput,
-  planHealthCheckRepair,
-  planListenerRepair,
-  type RepairPlan,
-} from '../domain/repair-plan.ts';
+import { planHealthCheckRepair, planListenerRepair, type RepairPlan } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
-import { activeHolds, activePause, breakerOpen, decode, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
+import { activePause, breakerOpen, decode, KEY, PREFIX } from '../domain/state.ts';
 import { errorText } from '../errors.ts';
-import type { StateRecord } from '../ports.ts';
+import { BindingState } from './binding-state.ts';
 import { type Deps, mapLimit } from './context.ts';
-import { otherOwners, ScalingGroupCache } from './registration.ts';
-import { observeListeners } from './repair.ts';
-import type { UnhealthyTarget } from './results.ts';
+import { planHealthFor } from './health.ts';
+import { otherOwners, planRegistrationFor, registrationResultOf } from './registration.ts';
+import { observeListeners, planInput } from './repair.ts';
+import type { RegistrationResult, UnhealthyTarget } from './results.ts';
 
 export interface BindingStatus {
   readonly binding: string;
@@ -28,6 +24,8 @@ export interface BindingStatus {
   readonly listeners: PartStatus;
   /** Present for bindings that configure a health check. */
   readonly healthCheck?: PartStatus | undefined;
+  /** The registration plan as a sweep would carry it out: what a dry-run sweep reports for it. */
+  readonly registration?: RegistrationResult | undefined;
   readonly targets: {
     readonly registered: number;
     readonly healthy: number;
@@ -68,36 +66,77 @@ export async function bindingStatuses(deps: Deps, names?: readonly string[]): Pr
   return mapLimit(bindings, deps.config.limits.concurrentBindings, (binding) => bindingStatus(deps, binding));
 }
 
+/**
+ * The binding's plan as a sweep would make it now (mode as deployed, no event), from reads only: the same
+ * planners a sweep runs, never executed. What status shows is what runs.
+ */
+async function planBinding(
+  deps: Deps,
+  binding: Binding,
+): Promise<{ plan: BindingPlan; state: BindingState }> {
+  const [observed, targets, matching, state, groups] = await Promise.all([
+    observeListeners(deps, binding),
+    deps.elb.describeTargetHealth(binding.targetGroupArn),
+    deps.instances.findByTags(binding.instanceSelector.tags),
+    BindingState.load(deps.state, binding.name, true),
+    binding.healthCheck ? deps.elb.describeTargetGroups([binding.targetGroupArn]) : [],
+  ]);
+  const trigger = { type: 'sweep' } as const;
+  const input = planInput({ deps, binding, state, trigger });
+  const [group] = groups;
+  const instances = new Map(matching.map((instance) => [instance.id, instance]));
+  const plan: BindingPlan = {
+    binding: binding.name,
+    listeners: planListenerRepair(input, observed),
+    healthCheck: group ? planHealthCheckRepair(input, group) : undefined,
+    registration: await planRegistrationFor({
+      deps,
+      binding,
+      state,
+      matching,
+      targets,
+      knownVpcId: group?.vpcId,
+    }),
+    health: await planHealthFor({ deps, binding, state, targets, instances }),
+  };
+  return { plan, state };
+}
+
 async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatus> {
   try {
-    const [observed, targets, matching, records, ownership, groups] = await Promise.all([
-      observeListeners(deps, binding),
-      deps.elb.describeTargetHealth(binding.targetGroupArn),
-      deps.instances.findByTags(binding.instanceSelector.tags),
-      deps.state.load(binding.name),
-      deps.state.load(ownershipOf(binding.name)),
-      binding.healthCheck ? deps.elb.describeTargetGroups([binding.targetGroupArn]) : [],
-    ]);
-    const state = new Map(
-      records.filter((record) => !record.deleted).map((record) => [record.key, record.data]),
-    );
-    const coOwned = await coOwnedTargets(deps, binding, matching, targets);
-    // The plan a sweep would make now (mode as deployed, no event): what status shows is what runs.
-    const input: PlanInput = {
-      binding,
-      settings: deps.config,
-      trigger: { type: 'sweep' },
-      now: deps.now(),
-      recall: (key) => state.get(key),
-    };
-    const listeners = partStatus(planListenerRepair(input, observed));
-    const [group] = groups;
-    const healthCheck = group ? planHealthCheckRepair(input, group) : undefined;
-    const parts = { listeners, healthCheck: healthCheck && partStatus(healthCheck) };
+    const { plan, state } = await planBinding(deps, binding);
+    const listeners = partStatus(plan.listeners);
+    const healthCheck = plan.healthCheck && partStatus(plan.healthCheck);
+    const registration = plan.registration.diff;
+    const unhealthy = plan.health.unhealthy;
+    const alertState = alertStateOf(deps, state);
     return {
       binding: binding.name,
-      ...parts,
-      ...health(deps, binding, state, { targets, matching, ownership, coOwned }, parts),
+      ok:
+        partOk(listeners) &&
+        partOk(healthCheck) &&
+        plan.registration.decision.kind !== 'blocked' &&
+        registration.toRegister.length === 0 &&
+        unhealthy.length === 0 &&
+        !alertState.noHealthyTargets &&
+        alertState.suspended.length === 0,
+      listeners,
+      healthCheck,
+      registration: registrationResultOf(plan.registration),
+      targets: {
+        registered: plan.health.fleet.registered,
+        healthy: plan.health.fleet.healthy,
+        unhealthy: unhealthy.map((target) => ({
+          target: targetKey(target),
+          state: target.state,
+          reason: target.reasonCode,
+          description: target.description,
+        })),
+        missing: registration.toRegister.map(targetKey),
+        foreign: registration.foreign.map(targetKey),
+        ...otherOwners(registration),
+      },
+      alertState,
     };
   } catch (error) {
     return {
@@ -109,25 +148,6 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
       error: errorText(error),
     };
   }
-}
-
-function holdsIn(state: ReadonlyMap<string, unknown>, now: number): Map<string, string> {
-  const holds = [...state].filter(([key]) => key.startsWith(PREFIX.hold));
-  return activeHolds(new Map(holds.map(([key, data]) => [key.slice(PREFIX.hold.length), { data }])), now);
-}
-
-/** Instances of Auto Scaling groups that have the binding's target group attached, registered ones included. */
-async function coOwnedTargets(
-  deps: Deps,
-  binding: Binding,
-  matching: readonly Instance[],
-  targets: readonly TargetHealth[],
-): Promise<Map<string, string>> {
-  const known = new Set(matching.map((instance) => instance.id));
-  const strangers = targets.map((target) => target.id).filter((id) => !known.has(id));
-  const instances = [...matching, ...(strangers.length > 0 ? await deps.instances.describe(strangers) : [])];
-  const attached = await new ScalingGroupCache(deps.scaling).attached(instances);
-  return coOwnedIn(instances, attached, binding.targetGroupArn);
 }
 
 function partStatus(plan: RepairPlan): PartStatus {
@@ -148,79 +168,21 @@ function partStatus(plan: RepairPlan): PartStatus {
 /** An accepted change (an approved actor's) is as the operator wants it; anything else off is not ok. */
 const partOk = (part: PartStatus | undefined) => !part || part.inSync || part.decision === 'accept';
 
-function health(
-  deps: Deps,
-  binding: Binding,
-  state: ReadonlyMap<string, unknown>,
-  seen: {
-    targets: readonly TargetHealth[];
-    matching: readonly Instance[];
-    ownership: readonly StateRecord[];
-    coOwned: ReadonlyMap<string, string>;
-  },
-  parts: { listeners: PartStatus; healthCheck?: PartStatus | undefined },
-): Pick<BindingStatus, 'ok' | 'targets' | 'alertState'> {
+function alertStateOf(deps: Deps, state: BindingState): BindingStatus['alertState'] {
   const now = deps.now();
-  const { targets, matching } = seen;
-  const owned = new Set(
-    seen.ownership
-      .filter((record) => !record.deleted && record.key.startsWith(PREFIX.owned))
-      .map((record) => record.key.slice(PREFIX.owned.length)),
-  );
-  const registration = planRegistration({
-    binding,
-    targetGroupVpcId: decode.meta(state.get(KEY.meta)).targetGroupVpcId,
-    matching,
-    registered: targets,
-    owned,
-    lookedUp: new Map(),
-    coOwned: seen.coOwned,
-    held: holdsIn(state, now),
-    maxDeregisterFraction: 1,
-  });
-  const running = new Map(matching.map((instance) => [instance.id, instance.state === 'running']));
-  const unhealthy = targets.filter((target) => isUnhealthyNow(target, running.get(target.id)));
-  const active = targets.filter((target) => target.state !== 'draining');
-  const repairs = decode.repairs(state.get(KEY.repairs));
-  const pause = activePause(decode.pause(state.get(KEY.pause)), now);
-  const alerting = [...state.entries()]
-    .filter(
-      ([key, data]) =>
-        key.startsWith(PREFIX.target) && ['alerting', 'flapping'].includes(decode.target(data)?.phase ?? ''),
-    )
-    .map(([key]) => key.slice(PREFIX.target.length));
-  const suspended = BREAKER_KEYS.filter((key) => breakerOpen(repairs, key, now, deps.config.circuitBreaker));
-  const noHealthy = decode.condition(state.get(KEY.condition))?.active === true;
+  const repairs = decode.repairs(state.data(KEY.repairs));
+  const pause = activePause(decode.pause(state.data(KEY.pause)), now);
+  const alerting = [...state.withPrefix(PREFIX.target)]
+    .filter(([, record]) => ['alerting', 'flapping'].includes(decode.target(record.data)?.phase ?? ''))
+    .map(([key]) => key);
   return {
-    ok:
-      partOk(parts.listeners) &&
-      partOk(parts.healthCheck) &&
-      unhealthy.length === 0 &&
-      registration.toRegister.length === 0 &&
-      !noHealthy &&
-      suspended.length === 0,
-    targets: {
-      registered: active.length,
-      healthy: active.filter((target) => target.state === 'healthy').length,
-      unhealthy: unhealthy.map((target) => ({
-        target: targetKey(target),
-        state: target.state,
-        reason: target.reasonCode,
-        description: target.description,
-      })),
-      missing: registration.toRegister.map(targetKey),
-      foreign: registration.foreign.map(targetKey),
-      ...otherOwners(registration),
-    },
-    alertState: {
-      alerting,
-      noHealthyTargets: noHealthy,
-      paused: pause
-        ? { by: pause.by, until: new Date(pause.until).toISOString(), reason: pause.reason }
-        : undefined,
-      suspended,
-      parkedAlerts: [...state.keys()].filter((key) => key.startsWith(PREFIX.outbox)).length,
-    },
+    alerting,
+    noHealthyTargets: decode.condition(state.data(KEY.condition))?.active === true,
+    paused: pause
+      ? { by: pause.by, until: new Date(pause.until).toISOString(), reason: pause.reason }
+      : undefined,
+    suspended: BREAKER_KEYS.filter((key) => breakerOpen(repairs, key, now, deps.config.circuitBreaker)),
+    parkedAlerts: state.withPrefix(PREFIX.outbox).size,
   };
 }
 

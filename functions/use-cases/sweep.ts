@@ -19,10 +19,10 @@ import {
   discoverForSweep,
   withRecordedDiscovery,
 } from './discovery.ts';
-import { reconcileHealth } from './health.ts';
+import { reconcileHealth, reconcileRegistration } from './execute.ts';
 import type { Notifier } from './notify.ts';
 import { checkEventPipeline } from './pipeline.ts';
-import { reconcileRegistration, ScalingGroupCache } from './registration.ts';
+import { ScalingGroupCache } from './registration.ts';
 import { observeListeners, type RepairContext } from './repair.ts';
 import { reconcileHealthCheck, reconcileListeners } from './repair-parts.ts';
 import { type InvocationResult, newBindingResult, type RegistrationResult } from './results.ts';
@@ -174,7 +174,7 @@ async function sweepBinding(context: RepairContext & BindingWork, shared: Shared
   });
   await attempt('health', async () => {
     const instances = new Map((matching ?? []).map((instance) => [instance.id, instance]));
-    result.health = await reconcileHealth({ deps, binding, state, notifier, targets, instances });
+    result.health = await reconcileHealth({ ...context, targets, instances });
   });
 }
 
@@ -189,14 +189,16 @@ async function withheldRegistration(
   const error = lookup && 'error' in lookup ? lookup.error : undefined;
   if (isTransient(error)) throw error;
   await reportFailedLookup(context.deps, context.binding, context.notifier, error);
+  const withheld = 'DescribeInstances failed: nothing was changed';
   return {
     applied: false,
+    decision: { kind: 'blocked', reason: withheld },
     register: [],
     deregister: [],
     unchanged: 0,
     foreign: [],
     rejected: [],
-    withheld: 'DescribeInstances failed: nothing was changed',
+    withheld,
   };
 }
 

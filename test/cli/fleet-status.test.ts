@@ -72,6 +72,8 @@ describe('alb-warden status for a fleet', () => {
         /^failing {4}ghost {2}210987654321 eu-west-1 {2}DescribeListeners failed: LoadBalancerNotFound/,
       ),
       'repairing  web    123456789012 ap-northeast-2  port 80 forwards to web-8080 instead of redirecting to HTTPS (301 to HTTPS:443)',
+      '',
+      'sweep: every binding once every 1 minute (3 bindings, 2 workers)',
     ]);
   });
 
@@ -83,8 +85,10 @@ describe('alb-warden status for a fleet', () => {
       '3 bindings: 2 in sync, 1 failing',
       '',
       expect.stringMatching(/^failing {2}ghost {2}210987654321 eu-west-1/),
+      '',
+      'sweep: every binding once every 1 minute (3 bindings, 2 workers)',
     ]);
-    expect(all.stdout.trimEnd().split('\n').slice(2)).toEqual([
+    expect(all.stdout.trimEnd().split('\n').slice(2, -2)).toEqual([
       expect.stringMatching(/^failing {2}ghost/),
       'in sync  copy   123456789012 ap-northeast-2',
       'in sync  web    123456789012 ap-northeast-2',
@@ -96,7 +100,9 @@ describe('alb-warden status for a fleet', () => {
     const inRegion = await status('--region', 'eu-west-1', '--json');
 
     expect(inAccount.code).toBe(0);
-    expect(inAccount.stdout).toBe('2 bindings: 2 in sync\n');
+    expect(inAccount.stdout).toBe(
+      '2 bindings: 2 in sync\n\nsweep: every binding once every 1 minute (3 bindings, 2 workers)\n',
+    );
     expect(inRegion.code).toBe(1);
     expect(inRegion.json<FleetJson>().bindings.map((entry) => entry.binding)).toEqual(['ghost']);
   });
@@ -113,7 +119,9 @@ describe('alb-warden status for a fleet', () => {
     const run = await status('--tag', 'Role=api');
 
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^NOT OK ghost\n {5}error {8}.*LoadBalancerNotFound/);
+    expect(run.stdout).toMatch(
+      /^sweep: every binding once every 1 minute .*\nNOT OK ghost\n {5}error {8}.*LoadBalancerNotFound/,
+    );
   });
 
   it('refuses a tag that is not KEY=VALUE and a filter no binding matches, naming what there is', async () => {

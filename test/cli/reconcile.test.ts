@@ -103,13 +103,19 @@ describe('alb-warden reconcile', () => {
     });
     expect(binding?.registration).toEqual({
       applied: true,
+      decision: { kind: 'in-sync', reason: 'every running matching instance is a target' },
       register: [],
       deregister: [],
       unchanged: 2,
       foreign: [],
       rejected: [],
     });
-    expect(binding?.health).toEqual({ registered: 2, healthy: 2, unhealthy: [] });
+    expect(binding?.health).toEqual({
+      decision: { kind: 'in-sync', reason: 'no target is unhealthy and no alert is due' },
+      registered: 2,
+      healthy: 2,
+      unhealthy: [],
+    });
     expect(binding?.alerts).toEqual(['DriftRepaired']);
     expect(binding?.error).toBeUndefined();
   });

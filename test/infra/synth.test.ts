@@ -37,8 +37,11 @@ function appLines(stderr: string): string[] {
   return stderr.split('\n').filter((line) => line.startsWith('alb-warden: '));
 }
 
+/** The CDK CLI that `npx cdk` runs (the package's bin), started without npm in front of it. */
+const CDK_CLI = join(ROOT, 'node_modules', 'aws-cdk', 'bin', 'cdk');
+
 function cdk(...args: string[]) {
-  return spawnSync('npx', ['cdk', ...args, '--no-notices', '--output', outdir], {
+  return spawnSync(process.execPath, [CDK_CLI, ...args, '--no-notices', '--output', outdir], {
     cwd: ROOT,
     env: offlineEnv(),
     encoding: 'utf8',
@@ -140,7 +143,7 @@ describe('cdk synth with cdk.json', () => {
     const meta = join(ROOT, 'dist', 'sweep', 'meta.json');
     const before = statSync(meta).mtimeMs;
 
-    const result = spawnSync('npx', ['cdk', 'ls', '--no-notices'], {
+    const result = spawnSync(process.execPath, [CDK_CLI, 'ls', '--no-notices'], {
       cwd: ROOT,
       env: { ...offlineEnv(), WARDEN_SKIP_BUILD: undefined },
       encoding: 'utf8',

@@ -4,6 +4,7 @@
  */
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
 import type { Action, Instance, Listener, Rule, TargetHealth } from '../../functions/domain/model.ts';
+import type { RegistrationObservation } from '../../functions/domain/registration-plan.ts';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'ap-northeast-2';
@@ -139,4 +140,19 @@ export function health(
   extra: Partial<TargetHealth> = {},
 ): TargetHealth {
   return { id, port: 8080, state, ...extra };
+}
+
+/** What registration plans from for the seed binding: nothing observed yet, `overrides` on top. */
+export function registrationInput(overrides: Partial<RegistrationObservation>): RegistrationObservation {
+  const [binding] = seedConfig().bindings;
+  if (!binding) throw new Error('the seed configuration has a binding');
+  return {
+    binding,
+    targetGroupVpcId: VPC_ID,
+    matching: [],
+    registered: [],
+    owned: new Set<string>(),
+    maxDeregisterFraction: 0.5,
+    ...overrides,
+  };
 }

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ElbV2LoadBalancing } from '../../../functions/adapters/elbv2.ts';
 import { AwsCallError, isAwsError } from '../../../functions/errors.ts';
 import { CERT_ARN, HTTP_LISTENER_ARN, LB_ARN, redirect301, TG_ARN } from '../../support/builders.ts';
@@ -29,6 +29,8 @@ const targets = (count: number) =>
   }));
 
 beforeEach(() => elb.reset());
+// The mock patches the SDK's client class for the whole worker: later test files use real clients.
+afterAll(() => elb.restore());
 
 describe('registerTargets', () => {
   it('sends at most 200 targets per call', async () => {

@@ -9,7 +9,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb-state.ts';
 import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
 import { SnsAlertPublisher, snsMessage } from '../../../functions/adapters/sns.ts';
@@ -25,6 +25,12 @@ beforeEach(() => {
   ec2.reset();
   sns.reset();
   dynamo.reset();
+});
+// The mocks patch the SDK's client classes for the whole worker: later test files use real clients.
+afterAll(() => {
+  ec2.restore();
+  sns.restore();
+  dynamo.restore();
 });
 
 describe('Ec2Instances', () => {

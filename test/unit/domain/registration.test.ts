@@ -14,22 +14,12 @@ import {
   type RegistrationInput,
   selectorKey,
 } from '../../../functions/domain/registration.ts';
-import { health, instance, seedConfig, VPC_ID } from '../../support/builders.ts';
+import { health, instance, registrationInput, seedConfig, VPC_ID } from '../../support/builders.ts';
 
 const config = seedConfig();
 const binding = config.bindings[0] as (typeof config.bindings)[number];
 
-function input(overrides: Partial<RegistrationInput>): RegistrationInput {
-  return {
-    binding,
-    targetGroupVpcId: VPC_ID,
-    matching: [],
-    registered: [],
-    owned: new Set(),
-    maxDeregisterFraction: 0.5,
-    ...overrides,
-  };
-}
+const input = (overrides: Partial<RegistrationInput>): RegistrationInput => registrationInput(overrides);
 
 describe('selectors', () => {
   it('matches only when every tag is present with the same value', () => {
