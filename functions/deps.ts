@@ -12,8 +12,10 @@ import type {
   Provider,
   RetryStrategyV2,
 } from '@smithy/types';
+import { type AssumeRole, RoleCredentials, stsAssumeRole } from './adapters/accounts.ts';
 import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
+import { memberAccess, type Scope, scopeKey } from './domain/accounts.ts';
 import type {
   AlertPublisher,
   Instances,
@@ -22,7 +24,7 @@ import type {
   StateStore,
   TaggedResources,
 } from './ports.ts';
-import type { Deps, Telemetry } from './use-cases/context.ts';
+import type { Deps, ScopedClients, Telemetry } from './use-cases/context.ts';
 
 /** Settings common to every client; unset fields fall back to the SDK's environment and profile chain. */
 export interface AwsClientOptions {
@@ -30,6 +32,13 @@ export interface AwsClientOptions {
   readonly endpoint?: string | undefined;
   readonly credentials?:
     | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
+    /** A provider the SDK asks again when what it gave expires (a member role's credentials). */
+    | (() => Promise<{
+        readonly accessKeyId: string;
+        readonly secretAccessKey: string;
+        readonly sessionToken?: string;
+        readonly expiration?: Date;
+      }>)
     | undefined;
   readonly maxAttempts?: number | undefined;
   /**
@@ -47,7 +56,12 @@ export function clientConfig(options: AwsClientOptions = {}) {
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
+    ...(options.credentials === undefined
+      ? {}
+      : {
+          credentials:
+            typeof options.credentials === 'function' ? options.credentials : { ...options.credentials },
+        }),
   };
 }
 
@@ -193,10 +207,12 @@ export interface CreateDepsOptions {
   readonly state?: StateStore;
   /** The ELB rate limiter's clock. @default real time */
   readonly limiterClock?: Clock;
+  /** How member roles are assumed. @default STS AssumeRole with the hub's credentials */
+  readonly assumeRole?: AssumeRole;
 }
 
 export function createDeps(config: WardenConfig, options: CreateDepsOptions): Deps {
-  return {
+  const deps: Deps = {
     config,
     elb: awsLoadBalancing(options.aws, config.limits.apiShare, options.limiterClock),
     instances: awsInstances(options.aws),
@@ -206,5 +222,49 @@ export function createDeps(config: WardenConfig, options: CreateDepsOptions): De
     state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),
     telemetry: options.telemetry,
     now: options.now ?? Date.now,
+  };
+  return { ...deps, clientsFor: memberClients(config, options, deps.now) };
+}
+
+/**
+ * A member account and region's ELB, EC2 and Auto Scaling clients, made once: signed for its region with its
+ * role's credentials, with an ELB rate limiter of its own (ELB throttles per account and region). State,
+ * alerts, telemetry and clock stay the hub's. The credentials are fetched before the clients are handed out,
+ * so a role that cannot be assumed fails here, before any of the member's bindings.
+ */
+function memberClients(
+  config: WardenConfig,
+  options: CreateDepsOptions,
+  now: () => number,
+): (scope: Scope) => Promise<ScopedClients | undefined> {
+  const made = new Map<string, { clients: ScopedClients; credentials: RoleCredentials }>();
+  const sts = once(async () => {
+    const { STSClient } = await import('@aws-sdk/client-sts');
+    return createClient((settings) => new STSClient(settings), options.aws);
+  });
+  const assumeRole = options.assumeRole ?? stsAssumeRole(sts);
+  return async (scope) => {
+    let entry = made.get(scopeKey(scope));
+    if (!entry) {
+      const access = memberAccess(config, scope);
+      if (!access) return undefined;
+      const credentials = new RoleCredentials(assumeRole, access, now);
+      const aws: AwsClientOptions = {
+        ...options.aws,
+        region: scope.region,
+        credentials: () => credentials.get(),
+      };
+      entry = {
+        credentials,
+        clients: {
+          elb: awsLoadBalancing(aws, config.limits.apiShare, options.limiterClock),
+          instances: awsInstances(aws),
+          scaling: awsScalingGroups(aws),
+        },
+      };
+      made.set(scopeKey(scope), entry);
+    }
+    await entry.credentials.get();
+    return entry.clients;
   };
 }

@@ -1,10 +1,11 @@
 /** Lambda `guard`: EventBridge "AWS API Call via CloudTrail" from elasticloadbalancing.amazonaws.com. */
 import type { Deps } from '../use-cases/context.ts';
+import { inEventScope } from '../use-cases/fleet.ts';
 import { handleApiCall } from '../use-cases/guard.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
 
 export function createGuardHandler(observability: Observability, deps: () => Deps) {
-  return eventHandler('guard', ['api-call'], observability, deps, handleApiCall);
+  return eventHandler('guard', ['api-call'], observability, deps, inEventScope('guard', handleApiCall));
 }
 
 const observability = createObservability('guard');

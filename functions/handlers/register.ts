@@ -1,5 +1,6 @@
 /** Lambda `register`: EventBridge "EC2 Instance State-change Notification" and "EC2 Spot Instance Interruption Warning". */
 import type { Deps } from '../use-cases/context.ts';
+import { inEventScope } from '../use-cases/fleet.ts';
 import { handleInstanceState } from '../use-cases/register.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
 
@@ -9,7 +10,7 @@ export function createRegisterHandler(observability: Observability, deps: () => 
     ['instance-state', 'spot-interruption'],
     observability,
     deps,
-    handleInstanceState,
+    inEventScope('register', handleInstanceState),
   );
 }
 

@@ -1,11 +1,11 @@
 /** Lambda `sweep`: the EventBridge schedule; the safety net that brings every binding to its desired state. */
 import type { Deps } from '../use-cases/context.ts';
-import { sweep } from '../use-cases/sweep.ts';
+import { sweepFleet } from '../use-cases/fleet.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
 
 export function createSweepHandler(observability: Observability, deps: () => Deps) {
   return eventHandler('sweep', ['scheduled'], observability, deps, (deps, event) =>
-    sweep(deps, { eventId: event.id, trigger: { type: 'sweep' } }),
+    sweepFleet(deps, { eventId: event.id, trigger: { type: 'sweep' } }),
   );
 }
 
