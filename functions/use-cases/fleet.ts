@@ -15,7 +15,8 @@ import {
   scopeOfBinding,
 } from '../domain/accounts.ts';
 import { memberUnreachableAlert } from '../domain/alert-kinds.ts';
-import { awsErrorCode, errorText, MemberAccessError } from '../errors.ts';
+import type { AlertKind } from '../domain/alerts.ts';
+import { awsErrorCode, errorText, isTransient, MemberAccessError } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import { throwIfFailed } from './binding-run.ts';
 import { BindingState } from './binding-state.ts';
@@ -89,6 +90,8 @@ async function reach(
     clients = await clientsFor(group.scope);
   } catch (error) {
     if (!(error instanceof MemberAccessError)) throw error;
+    // STS throttling or a 5xx says nothing about the role: the invocation fails at the end and is retried.
+    if (isTransient(error)) return { failed: failedResults(group, error, true) };
     return { failed: await reportUnreachable(deps, group, error) };
   }
   if (clients) await settleUnreachable(deps, group.scope);
@@ -124,11 +127,20 @@ async function reportUnreachable(
     }),
   );
   // An alert that could not go out fails the invocation at the end, after every other member ran.
-  const failure = { code, message: error.message, transient: notifier.failures.length > 0 };
+  return failedResults(group, error, notifier.failures.length > 0, result.alerts);
+}
+
+function failedResults(
+  group: ScopedBindings,
+  error: MemberAccessError,
+  transient: boolean,
+  alerts: readonly AlertKind[] = [],
+): BindingResult[] {
+  const failure = { code: awsErrorCode(error.cause), message: error.message, transient };
   return group.bindings.map((binding, index) => ({
     ...newBindingResult(binding.name),
     status: 'failed' as const,
-    alerts: index === 0 ? [...result.alerts] : [],
+    alerts: index === 0 ? [...alerts] : [],
     error: failure,
   }));
 }
