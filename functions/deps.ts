@@ -252,7 +252,9 @@ function memberClients(
       const aws: AwsClientOptions = {
         ...options.aws,
         region: scope.region,
-        credentials: () => credentials.get(),
+        // The SDK would cache the credentials until their expiry by the wall clock; marked due, it asks
+        // RoleCredentials before each request, which answers from its cache and decides on the deps' clock.
+        credentials: async () => ({ ...(await credentials.get()), expiration: new Date(0) }),
       };
       entry = {
         credentials,

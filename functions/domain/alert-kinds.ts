@@ -554,7 +554,8 @@ export function memberUnreachableAlert(input: MemberUnreachableInput): Alert {
     severity: 'critical',
     binding: `${input.account}/${input.region}`,
     time: formatTime(input.now),
-    headline: `cannot assume the member role in account ${input.account} (${input.region})`,
+    // The subject starts with the account and region (the alert's binding), then names the role.
+    headline: `cannot assume role ${clean(input.roleArn.split('/').pop(), 64)}`,
     lines: [
       `The hub could not assume ${clean(input.roleArn)} in account ${input.account}, region ${input.region}, so ${plural(names.length, 'binding')} there (${names.join(', ')}) went unchecked: no repair, registration or health alert until it can.`,
       `AWS said: ${clean(input.error.code ?? 'error', 64)}: ${clean(input.error.message, 600)}`,
