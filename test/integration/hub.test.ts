@@ -65,19 +65,8 @@ const roleArnOf = (member: Member) =>
   `arn:aws:iam::${member.account}:role/${defaultMemberRoleName(member.region)}`;
 const signedBy = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: SIM_SECRET });
 
-/** What the member stack holds: the role the hub assumes, and rules forwarding to the hub's bus. */
-async function deployMember(world: World, control: SimControl, member: Member, hubBus: string) {
-  await control.organization(member.account, ORG);
-  await control
-    .in({ account: member.account })
-    .identity(member.adminKey, `arn:aws:sts::${member.account}:assumed-role/Admin/jiwoo.kim`);
-  const clients = createClients(world.endpoint, member.region, member.adminKey);
-  const seed = await buildSeedTopology(clients);
-  const iam = new IAMClient({
-    endpoint: world.endpoint,
-    region: 'us-east-1',
-    credentials: signedBy(member.adminKey),
-  });
+/** The member role, trusted by the hub's function roles of the organization (and the external id, if any). */
+async function deployRole({ member, iam }: { member: Member; iam: IAMClient }): Promise<void> {
   await iam.send(
     new CreateRoleCommand({
       RoleName: defaultMemberRoleName(member.region),
@@ -101,6 +90,22 @@ async function deployMember(world: World, control: SimControl, member: Member, h
       MaxSessionDuration: 3600,
     }),
   );
+}
+
+/** What the member stack holds: the role the hub assumes, and rules forwarding to the hub's bus. */
+async function deployMember(world: World, control: SimControl, member: Member, hubBus: string) {
+  await control.organization(member.account, ORG);
+  await control
+    .in({ account: member.account })
+    .identity(member.adminKey, `arn:aws:sts::${member.account}:assumed-role/Admin/jiwoo.kim`);
+  const clients = createClients(world.endpoint, member.region, member.adminKey);
+  const seed = await buildSeedTopology(clients);
+  const iam = new IAMClient({
+    endpoint: world.endpoint,
+    region: 'us-east-1',
+    credentials: signedBy(member.adminKey),
+  });
+  await deployRole({ member, iam });
   const events = new EventBridgeClient({
     endpoint: world.endpoint,
     region: member.region,
@@ -340,5 +345,25 @@ describe('a hub with two member accounts in two regions', () => {
     expect(roleAlerts[0]?.text).toContain('team-b');
     // team-a: one refresh for both sweeps; team-b: one refused attempt a sweep.
     expect(await assumeRoleCalls()).toBe(3);
+  });
+
+  it('settles the alert once the role is back: the same failure later is news again', async () => {
+    // Prepare
+    const [, b] = members as [Deployed, Deployed];
+    await deployRole(b);
+    const before = (await alerts()).length;
+
+    // Act
+    const restored = await sweepFleet(deps);
+    await b.iam.send(new DeleteRoleCommand({ RoleName: defaultMemberRoleName(b.member.region) }));
+    // Within the hour since the first alert (no reminder due), and past the point where the hub renews.
+    await advance(51 * 60_000);
+    const brokenAgain = await sweepFleet(deps);
+
+    // Assess
+    expect(restored.bindings.map((binding) => binding.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(brokenAgain.bindings.find((binding) => binding.binding === 'team-b')?.status).toBe('failed');
+    const sent = (await alerts()).slice(before).filter((alert) => alert.subject.includes(b.member.account));
+    expect(sent).toHaveLength(1);
   });
 });
