@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../functions/config.ts';
+import { parseConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import { defaultMemberRoleName } from '../../functions/domain/accounts.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
@@ -135,6 +135,7 @@ let hubSeed: SeedTopology;
 let members: Deployed[];
 let deps: Deps;
 let feed: EventFeed;
+let configInput: WardenConfigInput;
 const clock = { now: 0 };
 
 /** Delivers the events at the hub's bus to the guard and register use-cases, scoped as their handlers are. */
@@ -227,7 +228,7 @@ beforeAll(async () => {
     instanceSelector: { tags: { Role: 'web' } },
     https: { certificateArn: seed.certificateArn },
   });
-  const config = parseConfig({
+  configInput = {
     limits: { apiShare: 1 },
     controllerRoleArns: ['arn:aws:iam::123456789012:role/AlbWarden-ControllerRole'],
     alerts: { topicArn, stateTable: 'alb-warden-alert-state' },
@@ -238,7 +239,8 @@ beforeAll(async () => {
       ...(member.externalId ? { externalId: member.externalId } : {}),
     })),
     bindings: [binding('hub-web', hubSeed), ...members.map(({ member, seed }) => binding(member.name, seed))],
-  });
+  };
+  const config = parseConfig(configInput);
   await advance(0);
   deps = createDeps(config, {
     telemetry: recordingTelemetry(),
@@ -306,6 +308,43 @@ describe('a hub with two member accounts in two regions', () => {
     for (const { clients, seed } of members)
       expect(await httpAction(clients, seed)).toEqual({ type: 'redirect', statusCode: 'HTTP_301' });
     expect(await assumeRoleCalls()).toBe(2);
+  });
+
+  it("spends each member's own ELB budget: one member's calls never wait on another's", async () => {
+    // Prepare: a share of two describe tokens, on a clock that never refills them.
+    const slept: string[] = [];
+    let caller = '';
+    const limited = createDeps(parseConfig({ ...configInput, limits: { apiShare: 0.05 } }), {
+      telemetry: recordingTelemetry(),
+      now: () => clock.now,
+      limiterClock: {
+        now: () => 0,
+        sleep: async () => {
+          slept.push(caller);
+        },
+      },
+      aws: {
+        endpoint: world.endpoint,
+        region: world.clients.region,
+        credentials: signedBy(KEYS.controller),
+        retryStrategy: zeroDelayRetries,
+      },
+    });
+    const [a, b] = members as [Deployed, Deployed];
+    const clientsOf = async ({ member }: Deployed) =>
+      (await limited.clientsFor?.({ account: member.account, region: member.region }))?.elb;
+    const [elbA, elbB] = [await clientsOf(a), await clientsOf(b)];
+
+    // Act
+    caller = 'team-a';
+    for (let call = 0; call < 3; call++) await elbA?.listListeners(a.seed.loadBalancerArn);
+    caller = 'team-b';
+    for (let call = 0; call < 2; call++) await elbB?.listListeners(b.seed.loadBalancerArn);
+    caller = 'hub';
+    for (let call = 0; call < 2; call++) await limited.elb.listListeners(hubSeed.loadBalancerArn);
+
+    // Assess: only team-a's third call waited.
+    expect(slept).toEqual(['team-a']);
   });
 
   it('sweeps every member and the hub; a deleted member role fails that member alone, alerted once', async () => {
