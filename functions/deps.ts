@@ -12,7 +12,7 @@ import type {
   Provider,
   RetryStrategyV2,
 } from '@smithy/types';
-import { type AssumeRole, RoleCredentials, stsAssumeRole } from './adapters/accounts.ts';
+import { type AssumeRole, RoleCredentials } from './adapters/accounts.ts';
 import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
 import { memberAccess, type Scope, scopeKey } from './domain/accounts.ts';
@@ -238,11 +238,15 @@ function memberClients(
   now: () => number,
 ): (scope: Scope) => Promise<ScopedClients | undefined> {
   const made = new Map<string, { clients: ScopedClients; credentials: RoleCredentials }>();
+  // STS and its adapter load only when a member is first reached.
   const sts = once(async () => {
-    const { STSClient } = await import('@aws-sdk/client-sts');
-    return createClient((settings) => new STSClient(settings), options.aws);
+    const [{ STSClient }, { stsAssumeRole }] = await Promise.all([
+      import('@aws-sdk/client-sts'),
+      import('./adapters/sts.ts'),
+    ]);
+    return stsAssumeRole(createClient((settings) => new STSClient(settings), options.aws));
   });
-  const assumeRole = options.assumeRole ?? stsAssumeRole(sts);
+  const assumeRole: AssumeRole = options.assumeRole ?? (async (request) => (await sts())(request));
   return async (scope) => {
     let entry = made.get(scopeKey(scope));
     if (!entry) {

@@ -72,30 +72,3 @@ export class RoleCredentials {
     }
   }
 }
-
-/** AssumeRole through an STS client made by `client` on first use (the SDK loads only if a member is called). */
-export function stsAssumeRole(client: () => Promise<import('@aws-sdk/client-sts').STSClient>): AssumeRole {
-  return async ({ roleArn, sessionName, externalId }) => {
-    const [sts, { AssumeRoleCommand }] = await Promise.all([client(), import('@aws-sdk/client-sts')]);
-    const { Credentials: credentials } = await sts.send(
-      new AssumeRoleCommand({
-        RoleArn: roleArn,
-        RoleSessionName: sessionName,
-        ...(externalId === undefined ? {} : { ExternalId: externalId }),
-      }),
-    );
-    if (
-      !credentials?.AccessKeyId ||
-      !credentials.SecretAccessKey ||
-      !credentials.SessionToken ||
-      !credentials.Expiration
-    )
-      throw new Error(`AssumeRole of ${roleArn} returned no credentials`);
-    return {
-      accessKeyId: credentials.AccessKeyId,
-      secretAccessKey: credentials.SecretAccessKey,
-      sessionToken: credentials.SessionToken,
-      expiration: credentials.Expiration,
-    };
-  };
-}

@@ -33,6 +33,7 @@ import {
   launchInstances,
   type SeedTopology,
 } from '../../sim/seed.ts';
+import { seedMember } from '../../sim/seed-member.ts';
 import { EventFeed } from '../../testkit/events.ts';
 import { type AwsClients, createClients, SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
@@ -94,12 +95,16 @@ async function deployRole({ member, iam }: { member: Member; iam: IAMClient }): 
 
 /** What the member stack holds: the role the hub assumes, and rules forwarding to the hub's bus. */
 async function deployMember(world: World, control: SimControl, member: Member, hubBus: string) {
-  await control.organization(member.account, ORG);
-  await control
-    .in({ account: member.account })
-    .identity(member.adminKey, `arn:aws:sts::${member.account}:assumed-role/Admin/jiwoo.kim`);
+  const { topology: seed } = await seedMember(
+    { endpoint: world.endpoint, control },
+    {
+      account: member.account,
+      region: member.region,
+      organizationId: ORG,
+      adminAccessKeyId: member.adminKey,
+    },
+  );
   const clients = createClients(world.endpoint, member.region, member.adminKey);
-  const seed = await buildSeedTopology(clients);
   const iam = new IAMClient({
     endpoint: world.endpoint,
     region: 'us-east-1',

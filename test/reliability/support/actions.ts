@@ -1,5 +1,6 @@
 /** The AWS actions the controller calls, read from the adapters' SDK commands: one list, from the code. */
 import { readdirSync, readFileSync } from 'node:fs';
+import { MEMBER_ONLY_ADAPTERS } from '../../../functions/cli/doctor/controller-calls.ts';
 import type { SimService } from '../../../sim/control.ts';
 
 /** The services the controller calls: the simulator's always-counted ones and the tagging API. */
@@ -19,7 +20,7 @@ const SERVICE_OF_ADAPTER: Readonly<Record<string, ControllerService>> = {
  * Adapters only a hub with members calls: the single-account world these suites build never assumes a
  * member role (test/unit/adapters/accounts.test.ts and test/integration/hub.test.ts cover them).
  */
-const MEMBER_ONLY = new Set(['accounts.ts']);
+const MEMBER_ONLY = new Set(MEMBER_ONLY_ADAPTERS);
 
 /** `service:Action` for every `new XxxCommand(` in the adapters. */
 export function actionsTheAdaptersCall(): string[] {

@@ -10,8 +10,12 @@ import {
   type AssumeRoleRequest,
   REFRESH_BEFORE_MS,
   RoleCredentials,
-  stsAssumeRole,
 } from '../../../functions/adapters/accounts.ts';
+import { stsAssumeRole } from '../../../functions/adapters/sts.ts';
+import {
+  awsCallsInAdapters,
+  memberOnlyCallsInAdapters,
+} from '../../../functions/cli/doctor/controller-calls.ts';
 import { type MemberAccess, memberAccess } from '../../../functions/domain/accounts.ts';
 import { MemberAccessError } from '../../../functions/errors.ts';
 import { MEMBER_ROLE_PREFIX, memberRoleArn } from '../../../infra/alb-warden-member.ts';
@@ -125,7 +129,7 @@ describe('member role credentials', () => {
       Credentials: { AccessKeyId: 'ASIAX', SecretAccessKey: 's', SessionToken: 't', Expiration: expiration },
     });
 
-    const assumeRole = stsAssumeRole(async () => new STSClient({ region: 'ap-northeast-2' }));
+    const assumeRole = stsAssumeRole(new STSClient({ region: 'ap-northeast-2' }));
     const credentials = await assumeRole({ roleArn: ACCESS.roleArn, sessionName: 'n', externalId: 'x-1' });
 
     expect(credentials).toEqual({
@@ -144,6 +148,11 @@ describe('member role credentials', () => {
 });
 
 describe('the role the hub assumes', () => {
+  it('is the only call apart from the single-account ones: the hub construct grants it', () => {
+    expect(memberOnlyCallsInAdapters().map((call) => call.action)).toEqual(['sts:AssumeRole']);
+    expect(awsCallsInAdapters().map((call) => call.action)).not.toContain('sts:AssumeRole');
+  });
+
   it("is the member stack's role of the binding's region unless the member names another", () => {
     const base = seedConfig();
     const config = {
