@@ -82,5 +82,7 @@ export function narrowTo(config: WardenSettings, scope: Scope): WardenSettings {
   return {
     ...config,
     bindings: config.bindings.filter((binding) => sameScope(scopeOfBinding(binding), scope)),
+    // Discovery reads the hub's own account and region: another's work neither runs it nor gets its bindings.
+    discovery: sameScope(scope, hubScope(config)) ? config.discovery : [],
   };
 }

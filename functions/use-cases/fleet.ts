@@ -37,9 +37,14 @@ export async function sweepFleet(deps: Deps, options: SweepOptions = {}): Promis
   const selected = options.bindings
     ? deps.config.bindings.filter((binding) => options.bindings?.includes(binding.name))
     : deps.config.bindings;
-  // Each account and region spends its own API budget: running them side by side takes no one's share.
+  const hub = hubScope(deps.config);
+  const groups = groupByScope(selected);
+  const [home] = groups.filter((group) => sameScope(group.scope, hub));
+  // Discovery runs in the hub's sweep (its own account and region): it has one even with no explicit binding.
+  const hubGroup = home ?? (deps.config.discovery.length > 0 ? { scope: hub, bindings: [] } : undefined);
+  // Each member spends its own API budget: running them side by side takes no one's share.
   const outcomes = await mapLimit(
-    groupByScope(selected),
+    groups.filter((group) => group !== hubGroup),
     deps.config.limits.concurrentBindings,
     async (group) => {
       const scoped = await reach(deps, clientsFor, group);
@@ -47,9 +52,13 @@ export async function sweepFleet(deps: Deps, options: SweepOptions = {}): Promis
       return (await sweep(scoped.deps, { ...options, throwOnTransient: false })).bindings;
     },
   );
-  const bindings = outcomes.flat();
+  // The hub's own sweep last, as it always ran: its discovery's summary and failure are the invocation's.
+  const own = hubGroup
+    ? await sweep({ ...deps, config: narrowTo(deps.config, hub) }, options)
+    : { bindings: [] };
+  const bindings = [...own.bindings, ...outcomes.flat()];
   if (options.throwOnTransient !== false) throwIfFailed(bindings);
-  return { function: 'sweep', eventId: options.eventId, mode: deps.config.mode, bindings };
+  return { ...own, function: 'sweep', eventId: options.eventId, mode: deps.config.mode, bindings };
 }
 
 /**

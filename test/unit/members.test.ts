@@ -69,6 +69,19 @@ describe('members', () => {
     ]);
   });
 
+  it("keeps discovery in the hub's own account and region only: it reads the hub's tags", () => {
+    const config = parseConfig(
+      document({
+        members: [{ account: MEMBER_A, regions: ['eu-west-1'] }],
+        bindings: [hubBinding, binding('a-eu', 'eu-west-1', MEMBER_A)],
+        discovery: [{ name: 'tagged', selector: { tags: { 'alb-warden:guard': 'true' } } }],
+      }),
+    );
+
+    expect(narrowTo(config, { account: '123456789012', region: 'ap-northeast-2' }).discovery).toHaveLength(1);
+    expect(narrowTo(config, { account: MEMBER_A, region: 'eu-west-1' }).discovery).toEqual([]);
+  });
+
   it('names the binding, its account and region when no member covers it', () => {
     const issues = issuesOf(
       document({
