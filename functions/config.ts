@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
+import { hubScope, sameScope, scopeKey, scopeOfBinding } from './domain/accounts.ts';
 import { arnParts } from './domain/arn.ts';
 import type { BindingCheck } from './domain/discovery.ts';
 import type { Binding, HealthCheckSettings, WardenSettings } from './domain/settings.ts';
@@ -182,6 +183,22 @@ const discoveryPolicySchema = z.strictObject({
     .prefault({}),
 });
 
+const memberSchema = z.strictObject({
+  account: z.string().regex(new RegExp(`^${ACCOUNT}$`), { message: 'must be a 12-digit account id' }),
+  regions: z
+    .array(z.string().regex(new RegExp(`^${REGION}$`), { message: 'must be a region like eu-west-1' }))
+    .min(1, { message: 'must list at least one region' }),
+  roleName: z
+    .string()
+    .regex(/^[A-Za-z0-9+=,.@_-]{1,64}$/, { message: 'must be an IAM role name' })
+    .optional(),
+  // STS: 2-1224 characters of letters, digits and +=,.@:/-
+  externalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/, { message: 'must be 2-1224 characters of letters, digits and +=,.@:/-' })
+    .optional(),
+});
+
 const configSchema = z
   .strictObject({
     mode: z.enum(['enforce', 'dry-run']).default('enforce'),
@@ -236,6 +253,7 @@ const configSchema = z
     eventPipeline: z
       .strictObject({ warnAfterUnreportedDrifts: z.number().int().min(1).max(100).default(2) })
       .prefault({}),
+    members: z.array(memberSchema).max(1000).default([]),
     limits: z
       .strictObject({
         concurrentBindings: z.number().int().min(1).max(64).default(4),
@@ -250,6 +268,7 @@ const configSchema = z
     discovery: z.array(discoveryPolicySchema).max(20).default([]),
   })
   .superRefine((config, ctx) => {
+    checkMembers(config, ctx);
     if (config.bindings.length === 0 && config.discovery.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -292,6 +311,48 @@ const configSchema = z
       }
     });
   });
+
+/**
+ * With members, a binding in another account or region than the hub's is reached only through a member entry
+ * for it; the same account and region listed twice would make its role ambiguous. Without members every
+ * binding is called with the function's own credentials, as a single-account deployment always was.
+ */
+function checkMembers(
+  config: Pick<WardenSettings, 'alerts' | 'bindings' | 'members'>,
+  ctx: z.RefinementCtx,
+): void {
+  const hub = hubScope(config);
+  const listed = new Map<string, number>();
+  config.members.forEach((member, index) => {
+    for (const region of member.regions) {
+      const key = scopeKey({ account: member.account, region });
+      const earlier = listed.get(key);
+      if (earlier !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', index, 'regions'],
+          message: `account ${member.account} in ${region} is already listed by members[${earlier}]`,
+        });
+      else listed.set(key, index);
+      if (sameScope(hub, { account: member.account, region }))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', index],
+          message: `account ${member.account} in ${region} is the hub's own (its alert topic's): the hub uses its own credentials there`,
+        });
+    }
+  });
+  if (config.members.length === 0) return;
+  config.bindings.forEach((binding, index) => {
+    const scope = scopeOfBinding(binding);
+    if (sameScope(scope, hub) || listed.has(scopeKey(scope))) return;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bindings', index, 'loadBalancerArn'],
+      message: `binding "${binding.name}" is in account ${scope.account}, ${scope.region}, not the hub's (${hub.account}, ${hub.region}): add {"account": "${scope.account}", "regions": ["${scope.region}"]} to members`,
+    });
+  });
+}
 
 /** The domain owns these types; the schema must produce them (checked by the compiler below). */
 export type WardenConfig = WardenSettings;

@@ -12,8 +12,10 @@ import type {
   Provider,
   RetryStrategyV2,
 } from '@smithy/types';
+import { type AssumeRole, RoleCredentials } from './adapters/accounts.ts';
 import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
+import { memberAccess, type Scope, scopeKey } from './domain/accounts.ts';
 import type {
   AlertPublisher,
   ChangeHistory,
@@ -23,7 +25,7 @@ import type {
   StateStore,
   TaggedResources,
 } from './ports.ts';
-import type { Deps, Telemetry } from './use-cases/context.ts';
+import type { Deps, ScopedClients, Telemetry } from './use-cases/context.ts';
 
 /** Settings common to every client; unset fields fall back to the SDK's environment and profile chain. */
 export interface AwsClientOptions {
@@ -31,6 +33,13 @@ export interface AwsClientOptions {
   readonly endpoint?: string | undefined;
   readonly credentials?:
     | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
+    /** A provider the SDK asks again when what it gave expires (a member role's credentials). */
+    | (() => Promise<{
+        readonly accessKeyId: string;
+        readonly secretAccessKey: string;
+        readonly sessionToken?: string;
+        readonly expiration?: Date;
+      }>)
     | undefined;
   readonly maxAttempts?: number | undefined;
   /**
@@ -48,7 +57,12 @@ export function clientConfig(options: AwsClientOptions = {}) {
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
+    ...(options.credentials === undefined
+      ? {}
+      : {
+          credentials:
+            typeof options.credentials === 'function' ? options.credentials : { ...options.credentials },
+        }),
   };
 }
 
@@ -209,10 +223,12 @@ export interface CreateDepsOptions {
   readonly limiterClock?: Clock;
   /** The ELB rate limiter's share of each bucket. @default config.limits.apiShare */
   readonly apiShare?: number;
+  /** How member roles are assumed. @default STS AssumeRole with the hub's credentials */
+  readonly assumeRole?: AssumeRole;
 }
 
 export function createDeps(config: WardenConfig, options: CreateDepsOptions): Deps {
-  return {
+  const deps: Deps = {
     config,
     elb: awsLoadBalancing(options.aws, options.apiShare ?? config.limits.apiShare, options.limiterClock),
     instances: awsInstances(options.aws),
@@ -223,5 +239,55 @@ export function createDeps(config: WardenConfig, options: CreateDepsOptions): De
     state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),
     telemetry: options.telemetry,
     now: options.now ?? Date.now,
+  };
+  return { ...deps, clientsFor: memberClients(config, options, deps.now) };
+}
+
+/**
+ * A member account and region's ELB, EC2 and Auto Scaling clients, made once: signed for its region with its
+ * role's credentials, with an ELB rate limiter of its own (ELB throttles per account and region). State,
+ * alerts, telemetry and clock stay the hub's. The credentials are fetched before the clients are handed out,
+ * so a role that cannot be assumed fails here, before any of the member's bindings.
+ */
+function memberClients(
+  config: WardenConfig,
+  options: CreateDepsOptions,
+  now: () => number,
+): (scope: Scope) => Promise<ScopedClients | undefined> {
+  const made = new Map<string, { clients: ScopedClients; credentials: RoleCredentials }>();
+  // STS and its adapter load only when a member is first reached.
+  const sts = once(async () => {
+    const [{ STSClient }, { stsAssumeRole }] = await Promise.all([
+      import('@aws-sdk/client-sts'),
+      import('./adapters/sts.ts'),
+    ]);
+    return stsAssumeRole(createClient((settings) => new STSClient(settings), options.aws));
+  });
+  const assumeRole: AssumeRole = options.assumeRole ?? (async (request) => (await sts())(request));
+  return async (scope) => {
+    let entry = made.get(scopeKey(scope));
+    if (!entry) {
+      const access = memberAccess(config, scope);
+      if (!access) return undefined;
+      const credentials = new RoleCredentials(assumeRole, access, now);
+      const aws: AwsClientOptions = {
+        ...options.aws,
+        region: scope.region,
+        // The SDK would cache the credentials until their expiry by the wall clock; marked due, it asks
+        // RoleCredentials before each request, which answers from its cache and decides on the deps' clock.
+        credentials: async () => ({ ...(await credentials.get()), expiration: new Date(0) }),
+      };
+      entry = {
+        credentials,
+        clients: {
+          elb: awsLoadBalancing(aws, config.limits.apiShare, options.limiterClock),
+          instances: awsInstances(aws),
+          scaling: awsScalingGroups(aws),
+        },
+      };
+      made.set(scopeKey(scope), entry);
+    }
+    await entry.credentials.get();
+    return entry.clients;
   };
 }

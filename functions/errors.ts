@@ -51,6 +51,23 @@ export class InstanceNotVisibleYetError extends WardenError {}
 /** A repair was written but the re-read state does not match what was desired. */
 export class DriftRepairError extends WardenError {}
 
+/** The hub could not assume a member's role: that account and region's bindings go unchecked until it can. */
+export class MemberAccessError extends WardenError {
+  readonly account: string;
+  readonly region: string;
+  readonly roleArn: string;
+
+  constructor(
+    message: string,
+    options: { cause?: unknown; account: string; region: string; roleArn: string },
+  ) {
+    super(message, { cause: options.cause });
+    this.account = options.account;
+    this.region = options.region;
+    this.roleArn = options.roleArn;
+  }
+}
+
 /**
  * SNS refused an alert for a reason no retry fixes: the topic is gone, its KMS key unusable, the controller
  * not allowed to publish, or the request invalid for the topic. Someone has to act; see the runbook.

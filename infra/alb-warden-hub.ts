@@ -17,7 +17,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AlbWarden } from './alb-warden.ts';
 import { AlbWardenMemberStack, MEMBER_ROLE_PREFIX } from './alb-warden-member.ts';
-import type { GuardTag } from './constructs/controller-role.ts';
+import { FUNCTION_DUTIES, type GuardTag } from './constructs/controller-role.ts';
 
 /** CloudFormation's limit on a template passed in the request (TemplateBody). */
 export const TEMPLATE_BODY_LIMIT = 51_200;
@@ -87,7 +87,10 @@ export class AlbWardenHub extends Construct {
         `AlbWardenHub: the member template takes ${templateBody.length} bytes, more than the ${TEMPLATE_BODY_LIMIT} CloudFormation accepts inline`,
       );
 
-    const roles = Object.values(props.warden.roles).map((controllerRole) => controllerRole.role);
+    // The functions that act in members; the scheduler only queues bindings.
+    const roles = Object.entries(props.warden.roles)
+      .filter(([name]) => FUNCTION_DUTIES[name as keyof typeof FUNCTION_DUTIES].reconciles)
+      .map(([, controllerRole]) => controllerRole.role);
     this.stackSet = new CfnStackSet(this, 'Members', {
       stackSetName: props.stackSetName ?? 'AlbWardenMembers',
       description:

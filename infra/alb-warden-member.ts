@@ -27,6 +27,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { MEMBER_ROLE_PREFIX } from '../functions/domain/accounts.ts';
 import { cdkPattern } from './alb-warden.ts';
 import {
   acknowledgeReads,
@@ -37,8 +38,7 @@ import {
 import { apiCallPattern, INSTANCE_STATE_PATTERN } from './event-patterns.ts';
 import { findingText } from './sizes.ts';
 
-/** The member role's name without its region: `AlbWardenMember-<region>`. */
-export const MEMBER_ROLE_PREFIX = 'AlbWardenMember';
+export { MEMBER_ROLE_PREFIX };
 
 /** The role the hub assumes in a member account and region. */
 export function memberRoleArn(account: string, region: string): string {

@@ -186,7 +186,8 @@ export class AlbWarden extends Construct {
           guardTag: props.guardTag,
           ...(discovered.length > 0 ? { discovered } : {}),
         });
-        if (FUNCTION_DUTIES[name].reconciles) this.alerts.grantController(role.role);
+        // The scheduler alerts tag problems when it discovers; otherwise it touches neither table nor topic.
+        if (FUNCTION_DUTIES[name].reconciles || discovered.length > 0) this.alerts.grantController(role.role);
         return [name, role];
       }),
     ) as Record<ControllerFunctionName, ControllerRole>;

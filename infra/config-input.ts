@@ -12,6 +12,11 @@ export interface AlbWardenConfig {
   readonly bindings?: readonly BindingInput[];
   /** Policies that guard every load balancer carrying their tags (up to 20). @default [] */
   readonly discovery?: readonly DiscoveryPolicyInput[];
+  /**
+   * Member accounts and regions the hub guards through the member stack's role; a binding outside the hub's
+   * account and region needs one. @default []
+   */
+  readonly members?: readonly MemberInput[];
   /** When and how often target health alerts fire. @default - each field's default */
   readonly alerts?: AlertsInput;
   /** Limits on what one run may do. @default - each field's default */
@@ -157,4 +162,15 @@ export interface HealthCheckInput {
   readonly healthyThreshold?: number;
   /** @default 2 */
   readonly unhealthyThreshold?: number;
+}
+
+export interface MemberInput {
+  /** The member's 12-digit account id. */
+  readonly account: string;
+  /** The regions of the account whose bindings the hub guards. */
+  readonly regions: readonly string[];
+  /** The role to assume in each region. @default `AlbWardenMember-<region>`, the member stack's role */
+  readonly roleName?: string;
+  /** Passed to AssumeRole when the member role's trust requires `sts:ExternalId`. */
+  readonly externalId?: string;
 }

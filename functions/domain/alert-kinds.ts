@@ -24,6 +24,7 @@ import {
   targetGroupName,
 } from './listeners.ts';
 import type { Actor, Instance, Listener, Rule } from './model.ts';
+import type { Binding } from './settings.ts';
 
 const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
 
@@ -529,6 +530,46 @@ export function discoveryProblemAlert(input: {
     details: {
       policies: [...new Set(input.problems.flatMap((problem) => problem.policies))],
       problems: input.problems.map((problem) => ({ tag: problem.tag ?? null, message: problem.message })),
+    },
+  };
+}
+
+export interface MemberUnreachableInput {
+  readonly account: string;
+  readonly region: string;
+  readonly roleArn: string;
+  /** The bindings of that account and region, left unchecked. */
+  readonly bindings: readonly Binding[];
+  readonly now: number;
+  readonly mode: 'enforce' | 'dry-run';
+  readonly error: { readonly code?: string | undefined; readonly message: string };
+}
+
+/** The hub cannot assume a member's role: none of that account and region's bindings is checked or repaired. */
+export function memberUnreachableAlert(input: MemberUnreachableInput): Alert {
+  const [first] = input.bindings;
+  const names = input.bindings.map((binding) => clean(binding.name, 32));
+  return {
+    kind: 'RepairFailed',
+    severity: 'critical',
+    binding: `${input.account}/${input.region}`,
+    time: formatTime(input.now),
+    // The subject starts with the account and region (the alert's binding), then names the role.
+    headline: `cannot assume role ${clean(input.roleArn.split('/').pop(), 64)}`,
+    lines: [
+      `The hub could not assume ${clean(input.roleArn)} in account ${input.account}, region ${input.region}, so ${plural(names.length, 'binding')} there (${names.join(', ')}) went unchecked: no repair, registration or health alert until it can.`,
+      `AWS said: ${clean(input.error.code ?? 'error', 64)}: ${clean(input.error.message, 600)}`,
+      "Check that the member stack is deployed in that account and region, that its role exists and trusts the hub's function roles (organization, external id), then wait for the next sweep. Other accounts and regions are not affected.",
+    ],
+    loadBalancerArn: first?.loadBalancerArn ?? '',
+    targetGroupArn: first?.targetGroupArn ?? '',
+    mode: input.mode,
+    details: {
+      account: input.account,
+      region: input.region,
+      roleArn: input.roleArn,
+      bindings: names,
+      error: input.error,
     },
   };
 }

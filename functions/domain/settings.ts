@@ -72,6 +72,16 @@ export interface DiscoveryPolicy {
 
 export type Mode = 'enforce' | 'dry-run';
 
+/** A member account whose load balancers the hub guards in the listed regions, through a role it assumes. */
+export interface MemberSettings {
+  readonly account: string;
+  readonly regions: readonly string[];
+  /** The role to assume in each region. @default `AlbWardenMember-<region>`, the member stack's role */
+  readonly roleName?: string | undefined;
+  /** Passed to AssumeRole when the member role's trust requires `sts:ExternalId`. */
+  readonly externalId?: string | undefined;
+}
+
 export interface CircuitBreakerSettings {
   readonly maxRepairs: number;
   readonly windowMinutes: number;
@@ -115,4 +125,6 @@ export interface WardenSettings {
   readonly bindings: readonly Binding[];
   /** Policies that make bindings of tagged load balancers, beside the explicit `bindings`. */
   readonly discovery: readonly DiscoveryPolicy[];
+  /** Accounts and regions besides the hub's own (its alert topic's) whose bindings the hub guards. */
+  readonly members: readonly MemberSettings[];
 }

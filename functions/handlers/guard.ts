@@ -2,10 +2,11 @@
 import { eventShare } from '../domain/sweep-schedule.ts';
 import type { Deps } from '../use-cases/context.ts';
 import { handleApiCall } from '../use-cases/guard.ts';
+import { inEventScope } from '../use-cases/members.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
 
 export function createGuardHandler(observability: Observability, deps: () => Deps) {
-  return eventHandler('guard', ['api-call'], observability, deps, handleApiCall);
+  return eventHandler('guard', ['api-call'], observability, deps, inEventScope('guard', handleApiCall));
 }
 
 const observability = createObservability('guard');

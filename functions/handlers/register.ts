@@ -1,6 +1,7 @@
 /** Lambda `register`: EventBridge "EC2 Instance State-change Notification" and "EC2 Spot Instance Interruption Warning". */
 import { eventShare } from '../domain/sweep-schedule.ts';
 import type { Deps } from '../use-cases/context.ts';
+import { inEventScope } from '../use-cases/members.ts';
 import { handleInstanceState } from '../use-cases/register.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
 
@@ -10,7 +11,7 @@ export function createRegisterHandler(observability: Observability, deps: () => 
     ['instance-state', 'spot-interruption'],
     observability,
     deps,
-    handleInstanceState,
+    inEventScope('register', handleInstanceState),
   );
 }
 

@@ -6,9 +6,9 @@
 import type { SweepQueue } from '../ports.ts';
 import { sweepQueueFromEnv } from '../queue-deps.ts';
 import type { Deps } from '../use-cases/context.ts';
+import { sweepFleet } from '../use-cases/members.ts';
 import type { InvocationResult } from '../use-cases/results.ts';
 import { type ScheduleResult, scheduleSweeps } from '../use-cases/schedule.ts';
-import { sweep } from '../use-cases/sweep.ts';
 import { createObservability, eventHandler, lazyDeps, type Observability } from './runtime.ts';
 
 export function createSweepHandler(
@@ -22,7 +22,7 @@ export function createSweepHandler(
     observability,
     deps,
     (deps, event): Promise<InvocationResult | ScheduleResult> => {
-      if (!queue) return sweep(deps, { eventId: event.id, trigger: { type: 'sweep' } });
+      if (!queue) return sweepFleet(deps, { eventId: event.id, trigger: { type: 'sweep' } });
       const at = Date.parse(event.time);
       return scheduleSweeps(deps, queue, { eventId: event.id, at: Number.isNaN(at) ? undefined : at });
     },

@@ -1,5 +1,6 @@
 /** What every use-case gets: the configuration, the ports, a clock and telemetry. Built once per cold start. */
 import type { WardenConfig } from '../config.ts';
+import type { Scope } from '../domain/accounts.ts';
 import type { RenderedAlert } from '../domain/alerts.ts';
 import type {
   AlertPublisher,
@@ -44,7 +45,16 @@ export interface Deps {
    * writes stay in memory and the alerts that would go out are collected here instead of published.
    */
   readonly preview?: { readonly wouldAlert: RenderedAlert[] } | undefined;
+  /**
+   * The clients of a member account and region, signed with its role's credentials; undefined for the hub's
+   * own account and region (these deps' clients). Throws MemberAccessError when the role cannot be assumed.
+   * Absent: every binding is called with these deps' clients.
+   */
+  readonly clientsFor?: ((scope: Scope) => Promise<ScopedClients | undefined>) | undefined;
 }
+
+/** What differs between accounts and regions: the clients of the services the bindings live in. */
+export type ScopedClients = Pick<Deps, 'elb' | 'instances' | 'scaling'>;
 
 /** The deps of a preview: dry-run mode, nothing written, nothing published. */
 export function previewDeps(deps: Deps): Deps & { preview: { wouldAlert: RenderedAlert[] } } {

@@ -11,8 +11,9 @@
 import { errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import { type Deps, mapLimit } from './context.ts';
+import { withRecordedDiscovery } from './discovery.ts';
+import { sweepFleet } from './members.ts';
 import type { BindingResult } from './results.ts';
-import { sweep } from './sweep.ts';
 
 export interface SweepMessage {
   readonly id: string;
@@ -35,10 +36,12 @@ export interface WorkerResult {
 }
 
 export async function sweepWorker(
-  deps: Deps,
+  given: Deps,
   messages: readonly SweepMessage[],
   options: WorkerOptions,
 ): Promise<WorkerResult> {
+  // The bindings the scheduler found by tag are the ones it recorded: the worker does not discover again.
+  const deps = await withRecordedDiscovery(given);
   const { config, telemetry } = deps;
   const known = new Set(config.bindings.map((binding) => binding.name));
   const skipped: { binding: string; reason: string }[] = [];
@@ -67,8 +70,14 @@ export async function sweepWorker(
   let results: readonly BindingResult[] = [];
   try {
     if (leased.length > 0) {
-      results = (await sweep(deps, { bindings: leased, trigger: { type: 'sweep' }, throwOnTransient: false }))
-        .bindings;
+      const trigger = { type: 'sweep' } as const;
+      const swept = await sweepFleet(deps, {
+        bindings: leased,
+        trigger,
+        throwOnTransient: false,
+        discover: false,
+      });
+      results = swept.bindings;
     }
   } finally {
     await mapLimit(leased, config.limits.concurrentBindings, (name) =>

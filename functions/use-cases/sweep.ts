@@ -34,6 +34,8 @@ export interface SweepOptions {
   readonly bindings?: readonly string[] | undefined;
   /** Return per-binding failures instead of throwing (the CLI reports them itself). */
   readonly throwOnTransient?: boolean;
+  /** false: the bindings are already the effective ones (a sweep worker reads the set the scheduler recorded). */
+  readonly discover?: boolean;
 }
 
 type Shared = {
@@ -47,7 +49,7 @@ type Shared = {
 
 export async function sweep(given: Deps, options: SweepOptions = {}): Promise<InvocationResult> {
   const started = performance.now();
-  const { deps, summary, failure } = await discoverOnce(given);
+  const { deps, summary, failure } = options.discover === false ? { deps: given } : await discoverOnce(given);
   const { config, telemetry } = deps;
   const trigger = options.trigger ?? { type: 'sweep' };
   const bindings = options.bindings
@@ -81,7 +83,7 @@ export async function sweep(given: Deps, options: SweepOptions = {}): Promise<In
 }
 
 /** A passing failure fails the invocation as incomplete (retried); any other as itself (a person must act). */
-function discoveryFailure(error: unknown): unknown {
+export function discoveryFailure(error: unknown): unknown {
   if (!isTransient(error)) return error;
   return new InvocationIncompleteError([
     {
@@ -93,10 +95,10 @@ function discoveryFailure(error: unknown): unknown {
 }
 
 /**
- * Discovery once per sweep. When it fails, the sweep goes on with the set the last sweep recorded (explicit
- * bindings always), and the failure is thrown once the bindings are done.
+ * Discovery once per sweep (or per scheduler run). When it fails, the work goes on with the set the last run
+ * recorded (explicit bindings always), and the failure is thrown once the bindings are done.
  */
-async function discoverOnce(
+export async function discoverOnce(
   deps: Deps,
 ): Promise<{ deps: Deps; summary?: DiscoverySummary | undefined; failure?: unknown }> {
   try {

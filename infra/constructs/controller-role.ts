@@ -147,24 +147,21 @@ export class ControllerRole extends Construct {
         ? `alb-warden ${props.function}: keeps bound ALB listeners and target groups as configured`
         : `alb-warden ${props.function}: queues the bindings due for a sweep`,
     });
-    // The scheduler's only grant is the queue's (the construct adds it): no ALB, EC2 or alert access.
+    // The scheduler reads no ALB or instance: its grants are the queue's (the construct adds them) and, with
+    // discovery policies, the tagging API (the construct adds the state table and the topic for its alerts).
     if (!duties.reconciles) {
+      if (props.discovered) {
+        this.role.addToPolicy(discoverStatement());
+        Validations.of(this.role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'tag:GetResources supports no resource-level permissions (Service Authorization Reference)',
+        });
+      }
       this.overflow = [];
       return;
     }
 
     const statements = readStatements(duties);
-    // The sweep workers discover; the event handlers read what they recorded in the state table.
-    if (props.discovered && props.function === 'sweep-worker') {
-      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegroupstaggingapi.html
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'DiscoverTaggedLoadBalancers',
-          actions: ['tag:GetResources'],
-          resources: ['*'],
-        }),
-      );
-    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -225,6 +222,16 @@ export class ControllerRole extends Construct {
         }),
     );
   }
+}
+
+/** Discovery by tag (the scheduler's): GetResources takes no resource narrower than `*`. */
+function discoverStatement(): iam.PolicyStatement {
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegroupstaggingapi.html
+  return new iam.PolicyStatement({
+    sid: 'DiscoverTaggedLoadBalancers',
+    actions: ['tag:GetResources'],
+    resources: ['*'],
+  });
 }
 
 /** The reads a function with these duties makes; none of them takes a resource narrower than `*`. */

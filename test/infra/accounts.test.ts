@@ -272,8 +272,8 @@ describe('the hub: bus policy, StackSet and assume-role permissions', () => {
     const { resolve } = resolver(template);
     const [parameter] = resolve(properties.Parameters) as { ParameterKey: string; ParameterValue: string }[];
     expect(parameter?.ParameterKey).toBe('HubRoleArns');
-    const roleArns = ['register', 'guard', 'sweep'].map((name) =>
-      resolve(hubStack.resolve(hubStack.roles[name as 'sweep'].role.roleArn)),
+    const roleArns = ['register', 'guard', 'sweep-worker'].map((name) =>
+      resolve(hubStack.resolve(hubStack.roles[name as 'sweep-worker'].role.roleArn)),
     );
     expect(parameter?.ParameterValue.split(',')).toEqual(roleArns);
   });
@@ -299,9 +299,9 @@ describe('the hub: bus policy, StackSet and assume-role permissions', () => {
     });
   });
 
-  it("lets each function role assume member roles of the organization's accounts only", async () => {
+  it("lets each function role that acts in members assume member roles of the organization's accounts only", async () => {
     const { arn } = resolver(template);
-    for (const name of ['register', 'guard', 'sweep'] as const) {
+    for (const name of ['register', 'guard', 'sweep-worker'] as const) {
       const roleId = hubStack.getLogicalId(hubStack.roles[name].role.node.defaultChild as never);
       const policies = rolePolicies(template, roleId);
       const ask = (resource: string, org: string) =>
@@ -314,6 +314,14 @@ describe('the hub: bus policy, StackSet and assume-role permissions', () => {
       expect(await ask(memberRoleArn('333333333333', 'eu-west-1'), 'o-zzzzzzzzzz')).toBe('ImplicitlyDenied');
       expect(await ask('arn:aws:iam::333333333333:role/Admin', ORG)).toBe('ImplicitlyDenied');
     }
+    // The scheduler only queues bindings: it assumes no member role.
+    const scheduler = hubStack.getLogicalId(hubStack.roles.sweep.role.node.defaultChild as never);
+    const asScheduler = await decide(arn(scheduler), rolePolicies(template, scheduler), {
+      action: 'sts:AssumeRole',
+      resource: memberRoleArn('333333333333', 'eu-west-1'),
+      context: { 'aws:ResourceOrgID': ORG },
+    });
+    expect(asScheduler).toBe('ImplicitlyDenied');
   });
 
   it('is clean under cdk-nag AwsSolutions', () => {

@@ -495,14 +495,14 @@ describe('discovery by tag', () => {
     BUNDLE_DIR = await ensureBundles();
   });
 
-  it('lets the sweep worker alone call tag:GetResources, and writes on tagged resources a policy finds', async () => {
+  it('lets the sweep scheduler alone call tag:GetResources, and writes on tagged resources a policy finds', async () => {
     const stack = discovering({ key: 'alb-warden', value: 'guarded' });
     const template = Template.fromStack(stack);
     const of = (name: ControllerFunctionName) => rolePolicies(template, logicalId(stack.roles[name].role));
     const tag = { 'aws:ResourceTag/alb-warden': 'guarded' };
 
-    expect(await ask('tag:GetResources', '*', of('sweep-worker'))).toBe('Allowed');
-    expect(await ask('tag:GetResources', '*', of('sweep'))).toBe('ImplicitlyDenied');
+    expect(await ask('tag:GetResources', '*', of('sweep'))).toBe('Allowed');
+    expect(await ask('tag:GetResources', '*', of('sweep-worker'))).toBe('ImplicitlyDenied');
     expect(await ask('tag:GetResources', '*', of('guard'))).toBe('ImplicitlyDenied');
     expect(await ask('tag:GetResources', '*', of('register'))).toBe('ImplicitlyDenied');
     expect(await ask('elasticloadbalancing:ModifyListener', OTHER.listener, of('guard'), tag)).toBe(

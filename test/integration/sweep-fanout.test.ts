@@ -4,13 +4,19 @@
  * leases in the state table keep each binding to one worker. The real handlers, adapters and queue; the ELB
  * rate limiter on a clock that does not wait (the schedule, not the waiting, is under test here).
  */
-import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  AddTagsCommand,
+  DescribeListenersCommand,
+  RemoveTagsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { driftEvent, scheduledEvent } from '../../bench/events.ts';
 import { startWorld, type World } from '../../bench/world.ts';
 import type { Clock } from '../../functions/adapters/rate-limit.ts';
+import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
+import { DISCOVERY_TAG } from '../../functions/domain/discovery.ts';
 import { eventShare, sweepIntervalMinutes, workerShare } from '../../functions/domain/sweep-schedule.ts';
 import { createGuardHandler } from '../../functions/handlers/guard.ts';
 import { createObservability } from '../../functions/handlers/runtime.ts';
@@ -65,8 +71,8 @@ function instantClock(): Clock {
   };
 }
 
-function controller() {
-  const limits = world.config.limits;
+function controller(config: WardenConfig = world.config) {
+  const limits = config.limits;
   const aws = {
     endpoint: world.simulator.endpoint,
     region: world.simulator.region,
@@ -75,7 +81,7 @@ function controller() {
   };
   const queueClient = awsSweepQueue(queue.queueUrl, aws);
   const deps = (apiShare: number) =>
-    createDeps(world.config, { telemetry: silentTelemetry, aws, apiShare, limiterClock: instantClock() });
+    createDeps(config, { telemetry: silentTelemetry, aws, apiShare, limiterClock: instantClock() });
   const schedulerDeps = deps(limits.apiShare);
   const workerDeps = deps(workerShare(limits));
   const guardDeps = deps(eventShare(limits));
@@ -172,6 +178,77 @@ describe('the sweep on workers', () => {
     expect(hidden).toBe(0);
     expect(visibleAgain).toBe(failedOnce);
     expect(await visibleMessages(sqs, queue.queueUrl)).toBe(0);
+  }, 120_000);
+});
+
+describe('bindings found by tag on workers', () => {
+  it('are discovered by the scheduler alone and swept by a worker from the set it recorded', async () => {
+    const document = JSON.parse(world.configJson) as WardenConfigInput & {
+      bindings: (NonNullable<WardenConfigInput['bindings']>[number] & {
+        loadBalancerArn: string;
+        targetGroupArn: string;
+      })[];
+    };
+    const [tagged, ...explicit] = document.bindings;
+    if (!tagged) throw new Error('no binding');
+    const guardTags = [
+      { Key: 'alb-warden:guard', Value: 'true' },
+      { Key: DISCOVERY_TAG.targetGroup, Value: tagged.targetGroupArn },
+      { Key: DISCOVERY_TAG.bindingName, Value: tagged.name },
+    ];
+    await world.clients.elbv2.send(
+      new AddTagsCommand({ ResourceArns: [tagged.loadBalancerArn], Tags: guardTags }),
+    );
+    const config = parseConfig({
+      ...document,
+      bindings: explicit,
+      discovery: [
+        {
+          name: 'fleet',
+          selector: { tags: { 'alb-warden:guard': 'true' } },
+          defaults: { instanceSelector: tagged.instanceSelector, healthCheck: tagged.healthCheck },
+        },
+      ],
+    });
+    const { scheduler, mapping } = controller(config);
+    const getResources = async () =>
+      ((await world.control.calls()) as Record<string, Record<string, number>>).tagging?.GetResources ?? 0;
+    const start = Math.ceil(Date.now() / 60_000) * 60_000;
+    const interval = sweepIntervalMinutes(BINDINGS, config.limits);
+
+    const discovered: unknown[] = [];
+    let byWorkers = 0;
+    try {
+      for (let minute = 0; minute < interval; minute++) {
+        const run = (await scheduler(await minuteEvent(start, minute), {} as never)) as unknown as {
+          discovery?: { discovered: unknown[] };
+        };
+        discovered.push(...(run.discovery?.discovered ?? []));
+        const before = await getResources();
+        await mapping.drain();
+        byWorkers += (await getResources()) - before;
+        await world.control.clock(60_000);
+      }
+    } finally {
+      await world.clients.elbv2.send(
+        new RemoveTagsCommand({
+          ResourceArns: [tagged.loadBalancerArn],
+          TagKeys: guardTags.map((tag) => tag.Key),
+        }),
+      );
+    }
+    const results = mapping.invocations.map((invocation) => invocation.response as WorkerResult);
+    const swept = results.flatMap((result) => result.bindings.map((binding) => binding.binding));
+
+    expect(discovered).toContainEqual({
+      binding: tagged.name,
+      policy: 'fleet',
+      loadBalancerArn: tagged.loadBalancerArn,
+    });
+    expect(swept.filter((name) => name === tagged.name)).toEqual([tagged.name]);
+    expect(swept.toSorted()).toEqual(document.bindings.map((binding) => binding.name).toSorted());
+    expect(results.flatMap((result) => result.skipped)).toEqual([]);
+    expect(byWorkers).toBe(0);
   }, 120_000);
 });
 

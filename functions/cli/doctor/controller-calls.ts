@@ -5,7 +5,7 @@
  * deployed role with it, so it is never kept by hand. The built CLI carries the list (controller-permissions.ts).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,6 +23,7 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   '@aws-sdk/client-resource-groups-tagging-api': 'tag',
   '@aws-sdk/client-cloudtrail': 'cloudtrail',
   '@aws-sdk/client-sqs': 'sqs',
+  '@aws-sdk/client-sts': 'sts',
 };
 
 /**
@@ -31,6 +32,12 @@ export const SERVICE_PREFIX: Readonly<Record<string, string>> = {
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html).
  */
 const IAM_ACTION_OF: Readonly<Record<string, string>> = { 'sqs:SendMessageBatch': 'sqs:SendMessage' };
+
+/**
+ * Adapters only a hub with members calls (AssumeRole into a member role): the `AlbWardenHub` construct grants
+ * them, a single-account deployment neither needs nor holds them, so they are listed apart.
+ */
+export const MEMBER_ONLY_ADAPTERS: readonly string[] = ['sts.ts'];
 
 export interface AwsCall {
   /** `service:Operation`, the IAM action the call needs. */
@@ -45,8 +52,17 @@ const PAGINATED = /\bpaginate([A-Z]\w*)\s*\(/g;
 
 /** Every AWS call in the adapters, one entry per distinct action (first file that makes it). */
 export function awsCallsInAdapters(dir = ADAPTERS_DIR): AwsCall[] {
+  return callsIn(typeScriptFiles(dir).filter((file) => !MEMBER_ONLY_ADAPTERS.includes(basename(file))));
+}
+
+/** The calls only a hub with members makes (MEMBER_ONLY_ADAPTERS). */
+export function memberOnlyCallsInAdapters(dir = ADAPTERS_DIR): AwsCall[] {
+  return callsIn(typeScriptFiles(dir).filter((file) => MEMBER_ONLY_ADAPTERS.includes(basename(file))));
+}
+
+function callsIn(files: readonly string[]): AwsCall[] {
   const calls = new Map<string, AwsCall>();
-  for (const file of typeScriptFiles(dir)) {
+  for (const file of files) {
     const text = readFileSync(file, 'utf8');
     const importedFrom = new Map<string, string>();
     for (const [, names = '', module = ''] of text.matchAll(IMPORT)) {

@@ -1,5 +1,6 @@
 /** The AWS actions the controller calls, read from the adapters' SDK commands: one list, from the code. */
 import { readdirSync, readFileSync } from 'node:fs';
+import { MEMBER_ONLY_ADAPTERS } from '../../../functions/cli/doctor/controller-calls.ts';
 import type { SimService } from '../../../sim/control.ts';
 import { SERVICES } from '../../../sim/faults.ts';
 
@@ -19,9 +20,11 @@ const SERVICE_OF_ADAPTER: Readonly<Record<string, ControllerService>> = {
 
 /**
  * The scheduler's queue adapter is not part of a sweep: a failed send fails that minute's schedule run and
- * the next minute's run queues its own bindings (test/integration/sweep-fanout.test.ts).
+ * the next minute's run queues its own bindings (test/integration/sweep-fanout.test.ts). Adapters only a hub
+ * with members calls are not either: the single-account world these suites build never assumes a member
+ * role (test/unit/adapters/accounts.test.ts and test/integration/hub.test.ts cover them).
  */
-const NOT_IN_A_SWEEP = new Set(['sqs-queue.ts']);
+const NOT_IN_A_SWEEP = new Set(['sqs-queue.ts', ...MEMBER_ONLY_ADAPTERS]);
 
 /** `service:Action` for every `new XxxCommand(` in the adapters a sweep uses. */
 export function actionsTheAdaptersCall(): string[] {

@@ -1,0 +1,413 @@
+/**
+ * A hub controller and two member accounts in two regions on the simulator: the members' rules forward their
+ * EC2 and CloudTrail events to the hub's bus, the hub assumes each member's role (trust: the organization, an
+ * external id for one) and repairs and registers there, each member with its own clients and credentials.
+ * A member whose role is deleted fails alone, with one alert naming the account and the role.
+ */
+import {
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  EventBridgeClient,
+  PutPermissionCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig, type WardenConfigInput } from '../../functions/config.ts';
+import { createDeps } from '../../functions/deps.ts';
+import { defaultMemberRoleName } from '../../functions/domain/accounts.ts';
+import { parseEvent } from '../../functions/domain/events.ts';
+import type { Deps } from '../../functions/use-cases/context.ts';
+import { handleApiCall } from '../../functions/use-cases/guard.ts';
+import { inEventScope, sweepFleet } from '../../functions/use-cases/members.ts';
+import { handleInstanceState } from '../../functions/use-cases/register.ts';
+import type { InvocationResult } from '../../functions/use-cases/results.ts';
+import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../../infra/event-patterns.ts';
+import type { SimControl } from '../../sim/control.ts';
+import {
+  buildSeedTopology,
+  createAlertResources,
+  launchInstances,
+  type SeedTopology,
+} from '../../sim/seed.ts';
+import { seedMember } from '../../sim/seed-member.ts';
+import { EventFeed } from '../../testkit/events.ts';
+import { type AwsClients, createClients, SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
+import { recordingTelemetry } from '../support/fake-world.ts';
+import { KEYS, startWorld, type World } from './harness.ts';
+
+const ORG = 'o-a1b2c3d4e5';
+const EXTERNAL_ID = 'hub-7f3a';
+const HUB_CONTROLLER = 'arn:aws:sts::123456789012:assumed-role/AlbWarden-ControllerRole/alb-warden-guard';
+
+interface Member {
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly adminKey: string;
+  readonly externalId?: string;
+}
+
+const MEMBERS: readonly Member[] = [
+  { name: 'team-a', account: '210987654321', region: 'eu-west-1', adminKey: 'AKIAMEMBERAADMIN0001' },
+  {
+    name: 'team-b',
+    account: '345678901234',
+    region: 'us-east-1',
+    adminKey: 'AKIAMEMBERBADMIN0001',
+    externalId: EXTERNAL_ID,
+  },
+];
+
+const roleArnOf = (member: Member) =>
+  `arn:aws:iam::${member.account}:role/${defaultMemberRoleName(member.region)}`;
+const signedBy = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: SIM_SECRET });
+
+/** The member role, trusted by the hub's function roles of the organization (and the external id, if any). */
+async function deployRole({ member, iam }: { member: Member; iam: IAMClient }): Promise<void> {
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: defaultMemberRoleName(member.region),
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+            Action: 'sts:AssumeRole',
+            Condition: {
+              ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/AlbWarden-*' },
+              StringEquals: {
+                'aws:PrincipalOrgID': ORG,
+                ...(member.externalId ? { 'sts:ExternalId': member.externalId } : {}),
+              },
+            },
+          },
+        ],
+      }),
+      MaxSessionDuration: 3600,
+    }),
+  );
+}
+
+/** What the member stack holds: the role the hub assumes, and rules forwarding to the hub's bus. */
+async function deployMember(world: World, control: SimControl, member: Member, hubBus: string) {
+  const { topology: seed } = await seedMember(
+    { endpoint: world.endpoint, control },
+    {
+      account: member.account,
+      region: member.region,
+      organizationId: ORG,
+      adminAccessKeyId: member.adminKey,
+    },
+  );
+  const clients = createClients(world.endpoint, member.region, member.adminKey);
+  const iam = new IAMClient({
+    endpoint: world.endpoint,
+    region: 'us-east-1',
+    credentials: signedBy(member.adminKey),
+  });
+  await deployRole({ member, iam });
+  const events = new EventBridgeClient({
+    endpoint: world.endpoint,
+    region: member.region,
+    credentials: signedBy(member.adminKey),
+  });
+  const rules = {
+    'alb-warden-instance-state': INSTANCE_STATE_PATTERN,
+    'alb-warden-api-calls': apiCallPattern([roleArnOf(member)]),
+  };
+  for (const [name, pattern] of Object.entries(rules)) {
+    await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern) }));
+    await events.send(
+      new PutTargetsCommand({
+        Rule: name,
+        Targets: [{ Id: 'hub', Arn: hubBus, RoleArn: `arn:aws:iam::${member.account}:role/forwarder` }],
+      }),
+    );
+  }
+  return { member, clients, seed, iam };
+}
+
+type Deployed = Awaited<ReturnType<typeof deployMember>>;
+
+let world: World;
+let control: SimControl;
+let hubSeed: SeedTopology;
+let members: Deployed[];
+let deps: Deps;
+let feed: EventFeed;
+let configInput: WardenConfigInput;
+const clock = { now: 0 };
+
+/** Delivers the events at the hub's bus to the guard and register use-cases, scoped as their handlers are. */
+async function pump(): Promise<InvocationResult[]> {
+  const guard = inEventScope('guard', handleApiCall);
+  const register = inEventScope('register', handleInstanceState);
+  const { delivered } = await feed.deliver(
+    'arn:aws:iam::123456789012:role/AlbWarden-ControllerRole',
+    async (target, raw) => {
+      const event = parseEvent(raw);
+      if (target === 'register' && (event.type === 'instance-state' || event.type === 'spot-interruption'))
+        return register(deps, event);
+      if (target === 'guard' && event.type === 'api-call') return guard(deps, event);
+      return undefined;
+    },
+  );
+  return delivered;
+}
+
+/** STS is counted once called, like the other services beyond the controller's five. */
+const assumeRoleCalls = async () =>
+  ((await control.calls()) as Partial<Record<string, Record<string, number>>>).sts?.AssumeRole ?? 0;
+
+async function advance(ms: number): Promise<void> {
+  clock.now = Date.parse((await control.clock(ms)).now);
+}
+
+async function driftHttpListener(clients: AwsClients, seed: SeedTopology): Promise<void> {
+  await clients.elbv2.send(
+    new ModifyListenerCommand({
+      ListenerArn: seed.httpListenerArn,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: seed.targetGroupArn }],
+    }),
+  );
+}
+
+async function httpAction(clients: AwsClients, seed: SeedTopology) {
+  const { Listeners = [] } = await clients.elbv2.send(
+    new (await import('@aws-sdk/client-elastic-load-balancing-v2')).DescribeListenersCommand({
+      ListenerArns: [seed.httpListenerArn],
+    }),
+  );
+  const [action] = Listeners[0]?.DefaultActions ?? [];
+  return { type: action?.Type, statusCode: action?.RedirectConfig?.StatusCode };
+}
+
+async function targets(clients: AwsClients, seed: SeedTopology): Promise<string[]> {
+  const { TargetHealthDescriptions = [] } = await clients.elbv2.send(
+    new DescribeTargetHealthCommand({ TargetGroupArn: seed.targetGroupArn }),
+  );
+  return TargetHealthDescriptions.map((description) => description.Target?.Id ?? '').sort();
+}
+
+async function alerts() {
+  const { messages } = await control.sns();
+  return messages.map((message) => ({
+    subject: message.subject ?? '',
+    text: (JSON.parse(message.message) as { default: string }).default,
+  }));
+}
+
+beforeAll(async () => {
+  world = await startWorld();
+  if (!world.control) throw new Error('the hub test needs the simulator');
+  control = world.control;
+  const hub = { account: '123456789012', region: world.clients.region };
+  await control.organization(hub.account, ORG);
+  await control.identity(KEYS.controller, HUB_CONTROLLER);
+  hubSeed = await buildSeedTopology(world.clients);
+  const { topicArn } = await createAlertResources(world.clients);
+  await new EventBridgeClient({
+    endpoint: world.endpoint,
+    region: hub.region,
+    credentials: signedBy(KEYS.setup),
+  }).send(
+    new PutPermissionCommand({
+      StatementId: 'AlbWardenMembers',
+      Action: 'events:PutEvents',
+      Principal: '*',
+      Condition: { Type: 'StringEquals', Key: 'aws:PrincipalOrgID', Value: ORG },
+    }),
+  );
+  const hubBus = `arn:aws:events:${hub.region}:${hub.account}:event-bus/default`;
+  members = [];
+  for (const member of MEMBERS) members.push(await deployMember(world, control, member, hubBus));
+  const binding = (name: string, seed: SeedTopology) => ({
+    name,
+    loadBalancerArn: seed.loadBalancerArn,
+    targetGroupArn: seed.targetGroupArn,
+    instanceSelector: { tags: { Role: 'web' } },
+    https: { certificateArn: seed.certificateArn },
+  });
+  configInput = {
+    limits: { apiShare: 1 },
+    controllerRoleArns: ['arn:aws:iam::123456789012:role/AlbWarden-ControllerRole'],
+    alerts: { topicArn, stateTable: 'alb-warden-alert-state' },
+    approvalGraceMinutes: 0,
+    members: MEMBERS.map((member) => ({
+      account: member.account,
+      regions: [member.region],
+      ...(member.externalId ? { externalId: member.externalId } : {}),
+    })),
+    bindings: [binding('hub-web', hubSeed), ...members.map(({ member, seed }) => binding(member.name, seed))],
+  };
+  const config = parseConfig(configInput);
+  await advance(0);
+  deps = createDeps(config, {
+    telemetry: recordingTelemetry(),
+    now: () => clock.now,
+    aws: {
+      endpoint: world.endpoint,
+      region: hub.region,
+      credentials: signedBy(KEYS.controller),
+      retryStrategy: zeroDelayRetries,
+    },
+  });
+  await control.resetCalls();
+  feed = await EventFeed.open(control);
+}, 60_000);
+
+afterAll(async () => {
+  await world?.stop();
+});
+
+describe('a hub with two member accounts in two regions', () => {
+  it("registers each member's new instance from its forwarded EC2 event, in that member only", async () => {
+    // Act
+    const launched = [];
+    for (const { clients, seed } of members)
+      launched.push(
+        await launchInstances(clients, { count: 1, subnetId: seed.subnetIds[0], tags: { Role: 'web' } }),
+      );
+    const results = await pump();
+
+    // Assess
+    const registered = results.flatMap((result) =>
+      result.bindings.filter((binding) => (binding.registration?.register.length ?? 0) > 0),
+    );
+    expect(registered.map((binding) => [binding.binding, binding.registration?.register])).toEqual([
+      ['team-a', launched[0]],
+      ['team-b', launched[1]],
+    ]);
+    // Alike tags, alike names: every event reached only its own account's binding.
+    expect(
+      results
+        .flatMap((result) => result.bindings.map((binding) => binding.binding))
+        .filter((name) => name === 'hub-web'),
+    ).toEqual([]);
+    for (const [index, { clients, seed }] of members.entries())
+      expect(await targets(clients, seed)).toEqual(launched[index]);
+    expect(await targets(world.clients, hubSeed)).toEqual([]);
+    expect(await assumeRoleCalls()).toBe(2);
+  });
+
+  it('repairs a listener drift in each member from its forwarded CloudTrail event, with cached credentials', async () => {
+    // Prepare
+    for (const { member, seed } of members)
+      await driftHttpListener(createClients(world.endpoint, member.region, member.adminKey), seed);
+
+    // Act
+    const results = await pump();
+
+    // Assess
+    const repaired = results.flatMap((result) =>
+      result.bindings
+        .filter((binding) => binding.listeners?.outcome === 'repaired')
+        .map((binding) => binding.binding),
+    );
+    expect(repaired).toEqual(['team-a', 'team-b']);
+    for (const { clients, seed } of members)
+      expect(await httpAction(clients, seed)).toEqual({ type: 'redirect', statusCode: 'HTTP_301' });
+    expect(await assumeRoleCalls()).toBe(2);
+  });
+
+  it("spends each member's own ELB budget: one member's calls never wait on another's", async () => {
+    // Prepare: a share of two describe tokens, on a clock that never refills them.
+    const slept: string[] = [];
+    let caller = '';
+    const limited = createDeps(parseConfig({ ...configInput, limits: { apiShare: 0.05 } }), {
+      telemetry: recordingTelemetry(),
+      now: () => clock.now,
+      limiterClock: {
+        now: () => 0,
+        sleep: async () => {
+          slept.push(caller);
+        },
+      },
+      aws: {
+        endpoint: world.endpoint,
+        region: world.clients.region,
+        credentials: signedBy(KEYS.controller),
+        retryStrategy: zeroDelayRetries,
+      },
+    });
+    const [a, b] = members as [Deployed, Deployed];
+    const clientsOf = async ({ member }: Deployed) =>
+      (await limited.clientsFor?.({ account: member.account, region: member.region }))?.elb;
+    const [elbA, elbB] = [await clientsOf(a), await clientsOf(b)];
+
+    // Act
+    caller = 'team-a';
+    for (let call = 0; call < 3; call++) await elbA?.listListeners(a.seed.loadBalancerArn);
+    caller = 'team-b';
+    for (let call = 0; call < 2; call++) await elbB?.listListeners(b.seed.loadBalancerArn);
+    caller = 'hub';
+    for (let call = 0; call < 2; call++) await limited.elb.listListeners(hubSeed.loadBalancerArn);
+
+    // Assess: only team-a's third call waited.
+    expect(slept).toEqual(['team-a']);
+  });
+
+  it('sweeps every member and the hub; a deleted member role fails that member alone, alerted once', async () => {
+    // Prepare: team-b's role is gone, and the sessions issued before have expired.
+    const [a, b] = members as [Deployed, Deployed];
+    await b.iam.send(new DeleteRoleCommand({ RoleName: defaultMemberRoleName(b.member.region) }));
+    await advance(3_600_000);
+    await driftHttpListener(createClients(world.endpoint, a.member.region, a.member.adminKey), a.seed);
+    await feed.take(); // the sweep finds the drift itself
+    await control.resetCalls();
+    const before = (await alerts()).length;
+
+    // Act
+    const first = await sweepFleet(deps);
+    const second = await sweepFleet(deps);
+
+    // Assess
+    const status = (result: InvocationResult) =>
+      result.bindings.map((binding) => [binding.binding, binding.status, binding.error?.code]);
+    expect(status(first)).toEqual([
+      ['hub-web', 'ok', undefined],
+      ['team-a', 'ok', undefined],
+      ['team-b', 'failed', 'AccessDenied'],
+    ]);
+    expect(status(second)).toEqual(status(first));
+    expect(first.bindings.find((binding) => binding.binding === 'team-a')?.listeners?.outcome).toBe(
+      'repaired',
+    );
+    expect(await httpAction(a.clients, a.seed)).toEqual({ type: 'redirect', statusCode: 'HTTP_301' });
+    const sent = (await alerts()).slice(before);
+    const roleAlerts = sent.filter((alert) => alert.subject.includes(b.member.account));
+    expect(roleAlerts).toHaveLength(1);
+    expect(roleAlerts[0]?.subject).toBe(
+      `[CRITICAL] ${b.member.account}/${b.member.region}: cannot assume role ${defaultMemberRoleName(b.member.region)}`,
+    );
+    expect(roleAlerts[0]?.text).toContain(roleArnOf(b.member));
+    expect(roleAlerts[0]?.text).toContain('team-b');
+    // team-a: one refresh for both sweeps; team-b: one refused attempt a sweep.
+    expect(await assumeRoleCalls()).toBe(3);
+  });
+
+  it('settles the alert once the role is back: the same failure later is news again', async () => {
+    // Prepare
+    const [, b] = members as [Deployed, Deployed];
+    await deployRole(b);
+    const before = (await alerts()).length;
+
+    // Act
+    const restored = await sweepFleet(deps);
+    await b.iam.send(new DeleteRoleCommand({ RoleName: defaultMemberRoleName(b.member.region) }));
+    // Within the hour since the first alert (no reminder due), and past the point where the hub renews.
+    await advance(51 * 60_000);
+    const brokenAgain = await sweepFleet(deps);
+
+    // Assess
+    expect(restored.bindings.map((binding) => binding.status)).toEqual(['ok', 'ok', 'ok']);
+    expect(brokenAgain.bindings.find((binding) => binding.binding === 'team-b')?.status).toBe('failed');
+    const sent = (await alerts()).slice(before).filter((alert) => alert.subject.includes(b.member.account));
+    expect(sent).toHaveLength(1);
+  });
+});
