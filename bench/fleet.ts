@@ -75,8 +75,13 @@ export interface FleetFigure {
   readonly elbDescribeShareOfBucket: number;
   /** What the controller may use of it: apiShare × sweepFraction. */
   readonly sweepShareOfBucket: number;
-  /** Throttling errors the workers met (the simulator's ThrottlingException and the like). */
+  /**
+   * ELB and EC2 requests the simulator refused as AWS throttles them (its per-account-and-region token buckets,
+   * on for the run), retried or not; plus bindings whose sweep still failed on throttling.
+   */
   readonly throttlingErrors: number;
+  /** Of those, the bindings whose sweep failed on throttling after the SDK's retries. */
+  readonly throttledSweeps: number;
   /** The longest worker invocation (limiter waits; AWS answers at once here). */
   readonly maxInvocationS: number;
   /** The scheduler's longest run (wall time against the simulator). */
@@ -177,6 +182,9 @@ async function runFleet(world: World, scale: FleetScale): Promise<FleetFigure> {
     let schedules = 0;
 
     await control.resetCalls();
+    // AWS's own buckets, shared by every caller of the account and region: the share is held or it is not.
+    if (!(await control.throttling({ enabled: true, reset: true })).enabled)
+      throw new Error('the simulator did not turn its ELB throttling on');
     let nextTick = 0;
     for (;;) {
       const slot = slots.reduce((a, b) => (b.freeAt < a.freeAt ? b : a));
@@ -243,6 +251,11 @@ async function runFleet(world: World, scale: FleetScale): Promise<FleetFigure> {
     for (const last of lastSwept.values()) worstGap = Math.max(worstGap, end - last);
 
     const calls = await control.calls();
+    const refused = (await control.throttlingState()).throttled;
+    await control.throttling({ enabled: false });
+    const refusedCalls = Object.values(refused)
+      .flatMap((actions) => Object.values(actions))
+      .reduce((sum, count) => sum + count, 0);
     const minutes = simulatedMinutes;
     const monthly = (count: number) => (count * MINUTES_PER_MONTH) / minutes;
     const elbCalls = totalCalls(calls, 'elbv2');
@@ -280,7 +293,8 @@ async function runFleet(world: World, scale: FleetScale): Promise<FleetFigure> {
       elbCallsPerMinute: round(elbCalls / minutes),
       elbDescribeShareOfBucket: round(describes / (minutes * 60) / ELB_BUCKETS.describe.refillPerSecond),
       sweepShareOfBucket: round(limits.apiShare * limits.sweepFraction),
-      throttlingErrors: throttling,
+      throttlingErrors: refusedCalls,
+      throttledSweeps: throttling,
       maxInvocationS: round(longest / 1000),
       schedulerMaxMs: round(schedulerMaxMs),
       sweepsRun,
