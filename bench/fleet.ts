@@ -11,13 +11,17 @@
  *
  * Monthly figures scale the run to 30 days of 1,440 minutes. Prices: README, Performance.
  */
+import { AddTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type Clock, ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
+import { parseConfig, type WardenConfig, type WardenConfigInput } from '../functions/config.ts';
 import { createDeps } from '../functions/deps.ts';
+import { DISCOVERY_TAG } from '../functions/domain/discovery.ts';
 import { sweepIntervalMinutes, workerShare } from '../functions/domain/sweep-schedule.ts';
 import { parseBody } from '../functions/handlers/sweep-worker.ts';
 import { awsSweepQueue } from '../functions/queue-deps.ts';
 import { silentTelemetry } from '../functions/use-cases/context.ts';
+import { discoverForSweep } from '../functions/use-cases/discovery.ts';
 import { scheduleSweeps } from '../functions/use-cases/schedule.ts';
 import { sweepWorker } from '../functions/use-cases/sweep-worker.ts';
 import { SWEEP_BATCH_SIZE, SWEEP_WORKER_TIMEOUT } from '../infra/constructs/sweep-fanout.ts';
@@ -87,6 +91,10 @@ export interface FleetFigure {
   /** The scheduler's longest run (wall time against the simulator). */
   readonly schedulerMaxMs: number;
   readonly sweepsRun: number;
+  /** The bindings come from one discovery policy over the load balancers' tags, none from `bindings`. */
+  readonly discoveredByTags: true;
+  /** The scheduler's Resource Groups Tagging API calls a minute (a bucket of their own, not ELB's). */
+  readonly taggingCallsPerMinute: number;
   readonly lambdaInvocationsPerMonth: number;
   readonly lambdaGbSecondsPerMonth: number;
   readonly dynamodbReadsPerMonth: number;
@@ -118,14 +126,54 @@ export async function measureFleet(scale: FleetScale): Promise<FleetFigure> {
   });
   try {
     await converge(world, world.deps({ apiShare: 1 }, new SlotClock()));
-    return await runFleet(world, scale);
+    return await runFleet(world, scale, await discoveredByTags(world));
   } finally {
     await world.stop();
   }
 }
 
-async function runFleet(world: World, scale: FleetScale): Promise<FleetFigure> {
-  const { control, config } = world;
+/** The fleet's guard tag, in the discovery policy of `discoveredByTags`. */
+const FLEET_TAG = { Key: 'alb-warden:guard', Value: 'true' } as const;
+
+/**
+ * The same fleet declared by tags: every load balancer carries the guard tag, its target group, its binding's
+ * name and instance selector, and the configuration holds one discovery policy and no binding. The scheduler
+ * finds the bindings with the tagging API; the workers read the set it records.
+ */
+async function discoveredByTags(world: World): Promise<WardenConfig> {
+  const document = JSON.parse(world.configJson) as WardenConfigInput;
+  const bindings = document.bindings ?? [];
+  const [first] = bindings;
+  if (!first) throw new Error('the fleet world has no binding');
+  for (const binding of bindings) {
+    const selector = Object.entries(binding.instanceSelector.tags).map(([key, value]) => `${key}=${value}`);
+    await world.clients.elbv2.send(
+      new AddTagsCommand({
+        ResourceArns: [binding.loadBalancerArn],
+        Tags: [
+          FLEET_TAG,
+          { Key: DISCOVERY_TAG.targetGroup, Value: binding.targetGroupArn },
+          { Key: DISCOVERY_TAG.bindingName, Value: binding.name },
+          { Key: DISCOVERY_TAG.instanceSelector, Value: selector.join(',') },
+        ],
+      }),
+    );
+  }
+  return parseConfig({
+    ...document,
+    bindings: [],
+    discovery: [
+      {
+        name: 'fleet',
+        selector: { tags: { [FLEET_TAG.Key]: FLEET_TAG.Value } },
+        defaults: { https: first.https, healthCheck: first.healthCheck },
+      },
+    ],
+  });
+}
+
+async function runFleet(world: World, scale: FleetScale, config: WardenConfig): Promise<FleetFigure> {
+  const { control } = world;
   const limits = config.limits;
   const env = world.lambdaEnv;
   const aws = {
@@ -167,7 +215,7 @@ async function runFleet(world: World, scale: FleetScale): Promise<FleetFigure> {
       return { index, clock, deps, freeAt: 0 };
     });
 
-    const lastSwept = new Map(config.bindings.map((binding) => [binding.name, 0]));
+    const lastSwept = new Map(world.config.bindings.map((binding) => [binding.name, 0]));
     const sweptOnce = new Set<string>();
     let sweptAllAt: number | undefined;
     let worstGap = 0;
@@ -181,6 +229,8 @@ async function runFleet(world: World, scale: FleetScale): Promise<FleetFigure> {
     let schedulerMs = 0;
     let schedules = 0;
 
+    // The set recorded once before the run, as a running deployment has it: its first writes are not a month's.
+    await discoverForSweep(schedulerDeps);
     await control.resetCalls();
     // AWS's own buckets, shared by every caller of the account and region: the share is held or it is not.
     if (!(await control.throttling({ enabled: true, reset: true })).enabled)
@@ -234,7 +284,7 @@ async function runFleet(world: World, scale: FleetScale): Promise<FleetFigure> {
         worstGap = Math.max(worstGap, finished - (lastSwept.get(binding.binding) ?? 0));
         lastSwept.set(binding.binding, finished);
         sweptOnce.add(binding.binding);
-        if (sweptOnce.size === config.bindings.length) sweptAllAt ??= finished;
+        if (sweptOnce.size === world.config.bindings.length) sweptAllAt ??= finished;
       }
       const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
       for (const message of Messages) {
@@ -298,6 +348,13 @@ async function runFleet(world: World, scale: FleetScale): Promise<FleetFigure> {
       maxInvocationS: round(longest / 1000),
       schedulerMaxMs: round(schedulerMaxMs),
       sweepsRun,
+      discoveredByTags: true,
+      taggingCallsPerMinute: round(
+        Object.values((calls as Record<string, Record<string, number> | undefined>).tagging ?? {}).reduce(
+          (sum, count) => sum + count,
+          0,
+        ) / minutes,
+      ),
       lambdaInvocationsPerMonth: Math.round(lambdaInvocations),
       lambdaGbSecondsPerMonth: Math.round(lambdaGbSeconds),
       dynamodbReadsPerMonth: Math.round(monthly(reads)),

@@ -1,6 +1,7 @@
 /**
- * The fleet figure's claims, on a small fleet: every binding swept within the interval the scheduler reports,
- * the workers together within the sweep's part of the describe bucket, no invocation longer than its timeout.
+ * The fleet figure's claims, on a small fleet found by tags: every binding swept within the interval the
+ * scheduler reports, the workers together within the sweep's part of the describe bucket with the simulator's
+ * ELB throttling on, no invocation longer than its timeout.
  */
 import { describe, expect, it } from 'vitest';
 import { measureFleet } from '../../bench/fleet.ts';
@@ -21,5 +22,8 @@ describe('the fleet on scheduler and workers', () => {
     expect(figure.throttlingErrors).toBe(0);
     expect(figure.maxInvocationS).toBeLessThan(120);
     expect(figure.sweepsRun).toBeGreaterThanOrEqual(40);
+    expect(figure.discoveredByTags).toBe(true);
+    // One GetResources page for the load balancers and one for their target groups, each scheduler minute.
+    expect(figure.taggingCallsPerMinute).toBe(2);
   }, 120_000);
 });
