@@ -280,7 +280,8 @@ function memberClients(
       entry = {
         credentials,
         clients: {
-          elb: awsLoadBalancing(aws, config.limits.apiShare, options.limiterClock),
+          // The function's share (a sweep worker's, an event handler's) of each member's own buckets.
+          elb: awsLoadBalancing(aws, options.apiShare ?? config.limits.apiShare, options.limiterClock),
           instances: awsInstances(aws),
           scaling: awsScalingGroups(aws),
         },
