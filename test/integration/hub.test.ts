@@ -352,6 +352,38 @@ describe('a hub with two member accounts in two regions', () => {
     expect(slept).toEqual(['team-a']);
   });
 
+  it("gives a member's limiter the calling function's share, not the whole apiShare", async () => {
+    // Prepare: apiShare 0.05 is two describe tokens; a sweep worker's share of 0.025 is one.
+    let waited = 0;
+    const worker = createDeps(parseConfig({ ...configInput, limits: { apiShare: 0.05 } }), {
+      telemetry: recordingTelemetry(),
+      now: () => clock.now,
+      apiShare: 0.025,
+      limiterClock: {
+        now: () => 0,
+        sleep: async () => {
+          waited += 1;
+        },
+      },
+      aws: {
+        endpoint: world.endpoint,
+        region: world.clients.region,
+        credentials: signedBy(KEYS.controller),
+        retryStrategy: zeroDelayRetries,
+      },
+    });
+    const [a] = members as [Deployed];
+    const elb = (await worker.clientsFor?.({ account: a.member.account, region: a.member.region }))?.elb;
+
+    // Act
+    await elb?.listListeners(a.seed.loadBalancerArn);
+    const afterOne = waited;
+    await elb?.listListeners(a.seed.loadBalancerArn);
+
+    // Assess: the second call waited for a token the worker's share did not have.
+    expect([afterOne, waited]).toEqual([0, 1]);
+  });
+
   it('sweeps every member and the hub; a deleted member role fails that member alone, alerted once', async () => {
     // Prepare: team-b's role is gone, and the sessions issued before have expired.
     const [a, b] = members as [Deployed, Deployed];
