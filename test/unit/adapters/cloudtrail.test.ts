@@ -5,12 +5,14 @@
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudTrailChangeHistory } from '../../../functions/adapters/cloudtrail.ts';
 import { HTTP_LISTENER_ARN } from '../../support/builders.ts';
 import { fixture } from '../../support/fixtures.ts';
 
 const cloudtrail = mockClient(CloudTrailClient);
+// Test files share a worker: the mock patches every CloudTrail client, so it is put back after this file.
+afterAll(() => cloudtrail.restore());
 const history = () => new CloudTrailChangeHistory(new CloudTrailClient({ region: 'ap-northeast-2' }));
 const since = Date.parse('2026-11-20T06:00:00Z');
 
