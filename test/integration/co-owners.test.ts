@@ -5,9 +5,7 @@
  */
 import {
   AutoScalingClient,
-  CompleteLifecycleActionCommand,
   CreateAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
   DescribeWarmPoolCommand,
   EnterStandbyCommand,
   PutLifecycleHookCommand,
@@ -25,6 +23,7 @@ import { parseEvent } from '../../functions/domain/events.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { SimEvent } from '../../sim/control.ts';
 import { launchInstances } from '../../sim/seed.ts';
+import { continueLifecycle, groupMembers } from '../support/autoscaling.ts';
 import { fixture } from '../support/fixtures.ts';
 import { startWarden, type Warden } from './warden.ts';
 
@@ -80,15 +79,7 @@ async function registered(): Promise<string[]> {
     .sort();
 }
 
-async function members(): Promise<{ id: string; state: string }[]> {
-  const output = await autoscaling.send(
-    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [GROUP] }),
-  );
-  return (output.AutoScalingGroups?.[0]?.Instances ?? []).map((member) => ({
-    id: member.InstanceId ?? '',
-    state: member.LifecycleState ?? '',
-  }));
-}
+const members = () => groupMembers(autoscaling, GROUP);
 
 /** A group carrying the selector's tag on its instances, with the bound target group attached. */
 async function createGroup(desired: number): Promise<void> {
@@ -145,14 +136,7 @@ simulatorOnly('an Auto Scaling group with the bound target group attached', () =
     await controllerRuns();
     const whileWaiting = await registered();
     const result = await warden.sweep();
-    await autoscaling.send(
-      new CompleteLifecycleActionCommand({
-        AutoScalingGroupName: GROUP,
-        LifecycleHookName: 'warm-up',
-        InstanceId: waiting?.id,
-        LifecycleActionResult: 'CONTINUE',
-      }),
-    );
+    await continueLifecycle(autoscaling, GROUP, 'warm-up', waiting?.id);
     await controllerRuns();
 
     expect(waiting?.state).toBe('Pending:Wait');
@@ -332,14 +316,7 @@ simulatorOnly('the warm pool of an Auto Scaling group with the bound target grou
     );
     await autoscaling.send(new PutWarmPoolCommand({ AutoScalingGroupName: GROUP }));
     const proceed = async (id: string) => {
-      await autoscaling.send(
-        new CompleteLifecycleActionCommand({
-          AutoScalingGroupName: GROUP,
-          LifecycleHookName: 'warm-up',
-          InstanceId: id,
-          LifecycleActionResult: 'CONTINUE',
-        }),
-      );
+      await continueLifecycle(autoscaling, GROUP, 'warm-up', id);
       for (let step = 0; step < 3; step++) await control().clock(0);
     };
     for (let step = 0; step < 3; step++) await control().clock(0);

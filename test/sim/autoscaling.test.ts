@@ -8,9 +8,7 @@
 import {
   AttachTrafficSourcesCommand,
   AutoScalingClient,
-  CompleteLifecycleActionCommand,
   CreateAutoScalingGroupCommand,
-  DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLoadBalancerTargetGroupsCommand,
   DescribeTrafficSourcesCommand,
@@ -28,6 +26,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/control.ts';
 import { buildSeedTopology, type SeedTopology } from '../../sim/seed.ts';
+import { continueLifecycle, groupMembers } from '../support/autoscaling.ts';
 import { awsError, type SimWorld, startSim } from './support.ts';
 
 let sim: SimWorld;
@@ -84,15 +83,7 @@ async function launchBehindHook(): Promise<void> {
   await sim.control.clock(0);
 }
 
-async function members(): Promise<{ id: string; state: string }[]> {
-  const result = await autoscaling.send(
-    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [GROUP] }),
-  );
-  return (result.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => ({
-    id: i.InstanceId ?? '',
-    state: i.LifecycleState ?? '',
-  }));
-}
+const members = () => groupMembers(autoscaling, GROUP);
 
 async function targets(): Promise<{ id: string; state: string }[]> {
   const result = await sim.clients.elbv2.send(
@@ -160,14 +151,7 @@ describe('launching', () => {
     const waiting = await members();
     const registeredWhileWaiting = await targets();
 
-    await autoscaling.send(
-      new CompleteLifecycleActionCommand({
-        AutoScalingGroupName: GROUP,
-        LifecycleHookName: 'warm-up',
-        InstanceId: waiting[0]?.id,
-        LifecycleActionResult: 'CONTINUE',
-      }),
-    );
+    await continueLifecycle(autoscaling, GROUP, 'warm-up', waiting[0]?.id);
 
     expect(waiting.map((m) => m.state)).toEqual(['Pending:Wait']);
     expect(registeredWhileWaiting).toEqual([]);

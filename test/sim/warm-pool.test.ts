@@ -7,7 +7,6 @@
  */
 import {
   AutoScalingClient,
-  CompleteLifecycleActionCommand,
   CreateAutoScalingGroupCommand,
   DeleteWarmPoolCommand,
   DescribeAutoScalingGroupsCommand,
@@ -22,6 +21,7 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/control.ts';
 import { buildSeedTopology, type SeedTopology } from '../../sim/seed.ts';
+import { continueLifecycle, groupMembers } from '../support/autoscaling.ts';
 import { awsError, useSim } from './support.ts';
 
 const sim = useSim();
@@ -79,15 +79,7 @@ async function warmInstances(): Promise<{ id: string; state: string }[]> {
   }));
 }
 
-async function groupInstances(): Promise<{ id: string; state: string }[]> {
-  const result = await autoscaling.send(
-    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [GROUP] }),
-  );
-  return (result.AutoScalingGroups?.[0]?.Instances ?? []).map((i) => ({
-    id: i.InstanceId ?? '',
-    state: i.LifecycleState ?? '',
-  }));
-}
+const groupInstances = () => groupMembers(autoscaling, GROUP);
 
 async function ec2(ids: readonly string[]) {
   const described = await sim.clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [...ids] }));
@@ -185,14 +177,7 @@ describe('a warm pool', () => {
     await settle();
     const [waiting] = await warmInstances();
 
-    await autoscaling.send(
-      new CompleteLifecycleActionCommand({
-        AutoScalingGroupName: GROUP,
-        LifecycleHookName: 'warm-up',
-        InstanceId: waiting?.id,
-        LifecycleActionResult: 'CONTINUE',
-      }),
-    );
+    await continueLifecycle(autoscaling, GROUP, 'warm-up', waiting?.id);
     await settle();
 
     expect(waiting?.state).toBe('Warmed:Pending:Wait');
