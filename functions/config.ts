@@ -276,28 +276,10 @@ const configSchema = z
         message: 'must list at least one binding, or configure at least one discovery policy',
       });
     }
-    const policies = new Map<string, number>();
-    config.discovery.forEach((policy, index) => {
-      const earlier = policies.get(policy.name);
-      if (earlier !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['discovery', index, 'name'],
-          message: `"${policy.name}" is already used by discovery[${earlier}]: names must be unique`,
-        });
-      } else policies.set(policy.name, index);
-    });
-    const seen = new Map<string, number>();
+    requireUniqueNames(config.discovery, 'discovery', ctx);
+    requireUniqueNames(config.bindings, 'bindings', ctx);
     const listeners = new Map<string, number>();
     config.bindings.forEach((binding, index) => {
-      const earlier = seen.get(binding.name);
-      if (earlier !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['bindings', index, 'name'],
-          message: `"${binding.name}" is already used by bindings[${earlier}]: names must be unique`,
-        });
-      } else seen.set(binding.name, index);
       for (const port of [binding.http.port, binding.https.port]) {
         const key = `${binding.loadBalancerArn}:${port}`;
         const owner = listeners.get(key);
@@ -377,6 +359,25 @@ const ENV_OVERRIDES = {
  * Validates one binding with the rules of the `bindings` list: how a discovered binding is checked. Issues
  * name the binding's own fields (`targetPort`, `instanceSelector.tags`).
  */
+/** Each name once in the list: a later duplicate names the entry that has it first. */
+function requireUniqueNames(
+  items: readonly { readonly name: string }[],
+  list: 'bindings' | 'discovery',
+  ctx: z.RefinementCtx,
+): void {
+  const first = new Map<string, number>();
+  items.forEach((item, index) => {
+    const earlier = first.get(item.name);
+    if (earlier === undefined) first.set(item.name, index);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [list, index, 'name'],
+        message: `"${item.name}" is already used by ${list}[${earlier}]: names must be unique`,
+      });
+  });
+}
+
 export const checkBinding: BindingCheck = (candidate) => {
   const result = bindingSchema.safeParse(candidate);
   if (result.success) return { binding: result.data };

@@ -278,7 +278,10 @@ export function historyResources(call: ApiCall): HistoryResource[] {
 
 /**
  * The resources of an ELB call: the ELB ARNs among its request parameters and response elements (a created
- * listener's ARN too), and the instances it registers or deregisters.
+ * listener's ARN too), and the instances it registers or deregisters. This is an assumption, not a documented
+ * rule: the LookupEvents reference does not list which resources event history names for each ELB call
+ * (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html). The controller only
+ * gains from a match: a lookup that finds nothing leaves the drift to its grace wait, as before.
  */
 function elbResources(requestParameters: unknown, responseElements: unknown): HistoryResource[] {
   const found = new Map<string, string>();

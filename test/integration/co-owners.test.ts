@@ -23,7 +23,7 @@ import { parseEvent } from '../../functions/domain/events.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { SimEvent } from '../../sim/control.ts';
 import { launchInstances } from '../../sim/seed.ts';
-import { continueLifecycle, groupMembers } from '../support/autoscaling.ts';
+import { continueLifecycle, createWebGroup, groupMembers } from '../support/autoscaling.ts';
 import { fixture } from '../support/fixtures.ts';
 import { startWarden, type Warden } from './warden.ts';
 
@@ -83,18 +83,12 @@ const members = () => groupMembers(autoscaling, GROUP);
 
 /** A group carrying the selector's tag on its instances, with the bound target group attached. */
 async function createGroup(desired: number): Promise<void> {
-  await autoscaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: GROUP,
-      MinSize: 0,
-      MaxSize: 4,
-      DesiredCapacity: desired,
-      LaunchTemplate: { LaunchTemplateName: 'web', Version: '$Latest' },
-      VPCZoneIdentifier: warden.seed.subnetIds.join(','),
-      TargetGroupARNs: [warden.seed.targetGroupArn],
-      Tags: [{ Key: 'Role', Value: 'web', PropagateAtLaunch: true }],
-    }),
-  );
+  await createWebGroup(autoscaling, {
+    name: GROUP,
+    desired,
+    subnetIds: warden.seed.subnetIds,
+    targetGroupArns: [warden.seed.targetGroupArn],
+  });
   await control().clock(0);
 }
 

@@ -26,7 +26,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/control.ts';
 import { buildSeedTopology, type SeedTopology } from '../../sim/seed.ts';
-import { continueLifecycle, groupMembers } from '../support/autoscaling.ts';
+import { continueLifecycle, createWebGroup, groupMembers } from '../support/autoscaling.ts';
 import { awsError, type SimWorld, startSim } from './support.ts';
 
 let sim: SimWorld;
@@ -55,18 +55,12 @@ beforeEach(async () => {
 });
 
 async function createGroup(desired: number, options: { targetGroups?: boolean } = {}): Promise<void> {
-  await autoscaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: GROUP,
-      MinSize: 0,
-      MaxSize: 4,
-      DesiredCapacity: desired,
-      LaunchTemplate: { LaunchTemplateName: 'web', Version: '$Latest' },
-      VPCZoneIdentifier: seed.subnetIds.join(','),
-      ...(options.targetGroups === false ? {} : { TargetGroupARNs: [seed.targetGroupArn] }),
-      Tags: [{ Key: 'Role', Value: 'web', PropagateAtLaunch: true }],
-    }),
-  );
+  await createWebGroup(autoscaling, {
+    name: GROUP,
+    desired,
+    subnetIds: seed.subnetIds,
+    targetGroupArns: options.targetGroups === false ? [] : [seed.targetGroupArn],
+  });
 }
 
 /** A group of one whose instance launched behind a launch hook (default timeout and result). */

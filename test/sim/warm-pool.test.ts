@@ -21,7 +21,7 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SimEvent } from '../../sim/control.ts';
 import { buildSeedTopology, type SeedTopology } from '../../sim/seed.ts';
-import { continueLifecycle, groupMembers } from '../support/autoscaling.ts';
+import { continueLifecycle, createWebGroup, groupMembers } from '../support/autoscaling.ts';
 import { awsError, useSim } from './support.ts';
 
 const sim = useSim();
@@ -47,18 +47,12 @@ async function groupWithWarmPool(
   desired: number,
   pool: Omit<PutWarmPoolCommandInput, 'AutoScalingGroupName'> = {},
 ): Promise<void> {
-  await autoscaling.send(
-    new CreateAutoScalingGroupCommand({
-      AutoScalingGroupName: GROUP,
-      MinSize: 0,
-      MaxSize: 4,
-      DesiredCapacity: desired,
-      LaunchTemplate: { LaunchTemplateName: 'web', Version: '$Latest' },
-      VPCZoneIdentifier: seed.subnetIds.join(','),
-      TargetGroupARNs: [seed.targetGroupArn],
-      Tags: [{ Key: 'Role', Value: 'web', PropagateAtLaunch: true }],
-    }),
-  );
+  await createWebGroup(autoscaling, {
+    name: GROUP,
+    desired,
+    subnetIds: seed.subnetIds,
+    targetGroupArns: [seed.targetGroupArn],
+  });
   await autoscaling.send(new PutWarmPoolCommand({ AutoScalingGroupName: GROUP, ...pool }));
   await settle();
 }

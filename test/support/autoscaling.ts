@@ -2,6 +2,7 @@
 import {
   type AutoScalingClient,
   CompleteLifecycleActionCommand,
+  CreateAutoScalingGroupCommand,
   DescribeAutoScalingGroupsCommand,
 } from '@aws-sdk/client-auto-scaling';
 
@@ -32,6 +33,28 @@ export async function continueLifecycle(
       LifecycleHookName: hook,
       InstanceId: instanceId,
       LifecycleActionResult: 'CONTINUE',
+    }),
+  );
+}
+
+/**
+ * A group of 0 to 4 instances from the seed's `web` launch template, tagged `Role=web` at launch (the
+ * selector's tag), with `targetGroupArns` attached.
+ */
+export async function createWebGroup(
+  client: AutoScalingClient,
+  group: { name: string; desired: number; subnetIds: readonly string[]; targetGroupArns: readonly string[] },
+): Promise<void> {
+  await client.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: group.name,
+      MinSize: 0,
+      MaxSize: 4,
+      DesiredCapacity: group.desired,
+      LaunchTemplate: { LaunchTemplateName: 'web', Version: '$Latest' },
+      VPCZoneIdentifier: group.subnetIds.join(','),
+      ...(group.targetGroupArns.length > 0 ? { TargetGroupARNs: [...group.targetGroupArns] } : {}),
+      Tags: [{ Key: 'Role', Value: 'web', PropagateAtLaunch: true }],
     }),
   );
 }
