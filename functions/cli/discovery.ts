@@ -1,27 +1,8 @@
 /** What `alb-warden status` and `validate --discover` print about discovery by tag. */
-import type { FleetDiscovery } from '../use-cases/discovery.ts';
+import type { DiscoverySummary } from '../use-cases/discovery.ts';
 
-export interface DiscoveryReport {
-  readonly discovered: readonly {
-    readonly binding: string;
-    readonly policy: string;
-    readonly loadBalancerArn: string;
-  }[];
-  readonly problems: FleetDiscovery['problems'];
-  readonly shadowed: FleetDiscovery['shadowed'];
-}
-
-export function discoveryReport(found: FleetDiscovery): DiscoveryReport {
-  return {
-    discovered: found.bindings.map(({ binding, policy }) => ({
-      binding: binding.name,
-      policy,
-      loadBalancerArn: binding.loadBalancerArn,
-    })),
-    problems: found.problems,
-    shadowed: found.shadowed,
-  };
-}
+/** The CLI prints what the sweep reports. */
+export type DiscoveryReport = DiscoverySummary;
 
 /** One line per discovered binding, per load balancer left to its explicit binding, and per problem. */
 export function formatDiscovery(report: DiscoveryReport, bad: (text: string) => string): string {

@@ -12,12 +12,12 @@ import { sweepSummary } from '../domain/sweep-schedule.ts';
 import { ConfigError, errorText } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
-import { discoverFleet, withBindings } from '../use-cases/discovery.ts';
+import { discoverFleet, discoverySummary, withBindings } from '../use-cases/discovery.ts';
 import { FleetFilterError, fleetStatus, selectBindings } from '../use-cases/fleet.ts';
 import type { BindingResult } from '../use-cases/results.ts';
 import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
 import { sweep } from '../use-cases/sweep.ts';
-import { type DiscoveryReport, discoveryReport, formatDiscovery } from './discovery.ts';
+import { type DiscoveryReport, formatDiscovery } from './discovery.ts';
 import { type DoctorOptions, doctorCommand } from './doctor/command.ts';
 import { formatFleet } from './fleet-format.ts';
 
@@ -254,7 +254,7 @@ async function withDiscovered(
 ): Promise<{ fleet: Deps; discovery?: DiscoveryReport | undefined }> {
   if (!wanted || deps.config.discovery.length === 0) return { fleet: deps };
   const found = await discoverFleet(deps);
-  return { fleet: withBindings(deps, found.effective), discovery: discoveryReport(found) };
+  return { fleet: withBindings(deps, found.effective), discovery: discoverySummary(found) };
 }
 
 /** The command and its options, or the exit code when there is nothing more to do (help, usage error). */

@@ -53,6 +53,19 @@ export interface DiscoverySummary {
   readonly shadowed: DiscoveryOutcome['shadowed'];
 }
 
+/** What a sweep, a scheduler run or the CLI reports of what discovery found. */
+export function discoverySummary(found: FleetDiscovery): DiscoverySummary {
+  return {
+    discovered: found.bindings.map(({ binding, policy }) => ({
+      binding: binding.name,
+      policy,
+      loadBalancerArn: binding.loadBalancerArn,
+    })),
+    problems: found.problems,
+    shadowed: found.shadowed,
+  };
+}
+
 /** Reads the tags and decides; no write, no alert. Explicit bindings only when no policy is configured. */
 export async function discoverFleet(deps: Deps): Promise<FleetDiscovery> {
   const { config } = deps;
@@ -106,15 +119,7 @@ export async function discoverForSweep(
   });
   return {
     deps: withBindings(deps, found.effective),
-    summary: {
-      discovered: found.bindings.map(({ binding, policy }) => ({
-        binding: binding.name,
-        policy,
-        loadBalancerArn: binding.loadBalancerArn,
-      })),
-      problems: found.problems,
-      shadowed: found.shadowed,
-    },
+    summary: discoverySummary(found),
     ...(failure ? { failure } : {}),
   };
 }
