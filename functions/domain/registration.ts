@@ -99,12 +99,24 @@ export interface RegistrationInput {
   readonly coOwned?: ReadonlyMap<string, string> | undefined;
   /** `id:port` → who holds it (the service whose operation deregistered it), for holds not yet expired. */
   readonly held?: ReadonlyMap<string, string> | undefined;
+  /**
+   * Whether a wanted target found `draining` waits for its drain to end. Someone deregistered it within the
+   * group's deregistration delay, and until its event or the event history says who, it may be an AWS
+   * service's operation in progress (set when `coOwners.services` is not empty).
+   */
+  readonly waitOnDrains?: boolean | undefined;
+  /** `id:port` of draining targets a person is known to have deregistered (the event at hand): registered again. */
+  readonly personDrains?: ReadonlySet<string> | undefined;
   readonly maxDeregisterFraction: number;
 }
 
+/** Who holds a target that drains before anyone knows who deregistered it. */
+export const DRAINING_HOLDER = 'draining; who deregistered it is not known yet';
+
 /**
  * Desired = running, matching instances in the target group's VPC. A draining target is on its way out, so
- * it counts as not registered. The event that prompted the sweep is never consulted: state is truth.
+ * it counts as not registered; while `waitOnDrains`, a wanted one is held until its drain ends, unless a person
+ * is known to have deregistered it. The event that prompted the sweep is never consulted: state is truth.
  */
 export function planRegistration(input: RegistrationInput): RegistrationPlan {
   const { binding } = input;
@@ -112,6 +124,14 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
   const holds = input.held ?? new Map<string, string>();
   const registered = input.registered.filter((target) => target.state !== 'draining');
   const registeredKeys = new Set(registered.map(targetKey));
+  const unexplainedDrains = new Set(
+    input.waitOnDrains
+      ? input.registered
+          .filter((target) => target.state === 'draining')
+          .map(targetKey)
+          .filter((key) => !input.personDrains?.has(key))
+      : [],
+  );
   const matchingById = new Map(
     input.matching
       .filter((instance) => matchesSelector(instance, binding.instanceSelector.tags))
@@ -129,7 +149,8 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
     const group = coOwnedIds.get(instance.id);
     if (group) coOwned.set(instance.id, { target, by: group });
     else if (instance.state === 'running' && !registeredKeys.has(targetKey(target))) {
-      const holder = holds.get(targetKey(target));
+      const holder =
+        holds.get(targetKey(target)) ?? (unexplainedDrains.has(targetKey(target)) ? DRAINING_HOLDER : undefined);
       if (holder) held.push({ target, by: holder });
       else toRegister.push(target);
     }

@@ -3,7 +3,7 @@
  * through its ARNs (no AWS call for load balancers we do not guard), then the current state is re-read and
  * reconciled: the event only decides where to look and who to name.
  */
-import { type ApiCallRoute, type ParsedEvent, routeApiCall, touchedBy } from '../domain/events.ts';
+import { type ApiCallRoute, type ParsedEvent, routeApiCall, targetsIn, touchedBy } from '../domain/events.ts';
 import { runBinding, throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit, type Trigger } from './context.ts';
 import { withRecordedDiscovery } from './discovery.ts';
@@ -35,6 +35,7 @@ export async function handleApiCall(
     eventId: event.id,
     actor: event.actor,
     touched: touchedBy(event),
+    ...(route.scope === 'registration' ? { deregistered: targetsIn(event.requestParameters) } : {}),
   };
   const results = await mapLimit(route.bindings, config.limits.concurrentBindings, (binding) =>
     runBinding(deps, binding, trigger, async ({ state, notifier, result, attempt }) => {

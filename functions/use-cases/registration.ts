@@ -10,6 +10,7 @@ import { TOPIC } from '../domain/notices.ts';
 import {
   type CoOwnedBinding,
   coOwnedIn,
+  DRAINING_HOLDER,
   decideForInstance,
   decideForSpotWarning,
   type InstanceDecision,
@@ -140,6 +141,8 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
     owned: new Set<string>(),
     coOwned: await coOwnedOf(context.matching),
     held: activeHolds(state.withPrefix(PREFIX.hold), deps.now()),
+    waitOnDrains: deps.config.coOwners.services.length > 0,
+    personDrains: personDrains(context.trigger, binding),
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
   let plan = planRegistration(observed);
@@ -162,13 +165,28 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
   return withHistoryHolds(context, observed);
 }
 
-/** A target missing before its DeregisterTargets event arrived may be an AWS service's: the history says. */
+/** The targets the event at hand says a person deregistered: those are put back even while they drain. */
+function personDrains(trigger: Trigger | undefined, binding: Binding): Set<string> {
+  if (trigger?.type !== 'event') return new Set();
+  return new Set(
+    (trigger.deregistered ?? []).map((target) =>
+      targetKey({ id: target.id, port: target.port ?? binding.targetPort }),
+    ),
+  );
+}
+
+/**
+ * A target missing or draining before its DeregisterTargets event arrived may be an AWS service's: the
+ * history says, and a hold it reveals outlasts the drain.
+ */
 async function withHistoryHolds(
   context: Observing,
   observed: RegistrationObservation,
 ): Promise<RegistrationObservation> {
   if (context.trigger === undefined || context.trigger.type === 'event') return observed;
-  const missing = planRegistration(observed).toRegister;
+  const plan = planRegistration(observed);
+  const draining = plan.held.filter((entry) => entry.by === DRAINING_HOLDER).map((entry) => entry.target);
+  const missing = [...plan.toRegister, ...draining];
   const holds = await holdsFromHistory(context.deps, context.binding, missing);
   if (holds.size === 0) return observed;
   await keepHolds(context, holds);

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deps } from '../../functions/use-cases/context.ts';
+import { DRAINING_HOLDER } from '../../functions/domain/registration.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import { launchInstances } from '../../sim/seed.ts';
 import { onSimulatorTime, startWarden, type Warden } from './warden.ts';
@@ -150,6 +151,55 @@ simulatorOnly('the sweep sees a deregistration before its event, which never com
 
     expect(result.bindings[0]?.registration?.held).toEqual([`${id}:8080 (codedeploy.amazonaws.com)`]);
     expect(await registered()).toEqual([]);
+  });
+
+  /** Sweeps once a simulated minute for `minutes`; the registered targets after each. */
+  async function sweepEachMinute(minutes: number): Promise<string[][]> {
+    const seen: string[][] = [];
+    for (let minute = 1; minute <= minutes; minute++) {
+      await advance(MINUTE);
+      await sweep(deps);
+      seen.push(await registered());
+    }
+    return seen;
+  }
+
+  it('never registers a target CodeDeploy took out while it drains, before its event or event history', async () => {
+    await control().identity(
+      CODEDEPLOY_KEY,
+      `arn:aws:sts::${warden.seed.account}:assumed-role/CodeDeployServiceRole/CodeDeploy-d-ABCDEF123`,
+      { invokedBy: 'codedeploy.amazonaws.com' },
+    );
+    const id = await registeredInstance();
+    await warden.world.clients
+      .clientsAs(CODEDEPLOY_KEY)
+      .elbv2.send(
+        new DeregisterTargetsCommand({
+          TargetGroupArn: warden.seed.targetGroupArn,
+          Targets: [{ Id: id, Port: 8080 }],
+        }),
+      );
+
+    await advance(MINUTE);
+    const first = await sweep(deps);
+    const later = await sweepEachMinute(20);
+
+    expect(first.bindings[0]?.registration?.held).toEqual([`${id}:8080 (${DRAINING_HOLDER})`]);
+    expect(later.every((targets) => targets.length === 0)).toBe(true);
+  });
+
+  it('registers a person’s deregistration whose event is lost once its drain ends, not before', async () => {
+    await control().eventHistory({ delayMs: 30 * MINUTE });
+    const id = await registeredInstance();
+    await warden.person.elbv2.send(
+      new DeregisterTargetsCommand({
+        TargetGroupArn: warden.seed.targetGroupArn,
+        Targets: [{ Id: id, Port: 8080 }],
+      }),
+    );
+
+    // The target group's deregistration delay is AWS's default, 300 s: four sweeps see it draining.
+    expect(await sweepEachMinute(6)).toEqual([[], [], [], [], [id], [id]]);
   });
 
   it('registers a person’s deregistration again', async () => {

@@ -8,6 +8,7 @@ import {
   targetKey,
 } from '../../../functions/domain/model.ts';
 import {
+  DRAINING_HOLDER,
   decideForInstance,
   matchesSelector,
   planRegistration,
@@ -82,11 +83,43 @@ describe('planRegistration', () => {
     expect(plan.toRegister).toEqual([]);
   });
 
-  it('re-registers a running matching instance whose target is draining (deregistered by hand)', () => {
+  it('re-registers a running matching instance whose target is draining when no co-owner is configured', () => {
     const plan = planRegistration(
       input({ matching: [instance('i-1')], registered: [health('i-1', 'draining')] }),
     );
     expect(plan.toRegister).toEqual([{ id: 'i-1', port: 8080 }]);
+  });
+
+  describe('while co-owners are configured (waitOnDrains)', () => {
+    const draining = { matching: [instance('i-1')], registered: [health('i-1', 'draining')] };
+
+    it('holds a wanted target that drains until who deregistered it is known', () => {
+      const plan = planRegistration(input({ ...draining, waitOnDrains: true }));
+      expect(plan.toRegister).toEqual([]);
+      expect(plan.held).toEqual([{ target: { id: 'i-1', port: 8080 }, by: DRAINING_HOLDER }]);
+    });
+
+    it('registers it again at once when a person is known to have deregistered it', () => {
+      const plan = planRegistration(
+        input({ ...draining, waitOnDrains: true, personDrains: new Set(['i-1:8080']) }),
+      );
+      expect(plan.toRegister).toEqual([{ id: 'i-1', port: 8080 }]);
+      expect(plan.held).toEqual([]);
+    });
+
+    it('names the service when a hold says whose operation it is', () => {
+      const plan = planRegistration(
+        input({ ...draining, waitOnDrains: true, held: new Map([['i-1:8080', 'codedeploy.amazonaws.com']]) }),
+      );
+      expect(plan.held).toEqual([{ target: { id: 'i-1', port: 8080 }, by: 'codedeploy.amazonaws.com' }]);
+    });
+
+    it('registers a missing target that is not draining (its drain is over, or it never drained)', () => {
+      const plan = planRegistration(
+        input({ matching: [instance('i-1')], registered: [], waitOnDrains: true }),
+      );
+      expect(plan.toRegister).toEqual([{ id: 'i-1', port: 8080 }]);
+    });
   });
 
   it('leaves targets added by hand alone and reports them', () => {
