@@ -6,6 +6,7 @@
  */
 import type { BindingPlan } from '../domain/binding-plan.ts';
 import { targetKey } from '../domain/model.ts';
+import { DRAINING_HOLDER } from '../domain/registration.ts';
 import { BREAKER_KEYS, SUSPENSION_TOPICS } from '../domain/notices.ts';
 import { planHealthCheckRepair, planListenerRepair, type RepairPlan } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
@@ -108,6 +109,10 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
     const listeners = partStatus(plan.listeners);
     const healthCheck = plan.healthCheck && partStatus(plan.healthCheck);
     const registration = plan.registration.diff;
+    // A wanted target that drains before anyone knows who deregistered it is missing to the operator, though
+    // the sweep waits for its drain (the registration part says so).
+    const draining = registration.held.filter((entry) => entry.by === DRAINING_HOLDER);
+    const missing = [...registration.toRegister, ...draining.map((entry) => entry.target)].map(targetKey);
     const unhealthy = plan.health.unhealthy;
     const alertState = alertStateOf(deps, state);
     return {
@@ -116,7 +121,7 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
         partOk(listeners) &&
         partOk(healthCheck) &&
         plan.registration.decision.kind !== 'blocked' &&
-        registration.toRegister.length === 0 &&
+        missing.length === 0 &&
         unhealthy.length === 0 &&
         !alertState.noHealthyTargets &&
         alertState.suspended.length === 0,
@@ -132,9 +137,12 @@ async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatu
           reason: target.reasonCode,
           description: target.description,
         })),
-        missing: registration.toRegister.map(targetKey),
+        missing,
         foreign: registration.foreign.map(targetKey),
-        ...otherOwners(registration),
+        ...otherOwners({
+          coOwned: registration.coOwned,
+          held: registration.held.filter((entry) => entry.by !== DRAINING_HOLDER),
+        }),
       },
       alertState,
     };

@@ -288,6 +288,8 @@ simulatorOnly('the warm pool of an Auto Scaling group with the bound target grou
       for (const registration of registrations) {
         expect(registration).toMatchObject({ register: [], deregister: [], foreign: [], rejected: [] });
       }
+      // Known as the group's, not merely skipped for their state: the member and both warm instances.
+      expect(registrations.at(-1)?.coOwned).toEqual({ count: 3, groups: [GROUP] });
       expect(await warden.alerts()).toEqual([]);
     },
   );
