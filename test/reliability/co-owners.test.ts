@@ -19,9 +19,9 @@ import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/cl
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LoadBalancing } from '../../functions/ports.ts';
-import { sweep } from '../../functions/use-cases/sweep.ts';
 import type { Simulator } from '../../sim/index.ts';
 import type { EventFeed } from '../../testkit/events.ts';
+import { type DeliveryStep, deliverySteps, runDeliveryStep } from './support/deliveries.ts';
 import { count, reportFigures } from './support/figures.ts';
 import {
   buildWorld,
@@ -31,7 +31,6 @@ import {
   eventCursor,
   launch,
   openSimulator,
-  pump,
   registered,
   SIM_SECRET,
   scalingGroup,
@@ -66,9 +65,7 @@ type Step =
   | { readonly kind: 'desired'; readonly capacity: number }
   | { readonly kind: 'standby' | 'exit-standby' | 'terminate' | 'ec2-terminate'; readonly pick: number }
   | { readonly kind: 'complete'; readonly pick: number; readonly result: 'CONTINUE' | 'ABANDON' }
-  | { readonly kind: 'clock'; readonly ms: number }
-  | { readonly kind: 'deliver' | 'sweep' }
-  | { readonly kind: 'trail'; readonly rule: 'drop' | 'delay' | 'duplicate'; readonly count: number };
+  | DeliveryStep;
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('desired' as const), capacity: fc.integer({ min: 0, max: 3 }) }),
@@ -86,13 +83,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     pick: fc.nat(5),
     result: fc.constantFrom('CONTINUE' as const, 'ABANDON' as const),
   }),
-  fc.record({ kind: fc.constant('clock' as const), ms: fc.constantFrom(0, 30_000, 300_000, 3_600_000) }),
-  fc.record({ kind: fc.constantFrom('deliver' as const, 'sweep' as const) }),
-  fc.record({
-    kind: fc.constant('trail' as const),
-    rule: fc.constantFrom('drop' as const, 'delay' as const, 'duplicate' as const),
-    count: fc.integer({ min: 1, max: 3 }),
-  }),
+  deliverySteps([0, 30_000, 300_000, 3_600_000]),
 );
 
 const scenario = fc.record({
@@ -222,25 +213,8 @@ async function run(
           .catch(refused);
       break;
     }
-    case 'clock':
-      await advance(next.ms);
-      break;
-    case 'deliver':
-      expect((await pump(world, deps, cursor)).errors).toEqual([]);
-      break;
-    case 'sweep':
-      expect((await sweep(deps)).bindings.map((binding) => binding.status)).toEqual(['ok']);
-      break;
-    case 'trail':
-      await world.control.cloudTrail({
-        count: next.count,
-        ...(next.rule === 'drop'
-          ? { drop: true }
-          : next.rule === 'delay'
-            ? { delayMs: 600_000 }
-            : { duplicates: 2 }),
-      });
-      break;
+    default:
+      await runDeliveryStep(world, deps, cursor, next, advance);
   }
 }
 

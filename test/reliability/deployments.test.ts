@@ -21,6 +21,7 @@ import type { LoadBalancing } from '../../functions/ports.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import type { Simulator } from '../../sim/index.ts';
 import type { EventFeed } from '../../testkit/events.ts';
+import { type DeliveryStep, deliverySteps, runDeliveryStep } from './support/deliveries.ts';
 import { count, reportFigures } from './support/figures.ts';
 import {
   buildWorld,
@@ -30,7 +31,6 @@ import {
   eventCursor,
   launch,
   openSimulator,
-  pump,
   registered,
   SIM_SECRET,
   sharedClock,
@@ -51,24 +51,14 @@ beforeAll(async () => {
 });
 afterAll(() => closeSimulator(sim));
 
-type Step =
-  | { readonly kind: 'block' | 'allow' | 'person'; readonly pick: number }
-  | { readonly kind: 'clock'; readonly ms: number }
-  | { readonly kind: 'deliver' | 'sweep' }
-  | { readonly kind: 'trail'; readonly rule: 'drop' | 'delay' | 'duplicate'; readonly count: number };
+type Step = { readonly kind: 'block' | 'allow' | 'person'; readonly pick: number } | DeliveryStep;
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
     kind: fc.constantFrom('block' as const, 'allow' as const, 'person' as const),
-    pick: fc.nat(3),
+    pick: fc.nat(1),
   }),
-  fc.record({ kind: fc.constant('clock' as const), ms: fc.constantFrom(0, 30_000, MINUTE, 5 * MINUTE) }),
-  fc.record({ kind: fc.constantFrom('deliver' as const, 'sweep' as const) }),
-  fc.record({
-    kind: fc.constant('trail' as const),
-    rule: fc.constantFrom('drop' as const, 'delay' as const, 'duplicate' as const),
-    count: fc.integer({ min: 1, max: 3 }),
-  }),
+  deliverySteps([0, 30_000, MINUTE, 5 * MINUTE]),
 );
 
 const scenario = fc.record({
@@ -151,25 +141,8 @@ describe('property: a target a deployment service took out stays out while its o
                 );
                 personal = true;
                 break;
-              case 'clock':
-                await clock.advance(next.ms);
-                break;
-              case 'deliver':
-                expect((await pump(world, deps, cursor)).errors).toEqual([]);
-                break;
-              case 'sweep':
-                expect((await sweep(deps)).bindings.map((binding) => binding.status)).toEqual(['ok']);
-                break;
-              case 'trail':
-                await world.control.cloudTrail({
-                  count: next.count,
-                  ...(next.rule === 'drop'
-                    ? { drop: true }
-                    : next.rule === 'delay'
-                      ? { delayMs: 10 * MINUTE }
-                      : { duplicates: 2 }),
-                });
-                break;
+              default:
+                await runDeliveryStep(world, deps, cursor, next, clock.advance);
             }
             // Assess, after every step: no registration of a target while its service hold can run.
             for (const registration of registrations) {
