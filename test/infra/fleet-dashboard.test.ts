@@ -4,8 +4,9 @@
  * sweep publishes with a `binding` dimension.
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { BINDING_METRIC } from '../../functions/telemetry.ts';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createObservability, telemetryOf } from '../../functions/handlers/runtime.ts';
+import { BINDING_METRIC, METRICS_NAMESPACE } from '../../functions/telemetry.ts';
 import { WardenStack } from '../../infra/warden-stack.ts';
 import { ensureBundles } from './support/bundles.ts';
 import { ENV, flaggedApp } from './support/synth.ts';
@@ -93,5 +94,54 @@ describe('the fleet dashboard', () => {
         `MAX(DIFF_TIME(SEARCH('{AlbWarden,binding,service} MetricName="${BINDING_METRIC.unhealthyTargets}"', 'SampleCount', 60)))`,
       ]),
     );
+  });
+
+  /**
+   * Metrics Insights' SCHEMA matches only metrics with exactly the dimension set it lists, in any order, and
+   * FUNCTION is one of AVG, COUNT, MAX, MIN, SUM
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-metrics-insights-querylanguage.html):
+   * a dimension added to the per-binding lines, or one missing, would leave every query empty.
+   */
+  it('queries exactly the dimension set the per-binding metrics lines carry, in the documented grammar', () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      telemetryOf(createObservability('sweep-worker')).perBinding?.('site-0', {
+        [BINDING_METRIC.unhealthyTargets]: 0,
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const emf = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } });
+    const published = emf[0]?._aws.CloudWatchMetrics[0]?.Dimensions[0]?.slice().sort();
+    const queries = fifty
+      .flatMap((widget) => widget.properties.metrics ?? [])
+      .flat()
+      .flatMap((part) =>
+        typeof part === 'object' && part !== null && 'expression' in part
+          ? [(part as { expression: string }).expression]
+          : [],
+      )
+      .filter((expression) => expression.startsWith('SELECT'));
+    const grammar =
+      /^SELECT (AVG|COUNT|MAX|MIN|SUM)\((\w+)\) FROM SCHEMA\((\w+), ([\w, ]+)\) GROUP BY ([\w, ]+) ORDER BY (\w+)\(\) (ASC|DESC) LIMIT (\d+)$/;
+
+    expect(emf).toHaveLength(1);
+    expect(queries).toHaveLength(3);
+    for (const query of queries) {
+      const [, fn, metric, namespace, schemaKeys = '', groupKeys = '', orderFn] = grammar.exec(query) ?? [];
+      expect(fn, query).toBeDefined();
+      expect(orderFn).toBe(fn);
+      expect(Object.values(BINDING_METRIC)).toContain(metric);
+      expect(namespace).toBe(METRICS_NAMESPACE);
+      expect(schemaKeys.split(', ').sort()).toEqual(published);
+      for (const key of groupKeys.split(', ')) expect(published).toContain(key);
+    }
   });
 });
