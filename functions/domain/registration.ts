@@ -150,7 +150,8 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
     if (group) coOwned.set(instance.id, { target, by: group });
     else if (instance.state === 'running' && !registeredKeys.has(targetKey(target))) {
       const holder =
-        holds.get(targetKey(target)) ?? (unexplainedDrains.has(targetKey(target)) ? DRAINING_HOLDER : undefined);
+        holds.get(targetKey(target)) ??
+        (unexplainedDrains.has(targetKey(target)) ? DRAINING_HOLDER : undefined);
       if (holder) held.push({ target, by: holder });
       else toRegister.push(target);
     }

@@ -9,7 +9,9 @@ export type Trigger =
       /** What the call named: ELB ARNs (a rule's listener too) and `port:N` for a listener it created. */
       readonly touched?: readonly string[] | undefined;
       /** The targets a person's DeregisterTargets took out (no port: the target group's port). */
-      readonly deregistered?: readonly { readonly id: string; readonly port?: number | undefined }[] | undefined;
+      readonly deregistered?:
+        | readonly { readonly id: string; readonly port?: number | undefined }[]
+        | undefined;
     }
   | { readonly type: 'sweep' }
   | { readonly type: 'manual'; readonly by: string };

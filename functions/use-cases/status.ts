@@ -6,8 +6,8 @@
  */
 import type { BindingPlan } from '../domain/binding-plan.ts';
 import { targetKey } from '../domain/model.ts';
-import { DRAINING_HOLDER } from '../domain/registration.ts';
 import { BREAKER_KEYS, SUSPENSION_TOPICS } from '../domain/notices.ts';
+import { DRAINING_HOLDER } from '../domain/registration.ts';
 import { planHealthCheckRepair, planListenerRepair, type RepairPlan } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
 import { activePause, breakerOpen, decode, KEY, PREFIX } from '../domain/state.ts';

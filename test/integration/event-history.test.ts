@@ -10,8 +10,8 @@ import {
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Deps } from '../../functions/use-cases/context.ts';
 import { DRAINING_HOLDER } from '../../functions/domain/registration.ts';
+import type { Deps } from '../../functions/use-cases/context.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import { launchInstances } from '../../sim/seed.ts';
 import { onSimulatorTime, startWarden, type Warden } from './warden.ts';
@@ -171,14 +171,12 @@ simulatorOnly('the sweep sees a deregistration before its event, which never com
       { invokedBy: 'codedeploy.amazonaws.com' },
     );
     const id = await registeredInstance();
-    await warden.world.clients
-      .clientsAs(CODEDEPLOY_KEY)
-      .elbv2.send(
-        new DeregisterTargetsCommand({
-          TargetGroupArn: warden.seed.targetGroupArn,
-          Targets: [{ Id: id, Port: 8080 }],
-        }),
-      );
+    await warden.world.clients.clientsAs(CODEDEPLOY_KEY).elbv2.send(
+      new DeregisterTargetsCommand({
+        TargetGroupArn: warden.seed.targetGroupArn,
+        Targets: [{ Id: id, Port: 8080 }],
+      }),
+    );
 
     await advance(MINUTE);
     const first = await sweep(deps);
