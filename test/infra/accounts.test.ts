@@ -12,11 +12,11 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { AlbWardenHub } from '../../infra/alb-warden-hub.ts';
 import { AlbWardenMemberStack, memberRoleArn } from '../../infra/alb-warden-member.ts';
 import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../../infra/event-patterns.ts';
-import { WardenStack } from '../../infra/warden-stack.ts';
 import { awsCallsInAdapters } from './support/aws-calls.ts';
 import { ensureBundles, ROOT } from './support/bundles.ts';
 import { allowedActions, decide, type Policy, resolver, rolePolicies } from './support/iam.ts';
 import { ACCOUNT, EXAMPLE_CONFIG, flaggedApp, REGION } from './support/synth.ts';
+import { WardenStack } from './support/warden-stack.ts';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 

@@ -6,8 +6,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../functions/config.ts';
-import { EdgeStack } from '../../infra/edge-stack.ts';
 import type { AlbWardenEdge } from '../../infra/index.ts';
+import { EdgeStack } from './support/edge-stack.ts';
 import {
   CDK_JSON,
   cfn,

@@ -7,9 +7,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createObservability, telemetryOf } from '../../functions/handlers/runtime.ts';
 import { BINDING_METRIC, METRICS_NAMESPACE } from '../../functions/telemetry.ts';
-import { WardenStack } from '../../infra/warden-stack.ts';
 import { ensureBundles } from './support/bundles.ts';
 import { ENV, flaggedApp } from './support/synth.ts';
+import { WardenStack } from './support/warden-stack.ts';
 
 const ELB = 'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012';
 

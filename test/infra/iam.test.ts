@@ -8,7 +8,6 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ControllerFunctionName, FUNCTION_DUTIES } from '../../infra/constructs/controller-role.ts';
-import { WardenStack } from '../../infra/warden-stack.ts';
 import { awsCallsInAdapters, commandsOutsideAdapters } from './support/aws-calls.ts';
 import { ensureBundles } from './support/bundles.ts';
 import {
@@ -29,6 +28,7 @@ import {
   type Synthesized,
   synth,
 } from './support/synth.ts';
+import { WardenStack } from './support/warden-stack.ts';
 
 const EDGE = CDK_JSON.context.edge as Record<string, unknown>;
 

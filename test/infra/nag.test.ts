@@ -9,9 +9,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../infra/app.ts';
-import { WardenStack } from '../../infra/warden-stack.ts';
 import { ensureBundles } from './support/bundles.ts';
 import { CDK_JSON, ENV, EXAMPLE_CONFIG, flaggedApp, synth } from './support/synth.ts';
+import { WardenStack } from './support/warden-stack.ts';
 
 // Synthesizing an app takes a second or two, more on a loaded CI machine.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });

@@ -10,9 +10,9 @@
 import { NestedStack, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WardenStack } from '../../infra/warden-stack.ts';
 import { ensureBundles } from './support/bundles.ts';
 import { ENV, flaggedApp } from './support/synth.ts';
+import { WardenStack } from './support/warden-stack.ts';
 
 const ELB = 'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012';
 const MAX_BINDINGS = 1000;

@@ -10,7 +10,6 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { METRIC } from '../../functions/telemetry.ts';
 import { LAMBDA_ENVIRONMENT_LIMIT } from '../../infra/constructs/controller-function.ts';
 import { CONFIG_FILE_PATH } from '../../infra/constructs/warden-configuration.ts';
-import { WardenStack } from '../../infra/warden-stack.ts';
 import { DIST, ensureBundles } from './support/bundles.ts';
 import {
   CDK_JSON,
@@ -24,6 +23,7 @@ import {
   type Synthesized,
   synth,
 } from './support/synth.ts';
+import { WardenStack } from './support/warden-stack.ts';
 
 // Synthesizing an app takes a second or two, more on a loaded CI machine.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });

@@ -41,7 +41,7 @@ export class DeploymentError extends WardenError {}
 
 const capitalize = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}`;
 
-/** The outputs the Warden stack declares (infra/warden-stack.ts); `overrides` supply or replace them. */
+/** The outputs the Warden stack declares (infra/alb-warden.ts); `overrides` supply or replace them. */
 export async function findDeployment(
   aws: OperatorAws,
   stackName: string,

@@ -4,8 +4,8 @@
  */
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AlbWardenEdge, type AlbWardenEdgeProps } from './index.ts';
-import { ZonedStack } from './zoned-stack.ts';
+import { AlbWardenEdge, type AlbWardenEdgeProps } from '../../../infra/index.ts';
+import { ZonedStack } from '../../../infra/zoned-stack.ts';
 
 export interface EdgeStackProps extends StackProps, AlbWardenEdgeProps {}
 

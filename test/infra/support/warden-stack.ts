@@ -4,7 +4,7 @@
  */
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AlbWarden, type AlbWardenProps } from './index.ts';
+import { AlbWarden, type AlbWardenProps } from '../../../infra/index.ts';
 
 export interface WardenStackProps extends StackProps, AlbWardenProps {}
 
