@@ -10,8 +10,8 @@ import { failBinding, throwIfFailed } from './binding-run.ts';
 import type { BindingState } from './binding-state.ts';
 import type { Deps } from './context.ts';
 import { withRecordedDiscovery } from './discovery.ts';
+import { handleInstanceEvent } from './instance-event.ts';
 import { Notifier } from './notify.ts';
-import { handleInstanceChange, handleSpotInterruption } from './registration.ts';
 import { type BindingResult, type InvocationResult, newBindingResult } from './results.ts';
 
 export async function handleInstanceState(
@@ -50,10 +50,14 @@ export async function handleInstanceState(
     alerted.set(binding.name, result);
     return new Notifier(deps, state, result);
   };
-  const { decision, outcomes } =
+  const { decision, outcomes } = await handleInstanceEvent(
+    deps,
+    event.instanceId,
     event.type === 'spot-interruption'
-      ? await handleSpotInterruption(deps, event.instanceId)
-      : await handleInstanceChange(deps, event.instanceId, notifierFor, claimOf(deps, event));
+      ? { type: 'spot-interruption' }
+      : { type: 'state-change', claim: claimOf(deps, event) },
+    notifierFor,
+  );
   telemetry.log.info('instance event handled', {
     instanceId: event.instanceId,
     eventState: event.type === 'spot-interruption' ? `spot ${event.instanceAction}` : event.state,
@@ -70,6 +74,7 @@ export async function handleInstanceState(
       const id = event.instanceId;
       result.registration = {
         applied: config.mode === 'enforce',
+        ...(entry.decision ? { decision: entry.decision } : {}),
         register: entry.action === 'registered' || entry.action === 'would-register' ? [id] : [],
         deregister: entry.action === 'deregistered' || entry.action === 'would-deregister' ? [id] : [],
         unchanged:

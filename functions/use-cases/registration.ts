@@ -1,6 +1,7 @@
 /**
  * Registration: every running instance that matches a binding's selector is a target, stopped and
- * terminated ones are not. The sweep plans a whole binding at once; an instance event acts on one instance.
+ * terminated ones are not. The sweep plans a whole binding at once; an instance event plans one instance
+ * (instance-event.ts) and registers or deregisters it through its own steps.
  */
 import { registrationFailedAlert } from '../domain/alert-kinds.ts';
 import { hash } from '../domain/hash.ts';
@@ -8,13 +9,8 @@ import type { ServiceHold } from '../domain/history.ts';
 import { type Instance, type Target, type TargetHealth, targetKey } from '../domain/model.ts';
 import { TOPIC } from '../domain/notices.ts';
 import {
-  type CoOwnedBinding,
   coOwnedIn,
   DRAINING_HOLDER,
-  decideForInstance,
-  decideForSpotWarning,
-  type InstanceDecision,
-  type InstanceEventClaim,
   planRegistration,
   type RegistrationPlan,
   scalingGroupOf,
@@ -39,21 +35,14 @@ import {
 } from '../domain/state.ts';
 import { MINUTE } from '../domain/time.ts';
 import type { Trigger } from '../domain/trigger.ts';
-import { InstanceNotVisibleYetError } from '../errors.ts';
 import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
-import { BindingState } from './binding-state.ts';
-import { type Deps, settled } from './context.ts';
+import type { BindingState } from './binding-state.ts';
+import type { Deps } from './context.ts';
 import { holdsFromHistory } from './history.ts';
 import type { Notifier } from './notify.ts';
 import { claimNotices, keepRecords, settle } from './plan-records.ts';
 import type { RegistrationResult } from './results.ts';
-
-/**
- * How long a target the controller took out at a Spot interruption warning stays out: EC2 interrupts two
- * minutes after the warning, and an instance still running well after that was not reclaimed after all.
- */
-const SPOT_HOLD_MS = 10 * 60_000;
 
 /**
  * Which target groups the Auto Scaling groups have attached, asked once per group per invocation: the
@@ -301,11 +290,6 @@ export function otherOwners({
   };
 }
 
-/** One run of an instance: a restart is a new run, a duplicate event is not. */
-function launchMarker(instance: Instance | undefined): string {
-  return instance?.launchTime ?? UNKNOWN_LAUNCH;
-}
-
 async function register(
   deps: Deps,
   binding: Binding,
@@ -321,7 +305,7 @@ async function register(
     targets.map((target) => ({
       key: KEY.owned(targetKey(target)),
       data: { registeredAt: now },
-      marker: launches.get(target.id) ?? launchMarker(undefined),
+      marker: launches.get(target.id) ?? UNKNOWN_LAUNCH,
       expiresAt: expiresIn(now, OWNERSHIP_DAYS),
     })),
   );
@@ -342,7 +326,8 @@ async function register(
   return outcome;
 }
 
-async function reportRejected(
+/** Reports the targets AWS refused to register, once per set of refusals. */
+export async function reportRejected(
   deps: Deps,
   binding: Binding,
   notifier: Notifier,
@@ -389,124 +374,6 @@ async function targetGroupVpc(
   return vpcId ? { vpcId, remember: { meta, vpcId } } : { vpcId };
 }
 
-export interface InstanceEventOutcome {
-  readonly binding: string;
-  /** Set when this binding's work failed; the other bindings went on. */
-  readonly error?: unknown;
-  readonly action:
-    | 'registered'
-    | 'already-registered'
-    | 'deregistered'
-    | 'would-register'
-    | 'would-deregister'
-    | 'not-registered'
-    | 'other-vpc'
-    | 'rejected'
-    | 'co-owned'
-    | 'failed';
-  readonly detail?: string | undefined;
-}
-
-/** One binding's failure must not stop the others: it becomes that binding's outcome. */
-function isolated(
-  work: (binding: Binding) => Promise<InstanceEventOutcome>,
-): (binding: Binding) => Promise<InstanceEventOutcome> {
-  return async (binding) => {
-    const outcome = await settled(work(binding));
-    return 'error' in outcome
-      ? { binding: binding.name, action: 'failed', error: outcome.error }
-      : outcome.value;
-  };
-}
-
-type NotifierFor = (binding: Binding, state: BindingState) => Notifier;
-
-/**
- * One instance changed state. Its current state decides (re-read from EC2): a late `running` event for an
- * instance that has since stopped registers nothing. An Auto Scaling group's instance is left to the group
- * in the target groups it has attached.
- */
-export async function handleInstanceChange(
-  deps: Deps,
-  instanceId: string,
-  notifierFor: NotifierFor,
-  claim?: InstanceEventClaim,
-): Promise<{ decision: string; outcomes: InstanceEventOutcome[] }> {
-  const { config } = deps;
-  const [current] = await deps.instances.describe([instanceId]);
-  const attached = await new ScalingGroupCache(deps.scaling).attached(current ? [current] : []);
-  const decision = decideForInstance(config.bindings, instanceId, current, claim, attached);
-  if (decision.action === 'wait') throw new InstanceNotVisibleYetError(decision.reason);
-  if (decision.action === 'none') return { decision: decision.reason, outcomes: [] };
-  if (!current && claim?.state === 'running')
-    deps.telemetry.log.warn('instance of a running event still not returned by EC2; taken as gone', {
-      instanceId,
-      eventAgeSeconds: claim.ageMs === undefined ? undefined : Math.round(claim.ageMs / 1000),
-    });
-  if (decision.action === 'register') {
-    const work = isolated((binding) => registerOnEvent(deps, binding, instanceId, current, notifierFor));
-    return {
-      decision: `register (instance is ${current?.state})`,
-      outcomes: await withCoOwned(decision, decision.bindings.map(work)),
-    };
-  }
-  const work = isolated((binding) => deregisterOnEvent(deps, binding, instanceId, decision.reason));
-  return {
-    decision: `deregister (${decision.reason})`,
-    outcomes: await withCoOwned(decision, decision.bindings.map(work)),
-  };
-}
-
-/**
- * A Spot interruption warning: the instance is deregistered from every target group that has it, and held
- * out, so draining ends before EC2 reclaims it and no sweep puts it back in the meantime.
- */
-export async function handleSpotInterruption(
-  deps: Deps,
-  instanceId: string,
-): Promise<{ decision: string; outcomes: InstanceEventOutcome[] }> {
-  const [found] = await deps.instances.describe([instanceId]);
-  const current = found?.id === instanceId ? found : undefined;
-  const attached = await new ScalingGroupCache(deps.scaling).attached(current ? [current] : []);
-  const decision = decideForSpotWarning(deps.config.bindings, current, attached);
-  const work = isolated(async (binding) => {
-    // The hold first: a sweep between the two writes must not put the target back.
-    if (deps.config.mode === 'enforce') await holdForSpot(deps, binding, instanceId);
-    return deregisterOnEvent(deps, binding, instanceId, decision.reason);
-  });
-  return {
-    decision: `deregister (${decision.reason})`,
-    outcomes: await withCoOwned(decision, decision.bindings.map(work)),
-  };
-}
-
-async function holdForSpot(deps: Deps, binding: Binding, instanceId: string): Promise<void> {
-  const now = deps.now();
-  const until = now + SPOT_HOLD_MS;
-  await deps.state.putAll(binding.name, [
-    {
-      key: KEY.hold(targetKey({ id: instanceId, port: binding.targetPort })),
-      data: { by: 'spot-interruption', at: now, until },
-      expiresAt: Math.ceil(until / 1000),
-    },
-  ]);
-}
-
-/** The bindings left to an Auto Scaling group, as outcomes beside those the controller acted on. */
-async function withCoOwned(
-  decision: Extract<InstanceDecision, { action: 'register' | 'deregister' }>,
-  work: readonly Promise<InstanceEventOutcome>[],
-): Promise<InstanceEventOutcome[]> {
-  const left = decision.coOwned.map(
-    ({ binding, group }: CoOwnedBinding): InstanceEventOutcome => ({
-      binding: binding.name,
-      action: 'co-owned',
-      detail: group,
-    }),
-  );
-  return [...(await Promise.all(work)), ...left];
-}
-
 /**
  * Targets an AWS service deregistered for its own operation (a scaling activity, a CodeDeploy BlockTraffic,
  * an Elastic Beanstalk deployment) are held out for `coOwners.holdMinutes` from the call, so neither the
@@ -539,70 +406,4 @@ export async function holdForService(
     rejected: [],
     held: until > now ? keys.map((key) => `${key} (${service})`) : [],
   };
-}
-
-/**
- * Ownership is claimed first, per run of the instance: a duplicate or late event for the same run finds it
- * claimed and makes no ELB call at all.
- */
-async function registerOnEvent(
-  deps: Deps,
-  binding: Binding,
-  instanceId: string,
-  current: Instance | undefined,
-  notifierFor: NotifierFor,
-): Promise<InstanceEventOutcome> {
-  const target = { id: instanceId, port: binding.targetPort };
-  if (deps.config.mode !== 'enforce') return { binding: binding.name, action: 'would-register' };
-  const key = KEY.owned(targetKey(target));
-  const now = deps.now();
-  const claimed = await deps.state.putUnlessMarked(ownershipOf(binding.name), {
-    key,
-    data: { registeredAt: now },
-    marker: launchMarker(current),
-    expiresAt: expiresIn(now, OWNERSHIP_DAYS),
-  });
-  if (!claimed) return { binding: binding.name, action: 'already-registered' };
-  let outcome: TargetWriteResult;
-  try {
-    deps.telemetry.log.info('registering', { binding: binding.name, targets: [targetKey(target)] });
-    outcome = await deps.elb.registerTargets(binding.targetGroupArn, [target]);
-    deps.telemetry.log.info('registered', { binding: binding.name, done: outcome.done.map(targetKey) });
-  } catch (error) {
-    // Let the retried event claim it again.
-    await deps.state.removeAll(ownershipOf(binding.name), [key]).catch(() => undefined);
-    throw error;
-  }
-  deps.telemetry.count(METRIC.registrations, outcome.done.length);
-  const [refusal] = outcome.rejected;
-  if (!refusal) return { binding: binding.name, action: 'registered' };
-  await deps.state.removeAll(ownershipOf(binding.name), [key]);
-  const [group] = await deps.elb.describeTargetGroups([binding.targetGroupArn]);
-  if (group?.vpcId && current?.vpcId && group.vpcId !== current.vpcId) {
-    const detail = `instance in ${current.vpcId}, target group in ${group.vpcId}`;
-    return { binding: binding.name, action: 'other-vpc', detail };
-  }
-  const state = await BindingState.load(deps.state, binding.name);
-  await reportRejected(deps, binding, notifierFor(binding, state), outcome.rejected);
-  return { binding: binding.name, action: 'rejected', detail: refusal.message };
-}
-
-async function deregisterOnEvent(
-  deps: Deps,
-  binding: Binding,
-  instanceId: string,
-  reason: string,
-): Promise<InstanceEventOutcome> {
-  const target = { id: instanceId, port: binding.targetPort };
-  const [health] = await deps.elb.describeTargetHealth(binding.targetGroupArn, [target]);
-  const registered = health && health.reasonCode !== 'Target.NotRegistered' && health.state !== 'draining';
-  if (!registered) return { binding: binding.name, action: 'not-registered' };
-  if (deps.config.mode !== 'enforce')
-    return { binding: binding.name, action: 'would-deregister', detail: reason };
-  deps.telemetry.log.info('deregistering', { binding: binding.name, targets: [targetKey(target)], reason });
-  const outcome = await deps.elb.deregisterTargets(binding.targetGroupArn, [target]);
-  deps.telemetry.log.info('deregistered', { binding: binding.name, done: outcome.done.map(targetKey) });
-  deps.telemetry.count(METRIC.deregistrations, outcome.done.length);
-  const action = outcome.done.length > 0 ? 'deregistered' : 'rejected';
-  return { binding: binding.name, action, detail: reason };
 }
