@@ -22,6 +22,7 @@ import {
   type RegistrationStep,
   UNKNOWN_LAUNCH,
 } from '../domain/registration-plan.ts';
+import { planServiceHold } from '../domain/service-hold-plan.ts';
 import type { Binding } from '../domain/settings.ts';
 import {
   activeHolds,
@@ -33,7 +34,6 @@ import {
   ownershipOf,
   PREFIX,
 } from '../domain/state.ts';
-import { MINUTE } from '../domain/time.ts';
 import type { Trigger } from '../domain/trigger.ts';
 import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
@@ -374,11 +374,7 @@ async function targetGroupVpc(
   return vpcId ? { vpcId, remember: { meta, vpcId } } : { vpcId };
 }
 
-/**
- * Targets an AWS service deregistered for its own operation (a scaling activity, a CodeDeploy BlockTraffic,
- * an Elastic Beanstalk deployment) are held out for `coOwners.holdMinutes` from the call, so neither the
- * sweep nor a later event registers them again while the operation can be in progress.
- */
+/** Targets an AWS service took out for its own operation: planned (domain/service-hold-plan.ts), then kept. */
 export async function holdForService(
   context: Pick<RegistrationContext, 'deps' | 'binding' | 'state'>,
   service: string,
@@ -386,24 +382,28 @@ export async function holdForService(
   eventTime: string | undefined,
 ): Promise<RegistrationResult> {
   const { deps, binding } = context;
-  const now = deps.now();
-  const at = Math.min(now, Date.parse(eventTime ?? '') || now);
-  const until = at + deps.config.coOwners.holdMinutes * MINUTE;
-  const keys = targets.map((target) => targetKey({ id: target.id, port: target.port ?? binding.targetPort }));
-  const applied = deps.config.mode === 'enforce';
-  if (until > now) await keepHolds(context, new Map(keys.map((key) => [key, { service, at, until }])));
+  const plan = planServiceHold({
+    binding,
+    service,
+    targets,
+    eventTime,
+    holdMinutes: deps.config.coOwners.holdMinutes,
+    mode: deps.config.mode,
+    now: deps.now(),
+  });
+  if (plan.holds.size > 0) await keepHolds(context, plan.holds);
   deps.telemetry.log.info('targets held for an AWS service operation', {
     binding: binding.name,
     service,
-    keys,
+    keys: plan.keys,
   });
   return {
-    applied,
+    applied: plan.mode === 'enforce',
     register: [],
     deregister: [],
     unchanged: 0,
     foreign: [],
     rejected: [],
-    held: until > now ? keys.map((key) => `${key} (${service})`) : [],
+    held: [...plan.holds].map(([key, hold]) => `${key} (${hold.service})`),
   };
 }
