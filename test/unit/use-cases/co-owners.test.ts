@@ -12,6 +12,7 @@ import { sweep } from '../../../functions/use-cases/sweep.ts';
 import { ACCOUNT, instance, OTHER_TG_ARN, seedConfig, TG_ARN } from '../../support/builders.ts';
 import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
 import { fixture } from '../../support/fixtures.ts';
+import { spotWarning, stateEvent } from '../../support/instance-events.ts';
 
 const GROUP_TAG = 'aws:autoscaling:groupName';
 const ASG_ROLE = `arn:aws:iam::${ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
@@ -26,24 +27,6 @@ function setup(config: WardenConfig = seedConfig()) {
 
 const member = (id: string, group = 'web-asg', state: 'running' | 'stopped' | 'terminated' = 'running') =>
   instance(id, { state, tags: { Role: 'web', [GROUP_TAG]: group } });
-
-const stateEvent = (instanceId: string, state: 'running' | 'terminated') => ({
-  type: 'instance-state' as const,
-  id: `evt-${instanceId}-${state}`,
-  instanceId,
-  state,
-  account: ACCOUNT,
-  region: 'ap-northeast-2',
-});
-
-const spotWarning = (instanceId: string) => {
-  const parsed = parseEvent({
-    ...(fixture('ec2-spot-interruption-warning.json') as Record<string, unknown>),
-    detail: { 'instance-id': instanceId, 'instance-action': 'terminate' },
-  });
-  if (parsed.type !== 'spot-interruption') throw new Error(`parsed as ${parsed.type}`);
-  return parsed;
-};
 
 /** The recorded DeregisterTargets call of target ID, made by `identity`. */
 function deregisteredBy(identity: Record<string, unknown>): Extract<ParsedEvent, { type: 'api-call' }> {

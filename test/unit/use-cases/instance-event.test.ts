@@ -4,35 +4,19 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { WardenConfig } from '../../../functions/config.ts';
-import type { InstanceState } from '../../../functions/domain/model.ts';
 import { planInstanceEventFor } from '../../../functions/use-cases/instance-event.ts';
 import { handleInstanceState } from '../../../functions/use-cases/register.ts';
 import { instance, seedConfig } from '../../support/builders.ts';
 import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
+import { spotWarning, stateEvent } from '../../support/instance-events.ts';
 
 function setup(config: WardenConfig = seedConfig()) {
   const world = new FakeWorld();
   return { world, ...fakeDeps(world, config) };
 }
 
-const event = (instanceId: string, state: InstanceState | 'spot') =>
-  state === 'spot'
-    ? {
-        type: 'spot-interruption' as const,
-        id: `evt-${instanceId}-spot`,
-        instanceId,
-        instanceAction: 'terminate',
-        account: '123456789012',
-        region: 'ap-northeast-2',
-      }
-    : {
-        type: 'instance-state' as const,
-        id: `evt-${instanceId}-${state}`,
-        instanceId,
-        state,
-        account: '123456789012',
-        region: 'ap-northeast-2',
-      };
+/** Spot warnings name real instance ids: the parser refuses others. */
+const SPOT_ID = 'i-0abcd1111aaaa2222';
 
 describe('the instance-event plan', () => {
   it('is computed with reads only: no AWS write and no state record', async () => {
@@ -64,7 +48,7 @@ describe('the instance-event plan', () => {
     world.addInstance(instance('i-1'));
     const plan = await planInstanceEventFor(deps, 'i-1', { type: 'state-change' });
 
-    const result = await handleInstanceState(deps, event('i-1', 'running'));
+    const result = await handleInstanceState(deps, stateEvent('i-1', 'running'));
 
     expect(result.bindings[0]?.registration).toMatchObject({
       applied: false,
@@ -82,12 +66,12 @@ describe('the instance-event plan', () => {
   it("in enforce mode is carried out step by step: the result names the plan's decision", async () => {
     const { world, deps } = setup();
     world.addInstance(instance('i-1'));
-    await handleInstanceState(deps, event('i-1', 'running'));
+    await handleInstanceState(deps, stateEvent('i-1', 'running'));
     world.addInstance(instance('i-1', { state: 'stopped' }));
     const plan = await planInstanceEventFor(deps, 'i-1', { type: 'state-change' });
     world.calls = [];
 
-    const result = await handleInstanceState(deps, event('i-1', 'stopped'));
+    const result = await handleInstanceState(deps, stateEvent('i-1', 'stopped'));
 
     expect(plan.bindings[0]?.steps).toEqual([
       { type: 'deregister', target: { id: 'i-1', port: 8080 }, reason: 'stopped' },
@@ -101,17 +85,17 @@ describe('the instance-event plan', () => {
     expect(world.registered()).toEqual([]);
   });
 
-  it("writes a Spot warning's hold before the deregistration, and not at all in dry-run", async () => {
+  it("holds a Spot warning's target out and deregisters it; in dry-run it does neither", async () => {
     for (const mode of ['enforce', 'dry-run'] as const) {
       const { world, deps, state } = setup(seedConfig({ mode }));
-      world.addInstance(instance('i-1'));
-      await world.elb.registerTargets([...world.targets.keys()][0] ?? '', [{ id: 'i-1', port: 8080 }]);
+      world.addInstance(instance(SPOT_ID));
+      await world.elb.registerTargets([...world.targets.keys()][0] ?? '', [{ id: SPOT_ID, port: 8080 }]);
 
-      await handleInstanceState(deps, event('i-1', 'spot'));
+      await handleInstanceState(deps, spotWarning(SPOT_ID));
 
       const holds = (await state.load('web')).map((record) => record.key);
-      expect(holds, mode).toEqual(mode === 'enforce' ? ['hold#i-1:8080'] : []);
-      expect(world.registered(), mode).toEqual(mode === 'enforce' ? [] : ['i-1:8080']);
+      expect(holds, mode).toEqual(mode === 'enforce' ? [`hold#${SPOT_ID}:8080`] : []);
+      expect(world.registered(), mode).toEqual(mode === 'enforce' ? [] : [`${SPOT_ID}:8080`]);
     }
   });
 });

@@ -6,23 +6,15 @@ import { handleInstanceState } from '../../../functions/use-cases/register.ts';
 import { sweep } from '../../../functions/use-cases/sweep.ts';
 import { instance, seedConfig } from '../../support/builders.ts';
 import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
+import { stateEvent } from '../../support/instance-events.ts';
 
 function setup(config: WardenConfig = seedConfig()) {
   const world = new FakeWorld();
   return { world, ...fakeDeps(world, config) };
 }
 
-const event = (instanceId: string, state: InstanceState) => ({
-  type: 'instance-state' as const,
-  id: `evt-${instanceId}-${state}`,
-  instanceId,
-  state,
-  account: '123456789012',
-  region: 'ap-northeast-2',
-});
-
 describe('register: a running event EC2 does not confirm yet', () => {
-  const running = (time: string) => ({ ...event('i-1', 'running'), time });
+  const running = (time: string) => ({ ...stateEvent('i-1', 'running'), time });
 
   it('fails the invocation as transient while the event is young, without deregistering anything', async () => {
     const { world, deps, clock } = setup();
@@ -73,7 +65,7 @@ describe('register: instance events', () => {
   it('registers a running matching instance on port 8080 and records that it owns it', async () => {
     const { world, deps, state } = setup();
     world.addInstance(instance('i-0abcd1111aaaa2222', { launchTime: '2026-11-20T03:14:00.000Z' }));
-    const result = await handleInstanceState(deps, event('i-0abcd1111aaaa2222', 'running'));
+    const result = await handleInstanceState(deps, stateEvent('i-0abcd1111aaaa2222', 'running'));
     expect(result.bindings[0]?.registration?.register).toEqual(['i-0abcd1111aaaa2222']);
     expect(world.registered()).toEqual(['i-0abcd1111aaaa2222:8080']);
     expect(world.calls).toEqual(['describeInstances', 'registerTargets']);
@@ -86,9 +78,9 @@ describe('register: instance events', () => {
   it('makes no mutating call on a second delivery of the same running event', async () => {
     const { world, deps } = setup();
     world.addInstance(instance('i-1', { launchTime: '2026-11-20T03:14:00.000Z' }));
-    await handleInstanceState(deps, event('i-1', 'running'));
+    await handleInstanceState(deps, stateEvent('i-1', 'running'));
     world.calls = [];
-    const second = await handleInstanceState(deps, event('i-1', 'running'));
+    const second = await handleInstanceState(deps, stateEvent('i-1', 'running'));
     expect(world.mutatingCalls).toEqual([]);
     expect(second.bindings[0]?.registration?.unchanged).toBe(1);
   });
@@ -96,11 +88,11 @@ describe('register: instance events', () => {
   it('registers again after a restart (a new launch)', async () => {
     const { world, deps } = setup();
     world.addInstance(instance('i-1', { launchTime: '2026-11-20T03:14:00.000Z' }));
-    await handleInstanceState(deps, event('i-1', 'running'));
+    await handleInstanceState(deps, stateEvent('i-1', 'running'));
     world.addInstance(instance('i-1', { state: 'stopped', launchTime: '2026-11-20T03:14:00.000Z' }));
-    await handleInstanceState(deps, event('i-1', 'stopped'));
+    await handleInstanceState(deps, stateEvent('i-1', 'stopped'));
     world.addInstance(instance('i-1', { launchTime: '2026-11-20T05:00:00.000Z' }));
-    await handleInstanceState(deps, event('i-1', 'running'));
+    await handleInstanceState(deps, stateEvent('i-1', 'running'));
     expect(world.mutatingCalls).toEqual(['registerTargets', 'deregisterTargets', 'registerTargets']);
     expect(world.registered()).toEqual(['i-1:8080']);
   });
@@ -108,7 +100,7 @@ describe('register: instance events', () => {
   it('does not register on a late running event for an instance that has stopped since', async () => {
     const { world, deps } = setup();
     world.addInstance(instance('i-1', { state: 'stopped' }));
-    const result = await handleInstanceState(deps, event('i-1', 'running'));
+    const result = await handleInstanceState(deps, stateEvent('i-1', 'running'));
     expect(result.decision).toMatch(/^deregister/);
     expect(world.mutatingCalls).toEqual([]);
     expect(world.registered()).toEqual([]);
@@ -117,9 +109,9 @@ describe('register: instance events', () => {
   it('deregisters a stopped instance from the group where it is registered', async () => {
     const { world, deps } = setup();
     world.addInstance(instance('i-1'));
-    await handleInstanceState(deps, event('i-1', 'running'));
+    await handleInstanceState(deps, stateEvent('i-1', 'running'));
     world.addInstance(instance('i-1', { state: 'stopped' }));
-    const result = await handleInstanceState(deps, event('i-1', 'stopped'));
+    const result = await handleInstanceState(deps, stateEvent('i-1', 'stopped'));
     expect(result.bindings[0]?.registration?.deregister).toEqual(['i-1']);
     expect(world.registered()).toEqual([]);
   });
@@ -127,17 +119,17 @@ describe('register: instance events', () => {
   it('deregisters by id an instance EC2 no longer returns, from every binding', async () => {
     const { world, deps } = setup();
     world.addInstance(instance('i-1'));
-    await handleInstanceState(deps, event('i-1', 'running'));
+    await handleInstanceState(deps, stateEvent('i-1', 'running'));
     world.instances.delete('i-1');
-    await handleInstanceState(deps, event('i-1', 'terminated'));
+    await handleInstanceState(deps, stateEvent('i-1', 'terminated'));
     expect(world.registered()).toEqual([]);
   });
 
   it('does nothing for pending, nor for instances no selector matches', async () => {
     const { world, deps } = setup();
     world.addInstance(instance('i-db', { tags: { Role: 'db' } }));
-    const pending = await handleInstanceState(deps, event('i-db', 'pending'));
-    const other = await handleInstanceState(deps, event('i-db', 'running'));
+    const pending = await handleInstanceState(deps, stateEvent('i-db', 'pending'));
+    const other = await handleInstanceState(deps, stateEvent('i-db', 'running'));
     expect(pending.ignored).toContain('pending');
     expect(other.decision).toBe('no binding selects this instance');
     expect(world.mutatingCalls).toEqual([]);
@@ -148,7 +140,7 @@ describe('register: instance events', () => {
     world.addInstance(instance('i-1'));
     world.targets.clear();
     world.groups.clear();
-    const result = await handleInstanceState(deps, event('i-1', 'running'));
+    const result = await handleInstanceState(deps, stateEvent('i-1', 'running'));
     expect(result.bindings[0]).toMatchObject({
       binding: 'web',
       status: 'failed',
@@ -164,7 +156,7 @@ describe('register: instance events', () => {
   it('reports what it would do in dry-run, without a mutating call', async () => {
     const { world, deps } = setup(seedConfig({ mode: 'dry-run' }));
     world.addInstance(instance('i-1'));
-    const result = await handleInstanceState(deps, event('i-1', 'running'));
+    const result = await handleInstanceState(deps, stateEvent('i-1', 'running'));
     expect(result.bindings[0]?.registration).toMatchObject({ applied: false, register: ['i-1'] });
     expect(world.mutatingCalls).toEqual([]);
   });
