@@ -6,7 +6,7 @@
  */
 import type { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { Instance, InstanceState } from '../domain/model.ts';
-import { streamResponse, XmlStreamReader } from './xml-stream.ts';
+import { type FieldTable, streamResponse, XmlStreamReader } from './xml-stream.ts';
 
 export interface InstancePage {
   readonly instances: Instance[];
@@ -44,8 +44,10 @@ export class InstancePageReader extends XmlStreamReader<InstancePage> {
     if (stack.length === 2 && name === 'nextToken') this.#nextToken = this.text();
     const building = this.#building;
     // The fields are at most three levels under the instance (tagSet/item/key).
-    if (building && stack.length > INSTANCE_DEPTH && stack.length <= INSTANCE_DEPTH + 3)
-      field(building, stack.slice(INSTANCE_DEPTH).join('/'), () => this.text());
+    if (building && stack.length > INSTANCE_DEPTH && stack.length <= INSTANCE_DEPTH + 3) {
+      const path = stack.slice(INSTANCE_DEPTH).join('/');
+      if (!this.keepField(building, FIELDS, path) && path === 'tagSet/item') endTag(building);
+    }
     if (building && this.#isInstanceItem()) {
       if (building.id) this.#instances.push(instanceOf(building));
       this.#building = undefined;
@@ -68,35 +70,22 @@ export class InstancePageReader extends XmlStreamReader<InstancePage> {
   }
 }
 
-function field(building: Building, path: string, read: () => string): void {
-  switch (path) {
-    case 'instanceId':
-      building.id = read();
-      return;
-    case 'instanceState/name':
-      building.state = read();
-      return;
-    case 'vpcId':
-      building.vpcId = read();
-      return;
-    case 'placement/availabilityZone':
-      building.availabilityZone = read();
-      return;
-    case 'launchTime':
-      building.launchTime = read();
-      return;
-    case 'tagSet/item/key':
-      building.tagKey = read();
-      return;
-    case 'tagSet/item/value':
-      building.tagValue = read();
-      return;
-    case 'tagSet/item':
-      if (building.tagKey) building.tags[building.tagKey] = building.tagValue ?? '';
-      building.tagKey = undefined;
-      building.tagValue = undefined;
-      return;
-  }
+/** Where each kept field stands below the instance's `item`. */
+const FIELDS: FieldTable<Building> = {
+  instanceId: 'id',
+  'instanceState/name': 'state',
+  vpcId: 'vpcId',
+  'placement/availabilityZone': 'availabilityZone',
+  launchTime: 'launchTime',
+  'tagSet/item/key': 'tagKey',
+  'tagSet/item/value': 'tagValue',
+};
+
+/** A tag's `item` closed: its key and value make one tag. */
+function endTag(building: Building): void {
+  if (building.tagKey) building.tags[building.tagKey] = building.tagValue ?? '';
+  building.tagKey = undefined;
+  building.tagValue = undefined;
 }
 
 function instanceOf(building: Building): Instance {

@@ -6,7 +6,7 @@
  */
 import type { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetHealth } from '../domain/model.ts';
-import { streamResponse, XmlStreamReader } from './xml-stream.ts';
+import { type FieldTable, streamResponse, XmlStreamReader } from './xml-stream.ts';
 
 // DescribeTargetHealthResponse / DescribeTargetHealthResult / TargetHealthDescriptions / member.
 const MEMBER_DEPTH = 4;
@@ -22,6 +22,15 @@ interface Building {
   description?: string;
 }
 
+/** Where each kept field stands below the target's `member`. */
+const FIELDS: FieldTable<Building> = {
+  'Target/Id': 'id',
+  'Target/Port': 'port',
+  'TargetHealth/State': 'state',
+  'TargetHealth/Reason': 'reasonCode',
+  'TargetHealth/Description': 'description',
+};
+
 export class TargetHealthReader extends XmlStreamReader<TargetHealth[]> {
   readonly #targets: TargetHealth[] = [];
   #building: Building | undefined;
@@ -34,23 +43,8 @@ export class TargetHealthReader extends XmlStreamReader<TargetHealth[]> {
     const building = this.#building;
     if (!building) return;
     // The fields are two levels under the member (Target/Id, TargetHealth/State …).
-    switch (this.stack.length === MEMBER_DEPTH + 2 ? this.stack.slice(MEMBER_DEPTH).join('/') : '') {
-      case 'Target/Id':
-        building.id = this.text();
-        break;
-      case 'Target/Port':
-        building.port = this.text();
-        break;
-      case 'TargetHealth/State':
-        building.state = this.text();
-        break;
-      case 'TargetHealth/Reason':
-        building.reasonCode = this.text();
-        break;
-      case 'TargetHealth/Description':
-        building.description = this.text();
-        break;
-    }
+    if (this.stack.length === MEMBER_DEPTH + 2)
+      this.keepField(building, FIELDS, this.stack.slice(MEMBER_DEPTH).join('/'));
     if (this.#isMember()) {
       if (building.id) {
         this.#targets.push({

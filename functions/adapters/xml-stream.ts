@@ -13,6 +13,11 @@ export class XmlStreamError extends Error {
   override readonly name = 'XmlStreamError';
 }
 
+/** Element path below an item → the text field of the item being built that keeps it. */
+export type FieldTable<B> = Readonly<
+  Record<string, { [K in keyof B]-?: B[K] extends string | undefined ? K : never }[keyof B]>
+>;
+
 const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /**
@@ -74,6 +79,16 @@ export abstract class XmlStreamReader<T> {
     if (!this.#leaf) return '';
     const raw = this.#carried + this.#input.slice(this.#from, this.#to);
     return raw === '' ? '' : own(decode(raw));
+  }
+
+  /**
+   * Keeps the closing element's text in the field `fields` names for its `path` (below the item being
+   * built); false, and the text never cut out, for an element the table does not name.
+   */
+  protected keepField<B extends object>(building: B, fields: FieldTable<B>, path: string): boolean {
+    if (!Object.hasOwn(fields, path)) return false;
+    (building as Record<keyof B, unknown>)[fields[path] as keyof B] = this.text();
+    return true;
   }
 
   #open(input: string, open: number, close: number): void {
