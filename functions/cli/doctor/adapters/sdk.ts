@@ -123,15 +123,12 @@ export class SdkOperatorAws implements OperatorAws {
   }
 
   async rulesTargeting(targetArn: string): Promise<RuleInfo[]> {
-    const names: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.#client(EventBridgeClient).send(
+    const pages = await allPages((token) =>
+      this.#client(EventBridgeClient).send(
         new ListRuleNamesByTargetCommand({ TargetArn: targetArn, NextToken: token }),
-      );
-      names.push(...(page.RuleNames ?? []));
-      token = page.NextToken;
-    } while (token);
+      ),
+    );
+    const names = pages.flatMap((page) => page.RuleNames ?? []);
     return Promise.all(
       names.map(async (name) => {
         const rule = await this.#client(EventBridgeClient).send(new DescribeRuleCommand({ Name: name }));
@@ -176,10 +173,8 @@ export class SdkOperatorAws implements OperatorAws {
     to: number,
     periodSeconds: number,
   ): Promise<Datapoint[]> {
-    const points: Datapoint[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.#client(CloudWatchClient).send(
+    const pages = await allPages((token) =>
+      this.#client(CloudWatchClient).send(
         new GetMetricDataCommand({
           StartTime: new Date(from),
           EndTime: new Date(to),
@@ -199,12 +194,15 @@ export class SdkOperatorAws implements OperatorAws {
             },
           ],
         }),
-      );
+      ),
+    );
+    const points = pages.flatMap((page) => {
       const result = page.MetricDataResults?.[0];
-      for (const [index, time] of (result?.Timestamps ?? []).entries())
-        points.push({ at: time.getTime(), value: result?.Values?.[index] ?? 0 });
-      token = page.NextToken;
-    } while (token);
+      return (result?.Timestamps ?? []).map((time, index) => ({
+        at: time.getTime(),
+        value: result?.Values?.[index] ?? 0,
+      }));
+    });
     return points.sort((a, b) => b.at - a.at);
   }
 
@@ -221,21 +219,18 @@ export class SdkOperatorAws implements OperatorAws {
   }
 
   async subscriptions(topicArn: string): Promise<Subscription[]> {
-    const found: Subscription[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.#client(SNSClient).send(
+    const pages = await allPages((token) =>
+      this.#client(SNSClient).send(
         new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: token }),
-      );
-      for (const subscription of page.Subscriptions ?? [])
-        found.push({
-          protocol: subscription.Protocol ?? '',
-          endpoint: subscription.Endpoint ?? '',
-          confirmed: !/^PendingConfirmation$|^Deleted$/.test(subscription.SubscriptionArn ?? ''),
-        });
-      token = page.NextToken;
-    } while (token);
-    return found;
+      ),
+    );
+    return pages.flatMap((page) =>
+      (page.Subscriptions ?? []).map((subscription) => ({
+        protocol: subscription.Protocol ?? '',
+        endpoint: subscription.Endpoint ?? '',
+        confirmed: !/^PendingConfirmation$|^Deleted$/.test(subscription.SubscriptionArn ?? ''),
+      })),
+    );
   }
 
   async keyPolicy(keyId: string): Promise<string | undefined> {
@@ -256,24 +251,24 @@ export class SdkOperatorAws implements OperatorAws {
   ): Promise<{ action: string; resource: string; decision: Decision }[]> {
     const results: { action: string; resource: string; decision: Decision }[] = [];
     for (const request of requests) {
-      let marker: string | undefined;
-      do {
-        const page = await this.#client(IAMClient).send(
-          new SimulatePrincipalPolicyCommand({
-            PolicySourceArn: roleArn,
-            ActionNames: [request.action],
-            ResourceArns: [...request.resources],
-            Marker: marker,
-          }),
-        );
-        for (const result of page.EvaluationResults ?? [])
-          results.push({
-            action: result.EvalActionName ?? request.action,
-            resource: result.EvalResourceName ?? '*',
-            decision: (result.EvalDecision ?? 'implicitDeny') as Decision,
-          });
-        marker = page.IsTruncated ? page.Marker : undefined;
-      } while (marker);
+      const pages = await allPages(
+        (marker) =>
+          this.#client(IAMClient).send(
+            new SimulatePrincipalPolicyCommand({
+              PolicySourceArn: roleArn,
+              ActionNames: [request.action],
+              ResourceArns: [...request.resources],
+              Marker: marker,
+            }),
+          ),
+        (page) => (page.IsTruncated ? page.Marker : undefined),
+      );
+      for (const result of pages.flatMap((page) => page.EvaluationResults ?? []))
+        results.push({
+          action: result.EvalActionName ?? request.action,
+          resource: result.EvalResourceName ?? '*',
+          decision: (result.EvalDecision ?? 'implicitDeny') as Decision,
+        });
     }
     return results;
   }
@@ -339,4 +334,29 @@ export class SdkOperatorAws implements OperatorAws {
       );
     return Messages.map((message) => message.Body ?? '');
   }
+}
+
+/**
+ * Every page of a paginated call, in order: `page` asks for the one after `token`, `next` names the next
+ * (by default the page's `NextToken`).
+ */
+function allPages<Page extends { readonly NextToken?: string | undefined }>(
+  page: (token: string | undefined) => Promise<Page>,
+): Promise<Page[]>;
+function allPages<Page>(
+  page: (token: string | undefined) => Promise<Page>,
+  next: (page: Page) => string | undefined,
+): Promise<Page[]>;
+async function allPages<Page>(
+  page: (token: string | undefined) => Promise<Page>,
+  next: (page: Page) => string | undefined = (read) => (read as { NextToken?: string }).NextToken,
+): Promise<Page[]> {
+  const pages: Page[] = [];
+  let token: string | undefined;
+  do {
+    const read = await page(token);
+    pages.push(read);
+    token = next(read);
+  } while (token);
+  return pages;
 }
