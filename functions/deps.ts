@@ -91,6 +91,26 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/**
+ * A port whose adapter (and SDK client) loads on its first call: each method waits for `load`, then calls
+ * the adapter's. `methods` names every method of the port (the compiler checks none is missing).
+ */
+function deferred<Port extends object>(
+  load: () => Promise<Port>,
+  methods: { readonly [Name in keyof Port]-?: true },
+): Port {
+  const forward = (name: string) => [
+    name,
+    async (...args: unknown[]) => {
+      const port = (await load()) as Record<string, ((...args: unknown[]) => unknown) | undefined>;
+      const method = port[name];
+      if (!method) throw new TypeError(`the adapter lacks the port's method ${name}`);
+      return method.apply(port, args);
+    },
+  ];
+  return Object.fromEntries(Object.keys(methods).map(forward)) as Port;
+}
+
 function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: Clock): LoadBalancing {
   const load = once(async () => {
     const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }, { ElbRateLimiter }] = await Promise.all([
@@ -111,21 +131,21 @@ function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: 
     );
     return new ElbV2LoadBalancing(client);
   });
-  return {
-    describeTargetHealth: async (...args) => (await load()).describeTargetHealth(...args),
-    registerTargets: async (...args) => (await load()).registerTargets(...args),
-    deregisterTargets: async (...args) => (await load()).deregisterTargets(...args),
-    describeTargetGroups: async (...args) => (await load()).describeTargetGroups(...args),
-    modifyHealthCheck: async (...args) => (await load()).modifyHealthCheck(...args),
-    deregistrationDelaySeconds: async (...args) => (await load()).deregistrationDelaySeconds(...args),
-    listListeners: async (...args) => (await load()).listListeners(...args),
-    listRules: async (...args) => (await load()).listRules(...args),
-    listCertificates: async (...args) => (await load()).listCertificates(...args),
-    addCertificates: async (...args) => (await load()).addCertificates(...args),
-    createListener: async (...args) => (await load()).createListener(...args),
-    modifyListener: async (...args) => (await load()).modifyListener(...args),
-    deleteRule: async (...args) => (await load()).deleteRule(...args),
-  };
+  return deferred(load, {
+    describeTargetHealth: true,
+    registerTargets: true,
+    deregisterTargets: true,
+    describeTargetGroups: true,
+    modifyHealthCheck: true,
+    deregistrationDelaySeconds: true,
+    listListeners: true,
+    listRules: true,
+    listCertificates: true,
+    addCertificates: true,
+    createListener: true,
+    modifyListener: true,
+    deleteRule: true,
+  });
 }
 
 function awsInstances(options: AwsClientOptions = {}): Instances {
@@ -136,10 +156,7 @@ function awsInstances(options: AwsClientOptions = {}): Instances {
     ]);
     return new Ec2Instances(createClient((settings) => new EC2Client(settings), options));
   });
-  return {
-    findByTags: async (...args) => (await load()).findByTags(...args),
-    describe: async (...args) => (await load()).describe(...args),
-  };
+  return deferred(load, { findByTags: true, describe: true });
 }
 
 function awsScalingGroups(options: AwsClientOptions = {}): ScalingGroups {
@@ -150,7 +167,7 @@ function awsScalingGroups(options: AwsClientOptions = {}): ScalingGroups {
     ]);
     return new AwsScalingGroups(new AutoScalingClient(clientConfig(options)));
   });
-  return { attachedTargetGroups: async (...args) => (await load()).attachedTargetGroups(...args) };
+  return deferred(load, { attachedTargetGroups: true });
 }
 
 function awsTaggedResources(options: AwsClientOptions = {}): TaggedResources {
@@ -163,10 +180,7 @@ function awsTaggedResources(options: AwsClientOptions = {}): TaggedResources {
       createClient((settings) => new ResourceGroupsTaggingAPIClient(settings), options),
     );
   });
-  return {
-    loadBalancersTagged: async (...args) => (await load()).loadBalancersTagged(...args),
-    tagsOf: async (...args) => (await load()).tagsOf(...args),
-  };
+  return deferred(load, { loadBalancersTagged: true, tagsOf: true });
 }
 
 function awsChangeHistory(options: AwsClientOptions = {}): ChangeHistory {
@@ -177,7 +191,7 @@ function awsChangeHistory(options: AwsClientOptions = {}): ChangeHistory {
     ]);
     return new CloudTrailChangeHistory(createClient((settings) => new CloudTrailClient(settings), options));
   });
-  return { changesTo: async (...args) => (await load()).changesTo(...args) };
+  return deferred(load, { changesTo: true });
 }
 
 function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
@@ -188,7 +202,7 @@ function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
     ]);
     return new SnsAlertPublisher(createClient((settings) => new SNSClient(settings), options));
   });
-  return { publish: async (...args) => (await load()).publish(...args) };
+  return deferred(load, { publish: true });
 }
 
 function awsStateStore(table: string, options: AwsClientOptions = {}): StateStore {
@@ -202,16 +216,16 @@ function awsStateStore(table: string, options: AwsClientOptions = {}): StateStor
       table,
     );
   });
-  return {
-    load: async (...args) => (await load()).load(...args),
-    put: async (...args) => (await load()).put(...args),
-    remove: async (...args) => (await load()).remove(...args),
-    putUnlessMarked: async (...args) => (await load()).putUnlessMarked(...args),
-    putAll: async (...args) => (await load()).putAll(...args),
-    removeAll: async (...args) => (await load()).removeAll(...args),
-    lease: async (...args) => (await load()).lease(...args),
-    release: async (...args) => (await load()).release(...args),
-  };
+  return deferred(load, {
+    load: true,
+    put: true,
+    remove: true,
+    putUnlessMarked: true,
+    putAll: true,
+    removeAll: true,
+    lease: true,
+    release: true,
+  });
 }
 
 export interface CreateDepsOptions {
