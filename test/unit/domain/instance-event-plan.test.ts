@@ -159,6 +159,12 @@ const ROWS: readonly Row[] = [
     bindings: [['unobserved', 'failed', [], 0]],
   },
   {
+    name: 'fails, rather than takes as no target, a deregistration planned without its target read',
+    observed: { instance: instance('i-1', { state: 'stopped' }) },
+    decision: 'deregister (stopped)',
+    bindings: [['unobserved', 'failed', [], 0]],
+  },
+  {
     name: 'takes a Spot instance out and holds it out',
     observed: { trigger: { type: 'spot-interruption' }, targets: targetIs(health('i-1')) },
     decision: 'deregister (spot-interruption)',
