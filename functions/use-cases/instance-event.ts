@@ -99,7 +99,8 @@ export async function handleInstanceEvent(
 
 /**
  * Carries an instance event's plan out, binding by binding (one binding's failure is its outcome, the
- * others go on): its holds in enforce mode, then its AWS steps only when its decision is `apply`.
+ * others go on): its holds first (a plan has them in enforce mode only), then its AWS steps only when its
+ * decision is `apply`.
  */
 export async function executeInstanceEvent(
   deps: Deps,
