@@ -5,7 +5,8 @@
  * dry-run event computes the same value as an enforcing one; only an enforcing executor makes its writes.
  * Pure.
  */
-import { type Instance, type Target, type TargetHealth, targetKey } from './model.ts';
+import { arnParts } from './arn.ts';
+import { type Instance, type InstanceState, type Target, type TargetHealth, targetKey } from './model.ts';
 import {
   decideForInstance,
   decideForSpotWarning,
@@ -114,6 +115,25 @@ export interface InstanceEventPlan {
   readonly bindings: readonly InstanceBindingPlan[];
   /** Said in the log before anything is done. */
   readonly warnings: readonly { readonly message: string; readonly attributes: Record<string, unknown> }[];
+}
+
+/**
+ * Why an instance event is ignored before anything is read, or undefined: an instance of an account and
+ * region no binding guards is none of ours whatever its id (never looked up), and a pending one's running
+ * event follows.
+ */
+export function ignoredBeforeLookup(
+  bindings: readonly Pick<Binding, 'loadBalancerArn'>[],
+  event: { readonly account: string; readonly region: string; readonly state?: InstanceState | undefined },
+): string | undefined {
+  const local = bindings.some((binding) => {
+    const parts = arnParts(binding.loadBalancerArn);
+    return parts?.account === event.account && parts.region === event.region;
+  });
+  if (!local)
+    return `an instance of account ${event.account} in ${event.region}: no binding guards that account and region`;
+  if (event.state === 'pending') return 'pending: no action (the running event follows)';
+  return undefined;
 }
 
 /**

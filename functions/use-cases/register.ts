@@ -2,8 +2,8 @@
  * The register function: an EC2 instance changed state (its current state decides what happens), or EC2
  * warned that it interrupts a Spot Instance in two minutes.
  */
-import { arnParts } from '../domain/arn.ts';
 import type { ParsedEvent } from '../domain/events.ts';
+import { ignoredBeforeLookup } from '../domain/instance-event-plan.ts';
 import type { InstanceEventClaim } from '../domain/registration.ts';
 import type { Binding } from '../domain/settings.ts';
 import { failBinding, throwIfFailed } from './binding-run.ts';
@@ -20,28 +20,22 @@ export async function handleInstanceState(
 ): Promise<InvocationResult & { decision: string }> {
   const deps = await withRecordedDiscovery(given);
   const { config, telemetry } = deps;
-  // An instance of another account or region is none of ours, whatever its id: never look it up here.
-  const local = config.bindings.some((binding) => {
-    const parts = arnParts(binding.loadBalancerArn);
-    return parts?.account === event.account && parts.region === event.region;
+  const ignored = ignoredBeforeLookup(config.bindings, {
+    account: event.account,
+    region: event.region,
+    state: event.type === 'instance-state' ? event.state : undefined,
   });
-  const ignore = (decision: string) => {
-    telemetry.log.info('event ignored', { instanceId: event.instanceId, reason: decision });
+  if (ignored !== undefined) {
+    telemetry.log.info('event ignored', { instanceId: event.instanceId, reason: ignored });
     return {
-      function: 'register' as const,
+      function: 'register',
       eventId: event.id,
       mode: config.mode,
-      decision,
-      ignored: decision,
+      decision: ignored,
+      ignored,
       bindings: [],
     };
-  };
-  if (!local)
-    return ignore(
-      `an instance of account ${event.account} in ${event.region}: no binding guards that account and region`,
-    );
-  if (event.type === 'instance-state' && event.state === 'pending')
-    return ignore('pending: no action (the running event follows)');
+  }
   const alerted = new Map<string, BindingResult>();
   // A DescribeInstances failure concerns no binding in particular: it is thrown, so the event is retried; so
   // is a young running event whose instance EC2 does not return yet.

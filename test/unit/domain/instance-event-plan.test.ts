@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   describeInstanceDecision,
   type InstanceEventObservation,
+  ignoredBeforeLookup,
   planInstanceEvent,
   refusalOf,
   SPOT_HOLD_MS,
@@ -14,7 +15,7 @@ import {
 import type { TargetHealth } from '../../../functions/domain/model.ts';
 import { UNKNOWN_LAUNCH } from '../../../functions/domain/registration-plan.ts';
 import { expiresIn, OWNERSHIP_DAYS } from '../../../functions/domain/state.ts';
-import { health, instance, seedConfig, TG_ARN, VPC_ID } from '../../support/builders.ts';
+import { ACCOUNT, health, instance, REGION, seedConfig, TG_ARN, VPC_ID } from '../../support/builders.ts';
 
 const NOW = Date.parse('2026-11-20T03:20:00.000Z');
 const GROUP_TAG = 'aws:autoscaling:groupName';
@@ -307,5 +308,29 @@ describe('refusalOf', () => {
     ['an unknown VPC', undefined, 'vpc-b', { action: 'rejected', detail: 'Target is invalid' }],
   ] as const)('a refusal for an instance in %s', (_, instanceVpc, groupVpc, expected) => {
     expect(refusalOf(instanceVpc, groupVpc, 'Target is invalid')).toEqual(expected);
+  });
+});
+
+describe('ignoredBeforeLookup', () => {
+  it.each([
+    ["a running instance of the bindings' account and region", ACCOUNT, REGION, 'running', undefined],
+    [
+      'an instance of another account',
+      '210987654321',
+      REGION,
+      'running',
+      'an instance of account 210987654321 in ap-northeast-2: no binding guards that account and region',
+    ],
+    [
+      'an instance of another region',
+      ACCOUNT,
+      'eu-west-1',
+      'terminated',
+      'an instance of account 123456789012 in eu-west-1: no binding guards that account and region',
+    ],
+    ['a pending instance', ACCOUNT, REGION, 'pending', 'pending: no action (the running event follows)'],
+    ['a Spot warning (no state)', ACCOUNT, REGION, undefined, undefined],
+  ] as const)('%s', (_, account, region, state, expected) => {
+    expect(ignoredBeforeLookup(bindings, { account, region, state })).toBe(expected);
   });
 });
