@@ -149,6 +149,7 @@ export function decideInstanceEvent(
   return decideForInstance(bindings, instanceId, instance, observed.trigger.claim, attached);
 }
 
+/** The plan of one instance event; a deregistration's `targets` (or `unread`) must be observed first. */
 export function planInstanceEvent(observed: InstanceEventObservation): InstanceEventPlan {
   const { instanceId, mode } = observed;
   const decision = decideInstanceEvent(observed);
