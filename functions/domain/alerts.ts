@@ -5,6 +5,7 @@
  * fake a line in the text nor break the JSON.
  */
 
+import { type Scope, sameScope, scopeKey } from './accounts.ts';
 import { arnParts } from './arn.ts';
 import { hash } from './hash.ts';
 import type { Actor } from './model.ts';
@@ -93,14 +94,34 @@ function cleanDeep(value: unknown, depth = 0): unknown {
   return value;
 }
 
-export function renderAlert(alert: Alert): RenderedAlert {
+export interface RenderOptions {
+  /**
+   * The hub's own account and region. An alert about a binding elsewhere (a member's) names that account and
+   * region in its subject too. @default the binding's own: the subject names no account
+   */
+  readonly home?: Scope | undefined;
+}
+
+export function renderAlert(alert: Alert, options: RenderOptions = {}): RenderedAlert {
   const binding = clean(alert.binding, 32);
-  const prefix = `[${alert.severity.toUpperCase()}] ${binding}: `;
+  const where = scopeOfAlert(alert);
+  // An alert about a whole account and region (a member the hub cannot reach) is already named by it.
+  const elsewhere =
+    where && options.home && !sameScope(where, options.home) && binding !== scopeKey(where)
+      ? ` (${clean(scopeKey(where), 40)})`
+      : '';
+  const prefix = `[${alert.severity.toUpperCase()}] ${binding}${elsewhere}: `;
   const mode = alert.mode === 'dry-run' ? '(dry-run) ' : '';
   const subject = toSubject(`${prefix}${mode}${clean(alert.headline)}`);
   const region = arnParts(alert.targetGroupArn)?.region ?? '';
   const text = [
-    `${alert.severity.toUpperCase()} · ${alert.kind} · binding ${binding}${alert.mode === 'dry-run' ? ' · DRY-RUN: nothing was changed' : ''}`,
+    [
+      alert.severity.toUpperCase(),
+      alert.kind,
+      `binding ${binding}`,
+      ...(where ? [`account ${clean(where.account, 16)}, ${clean(where.region, 24)}`] : []),
+      ...(alert.mode === 'dry-run' ? ['DRY-RUN: nothing was changed'] : []),
+    ].join(' · '),
     '',
     ...alert.lines.map(cleanLine),
     '',
@@ -116,6 +137,7 @@ export function renderAlert(alert: Alert): RenderedAlert {
     kind: alert.kind,
     severity: alert.severity,
     binding,
+    ...(where ? { account: clean(where.account, 16), region: clean(where.region, 24) } : {}),
     time: alert.time,
     mode: alert.mode,
     summary: clean(alert.headline, 512),
@@ -124,6 +146,12 @@ export function renderAlert(alert: Alert): RenderedAlert {
     details: cleanDeep(alert.details) as Record<string, unknown>,
   };
   return { id, subject, text, document, attributes: { severity: alert.severity, kind: alert.kind, binding } };
+}
+
+/** The account and region of the alert's load balancer (or target group), from its ARN. */
+function scopeOfAlert(alert: Alert): Scope | undefined {
+  const parts = arnParts(alert.loadBalancerArn) ?? arnParts(alert.targetGroupArn);
+  return parts?.account && parts.region ? { account: parts.account, region: parts.region } : undefined;
 }
 
 /** 64 bits from two differently seeded FNV-1a passes: collisions within SNS's five-minute window are negligible. */

@@ -4,6 +4,7 @@
  * invocation can fail loudly at the end and be retried by Lambda/EventBridge.
  */
 
+import { hubScope } from '../domain/accounts.ts';
 import { registrationFailedAlert, repairFailedAlert } from '../domain/alert-kinds.ts';
 import { renderAlert } from '../domain/alerts.ts';
 import type { Actor } from '../domain/model.ts';
@@ -139,7 +140,10 @@ async function recordFailure(
   }
   // No state table: no way to deduplicate, so send directly rather than stay silent.
   try {
-    await deps.alerts.publish(deps.config.alerts.topicArn, renderAlert(alert));
+    await deps.alerts.publish(
+      deps.config.alerts.topicArn,
+      renderAlert(alert, { home: hubScope(deps.config) }),
+    );
     result.alerts.push(alert.kind);
   } catch (publishError) {
     deps.telemetry.log.error('failure alert not sent', {

@@ -4,6 +4,7 @@
  * could not take for a passing reason is parked in the binding's outbox and sent by the next invocation, one
  * it refused for good fails the invocation loudly (see `undelivered`).
  */
+import { hubScope } from '../domain/accounts.ts';
 import { type Alert, type RenderedAlert, renderAlert } from '../domain/alerts.ts';
 import {
   decode,
@@ -41,7 +42,7 @@ export class Notifier {
 
   /** Publishes an alert whose state change was already claimed. Never throws: see `undelivered`. */
   async send(alert: Alert): Promise<void> {
-    const rendered = renderAlert(alert);
+    const rendered = renderAlert(alert, { home: hubScope(this.deps.config) });
     const { log } = this.deps.telemetry;
     try {
       await this.publish(this.deps.config.alerts.topicArn, rendered);

@@ -299,6 +299,7 @@ describe('a hub with two member accounts in two regions', () => {
     // Prepare
     for (const { member, seed } of members)
       await driftHttpListener(createClients(world.endpoint, member.region, member.adminKey), seed);
+    const before = (await alerts()).length;
 
     // Act
     const results = await pump();
@@ -312,6 +313,17 @@ describe('a hub with two member accounts in two regions', () => {
     expect(repaired).toEqual(['team-a', 'team-b']);
     for (const { clients, seed } of members)
       expect(await httpAction(clients, seed)).toEqual({ type: 'redirect', statusCode: 'HTTP_301' });
+    // One alert stream at the hub; each alert says plainly which account and region it is about.
+    const sent = (await alerts()).slice(before);
+    expect(sent.map((alert) => alert.subject.split(': ')[0])).toEqual(
+      MEMBERS.map((member) => `[WARNING] ${member.name} (${member.account}/${member.region})`),
+    );
+    expect(sent.map((alert) => alert.text.split('\n')[0])).toEqual(
+      MEMBERS.map(
+        (member) =>
+          `WARNING · DriftRepaired · binding ${member.name} · account ${member.account}, ${member.region}`,
+      ),
+    );
     expect(await assumeRoleCalls()).toBe(2);
   });
 

@@ -5,6 +5,7 @@ import {
   driftAlert,
   eventPipelineAlert,
   healthCheckDriftAlert,
+  memberUnreachableAlert,
   registrationFailedAlert,
   repairFailedAlert,
   repairsSuspendedAlert,
@@ -184,6 +185,64 @@ describe('every alert', () => {
     );
     expect(rendered.subject).toContain('(dry-run) would repair HTTP listener');
     expect(rendered.text).toContain('DRY-RUN: nothing was changed');
+  });
+});
+
+describe('account and region', () => {
+  const home = { account: '123456789012', region: 'ap-northeast-2' };
+  /** The same alert about a binding whose load balancer is in a member account and region. */
+  const inMember = (alert: Alert, region = 'eu-west-1'): Alert => ({
+    ...alert,
+    loadBalancerArn: `arn:aws:elasticloadbalancing:${region}:111111111111:loadbalancer/app/shop/50dc6c495c0c9188`,
+    targetGroupArn: `arn:aws:elasticloadbalancing:${region}:111111111111:targetgroup/shop-8080/73e2d6bc24d8a067`,
+  });
+
+  it.each(Object.entries(examples))(
+    "%s of a member's binding names its account and region in the subject and the first line",
+    (_, alert) => {
+      const { subject, text, document } = renderAlert(inMember(alert), { home });
+      expect(subject).toMatch(/^\[(CRITICAL|WARNING|INFO)\] web \(111111111111\/eu-west-1\): /);
+      expect(subject.length).toBeLessThan(100);
+      expect(text.split('\n')[0]).toBe(
+        `${alert.severity.toUpperCase()} · ${alert.kind} · binding web · account 111111111111, eu-west-1`,
+      );
+      expect(document).toMatchObject({ account: '111111111111', region: 'eu-west-1' });
+    },
+  );
+
+  it('keeps the subject under 100 characters with the longest binding name and region', () => {
+    const long = { ...(examples.DriftRepaired as Alert), binding: 'b'.repeat(40) };
+    const { subject } = renderAlert(inMember(long, 'ap-southeast-7'), { home });
+    expect(subject.length).toBeLessThan(100);
+    expect(subject).toContain(`${'b'.repeat(31)}… (111111111111/ap-southeast-7): repaired`.replace('…', '?'));
+  });
+
+  it("names the hub's own account and region in the first line, and leaves its subject to what happened", () => {
+    const alert = examples.DriftRepaired as Alert;
+    const { subject, text, document } = renderAlert(alert, { home });
+    expect(subject).toBe('[WARNING] web: repaired HTTP listener drift: port 80 forwards to web-8080');
+    expect(subject).toBe(renderAlert(alert).subject);
+    expect(text.split('\n')[0]).toBe(
+      'WARNING · DriftRepaired · binding web · account 123456789012, ap-northeast-2',
+    );
+    expect(document).toMatchObject({ account: '123456789012', region: 'ap-northeast-2' });
+  });
+
+  it('says it once when the alert is about a whole member account and region', () => {
+    const alert = memberUnreachableAlert({
+      account: '111111111111',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::111111111111:role/AlbWardenMember-eu-west-1',
+      bindings: [{ ...binding, ...inMember(examples.DriftRepaired as Alert) }],
+      now,
+      mode: 'enforce',
+      error: { code: 'AccessDenied', message: 'not authorized to perform sts:AssumeRole' },
+    });
+    const { subject, text } = renderAlert(alert, { home });
+    expect(subject).toBe('[CRITICAL] 111111111111/eu-west-1: cannot assume role AlbWardenMember-eu-west-1');
+    expect(text.split('\n')[0]).toBe(
+      'CRITICAL · RepairFailed · binding 111111111111/eu-west-1 · account 111111111111, eu-west-1',
+    );
   });
 });
 
