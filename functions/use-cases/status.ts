@@ -4,6 +4,7 @@
  * executed), the targets (healthy, unhealthy with reasons, missing matching instances) and the alert state.
  * It makes only read calls and writes nothing.
  */
+import { scopeOfBinding } from '../domain/accounts.ts';
 import type { BindingPlan } from '../domain/binding-plan.ts';
 import { targetKey } from '../domain/model.ts';
 import { BREAKER_KEYS, SUSPENSION_TOPICS } from '../domain/notices.ts';
@@ -103,8 +104,11 @@ async function planBinding(
   return { plan, state };
 }
 
-async function bindingStatus(deps: Deps, binding: Binding): Promise<BindingStatus> {
+async function bindingStatus(hub: Deps, binding: Binding): Promise<BindingStatus> {
   try {
+    // A member's binding is read where it lives, through the member role, as the hub's sweep reads it.
+    const clients = await hub.clientsFor?.(scopeOfBinding(binding));
+    const deps = clients ? { ...hub, ...clients } : hub;
     const { plan, state } = await planBinding(deps, binding);
     const listeners = partStatus(plan.listeners);
     const healthCheck = plan.healthCheck && partStatus(plan.healthCheck);

@@ -64,12 +64,16 @@ describe('alb-warden status for a fleet', () => {
     const run = await status();
 
     expect(run.code).toBe(1);
-    const [header, blank, ...lines] = run.stdout.trimEnd().split('\n');
+    const [header, hub, member, blank, ...lines] = run.stdout.trimEnd().split('\n');
     expect(header).toBe('3 bindings: 1 in sync, 1 repairing, 1 failing');
+    expect([hub, member]).toEqual([
+      '  123456789012 ap-northeast-2  2 bindings: 1 in sync, 1 repairing',
+      '  210987654321 eu-west-1       1 binding: 0 in sync, 1 failing',
+    ]);
     expect(blank).toBe('');
     expect(lines).toEqual([
       expect.stringMatching(
-        /^failing {4}ghost {2}210987654321 eu-west-1 {2}DescribeListeners failed: LoadBalancerNotFound/,
+        /^failing {4}ghost {2}210987654321 eu-west-1 {7}DescribeListeners failed: LoadBalancerNotFound/,
       ),
       'repairing  web    123456789012 ap-northeast-2  port 80 forwards to web-8080 instead of redirecting to HTTPS (301 to HTTPS:443)',
       '',
@@ -83,12 +87,14 @@ describe('alb-warden status for a fleet', () => {
 
     expect(run.stdout.trimEnd().split('\n')).toEqual([
       '3 bindings: 2 in sync, 1 failing',
+      '  123456789012 ap-northeast-2  2 bindings: 2 in sync',
+      '  210987654321 eu-west-1       1 binding: 0 in sync, 1 failing',
       '',
       expect.stringMatching(/^failing {2}ghost {2}210987654321 eu-west-1/),
       '',
       'sweep: every binding once every 1 minute (3 bindings, 2 workers)',
     ]);
-    expect(all.stdout.trimEnd().split('\n').slice(2, -2)).toEqual([
+    expect(all.stdout.trimEnd().split('\n').slice(4, -2)).toEqual([
       expect.stringMatching(/^failing {2}ghost/),
       'in sync  copy   123456789012 ap-northeast-2',
       'in sync  web    123456789012 ap-northeast-2',

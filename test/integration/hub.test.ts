@@ -8,13 +8,7 @@ import {
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  EventBridgeClient,
-  PutPermissionCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DeleteRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
@@ -25,7 +19,6 @@ import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import { inEventScope, sweepFleet } from '../../functions/use-cases/members.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { InvocationResult } from '../../functions/use-cases/results.ts';
-import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../../infra/event-patterns.ts';
 import type { SimControl } from '../../sim/control.ts';
 import {
   buildSeedTopology,
@@ -35,6 +28,13 @@ import {
 } from '../../sim/seed.ts';
 import { seedMember } from '../../sim/seed-member.ts';
 import { EventFeed } from '../../testkit/events.ts';
+import {
+  createMemberRole,
+  deployMemberStack,
+  type MemberStackOptions,
+  memberRoleArn,
+  openHubBus,
+} from '../../testkit/members.ts';
 import { type AwsClients, createClients, SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 import { KEYS, startWorld, type World } from './harness.ts';
@@ -62,39 +62,21 @@ const MEMBERS: readonly Member[] = [
   },
 ];
 
-const roleArnOf = (member: Member) =>
-  `arn:aws:iam::${member.account}:role/${defaultMemberRoleName(member.region)}`;
 const signedBy = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: SIM_SECRET });
 
-/** The member role, trusted by the hub's function roles of the organization (and the external id, if any). */
-async function deployRole({ member, iam }: { member: Member; iam: IAMClient }): Promise<void> {
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: defaultMemberRoleName(member.region),
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { AWS: 'arn:aws:iam::123456789012:root' },
-            Action: 'sts:AssumeRole',
-            Condition: {
-              ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::123456789012:role/AlbWarden-*' },
-              StringEquals: {
-                'aws:PrincipalOrgID': ORG,
-                ...(member.externalId ? { 'sts:ExternalId': member.externalId } : {}),
-              },
-            },
-          },
-        ],
-      }),
-      MaxSessionDuration: 3600,
-    }),
-  );
-}
+/** The member stack's options: the hub's function roles trusted in the organization (with the external id, if any). */
+const stackOf = (member: Member): MemberStackOptions => ({
+  account: member.account,
+  region: member.region,
+  adminAccessKeyId: member.adminKey,
+  hubAccount: '123456789012',
+  hubRegion: world.clients.region,
+  organizationId: ORG,
+  externalId: member.externalId,
+});
 
-/** What the member stack holds: the role the hub assumes, and rules forwarding to the hub's bus. */
-async function deployMember(world: World, control: SimControl, member: Member, hubBus: string) {
+/** A member account: its seed topology, and what the member stack holds (role, rules forwarding to the hub). */
+async function deployMember(world: World, control: SimControl, member: Member) {
   const { topology: seed } = await seedMember(
     { endpoint: world.endpoint, control },
     {
@@ -105,30 +87,7 @@ async function deployMember(world: World, control: SimControl, member: Member, h
     },
   );
   const clients = createClients(world.endpoint, member.region, member.adminKey);
-  const iam = new IAMClient({
-    endpoint: world.endpoint,
-    region: 'us-east-1',
-    credentials: signedBy(member.adminKey),
-  });
-  await deployRole({ member, iam });
-  const events = new EventBridgeClient({
-    endpoint: world.endpoint,
-    region: member.region,
-    credentials: signedBy(member.adminKey),
-  });
-  const rules = {
-    'alb-warden-instance-state': INSTANCE_STATE_PATTERN,
-    'alb-warden-api-calls': apiCallPattern([roleArnOf(member)]),
-  };
-  for (const [name, pattern] of Object.entries(rules)) {
-    await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern) }));
-    await events.send(
-      new PutTargetsCommand({
-        Rule: name,
-        Targets: [{ Id: 'hub', Arn: hubBus, RoleArn: `arn:aws:iam::${member.account}:role/forwarder` }],
-      }),
-    );
-  }
+  const iam = await deployMemberStack(world.endpoint, stackOf(member));
   return { member, clients, seed, iam };
 }
 
@@ -211,21 +170,9 @@ beforeAll(async () => {
   await control.identity(KEYS.controller, HUB_CONTROLLER);
   hubSeed = await buildSeedTopology(world.clients);
   const { topicArn } = await createAlertResources(world.clients);
-  await new EventBridgeClient({
-    endpoint: world.endpoint,
-    region: hub.region,
-    credentials: signedBy(KEYS.setup),
-  }).send(
-    new PutPermissionCommand({
-      StatementId: 'AlbWardenMembers',
-      Action: 'events:PutEvents',
-      Principal: '*',
-      Condition: { Type: 'StringEquals', Key: 'aws:PrincipalOrgID', Value: ORG },
-    }),
-  );
-  const hubBus = `arn:aws:events:${hub.region}:${hub.account}:event-bus/default`;
+  await openHubBus(world.endpoint, { region: hub.region, accessKeyId: KEYS.setup, organizationId: ORG });
   members = [];
-  for (const member of MEMBERS) members.push(await deployMember(world, control, member, hubBus));
+  for (const member of MEMBERS) members.push(await deployMember(world, control, member));
   const binding = (name: string, seed: SeedTopology) => ({
     name,
     loadBalancerArn: seed.loadBalancerArn,
@@ -429,7 +376,7 @@ describe('a hub with two member accounts in two regions', () => {
     expect(roleAlerts[0]?.subject).toBe(
       `[CRITICAL] ${b.member.account}/${b.member.region}: cannot assume role ${defaultMemberRoleName(b.member.region)}`,
     );
-    expect(roleAlerts[0]?.text).toContain(roleArnOf(b.member));
+    expect(roleAlerts[0]?.text).toContain(memberRoleArn(b.member));
     expect(roleAlerts[0]?.text).toContain('team-b');
     // team-a: one refresh for both sweeps; team-b: one refused attempt a sweep.
     expect(await assumeRoleCalls()).toBe(3);
@@ -438,7 +385,7 @@ describe('a hub with two member accounts in two regions', () => {
   it('settles the alert once the role is back: the same failure later is news again', async () => {
     // Prepare
     const [, b] = members as [Deployed, Deployed];
-    await deployRole(b);
+    await createMemberRole(b.iam, stackOf(b.member));
     const before = (await alerts()).length;
 
     // Act
