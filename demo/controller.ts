@@ -8,7 +8,9 @@
 import { Console } from 'node:console';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import type { CallCounts, SimEvent } from '../sim/control.ts';
+import type { WardenConfigInput } from '../functions/config.ts';
+import type { Scope } from '../functions/domain/accounts.ts';
+import type { CallCounts, SimControl, SimEvent } from '../sim/control.ts';
 import { type Dropped, EventFeed } from '../testkit/events.ts';
 import { KEYS, SECRET, type Stage } from './stage.ts';
 
@@ -68,7 +70,10 @@ let loaded = false;
 
 export class Controller {
   readonly #stage: Stage;
-  readonly #handlers: Readonly<Record<FunctionName, Handler>>;
+  readonly #verbose: boolean;
+  #handlers: Readonly<Record<FunctionName, Handler>>;
+  /** The member accounts and regions of the deployment, whose calls count as the functions' too. */
+  #members: readonly SimControl[] = [];
   readonly #restore: () => void;
   readonly #feed: EventFeed;
   readonly invocations: Invocation[] = [];
@@ -79,8 +84,10 @@ export class Controller {
     handlers: Readonly<Record<FunctionName, Handler>>,
     restore: () => void,
     feed: EventFeed,
+    verbose: boolean,
   ) {
     this.#stage = stage;
+    this.#verbose = verbose;
     this.#handlers = handlers;
     this.#restore = restore;
     this.#feed = feed;
@@ -140,10 +147,50 @@ export class Controller {
         },
         restore,
         feed,
+        options.verbose,
       );
     } catch (error) {
       restore();
       throw error;
+    } finally {
+      globalThis.console = globalConsole;
+    }
+  }
+
+  /** The calls counted in every account and region the functions act in (the simulator counts per world). */
+  async #calls(): Promise<CallCounts> {
+    let total = await this.#stage.simulator.control.calls();
+    for (const world of this.#members) total = addCalls(total, await world.calls());
+    return total;
+  }
+
+  /**
+   * A new deployment with `config`, as `cdk deploy` of a changed configuration makes it: fresh execution
+   * environments, built by the entry files' own factories, that load the new WARDEN_CONFIG on first use.
+   */
+  async redeploy(config: WardenConfigInput, members: readonly Scope[] = []): Promise<void> {
+    process.env.WARDEN_CONFIG = JSON.stringify(config);
+    this.#members = members.map(({ account, region }) =>
+      this.#stage.simulator.control.in({ account, region }),
+    );
+    const [register, guard, sweep, runtime, { eventShare }, { sweepQueueFromEnv }] = await Promise.all([
+      import('../functions/handlers/register.ts'),
+      import('../functions/handlers/guard.ts'),
+      import('../functions/handlers/sweep.ts'),
+      import('../functions/handlers/runtime.ts'),
+      import('../functions/domain/sweep-schedule.ts'),
+      import('../functions/queue-deps.ts'),
+    ]);
+    const globalConsole = globalThis.console;
+    try {
+      if (this.#verbose) globalThis.console = new Console({ stdout: process.stderr, stderr: process.stderr });
+      const observability = (name: FunctionName) => runtime.createObservability(name);
+      const [r, g, s] = [observability('register'), observability('guard'), observability('sweep')];
+      this.#handlers = {
+        register: register.createRegisterHandler(r, runtime.lazyDeps(r, eventShare)) as unknown as Handler,
+        guard: guard.createGuardHandler(g, runtime.lazyDeps(g, eventShare)) as unknown as Handler,
+        sweep: sweep.createSweepHandler(s, runtime.lazyDeps(s), sweepQueueFromEnv()) as unknown as Handler,
+      };
     } finally {
       globalThis.console = globalConsole;
     }
@@ -186,7 +233,7 @@ export class Controller {
 
   async invoke(name: FunctionName, event: SimEvent): Promise<Invocation> {
     const { control, account, region } = this.#stage.simulator;
-    const before = await control.calls();
+    const before = await this.#calls();
     let result: unknown;
     let error: string | undefined;
     try {
@@ -200,7 +247,7 @@ export class Controller {
       event,
       result,
       error,
-      calls: diff(before, await control.calls()),
+      calls: diff(before, await this.#calls()),
     };
     // What Lambda itself records for every invocation (AWS/Lambda metrics, read by `alb-warden doctor`).
     const dimensions = { FunctionName: lambdaFunctionName(name) };
@@ -262,9 +309,12 @@ export function addCalls(total: CallCounts, more: CallCounts): CallCounts {
   return result as CallCounts;
 }
 
-/** Writes: what a sweep with nothing to do must not make. Reads are Describe*, List*, Get*, Query, Scan. */
+/**
+ * Writes: what a sweep with nothing to do must not make. Reads are Describe*, List*, Get*, Query, Scan;
+ * AssumeRole (a member's credentials) changes nothing either.
+ */
 export function isMutating(action: string): boolean {
-  return !/^(Describe|List|Get|Query|Scan|BatchGet)/.test(action);
+  return !/^(Describe|List|Get|Query|Scan|BatchGet|AssumeRole$)/.test(action);
 }
 
 export function countCalls(calls: CallCounts, filter: (action: string) => boolean = () => true): number {

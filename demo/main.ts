@@ -9,7 +9,8 @@ const USAGE = `Usage: npm run demo -- [--dry-run] [--json] [--speed N] [--verbos
 
 Runs alb-warden's story on the bundled AWS simulator with the real Lambda handlers: instances launch and
 are registered, someone breaks the HTTP redirect and adds a rule on port 80, a target turns unhealthy and
-recovers, an instance stops, and a last sweep finds nothing to do. No AWS account is needed.
+recovers, an instance stops, a last sweep finds nothing to do, the on-call runs alb-warden doctor, and two
+member accounts join a hub. No AWS account is needed.
 
 Options:
   --dry-run     run the controller in dry-run: it says what it would do and changes nothing

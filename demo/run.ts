@@ -6,6 +6,7 @@
 import type { SimControl } from '../sim/control.ts';
 import { Controller } from './controller.ts';
 import type { DoctorFindings } from './doctor.ts';
+import type { FleetFindings } from './fleet.ts';
 import { buildStage, type Stage } from './stage.ts';
 import { tellStory } from './story.ts';
 import { type Summary, summarize } from './summary.ts';
@@ -95,7 +96,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         ? new Promise<void>((resolve) => setTimeout(resolve, (beats * 1000) / speed))
         : Promise.resolve();
     const { beforeStep } = options;
-    const findings: DoctorFindings = {};
+    const findings: DoctorFindings & FleetFindings = {};
     await tellStory({
       findings,
       stage,
@@ -105,7 +106,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       pause,
       ...(beforeStep ? { beforeStep: (id: string) => beforeStep(id, stage.simulator.control) } : {}),
     });
-    const summary = await summarize(stage, controller, timeline, mode);
+    const summary = await summarize(stage, controller, timeline, mode, findings.members);
     const { seed } = stage;
     const result: DemoResult = {
       ok: summary.ok,

@@ -12,6 +12,7 @@ import {
 import type { CallCounts } from '../sim/control.ts';
 import { addCalls, type Controller, type Invocation, isMutating } from './controller.ts';
 import { type DoctorFindings, doctorScene } from './doctor.ts';
+import { type FleetFindings, fleetScene } from './fleet.ts';
 import { narrateDelivery, narrateInvocation, shortActor } from './narrate.ts';
 import { type AlertView, EXPECTED_REDIRECT, Observer } from './observe.ts';
 import { SELECTOR, type Stage } from './stage.ts';
@@ -26,8 +27,8 @@ export interface StoryContext {
   pause(beats?: number): Promise<void>;
   /** Called before each step (by id); tests use it to change the world and prove a failed step fails the demo. */
   beforeStep?(id: string): Promise<void>;
-  /** Where the last scene leaves what `alb-warden doctor` and its drill found. */
-  readonly findings: DoctorFindings;
+  /** Where the scenes leave what `alb-warden doctor` and its drill found, and where the hub acted. */
+  readonly findings: DoctorFindings & FleetFindings;
 }
 
 /** Instances the story launched, by role in the story. */
@@ -60,6 +61,7 @@ export async function tellStory(context: StoryContext): Promise<void> {
       'The on-call engineer runs alb-warden doctor, then a drill',
       (c) => doctorScene(c, c.findings),
     ],
+    ['fleet', 'Two member accounts in two regions join the hub', (c) => fleetScene(c, c.findings)],
   ];
   for (const [id, title, run] of steps) {
     context.timeline.begin(id, title, EXPECTATIONS[id]?.[context.dryRun ? 'dryRun' : 'enforce'] ?? '');
@@ -106,6 +108,11 @@ const EXPECTATIONS: Record<string, { enforce: string; dryRun: string }> = {
   doctor: {
     enforce: 'every check passes; the drill is repaired after its CloudTrail event and the alert arrives',
     dryRun: 'every check passes; the drill refuses to start: a dry-run controller repairs nothing',
+  },
+  fleet: {
+    enforce: 'the hub repairs both listeners and registers both instances; alerts name account and region',
+    dryRun:
+      'nothing changes in the members; the alerts say what would be repaired, naming account and region',
   },
 };
 

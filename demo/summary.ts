@@ -4,8 +4,9 @@
  * the call counter. Only the dry-run's "would have" figures come from what the controller reported.
  */
 import type { InvocationResult } from '../functions/use-cases/results.ts';
-import type { CallCounts } from '../sim/control.ts';
+import type { CallCounts, SimEvent } from '../sim/control.ts';
 import { addCalls, type Controller, countCalls, isMutating } from './controller.ts';
+import type { FleetFindings } from './fleet.ts';
 import type { Stage } from './stage.ts';
 import type { Timeline } from './timeline.ts';
 
@@ -47,15 +48,30 @@ export async function summarize(
   controller: Controller,
   timeline: Timeline,
   mode: 'enforce' | 'dry-run',
+  members: FleetFindings['members'] = [],
 ): Promise<Summary> {
   const { control } = stage.simulator;
-  const { events } = await control.events(0);
-  const byController = events.filter((event) => {
-    if (event['detail-type'] !== 'AWS API Call via CloudTrail' || event.detail.errorCode !== undefined)
-      return false;
-    const identity = event.detail.userIdentity as { sessionContext?: { sessionIssuer?: { arn?: string } } };
-    return identity.sessionContext?.sessionIssuer?.arn === stage.controllerRoleArn;
-  });
+  // The controller acts as its own role at home and as the member role in each member account and region.
+  const worlds = [
+    { control, roleArn: stage.controllerRoleArn },
+    ...members.map(({ account, region, roleArn }) => ({ control: control.in({ account, region }), roleArn })),
+  ];
+  const byController: SimEvent[] = [];
+  let allCalls = {} as CallCounts;
+  for (const world of worlds) {
+    const { events } = await world.control.events(0);
+    byController.push(
+      ...events.filter((event) => {
+        if (event['detail-type'] !== 'AWS API Call via CloudTrail' || event.detail.errorCode !== undefined)
+          return false;
+        const identity = event.detail.userIdentity as {
+          sessionContext?: { sessionIssuer?: { arn?: string } };
+        };
+        return identity.sessionContext?.sessionIssuer?.arn === world.roleArn;
+      }),
+    );
+    allCalls = addCalls(allCalls, await world.control.calls());
+  }
   const repairs: Record<string, number> = {};
   let registered = 0;
   let deregistered = 0;
@@ -89,7 +105,7 @@ export async function summarize(
     const result = invocation.result as InvocationResult | undefined;
     for (const binding of result?.bindings ?? []) {
       if (binding.listeners?.outcome === 'would-repair')
-        for (const step of binding.listeners.steps) would.repairs.add(step);
+        for (const step of binding.listeners.steps) would.repairs.add(`${binding.binding} ${step}`);
       if (binding.registration && !binding.registration.applied) {
         for (const target of binding.registration.register) would.registered.add(instanceId(target));
         for (const target of binding.registration.deregister) would.deregistered.add(instanceId(target));
@@ -124,7 +140,7 @@ export async function summarize(
             .filter(([, n]) => Number(n) > 0),
         ),
       },
-      all: breakdown(await control.calls()),
+      all: breakdown(allCalls),
     },
     invocations,
     eventsDropped: controller.dropped.length,

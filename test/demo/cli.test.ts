@@ -16,6 +16,7 @@ const STEPS = [
   'stopped',
   'quiet-sweep',
   'doctor',
+  'fleet',
 ];
 
 interface Run {
@@ -74,9 +75,9 @@ describe('demo/main.ts', () => {
       expect(step.checks.every((check) => check.ok)).toBe(true);
       for (const entry of step.entries) expect(Date.parse(entry.at)).not.toBeNaN();
     }
-    expect(document.summary.steps).toEqual({ total: 8, reached: 8, failed: [] });
+    expect(document.summary.steps).toEqual({ total: 9, reached: 9, failed: [] });
     // Progress while it runs, on stderr so stdout stays one document.
-    expect(run.stderr.trim().split('\n')).toHaveLength(8);
+    expect(run.stderr.trim().split('\n')).toHaveLength(9);
     // The last scene's findings, in the shapes `alb-warden doctor --json` and `--drill --json` print.
     expect(document.doctor?.ok).toBe(true);
     expect(
@@ -131,7 +132,8 @@ describe('demo/main.ts', () => {
       expect(subjects[0]).not.toBe(subjects[1]);
       if (args.includes('--dry-run')) {
         expect(run.stdout).toMatch(
-          /\d+ of them writes: alerts published 4, alert state \d+ \(no ELB or EC2 write: dry-run\)/,
+          // Web's two drifts, its unhealthy and recovered targets, and one drift per member.
+          /\d+ of them writes: alerts published 6, alert state \d+ \(no ELB or EC2 write: dry-run\)/,
         );
         expect(run.stdout).toContain('would change the HTTP listener on port 80 so that it redirects 301 to');
       }

@@ -8,6 +8,7 @@ import {
   DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MEMBERS } from '../../demo/fleet.ts';
 import { type DemoResult, runDemo } from '../../demo/run.ts';
 import { SimControl } from '../../sim/control.ts';
 import { type AwsClients, createClients } from '../../testkit/world.ts';
@@ -60,8 +61,15 @@ describe('npm run demo -- --dry-run', () => {
     ]);
   });
 
-  it('makes no ELB write as the controller', async () => {
+  it('makes no ELB write as the controller, at home or in a member', async () => {
     expect(await controllerCalls(control, demo.topology.controllerRoleArn)).toEqual([]);
+    for (const member of MEMBERS)
+      expect(
+        await controllerCalls(
+          control.in({ account: member.account, region: member.region }),
+          `arn:aws:iam::${member.account}:role/AlbWardenMember-${member.region}`,
+        ),
+      ).toEqual([]);
     const writes = Object.entries(demo.summary.awsCalls.controller.byService.elbv2?.actions ?? {}).filter(
       ([action]) => !action.startsWith('Describe'),
     );
@@ -75,17 +83,29 @@ describe('npm run demo -- --dry-run', () => {
       'DriftRepaired',
       'TargetUnhealthy',
       'TargetRecovered',
+      'DriftRepaired',
+      'DriftRepaired',
     ]);
     for (const alert of alerts) expect(alert.subject).toContain('(dry-run)');
-    for (const drift of alerts.filter((alert) => alert.kind === 'DriftRepaired')) {
+    for (const drift of alerts.filter((alert) => alert.kind === 'DriftRepaired'))
       expect(drift.subject).toContain('would repair');
-      expect(drift.text).toContain(demo.topology.personArn);
+    // Web's drifts name the hub's person; each member's its own, with the account and region.
+    for (const drift of alerts.slice(0, 2)) expect(drift.text).toContain(demo.topology.personArn);
+    for (const [index, member] of MEMBERS.entries()) {
+      const drift = alerts[4 + index];
+      expect(drift?.subject).toMatch(
+        new RegExp(
+          `^\\[WARNING\\] ${member.binding} \\(${member.account}/${member.region}\\): \\(dry-run\\) would repair`,
+        ),
+      );
+      expect(drift?.text).toContain(member.personArn);
     }
   });
 
   it('summarizes what it would have done, counting each decision once', () => {
     expect(demo.summary.repairs.total).toBe(0);
     expect(demo.summary.registrations).toEqual({ registered: 0, deregistered: 0 });
-    expect(demo.summary.wouldHaveDone).toEqual({ repairs: 2, registered: 3, deregistered: 1 });
+    // Each binding's decisions once: web's two repairs and three registrations, one of each per member.
+    expect(demo.summary.wouldHaveDone).toEqual({ repairs: 4, registered: 5, deregistered: 1 });
   });
 });

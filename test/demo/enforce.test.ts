@@ -8,11 +8,14 @@ import { readFileSync } from 'node:fs';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
   DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DemoAlreadyRanError } from '../../demo/controller.ts';
+import { MEMBERS } from '../../demo/fleet.ts';
 import { formatSummary } from '../../demo/render.ts';
 import { type DemoResult, runDemo } from '../../demo/run.ts';
 import { parseConfig } from '../../functions/config.ts';
@@ -20,7 +23,7 @@ import { createDeps } from '../../functions/deps.ts';
 import { silentTelemetry } from '../../functions/use-cases/context.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import { SimControl } from '../../sim/control.ts';
-import { type AwsClients, createClients } from '../../testkit/world.ts';
+import { type AwsClients, createClients, destroyClients } from '../../testkit/world.ts';
 import { DEFAULT_ACCESS_KEY_ID } from '../integration/harness.ts';
 import { alertsOf, controllerCalls, mutatingCalls } from './support.ts';
 
@@ -65,6 +68,7 @@ describe('npm run demo (enforce)', () => {
       ['stopped', true],
       ['quiet-sweep', true],
       ['doctor', true],
+      ['fleet', true],
     ]);
   });
 
@@ -119,7 +123,7 @@ describe('npm run demo (enforce)', () => {
     expect(targets.map((entry) => entry.TargetHealth?.State)).toEqual(['healthy', 'healthy']);
   });
 
-  it('published two repairs naming the person, one unhealthy alert, one recovery, and the drill’s repair', async () => {
+  it('published two repairs naming the person, one unhealthy alert, one recovery, the drill’s repair, and one repair per member', async () => {
     const alerts = await alertsOf(control, demo.topology.topicArn);
     expect(alerts.map((alert) => alert.kind)).toEqual([
       'DriftRepaired',
@@ -127,8 +131,11 @@ describe('npm run demo (enforce)', () => {
       'TargetUnhealthy',
       'TargetRecovered',
       'DriftRepaired',
+      'DriftRepaired',
+      'DriftRepaired',
     ]);
-    for (const repair of alerts.filter((alert) => alert.kind === 'DriftRepaired')) {
+    const home = alerts.slice(0, 5);
+    for (const repair of home.filter((alert) => alert.kind === 'DriftRepaired')) {
       expect(repair.text).toContain(`Who changed it: ${demo.topology.personArn}`);
       // The person's two changes forward plain HTTP; the drill's is a 302.
       expect(repair.subject).toMatch(
@@ -138,6 +145,47 @@ describe('npm run demo (enforce)', () => {
     const unhealthy = alerts.find((alert) => alert.kind === 'TargetUnhealthy');
     expect(unhealthy?.text).toContain('Target.ResponseCodeMismatch');
     expect(unhealthy?.subject.length).toBeLessThan(100);
+    // The hub's own bindings: the account and region in the first line, the subject left to what happened.
+    for (const alert of home)
+      expect(alert.text.split('\n')[0]).toContain(
+        ` · binding web · account ${demo.topology.account}, ${demo.topology.region}`,
+      );
+    // A member's: in the subject too.
+    expect(alerts.slice(5).map((alert) => [alert.subject.split(': ')[0], alert.text.split('\n')[0]])).toEqual(
+      MEMBERS.map((member) => [
+        `[WARNING] ${member.binding} (${member.account}/${member.region})`,
+        `WARNING · DriftRepaired · binding ${member.binding} · account ${member.account}, ${member.region}`,
+      ]),
+    );
+    for (const [index, member] of MEMBERS.entries())
+      expect(alerts[5 + index]?.text).toContain(`Who changed it: ${member.personArn}`);
+  });
+
+  it("repaired and registered in each member account and region through the member's role", async () => {
+    for (const member of MEMBERS) {
+      const clients = createClients(demo.endpoint, member.region, member.personKey);
+      try {
+        const { LoadBalancers = [] } = await clients.elbv2.send(new DescribeLoadBalancersCommand({}));
+        const [balancer] = LoadBalancers;
+        expect(balancer?.LoadBalancerArn).toContain(`:${member.region}:${member.account}:`);
+        const { Listeners = [] } = await clients.elbv2.send(
+          new DescribeListenersCommand({ LoadBalancerArn: balancer?.LoadBalancerArn }),
+        );
+        const http = Listeners.find((listener) => listener.Port === 80);
+        expect(http?.DefaultActions?.[0]?.RedirectConfig?.StatusCode).toBe('HTTP_301');
+        const { TargetGroups = [] } = await clients.elbv2.send(new DescribeTargetGroupsCommand({}));
+        const { TargetHealthDescriptions = [] } = await clients.elbv2.send(
+          new DescribeTargetHealthCommand({ TargetGroupArn: TargetGroups[0]?.TargetGroupArn }),
+        );
+        expect(TargetHealthDescriptions.map((entry) => entry.TargetHealth?.State)).toEqual(['healthy']);
+        const roleArn = `arn:aws:iam::${member.account}:role/AlbWardenMember-${member.region}`;
+        expect(
+          await controllerCalls(control.in({ account: member.account, region: member.region }), roleArn),
+        ).toEqual(['RegisterTargets', 'ModifyListener']);
+      } finally {
+        destroyClients(clients);
+      }
+    }
   });
 
   it("repaired through the controller's role, as CloudTrail records it", async () => {
@@ -181,13 +229,14 @@ describe('npm run demo (enforce)', () => {
 
   it('summarizes from the records: repairs, registrations, alerts and calls', () => {
     const { summary } = demo;
-    expect(summary.steps).toEqual({ total: 8, reached: 8, failed: [] });
-    expect(summary.repairs).toEqual({ total: 3, byAction: { ModifyListener: 2, DeleteRule: 1 } });
-    expect(summary.registrations).toEqual({ registered: 3, deregistered: 1 });
-    expect(summary.alerts.byKind).toEqual({ DriftRepaired: 3, TargetUnhealthy: 1, TargetRecovered: 1 });
+    expect(summary.steps).toEqual({ total: 9, reached: 9, failed: [] });
+    // The members' repairs and registrations count too: their member role made them.
+    expect(summary.repairs).toEqual({ total: 5, byAction: { ModifyListener: 4, DeleteRule: 1 } });
+    expect(summary.registrations).toEqual({ registered: 5, deregistered: 1 });
+    expect(summary.alerts.byKind).toEqual({ DriftRepaired: 5, TargetUnhealthy: 1, TargetRecovered: 1 });
     expect(summary.awsCalls.controller.total).toBeGreaterThan(0);
     expect(summary.awsCalls.controller.total).toBeLessThan(summary.awsCalls.all.total);
-    expect(summary.invocations).toMatchObject({ guard: 3, sweep: 6 });
+    expect(summary.invocations).toMatchObject({ guard: 5, sweep: 6 });
   });
 
   it('gives the process its environment back', () => {

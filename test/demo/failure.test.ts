@@ -35,7 +35,7 @@ describe('a demo whose controller is refused a call', () => {
   });
 
   it('tells the rest of the story all the same', () => {
-    expect(demo.steps).toHaveLength(8);
+    expect(demo.steps).toHaveLength(9);
     expect(demo.steps.find((step) => step.id === 'launch')?.ok).toBe(true);
   });
 
