@@ -19,6 +19,7 @@ import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import { inEventScope, sweepFleet } from '../../functions/use-cases/members.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { InvocationResult } from '../../functions/use-cases/results.ts';
+import { bindingStatuses } from '../../functions/use-cases/status.ts';
 import type { SimControl } from '../../sim/control.ts';
 import {
   buildSeedTopology,
@@ -36,6 +37,7 @@ import {
   openHubBus,
 } from '../../testkit/members.ts';
 import { type AwsClients, createClients, SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
+import { mutatingCalls } from '../demo/support.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 import { KEYS, startWorld, type World } from './harness.ts';
 
@@ -272,6 +274,32 @@ describe('a hub with two member accounts in two regions', () => {
       ),
     );
     expect(await assumeRoleCalls()).toBe(2);
+  });
+
+  it("reads each member's binding for status through its role, with the hub's own as they are", async () => {
+    // Prepare
+    const [a] = members as [Deployed];
+    await driftHttpListener(a.clients, a.seed);
+    await feed.take(); // status reads; no event reaches the guard here
+    const before = await control.calls();
+
+    // Act
+    const statuses = await bindingStatuses(deps);
+
+    // Assess
+    expect(statuses.map((status) => [status.binding, status.error, status.listeners.inSync])).toEqual([
+      ['hub-web', undefined, true],
+      ['team-a', undefined, false],
+      ['team-b', undefined, true],
+    ]);
+    expect(statuses[1]?.listeners.drift).toEqual([
+      expect.stringMatching(/^port 80 forwards to web-8080 instead of redirecting/),
+    ]);
+    // Read-only (AssumeRole, once a member if its role was not assumed yet, changes nothing).
+    const writes = mutatingCalls(before, await control.calls());
+    expect(writes.filter((call) => !call.startsWith('sts AssumeRole'))).toEqual([]);
+    await sweepFleet(deps);
+    expect(await httpAction(a.clients, a.seed)).toEqual({ type: 'redirect', statusCode: 'HTTP_301' });
   });
 
   it("spends each member's own ELB budget: one member's calls never wait on another's", async () => {
