@@ -11,9 +11,10 @@ import {
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { main as cli } from '../functions/cli/main.ts';
-import type { WardenConfigInput } from '../functions/config.ts';
+import { parseConfig, type WardenConfigInput } from '../functions/config.ts';
 import { createDeps } from '../functions/deps.ts';
 import { defaultMemberRoleName } from '../functions/domain/accounts.ts';
+import type { BindingStatus } from '../functions/use-cases/status.ts';
 import { launchInstances, type SeedTopology } from '../sim/seed.ts';
 import { seedMember } from '../sim/seed-member.ts';
 import { deployMemberStack, memberRoleArn, openHubBus } from '../testkit/members.ts';
@@ -260,8 +261,8 @@ async function runCli(
 }
 
 /**
- * The on-call resumes web (the drill was its third repair within the circuit breaker's window, which holds
- * further repairs), then runs `alb-warden status --all` at the hub.
+ * The on-call resumes web if its circuit breaker holds repairs (the drill's repair can be the one too many),
+ * then runs `alb-warden status --all` at the hub.
  */
 async function statusScene(
   context: StoryContext,
@@ -270,11 +271,15 @@ async function statusScene(
 ): Promise<void> {
   const { stage, timeline, dryRun } = context;
   const who = shortActor(stage.personArn);
-  if (!dryRun) {
+  const web = await runCli(context, config, ['status', '--binding', 'web', '--json']);
+  const [detail] = (JSON.parse(web.lines.join('\n')) as { bindings: BindingStatus[] }).bindings;
+  const suspended = detail?.alertState.suspended ?? [];
+  if (suspended.length > 0) {
     const resume = await runCli(context, config, ['resume', '--binding', 'web']);
+    const { maxRepairs, windowMinutes } = parseConfig(config).circuitBreaker;
     timeline.note(
       'person',
-      `${who} runs alb-warden resume --binding web: her drill was web's third repair in 30 min, and the circuit breaker holds repairs until she says so`,
+      `${who} runs alb-warden resume --binding web: with the drill's, web had ${maxRepairs} repairs in ${windowMinutes} min, and its circuit breaker holds repairs (${suspended.join(', ')})`,
       resume.lines,
     );
   }
