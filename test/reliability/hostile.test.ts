@@ -245,12 +245,14 @@ describe('hostile values cannot break or inject into an alert', () => {
     expect(alert.document.kind).toBe('TargetUnhealthy');
     expect(Object.keys(alert.document).sort()).toEqual(
       [
+        'account',
         'binding',
         'details',
         'id',
         'kind',
         'loadBalancerArn',
         'mode',
+        'region',
         'schema',
         'severity',
         'summary',
