@@ -22,7 +22,7 @@ import { type AwsClients, createClients, destroyClients } from '../testkit/world
 import { narrateDelivery, shortActor } from './narrate.ts';
 import { describeAction, EXPECTED_REDIRECT, Observer } from './observe.ts';
 import { KEYS, SECRET, SELECTOR } from './stage.ts';
-import type { StoryContext } from './story.ts';
+import { passInitialHealthChecks, type StoryContext } from './story.ts';
 
 export const ORGANIZATION = 'o-a1b2c3d4e5';
 
@@ -124,8 +124,7 @@ export async function fleetScene(context: StoryContext, findings: FleetFindings)
 
     const launched = await launchAndBreak(context, members);
     narrateDelivery(timeline, await controller.deliver());
-    // A new target passes its first health check 35 s after registration (the simulator's clock).
-    await control.clock(35_000);
+    if (!context.dryRun) await passInitialHealthChecks(context, [...launched.values()]);
 
     for (const member of members) await checkMember(context, member, launched.get(member.binding) ?? '');
     await checkAlerts(context, members, alertsBefore);

@@ -207,7 +207,7 @@ async function launch(context: StoryContext, cast: Cast): Promise<void> {
  */
 const INITIAL_HEALTH_CHECK_MS = 35_000;
 
-async function passInitialHealthChecks(context: StoryContext, ids: readonly string[]): Promise<void> {
+export async function passInitialHealthChecks(context: StoryContext, ids: readonly string[]): Promise<void> {
   await context.stage.simulator.control.clock(INITIAL_HEALTH_CHECK_MS);
   context.timeline.note('health', `${ids.join(', ')} pass their first health check, 35 s after registration`);
 }
