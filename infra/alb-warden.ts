@@ -4,7 +4,7 @@
  * CloudTrail trail EventBridge needs. Bad props fail at construction naming the prop and the value; synth
  * fails, naming the limit, before CloudFormation would refuse the stack.
  */
-import { CfnOutput, CfnResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, CfnResource, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -12,8 +12,10 @@ import * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { eventConcurrency } from '../functions/domain/api-share.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../functions/telemetry.ts';
 import { type AlbWardenEdge, DEFAULT_SSL_POLICY } from './alb-warden-edge.ts';
+import { checkApiShare } from './api-share-check.ts';
 import { DEFAULT_BUNDLE_DIR } from './bundle-dir.ts';
 import type { AlbWardenConfig, InstanceSelectorInput } from './config-input.ts';
 import { AlertChannel } from './constructs/alert-channel.ts';
@@ -237,6 +239,7 @@ export class AlbWarden extends Construct {
         name: 'register',
         description: 'alb-warden: registers running instances, deregisters stopped ones (EC2 state changes)',
         timeout: Duration.seconds(30),
+        reservedConcurrentExecutions: eventConcurrency(validated.limits),
       }),
       guard: new ControllerFunction(this, 'Guard', {
         ...common,
@@ -244,6 +247,7 @@ export class AlbWarden extends Construct {
         name: 'guard',
         description: 'alb-warden: repairs listener drift reported by CloudTrail ELB API calls',
         timeout: Duration.seconds(60),
+        reservedConcurrentExecutions: eventConcurrency(validated.limits),
       }),
       sweep: new ControllerFunction(this, 'Sweep', {
         ...common,
@@ -267,6 +271,15 @@ export class AlbWarden extends Construct {
       }),
     };
     this.sweepFanout.consumeWith(this.functions['sweep-worker'].function);
+    const capped = {
+      register: this.functions.register.function,
+      guard: this.functions.guard.function,
+      'sweep-worker': this.functions['sweep-worker'].function,
+    };
+    for (const warning of checkApiShare(capped, validated.limits).warnings)
+      Annotations.of(this).addWarningV2('alb-warden:api-share-burst', warning);
+    // At synth, on the resources as they stand then: an escape hatch that lifts a cap fails here.
+    this.node.addValidation({ validate: () => checkApiShare(capped, validated.limits).errors });
 
     // Events are hints: a late event is still worth a look, an hour-old one is the sweep's business.
     const eventTarget = { retryAttempts: 8, maxEventAge: Duration.hours(1) };

@@ -5,15 +5,9 @@
  * guide): describe calls 40 tokens refilled at 10 a second; registration calls refill at 4 a second and other
  * writes at 3.
  */
-export type ElbBucket = 'describe' | 'registration' | 'write';
+import { burstTokens, ELB_BUCKETS, type ElbBucket } from '../domain/api-share.ts';
 
-export const ELB_BUCKETS: Readonly<
-  Record<ElbBucket, { readonly capacity: number; readonly refillPerSecond: number }>
-> = {
-  describe: { capacity: 40, refillPerSecond: 10 },
-  registration: { capacity: 20, refillPerSecond: 4 },
-  write: { capacity: 20, refillPerSecond: 3 },
-};
+export { ELB_BUCKETS, type ElbBucket };
 
 export function elbBucketOf(commandName: string): ElbBucket {
   if (/^Describe/.test(commandName)) return 'describe';
@@ -79,7 +73,11 @@ export class ElbRateLimiter {
 
   constructor(share: number, clock: Clock = realClock) {
     const bucket = (name: ElbBucket) =>
-      new TokenBucket(ELB_BUCKETS[name].capacity * share, ELB_BUCKETS[name].refillPerSecond * share, clock);
+      new TokenBucket(
+        burstTokens(ELB_BUCKETS[name].capacity, share),
+        ELB_BUCKETS[name].refillPerSecond * share,
+        clock,
+      );
     this.buckets = {
       describe: bucket('describe'),
       registration: bucket('registration'),

@@ -31,6 +31,13 @@ export const LAMBDA_ENVIRONMENT_LIMIT = 4096;
 
 export const ARCHITECTURE = lambda.Architecture.ARM_64;
 
+/**
+ * How long an event may wait behind a capped function's concurrency before the alarm: Lambda retries a
+ * throttled asynchronous event with backoff up to 5 minutes apart, until its maximum event age
+ * (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+ */
+export const EVENTS_WAITING_ALARM = Duration.minutes(15);
+
 export interface ControllerFunctionProps {
   readonly name: ControllerFunctionName;
   readonly description: string;
@@ -48,9 +55,9 @@ export interface ControllerFunctionProps {
   /** How long Lambda keeps an asynchronous event it could not yet process. @default Duration.hours(1) */
   readonly maxEventAge?: Duration;
   /**
-   * Reserved concurrency. None by default: every action is idempotent and alert state uses conditional writes,
-   * so concurrent invocations are safe; reserving would turn bursts into throttles and fails to deploy in
-   * accounts whose unreserved concurrency is low.
+   * Reserved concurrency: the cap that holds the function's ELB share across its environments (`register` and
+   * `guard`, domain/api-share.ts). A capped function's throttles are the cap at work, so its alarm watches how
+   * long events wait instead (AsyncEventAge).
    * @default - unreserved
    */
   readonly reservedConcurrentExecutions?: number;
@@ -126,10 +133,10 @@ export class ControllerFunction extends Construct {
     this.logGroup.grantWrite(props.role);
 
     const fiveMinutes = Duration.minutes(5);
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string, threshold = 1) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
         metric,
-        threshold: 1,
+        threshold,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
@@ -145,11 +152,19 @@ export class ControllerFunction extends Construct {
         this.function.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
         'the function failed; its logs name the binding and the AWS error',
       ),
-      alarm(
-        'Throttles',
-        this.function.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
-        'invocations were throttled (account concurrency exhausted?); events wait and may expire to the DLQ',
-      ),
+      props.reservedConcurrentExecutions === undefined
+        ? alarm(
+            'Throttles',
+            this.function.metricThrottles({ period: fiveMinutes, statistic: 'Sum' }),
+            'invocations were throttled (account concurrency exhausted?); events wait and may expire to the DLQ',
+          )
+        : alarm(
+            'EventsWaiting',
+            this.function.metric('AsyncEventAge', { period: fiveMinutes, statistic: 'Maximum' }),
+            `an event waited ${EVENTS_WAITING_ALARM.toHumanString()} or more behind the concurrency cap that holds ` +
+              'the ELB share; past the maximum event age it goes to the DLQ, and the sweep covers it',
+            EVENTS_WAITING_ALARM.toMilliseconds(),
+          ),
       alarm(
         'DeadLetters',
         this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({

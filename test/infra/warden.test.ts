@@ -135,11 +135,14 @@ describe('controller functions', () => {
     }
   });
 
-  it('keeps each function’s logs for a month and reserves no concurrency', () => {
+  it('keeps each function’s logs for a month; reserves concurrency only for the event functions', () => {
     for (const name of ['register', 'guard', 'sweep'] as const) {
       expect(propertiesOf(t, fn(name).logGroup)).toMatchObject({ RetentionInDays: 30 });
-      expect(propertiesOf(t, fn(name).function).ReservedConcurrentExecutions).toBeUndefined();
     }
+    // The cap that holds their ELB share (test/infra/api-share.test.ts); the scheduler calls no ELB API.
+    expect(propertiesOf(t, fn('register').function).ReservedConcurrentExecutions).toBe(1);
+    expect(propertiesOf(t, fn('guard').function).ReservedConcurrentExecutions).toBe(1);
+    expect(propertiesOf(t, fn('sweep').function).ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it('encrypts and keeps each dead-letter queue for 14 days, TLS only', () => {
@@ -490,21 +493,25 @@ describe('alerts', () => {
 describe('alarms', () => {
   const topic = () => cfn(seed.warden, seed.warden.alerts.topic.topicArn);
 
-  it.each(['register', 'guard', 'sweep'] as const)(
-    'alarms on %s errors, throttles and dead letters, to the topic',
-    (name) => {
+  it.each([
+    ['register', 'AsyncEventAge', 15 * 60_000],
+    ['guard', 'AsyncEventAge', 15 * 60_000],
+    ['sweep', 'Throttles', 1],
+  ] as const)(
+    'alarms on %s errors, %s (threshold %s) and dead letters, to the topic',
+    (name, waiting, waitingThreshold) => {
       const functionName = cfn(seed.warden, fn(name).function.functionName);
       const queueName = cfn(seed.warden, fn(name).deadLetterQueue.queueName);
-      for (const [metric, namespace, dimension] of [
-        ['Errors', 'AWS/Lambda', { Name: 'FunctionName', Value: functionName }],
-        ['Throttles', 'AWS/Lambda', { Name: 'FunctionName', Value: functionName }],
-        ['ApproximateNumberOfMessagesVisible', 'AWS/SQS', { Name: 'QueueName', Value: queueName }],
+      for (const [metric, namespace, dimension, threshold] of [
+        ['Errors', 'AWS/Lambda', { Name: 'FunctionName', Value: functionName }, 1],
+        [waiting, 'AWS/Lambda', { Name: 'FunctionName', Value: functionName }, waitingThreshold],
+        ['ApproximateNumberOfMessagesVisible', 'AWS/SQS', { Name: 'QueueName', Value: queueName }, 1],
       ] as const) {
         t.hasResourceProperties('AWS::CloudWatch::Alarm', {
           MetricName: metric,
           Namespace: namespace,
           Dimensions: [dimension],
-          Threshold: 1,
+          Threshold: threshold,
           ComparisonOperator: 'GreaterThanOrEqualToThreshold',
           TreatMissingData: 'notBreaching',
           AlarmActions: [topic()],

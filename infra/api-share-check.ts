@@ -1,0 +1,66 @@
+/**
+ * The ELB share, checked on what the synthesized template deploys: each ELB-calling function's concurrency as
+ * Lambda will cap it (reserved concurrency; the sweep queue's maximum concurrency for the workers) times the
+ * share its handler gives each environment (domain/api-share.ts) must stay within `limits.apiShare`. A
+ * function without a cap breaks it: Lambda would run as many environments as events arrive.
+ */
+import { Token } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import {
+  burstExcesses,
+  eventEnvironmentShare,
+  rateViolation,
+  type ShareAllocation,
+} from '../functions/domain/api-share.ts';
+import { type ShareLimits, workerShare } from '../functions/domain/sweep-schedule.ts';
+
+export interface ShareCappedFunctions {
+  readonly register: lambda.Function;
+  readonly guard: lambda.Function;
+  readonly 'sweep-worker': lambda.Function;
+}
+
+/** The deployed allocation: concurrency read from the template's resources; undefined where there is no cap. */
+export function deployedAllocations(
+  functions: ShareCappedFunctions,
+  limits: ShareLimits,
+): { allocations: ShareAllocation[]; uncapped: string[] } {
+  const reserved = (fn: lambda.Function) =>
+    numberOf((fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions);
+  const mapping = functions['sweep-worker'].node
+    .findAll()
+    .find((child): child is lambda.CfnEventSourceMapping => child instanceof lambda.CfnEventSourceMapping);
+  const scaling = mapping?.scalingConfig as lambda.CfnEventSourceMapping.ScalingConfigProperty | undefined;
+  const caps: [ShareAllocation['function'], number | undefined, number][] = [
+    ['sweep-worker', numberOf(scaling?.maximumConcurrency), workerShare(limits)],
+    ['register', reserved(functions.register), eventEnvironmentShare(limits)],
+    ['guard', reserved(functions.guard), eventEnvironmentShare(limits)],
+  ];
+  const allocations: ShareAllocation[] = [];
+  const uncapped: string[] = [];
+  for (const [name, concurrency, environmentShare] of caps) {
+    if (concurrency === undefined) uncapped.push(name);
+    else allocations.push({ function: name, concurrency, environmentShare });
+  }
+  return { allocations, uncapped };
+}
+
+/** What breaks the rate (errors: the synth fails) and where bursts may overdraw it (warnings). */
+export function checkApiShare(
+  functions: ShareCappedFunctions,
+  limits: ShareLimits,
+): { errors: string[]; warnings: string[] } {
+  const { allocations, uncapped } = deployedAllocations(functions, limits);
+  const errors = uncapped.map(
+    (name) =>
+      `the ${name} function has no concurrency cap: its environments together could exceed limits.apiShare ` +
+      `${limits.apiShare} of the ELB buckets`,
+  );
+  const rate = rateViolation(allocations, limits.apiShare);
+  if (rate) errors.push(rate);
+  return { errors, warnings: burstExcesses(allocations, limits.apiShare) };
+}
+
+function numberOf(value: unknown): number | undefined {
+  return typeof value === 'number' && !Token.isUnresolved(value) ? value : undefined;
+}
