@@ -1,0 +1,85 @@
+/** The ELB share divided between the functions' concurrent environments (domain/api-share.ts). */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  burstExcesses,
+  ELB_BUCKETS,
+  eventConcurrency,
+  eventEnvironmentShare,
+  rateViolation,
+  shareAllocations,
+} from '../../../functions/domain/api-share.ts';
+
+const DEFAULTS = { apiShare: 0.25, sweepFraction: 0.5, sweepWorkers: 2 };
+const limitsArbitrary = fc.record({
+  apiShare: fc.double({ min: 0.01, max: 1, noNaN: true }),
+  sweepFraction: fc.double({ min: 0.01, max: 0.99, noNaN: true }),
+  sweepWorkers: fc.integer({ min: 2, max: 1000 }),
+});
+
+describe('the allocation', () => {
+  it('holds the rate for any limits: Σ environments × share = apiShare', () => {
+    fc.assert(
+      fc.property(limitsArbitrary, (limits) => {
+        const allocations = shareAllocations(limits);
+        const rate = allocations.reduce((sum, a) => sum + a.concurrency * a.environmentShare, 0);
+
+        expect(rate).toBeCloseTo(limits.apiShare, 9);
+        expect(rateViolation(allocations, limits.apiShare)).toBeUndefined();
+      }),
+    );
+  });
+
+  it('gives each event environment at least one whole token of every bucket whenever the share allows two', () => {
+    fc.assert(
+      fc.property(limitsArbitrary, (limits) => {
+        const concurrency = eventConcurrency(limits);
+        const perEnvironment = eventEnvironmentShare(limits);
+
+        expect(concurrency).toBeGreaterThanOrEqual(1);
+        if (concurrency > 1) {
+          for (const { capacity } of Object.values(ELB_BUCKETS))
+            expect(capacity * perEnvironment).toBeGreaterThanOrEqual(1 - 1e-9);
+        }
+      }),
+    );
+  });
+
+  it.each([
+    [DEFAULTS, 1],
+    [{ ...DEFAULTS, apiShare: 1 }, 5],
+    [{ ...DEFAULTS, apiShare: 0.4 }, 2],
+    [{ apiShare: 0.05, sweepFraction: 0.5, sweepWorkers: 2 }, 1],
+  ])('caps register and guard at %o → %i environments each', (limits, expected) => {
+    expect(eventConcurrency(limits)).toBe(expected);
+  });
+
+  it('keeps the bursts within the share at the defaults, exactly: 5 of 20 registration tokens', () => {
+    const allocations = shareAllocations(DEFAULTS);
+
+    expect(allocations).toEqual([
+      { function: 'sweep-worker', concurrency: 2, environmentShare: 0.0625 },
+      { function: 'register', concurrency: 1, environmentShare: 0.0625 },
+      { function: 'guard', concurrency: 1, environmentShare: 0.0625 },
+    ]);
+    expect(burstExcesses(allocations, DEFAULTS.apiShare)).toEqual([]);
+  });
+
+  it('names the bucket a burst would overdraw when each of many workers holds a whole token', () => {
+    const excesses = burstExcesses(shareAllocations({ ...DEFAULTS, sweepWorkers: 10 }), 0.25);
+
+    expect(excesses).toHaveLength(3);
+    expect(excesses[1]).toMatch(/12\.5 of the 20-token registration bucket at once, more than .* \(5\)/);
+  });
+
+  it('names each function’s part when the rate is broken', () => {
+    const allocations = [
+      { function: 'sweep-worker' as const, concurrency: 2, environmentShare: 0.0625 },
+      { function: 'register' as const, concurrency: 4, environmentShare: 0.0625 },
+    ];
+
+    expect(rateViolation(allocations, 0.25)).toBe(
+      "the functions' environments at once take 0.375 of the ELB buckets (sweep-worker 2 × 0.0625 + register 4 × 0.0625), more than limits.apiShare 0.25",
+    );
+  });
+});
