@@ -47,7 +47,7 @@ export function workerShare(limits: ShareLimits): number {
   return (limits.apiShare * limits.sweepFraction) / limits.sweepWorkers;
 }
 
-/** What guard and register keep of apiShare. */
+/** What guard and register keep of apiShare, together; api-share.ts divides it among their environments. */
 export function eventShare(limits: ShareLimits): number {
   return limits.apiShare * (1 - limits.sweepFraction);
 }
