@@ -9,10 +9,10 @@
  *   W × apiShare × sweepFraction / W  +  2 × C × apiShare × (1 − sweepFraction) / 2C  =  apiShare
  *
  * An environment's bucket holds max(1, capacity × its share) tokens: a call is never refused for want of a
- * fraction of a token, so every environment may make one call at once. C is derived so that a whole token
- * fits in each event environment's part of the smallest bucket; while each worker's part holds one too (as at
- * the defaults), the bursts together also stay within the share's: 2 × 1.25 + 1.25 + 1.25 = 5 of the 20
- * registration tokens. Past that (many workers, a small share) the synth warns.
+ * fraction of a token, so every environment may make one call at once. C is derived so that each event
+ * environment's part of the smallest bucket holds one event's calls; while each worker's part holds a whole
+ * token too (as at the defaults), the bursts together also stay within the share's: 2 × 1.25 + 1.25 + 1.25 =
+ * 5 of the 20 registration tokens. Past that (many workers, a small share) the synth warns.
  * The scheduler (`sweep`) makes no ELB call: its role grants none.
  */
 import { eventShare, type ShareLimits, workerShare } from './sweep-schedule.ts';
@@ -43,13 +43,18 @@ export function burstTokens(capacity: number, share: number): number {
 export const EVENT_FUNCTIONS = ['register', 'guard'] as const;
 export type EventFunction = (typeof EVENT_FUNCTIONS)[number];
 
+/** The most ELB calls one event makes (a listener repair's; the bench's event budgets). */
+export const EVENT_CALLS = 4;
+
 /**
- * Reserved concurrency of each event function: as many environments as there are whole tokens of the
- * smallest bucket in its part of the share, and at least one (at the defaults, 20 × 0.125 / 2 = 1.25 → 1).
+ * Reserved concurrency of each event function: as many environments as can each hold one event's calls in
+ * their part of the smallest bucket, and at least one. More would not raise the rate (the part is the same,
+ * divided further); it would only make every event wait for its second token. 1 unless the event part is
+ * large: at the defaults 20 × 0.125 / 2 / 4 → 1, at apiShare 1 with sweepFraction 0.1, 2.
  */
 export function eventConcurrency(limits: ShareLimits): number {
   const part = eventShare(limits) / EVENT_FUNCTIONS.length;
-  return Math.max(1, Math.floor(SMALLEST_CAPACITY * part + 1e-9));
+  return Math.max(1, Math.floor((SMALLEST_CAPACITY * part) / EVENT_CALLS + 1e-9));
 }
 
 /** What one environment of `register` or `guard` takes of each bucket. */

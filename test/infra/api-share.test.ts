@@ -71,13 +71,13 @@ describe('the ELB share across concurrent invocations, as synthesized', () => {
     expect(rate).toBeGreaterThan((limits.apiShare ?? 0.25) * 0.99);
   });
 
-  it('caps register and guard at the concurrency derived from the share: 1 each at the defaults, 5 at the whole', async () => {
+  it('caps register and guard at the concurrency derived from the share: 1 each at the defaults, 2 for a large event part', async () => {
     const defaults = Template.fromStack(await stack('Defaults', {}));
-    const whole = Template.fromStack(await stack('Whole', { apiShare: 1 }));
+    const large = Template.fromStack(await stack('Large', { apiShare: 1, sweepFraction: 0.1 }));
 
     expect(eventConcurrency({ apiShare: 0.25, sweepFraction: 0.5, sweepWorkers: 2 })).toBe(1);
     defaults.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 }, 2);
-    whole.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: 5 }, 2);
+    large.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: 2 }, 2);
   });
 
   it('fails the synth when a cap is lifted, naming the function and the share', async () => {

@@ -4,11 +4,14 @@ import { describe, expect, it } from 'vitest';
 import {
   burstExcesses,
   ELB_BUCKETS,
+  EVENT_CALLS,
+  EVENT_FUNCTIONS,
   eventConcurrency,
   eventEnvironmentShare,
   rateViolation,
   shareAllocations,
 } from '../../../functions/domain/api-share.ts';
+import { eventShare } from '../../../functions/domain/sweep-schedule.ts';
 
 const DEFAULTS = { apiShare: 0.25, sweepFraction: 0.5, sweepWorkers: 2 };
 const limitsArbitrary = fc.record({
@@ -30,7 +33,7 @@ describe('the allocation', () => {
     );
   });
 
-  it('gives each event environment at least one whole token of every bucket whenever the share allows two', () => {
+  it('leaves each event environment one event’s calls in every bucket whenever it runs more than one', () => {
     fc.assert(
       fc.property(limitsArbitrary, (limits) => {
         const concurrency = eventConcurrency(limits);
@@ -39,16 +42,21 @@ describe('the allocation', () => {
         expect(concurrency).toBeGreaterThanOrEqual(1);
         if (concurrency > 1) {
           for (const { capacity } of Object.values(ELB_BUCKETS))
-            expect(capacity * perEnvironment).toBeGreaterThanOrEqual(1 - 1e-9);
+            expect(capacity * perEnvironment).toBeGreaterThanOrEqual(EVENT_CALLS - 1e-9);
         }
+        // One more environment would leave each less than that.
+        const tighter = eventShare(limits) / EVENT_FUNCTIONS.length / (concurrency + 1);
+        expect(Math.min(...Object.values(ELB_BUCKETS).map((b) => b.capacity)) * tighter).toBeLessThan(
+          EVENT_CALLS,
+        );
       }),
     );
   });
 
   it.each([
     [DEFAULTS, 1],
-    [{ ...DEFAULTS, apiShare: 1 }, 5],
-    [{ ...DEFAULTS, apiShare: 0.4 }, 2],
+    [{ ...DEFAULTS, apiShare: 1 }, 1],
+    [{ apiShare: 1, sweepFraction: 0.1, sweepWorkers: 2 }, 2],
     [{ apiShare: 0.05, sweepFraction: 0.5, sweepWorkers: 2 }, 1],
   ])('caps register and guard at %o → %i environments each', (limits, expected) => {
     expect(eventConcurrency(limits)).toBe(expected);
