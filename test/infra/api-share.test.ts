@@ -10,9 +10,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../functions/config.ts';
 import { eventConcurrency, eventEnvironmentShare } from '../../functions/domain/api-share.ts';
 import { workerShare } from '../../functions/domain/sweep-schedule.ts';
-import { WardenStack } from '../../infra/warden-stack.ts';
 import { ensureBundles } from './support/bundles.ts';
 import { ENV, EXAMPLE_CONFIG, flaggedApp, propertiesOf, resourcesOfType } from './support/synth.ts';
+import { WardenStack } from './support/warden-stack.ts';
 
 vi.setConfig({ testTimeout: 60_000 });
 
