@@ -138,6 +138,7 @@ describe('a burst of 50 instance launches across 10 bindings', () => {
     expect(
       withinBucket(result.grants.registration, capacity * limits.apiShare, refillPerSecond * limits.apiShare),
     ).toBe(false);
-    expect(result.throttled).toBeGreaterThan(0);
+    // Whether AWS then refuses some of them depends on how fast the retries run in real time (the bucket
+    // refills meanwhile), so it is not asserted: the overdraw above is the fault, whatever AWS makes of it.
   }, 120_000);
 });
