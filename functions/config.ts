@@ -197,6 +197,8 @@ const memberSchema = z.strictObject({
     .string()
     .regex(/^[\w+=,.@:/-]{2,1224}$/, { message: 'must be 2-1224 characters of letters, digits and +=,.@:/-' })
     .optional(),
+  // Run in each of the member's regions with its role: the load balancers tagged there.
+  discovery: z.array(discoveryPolicySchema).max(20).default([]),
 });
 
 const configSchema = z
@@ -269,15 +271,19 @@ const configSchema = z
   })
   .superRefine((config, ctx) => {
     checkMembers(config, ctx);
-    if (config.bindings.length === 0 && config.discovery.length === 0) {
+    const memberPolicies = config.members.some((member) => member.discovery.length > 0);
+    if (config.bindings.length === 0 && config.discovery.length === 0 && !memberPolicies) {
       ctx.addIssue({
         code: 'custom',
         path: ['bindings'],
         message: 'must list at least one binding, or configure at least one discovery policy',
       });
     }
-    requireUniqueNames(config.discovery, 'discovery', ctx);
-    requireUniqueNames(config.bindings, 'bindings', ctx);
+    requireUniqueNames(config.discovery, ['discovery'], ctx);
+    requireUniqueNames(config.bindings, ['bindings'], ctx);
+    config.members.forEach((member, index) => {
+      requireUniqueNames(member.discovery, ['members', index, 'discovery'], ctx);
+    });
     const listeners = new Map<string, number>();
     config.bindings.forEach((binding, index) => {
       for (const port of [binding.http.port, binding.https.port]) {
@@ -362,7 +368,7 @@ const ENV_OVERRIDES = {
 /** Each name once in the list: a later duplicate names the entry that has it first. */
 function requireUniqueNames(
   items: readonly { readonly name: string }[],
-  list: 'bindings' | 'discovery',
+  list: readonly (string | number)[],
   ctx: z.RefinementCtx,
 ): void {
   const first = new Map<string, number>();
@@ -372,8 +378,8 @@ function requireUniqueNames(
     else
       ctx.addIssue({
         code: 'custom',
-        path: [list, index, 'name'],
-        message: `"${item.name}" is already used by ${list}[${earlier}]: names must be unique`,
+        path: [...list, index, 'name'],
+        message: `"${item.name}" is already used by ${formatPath(list)}[${earlier}]: names must be unique`,
       });
   });
 }

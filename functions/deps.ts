@@ -258,8 +258,8 @@ export function createDeps(config: WardenConfig, options: CreateDepsOptions): De
 }
 
 /**
- * A member account and region's ELB, EC2 and Auto Scaling clients, made once: signed for its region with its
- * role's credentials, with an ELB rate limiter of its own (ELB throttles per account and region). State,
+ * A member account and region's ELB, EC2, Auto Scaling and tagging clients, made once: signed for its region
+ * with its role's credentials, with an ELB rate limiter of its own (ELB throttles per account and region). State,
  * alerts, telemetry and clock stay the hub's. The credentials are fetched before the clients are handed out,
  * so a role that cannot be assumed fails here, before any of the member's bindings.
  */
@@ -298,6 +298,8 @@ function memberClients(
           elb: awsLoadBalancing(aws, options.apiShare ?? config.limits.apiShare, options.limiterClock),
           instances: awsInstances(aws),
           scaling: awsScalingGroups(aws),
+          // Discovery in the member: its tagged load balancers, read with its role.
+          tagging: awsTaggedResources(aws),
         },
       };
       made.set(scopeKey(scope), entry);

@@ -173,4 +173,6 @@ export interface MemberInput {
   readonly roleName?: string;
   /** Passed to AssumeRole when the member role's trust requires `sts:ExternalId`. */
   readonly externalId?: string;
+  /** Discovery policies run in each of the member's regions with its role. @default [] */
+  readonly discovery?: readonly DiscoveryPolicyInput[];
 }

@@ -4,7 +4,7 @@
  * role the member stack creates there.
  */
 import { arnParts } from './arn.ts';
-import type { Binding, MemberSettings, WardenSettings } from './settings.ts';
+import type { Binding, DiscoveryPolicy, MemberSettings, WardenSettings } from './settings.ts';
 
 /** The member role's name without its region: `AlbWardenMember-<region>` (IAM names are account-wide). */
 export const MEMBER_ROLE_PREFIX = 'AlbWardenMember';
@@ -77,12 +77,40 @@ export function groupByScope(bindings: readonly Binding[]): ScopedBindings[] {
   return [...groups.values()];
 }
 
-/** The configuration as one account and region's work sees it: only that scope's bindings. */
+/**
+ * The configuration as one account and region's work sees it: only that scope's bindings, and only its
+ * discovery policies (the hub's own in `discovery`, a member's in its one `members` entry).
+ */
 export function narrowTo(config: WardenSettings, scope: Scope): WardenSettings {
+  const hub = sameScope(scope, hubScope(config));
   return {
     ...config,
     bindings: config.bindings.filter((binding) => sameScope(scopeOfBinding(binding), scope)),
-    // Discovery reads the hub's own account and region: another's work neither runs it nor gets its bindings.
-    discovery: sameScope(scope, hubScope(config)) ? config.discovery : [],
+    discovery: hub ? config.discovery : [],
+    members: hub
+      ? []
+      : config.members
+          .filter((member) => member.account === scope.account && member.regions.includes(scope.region))
+          .map((member) => ({ ...member, regions: [scope.region] })),
   };
+}
+
+/** An account and region where discovery runs, with its policies. */
+export interface DiscoveryScope {
+  readonly scope: Scope;
+  readonly policies: readonly DiscoveryPolicy[];
+}
+
+/** Where discovery runs: the hub's own account and region first, then each member's regions, in order. */
+export function discoveryScopes(config: WardenSettings): DiscoveryScope[] {
+  const hub = hubScope(config);
+  const scopes: DiscoveryScope[] =
+    config.discovery.length > 0 ? [{ scope: hub, policies: config.discovery }] : [];
+  for (const member of config.members) {
+    const policies = member.discovery ?? [];
+    if (policies.length === 0) continue;
+    for (const region of member.regions)
+      scopes.push({ scope: { account: member.account, region }, policies });
+  }
+  return scopes;
 }

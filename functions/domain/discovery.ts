@@ -80,6 +80,8 @@ export function discoverBindings(
   resources: readonly TaggedResource[],
   explicit: readonly Binding[],
   check: BindingCheck,
+  /** Names held elsewhere (another account's discovered bindings), by name: what holds each. */
+  reserved: ReadonlyMap<string, string> = new Map(),
 ): DiscoveryOutcome {
   const groupTags = new Map(resources.filter((r) => isTargetGroup(r.arn)).map((r) => [r.arn, r.tags]));
   const explicitByLb = new Map(explicit.map((binding) => [binding.loadBalancerArn, binding.name]));
@@ -114,7 +116,10 @@ export function discoverBindings(
   }
 
   const bindings: DiscoveredBinding[] = [];
-  const taken = new Map<string, string>(explicit.map((binding) => [binding.name, 'an explicit binding']));
+  const taken = new Map<string, string>([
+    ...reserved,
+    ...explicit.map((binding): [string, string] => [binding.name, 'an explicit binding']),
+  ]);
   // Names from tags first, then derived ones: a derived name never takes a name someone asked for.
   const named = candidates.filter((candidate) => candidate.lb.tags[DISCOVERY_TAG.bindingName] !== undefined);
   const unnamed = candidates.filter(

@@ -80,6 +80,8 @@ export interface MemberSettings {
   readonly roleName?: string | undefined;
   /** Passed to AssumeRole when the member role's trust requires `sts:ExternalId`. */
   readonly externalId?: string | undefined;
+  /** Discovery policies run in each of the member's regions, with its role. @default [] */
+  readonly discovery?: readonly DiscoveryPolicy[] | undefined;
 }
 
 export interface CircuitBreakerSettings {

@@ -54,7 +54,7 @@ export interface Deps {
 }
 
 /** What differs between accounts and regions: the clients of the services the bindings live in. */
-export type ScopedClients = Pick<Deps, 'elb' | 'instances' | 'scaling'>;
+export type ScopedClients = Pick<Deps, 'elb' | 'instances' | 'scaling' | 'tagging'>;
 
 /** The deps of a preview: dry-run mode, nothing written, nothing published. */
 export function previewDeps(deps: Deps): Deps & { preview: { wouldAlert: RenderedAlert[] } } {

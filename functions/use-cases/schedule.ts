@@ -9,7 +9,8 @@ import type { SweepQueue } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import type { Deps } from './context.ts';
 import type { DiscoverySummary } from './discovery.ts';
-import { discoverOnce, discoveryFailure } from './sweep.ts';
+import { discoverEverywhere } from './member-discovery.ts';
+import { discoveryFailure } from './sweep.ts';
 
 export interface ScheduleResult {
   readonly function: 'sweep';
@@ -28,9 +29,10 @@ export async function scheduleSweeps(
   queue: SweepQueue,
   options: { readonly eventId?: string | undefined; readonly at?: number | undefined } = {},
 ): Promise<ScheduleResult> {
-  // Discovery by tag is the scheduler's (one GetResources pass a minute, no ELB call): it records the set the
-  // workers and the event handlers read, and alerts tag problems once.
-  const { deps, summary, failure } = await discoverOnce(given);
+  // Discovery by tag is the scheduler's (one GetResources pass a minute in each account and region it
+  // discovers in, no ELB call): it records the sets the workers and the event handlers read, and alerts tag
+  // problems once.
+  const { deps, summary, failure } = await discoverEverywhere(given);
   const { config, telemetry } = deps;
   const names = config.bindings.map((binding) => binding.name);
   // The schedule's own time, when the event carries it: a late or retried run still serves its minute.

@@ -48,7 +48,15 @@ describe('alb-warden with discovery policies', () => {
 
     expect(status.bindings.map((binding: { binding: string }) => binding.binding)).toEqual(['web-alb']);
     expect(status.discovery).toEqual({
-      discovered: [{ binding: 'web-alb', policy: 'fleet', loadBalancerArn: w.warden.seed.loadBalancerArn }],
+      discovered: [
+        {
+          binding: 'web-alb',
+          policy: 'fleet',
+          loadBalancerArn: w.warden.seed.loadBalancerArn,
+          account: '123456789012',
+          region: w.warden.seed.loadBalancerArn.split(':')[3],
+        },
+      ],
       problems: [],
       shadowed: [],
     });

@@ -107,7 +107,13 @@ simulatorOnly('a tagged load balancer is guarded from the next sweep, with no re
     expect(before.discovery).toEqual({ discovered: [], problems: [], shadowed: [] });
     expect(tagged.bindings.map((binding) => binding.binding)).toEqual(['web-alb']);
     expect(tagged.discovery?.discovered).toEqual([
-      { binding: 'web-alb', policy: 'fleet', loadBalancerArn: warden.seed.loadBalancerArn },
+      {
+        binding: 'web-alb',
+        policy: 'fleet',
+        loadBalancerArn: warden.seed.loadBalancerArn,
+        account: '123456789012',
+        region: warden.seed.loadBalancerArn.split(':')[3],
+      },
     ]);
     expect(registered).toEqual([...ids].sort());
     expect(repaired.bindings[0]?.listeners?.outcome).toBe('repaired');

@@ -244,6 +244,8 @@ describe('bindings found by tag on workers', () => {
       binding: tagged.name,
       policy: 'fleet',
       loadBalancerArn: tagged.loadBalancerArn,
+      account: '123456789012',
+      region: tagged.loadBalancerArn.split(':')[3],
     });
     expect(swept.filter((name) => name === tagged.name)).toEqual([tagged.name]);
     expect(swept.toSorted()).toEqual(document.bindings.map((binding) => binding.name).toSorted());

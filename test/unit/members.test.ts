@@ -55,7 +55,7 @@ describe('members', () => {
     );
 
     expect(config.members).toEqual([
-      { account: MEMBER_A, regions: ['eu-west-1', 'us-east-1'], externalId: 'hub-7f3a' },
+      { account: MEMBER_A, regions: ['eu-west-1', 'us-east-1'], externalId: 'hub-7f3a', discovery: [] },
     ]);
     expect(
       groupByScope(config.bindings).map(({ scope, bindings }) => [scope, bindings.map((b) => b.name)]),
