@@ -17,5 +17,9 @@ export function formatDiscovery(report: DiscoveryReport, bad: (text: string) => 
     );
   for (const problem of report.problems)
     lines.push(`  ${bad('problem')}     ${problem.loadBalancerArn}: ${problem.message}`);
+  for (const failed of report.failed ?? [])
+    lines.push(
+      `  ${bad('failed')}      ${failed.account}/${failed.region}: ${failed.message} (its bindings found before are kept)`,
+    );
   return lines.join('\n');
 }

@@ -7,16 +7,19 @@ import { hostname, userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { loadConfig, type WardenConfig } from '../config.ts';
 import { createDeps } from '../deps.ts';
+import { discoveryScopes } from '../domain/accounts.ts';
 import { wouldDo } from '../domain/alert-kinds.ts';
 import { sweepSummary } from '../domain/sweep-schedule.ts';
 import { ConfigError, errorText } from '../errors.ts';
 import { closest } from '../suggest.ts';
 import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } from '../use-cases/context.ts';
 import { discoverFleet, discoverySummary, withBindings } from '../use-cases/discovery.ts';
-import { FleetFilterError, fleetStatus, selectBindings } from '../use-cases/fleet.ts';
+import { FleetFilterError, fleetStatus, requireConfiguredScope, selectBindings } from '../use-cases/fleet.ts';
+import { previewEverywhere } from '../use-cases/member-discovery.ts';
+import { statusesEverywhere } from '../use-cases/member-status.ts';
+import { sweepFleet } from '../use-cases/members.ts';
 import type { BindingResult } from '../use-cases/results.ts';
-import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
-import { sweep } from '../use-cases/sweep.ts';
+import { type BindingStatus, setPause } from '../use-cases/status.ts';
 import { type DiscoveryReport, formatDiscovery } from './discovery.ts';
 import { type DoctorOptions, doctorCommand } from './doctor/command.ts';
 import { formatFleet } from './fleet-format.ts';
@@ -64,7 +67,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     text: `Read-only. For several bindings: the counts by state (in sync, drift, repairing, unhealthy, paused,
 suspended, failing), then one line for each binding that is not in sync (--all: for every binding).
 --tag (repeatable) keeps the bindings whose instance selector has the tag; --account and --region, those
-whose load balancer is there. For one binding (--binding NAME, or a configuration or filter that leaves one):
+whose load balancer is there (a member's read through its role, as the hub reads it). For one binding (--binding NAME, or a configuration or filter that leaves one):
 whether the listeners match (and the drift when they do not), the targets (registered, healthy, unhealthy
 with AWS's reason, matching instances not registered, targets added by hand) and the alert state (targets
 being alerted on, pause, suspended repairs, alerts waiting to be sent).
@@ -73,12 +76,15 @@ Exit 0 when all is well, 1 when anything is off.`,
     options: ['config', 'binding', 'tag', 'account', 'region', 'all', 'json'],
   },
   reconcile: {
-    usage: 'alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--by NAME] [--json]',
+    usage:
+      'alb-warden reconcile [--config FILE] [--binding NAME] [--account ID] [--region REGION] [--dry-run] [--by NAME] [--json]',
     text: `Runs the sweep now: listeners, health check, registrations and alerts, exactly as the scheduled function
 would. --dry-run computes and prints the plan and the alerts it would send, and changes nothing: no AWS
 write, no alert published, no alert state recorded. Alerts name who ran it (--by, default user@host).
-Exit 1 when a binding failed.`,
-    options: ['config', 'binding', 'dry-run', 'by', 'json'],
+--binding, --account and --region keep the bindings named, or whose load balancer is there. A member
+account's bindings are reached as the hub reaches them: your credentials assume the member role
+(members[].roleName, default AlbWardenMember-<region>). Exit 1 when a binding failed.`,
+    options: ['config', 'binding', 'account', 'region', 'dry-run', 'by', 'json'],
   },
   validate: {
     usage: 'alb-warden validate --config FILE [--discover] [--json]',
@@ -151,27 +157,35 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
     };
     const deps = (options.deps ?? ((cfg, tel) => createDeps(cfg, { telemetry: tel })))(effective, telemetry);
     const color = colors(io);
-    // A reconcile discovers on its own, unless a binding it must find by name may be a discovered one.
-    const { fleet, discovery } = await withDiscovered(
-      deps,
-      command !== 'reconcile' || values.binding !== undefined,
-    );
+    const place = { account: values.account, region: values.region };
+    if (place.account !== undefined || place.region !== undefined) requireConfiguredScope(config, place);
+    // A reconcile discovers on its own, unless the bindings it must find may be discovered ones.
+    const filtered =
+      values.binding !== undefined || place.account !== undefined || place.region !== undefined;
+    const { fleet, discovery } = await withDiscovered(deps, command !== 'reconcile' || filtered);
     const names =
       values.binding === undefined ? undefined : [requireBinding(fleet.config, values.binding).name];
     switch (command) {
       case 'validate': {
         const report = discovery ?? { discovered: [], problems: [], shadowed: [] };
-        if (values.json) out(JSON.stringify({ valid: report.problems.length === 0, ...report }, null, 2));
+        const valid = report.problems.length === 0;
+        if (values.json) out(JSON.stringify({ valid, ...report }, null, 2));
         else out(formatDiscovery(report, color.bad));
-        return report.problems.length === 0 ? 0 : 2;
+        // A member whose tags cannot be read is something off, not a bad configuration.
+        return !valid ? 2 : (report.failed?.length ?? 0) > 0 ? 1 : 0;
       }
       case 'status':
         return await status({ fleet, discovery, names, values, color, out });
       case 'reconcile': {
         // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
         const preview = values['dry-run'] ? previewDeps(deps) : undefined;
-        const result = await sweep(preview ?? deps, {
-          bindings: names,
+        const selected =
+          names ??
+          (filtered
+            ? selectBindings(fleet.config.bindings, place).map((binding) => binding.name)
+            : undefined);
+        const result = await sweepFleet(preview ?? deps, {
+          bindings: selected,
           trigger: { type: 'manual', by: whoAmI(values.by, io.env) },
           throwOnTransient: false,
         });
@@ -234,8 +248,12 @@ async function status(run: {
       account: values.account,
       region: values.region,
     }).map((binding) => binding.name);
-  const view = fleetStatus(await bindingStatuses(fleet, selected), fleet.config.bindings, fleet.config.mode);
-  const ok = view.ok && (discovery?.problems.length ?? 0) === 0;
+  const view = fleetStatus(
+    await statusesEverywhere(fleet, selected),
+    fleet.config.bindings,
+    fleet.config.mode,
+  );
+  const ok = view.ok && (discovery?.problems.length ?? 0) === 0 && (discovery?.failed?.length ?? 0) === 0;
   if (values.json) out(JSON.stringify({ ...view, ok, ...more(fleet.config, discovery) }, null, 2));
   else {
     const sweep = formatSweep(sweepOf(fleet.config), color);
@@ -252,7 +270,11 @@ async function withDiscovered(
   deps: Deps,
   wanted: boolean,
 ): Promise<{ fleet: Deps; discovery?: DiscoveryReport | undefined }> {
-  if (!wanted || deps.config.discovery.length === 0) return { fleet: deps };
+  if (!wanted || discoveryScopes(deps.config).length === 0) return { fleet: deps };
+  if (deps.clientsFor) {
+    const found = await previewEverywhere(deps);
+    return { fleet: found.deps, discovery: found.summary };
+  }
   const found = await discoverFleet(deps);
   return { fleet: withBindings(deps, found.effective), discovery: discoverySummary(found) };
 }

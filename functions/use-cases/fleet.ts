@@ -2,8 +2,9 @@
  * `alb-warden status` for a fleet: which bindings to read (filters on what the configuration says, so a
  * filter costs no AWS call), one state per binding, and the counts by state an operator reads first.
  */
+import { hubScope } from '../domain/accounts.ts';
 import { arnParts } from '../domain/arn.ts';
-import type { Binding } from '../domain/settings.ts';
+import type { Binding, WardenSettings } from '../domain/settings.ts';
 import type { BindingStatus } from './status.ts';
 
 /** Worst first: a binding is in the first state that applies to it. */
@@ -58,6 +59,36 @@ export function selectBindings(bindings: readonly Binding[], filter: FleetFilter
   });
   if (selected.length === 0 && bindings.length > 0) throw new FleetFilterError(noMatch(bindings, filter));
   return selected;
+}
+
+/**
+ * With members, `--account` and `--region` must name where the configuration reaches: the hub's own account
+ * and region, or a member's. Checked before any binding is read, so a typo is not mistaken for "no binding
+ * there". Without members every binding is read with the caller's own credentials, wherever it is.
+ */
+export function requireConfiguredScope(
+  config: Pick<WardenSettings, 'alerts' | 'members'>,
+  filter: Pick<FleetFilter, 'account' | 'region'>,
+): void {
+  if (config.members.length === 0) return;
+  const hub = hubScope(config);
+  const places = [
+    hub,
+    ...config.members.flatMap((m) => m.regions.map((region) => ({ account: m.account, region }))),
+  ];
+  const configured = places.map((place) => `${place.account}/${place.region}`).join(', ');
+  const { account, region } = filter;
+  const inAccount = account === undefined ? places : places.filter((place) => place.account === account);
+  if (inAccount.length === 0)
+    throw new FleetFilterError(
+      `--account ${account} is not configured: it is neither the hub's (${hub.account}) nor listed in members (configured: ${configured})`,
+    );
+  if (region !== undefined && !inAccount.some((place) => place.region === region))
+    throw new FleetFilterError(
+      account === undefined
+        ? `--region ${region} is not configured: no account is reached there (configured: ${configured})`
+        : `--region ${region} is not configured for account ${account}: its regions are ${inAccount.map((place) => place.region).join(', ')}`,
+    );
 }
 
 function parseTag(text: string): [string, string] {

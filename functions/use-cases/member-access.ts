@@ -38,11 +38,16 @@ export async function reach(
     if (isTransient(error)) return { failed: failedResults(group, error, true) };
     return { failed: await reportUnreachable(deps, group, error) };
   }
-  const config = narrowTo(deps.config, group.scope);
-  if (!clients) return { deps: { ...deps, config } };
-  await settleUnreachable(deps, group.scope);
+  if (clients) await settleUnreachable(deps, group.scope);
+  return { deps: scopedDeps(deps, group.scope, clients) };
+}
+
+/** `deps` narrowed to one account and region, with its clients (undefined: the hub's own). */
+export function scopedDeps(deps: Deps, scope: Scope, clients: ScopedClients | undefined): Deps {
+  const config = narrowTo(deps.config, scope);
+  if (!clients) return { ...deps, config };
   // The member's tagging client or none: never the hub's, which would discover in the hub's account.
-  return { deps: { ...deps, ...clients, tagging: clients.tagging, config } };
+  return { ...deps, ...clients, tagging: clients.tagging, config };
 }
 
 async function reportUnreachable(

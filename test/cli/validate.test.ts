@@ -189,7 +189,7 @@ describe('usage', () => {
     ],
     [
       'reconcile',
-      'Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--dry-run] [--by NAME] [--json]',
+      'Usage: alb-warden reconcile [--config FILE] [--binding NAME] [--account ID] [--region REGION] [--dry-run] [--by NAME] [--json]',
     ],
     ['validate', 'Usage: alb-warden validate --config FILE [--discover] [--json]'],
     [
