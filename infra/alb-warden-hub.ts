@@ -87,9 +87,13 @@ export class AlbWardenHub extends Construct {
         `AlbWardenHub: the member template takes ${templateBody.length} bytes, more than the ${TEMPLATE_BODY_LIMIT} CloudFormation accepts inline`,
       );
 
-    // The functions that act in members; the scheduler only queues bindings.
+    // The functions that act in members; the scheduler only queues bindings, unless it discovers in members.
     const roles = Object.entries(props.warden.roles)
-      .filter(([name]) => FUNCTION_DUTIES[name as keyof typeof FUNCTION_DUTIES].reconciles)
+      .filter(
+        ([name]) =>
+          FUNCTION_DUTIES[name as keyof typeof FUNCTION_DUTIES].reconciles ||
+          (name === 'sweep' && props.warden.discoversInMembers),
+      )
       .map(([, controllerRole]) => controllerRole.role);
     this.stackSet = new CfnStackSet(this, 'Members', {
       stackSetName: props.stackSetName ?? 'AlbWardenMembers',

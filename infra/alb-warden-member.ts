@@ -2,8 +2,8 @@
  * What a member account and region holds so that a hub controller elsewhere can watch and repair its load
  * balancers: EventBridge rules on its default bus that forward the events the controller acts on (the very
  * patterns the hub deploys) to the hub's event bus, and a role the hub's function roles assume, holding the
- * ELB, EC2 and Auto Scaling calls the controller's adapters make, writes only on resources carrying the guard
- * tag. The role is named per region (`AlbWardenMember-<region>`) because IAM names are account-wide and one
+ * ELB, EC2, Auto Scaling and tagging calls the controller's adapters make, writes only on resources carrying
+ * the guard tag. The role is named per region (`AlbWardenMember-<region>`) because IAM names are account-wide and one
  * StackSet deploys this to several regions of an account.
  *
  * Cross-account and cross-Region event bus targets, and the role they need:
@@ -31,6 +31,7 @@ import { MEMBER_ROLE_PREFIX } from '../functions/domain/accounts.ts';
 import { cdkPattern } from './alb-warden.ts';
 import {
   acknowledgeReads,
+  discoverStatement,
   type GuardTag,
   readStatements,
   taggedWrites,
@@ -118,6 +119,8 @@ export class AlbWardenMember extends Construct {
     };
     const statements = [
       ...readStatements(duties),
+      // The hub's discovery policies for this account read its tagged load balancers with this role.
+      discoverStatement(),
       ...taggedWrites(stack, guardTag, duties, [fleet], (resources, reason) => {
         for (const resource of resources) {
           Validations.of(this.role).acknowledge({

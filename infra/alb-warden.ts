@@ -97,6 +97,8 @@ export class AlbWarden extends Construct {
   readonly alerts: AlertChannel;
   /** Each function's own least-privilege role. */
   readonly roles: Readonly<Record<ControllerFunctionName, ControllerRole>>;
+  /** Whether the scheduler discovers inside member accounts (`members[].discovery`), with their roles. */
+  readonly discoversInMembers: boolean;
   /** The configuration layer the functions read. */
   readonly configuration: WardenConfiguration;
   /** The functions, each with its log group, dead-letter queue and alarms (`.function` is the Lambda). */
@@ -179,6 +181,7 @@ export class AlbWarden extends Construct {
       enforcesHealthCheck: defaults.healthCheck !== undefined,
       removesForeignRules: (defaults.http?.foreignRules ?? 'remove') === 'remove',
     }));
+    this.discoversInMembers = validated.members.some((member) => (member.discovery ?? []).length > 0);
     const roles = Object.fromEntries(
       FUNCTION_NAMES.map((name) => {
         const role = new ControllerRole(this, `${capitalize(name)}Role`, {
@@ -189,7 +192,8 @@ export class AlbWarden extends Construct {
           ...(discovered.length > 0 ? { discovered } : {}),
         });
         // The scheduler alerts tag problems when it discovers; otherwise it touches neither table nor topic.
-        if (FUNCTION_DUTIES[name].reconciles || discovered.length > 0) this.alerts.grantController(role.role);
+        if (FUNCTION_DUTIES[name].reconciles || discovered.length > 0 || this.discoversInMembers)
+          this.alerts.grantController(role.role);
         return [name, role];
       }),
     ) as Record<ControllerFunctionName, ControllerRole>;

@@ -224,8 +224,8 @@ export class ControllerRole extends Construct {
   }
 }
 
-/** Discovery by tag (the scheduler's): GetResources takes no resource narrower than `*`. */
-function discoverStatement(): iam.PolicyStatement {
+/** Discovery by tag (the scheduler's, and a member role's): GetResources takes no resource narrower than `*`. */
+export function discoverStatement(): iam.PolicyStatement {
   // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegroupstaggingapi.html
   return new iam.PolicyStatement({
     sid: 'DiscoverTaggedLoadBalancers',
@@ -266,7 +266,7 @@ export function acknowledgeReads(role: iam.IRole): void {
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'ELB Describe*, EC2 DescribeInstances, Auto Scaling DescribeAutoScalingGroups and CloudTrail LookupEvents support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
+      'ELB Describe*, EC2 DescribeInstances, Auto Scaling DescribeAutoScalingGroups, tag:GetResources and CloudTrail LookupEvents support no resource-level permissions (Service Authorization Reference): * is the only resource IAM accepts',
   });
 }
 

@@ -185,7 +185,7 @@ describe('the member role, by IAM simulation', () => {
   });
 
   const memberCalls = awsCallsInAdapters().filter((call) =>
-    /^(elasticloadbalancing|ec2|autoscaling):/.test(call.action),
+    /^(elasticloadbalancing|ec2|autoscaling|tag):/.test(call.action),
   );
   const resourceFor = (action: string): string => {
     if (/Targets$|ModifyTargetGroup$/.test(action)) return `${ELB}:targetgroup/web-8080/73e2d6bc24d8a067`;
@@ -201,7 +201,7 @@ describe('the member role, by IAM simulation', () => {
     'elasticloadbalancing:SecurityPolicy': ['ELBSecurityPolicy-TLS13-1-2-2021-06'],
   };
 
-  it('allows every ELB, EC2 and Auto Scaling call the adapters make, writes on tagged resources', async () => {
+  it('allows every ELB, EC2, Auto Scaling and tagging call the adapters make, writes on tagged resources', async () => {
     expect(memberCalls.length).toBeGreaterThan(5);
     for (const { action } of memberCalls) {
       const context = { ...TAGGED, ...(/(Create|Modify)Listener$/.test(action) ? HTTPS : {}) };
@@ -326,6 +326,54 @@ describe('the hub: bus policy, StackSet and assume-role permissions', () => {
 
   it('is clean under cdk-nag AwsSolutions', () => {
     expect(new AwsSolutionsChecks().validateScope(hubStack).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
+  it('lets the scheduler assume member roles, and record and alert, once it discovers inside members', async () => {
+    // Prepare
+    const config = {
+      ...EXAMPLE_CONFIG,
+      members: [
+        {
+          account: '333333333333',
+          regions: ['eu-west-1'],
+          discovery: [{ name: 'fleet', selector: { tags: { 'alb-warden:guard': 'true' } } }],
+        },
+      ],
+    };
+    const stack = new WardenStack(flaggedApp(), 'Discovering', {
+      env: { account: ACCOUNT, region: REGION },
+      bundleDir: await ensureBundles(),
+      config: config as never,
+    });
+    new AlbWardenHub(stack, 'Hub', {
+      warden: stack.warden,
+      organizationId: ORG,
+      organizationalUnitIds: ['ou-ab12-cdefgh34'],
+      regions: ['eu-west-1'],
+    });
+    const discovering = Template.fromStack(stack);
+    const scheduler = stack.getLogicalId(stack.roles.sweep.role.node.defaultChild as never);
+    const policies = rolePolicies(discovering, scheduler);
+    const { arn, resolve } = resolver(discovering);
+    const topicArn = resolve(stack.resolve(stack.warden.alerts.topic.topicArn)) as string;
+    const tableArn = resolve(stack.resolve(stack.warden.alerts.table.tableArn)) as string;
+
+    // Act
+    const ask = (action: string, resource: string, context: Record<string, string> = {}) =>
+      decide(arn(scheduler), policies, {
+        action,
+        resource,
+        context: { 'aws:SecureTransport': 'true', ...context },
+      });
+
+    // Assess
+    expect(stack.warden.discoversInMembers).toBe(true);
+    expect(
+      await ask('sts:AssumeRole', memberRoleArn('333333333333', 'eu-west-1'), { 'aws:ResourceOrgID': ORG }),
+    ).toBe('Allowed');
+    expect(await ask('sns:Publish', topicArn)).toBe('Allowed');
+    expect(await ask('dynamodb:PutItem', tableArn)).toBe('Allowed');
+    expect(new AwsSolutionsChecks().validateScope(stack).violations.map((v) => v.ruleName)).toEqual([]);
   });
 
   it('needs a stack with an explicit account and region, and valid OUs and regions', () => {
