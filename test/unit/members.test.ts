@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config.ts';
-import { groupByScope, narrowTo } from '../../functions/domain/accounts.ts';
+import { discoveryScopes, groupByScope, narrowTo } from '../../functions/domain/accounts.ts';
 import { ConfigError } from '../../functions/errors.ts';
+import { FleetFilterError, requireConfiguredScope } from '../../functions/use-cases/fleet.ts';
 import { LB_ARN, TG_ARN, TOPIC_ARN } from '../support/builders.ts';
 
 const MEMBER_A = '210987654321';
@@ -150,5 +151,96 @@ describe('members', () => {
     expect(issues.map((issue) => [issue.field, issue.message])).toEqual([
       ['bindings[1].name', '"web" is already used by bindings[0]: names must be unique, got "web"'],
     ]);
+  });
+});
+
+describe('discovery inside members', () => {
+  const policy = (name: string) => ({ name, selector: { tags: { 'alb-warden:guard': 'true' } } });
+
+  it('runs each member’s policies in each of its regions, after the hub’s own, and narrows to one of them', () => {
+    const config = parseConfig(
+      document({
+        discovery: [policy('hub')],
+        members: [
+          { account: MEMBER_A, regions: ['eu-west-1', 'us-east-1'], discovery: [policy('team-a')] },
+          { account: '345678901234', regions: ['us-east-1'] },
+        ],
+      }),
+    );
+
+    expect(
+      discoveryScopes(config).map(({ scope, policies }) => [scope, policies.map((p) => p.name)]),
+    ).toEqual([
+      [{ account: '123456789012', region: 'ap-northeast-2' }, ['hub']],
+      [{ account: MEMBER_A, region: 'eu-west-1' }, ['team-a']],
+      [{ account: MEMBER_A, region: 'us-east-1' }, ['team-a']],
+    ]);
+    const inA = narrowTo(config, { account: MEMBER_A, region: 'us-east-1' });
+    expect(discoveryScopes(inA).map(({ scope }) => scope)).toEqual([
+      { account: MEMBER_A, region: 'us-east-1' },
+    ]);
+    expect(discoveryScopes(narrowTo(config, { account: '345678901234', region: 'us-east-1' }))).toEqual([]);
+  });
+
+  it('is a configuration of its own: member policies alone need no binding', () => {
+    const config = parseConfig(
+      document({ members: [{ account: MEMBER_A, regions: ['eu-west-1'], discovery: [policy('team-a')] }] }),
+    );
+
+    expect(config.bindings).toEqual([]);
+    expect(config.members[0]?.discovery?.map((p) => p.name)).toEqual(['team-a']);
+  });
+
+  it('refuses a member policy named twice or with an empty selector, naming the member’s field', () => {
+    const issues = issuesOf(
+      document({
+        bindings: [hubBinding],
+        members: [
+          {
+            account: MEMBER_A,
+            regions: ['eu-west-1'],
+            discovery: [policy('team'), policy('team'), { name: 'all', selector: { tags: {} } }],
+          },
+        ],
+      }),
+    );
+
+    expect(issues.map((issue) => issue.field)).toEqual([
+      'members[0].discovery[2].selector.tags',
+      'members[0].discovery[1].name',
+    ]);
+    expect(issues[1]?.message).toBe(
+      '"team" is already used by members[0].discovery[0]: names must be unique, got "team"',
+    );
+  });
+});
+
+describe('--account and --region against the configuration', () => {
+  const withMembers = parseConfig(
+    document({ bindings: [hubBinding], members: [{ account: MEMBER_A, regions: ['eu-west-1'] }] }),
+  );
+
+  it('accepts the hub’s and each member’s accounts and regions', () => {
+    expect(() => requireConfiguredScope(withMembers, { account: '123456789012' })).not.toThrow();
+    expect(() =>
+      requireConfiguredScope(withMembers, { account: MEMBER_A, region: 'eu-west-1' }),
+    ).not.toThrow();
+    expect(() => requireConfiguredScope(withMembers, { region: 'ap-northeast-2' })).not.toThrow();
+  });
+
+  it('names an account or region that is not configured, and what is', () => {
+    expect(() => requireConfiguredScope(withMembers, { account: '999999999999' })).toThrow(
+      "--account 999999999999 is not configured: it is neither the hub's (123456789012) nor listed in members (configured: 123456789012/ap-northeast-2, 210987654321/eu-west-1)",
+    );
+    expect(() => requireConfiguredScope(withMembers, { account: MEMBER_A, region: 'us-east-1' })).toThrow(
+      '--region us-east-1 is not configured for account 210987654321: its regions are eu-west-1',
+    );
+    expect(() => requireConfiguredScope(withMembers, { region: 'sa-east-1' })).toThrow(FleetFilterError);
+  });
+
+  it('checks nothing without members: every binding is read with the caller’s own credentials', () => {
+    const single = parseConfig(document({ bindings: [binding('elsewhere', 'eu-west-1', MEMBER_A)] }));
+
+    expect(() => requireConfiguredScope(single, { account: '999999999999' })).not.toThrow();
   });
 });

@@ -208,6 +208,23 @@ describe('discoverBindings', () => {
       }),
     ]);
   });
+
+  it('keeps the names held elsewhere (another account’s discovered bindings) as taken as explicit ones', () => {
+    const elsewhere = new Map([['shop', 'a binding discovered in 210987654321/eu-west-1']]);
+    const derived = lb('shop', { [DISCOVERY_TAG.targetGroup]: SHOP_TG }, '3333333333333333');
+    const asked = lb(
+      'other',
+      { [DISCOVERY_TAG.targetGroup]: SHOP_TG, [DISCOVERY_TAG.bindingName]: 'shop' },
+      '4444444444444444',
+    );
+
+    const outcome = discoverBindings(fleet, [derived, asked], [], checkBinding, elsewhere);
+
+    expect(outcome.bindings.map((found) => found.binding.name)).toEqual(['shop-3333333333333333']);
+    expect(outcome.problems.map((problem) => problem.message)).toEqual([
+      `${DISCOVERY_TAG.bindingName} "shop" is already the name of a binding discovered in 210987654321/eu-west-1: binding names must be unique`,
+    ]);
+  });
 });
 
 describe('parseSelector', () => {
