@@ -1,16 +1,11 @@
 /** Alerts about a member account and region as a whole, rather than one of its bindings. */
+import type { MemberUnreachableInput } from './alert-kinds.ts';
 import { type Alert, clean, formatTime } from './alerts.ts';
 import { DISCOVERY_TAG } from './discovery.ts';
 
-export interface MemberDiscoveryFailedInput {
-  readonly account: string;
-  readonly region: string;
-  readonly roleArn: string;
+export interface MemberDiscoveryFailedInput extends Omit<MemberUnreachableInput, 'bindings'> {
   /** The bindings discovered there before, still guarded. */
   readonly kept: readonly string[];
-  readonly now: number;
-  readonly mode: 'enforce' | 'dry-run';
-  readonly error: { readonly code?: string | undefined; readonly message: string };
 }
 
 /**

@@ -8,16 +8,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AddTagsCommand,
-  DescribeListenersCommand,
-  DescribeTargetHealthCommand,
-  ModifyListenerCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AddTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../functions/cli/main.ts';
-import { parseConfig, type WardenConfigInput } from '../../functions/config.ts';
+import { parseConfig } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import { defaultMemberRoleName } from '../../functions/domain/accounts.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
@@ -36,12 +31,17 @@ import { KEYS, type World } from './harness.ts';
 import {
   type Deployed,
   deployRole,
+  driftHttpListener,
   HUB_ACCOUNT,
   HUB_ROLE,
+  httpAction,
+  hubConfig,
   MEMBERS,
   roleArnOf,
+  sentAlerts,
   signedBy,
   startHubWorld,
+  targets,
 } from './member-world.ts';
 
 const GUARD = { Key: 'alb-warden:guard', Value: 'true' };
@@ -88,14 +88,6 @@ const schedule = () =>
     },
   });
 
-async function alerts() {
-  const { messages } = await control.sns();
-  return messages.map((message) => ({
-    subject: message.subject ?? '',
-    text: (JSON.parse(message.message) as { default: string }).default,
-  }));
-}
-
 /** The load balancers whose discovered binding a partition of the state table records. */
 async function recordedIn(partition: string): Promise<string[]> {
   return (await deps.state.load(partition))
@@ -108,30 +100,11 @@ async function recordedIn(partition: string): Promise<string[]> {
 const getResourcesCalls = async (where: SimControl) =>
   ((await where.calls()) as Partial<Record<string, Record<string, number>>>).tagging?.GetResources ?? 0;
 
+const alerts = () => sentAlerts(control);
+const httpActionType = async (clients: AwsClients, seed: SeedTopology) =>
+  (await httpAction(clients, seed)).type;
+
 const partitionOf = ({ member }: Deployed) => `(discovery):${member.account}:${member.region}`;
-
-async function driftHttpListener(clients: AwsClients, seed: SeedTopology): Promise<void> {
-  await clients.elbv2.send(
-    new ModifyListenerCommand({
-      ListenerArn: seed.httpListenerArn,
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: seed.targetGroupArn }],
-    }),
-  );
-}
-
-async function httpActionType(clients: AwsClients, seed: SeedTopology): Promise<string | undefined> {
-  const { Listeners = [] } = await clients.elbv2.send(
-    new DescribeListenersCommand({ ListenerArns: [seed.httpListenerArn] }),
-  );
-  return Listeners[0]?.DefaultActions?.[0]?.Type;
-}
-
-async function targets(clients: AwsClients, seed: SeedTopology): Promise<string[]> {
-  const { TargetHealthDescriptions = [] } = await clients.elbv2.send(
-    new DescribeTargetHealthCommand({ TargetGroupArn: seed.targetGroupArn }),
-  );
-  return TargetHealthDescriptions.map((description) => description.Target?.Id ?? '').sort();
-}
 
 /** The CLI as an operator runs it, with the controller's credentials. */
 async function cli(...args: string[]) {
@@ -158,24 +131,9 @@ beforeAll(async () => {
   ({ world, control, hubSeed, topicArn, members: deployed } = await startHubWorld());
   members = deployed as [Deployed, Deployed];
   for (const { clients, seed } of members) await tagForDiscovery(clients, seed);
-  const input: WardenConfigInput = {
-    limits: { apiShare: 1 },
-    controllerRoleArns: [HUB_ROLE],
-    alerts: { topicArn, stateTable: 'alb-warden-alert-state' },
-    approvalGraceMinutes: 0,
-    members: MEMBERS.map((member) => ({
-      account: member.account,
-      regions: [member.region],
-      ...(member.externalId ? { externalId: member.externalId } : {}),
-      discovery: [
-        {
-          name: 'fleet',
-          selector: { tags: { [GUARD.Key]: GUARD.Value } },
-          defaults: { instanceSelector: { tags: { Role: 'web' } } },
-        },
-      ],
-    })),
-    bindings: [
+  const input = hubConfig(
+    topicArn,
+    [
       {
         name: 'hub-web',
         loadBalancerArn: hubSeed.loadBalancerArn,
@@ -184,7 +142,16 @@ beforeAll(async () => {
         https: { certificateArn: hubSeed.certificateArn },
       },
     ],
-  };
+    {
+      discovery: [
+        {
+          name: 'fleet',
+          selector: { tags: { [GUARD.Key]: GUARD.Value } },
+          defaults: { instanceSelector: { tags: { Role: 'web' } } },
+        },
+      ],
+    },
+  );
   dir = mkdtempSync(join(tmpdir(), 'alb-warden-members-'));
   configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(input));

@@ -4,18 +4,24 @@
  * some) and the rules forwarding its EC2 and CloudTrail events to the hub's bus.
  */
 import {
+  DescribeListenersCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
   EventBridgeClient,
   PutPermissionCommand,
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import type { WardenConfigInput } from '../../functions/config.ts';
 import { defaultMemberRoleName } from '../../functions/domain/accounts.ts';
 import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../../infra/event-patterns.ts';
 import type { SimControl } from '../../sim/control.ts';
 import { buildSeedTopology, createAlertResources, type SeedTopology } from '../../sim/seed.ts';
 import { seedMember } from '../../sim/seed-member.ts';
-import { createClients, SIM_SECRET } from '../../testkit/world.ts';
+import { type AwsClients, createClients, SIM_SECRET } from '../../testkit/world.ts';
 import { KEYS, startWorld, type World } from './harness.ts';
 
 export const ORG = 'o-a1b2c3d4e5';
@@ -150,4 +156,62 @@ export async function startHubWorld(memberList: readonly Member[] = MEMBERS): Pr
   const members: Deployed[] = [];
   for (const member of memberList) members.push(await deployMember(world, control, member, hubBus));
   return { world, control, hubSeed, topicArn, members };
+}
+
+/**
+ * The hub's configuration: each member listed for its region (with its external id), `extra` added to every
+ * member entry, and `bindings`.
+ */
+export function hubConfig(
+  topicArn: string,
+  bindings: WardenConfigInput['bindings'],
+  extra: Omit<NonNullable<WardenConfigInput['members']>[number], 'account' | 'regions'> = {},
+): WardenConfigInput {
+  return {
+    limits: { apiShare: 1 },
+    controllerRoleArns: [HUB_ROLE],
+    alerts: { topicArn, stateTable: 'alb-warden-alert-state' },
+    approvalGraceMinutes: 0,
+    members: MEMBERS.map((member) => ({
+      account: member.account,
+      regions: [member.region],
+      ...(member.externalId ? { externalId: member.externalId } : {}),
+      ...extra,
+    })),
+    bindings,
+  };
+}
+
+/** Someone points the HTTP listener at the target group instead of redirecting. */
+export async function driftHttpListener(clients: AwsClients, seed: SeedTopology): Promise<void> {
+  await clients.elbv2.send(
+    new ModifyListenerCommand({
+      ListenerArn: seed.httpListenerArn,
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: seed.targetGroupArn }],
+    }),
+  );
+}
+
+export async function httpAction(clients: AwsClients, seed: SeedTopology) {
+  const { Listeners = [] } = await clients.elbv2.send(
+    new DescribeListenersCommand({ ListenerArns: [seed.httpListenerArn] }),
+  );
+  const [action] = Listeners[0]?.DefaultActions ?? [];
+  return { type: action?.Type, statusCode: action?.RedirectConfig?.StatusCode };
+}
+
+export async function targets(clients: AwsClients, seed: SeedTopology): Promise<string[]> {
+  const { TargetHealthDescriptions = [] } = await clients.elbv2.send(
+    new DescribeTargetHealthCommand({ TargetGroupArn: seed.targetGroupArn }),
+  );
+  return TargetHealthDescriptions.map((description) => description.Target?.Id ?? '').sort();
+}
+
+/** The alerts the hub's topic has published: subject and readable text. */
+export async function sentAlerts(control: SimControl) {
+  const { messages } = await control.sns();
+  return messages.map((message) => ({
+    subject: message.subject ?? '',
+    text: (JSON.parse(message.message) as { default: string }).default,
+  }));
 }
