@@ -557,7 +557,7 @@ export function memberUnreachableAlert(input: MemberUnreachableInput): Alert {
     // The subject starts with the account and region (the alert's binding), then names the role.
     headline: `cannot assume role ${clean(input.roleArn.split('/').pop(), 64)}`,
     lines: [
-      `The hub could not assume ${clean(input.roleArn)} in account ${input.account}, region ${input.region}, so ${plural(names.length, 'binding')} there (${names.join(', ')}) went unchecked: no repair, registration or health alert until it can.`,
+      `The hub could not assume ${clean(input.roleArn)} in account ${input.account}, region ${input.region}, so ${names.length > 0 ? `${plural(names.length, 'binding')} there (${names.join(', ')}) went unchecked` : 'nothing there is discovered or checked'}: no repair, registration or health alert until it can.`,
       `AWS said: ${clean(input.error.code ?? 'error', 64)}: ${clean(input.error.message, 600)}`,
       "Check that the member stack is deployed in that account and region, that its role exists and trusts the hub's function roles (organization, external id), then wait for the next sweep. Other accounts and regions are not affected.",
     ],
