@@ -18,7 +18,7 @@ import {
   sameScope,
   scopeOfBinding,
 } from '../domain/accounts.ts';
-import type { DiscoveredBinding, DiscoveryOutcome } from '../domain/discovery.ts';
+import type { DiscoveredBinding, DiscoveryOutcome, TaggedResource } from '../domain/discovery.ts';
 import { memberDiscoveryFailedAlert } from '../domain/member-alerts.ts';
 import { awsErrorCode, ConfigError, errorText, isTransient, MemberAccessError } from '../errors.ts';
 import type { BindingState } from './binding-state.ts';
@@ -84,28 +84,12 @@ async function discoverScopes(deps: Deps, settle: boolean): Promise<EverywhereDi
   const recorded = scopes.map((target, index) =>
     recordedIn(states[index] as BindingState, isHub(target) ? undefined : target.scope, now),
   );
-  const outcomes: (DiscoveryOutcome | undefined)[] = [];
-  const kept: (readonly DiscoveredBinding[])[] = [];
-  scopes.forEach((target, index) => {
-    const read = reads[index] as Settled<Awaited<ReturnType<typeof readIn>>>;
-    if ('error' in read) {
-      kept.push(recorded[index] ?? []);
-      outcomes.push(undefined);
-      return;
-    }
-    // Names decided by the scopes before, and recorded by the scopes after: taken elsewhere.
-    const reserved = new Map<string, string>();
-    scopes.forEach((other, at) => {
-      if (at === index) return;
-      for (const { binding } of (at < index ? kept[at] : recorded[at]) ?? [])
-        reserved.set(binding.name, `a binding discovered in ${other.scope.account}/${other.scope.region}`);
-    });
-    const outcome = decideDiscovery(config, target.policies, read.value, reserved);
-    outcomes.push(outcome);
-    kept.push(outcome.bindings);
+  const { outcomes, kept } = decideInOrder(config, scopes, reads, recorded);
+  // In the order of the scopes, whatever order their work ends in.
+  const failed: DiscoveryScopeFailure[] = scopes.flatMap((target, index) => {
+    const read = reads[index] as Settled<unknown>;
+    return 'error' in read ? [{ ...target.scope, message: errorText(read.error) }] : [];
   });
-
-  const failed: DiscoveryScopeFailure[] = [];
   const failures: unknown[] = [];
   await mapLimit(scopes, limit, async (target, index) => {
     const state = states[index] as BindingState;
@@ -120,7 +104,6 @@ async function discoverScopes(deps: Deps, settle: boolean): Promise<EverywhereDi
     }
     const error = 'error' in read ? read.error : undefined;
     const { account, region } = target.scope;
-    failed.push({ account, region, message: errorText(error) });
     telemetry.log.error('discovery failed; keeping the bindings recorded there before', {
       account,
       region,
@@ -150,8 +133,40 @@ async function discoverScopes(deps: Deps, settle: boolean): Promise<EverywhereDi
   };
 }
 
+/**
+ * Each scope's decision, one after another: a scope whose tags were read decides with the names the scopes
+ * before it decided, and those the scopes after it recorded, taken; one that was not read keeps its records.
+ */
+function decideInOrder(
+  config: Deps['config'],
+  scopes: readonly DiscoveryScope[],
+  reads: readonly Settled<TaggedResource[]>[],
+  recorded: readonly (readonly DiscoveredBinding[])[],
+): { outcomes: (DiscoveryOutcome | undefined)[]; kept: (readonly DiscoveredBinding[])[] } {
+  const outcomes: (DiscoveryOutcome | undefined)[] = [];
+  const kept: (readonly DiscoveredBinding[])[] = [];
+  scopes.forEach((target, index) => {
+    const read = reads[index];
+    if (!read || 'error' in read) {
+      kept.push(recorded[index] ?? []);
+      outcomes.push(undefined);
+      return;
+    }
+    const reserved = new Map<string, string>();
+    scopes.forEach((other, at) => {
+      if (at === index) return;
+      for (const { binding } of (at < index ? kept[at] : recorded[at]) ?? [])
+        reserved.set(binding.name, `a binding discovered in ${other.scope.account}/${other.scope.region}`);
+    });
+    const outcome = decideDiscovery(config, target.policies, read.value, reserved);
+    outcomes.push(outcome);
+    kept.push(outcome.bindings);
+  });
+  return { outcomes, kept };
+}
+
 /** One account and region's tagged resources, read with its own tagging client. */
-async function readIn(deps: Deps, target: DiscoveryScope) {
+async function readIn(deps: Deps, target: DiscoveryScope): Promise<TaggedResource[]> {
   const hub = sameScope(target.scope, hubScope(deps.config));
   const tagging = hub ? deps.tagging : (await deps.clientsFor?.(target.scope))?.tagging;
   if (!tagging)
