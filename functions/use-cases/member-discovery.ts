@@ -55,9 +55,8 @@ export interface EverywhereDiscovery {
  * The scheduler's and the hub sweep's discovery: decides, records and alerts in each account and region.
  * Without member clients (a single account), the hub's discovery alone.
  */
-export async function discoverEverywhere(deps: Deps): Promise<EverywhereDiscovery> {
-  if (!deps.clientsFor) return discoverOnce(deps);
-  return discoverScopes(deps, true);
+export function discoverEverywhere(deps: Deps): Promise<EverywhereDiscovery> {
+  return discoverOnce(deps, deps.clientsFor ? (given) => discoverScopes(given, true) : undefined);
 }
 
 /**

@@ -95,14 +95,18 @@ export function discoveryFailure(error: unknown): unknown {
 }
 
 /**
- * Discovery once per sweep (or per scheduler run). When it fails, the work goes on with the set the last run
- * recorded (explicit bindings always), and the failure is thrown once the bindings are done.
+ * Discovery once per sweep (or per scheduler run): the hub's own, or `discover` (every account and region's,
+ * member-discovery.ts). When it fails, the work goes on with the set the last run recorded (explicit bindings
+ * always), and the failure is thrown once the bindings are done.
  */
 export async function discoverOnce(
   deps: Deps,
+  discover: (
+    deps: Deps,
+  ) => Promise<{ deps: Deps; summary?: DiscoverySummary | undefined; failure?: unknown }> = discoverForSweep,
 ): Promise<{ deps: Deps; summary?: DiscoverySummary | undefined; failure?: unknown }> {
   try {
-    return await discoverForSweep(deps);
+    return await discover(deps);
   } catch (failure) {
     deps.telemetry.log.error('discovery failed; sweeping the bindings the last sweep recorded', {
       error: errorText(failure),
