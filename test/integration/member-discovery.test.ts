@@ -16,6 +16,7 @@ import { parseConfig } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import { defaultMemberRoleName } from '../../functions/domain/accounts.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
+import { InvocationIncompleteError } from '../../functions/use-cases/binding-run.ts';
 import type { Deps } from '../../functions/use-cases/context.ts';
 import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import { inEventScope } from '../../functions/use-cases/members.ts';
@@ -321,6 +322,36 @@ describe('discovery inside member accounts', () => {
       `[WARNING] ${b.member.account}/${b.member.region}: discovery failed with role ${defaultMemberRoleName(b.member.region)}`,
     ]);
     expect(sent[0]?.text).toContain(roleArnOf(b.member));
+  });
+});
+
+describe('a member throttled past the retries', () => {
+  it('keeps its recorded set, queues every binding, then fails the run so it is retried; nothing is alerted', async () => {
+    // Prepare: every attempt of one run's first GetResources in team-b is throttled.
+    const [, b] = members;
+    await control.in({ account: b.member.account, region: b.member.region }).faults({
+      service: 'tagging',
+      action: 'GetResources',
+      error: 'ThrottlingException',
+      count: 3,
+    });
+    const before = (await alerts()).length;
+    queued.length = 0;
+
+    // Act
+    const throttled = await schedule().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    const queuedWhileThrottled = queued.flat();
+    const next = await schedule();
+
+    // Assess
+    expect(throttled).toBeInstanceOf(InvocationIncompleteError);
+    expect(String(throttled)).toContain('ThrottlingException');
+    expect(queuedWhileThrottled.sort()).toEqual(['hub-web', nameOfB(), 'shop-alb', 'web-alb'].sort());
+    expect(next.discovery?.failed).toBeUndefined();
+    expect((await alerts()).slice(before)).toEqual([]);
   });
 });
 
