@@ -90,7 +90,8 @@ account's bindings are reached as the hub reaches them: your credentials assume 
     usage: 'alb-warden validate --config FILE [--discover] [--json]',
     text: `Validates a configuration file and prints every bad field with its value. Exit 0 valid, 2 invalid.
 --discover also reads the load balancers' tags (needs credentials) and lists the bindings the discovery
-policies find, and every problem: tags that make no binding, a load balancer two policies select (exit 2).`,
+policies find, and every problem: tags that make no binding, a load balancer two policies select (exit 2).
+A member's policies read its tags through its role; a member that cannot be read is listed (exit 1).`,
     options: ['config', 'discover', 'json'],
   },
   pause: {

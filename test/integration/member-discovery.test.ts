@@ -411,6 +411,35 @@ describe('alb-warden reconcile and status into members', () => {
     ]);
   });
 
+  it('validate --discover lists each member’s bindings, and a member it cannot read (exit 1)', async () => {
+    // Prepare
+    const [a, b] = members;
+    await control.in({ account: b.member.account, region: b.member.region }).faults({
+      service: 'tagging',
+      action: 'GetResources',
+      error: 'AccessDeniedException',
+      count: 1,
+    });
+    const before = (await alerts()).length;
+
+    // Act
+    const refused = await cli('validate', '--discover');
+    const read = await cli('validate', '--discover');
+
+    // Assess
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`  found       web-alb (policy fleet) ${a.seed.loadBalancerArn}`);
+    expect(refused.stdout).toMatch(
+      new RegExp(
+        `failed {6}${b.member.account}/${b.member.region}: .*AccessDenied.* \\(its bindings found before are kept\\)`,
+      ),
+    );
+    expect(read.code).toBe(0);
+    expect(read.stdout).toContain(`  found       ${nameOfB()} (policy fleet) ${b.seed.loadBalancerArn}`);
+    // An operator's preview alerts no one.
+    expect((await alerts()).slice(before)).toEqual([]);
+  });
+
   it('refuses an account or region the configuration does not reach, naming what it does', async () => {
     // Act
     const account = await cli('reconcile', '--account', '999999999999');
