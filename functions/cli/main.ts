@@ -16,10 +16,9 @@ import { type Deps, type Log, previewDeps, silentTelemetry, type Telemetry } fro
 import { discoverFleet, discoverySummary, withBindings } from '../use-cases/discovery.ts';
 import { FleetFilterError, fleetStatus, requireConfiguredScope, selectBindings } from '../use-cases/fleet.ts';
 import { previewEverywhere } from '../use-cases/member-discovery.ts';
-import { statusesEverywhere } from '../use-cases/member-status.ts';
 import { sweepFleet } from '../use-cases/members.ts';
 import type { BindingResult } from '../use-cases/results.ts';
-import { type BindingStatus, setPause } from '../use-cases/status.ts';
+import { type BindingStatus, bindingStatuses, setPause } from '../use-cases/status.ts';
 import { type DiscoveryReport, formatDiscovery } from './discovery.ts';
 import { type DoctorOptions, doctorCommand } from './doctor/command.ts';
 import { formatFleet } from './fleet-format.ts';
@@ -249,11 +248,7 @@ async function status(run: {
       account: values.account,
       region: values.region,
     }).map((binding) => binding.name);
-  const view = fleetStatus(
-    await statusesEverywhere(fleet, selected),
-    fleet.config.bindings,
-    fleet.config.mode,
-  );
+  const view = fleetStatus(await bindingStatuses(fleet, selected), fleet.config.bindings, fleet.config.mode);
   const ok = view.ok && (discovery?.problems.length ?? 0) === 0 && (discovery?.failed?.length ?? 0) === 0;
   if (values.json) out(JSON.stringify({ ...view, ok, ...more(fleet.config, discovery) }, null, 2));
   else {

@@ -43,7 +43,7 @@ export async function reach(
 }
 
 /** `deps` narrowed to one account and region, with its clients (undefined: the hub's own). */
-export function scopedDeps(deps: Deps, scope: Scope, clients: ScopedClients | undefined): Deps {
+function scopedDeps(deps: Deps, scope: Scope, clients: ScopedClients | undefined): Deps {
   const config = narrowTo(deps.config, scope);
   if (!clients) return { ...deps, config };
   // The member's tagging client or none: never the hub's, which would discover in the hub's account.

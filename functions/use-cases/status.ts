@@ -151,20 +151,15 @@ async function bindingStatus(hub: Deps, binding: Binding): Promise<BindingStatus
       alertState,
     };
   } catch (error) {
-    return failedStatus(binding.name, errorText(error));
+    return {
+      binding: binding.name,
+      ok: false,
+      listeners: { inSync: false, decision: 'in-sync', drift: [], blocked: [], wouldRepair: [] },
+      targets: { registered: 0, healthy: 0, unhealthy: [], missing: [], foreign: [] },
+      alertState: { alerting: [], noHealthyTargets: false, suspended: [], parkedAlerts: 0 },
+      error: errorText(error),
+    };
   }
-}
-
-/** A binding that could not be read: what went wrong, nothing else known. */
-export function failedStatus(binding: string, error: string): BindingStatus {
-  return {
-    binding,
-    ok: false,
-    listeners: { inSync: false, decision: 'in-sync', drift: [], blocked: [], wouldRepair: [] },
-    targets: { registered: 0, healthy: 0, unhealthy: [], missing: [], foreign: [] },
-    alertState: { alerting: [], noHealthyTargets: false, suspended: [], parkedAlerts: 0 },
-    error,
-  };
 }
 
 function partStatus(plan: RepairPlan): PartStatus {

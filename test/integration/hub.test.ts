@@ -1,13 +1,3 @@
-/**
- * A hub controller and two member accounts in two regions on the simulator: the members' rules forward their
- * EC2 and CloudTrail events to the hub's bus, the hub assumes each member's role (trust: the organization, an
- * external id for one) and repairs and registers there, each member with its own clients and credentials.
- * A member whose role is deleted fails alone, with one alert naming the account and the role.
- */
-import {
-  DescribeTargetHealthCommand,
-  ModifyListenerCommand,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type WardenConfigInput } from '../../functions/config.ts';
@@ -21,79 +11,26 @@ import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { InvocationResult } from '../../functions/use-cases/results.ts';
 import { bindingStatuses } from '../../functions/use-cases/status.ts';
 import type { SimControl } from '../../sim/control.ts';
-import {
-  buildSeedTopology,
-  createAlertResources,
-  launchInstances,
-  type SeedTopology,
-} from '../../sim/seed.ts';
-import { seedMember } from '../../sim/seed-member.ts';
+import { launchInstances, type SeedTopology } from '../../sim/seed.ts';
 import { EventFeed } from '../../testkit/events.ts';
-import {
-  createMemberRole,
-  deployMemberStack,
-  type MemberStackOptions,
-  memberRoleArn,
-  openHubBus,
-} from '../../testkit/members.ts';
-import { type AwsClients, createClients, SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
+import { memberRoleArn } from '../../testkit/members.ts';
+import { createClients, zeroDelayRetries } from '../../testkit/world.ts';
 import { mutatingCalls } from '../demo/support.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
-import { KEYS, startWorld, type World } from './harness.ts';
-
-const ORG = 'o-a1b2c3d4e5';
-const EXTERNAL_ID = 'hub-7f3a';
-const HUB_CONTROLLER = 'arn:aws:sts::123456789012:assumed-role/AlbWarden-ControllerRole/alb-warden-guard';
-
-interface Member {
-  readonly name: string;
-  readonly account: string;
-  readonly region: string;
-  readonly adminKey: string;
-  readonly externalId?: string;
-}
-
-const MEMBERS: readonly Member[] = [
-  { name: 'team-a', account: '210987654321', region: 'eu-west-1', adminKey: 'AKIAMEMBERAADMIN0001' },
-  {
-    name: 'team-b',
-    account: '345678901234',
-    region: 'us-east-1',
-    adminKey: 'AKIAMEMBERBADMIN0001',
-    externalId: EXTERNAL_ID,
-  },
-];
-
-const signedBy = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: SIM_SECRET });
-
-/** The member stack's options: the hub's function roles trusted in the organization (with the external id, if any). */
-const stackOf = (member: Member): MemberStackOptions => ({
-  account: member.account,
-  region: member.region,
-  adminAccessKeyId: member.adminKey,
-  hubAccount: '123456789012',
-  hubRegion: world.clients.region,
-  organizationId: ORG,
-  externalId: member.externalId,
-});
-
-/** A member account: its seed topology, and what the member stack holds (role, rules forwarding to the hub). */
-async function deployMember(world: World, control: SimControl, member: Member) {
-  const { topology: seed } = await seedMember(
-    { endpoint: world.endpoint, control },
-    {
-      account: member.account,
-      region: member.region,
-      organizationId: ORG,
-      adminAccessKeyId: member.adminKey,
-    },
-  );
-  const clients = createClients(world.endpoint, member.region, member.adminKey);
-  const iam = await deployMemberStack(world.endpoint, stackOf(member));
-  return { member, clients, seed, iam };
-}
-
-type Deployed = Awaited<ReturnType<typeof deployMember>>;
+import { KEYS, type World } from './harness.ts';
+import {
+  type Deployed,
+  driftHttpListener,
+  HUB_ROLE,
+  httpAction,
+  hubConfig,
+  MEMBERS,
+  restoreRole,
+  sentAlerts,
+  signedBy,
+  startHubWorld,
+  targets,
+} from './member-world.ts';
 
 let world: World;
 let control: SimControl;
@@ -108,16 +45,13 @@ const clock = { now: 0 };
 async function pump(): Promise<InvocationResult[]> {
   const guard = inEventScope('guard', handleApiCall);
   const register = inEventScope('register', handleInstanceState);
-  const { delivered } = await feed.deliver(
-    'arn:aws:iam::123456789012:role/AlbWarden-ControllerRole',
-    async (target, raw) => {
-      const event = parseEvent(raw);
-      if (target === 'register' && (event.type === 'instance-state' || event.type === 'spot-interruption'))
-        return register(deps, event);
-      if (target === 'guard' && event.type === 'api-call') return guard(deps, event);
-      return undefined;
-    },
-  );
+  const { delivered } = await feed.deliver(HUB_ROLE, async (target, raw) => {
+    const event = parseEvent(raw);
+    if (target === 'register' && (event.type === 'instance-state' || event.type === 'spot-interruption'))
+      return register(deps, event);
+    if (target === 'guard' && event.type === 'api-call') return guard(deps, event);
+    return undefined;
+  });
   return delivered;
 }
 
@@ -129,52 +63,12 @@ async function advance(ms: number): Promise<void> {
   clock.now = Date.parse((await control.clock(ms)).now);
 }
 
-async function driftHttpListener(clients: AwsClients, seed: SeedTopology): Promise<void> {
-  await clients.elbv2.send(
-    new ModifyListenerCommand({
-      ListenerArn: seed.httpListenerArn,
-      DefaultActions: [{ Type: 'forward', TargetGroupArn: seed.targetGroupArn }],
-    }),
-  );
-}
-
-async function httpAction(clients: AwsClients, seed: SeedTopology) {
-  const { Listeners = [] } = await clients.elbv2.send(
-    new (await import('@aws-sdk/client-elastic-load-balancing-v2')).DescribeListenersCommand({
-      ListenerArns: [seed.httpListenerArn],
-    }),
-  );
-  const [action] = Listeners[0]?.DefaultActions ?? [];
-  return { type: action?.Type, statusCode: action?.RedirectConfig?.StatusCode };
-}
-
-async function targets(clients: AwsClients, seed: SeedTopology): Promise<string[]> {
-  const { TargetHealthDescriptions = [] } = await clients.elbv2.send(
-    new DescribeTargetHealthCommand({ TargetGroupArn: seed.targetGroupArn }),
-  );
-  return TargetHealthDescriptions.map((description) => description.Target?.Id ?? '').sort();
-}
-
-async function alerts() {
-  const { messages } = await control.sns();
-  return messages.map((message) => ({
-    subject: message.subject ?? '',
-    text: (JSON.parse(message.message) as { default: string }).default,
-  }));
-}
+const alerts = () => sentAlerts(control);
 
 beforeAll(async () => {
-  world = await startWorld();
-  if (!world.control) throw new Error('the hub test needs the simulator');
-  control = world.control;
-  const hub = { account: '123456789012', region: world.clients.region };
-  await control.organization(hub.account, ORG);
-  await control.identity(KEYS.controller, HUB_CONTROLLER);
-  hubSeed = await buildSeedTopology(world.clients);
-  const { topicArn } = await createAlertResources(world.clients);
-  await openHubBus(world.endpoint, { region: hub.region, accessKeyId: KEYS.setup, organizationId: ORG });
-  members = [];
-  for (const member of MEMBERS) members.push(await deployMember(world, control, member));
+  let topicArn: string;
+  ({ world, control, hubSeed, topicArn, members } = await startHubWorld());
+  const hub = { region: world.clients.region };
   const binding = (name: string, seed: SeedTopology) => ({
     name,
     loadBalancerArn: seed.loadBalancerArn,
@@ -182,18 +76,10 @@ beforeAll(async () => {
     instanceSelector: { tags: { Role: 'web' } },
     https: { certificateArn: seed.certificateArn },
   });
-  configInput = {
-    limits: { apiShare: 1 },
-    controllerRoleArns: ['arn:aws:iam::123456789012:role/AlbWarden-ControllerRole'],
-    alerts: { topicArn, stateTable: 'alb-warden-alert-state' },
-    approvalGraceMinutes: 0,
-    members: MEMBERS.map((member) => ({
-      account: member.account,
-      regions: [member.region],
-      ...(member.externalId ? { externalId: member.externalId } : {}),
-    })),
-    bindings: [binding('hub-web', hubSeed), ...members.map(({ member, seed }) => binding(member.name, seed))],
-  };
+  configInput = hubConfig(topicArn, [
+    binding('hub-web', hubSeed),
+    ...members.map(({ member, seed }) => binding(member.name, seed)),
+  ]);
   const config = parseConfig(configInput);
   await advance(0);
   deps = createDeps(config, {
@@ -413,7 +299,7 @@ describe('a hub with two member accounts in two regions', () => {
   it('settles the alert once the role is back: the same failure later is news again', async () => {
     // Prepare
     const [, b] = members as [Deployed, Deployed];
-    await createMemberRole(b.iam, stackOf(b.member));
+    await restoreRole(b);
     const before = (await alerts()).length;
 
     // Act

@@ -31,13 +31,13 @@ import { recordingTelemetry } from '../support/fake-world.ts';
 import { KEYS, type World } from './harness.ts';
 import {
   type Deployed,
-  deployRole,
   driftHttpListener,
   HUB_ACCOUNT,
   HUB_ROLE,
   httpAction,
   hubConfig,
   MEMBERS,
+  restoreRole,
   roleArnOf,
   sentAlerts,
   signedBy,
@@ -291,7 +291,7 @@ describe('discovery inside member accounts', () => {
   it('a member whose role cannot read tags keeps its set, with one warning naming account and role, until it can', async () => {
     // Prepare: the role is back, but refused tag:GetResources for two runs.
     const [, b] = members;
-    await deployRole(b);
+    await restoreRole(b);
     await control.in({ account: b.member.account, region: b.member.region }).faults({
       service: 'tagging',
       action: 'GetResources',

@@ -1,26 +1,24 @@
 /**
- * A hub and member accounts on the simulator, as the member stack leaves them: each member joined to the
- * organization with the seed topology, the role the hub assumes (trust: the organization, an external id for
- * some) and the rules forwarding its EC2 and CloudTrail events to the hub's bus.
+ * A hub and member accounts on the simulator, as the member stack leaves them (testkit/members.ts): each
+ * member joined to the organization with the seed topology, the role the hub assumes (trust: the organization,
+ * an external id for some) and the rules forwarding its EC2 and CloudTrail events to the hub's bus.
  */
 import {
   DescribeListenersCommand,
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  EventBridgeClient,
-  PutPermissionCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import type { WardenConfigInput } from '../../functions/config.ts';
-import { defaultMemberRoleName } from '../../functions/domain/accounts.ts';
-import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../../infra/event-patterns.ts';
 import type { SimControl } from '../../sim/control.ts';
 import { buildSeedTopology, createAlertResources, type SeedTopology } from '../../sim/seed.ts';
 import { seedMember } from '../../sim/seed-member.ts';
+import {
+  createMemberRole,
+  deployMemberStack,
+  type MemberStackOptions,
+  memberRoleArn,
+  openHubBus,
+} from '../../testkit/members.ts';
 import { type AwsClients, createClients, SIM_SECRET } from '../../testkit/world.ts';
 import { KEYS, startWorld, type World } from './harness.ts';
 
@@ -50,39 +48,11 @@ export const MEMBERS: readonly Member[] = [
   },
 ];
 
-export const roleArnOf = (member: Member) =>
-  `arn:aws:iam::${member.account}:role/${defaultMemberRoleName(member.region)}`;
+export const roleArnOf = (member: Member) => memberRoleArn(member);
 export const signedBy = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: SIM_SECRET });
 
-/** The member role, trusted by the hub's function roles of the organization (and the external id, if any). */
-export async function deployRole({ member, iam }: { member: Member; iam: IAMClient }): Promise<void> {
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: defaultMemberRoleName(member.region),
-      AssumeRolePolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Principal: { AWS: `arn:aws:iam::${HUB_ACCOUNT}:root` },
-            Action: 'sts:AssumeRole',
-            Condition: {
-              ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${HUB_ACCOUNT}:role/AlbWarden-*` },
-              StringEquals: {
-                'aws:PrincipalOrgID': ORG,
-                ...(member.externalId ? { 'sts:ExternalId': member.externalId } : {}),
-              },
-            },
-          },
-        ],
-      }),
-      MaxSessionDuration: 3600,
-    }),
-  );
-}
-
-/** What the member stack holds: the role the hub assumes, and rules forwarding to the hub's bus. */
-async function deployMember(world: World, control: SimControl, member: Member, hubBus: string) {
+/** A member account: its seed topology, and what the member stack holds (role, rules forwarding to the hub). */
+async function deployMember(world: World, control: SimControl, member: Member) {
   const { topology: seed } = await seedMember(
     { endpoint: world.endpoint, control },
     {
@@ -92,35 +62,26 @@ async function deployMember(world: World, control: SimControl, member: Member, h
       adminAccessKeyId: member.adminKey,
     },
   );
-  const clients = createClients(world.endpoint, member.region, member.adminKey);
-  const iam = new IAMClient({
-    endpoint: world.endpoint,
-    region: 'us-east-1',
-    credentials: signedBy(member.adminKey),
-  });
-  await deployRole({ member, iam });
-  const events = new EventBridgeClient({
-    endpoint: world.endpoint,
+  const stack: MemberStackOptions = {
+    account: member.account,
     region: member.region,
-    credentials: signedBy(member.adminKey),
-  });
-  const rules = {
-    'alb-warden-instance-state': INSTANCE_STATE_PATTERN,
-    'alb-warden-api-calls': apiCallPattern([roleArnOf(member)]),
+    adminAccessKeyId: member.adminKey,
+    hubAccount: HUB_ACCOUNT,
+    hubRegion: world.clients.region,
+    organizationId: ORG,
+    externalId: member.externalId,
   };
-  for (const [name, pattern] of Object.entries(rules)) {
-    await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern) }));
-    await events.send(
-      new PutTargetsCommand({
-        Rule: name,
-        Targets: [{ Id: 'hub', Arn: hubBus, RoleArn: `arn:aws:iam::${member.account}:role/forwarder` }],
-      }),
-    );
-  }
-  return { member, clients, seed, iam };
+  const clients = createClients(world.endpoint, member.region, member.adminKey);
+  const iam = await deployMemberStack(world.endpoint, stack);
+  return { member, clients, seed, iam, stack };
 }
 
 export type Deployed = Awaited<ReturnType<typeof deployMember>>;
+
+/** The member role again, as the member stack made it (after a test deleted it). */
+export function restoreRole(deployed: Deployed): Promise<void> {
+  return createMemberRole(deployed.iam, deployed.stack);
+}
 
 export interface HubWorld {
   readonly world: World;
@@ -140,21 +101,9 @@ export async function startHubWorld(memberList: readonly Member[] = MEMBERS): Pr
   await control.identity(KEYS.controller, HUB_CONTROLLER);
   const hubSeed = await buildSeedTopology(world.clients);
   const { topicArn } = await createAlertResources(world.clients);
-  await new EventBridgeClient({
-    endpoint: world.endpoint,
-    region,
-    credentials: signedBy(KEYS.setup),
-  }).send(
-    new PutPermissionCommand({
-      StatementId: 'AlbWardenMembers',
-      Action: 'events:PutEvents',
-      Principal: '*',
-      Condition: { Type: 'StringEquals', Key: 'aws:PrincipalOrgID', Value: ORG },
-    }),
-  );
-  const hubBus = `arn:aws:events:${region}:${HUB_ACCOUNT}:event-bus/default`;
+  await openHubBus(world.endpoint, { region, accessKeyId: KEYS.setup, organizationId: ORG });
   const members: Deployed[] = [];
-  for (const member of memberList) members.push(await deployMember(world, control, member, hubBus));
+  for (const member of memberList) members.push(await deployMember(world, control, member));
   return { world, control, hubSeed, topicArn, members };
 }
 
