@@ -8,10 +8,14 @@ import { converge, startWorld, type World, type WorldOptions } from '../../bench
 import type { Deps } from '../../functions/use-cases/context.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import type { CallCounts } from '../../sim/control.ts';
+import { instantClock } from '../../testkit/limiter-clock.ts';
 
 export interface Converged {
   readonly world: World;
-  /** Rate limiter share 1: convergence registers whole fleets, and a test must not wait for tokens. */
+  /**
+   * Rate limiter share 1 on a clock that never waits: convergence registers whole fleets, and a test must
+   * not wait for tokens (even the whole describe bucket runs out while a 10-binding world converges).
+   */
   readonly deps: Deps;
   /** Sweeps it took to converge. */
   readonly sweeps: number;
@@ -19,7 +23,7 @@ export interface Converged {
 
 export async function convergedWorld(options: WorldOptions): Promise<Converged> {
   const world = await startWorld(options);
-  const deps = world.deps({ apiShare: 1 });
+  const deps = world.deps({ apiShare: 1 }, instantClock());
   const { sweeps } = await converge(world, deps);
   return { world, deps, sweeps };
 }

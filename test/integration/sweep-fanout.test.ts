@@ -13,7 +13,6 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { driftEvent, scheduledEvent } from '../../bench/events.ts';
 import { startWorld, type World } from '../../bench/world.ts';
-import type { Clock } from '../../functions/adapters/rate-limit.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import { DISCOVERY_TAG } from '../../functions/domain/discovery.ts';
@@ -25,6 +24,7 @@ import { createSweepWorkerHandler } from '../../functions/handlers/sweep-worker.
 import { awsSweepQueue } from '../../functions/queue-deps.ts';
 import { silentTelemetry } from '../../functions/use-cases/context.ts';
 import type { WorkerResult } from '../../functions/use-cases/sweep-worker.ts';
+import { instantClock } from '../../testkit/limiter-clock.ts';
 import {
   createSweepQueue,
   EventSourceMapping,
@@ -59,17 +59,6 @@ beforeEach(() => {
   vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   return () => vi.restoreAllMocks();
 });
-
-/** A limiter clock on which waiting for a token takes no real time. */
-function instantClock(): Clock {
-  let now = 0;
-  return {
-    now: () => now,
-    sleep: async (ms) => {
-      now += ms;
-    },
-  };
-}
 
 function controller(config: WardenConfig = world.config) {
   const limits = config.limits;

@@ -52,6 +52,7 @@ import { type SimControl, type Simulator, startSimulator } from '../../../sim/in
 import { buildSeedTopology, createAlertResources, launchInstances } from '../../../sim/seed.ts';
 import { ELBV2_WRITE_ACTIONS } from '../../../sim/services/elbv2.ts';
 import { EventFeed, useCases } from '../../../testkit/events.ts';
+import { instantClock } from '../../../testkit/limiter-clock.ts';
 import { type AwsClients, openWorld, type World as SimulatedWorld } from '../../../testkit/world.ts';
 import { recordingTelemetry } from '../../support/fake-world.ts';
 
@@ -282,14 +283,17 @@ export type Controller = Deps & { readonly recorded: ReturnType<typeof recording
 
 /**
  * The controller's dependencies, as `createDeps` builds them in Lambda, pointed at the simulator; the SDK's
- * retries without their backoff.
+ * retries without their backoff, and the ELB rate limiter counting its tokens on a clock that never waits
+ * (no test here is about its timing: at the default share, sitting out its refills took most of a run).
  */
 export function controller(world: World, options: ControllerOptions = {}): Controller {
   const recorded = recordingTelemetry();
   const telemetry = options.telemetry ?? recorded;
   const config = options.config ?? world.config;
   const now = options.now ?? Date.now;
-  if (!options.intercept) return { ...world.simulated.deps(config, { telemetry, now }), recorded };
+  if (!options.intercept) {
+    return { ...world.simulated.deps(config, { telemetry, now, limiterClock: instantClock() }), recorded };
+  }
   // The same clients createDeps makes (same retry settings), with a middleware under the retry strategy.
   const aws = world.simulated.controllerAws();
   const middleware = underRetries(options.intercept);
