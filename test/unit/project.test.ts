@@ -70,9 +70,8 @@ describe('the toolchain', () => {
 
   it('needs Node.js 24 and runs every check in npm test', () => {
     expect(pkg.engines.node).toBe('>=24');
-    expect(pkg.scripts.test).toBe(
-      'node ./scripts/require-node.mjs && npm run typecheck && npm run lint && vitest run',
-    );
+    expect(pkg.scripts.test).toBe('node ./scripts/test.mjs');
+    expect(pkg.scripts.typecheck).toMatch(/^tsc --noEmit\b/);
     expect(pkg.scripts.lint).toContain('--error-on-warnings');
   });
 
@@ -103,6 +102,62 @@ describe('the toolchain', () => {
     const shim = read('scripts/alb-warden.mjs');
     expect(shim.indexOf("import './require-node.mjs';")).toBeGreaterThan(0);
     expect(shim.indexOf("import './require-node.mjs';")).toBeLessThan(shim.indexOf('functions/cli/bin.ts'));
+  });
+});
+
+describe('scripts/test.mjs (npm test)', () => {
+  /**
+   * The runner with `npm` and `vitest` replaced by stubs on the PATH: each records its arguments and exits
+   * with the code the test gives it (`npm run -s typecheck` and `npm run -s lint` are the npm stub).
+   */
+  function runTests(codes: { typecheck: number; lint: number; vitest: number }, args: string[] = []) {
+    const dir = mkdtempSync(join(tmpdir(), 'alb-warden-test-runner-'));
+    try {
+      mkdirSync(join(dir, 'scripts'));
+      mkdirSync(join(dir, 'bin'));
+      for (const file of ['test.mjs', 'require-node.mjs']) {
+        copyFileSync(`${root}scripts/${file}`, join(dir, 'scripts', file));
+      }
+      copyFileSync(`${root}package.json`, join(dir, 'package.json'));
+      const stub = (name: string, code: string) =>
+        writeFileSync(
+          join(dir, 'bin', name),
+          `#!/bin/sh\necho "${name} $*" >> "${dir}/calls"\necho "${name} said $*"\n${code}\n`,
+          { mode: 0o755 },
+        );
+      stub('npm', `case "$3" in typecheck) exit ${codes.typecheck};; lint) exit ${codes.lint};; esac`);
+      stub('vitest', `exit ${codes.vitest}`);
+      const run = spawnSync(process.execPath, ['scripts/test.mjs', ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
+      });
+      const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').sort();
+      return { status: run.status, stdout: run.stdout, calls };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('runs the typecheck, Biome and vitest, and passes its arguments to vitest', () => {
+    const run = runTests({ typecheck: 0, lint: 0, vitest: 0 }, ['test/unit']);
+
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual(['npm run -s lint', 'npm run -s typecheck', 'vitest run test/unit']);
+    expect(run.stdout).toContain('npm run typecheck: passed\nnpm said run -s typecheck');
+    expect(run.stdout).toContain('npm run lint: passed\nnpm said run -s lint');
+  });
+
+  it.each([
+    ['the typecheck', { typecheck: 2, lint: 0, vitest: 0 }, 'npm run typecheck: failed (exit 2)'],
+    ['Biome', { typecheck: 0, lint: 1, vitest: 0 }, 'npm run lint: failed (exit 1)'],
+    ['a test', { typecheck: 0, lint: 0, vitest: 1 }, 'npm run lint: passed'],
+  ])('fails when %s fails, after all three ran', (_, codes, line) => {
+    const run = runTests(codes);
+
+    expect(run.status).toBe(1);
+    expect(run.calls).toHaveLength(3);
+    expect(run.stdout).toContain(line);
   });
 });
 

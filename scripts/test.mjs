@@ -1,0 +1,43 @@
+// `npm test`: the typecheck and Biome run beside the tests instead of before them: they are single processes
+// that would keep one of two cores idle for their whole run, and the test workers leave room for them. Their
+// output is printed after the tests' (each in one piece), and the run fails if any of the three fails.
+// Arguments go to vitest (`npm test -- test/unit`). Plain JavaScript: the Node check must run first.
+import './require-node.mjs';
+import { spawn } from 'node:child_process';
+
+/** Runs `npm run -s SCRIPT`, its output kept for later. */
+function check(script) {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', '-s', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.on('error', (error) => resolve({ script, code: 1, output: `${output}${error.message}\n` }));
+    child.on('close', (code, signal) => resolve({ script, code: code ?? 1, output, signal }));
+  });
+}
+
+function vitest(args) {
+  return new Promise((resolve) => {
+    const child = spawn('vitest', ['run', ...args], { stdio: 'inherit' });
+    child.on('error', (error) => {
+      process.stderr.write(`npm test: cannot start vitest: ${error.message}\n`);
+      resolve(1);
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}
+
+const checks = [check('typecheck'), check('lint')];
+const tests = await vitest(process.argv.slice(2));
+let failed = tests !== 0;
+for (const { script, code, output, signal } of await Promise.all(checks)) {
+  const verdict = code === 0 ? 'passed' : `failed (${signal ?? `exit ${code}`})`;
+  process.stdout.write(`\nnpm run ${script}: ${verdict}\n${output}`);
+  if (code !== 0) failed = true;
+}
+process.exitCode = failed ? 1 : 0;
