@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SIM_SECRET } from '../../testkit/world.ts';
 import { type DoctorDocument, type DoctorWorld, startDoctorWorld } from '../cli/doctor-support.ts';
 import { OPERATOR_KEY } from '../cli/support.ts';
-import { ensureBundles, ROOT } from './support/bundles.ts';
+import { buildPackageOutputs, ensureBundles, ROOT } from './support/bundles.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
@@ -88,10 +88,7 @@ console.log(topicArn);
 
 beforeAll(async () => {
   await ensureBundles();
-  const packageBuild = (await import(new URL('../../package.config.mjs', import.meta.url).href)) as {
-    buildPackage(): Promise<void>;
-  };
-  await packageBuild.buildPackage();
+  await buildPackageOutputs();
   work = mkdtempSync(join(tmpdir(), 'alb-warden-package-'));
   const { stdout } = await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT);
   const [info] = JSON.parse(stdout) as [typeof packed & { filename: string }];
