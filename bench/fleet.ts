@@ -54,14 +54,14 @@ export const PRICES_USD = {
   dynamodbWrite: 0.625 / 1e6,
 } as const;
 
-const MINUTES_PER_MONTH = 30 * 24 * 60;
-const WORKER_MEMORY_GB = 0.5;
-const SCHEDULER_MEMORY_GB = 0.25;
+export const MINUTES_PER_MONTH = 30 * 24 * 60;
+export const WORKER_MEMORY_GB = 0.5;
+export const SCHEDULER_MEMORY_GB = 0.25;
 /**
  * Lambda polls a queue with five concurrent long polls (20 s each) while it is idle, and keeps them when a
  * maximum concurrency is set (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
  */
-const IDLE_RECEIVES_PER_MINUTE = 5 * 3;
+export const IDLE_RECEIVES_PER_MINUTE = 5 * 3;
 
 export interface FleetFigure {
   readonly bindings: number;
@@ -104,7 +104,7 @@ export interface FleetFigure {
 }
 
 /** A worker slot's clock: waiting for a token moves it forward, nothing waits for real. */
-class SlotClock implements Clock {
+export class SlotClock implements Clock {
   #now = 0;
   now(): number {
     return this.#now;

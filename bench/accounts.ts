@@ -1,0 +1,668 @@
+/**
+ * Many accounts: a hub guarding A member accounts × R regions × B bindings on the simulator, each member
+ * account and region a world of its own (its own ELB and EC2 throttling buckets, on for the run), on a
+ * simulated clock.
+ *
+ * Setup (not measured): each member account joins the organization and gets what the member stack holds,
+ * made with SDK calls: the role the hub's functions assume (one per region) and, in each region, the two rules
+ * forwarding its EC2 and ELB events to the hub's bus; then B seed topologies with their instances. Two sweeps
+ * converge the fleet.
+ *
+ * The measured run, a simulated hour as deployed: every minute the real scheduler queues the bindings due, the
+ * sweep worker slots take the messages (as in fleet.ts: each slot is one warm execution environment with its
+ * own credential cache and ELB limiters per member, on the slot's clock), and a person drifts the HTTP listener
+ * of K members, each twice half the run apart. Each drift's CloudTrail event is forwarded by the member's
+ * rule to the hub's bus and handed to the guard (one warm environment), with 20 ms added to every AWS call
+ * while it runs, as the event-path figures do. Its time is ours only: from the forwarded event reaching the
+ * handler to the repair verified (the use-case re-reads the listener; the bench reads it again).
+ *
+ * Monthly figures scale the hour to 30 days; prices are fleet.ts's (README, Performance, names the pages).
+ */
+import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  EventBridgeClient,
+  PutPermissionCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { REFRESH_BEFORE_MS } from '../functions/adapters/accounts.ts';
+import { parseConfig, type WardenConfig } from '../functions/config.ts';
+import { createDeps } from '../functions/deps.ts';
+import { defaultMemberRoleName } from '../functions/domain/accounts.ts';
+import { parseEvent } from '../functions/domain/events.ts';
+import { eventShare, sweepIntervalMinutes, workerShare } from '../functions/domain/sweep-schedule.ts';
+import { parseBody } from '../functions/handlers/sweep-worker.ts';
+import { awsSweepQueue } from '../functions/queue-deps.ts';
+import { type Deps, silentTelemetry } from '../functions/use-cases/context.ts';
+import { handleApiCall } from '../functions/use-cases/guard.ts';
+import { inEventScope, sweepFleet } from '../functions/use-cases/members.ts';
+import type { InvocationResult } from '../functions/use-cases/results.ts';
+import { scheduleSweeps } from '../functions/use-cases/schedule.ts';
+import { sweepWorker } from '../functions/use-cases/sweep-worker.ts';
+import { SWEEP_BATCH_SIZE, SWEEP_WORKER_TIMEOUT } from '../infra/constructs/sweep-fanout.ts';
+import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../infra/event-patterns.ts';
+import { buildSeedTopology, createAlertResources, launchInstances, type SeedTopology } from '../sim/seed.ts';
+import { ELBV2_BUCKETS, elbv2BucketOf } from '../sim/throttling.ts';
+import { EventFeed } from '../testkit/events.ts';
+import { createSweepQueue } from '../testkit/sweep-queue.ts';
+import { createClients, destroyClients, openWorld, SIM_SECRET, type World } from '../testkit/world.ts';
+import {
+  IDLE_RECEIVES_PER_MINUTE,
+  MINUTES_PER_MONTH,
+  PRICES_USD,
+  SCHEDULER_MEMORY_GB,
+  SlotClock,
+  WORKER_MEMORY_GB,
+} from './fleet.ts';
+import { median, round } from './stats.ts';
+
+export interface AccountsScale {
+  readonly accounts: number;
+  /** Regions of each member account (at most `MEMBER_REGIONS.length`). */
+  readonly regions: number;
+  /** Bindings in each member account and region. */
+  readonly bindingsPerRegion: number;
+  readonly instancesPerBinding: number;
+  /** Member accounts and regions whose HTTP listener a person changes, twice each. */
+  readonly driftedMembers: number;
+  readonly simulatedMinutes: number;
+}
+
+export const ACCOUNTS_SCALE: AccountsScale = {
+  accounts: 20,
+  regions: 3,
+  bindingsPerRegion: 10,
+  instancesPerBinding: 2,
+  driftedMembers: 6,
+  simulatedMinutes: 60,
+};
+
+/** The members' regions; the hub is in the simulator's own (ap-northeast-2). */
+export const MEMBER_REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-2', 'eu-central-1'] as const;
+
+/** What each member's AWS calls cost in time while the guard runs, as in the event-path figures. */
+export const EVENT_LATENCY_MS = 20;
+/**
+ * AssumeRole's default session (DurationSeconds 3600, which the hub does not set): the cache asks again
+ * `REFRESH_BEFORE_MS` before it ends (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html).
+ */
+const SESSION_MS = 3600 * 1000;
+/** The guard function's memory as deployed (the controller functions' default). */
+const GUARD_MEMORY_GB = 0.25;
+/**
+ * EventBridge: an event sent to another account's bus is billed to the sender as a custom event, $1.00 per
+ * million in US East (N. Virginia), read on 2026-11-29 (https://aws.amazon.com/eventbridge/pricing/,
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html). The members pay it; it is
+ * the fleet's cost of the hub, so it is counted here.
+ */
+export const EVENTBRIDGE_CROSS_ACCOUNT_EVENT_USD = 1 / 1e6;
+
+const ORGANIZATION = 'o-a1b2c3d4e5';
+const KEYS = {
+  controller: 'AKIAWARDENCONTROLLER',
+  person: 'AKIAJIWOOKIMADMIN001',
+  setup: 'AKIAWARDENHARNESS001',
+} as const;
+const STATE_TABLE = 'alb-warden-alert-state';
+
+export interface AccountsFigure {
+  readonly accounts: number;
+  readonly regions: number;
+  readonly bindings: number;
+  /** Median over the drifts: the guard's run from the forwarded event to the repair verified. */
+  readonly eventPathOursMs: number;
+  readonly eventPathOursMaxMs: number;
+  /** Median of each member's first drift: the guard reached the member first, its run includes AssumeRole. */
+  readonly eventPathFirstReachMs: number;
+  /** Median of each member's second drift: the guard's credentials for the member were cached. */
+  readonly eventPathCachedMs: number;
+  readonly eventPathLatencyPerCallMs: number;
+  readonly drifts: number;
+  /** Drifts the guard repaired, verified, and the bench found repaired by reading the listener. */
+  readonly repairsVerified: number;
+  /** What the simulator's STS answered in the run. */
+  readonly assumeRoleCallsPerHour: number;
+  /**
+   * The cache rule: each environment assumes each member's role at most once per session less the early
+   * refresh, ⌈run / (60 − 10 min)⌉ times in the run.
+   */
+  readonly assumeRoleCallsBound: number;
+  /** Warm execution environments that reach members: the sweep worker slots and the guard. */
+  readonly hubEnvironments: number;
+  /** The most ELB calls one member account and region's bucket took in one simulated minute. */
+  readonly maxMemberElbCallsPerMinute: number;
+  readonly maxMemberElbBucket: string;
+  /** That bucket's documented refill, per minute (ELB user guide, API throttling). */
+  readonly maxMemberElbBucketRatePerMinute: number;
+  readonly maxMemberElbScope: string;
+  /** ELB and EC2 requests the members' and the hub's buckets refused, retried or not. */
+  readonly throttlingErrors: number;
+  /** Bindings whose sweep or repair failed in the run. */
+  readonly failedBindingRuns: number;
+  readonly intervalMinutes: number;
+  readonly sweepsRun: number;
+  readonly simulatedMinutes: number;
+  readonly eventsForwardedPerHour: number;
+  readonly hubCostPerMonthUsd: number;
+  readonly hubCostBreakdownUsd: {
+    readonly lambda: number;
+    readonly sqs: number;
+    readonly dynamodb: number;
+    readonly eventBridge: number;
+  };
+  /** Real time: the setup (accounts, topologies, convergence) and the simulated hour. */
+  readonly setupS: number;
+  readonly runS: number;
+}
+
+interface MemberBinding {
+  readonly name: string;
+  readonly account: string;
+  readonly region: string;
+  readonly adminKey: string;
+  readonly topology: SeedTopology;
+  readonly selector: Readonly<Record<string, string>>;
+}
+
+export function checkScale(scale: AccountsScale): void {
+  const whole = (field: keyof AccountsScale, min: number, max = Number.POSITIVE_INFINITY) => {
+    const value = scale[field];
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new RangeError(
+        `accounts bench: ${field} must be a whole number from ${min}${max < Infinity ? ` to ${max}` : ''}, got ${value}`,
+      );
+  };
+  whole('accounts', 1, 99);
+  whole('regions', 1, MEMBER_REGIONS.length);
+  whole('bindingsPerRegion', 1);
+  whole('instancesPerBinding', 1, 250);
+  whole('driftedMembers', 1, scale.accounts * scale.regions);
+  whole('simulatedMinutes', 2);
+}
+
+/** The n-th member account: 2000000000nn. */
+const memberAccount = (index: number) => String(200_000_000_001 + index);
+
+export async function measureAccounts(scale: AccountsScale = ACCOUNTS_SCALE): Promise<AccountsFigure> {
+  checkScale(scale);
+  const setupStarted = performance.now();
+  const world = await openWorld({ keys: KEYS });
+  try {
+    const { busArn, topicArn } = await deployHub(world);
+    const regions = MEMBER_REGIONS.slice(0, scale.regions);
+    const bindings: MemberBinding[] = [];
+    for (let index = 0; index < scale.accounts; index++)
+      bindings.push(...(await deployMember(world, busArn, memberAccount(index), regions, scale)));
+    const config = parseConfig({
+      controllerRoleArns: [world.controllerRoleArn],
+      alerts: { topicArn, stateTable: STATE_TABLE },
+      members: Array.from({ length: scale.accounts }, (_, index) => ({
+        account: memberAccount(index),
+        regions: [...regions],
+      })),
+      bindings: bindings.map((binding) => ({
+        name: binding.name,
+        loadBalancerArn: binding.topology.loadBalancerArn,
+        targetGroupArn: binding.topology.targetGroupArn,
+        instanceSelector: { tags: { ...binding.selector } },
+        https: { certificateArn: binding.topology.certificateArn },
+      })),
+    });
+    await converge(world, config);
+    const setupS = (performance.now() - setupStarted) / 1000;
+    const runStarted = performance.now();
+    const run = await runHour(world, config, bindings, scale);
+    return { ...run, setupS: round(setupS), runS: round((performance.now() - runStarted) / 1000) };
+  } finally {
+    await world.stop();
+  }
+}
+
+/** The hub: its organization, alert topic and table, and its bus open to the organization's accounts. */
+async function deployHub(world: World): Promise<{ busArn: string; topicArn: string }> {
+  await world.control.organization(world.account, ORGANIZATION);
+  const { topicArn } = await createAlertResources(world.clients, { tableName: STATE_TABLE });
+  const events = new EventBridgeClient({
+    endpoint: world.endpoint,
+    region: world.region,
+    credentials: { accessKeyId: KEYS.setup, secretAccessKey: SIM_SECRET },
+  });
+  try {
+    await events.send(
+      new PutPermissionCommand({
+        StatementId: 'AlbWardenMembers',
+        Action: 'events:PutEvents',
+        Principal: '*',
+        Condition: { Type: 'StringEquals', Key: 'aws:PrincipalOrgID', Value: ORGANIZATION },
+      }),
+    );
+  } finally {
+    events.destroy();
+  }
+  return { busArn: `arn:aws:events:${world.region}:${world.account}:event-bus/default`, topicArn };
+}
+
+/** A member account: in the organization, its member roles, and each region's forwarding and topologies. */
+async function deployMember(
+  world: World,
+  busArn: string,
+  account: string,
+  regions: readonly string[],
+  scale: AccountsScale,
+): Promise<MemberBinding[]> {
+  const adminKey = `AKIA${account}ADMIN`;
+  await world.control.organization(account, ORGANIZATION);
+  await world.control.in({ account }).identity(adminKey, `arn:aws:sts::${account}:assumed-role/Admin/seeder`);
+  const credentials = { accessKeyId: adminKey, secretAccessKey: SIM_SECRET };
+  const iam = new IAMClient({ endpoint: world.endpoint, region: world.region, credentials });
+  try {
+    for (const region of regions)
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: defaultMemberRoleName(region),
+          AssumeRolePolicyDocument: JSON.stringify(memberTrust(world.account)),
+          MaxSessionDuration: 3600,
+        }),
+      );
+  } finally {
+    iam.destroy();
+  }
+  const perRegion = await Promise.all(
+    regions.map(async (region, regionIndex) => {
+      const events = new EventBridgeClient({ endpoint: world.endpoint, region, credentials });
+      const clients = createClients(world.endpoint, region, adminKey);
+      try {
+        const memberRole = `arn:aws:iam::${account}:role/${defaultMemberRoleName(region)}`;
+        const rules = {
+          'alb-warden-instance-state': INSTANCE_STATE_PATTERN,
+          'alb-warden-api-calls': apiCallPattern([memberRole]),
+        };
+        for (const [name, pattern] of Object.entries(rules)) {
+          await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern) }));
+          await events.send(
+            new PutTargetsCommand({
+              Rule: name,
+              Targets: [{ Id: 'hub', Arn: busArn, RoleArn: `arn:aws:iam::${account}:role/forwarder` }],
+            }),
+          );
+        }
+        const made: MemberBinding[] = [];
+        for (let index = 0; index < scale.bindingsPerRegion; index++) {
+          const topology = await buildSeedTopology(clients, {
+            loadBalancerName: `web-alb-${index}`,
+            targetGroupName: `web-8080-${index}`,
+          });
+          const selector = { Role: `web-${index}` };
+          await launchInstances(clients, {
+            count: scale.instancesPerBinding,
+            subnetId: topology.subnetIds[0],
+            tags: selector,
+          });
+          made.push({
+            name: `m${account.slice(-2)}-r${regionIndex}-web-${index}`,
+            account,
+            region,
+            adminKey,
+            topology,
+            selector,
+          });
+        }
+        return made;
+      } finally {
+        events.destroy();
+        destroyClients(clients);
+      }
+    }),
+  );
+  return perRegion.flat();
+}
+
+/** The member role's trust, as the member stack writes it: the hub's AlbWarden-* roles of the organization. */
+function memberTrust(hubAccount: string) {
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${hubAccount}:root` },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${hubAccount}:role/AlbWarden-*` },
+          StringEquals: { 'aws:PrincipalOrgID': ORGANIZATION },
+        },
+      },
+    ],
+  };
+}
+
+/** Two sweeps a minute apart: the first registers every instance, the second must find nothing to do. */
+async function converge(world: World, config: WardenConfig): Promise<void> {
+  let simNow = Date.parse((await world.control.clock(0)).now);
+  const deps = world.deps(config, {
+    telemetry: silentTelemetry,
+    limiterClock: new SlotClock(),
+    now: () => simNow,
+  });
+  await sweepFleet(deps);
+  simNow = Date.parse((await world.control.clock(60_000)).now);
+  const second = await sweepFleet(deps);
+  const unsettled = second.bindings.filter(
+    (binding) =>
+      binding.status !== 'ok' ||
+      (binding.registration?.register.length ?? 0) > 0 ||
+      (binding.listeners?.outcome !== undefined && binding.listeners.outcome !== 'in-sync'),
+  );
+  if (unsettled.length > 0)
+    throw new Error(
+      `the member fleet did not converge: ${unsettled.length} bindings still changing or failing, e.g. ${JSON.stringify(unsettled[0])}`,
+    );
+}
+
+interface DriftSample {
+  readonly ms: number;
+  readonly firstReach: boolean;
+  readonly verified: boolean;
+}
+
+type HourFigure = Omit<AccountsFigure, 'setupS' | 'runS'>;
+
+async function runHour(
+  world: World,
+  config: WardenConfig,
+  bindings: readonly MemberBinding[],
+  scale: AccountsScale,
+): Promise<HourFigure> {
+  const { control } = world;
+  const limits = config.limits;
+  const scopes = [...new Map(bindings.map((b) => [`${b.account}/${b.region}`, b])).values()];
+  const scopeControls = scopes.map((binding) => ({
+    key: `${binding.account}/${binding.region}`,
+    control: control.in({ account: binding.account, region: binding.region }),
+  }));
+  // The SDK's own retries, as deployed.
+  const aws = world.controllerAws({ retries: 'sdk' });
+  const sqs = new SQSClient({
+    endpoint: world.endpoint,
+    region: world.region,
+    credentials: { accessKeyId: KEYS.controller, secretAccessKey: SIM_SECRET },
+  });
+  try {
+    const queue = await createSweepQueue(sqs, {
+      visibilityTimeoutSeconds: 6 * SWEEP_WORKER_TIMEOUT.toSeconds(),
+      maxReceiveCount: 3,
+    });
+    let simNow = Date.parse((await control.clock(0)).now);
+    const base = Math.ceil(simNow / 60_000) * 60_000;
+    const advanceTo = async (t: number) => {
+      if (base + t > simNow) simNow = Date.parse((await control.clock(base + t - simNow)).now);
+    };
+    await advanceTo(0);
+
+    const deps = (clock: SlotClock, apiShare: number): Deps =>
+      createDeps(config, {
+        telemetry: silentTelemetry,
+        aws,
+        apiShare,
+        limiterClock: clock,
+        now: () => base + clock.now(),
+      });
+    const schedulerDeps = createDeps(config, { telemetry: silentTelemetry, aws, now: () => simNow });
+    const sweepQueue = awsSweepQueue(queue.queueUrl, aws);
+    const slots = Array.from({ length: limits.sweepWorkers }, (_, index) => {
+      const clock = new SlotClock();
+      return { index, clock, deps: deps(clock, workerShare(limits)), freeAt: 0 };
+    });
+    const guardClock = new SlotClock();
+    const guardDeps = deps(guardClock, eventShare(limits));
+    const guard = inEventScope('guard', handleApiCall);
+
+    // Each drifted member twice, half the run apart: first reached by the guard, then with cached credentials.
+    const drifted = Array.from(
+      { length: scale.driftedMembers },
+      (_, index) => scopes[Math.floor((index * scopes.length) / scale.driftedMembers)] as MemberBinding,
+    );
+    const end = scale.simulatedMinutes * 60_000;
+    const drifts = [0, 1].flatMap((round) =>
+      drifted.map((binding, index) => ({
+        binding,
+        firstReach: round === 0,
+        at: Math.floor(((round * drifted.length + index + 0.5) * end) / (2 * drifted.length)),
+      })),
+    );
+
+    const feed = await EventFeed.open(control);
+    await control.resetCalls();
+    for (const target of [control, ...scopeControls.map((scope) => scope.control)]) {
+      await target.resetCalls();
+      if (!(await target.throttling({ enabled: true, reset: true })).enabled)
+        throw new Error('the simulator did not turn its throttling on');
+    }
+    const elbSeen = new Map<string, Record<string, number>>();
+    const perMinuteMax = { calls: 0, bucket: 'describe', scope: '' };
+    const readMemberElb = async () => {
+      for (const { key, control: scoped } of scopeControls) {
+        const counts = (await scoped.calls()).elbv2 ?? {};
+        const before = elbSeen.get(key) ?? {};
+        const buckets: Record<string, number> = {};
+        for (const [action, count] of Object.entries(counts)) {
+          const bucket = elbv2BucketOf(action);
+          buckets[bucket] = (buckets[bucket] ?? 0) + count - (before[action] ?? 0);
+        }
+        for (const [bucket, calls] of Object.entries(buckets))
+          if (calls > perMinuteMax.calls) Object.assign(perMinuteMax, { calls, bucket, scope: key });
+        elbSeen.set(key, counts);
+      }
+    };
+
+    const samples: DriftSample[] = [];
+    let failed = 0;
+    let sweepsRun = 0;
+    let invocations = 0;
+    let messages = 0;
+    let busyMs = 0;
+    let schedulerMs = 0;
+    let schedules = 0;
+    let forwarded = 0;
+    const countFailures = (result: { bindings: readonly { status: string }[] }) => {
+      failed += result.bindings.filter((binding) => binding.status !== 'ok').length;
+    };
+
+    let nextTick = 0;
+    let nextDrift = 0;
+    for (;;) {
+      const slot = slots.reduce((a, b) => (b.freeAt < a.freeAt ? b : a));
+      const drift = drifts[nextDrift];
+      if (drift && drift.at <= Math.min(nextTick, slot.freeAt)) {
+        await advanceTo(drift.at);
+        const sample = await driftAndRepair(world, feed, drift.binding, async (raw) => {
+          guardClock.startAt(drift.at);
+          const waitedFrom = guardClock.now();
+          const started = performance.now();
+          const event = parseEvent(raw);
+          if (event.type !== 'api-call') throw new Error(`the guard's rule delivered a ${event.type} event`);
+          const result = await guard(guardDeps, event);
+          return { result, ms: performance.now() - started + (guardClock.now() - waitedFrom) };
+        });
+        countFailures(sample.result);
+        forwarded += sample.forwarded;
+        samples.push({ ms: sample.ms, firstReach: drift.firstReach, verified: sample.verified });
+        nextDrift += 1;
+        continue;
+      }
+      if (nextTick <= slot.freeAt) {
+        if (nextTick > 0) await readMemberElb();
+        if (nextTick >= end) break;
+        await advanceTo(nextTick);
+        const started = performance.now();
+        await scheduleSweeps(schedulerDeps, sweepQueue, { at: base + nextTick });
+        schedulerMs += performance.now() - started;
+        schedules += 1;
+        nextTick += 60_000;
+        continue;
+      }
+      const start = slot.freeAt;
+      await advanceTo(start);
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, MaxNumberOfMessages: SWEEP_BATCH_SIZE }),
+      );
+      if (Messages.length === 0) {
+        slot.freeAt = nextTick;
+        continue;
+      }
+      slot.clock.startAt(start);
+      const wallStarted = performance.now();
+      const result = await sweepWorker(
+        slot.deps,
+        Messages.map((message) => ({
+          id: message.MessageId ?? '',
+          bindings: parseBody(message.Body ?? '') ?? [],
+        })),
+        {
+          holder: `slot-${slot.index}-${invocations}`,
+          leaseMs: SWEEP_WORKER_TIMEOUT.toMilliseconds() + 30_000,
+        },
+      );
+      // Billed time: the limiters' waits on the slot's clock and the invocation's own work.
+      const duration = slot.clock.now() - start + (performance.now() - wallStarted);
+      invocations += 1;
+      messages += Messages.length;
+      busyMs += duration;
+      countFailures(result);
+      sweepsRun += result.bindings.filter((binding) => binding.status === 'ok').length;
+      const retried = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+      for (const message of Messages)
+        if (!retried.has(message.MessageId ?? ''))
+          await sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queue.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+          );
+      slot.freeAt = start + duration;
+    }
+
+    let throttlingErrors = 0;
+    for (const target of [control, ...scopeControls.map((scope) => scope.control)]) {
+      const { throttled } = await target.throttlingState();
+      throttlingErrors += Object.values(throttled)
+        .flatMap((actions) => Object.values(actions))
+        .reduce((sum, count) => sum + count, 0);
+      await target.throttling({ enabled: false });
+    }
+    const calls = (await control.calls()) as Partial<Record<string, Record<string, number>>>;
+    const minutes = scale.simulatedMinutes;
+    const monthly = (count: number) => (count * MINUTES_PER_MONTH) / minutes;
+    const dynamodb = calls.dynamodb ?? {};
+    const reads = (dynamodb.Query ?? 0) + (dynamodb.GetItem ?? 0);
+    const writes =
+      (dynamodb.PutItem ?? 0) +
+      (dynamodb.UpdateItem ?? 0) +
+      (dynamodb.DeleteItem ?? 0) +
+      (dynamodb.BatchWriteItem ?? 0);
+    const guardMs = samples.reduce((sum, sample) => sum + sample.ms, 0);
+    const lambdaGbSeconds =
+      monthly(busyMs / 1000) * WORKER_MEMORY_GB +
+      MINUTES_PER_MONTH * (schedulerMs / schedules / 1000) * SCHEDULER_MEMORY_GB +
+      monthly(guardMs / 1000) * GUARD_MEMORY_GB;
+    const lambdaInvocations = monthly(invocations + samples.length) + MINUTES_PER_MONTH;
+    const sqsRequests =
+      monthly((calls.sqs?.SendMessageBatch ?? 0) + 2 * messages) +
+      MINUTES_PER_MONTH * IDLE_RECEIVES_PER_MINUTE;
+    const breakdown = {
+      lambda: lambdaGbSeconds * PRICES_USD.lambdaGbSecondArm + lambdaInvocations * PRICES_USD.lambdaRequest,
+      sqs: sqsRequests * PRICES_USD.sqsRequest,
+      dynamodb: monthly(reads) * PRICES_USD.dynamodbRead + monthly(writes) * PRICES_USD.dynamodbWrite,
+      eventBridge: monthly(forwarded) * EVENTBRIDGE_CROSS_ACCOUNT_EVENT_USD,
+    };
+    const cost = breakdown.lambda + breakdown.sqs + breakdown.dynamodb + breakdown.eventBridge;
+    const environments = slots.length + 1;
+    const refreshEvery = SESSION_MS - REFRESH_BEFORE_MS;
+    const bucketRate = ELBV2_BUCKETS[perMinuteMax.bucket as keyof typeof ELBV2_BUCKETS].refillPerSecond * 60;
+    const ms = (list: readonly DriftSample[]) => round(median(list.map((sample) => sample.ms)));
+    return {
+      accounts: scale.accounts,
+      regions: scale.regions,
+      bindings: bindings.length,
+      eventPathOursMs: ms(samples),
+      eventPathOursMaxMs: round(Math.max(...samples.map((sample) => sample.ms))),
+      eventPathFirstReachMs: ms(samples.filter((sample) => sample.firstReach)),
+      eventPathCachedMs: ms(samples.filter((sample) => !sample.firstReach)),
+      eventPathLatencyPerCallMs: EVENT_LATENCY_MS,
+      drifts: samples.length,
+      repairsVerified: samples.filter((sample) => sample.verified).length,
+      assumeRoleCallsPerHour: round(((calls.sts?.AssumeRole ?? 0) * 60) / minutes),
+      assumeRoleCallsBound: environments * scopes.length * Math.ceil((minutes * 60_000) / refreshEvery),
+      hubEnvironments: environments,
+      maxMemberElbCallsPerMinute: perMinuteMax.calls,
+      maxMemberElbBucket: perMinuteMax.bucket,
+      maxMemberElbBucketRatePerMinute: bucketRate,
+      maxMemberElbScope: perMinuteMax.scope,
+      throttlingErrors,
+      failedBindingRuns: failed,
+      intervalMinutes: sweepIntervalMinutes(bindings.length, limits),
+      sweepsRun,
+      simulatedMinutes: minutes,
+      eventsForwardedPerHour: round((forwarded * 60) / minutes),
+      hubCostPerMonthUsd: round(cost),
+      hubCostBreakdownUsd: {
+        lambda: round(breakdown.lambda),
+        sqs: round(breakdown.sqs),
+        dynamodb: round(breakdown.dynamodb),
+        eventBridge: round(breakdown.eventBridge),
+      },
+    };
+  } finally {
+    sqs.destroy();
+  }
+}
+
+/**
+ * A person in the member turns the binding's HTTP redirect into a forward; the forwarded CloudTrail event is
+ * handed to `handle` as the hub's rule routes it. Verified: the guard says it repaired and verified the
+ * listener, and the listener redirects with a 301 again when read from the member.
+ */
+async function driftAndRepair(
+  world: World,
+  feed: EventFeed,
+  binding: MemberBinding,
+  handle: (raw: unknown) => Promise<{ result: InvocationResult; ms: number }>,
+): Promise<{ result: InvocationResult; ms: number; verified: boolean; forwarded: number }> {
+  const admin = createClients(world.endpoint, binding.region, binding.adminKey);
+  const memberControl = world.control.in({ account: binding.account, region: binding.region });
+  try {
+    await admin.elbv2.send(
+      new ModifyListenerCommand({
+        ListenerArn: binding.topology.httpListenerArn,
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: binding.topology.targetGroupArn }],
+      }),
+    );
+    let handled: { result: InvocationResult; ms: number } | undefined;
+    let forwarded = 0;
+    const latency = (latencyMs: number) =>
+      Promise.all([world.control.faults({ latencyMs }), memberControl.faults({ latencyMs })]);
+    await latency(EVENT_LATENCY_MS);
+    try {
+      await feed.deliver(world.controllerRoleArn, async (target, raw) => {
+        if (raw.account !== world.account) forwarded += 1;
+        if (target !== 'guard' || handled) return undefined;
+        handled = await handle(raw);
+        return handled;
+      });
+    } finally {
+      await latency(0);
+    }
+    if (!handled) throw new Error(`no forwarded event of ${binding.name}'s drift reached the guard`);
+    const outcome = handled.result.bindings.find((result) => result.binding === binding.name)?.listeners;
+    const { Listeners = [] } = await admin.elbv2.send(
+      new DescribeListenersCommand({ ListenerArns: [binding.topology.httpListenerArn] }),
+    );
+    const action = Listeners[0]?.DefaultActions?.[0];
+    const verified =
+      outcome?.outcome === 'repaired' &&
+      outcome.verified === true &&
+      action?.Type === 'redirect' &&
+      action.RedirectConfig?.StatusCode === 'HTTP_301';
+    return { ...handled, verified, forwarded };
+  } finally {
+    destroyClients(admin);
+  }
+}
