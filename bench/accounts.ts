@@ -26,37 +26,36 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { REFRESH_BEFORE_MS } from '../functions/adapters/accounts.ts';
 import { parseConfig, type WardenConfig } from '../functions/config.ts';
 import { createDeps } from '../functions/deps.ts';
 import { defaultMemberRoleName } from '../functions/domain/accounts.ts';
 import { parseEvent } from '../functions/domain/events.ts';
-import { eventShare, sweepIntervalMinutes, workerShare } from '../functions/domain/sweep-schedule.ts';
-import { parseBody } from '../functions/handlers/sweep-worker.ts';
+import { eventShare, sweepIntervalMinutes } from '../functions/domain/sweep-schedule.ts';
 import { awsSweepQueue } from '../functions/queue-deps.ts';
-import { type Deps, silentTelemetry } from '../functions/use-cases/context.ts';
+import { silentTelemetry } from '../functions/use-cases/context.ts';
 import { handleApiCall } from '../functions/use-cases/guard.ts';
 import { inEventScope, sweepFleet } from '../functions/use-cases/members.ts';
 import type { InvocationResult } from '../functions/use-cases/results.ts';
 import { scheduleSweeps } from '../functions/use-cases/schedule.ts';
-import { sweepWorker } from '../functions/use-cases/sweep-worker.ts';
-import { SWEEP_BATCH_SIZE, SWEEP_WORKER_TIMEOUT } from '../infra/constructs/sweep-fanout.ts';
 import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../infra/event-patterns.ts';
 import { buildSeedTopology, createAlertResources, launchInstances, type SeedTopology } from '../sim/seed.ts';
 import { ELBV2_BUCKETS, elbv2BucketOf } from '../sim/throttling.ts';
 import { EventFeed } from '../testkit/events.ts';
-import { createSweepQueue } from '../testkit/sweep-queue.ts';
 import { createClients, destroyClients, openWorld, SIM_SECRET, type World } from '../testkit/world.ts';
 import {
-  IDLE_RECEIVES_PER_MINUTE,
+  clockedDeps,
+  deployedSweepQueue,
   MINUTES_PER_MONTH,
-  PRICES_USD,
-  SCHEDULER_MEMORY_GB,
+  monthlyUse,
+  runClock,
+  runDeployment,
   SlotClock,
-  WORKER_MEMORY_GB,
+  workerSlots,
 } from './fleet.ts';
 import { median, round } from './stats.ts';
+import { KEYS, STATE_TABLE } from './world.ts';
 
 export interface AccountsScale {
   readonly accounts: number;
@@ -67,8 +66,10 @@ export interface AccountsScale {
   readonly instancesPerBinding: number;
   /** Member accounts and regions whose HTTP listener a person changes, twice each. */
   readonly driftedMembers: number;
-  readonly simulatedMinutes: number;
 }
+
+/** The run is one simulated hour: what the hour's AssumeRole calls are counted over. */
+export const RUN_MINUTES = 60;
 
 export const ACCOUNTS_SCALE: AccountsScale = {
   accounts: 20,
@@ -76,7 +77,6 @@ export const ACCOUNTS_SCALE: AccountsScale = {
   bindingsPerRegion: 10,
   instancesPerBinding: 2,
   driftedMembers: 6,
-  simulatedMinutes: 60,
 };
 
 /** The members' regions; the hub is in the simulator's own (ap-northeast-2). */
@@ -100,12 +100,6 @@ const GUARD_MEMORY_GB = 0.25;
 export const EVENTBRIDGE_CROSS_ACCOUNT_EVENT_USD = 1 / 1e6;
 
 const ORGANIZATION = 'o-a1b2c3d4e5';
-const KEYS = {
-  controller: 'AKIAWARDENCONTROLLER',
-  person: 'AKIAJIWOOKIMADMIN001',
-  setup: 'AKIAWARDENHARNESS001',
-} as const;
-const STATE_TABLE = 'alb-warden-alert-state';
 
 export interface AccountsFigure {
   readonly accounts: number;
@@ -179,13 +173,15 @@ export function checkScale(scale: AccountsScale): void {
   whole('bindingsPerRegion', 1);
   whole('instancesPerBinding', 1, 250);
   whole('driftedMembers', 1, scale.accounts * scale.regions);
-  whole('simulatedMinutes', 2);
 }
 
 /** The n-th member account: 2000000000nn. */
 const memberAccount = (index: number) => String(200_000_000_001 + index);
 
-export async function measureAccounts(scale: AccountsScale = ACCOUNTS_SCALE): Promise<AccountsFigure> {
+export async function measureAccounts(
+  scale: AccountsScale = ACCOUNTS_SCALE,
+  progress: (message: string) => void = () => {},
+): Promise<AccountsFigure> {
   checkScale(scale);
   const setupStarted = performance.now();
   const world = await openWorld({ keys: KEYS });
@@ -195,6 +191,7 @@ export async function measureAccounts(scale: AccountsScale = ACCOUNTS_SCALE): Pr
     const bindings: MemberBinding[] = [];
     for (let index = 0; index < scale.accounts; index++)
       bindings.push(...(await deployMember(world, busArn, memberAccount(index), regions, scale)));
+    progress(`accounts: ${scale.accounts} member accounts deployed`);
     const config = parseConfig({
       controllerRoleArns: [world.controllerRoleArn],
       alerts: { topicArn, stateTable: STATE_TABLE },
@@ -210,7 +207,9 @@ export async function measureAccounts(scale: AccountsScale = ACCOUNTS_SCALE): Pr
         https: { certificateArn: binding.topology.certificateArn },
       })),
     });
+    progress(`accounts: ${bindings.length} bindings deployed; converging them with two sweeps`);
     await converge(world, config);
+    progress('accounts: the simulated hour');
     const setupS = (performance.now() - setupStarted) / 1000;
     const runStarted = performance.now();
     const run = await runHour(world, config, bindings, scale);
@@ -389,33 +388,14 @@ async function runHour(
     credentials: { accessKeyId: KEYS.controller, secretAccessKey: SIM_SECRET },
   });
   try {
-    const queue = await createSweepQueue(sqs, {
-      visibilityTimeoutSeconds: 6 * SWEEP_WORKER_TIMEOUT.toSeconds(),
-      maxReceiveCount: 3,
-    });
-    let simNow = Date.parse((await control.clock(0)).now);
-    const base = Math.ceil(simNow / 60_000) * 60_000;
-    const advanceTo = async (t: number) => {
-      if (base + t > simNow) simNow = Date.parse((await control.clock(base + t - simNow)).now);
-    };
-    await advanceTo(0);
+    const queue = await deployedSweepQueue(sqs);
+    const { base, now, advanceTo } = await runClock(control);
 
-    const deps = (clock: SlotClock, apiShare: number): Deps =>
-      createDeps(config, {
-        telemetry: silentTelemetry,
-        aws,
-        apiShare,
-        limiterClock: clock,
-        now: () => base + clock.now(),
-      });
-    const schedulerDeps = createDeps(config, { telemetry: silentTelemetry, aws, now: () => simNow });
+    const schedulerDeps = createDeps(config, { telemetry: silentTelemetry, aws, now });
     const sweepQueue = awsSweepQueue(queue.queueUrl, aws);
-    const slots = Array.from({ length: limits.sweepWorkers }, (_, index) => {
-      const clock = new SlotClock();
-      return { index, clock, deps: deps(clock, workerShare(limits)), freeAt: 0 };
-    });
+    const slots = workerSlots(config, aws, base);
     const guardClock = new SlotClock();
-    const guardDeps = deps(guardClock, eventShare(limits));
+    const guardDeps = clockedDeps(config, aws, guardClock, base, eventShare(limits));
     const guard = inEventScope('guard', handleApiCall);
 
     // Each drifted member twice, half the run apart: first reached by the guard, then with cached credentials.
@@ -423,7 +403,7 @@ async function runHour(
       { length: scale.driftedMembers },
       (_, index) => scopes[Math.floor((index * scopes.length) / scale.driftedMembers)] as MemberBinding,
     );
-    const end = scale.simulatedMinutes * 60_000;
+    const end = RUN_MINUTES * 60_000;
     const drifts = [0, 1].flatMap((round) =>
       drifted.map((binding, index) => ({
         binding,
@@ -459,22 +439,32 @@ async function runHour(
     const samples: DriftSample[] = [];
     let failed = 0;
     let sweepsRun = 0;
-    let invocations = 0;
-    let messages = 0;
     let busyMs = 0;
-    let schedulerMs = 0;
-    let schedules = 0;
     let forwarded = 0;
     const countFailures = (result: { bindings: readonly { status: string }[] }) => {
       failed += result.bindings.filter((binding) => binding.status !== 'ok').length;
     };
-
-    let nextTick = 0;
     let nextDrift = 0;
-    for (;;) {
-      const slot = slots.reduce((a, b) => (b.freeAt < a.freeAt ? b : a));
-      const drift = drifts[nextDrift];
-      if (drift && drift.at <= Math.min(nextTick, slot.freeAt)) {
+    const run = await runDeployment({
+      sqs,
+      queueUrl: queue.queueUrl,
+      slots,
+      end,
+      advanceTo,
+      schedule: (t) => scheduleSweeps(schedulerDeps, sweepQueue, { at: base + t }),
+      afterTurn: (slot, turn, start) => {
+        // Billed time: the limiters' waits on the slot's clock and the invocation's own work.
+        const duration = slot.clock.now() - start + turn.wallMs;
+        busyMs += duration;
+        countFailures(turn.result);
+        sweepsRun += turn.result.bindings.filter((binding) => binding.status === 'ok').length;
+        return duration;
+      },
+      atMinute: readMemberElb,
+      interject: async (t) => {
+        const drift = drifts[nextDrift];
+        if (!drift || drift.at > t) return false;
+        nextDrift += 1;
         await advanceTo(drift.at);
         const sample = await driftAndRepair(world, feed, drift.binding, async (raw) => {
           guardClock.startAt(drift.at);
@@ -488,57 +478,9 @@ async function runHour(
         countFailures(sample.result);
         forwarded += sample.forwarded;
         samples.push({ ms: sample.ms, firstReach: drift.firstReach, verified: sample.verified });
-        nextDrift += 1;
-        continue;
-      }
-      if (nextTick <= slot.freeAt) {
-        if (nextTick > 0) await readMemberElb();
-        if (nextTick >= end) break;
-        await advanceTo(nextTick);
-        const started = performance.now();
-        await scheduleSweeps(schedulerDeps, sweepQueue, { at: base + nextTick });
-        schedulerMs += performance.now() - started;
-        schedules += 1;
-        nextTick += 60_000;
-        continue;
-      }
-      const start = slot.freeAt;
-      await advanceTo(start);
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, MaxNumberOfMessages: SWEEP_BATCH_SIZE }),
-      );
-      if (Messages.length === 0) {
-        slot.freeAt = nextTick;
-        continue;
-      }
-      slot.clock.startAt(start);
-      const wallStarted = performance.now();
-      const result = await sweepWorker(
-        slot.deps,
-        Messages.map((message) => ({
-          id: message.MessageId ?? '',
-          bindings: parseBody(message.Body ?? '') ?? [],
-        })),
-        {
-          holder: `slot-${slot.index}-${invocations}`,
-          leaseMs: SWEEP_WORKER_TIMEOUT.toMilliseconds() + 30_000,
-        },
-      );
-      // Billed time: the limiters' waits on the slot's clock and the invocation's own work.
-      const duration = slot.clock.now() - start + (performance.now() - wallStarted);
-      invocations += 1;
-      messages += Messages.length;
-      busyMs += duration;
-      countFailures(result);
-      sweepsRun += result.bindings.filter((binding) => binding.status === 'ok').length;
-      const retried = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
-      for (const message of Messages)
-        if (!retried.has(message.MessageId ?? ''))
-          await sqs.send(
-            new DeleteMessageCommand({ QueueUrl: queue.queueUrl, ReceiptHandle: message.ReceiptHandle }),
-          );
-      slot.freeAt = start + duration;
-    }
+        return true;
+      },
+    });
 
     let throttlingErrors = 0;
     for (const target of [control, ...scopeControls.map((scope) => scope.control)]) {
@@ -549,29 +491,18 @@ async function runHour(
       await target.throttling({ enabled: false });
     }
     const calls = (await control.calls()) as Partial<Record<string, Record<string, number>>>;
-    const minutes = scale.simulatedMinutes;
-    const monthly = (count: number) => (count * MINUTES_PER_MONTH) / minutes;
-    const dynamodb = calls.dynamodb ?? {};
-    const reads = (dynamodb.Query ?? 0) + (dynamodb.GetItem ?? 0);
-    const writes =
-      (dynamodb.PutItem ?? 0) +
-      (dynamodb.UpdateItem ?? 0) +
-      (dynamodb.DeleteItem ?? 0) +
-      (dynamodb.BatchWriteItem ?? 0);
+    const minutes = RUN_MINUTES;
     const guardMs = samples.reduce((sum, sample) => sum + sample.ms, 0);
-    const lambdaGbSeconds =
-      monthly(busyMs / 1000) * WORKER_MEMORY_GB +
-      MINUTES_PER_MONTH * (schedulerMs / schedules / 1000) * SCHEDULER_MEMORY_GB +
-      monthly(guardMs / 1000) * GUARD_MEMORY_GB;
-    const lambdaInvocations = monthly(invocations + samples.length) + MINUTES_PER_MONTH;
-    const sqsRequests =
-      monthly((calls.sqs?.SendMessageBatch ?? 0) + 2 * messages) +
-      MINUTES_PER_MONTH * IDLE_RECEIVES_PER_MINUTE;
+    const use = monthlyUse({
+      minutes,
+      calls,
+      run,
+      workerBusyMs: busyMs,
+      other: { invocations: samples.length, gbSeconds: (guardMs / 1000) * GUARD_MEMORY_GB },
+    });
     const breakdown = {
-      lambda: lambdaGbSeconds * PRICES_USD.lambdaGbSecondArm + lambdaInvocations * PRICES_USD.lambdaRequest,
-      sqs: sqsRequests * PRICES_USD.sqsRequest,
-      dynamodb: monthly(reads) * PRICES_USD.dynamodbRead + monthly(writes) * PRICES_USD.dynamodbWrite,
-      eventBridge: monthly(forwarded) * EVENTBRIDGE_CROSS_ACCOUNT_EVENT_USD,
+      ...use.usd,
+      eventBridge: ((forwarded * MINUTES_PER_MONTH) / minutes) * EVENTBRIDGE_CROSS_ACCOUNT_EVENT_USD,
     };
     const cost = breakdown.lambda + breakdown.sqs + breakdown.dynamodb + breakdown.eventBridge;
     const environments = slots.length + 1;
@@ -589,7 +520,7 @@ async function runHour(
       eventPathLatencyPerCallMs: EVENT_LATENCY_MS,
       drifts: samples.length,
       repairsVerified: samples.filter((sample) => sample.verified).length,
-      assumeRoleCallsPerHour: round(((calls.sts?.AssumeRole ?? 0) * 60) / minutes),
+      assumeRoleCallsPerHour: calls.sts?.AssumeRole ?? 0,
       assumeRoleCallsBound: environments * scopes.length * Math.ceil((minutes * 60_000) / refreshEvery),
       hubEnvironments: environments,
       maxMemberElbCallsPerMinute: perMinuteMax.calls,
@@ -601,7 +532,7 @@ async function runHour(
       intervalMinutes: sweepIntervalMinutes(bindings.length, limits),
       sweepsRun,
       simulatedMinutes: minutes,
-      eventsForwardedPerHour: round((forwarded * 60) / minutes),
+      eventsForwardedPerHour: forwarded,
       hubCostPerMonthUsd: round(cost),
       hubCostBreakdownUsd: {
         lambda: round(breakdown.lambda),

@@ -15,16 +15,17 @@ import { AddTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type Clock, ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../functions/config.ts';
-import { createDeps } from '../functions/deps.ts';
+import { type AwsClientOptions, createDeps } from '../functions/deps.ts';
 import { DISCOVERY_TAG } from '../functions/domain/discovery.ts';
 import { sweepIntervalMinutes, workerShare } from '../functions/domain/sweep-schedule.ts';
 import { parseBody } from '../functions/handlers/sweep-worker.ts';
 import { awsSweepQueue } from '../functions/queue-deps.ts';
-import { silentTelemetry } from '../functions/use-cases/context.ts';
+import { type Deps, silentTelemetry } from '../functions/use-cases/context.ts';
 import { discoverForSweep } from '../functions/use-cases/discovery.ts';
 import { scheduleSweeps } from '../functions/use-cases/schedule.ts';
-import { sweepWorker } from '../functions/use-cases/sweep-worker.ts';
+import { sweepWorker, type WorkerResult } from '../functions/use-cases/sweep-worker.ts';
 import { SWEEP_BATCH_SIZE, SWEEP_WORKER_TIMEOUT } from '../infra/constructs/sweep-fanout.ts';
+import type { SimControl } from '../sim/control.ts';
 import { createSweepQueue } from '../testkit/sweep-queue.ts';
 import { totalCalls } from './calls.ts';
 import { round } from './stats.ts';
@@ -55,13 +56,13 @@ export const PRICES_USD = {
 } as const;
 
 export const MINUTES_PER_MONTH = 30 * 24 * 60;
-export const WORKER_MEMORY_GB = 0.5;
-export const SCHEDULER_MEMORY_GB = 0.25;
+const WORKER_MEMORY_GB = 0.5;
+const SCHEDULER_MEMORY_GB = 0.25;
 /**
  * Lambda polls a queue with five concurrent long polls (20 s each) while it is idle, and keeps them when a
  * maximum concurrency is set (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html).
  */
-export const IDLE_RECEIVES_PER_MINUTE = 5 * 3;
+const IDLE_RECEIVES_PER_MINUTE = 5 * 3;
 
 export interface FleetFigure {
   readonly bindings: number;
@@ -186,34 +187,15 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
   };
   const sqs = new SQSClient(aws);
   try {
-    const queue = await createSweepQueue(sqs, {
-      visibilityTimeoutSeconds: 6 * SWEEP_WORKER_TIMEOUT.toSeconds(),
-      maxReceiveCount: 3,
-    });
-    // t = 0 is a minute boundary on the simulator's clock.
-    let simNow = Date.parse((await control.clock(0)).now);
-    const base = Math.ceil(simNow / 60_000) * 60_000;
-    const advanceTo = async (t: number) => {
-      if (base + t > simNow) simNow = Date.parse((await control.clock(base + t - simNow)).now);
-    };
-    await advanceTo(0);
+    const queue = await deployedSweepQueue(sqs);
+    const { base, now, advanceTo } = await runClock(control);
 
     const intervalMinutes = sweepIntervalMinutes(scale.bindings, limits);
     const simulatedMinutes = Math.max(10, intervalMinutes + 2);
     const end = simulatedMinutes * 60_000;
-    const schedulerDeps = createDeps(config, { telemetry: silentTelemetry, aws, now: () => simNow });
+    const schedulerDeps = createDeps(config, { telemetry: silentTelemetry, aws, now });
     const sweepQueue = awsSweepQueue(queue.queueUrl, aws);
-    const slots = Array.from({ length: limits.sweepWorkers }, (_, index) => {
-      const clock = new SlotClock();
-      const deps = createDeps(config, {
-        telemetry: silentTelemetry,
-        aws,
-        apiShare: workerShare(limits),
-        limiterClock: clock,
-        now: () => base + clock.now(),
-      });
-      return { index, clock, deps, freeAt: 0 };
-    });
+    const slots = workerSlots(config, aws, base);
 
     const lastSwept = new Map(world.config.bindings.map((binding) => [binding.name, 0]));
     const sweptOnce = new Set<string>();
@@ -221,13 +203,8 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
     let worstGap = 0;
     let longest = 0;
     let busyMs = 0;
-    let invocations = 0;
-    let messages = 0;
     let sweepsRun = 0;
     let throttling = 0;
-    let schedulerMaxMs = 0;
-    let schedulerMs = 0;
-    let schedules = 0;
 
     // The set recorded once before the run, as a running deployment has it: its first writes are not a month's.
     await discoverForSweep(schedulerDeps);
@@ -235,69 +212,30 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
     // AWS's own buckets, shared by every caller of the account and region: the share is held or it is not.
     if (!(await control.throttling({ enabled: true, reset: true })).enabled)
       throw new Error('the simulator did not turn its ELB throttling on');
-    let nextTick = 0;
-    for (;;) {
-      const slot = slots.reduce((a, b) => (b.freeAt < a.freeAt ? b : a));
-      if (nextTick <= slot.freeAt) {
-        if (nextTick >= end) break;
-        await advanceTo(nextTick);
-        const started = performance.now();
-        await scheduleSweeps(schedulerDeps, sweepQueue, { at: base + nextTick });
-        const wall = performance.now() - started;
-        schedulerMaxMs = Math.max(schedulerMaxMs, wall);
-        schedulerMs += wall;
-        schedules += 1;
-        nextTick += 60_000;
-        continue;
-      }
-      const start = slot.freeAt;
-      await advanceTo(start);
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queue.queueUrl,
-          MaxNumberOfMessages: SWEEP_BATCH_SIZE,
-        }),
-      );
-      if (Messages.length === 0) {
-        slot.freeAt = nextTick;
-        continue;
-      }
-      slot.clock.startAt(start);
-      const batch = Messages.map((message) => ({
-        id: message.MessageId ?? '',
-        bindings: parseBody(message.Body ?? '') ?? [],
-      }));
-      const result = await sweepWorker(slot.deps, batch, {
-        holder: `slot-${slot.index}-${invocations}`,
-        leaseMs: SWEEP_WORKER_TIMEOUT.toMilliseconds() + 30_000,
-      });
-      const finished = slot.clock.now();
-      const duration = finished - start;
-      invocations += 1;
-      messages += Messages.length;
-      busyMs += duration;
-      longest = Math.max(longest, duration);
-      for (const binding of result.bindings) {
-        if (binding.error?.code && /Throttl|RequestLimitExceeded/.test(binding.error.code)) throttling += 1;
-        if (binding.status !== 'ok') continue;
-        sweepsRun += 1;
-        worstGap = Math.max(worstGap, finished - (lastSwept.get(binding.binding) ?? 0));
-        lastSwept.set(binding.binding, finished);
-        sweptOnce.add(binding.binding);
-        if (sweptOnce.size === world.config.bindings.length) sweptAllAt ??= finished;
-      }
-      const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
-      for (const message of Messages) {
-        if (failed.has(message.MessageId ?? '')) continue;
-        await sqs.send(
-          new DeleteMessageCommand({
-            QueueUrl: queue.queueUrl,
-            ReceiptHandle: message.ReceiptHandle,
-          }),
-        );
-      }
-      slot.freeAt = finished;
-    }
+    const run = await runDeployment({
+      sqs,
+      queueUrl: queue.queueUrl,
+      slots,
+      end,
+      advanceTo,
+      schedule: (t) => scheduleSweeps(schedulerDeps, sweepQueue, { at: base + t }),
+      afterTurn: (slot, { result }, start) => {
+        const finished = slot.clock.now();
+        const duration = finished - start;
+        busyMs += duration;
+        longest = Math.max(longest, duration);
+        for (const binding of result.bindings) {
+          if (binding.error?.code && /Throttl|RequestLimitExceeded/.test(binding.error.code)) throttling += 1;
+          if (binding.status !== 'ok') continue;
+          sweepsRun += 1;
+          worstGap = Math.max(worstGap, finished - (lastSwept.get(binding.binding) ?? 0));
+          lastSwept.set(binding.binding, finished);
+          sweptOnce.add(binding.binding);
+          if (sweptOnce.size === world.config.bindings.length) sweptAllAt ??= finished;
+        }
+        return duration;
+      },
+    });
     for (const last of lastSwept.values()) worstGap = Math.max(worstGap, end - last);
 
     const calls = await control.calls();
@@ -307,31 +245,11 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
       .flatMap((actions) => Object.values(actions))
       .reduce((sum, count) => sum + count, 0);
     const minutes = simulatedMinutes;
-    const monthly = (count: number) => (count * MINUTES_PER_MONTH) / minutes;
     const elbCalls = totalCalls(calls, 'elbv2');
     const describes = Object.entries(calls.elbv2 ?? {})
       .filter(([action]) => action.startsWith('Describe'))
       .reduce((sum, [, count]) => sum + count, 0);
-    const dynamodb = calls.dynamodb ?? {};
-    const reads = (dynamodb.Query ?? 0) + (dynamodb.GetItem ?? 0);
-    const writes =
-      (dynamodb.PutItem ?? 0) +
-      (dynamodb.UpdateItem ?? 0) +
-      (dynamodb.DeleteItem ?? 0) +
-      (dynamodb.BatchWriteItem ?? 0);
-    const sendBatches =
-      (calls as Record<string, Record<string, number> | undefined>).sqs?.SendMessageBatch ?? 0;
-    const workerGbSeconds = monthly(busyMs / 1000) * WORKER_MEMORY_GB;
-    const schedulerGbSeconds = MINUTES_PER_MONTH * (schedulerMs / schedules / 1000) * SCHEDULER_MEMORY_GB;
-    const lambdaInvocations = monthly(invocations) + MINUTES_PER_MONTH;
-    const sqsRequests = monthly(sendBatches + 2 * messages) + MINUTES_PER_MONTH * IDLE_RECEIVES_PER_MINUTE;
-    const lambdaGbSeconds = workerGbSeconds + schedulerGbSeconds;
-    const cost =
-      lambdaGbSeconds * PRICES_USD.lambdaGbSecondArm +
-      lambdaInvocations * PRICES_USD.lambdaRequest +
-      sqsRequests * PRICES_USD.sqsRequest +
-      monthly(reads) * PRICES_USD.dynamodbRead +
-      monthly(writes) * PRICES_USD.dynamodbWrite;
+    const monthly = monthlyUse({ minutes, calls, run, workerBusyMs: busyMs });
     return {
       bindings: scale.bindings,
       instancesPerBinding: scale.instancesPerBinding,
@@ -346,7 +264,7 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
       throttlingErrors: refusedCalls,
       throttledSweeps: throttling,
       maxInvocationS: round(longest / 1000),
-      schedulerMaxMs: round(schedulerMaxMs),
+      schedulerMaxMs: round(run.schedulerMaxMs),
       sweepsRun,
       discoveredByTags: true,
       taggingCallsPerMinute: round(
@@ -355,14 +273,228 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
           0,
         ) / minutes,
       ),
-      lambdaInvocationsPerMonth: Math.round(lambdaInvocations),
-      lambdaGbSecondsPerMonth: Math.round(lambdaGbSeconds),
-      dynamodbReadsPerMonth: Math.round(monthly(reads)),
-      dynamodbWritesPerMonth: Math.round(monthly(writes)),
-      sqsRequestsPerMonth: Math.round(sqsRequests),
-      costPerMonthUsd: round(cost),
+      lambdaInvocationsPerMonth: Math.round(monthly.lambdaInvocations),
+      lambdaGbSecondsPerMonth: Math.round(monthly.lambdaGbSeconds),
+      dynamodbReadsPerMonth: Math.round(monthly.dynamodbReads),
+      dynamodbWritesPerMonth: Math.round(monthly.dynamodbWrites),
+      sqsRequestsPerMonth: Math.round(monthly.sqsRequests),
+      costPerMonthUsd: round(monthly.usd.lambda + monthly.usd.sqs + monthly.usd.dynamodb),
     };
   } finally {
     sqs.destroy();
   }
+}
+
+/** The sweep queue as the Warden stack deploys it: visibility 6 × the worker's timeout, 3 receives to the DLQ. */
+export function deployedSweepQueue(sqs: SQSClient) {
+  return createSweepQueue(sqs, {
+    visibilityTimeoutSeconds: 6 * SWEEP_WORKER_TIMEOUT.toSeconds(),
+    maxReceiveCount: 3,
+  });
+}
+
+/** The run's time: t = 0 is the next minute boundary on the simulator's clock; `advanceTo(t)` moves it on. */
+export async function runClock(control: SimControl) {
+  let simNow = Date.parse((await control.clock(0)).now);
+  const base = Math.ceil(simNow / 60_000) * 60_000;
+  const advanceTo = async (t: number) => {
+    if (base + t > simNow) simNow = Date.parse((await control.clock(base + t - simNow)).now);
+  };
+  await advanceTo(0);
+  return { base, now: () => simNow, advanceTo };
+}
+
+/** Deps whose rate limiter and own clock run on `clock`; `base` is its zero on the simulator's clock. */
+export function clockedDeps(
+  config: WardenConfig,
+  aws: AwsClientOptions,
+  clock: SlotClock,
+  base: number,
+  apiShare: number,
+): Deps {
+  return createDeps(config, {
+    telemetry: silentTelemetry,
+    aws,
+    apiShare,
+    limiterClock: clock,
+    now: () => base + clock.now(),
+  });
+}
+
+/** The worker slots: the event source mapping's maximum concurrency, each with a worker's share. */
+export function workerSlots(config: WardenConfig, aws: AwsClientOptions, base: number): WorkerSlot[] {
+  return Array.from({ length: config.limits.sweepWorkers }, (_, index) => {
+    const clock = new SlotClock();
+    return {
+      index,
+      clock,
+      deps: clockedDeps(config, aws, clock, base, workerShare(config.limits)),
+      freeAt: 0,
+    };
+  });
+}
+
+/** One warm sweep-worker execution environment: its own deps (limiters, member credentials) and clock. */
+export interface WorkerSlot {
+  readonly index: number;
+  readonly clock: SlotClock;
+  readonly deps: Deps;
+  freeAt: number;
+}
+
+/**
+ * A slot's turn, as the event source mapping runs it: one ReceiveMessage batch, the real worker on the slot's
+ * clock from `start`, and the messages it did not fail deleted. Undefined when the queue was empty.
+ */
+async function workerTurn(
+  sqs: SQSClient,
+  queueUrl: string,
+  slot: WorkerSlot,
+  start: number,
+  invocation: number,
+): Promise<{ result: WorkerResult; messages: number; wallMs: number } | undefined> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: SWEEP_BATCH_SIZE }),
+  );
+  if (Messages.length === 0) return undefined;
+  slot.clock.startAt(start);
+  const started = performance.now();
+  const result = await sweepWorker(
+    slot.deps,
+    Messages.map((message) => ({
+      id: message.MessageId ?? '',
+      bindings: parseBody(message.Body ?? '') ?? [],
+    })),
+    {
+      holder: `slot-${slot.index}-${invocation}`,
+      leaseMs: SWEEP_WORKER_TIMEOUT.toMilliseconds() + 30_000,
+    },
+  );
+  const wallMs = performance.now() - started;
+  const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+  for (const message of Messages) {
+    if (failed.has(message.MessageId ?? '')) continue;
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+  }
+  return { result, messages: Messages.length, wallMs };
+}
+
+export interface DeploymentRun {
+  readonly invocations: number;
+  readonly messages: number;
+  readonly schedules: number;
+  /** The scheduler's wall time against the simulator, in all and its longest run. */
+  readonly schedulerMs: number;
+  readonly schedulerMaxMs: number;
+}
+
+type Turn = NonNullable<Awaited<ReturnType<typeof workerTurn>>>;
+
+/**
+ * The deployment on the simulated clock from 0 to `end`: every minute the real scheduler queues the bindings
+ * due, and the slots take turns as soon as they are free (the simulator's clock moved to each start first).
+ * `interject` runs what else is due by a time (a person's change) before anything later; `atMinute` runs at
+ * each minute boundary after the first, the last at `end`.
+ */
+export async function runDeployment(run: {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly slots: readonly WorkerSlot[];
+  readonly end: number;
+  readonly advanceTo: (t: number) => Promise<void>;
+  readonly schedule: (t: number) => Promise<unknown>;
+  /** After a worker invocation: how long it kept its slot busy. */
+  readonly afterTurn: (slot: WorkerSlot, turn: Turn, start: number) => number;
+  readonly atMinute?: (t: number) => Promise<void>;
+  /** Runs something due by `t`, if there is: true when it did. */
+  readonly interject?: (t: number) => Promise<boolean>;
+}): Promise<DeploymentRun> {
+  let nextTick = 0;
+  let invocations = 0;
+  let messages = 0;
+  let schedules = 0;
+  let schedulerMs = 0;
+  let schedulerMaxMs = 0;
+  for (;;) {
+    const slot = run.slots.reduce((a, b) => (b.freeAt < a.freeAt ? b : a));
+    if (await run.interject?.(Math.min(nextTick, slot.freeAt))) continue;
+    if (nextTick <= slot.freeAt) {
+      if (nextTick > 0) await run.atMinute?.(nextTick);
+      if (nextTick >= run.end) break;
+      await run.advanceTo(nextTick);
+      const started = performance.now();
+      await run.schedule(nextTick);
+      const wall = performance.now() - started;
+      schedulerMaxMs = Math.max(schedulerMaxMs, wall);
+      schedulerMs += wall;
+      schedules += 1;
+      nextTick += 60_000;
+      continue;
+    }
+    const start = slot.freeAt;
+    await run.advanceTo(start);
+    const turn = await workerTurn(run.sqs, run.queueUrl, slot, start, invocations);
+    if (!turn) {
+      slot.freeAt = nextTick;
+      continue;
+    }
+    invocations += 1;
+    messages += turn.messages;
+    slot.freeAt = start + run.afterTurn(slot, turn, start);
+  }
+  return { invocations, messages, schedules, schedulerMs, schedulerMaxMs };
+}
+
+export interface MonthlyUse {
+  readonly lambdaInvocations: number;
+  readonly lambdaGbSeconds: number;
+  readonly dynamodbReads: number;
+  readonly dynamodbWrites: number;
+  readonly sqsRequests: number;
+  readonly usd: { readonly lambda: number; readonly sqs: number; readonly dynamodb: number };
+}
+
+/**
+ * A run's use of the hub's Lambda, SQS and DynamoDB scaled to a month, and its price: the workers' busy time
+ * at their memory, the scheduler's every minute, `other` functions' invocations and GB-seconds (the guard's);
+ * SendMessageBatch calls, a receive and a delete per message and the mapping's idle polls; one request unit
+ * per Query and per write.
+ */
+export function monthlyUse(use: {
+  readonly minutes: number;
+  readonly calls: Readonly<Record<string, Readonly<Record<string, number>> | undefined>>;
+  readonly run: DeploymentRun;
+  readonly workerBusyMs: number;
+  readonly other?: { readonly invocations: number; readonly gbSeconds: number };
+}): MonthlyUse {
+  const monthly = (count: number) => (count * MINUTES_PER_MONTH) / use.minutes;
+  const { run, calls } = use;
+  const dynamodb = calls.dynamodb ?? {};
+  const dynamodbReads = monthly((dynamodb.Query ?? 0) + (dynamodb.GetItem ?? 0));
+  const dynamodbWrites = monthly(
+    (dynamodb.PutItem ?? 0) +
+      (dynamodb.UpdateItem ?? 0) +
+      (dynamodb.DeleteItem ?? 0) +
+      (dynamodb.BatchWriteItem ?? 0),
+  );
+  const sqsRequests =
+    monthly((calls.sqs?.SendMessageBatch ?? 0) + 2 * run.messages) +
+    MINUTES_PER_MONTH * IDLE_RECEIVES_PER_MINUTE;
+  const lambdaGbSeconds =
+    monthly(use.workerBusyMs / 1000) * WORKER_MEMORY_GB +
+    MINUTES_PER_MONTH * (run.schedulerMs / run.schedules / 1000) * SCHEDULER_MEMORY_GB +
+    monthly(use.other?.gbSeconds ?? 0);
+  const lambdaInvocations = monthly(run.invocations + (use.other?.invocations ?? 0)) + MINUTES_PER_MONTH;
+  return {
+    lambdaInvocations,
+    lambdaGbSeconds,
+    dynamodbReads,
+    dynamodbWrites,
+    sqsRequests,
+    usd: {
+      lambda: lambdaGbSeconds * PRICES_USD.lambdaGbSecondArm + lambdaInvocations * PRICES_USD.lambdaRequest,
+      sqs: sqsRequests * PRICES_USD.sqsRequest,
+      dynamodb: dynamodbReads * PRICES_USD.dynamodbRead + dynamodbWrites * PRICES_USD.dynamodbWrite,
+    },
+  };
 }

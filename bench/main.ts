@@ -7,7 +7,7 @@
  *   npm run bench -- --json         # the same figures as one JSON object
  *   npm run bench -- --quick        # about a minute
  *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency, discovery,
- *                                   # time-to-heal, fleet
+ *                                   # time-to-heal, fleet, accounts
  *   npm run bench -- --save f.json  # the table, and the JSON of the same run in f.json
  *   npm run bench -- --runs 5       # cold starts (and event paths) measured 5 times
  *   npm run bench -- --api-share 1  # event paths with the controller's whole ELB API budget
@@ -16,6 +16,7 @@
 import { writeFile } from 'node:fs/promises';
 import { arch, availableParallelism, cpus, platform } from 'node:os';
 import { parseArgs } from 'node:util';
+import { ACCOUNTS_SCALE, type AccountsFigure, measureAccounts } from './accounts.ts';
 import { type ApiBudget, apiBudget } from './api-budget.ts';
 import { EVENT_BUDGETS } from './budgets.ts';
 import { type Bundles, buildBundles, bundleSize, FUNCTION_NAMES, heaviestPackages } from './bundles.ts';
@@ -48,6 +49,7 @@ const FIGURES = [
   'discovery',
   'time-to-heal',
   'fleet',
+  'accounts',
 ] as const;
 type Figure = (typeof FIGURES)[number];
 
@@ -77,6 +79,8 @@ export interface BenchReport {
   /** Drift the sweep finds before any event: minutes to repair or accept, on the simulated clock. */
   timeToHeal?: TimeToHeal;
   fleet?: FleetFigure[];
+  /** A hub with member accounts × regions × bindings: a simulated hour of sweeps and forwarded drifts. */
+  accounts?: AccountsFigure;
 }
 
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -240,6 +244,13 @@ async function main(): Promise<void> {
         progress(`fleet: ${scale.bindings} bindings × ${scale.instancesPerBinding} on scheduler and workers`);
         report.fleet.push(await measureFleet(scale));
       }
+    }
+    if (wanted('accounts')) {
+      const { accounts, regions, bindingsPerRegion } = ACCOUNTS_SCALE;
+      progress(
+        `accounts: a hub with ${accounts} accounts × ${regions} regions × ${bindingsPerRegion} bindings, a simulated hour`,
+      );
+      report.accounts = await measureAccounts(ACCOUNTS_SCALE, progress);
     }
     const tenBindings = report.sweeps?.find((figure) => figure.bindings === 10);
     const sweepCalls = tenBindings ? unflatCalls(tenBindings.calls) : report.concurrency?.sweepCalls;

@@ -321,8 +321,48 @@ export function render(report: BenchReport): string {
       ),
     );
   }
+  if (report.accounts) {
+    const figure = report.accounts;
+    out.push(
+      '',
+      `10. Many accounts: a hub with ${figure.accounts} accounts × ${figure.regions} regions, ${figure.bindings} bindings, ${figure.simulatedMinutes} simulated minutes, throttling on`,
+    );
+    out.push(
+      table(
+        ['figure', 'alb-warden', 'beside'],
+        [
+          [
+            `event path, ours (median of ${figure.drifts} drifts, ${figure.eventPathLatencyPerCallMs} ms per AWS call)`,
+            `${figure.eventPathOursMs} ms`,
+            `first reach ${figure.eventPathFirstReachMs} ms, cached ${figure.eventPathCachedMs} ms, max ${figure.eventPathOursMaxMs} ms; ${figure.repairsVerified}/${figure.drifts} verified`,
+          ],
+          [
+            'AssumeRole calls per hour',
+            figure.assumeRoleCallsPerHour,
+            `cache bound ${figure.assumeRoleCallsBound} (${figure.hubEnvironments} environments)`,
+          ],
+          [
+            'most ELB calls a minute in one member',
+            figure.maxMemberElbCallsPerMinute,
+            `${figure.maxMemberElbBucket} bucket refills ${figure.maxMemberElbBucketRatePerMinute}/min (${figure.maxMemberElbScope})`,
+          ],
+          [
+            'throttling errors / failed binding runs',
+            `${figure.throttlingErrors} / ${figure.failedBindingRuns}`,
+            '-',
+          ],
+          ['hub cost per month', `$${figure.hubCostPerMonthUsd}`, costParts(figure.hubCostBreakdownUsd)],
+        ],
+      ),
+    );
+  }
   return out.join('\n');
 }
+
+const costParts = (parts: Readonly<Record<string, number>>) =>
+  Object.entries(parts)
+    .map(([name, usd]) => `${name} $${usd}`)
+    .join(', ');
 
 function flat(counts: Readonly<Record<string, Readonly<Record<string, number>>>>): Record<string, number> {
   return Object.fromEntries(

@@ -23,12 +23,12 @@ import {
 import { type CallCounts, mutatingCalls, totalCalls } from './calls.ts';
 import { sleep } from './stats.ts';
 
-const KEYS = {
+export const KEYS = {
   controller: 'AKIAWARDENCONTROLLER',
   person: 'AKIAJIWOOKIMADMIN001',
   setup: 'AKIAWARDENHARNESS001',
 } as const;
-const STATE_TABLE = 'alb-warden-alert-state';
+export const STATE_TABLE = 'alb-warden-alert-state';
 /** RunInstances per call: a launch of 10,000 goes out in ten. */
 const LAUNCH_BATCH = 1000;
 
