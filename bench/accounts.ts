@@ -79,6 +79,9 @@ export const ACCOUNTS_SCALE: AccountsScale = {
   driftedMembers: 6,
 };
 
+/** `--quick`: a quarter of the accounts, the same hour. */
+export const QUICK_ACCOUNTS_SCALE: AccountsScale = { ...ACCOUNTS_SCALE, accounts: 5 };
+
 /** The members' regions; the hub is in the simulator's own (ap-northeast-2). */
 export const MEMBER_REGIONS = ['eu-west-1', 'us-east-1', 'ap-southeast-2', 'eu-central-1'] as const;
 

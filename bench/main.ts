@@ -16,7 +16,7 @@
 import { writeFile } from 'node:fs/promises';
 import { arch, availableParallelism, cpus, platform } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ACCOUNTS_SCALE, type AccountsFigure, measureAccounts } from './accounts.ts';
+import { ACCOUNTS_SCALE, type AccountsFigure, measureAccounts, QUICK_ACCOUNTS_SCALE } from './accounts.ts';
 import { type ApiBudget, apiBudget } from './api-budget.ts';
 import { EVENT_BUDGETS } from './budgets.ts';
 import { type Bundles, buildBundles, bundleSize, FUNCTION_NAMES, heaviestPackages } from './bundles.ts';
@@ -88,7 +88,7 @@ const progress = (message: string) => process.stderr.write(`bench: ${message}\n`
 const USAGE = `Usage: npm run bench -- [--json] [--quick] [--only FIGURES] [--runs N] [--api-share S] [--save FILE]
 
   --json          print one JSON object on stdout instead of the table (progress goes to stderr)
-  --quick         smaller run: 5 cold starts, no 10,000-instance scales, a 100-binding fleet only
+  --quick         smaller run: 5 cold starts, no 10,000-instance scales, a 100-binding fleet only, 5 member accounts
   --only FIGURES  comma-separated: ${FIGURES.join(', ')}
   --runs N        cold starts (and event paths) measured N times (default 20, 5 with --quick)
   --api-share S   the controller's limits.apiShare for the event paths (default the configuration's, 0.25)
@@ -246,11 +246,11 @@ async function main(): Promise<void> {
       }
     }
     if (wanted('accounts')) {
-      const { accounts, regions, bindingsPerRegion } = ACCOUNTS_SCALE;
+      const scale = quick ? QUICK_ACCOUNTS_SCALE : ACCOUNTS_SCALE;
       progress(
-        `accounts: a hub with ${accounts} accounts × ${regions} regions × ${bindingsPerRegion} bindings, a simulated hour`,
+        `accounts: a hub with ${scale.accounts} accounts × ${scale.regions} regions × ${scale.bindingsPerRegion} bindings, a simulated hour`,
       );
-      report.accounts = await measureAccounts(ACCOUNTS_SCALE, progress);
+      report.accounts = await measureAccounts(scale, progress);
     }
     const tenBindings = report.sweeps?.find((figure) => figure.bindings === 10);
     const sweepCalls = tenBindings ? unflatCalls(tenBindings.calls) : report.concurrency?.sweepCalls;
