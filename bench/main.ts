@@ -5,7 +5,7 @@
  *
  *   npm run bench                   # the full run, a few minutes
  *   npm run bench -- --json         # the same figures as one JSON object
- *   npm run bench -- --quick        # about a minute
+ *   npm run bench -- --quick        # a shorter run (fewer runs and scales)
  *   npm run bench -- --only sweeps  # some figures: bundles, cold-start, events, sweeps, concurrency, discovery,
  *                                   # time-to-heal, fleet, accounts
  *   npm run bench -- --save f.json  # the table, and the JSON of the same run in f.json
