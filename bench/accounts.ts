@@ -171,9 +171,11 @@ export function checkScale(scale: AccountsScale): void {
         `accounts bench: ${field} must be a whole number from ${min}${max < Infinity ? ` to ${max}` : ''}, got ${value}`,
       );
   };
+  // Binding names carry the account's last two digits.
   whole('accounts', 1, 99);
   whole('regions', 1, MEMBER_REGIONS.length);
   whole('bindingsPerRegion', 1);
+  // The seed's /24 subnet holds 250 instances.
   whole('instancesPerBinding', 1, 250);
   whole('driftedMembers', 1, scale.accounts * scale.regions);
 }
