@@ -3,10 +3,9 @@
  * account and region a world of its own (its own ELB and EC2 throttling buckets, on for the run), on a
  * simulated clock.
  *
- * Setup (not measured): each member account joins the organization and gets what the member stack holds,
- * made with SDK calls: the role the hub's functions assume (one per region) and, in each region, the two rules
- * forwarding its EC2 and ELB events to the hub's bus; then B seed topologies with their instances. Two sweeps
- * converge the fleet.
+ * Setup (not measured): each member account joins the organization and gets, in each region, what the member
+ * stack holds (testkit/members.ts: the role the hub's functions assume, the two rules forwarding its EC2 and ELB
+ * events to the hub's bus) and B seed topologies with their instances. Two sweeps converge the fleet.
  *
  * The measured run, a simulated hour as deployed: every minute the real scheduler queues the bindings due, the
  * sweep worker slots take the messages (as in fleet.ts: each slot is one warm execution environment with its
@@ -19,18 +18,10 @@
  * Monthly figures scale the hour to 30 days; prices are fleet.ts's (README, Performance, names the pages).
  */
 import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import {
-  EventBridgeClient,
-  PutPermissionCommand,
-  PutRuleCommand,
-  PutTargetsCommand,
-} from '@aws-sdk/client-eventbridge';
-import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { REFRESH_BEFORE_MS } from '../functions/adapters/accounts.ts';
 import { parseConfig, type WardenConfig } from '../functions/config.ts';
 import { createDeps } from '../functions/deps.ts';
-import { defaultMemberRoleName } from '../functions/domain/accounts.ts';
 import { parseEvent } from '../functions/domain/events.ts';
 import { eventShare, sweepIntervalMinutes } from '../functions/domain/sweep-schedule.ts';
 import { awsSweepQueue } from '../functions/queue-deps.ts';
@@ -39,10 +30,10 @@ import { handleApiCall } from '../functions/use-cases/guard.ts';
 import { inEventScope, sweepFleet } from '../functions/use-cases/members.ts';
 import type { InvocationResult } from '../functions/use-cases/results.ts';
 import { scheduleSweeps } from '../functions/use-cases/schedule.ts';
-import { apiCallPattern, INSTANCE_STATE_PATTERN } from '../infra/event-patterns.ts';
 import { buildSeedTopology, createAlertResources, launchInstances, type SeedTopology } from '../sim/seed.ts';
 import { ELBV2_BUCKETS, elbv2BucketOf } from '../sim/throttling.ts';
 import { EventFeed } from '../testkit/events.ts';
+import { deployMemberStack, openHubBus } from '../testkit/members.ts';
 import { createClients, destroyClients, openWorld, SIM_SECRET, type World } from '../testkit/world.ts';
 import {
   clockedDeps,
@@ -191,11 +182,11 @@ export async function measureAccounts(
   const setupStarted = performance.now();
   const world = await openWorld({ keys: KEYS });
   try {
-    const { busArn, topicArn } = await deployHub(world);
+    const { topicArn } = await deployHub(world);
     const regions = MEMBER_REGIONS.slice(0, scale.regions);
     const bindings: MemberBinding[] = [];
     for (let index = 0; index < scale.accounts; index++)
-      bindings.push(...(await deployMember(world, busArn, memberAccount(index), regions, scale)));
+      bindings.push(...(await deployMember(world, memberAccount(index), regions, scale)));
     progress(`accounts: ${scale.accounts} member accounts deployed`);
     const config = parseConfig({
       controllerRoleArns: [world.controllerRoleArn],
@@ -225,33 +216,20 @@ export async function measureAccounts(
 }
 
 /** The hub: its organization, alert topic and table, and its bus open to the organization's accounts. */
-async function deployHub(world: World): Promise<{ busArn: string; topicArn: string }> {
+async function deployHub(world: World): Promise<{ topicArn: string }> {
   await world.control.organization(world.account, ORGANIZATION);
   const { topicArn } = await createAlertResources(world.clients, { tableName: STATE_TABLE });
-  const events = new EventBridgeClient({
-    endpoint: world.endpoint,
+  await openHubBus(world.endpoint, {
     region: world.region,
-    credentials: { accessKeyId: KEYS.setup, secretAccessKey: SIM_SECRET },
+    accessKeyId: KEYS.setup,
+    organizationId: ORGANIZATION,
   });
-  try {
-    await events.send(
-      new PutPermissionCommand({
-        StatementId: 'AlbWardenMembers',
-        Action: 'events:PutEvents',
-        Principal: '*',
-        Condition: { Type: 'StringEquals', Key: 'aws:PrincipalOrgID', Value: ORGANIZATION },
-      }),
-    );
-  } finally {
-    events.destroy();
-  }
-  return { busArn: `arn:aws:events:${world.region}:${world.account}:event-bus/default`, topicArn };
+  return { topicArn };
 }
 
-/** A member account: in the organization, its member roles, and each region's forwarding and topologies. */
+/** A member account in the organization, and in each region its member stack and topologies. */
 async function deployMember(
   world: World,
-  busArn: string,
   account: string,
   regions: readonly string[],
   scale: AccountsScale,
@@ -259,39 +237,19 @@ async function deployMember(
   const adminKey = `AKIA${account}ADMIN`;
   await world.control.organization(account, ORGANIZATION);
   await world.control.in({ account }).identity(adminKey, `arn:aws:sts::${account}:assumed-role/Admin/seeder`);
-  const credentials = { accessKeyId: adminKey, secretAccessKey: SIM_SECRET };
-  const iam = new IAMClient({ endpoint: world.endpoint, region: world.region, credentials });
-  try {
-    for (const region of regions)
-      await iam.send(
-        new CreateRoleCommand({
-          RoleName: defaultMemberRoleName(region),
-          AssumeRolePolicyDocument: JSON.stringify(memberTrust(world.account)),
-          MaxSessionDuration: 3600,
-        }),
-      );
-  } finally {
-    iam.destroy();
-  }
   const perRegion = await Promise.all(
     regions.map(async (region, regionIndex) => {
-      const events = new EventBridgeClient({ endpoint: world.endpoint, region, credentials });
+      const iam = await deployMemberStack(world.endpoint, {
+        account,
+        region,
+        adminAccessKeyId: adminKey,
+        hubAccount: world.account,
+        hubRegion: world.region,
+        organizationId: ORGANIZATION,
+      });
+      iam.destroy();
       const clients = createClients(world.endpoint, region, adminKey);
       try {
-        const memberRole = `arn:aws:iam::${account}:role/${defaultMemberRoleName(region)}`;
-        const rules = {
-          'alb-warden-instance-state': INSTANCE_STATE_PATTERN,
-          'alb-warden-api-calls': apiCallPattern([memberRole]),
-        };
-        for (const [name, pattern] of Object.entries(rules)) {
-          await events.send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern) }));
-          await events.send(
-            new PutTargetsCommand({
-              Rule: name,
-              Targets: [{ Id: 'hub', Arn: busArn, RoleArn: `arn:aws:iam::${account}:role/forwarder` }],
-            }),
-          );
-        }
         const made: MemberBinding[] = [];
         for (let index = 0; index < scale.bindingsPerRegion; index++) {
           const topology = await buildSeedTopology(clients, {
@@ -315,30 +273,11 @@ async function deployMember(
         }
         return made;
       } finally {
-        events.destroy();
         destroyClients(clients);
       }
     }),
   );
   return perRegion.flat();
-}
-
-/** The member role's trust, as the member stack writes it: the hub's AlbWarden-* roles of the organization. */
-function memberTrust(hubAccount: string) {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${hubAccount}:root` },
-        Action: 'sts:AssumeRole',
-        Condition: {
-          ArnLike: { 'aws:PrincipalArn': `arn:aws:iam::${hubAccount}:role/AlbWarden-*` },
-          StringEquals: { 'aws:PrincipalOrgID': ORGANIZATION },
-        },
-      },
-    ],
-  };
 }
 
 /** Two sweeps a minute apart: the first registers every instance, the second must find nothing to do. */
