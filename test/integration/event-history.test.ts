@@ -130,7 +130,8 @@ simulatorOnly('the sweep sees a deregistration before its event, which never com
       .map((description) => description.Target?.Id ?? '');
   }
 
-  it('holds a target CodeDeploy took out, once event history shows the call', async () => {
+  /** A registered instance whose target CodeDeploy's service role (BlockTraffic) just deregistered. */
+  async function takenOutByCodeDeploy(): Promise<string> {
     await control().identity(
       CODEDEPLOY_KEY,
       `arn:aws:sts::${warden.seed.account}:assumed-role/CodeDeployServiceRole/CodeDeploy-d-ABCDEF123`,
@@ -143,6 +144,11 @@ simulatorOnly('the sweep sees a deregistration before its event, which never com
         Targets: [{ Id: id, Port: 8080 }],
       }),
     );
+    return id;
+  }
+
+  it('holds a target CodeDeploy took out, once event history shows the call', async () => {
+    const id = await takenOutByCodeDeploy();
 
     await advance(5 * MINUTE);
     const result = await sweep(deps);
@@ -165,18 +171,7 @@ simulatorOnly('the sweep sees a deregistration before its event, which never com
   }
 
   it('never registers a target CodeDeploy took out while it drains, before its event or event history', async () => {
-    await control().identity(
-      CODEDEPLOY_KEY,
-      `arn:aws:sts::${warden.seed.account}:assumed-role/CodeDeployServiceRole/CodeDeploy-d-ABCDEF123`,
-      { invokedBy: 'codedeploy.amazonaws.com' },
-    );
-    const id = await registeredInstance();
-    await warden.world.clients.clientsAs(CODEDEPLOY_KEY).elbv2.send(
-      new DeregisterTargetsCommand({
-        TargetGroupArn: warden.seed.targetGroupArn,
-        Targets: [{ Id: id, Port: 8080 }],
-      }),
-    );
+    const id = await takenOutByCodeDeploy();
 
     await advance(MINUTE);
     const first = await sweep(deps);
