@@ -8,22 +8,10 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createObservability, telemetryOf } from '../../functions/handlers/runtime.ts';
 import { BINDING_METRIC, METRICS_NAMESPACE } from '../../functions/telemetry.ts';
 import { ensureBundles } from './support/bundles.ts';
-import { ENV, flaggedApp } from './support/synth.ts';
+import { ENV, flaggedApp, siteBindings } from './support/synth.ts';
 import { WardenStack } from './support/warden-stack.ts';
 
-const ELB = 'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012';
-
-const bindings = (count: number) =>
-  Array.from({ length: count }, (_, i) => {
-    const id = i.toString(16).padStart(16, '0');
-    return {
-      name: `site-${i}`,
-      loadBalancerArn: `${ELB}:loadbalancer/app/site-${i}-alb/${id}`,
-      targetGroupArn: `${ELB}:targetgroup/site-${i}-web/${id}`,
-      instanceSelector: { tags: { Site: `site-${i}` } },
-      https: { certificateArn: `arn:aws:acm:ap-northeast-2:123456789012:certificate/site-${i}` },
-    };
-  });
+const bindings = siteBindings;
 
 interface Widget {
   type: string;

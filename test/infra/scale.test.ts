@@ -11,24 +11,13 @@ import { NestedStack, type Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBundles } from './support/bundles.ts';
-import { ENV, flaggedApp } from './support/synth.ts';
+import { ENV, flaggedApp, siteBindings } from './support/synth.ts';
 import { WardenStack } from './support/warden-stack.ts';
 
-const ELB = 'arn:aws:elasticloadbalancing:ap-northeast-2:123456789012';
 const MAX_BINDINGS = 1000;
 
 const bindings = (count: number) =>
-  Array.from({ length: count }, (_, i) => {
-    const id = i.toString(16).padStart(16, '0');
-    return {
-      name: `site-${i}`,
-      loadBalancerArn: `${ELB}:loadbalancer/app/site-${i}-alb/${id}`,
-      targetGroupArn: `${ELB}:targetgroup/site-${i}-web/${id}`,
-      instanceSelector: { tags: { Site: `site-${i}` } },
-      https: { certificateArn: `arn:aws:acm:ap-northeast-2:123456789012:certificate/site-${i}` },
-      healthCheck: { path: '/health', matcher: '200' },
-    };
-  });
+  siteBindings(count).map((binding) => ({ ...binding, healthCheck: { path: '/health', matcher: '200' } }));
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 

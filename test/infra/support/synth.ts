@@ -96,3 +96,18 @@ export function resourcesOfType(
 ): Record<string, { Properties: Record<string, unknown> }> {
   return template.findResources(type) as Record<string, { Properties: Record<string, unknown> }>;
 }
+
+/** `count` bindings of their own load balancer, target group, selector and certificate: `site-0` … */
+export function siteBindings(count: number) {
+  const elb = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}`;
+  return Array.from({ length: count }, (_, i) => {
+    const id = i.toString(16).padStart(16, '0');
+    return {
+      name: `site-${i}`,
+      loadBalancerArn: `${elb}:loadbalancer/app/site-${i}-alb/${id}`,
+      targetGroupArn: `${elb}:targetgroup/site-${i}-web/${id}`,
+      instanceSelector: { tags: { Site: `site-${i}` } },
+      https: { certificateArn: `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/site-${i}` },
+    };
+  });
+}
