@@ -10,38 +10,11 @@
  * account's view, counted, never timed. Each invocation must make its calls one after another (the
  * register path does), or a call in flight beside a sleeper would be counted at the next instant.
  */
-import type { Clock, ElbBucket } from '../../functions/adapters/rate-limit.ts';
+import type { ElbBucket } from '../../functions/adapters/rate-limit.ts';
 import { elbBucketOf } from '../../functions/adapters/rate-limit.ts';
 import type { Deps } from '../../functions/use-cases/context.ts';
 import type { CallCounts, SimControl } from '../../sim/control.ts';
-
-export class SharedClock implements Clock {
-  #now = 0;
-  #timers: { at: number; wake: () => void }[] = [];
-
-  now(): number {
-    return this.#now;
-  }
-
-  sleep(ms: number): Promise<void> {
-    return new Promise((wake) => this.#timers.push({ at: this.#now + ms, wake }));
-  }
-
-  get sleepers(): number {
-    return this.#timers.length;
-  }
-
-  /** Moves to the earliest wake-up and wakes everyone due then; returns how far it moved (ms). */
-  advance(): number {
-    const next = Math.min(...this.#timers.map((timer) => timer.at));
-    const due = this.#timers.filter((timer) => timer.at <= next);
-    this.#timers = this.#timers.filter((timer) => timer.at > next);
-    const moved = next - this.#now;
-    this.#now = next;
-    for (const timer of due) timer.wake();
-    return moved;
-  }
-}
+import type { SimClock } from './sim-clock.ts';
 
 export interface BurstResult<R> {
   /** Per invocation, its result or what it threw. */
@@ -60,7 +33,7 @@ export async function runBurst<E, R>(options: {
   readonly events: readonly E[];
   readonly concurrency: number;
   readonly control: SimControl;
-  readonly clock: SharedClock;
+  readonly clock: SimClock;
   /** A fresh execution environment's dependencies, its limiter on `clock`. */
   readonly environment: () => Deps;
   readonly invoke: (deps: Deps, event: E) => Promise<R>;

@@ -14,8 +14,8 @@ import { type ParsedEvent, parseEvent } from '../../functions/domain/events.ts';
 import { eventShare } from '../../functions/domain/sweep-schedule.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import { launchInstances } from '../../sim/seed.ts';
-import { type BurstResult, runBurst, SharedClock } from './event-burst.ts';
-import { withinBucket } from './sim-clock.ts';
+import { type BurstResult, runBurst } from './event-burst.ts';
+import { SimClock, withinBucket } from './sim-clock.ts';
 
 const BINDINGS = 10;
 const PER_BINDING = 5;
@@ -72,7 +72,7 @@ async function burst(
 ): Promise<BurstResult<unknown> & { throttled: number }> {
   await opened.control.throttling({ enabled: true, reset: true });
   await opened.control.resetCalls();
-  const clock = new SharedClock();
+  const clock = new SimClock();
   const result = await runBurst({
     events,
     concurrency,

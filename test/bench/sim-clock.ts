@@ -17,6 +17,21 @@ export class SimClock implements Clock {
     return new Promise((wake) => this.#timers.push({ at: this.#now + ms, wake }));
   }
 
+  get sleepers(): number {
+    return this.#timers.length;
+  }
+
+  /** Moves to the earliest wake-up and wakes everyone due then; returns how far it moved (ms). */
+  advance(): number {
+    const next = Math.min(...this.#timers.map((timer) => timer.at));
+    const due = this.#timers.filter((timer) => timer.at <= next);
+    this.#timers = this.#timers.filter((timer) => timer.at > next);
+    const moved = next - this.#now;
+    this.#now = next;
+    for (const timer of due) timer.wake();
+    return moved;
+  }
+
   /** Runs until nothing is left to wake. */
   async run(): Promise<void> {
     for (;;) {
