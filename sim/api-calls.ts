@@ -20,21 +20,12 @@ export interface Elbv2Call {
 }
 
 export function elbv2ApiCall(call: Elbv2Call): ApiCall {
-  const { invokedBy } = call.caller;
   return {
-    eventSource: 'elasticloadbalancing.amazonaws.com',
-    eventName: call.action,
-    at: call.at,
-    requestId: call.requestId ?? uuid(),
-    identity: call.caller.userIdentity,
-    sourceIPAddress: invokedBy ?? call.sourceIPAddress ?? '127.0.0.1',
-    userAgent: invokedBy ?? call.userAgent ?? '',
-    requestParameters: toCloudTrailParameters(call.query, elbv2CloudTrailValue),
+    ...servedApiCall({ ...call, eventSource: 'elasticloadbalancing.amazonaws.com' }),
     responseElements:
       call.result && Object.keys(call.result).length > 0
         ? (camelCase(call.result) as Record<string, unknown>)
         : null,
-    ...(call.failure ? { error: { code: call.failure.code, message: call.failure.message } } : {}),
   };
 }
 
