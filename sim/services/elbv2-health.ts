@@ -115,7 +115,10 @@ export class TargetHealthBook {
   }
 
   /**
-   * A draining target is gone once its deregistration delay has passed. A target whose instance no longer
+   * A deregistered target is `draining` while connection draining runs, for the target group's deregistration
+   * delay (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-register-targets.html,
+   * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay),
+   * and gone once the delay has passed. A target whose instance no longer
    * exists (a terminated instance EC2 has stopped reporting) is deregistered by ELB itself.
    */
   advance(now: number, deregistrationDelayMs: (groupArn: string) => number): void {
@@ -156,7 +159,10 @@ export class TargetHealthBook {
     return keys.size;
   }
 
-  /** Registering an already registered target changes nothing; a draining one is registered afresh. */
+  /**
+   * Registering an already registered target changes nothing; a draining one is registered afresh (the page
+   * above asks to wait for the delay only for targets registered by IP address, which this model does not serve).
+   */
   register(groupArn: string, targets: readonly { id: string; port: number }[], now: number): void {
     const registrations = this.#of(groupArn);
     for (const { id, port } of targets) {
