@@ -74,6 +74,11 @@ export interface RegistrationPlan {
   readonly coOwned: readonly CoOwnedTarget[];
   /** Targets an AWS service deregistered for an operation still in progress: not registered again yet. */
   readonly held: readonly CoOwnedTarget[];
+  /**
+   * Wanted targets found draining before anyone knows who deregistered them (`waitOnDrains`): left alone
+   * until the drain ends, since an AWS service's operation may be in progress.
+   */
+  readonly draining: readonly Target[];
   /** Held targets registered again (by their owner): the hold is over. */
   readonly releasedHolds: readonly string[];
   /** Owned targets whose instance state must be looked up before the plan is final. */
@@ -110,7 +115,7 @@ export interface RegistrationInput {
   readonly maxDeregisterFraction: number;
 }
 
-/** Who holds a target that drains before anyone knows who deregistered it. */
+/** How a result names a target that drains before anyone knows who deregistered it. */
 export const DRAINING_HOLDER = 'draining; who deregistered it is not known yet';
 
 /**
@@ -144,15 +149,15 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
   const coOwned = new Map<string, CoOwnedTarget>();
   const toRegister: Target[] = [];
   const held: CoOwnedTarget[] = [];
+  const draining: Target[] = [];
   for (const instance of matchingById.values()) {
     const target = { id: instance.id, port: binding.targetPort };
     const group = coOwnedIds.get(instance.id);
     if (group) coOwned.set(instance.id, { target, by: group });
     else if (instance.state === 'running' && !registeredKeys.has(targetKey(target))) {
-      const holder =
-        holds.get(targetKey(target)) ??
-        (unexplainedDrains.has(targetKey(target)) ? DRAINING_HOLDER : undefined);
+      const holder = holds.get(targetKey(target));
       if (holder) held.push({ target, by: holder });
+      else if (unexplainedDrains.has(targetKey(target))) draining.push(target);
       else toRegister.push(target);
     }
   }
@@ -172,6 +177,7 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
     foreign,
     coOwned: [...coOwned.values()],
     held,
+    draining,
     releasedHolds,
     needsLookup,
   };

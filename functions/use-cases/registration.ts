@@ -174,8 +174,7 @@ async function withHistoryHolds(
 ): Promise<RegistrationObservation> {
   if (context.trigger === undefined || context.trigger.type === 'event') return observed;
   const plan = planRegistration(observed);
-  const draining = plan.held.filter((entry) => entry.by === DRAINING_HOLDER).map((entry) => entry.target);
-  const missing = [...plan.toRegister, ...draining];
+  const missing = [...plan.toRegister, ...plan.draining];
   const holds = await holdsFromHistory(context.deps, context.binding, missing);
   if (holds.size === 0) return observed;
   await keepHolds(context, holds);
@@ -277,16 +276,26 @@ async function keepHolds(
   );
 }
 
-/** How a result names other owners' targets: counted, with the groups or services that hold them. */
+/**
+ * How a result names other owners' targets: counted, with the groups or services that hold them; targets
+ * still draining, whose owner is not known yet, are held too.
+ */
 export function otherOwners({
   coOwned,
   held,
-}: Pick<RegistrationPlan, 'coOwned' | 'held'>): Pick<RegistrationResult, 'coOwned' | 'held'> {
+  draining = [],
+}: Pick<RegistrationPlan, 'coOwned' | 'held'> & Partial<Pick<RegistrationPlan, 'draining'>>): Pick<
+  RegistrationResult,
+  'coOwned' | 'held'
+> {
+  const holders = [...held, ...draining.map((target) => ({ target, by: DRAINING_HOLDER }))];
   return {
     ...(coOwned.length > 0
       ? { coOwned: { count: coOwned.length, groups: [...new Set(coOwned.map((entry) => entry.by))].sort() } }
       : {}),
-    ...(held.length > 0 ? { held: held.map((entry) => `${targetKey(entry.target)} (${entry.by})`) } : {}),
+    ...(holders.length > 0
+      ? { held: holders.map((entry) => `${targetKey(entry.target)} (${entry.by})`) }
+      : {}),
   };
 }
 

@@ -8,7 +8,6 @@ import { scopeOfBinding } from '../domain/accounts.ts';
 import type { BindingPlan } from '../domain/binding-plan.ts';
 import { targetKey } from '../domain/model.ts';
 import { BREAKER_KEYS, SUSPENSION_TOPICS } from '../domain/notices.ts';
-import { DRAINING_HOLDER } from '../domain/registration.ts';
 import { planHealthCheckRepair, planListenerRepair, type RepairPlan } from '../domain/repair-plan.ts';
 import type { Binding } from '../domain/settings.ts';
 import { activePause, breakerOpen, decode, KEY, PREFIX } from '../domain/state.ts';
@@ -115,8 +114,7 @@ async function bindingStatus(hub: Deps, binding: Binding): Promise<BindingStatus
     const registration = plan.registration.diff;
     // A wanted target that drains before anyone knows who deregistered it is missing to the operator, though
     // the sweep waits for its drain (the registration part says so).
-    const draining = registration.held.filter((entry) => entry.by === DRAINING_HOLDER);
-    const missing = [...registration.toRegister, ...draining.map((entry) => entry.target)].map(targetKey);
+    const missing = [...registration.toRegister, ...registration.draining].map(targetKey);
     const unhealthy = plan.health.unhealthy;
     const alertState = alertStateOf(deps, state);
     return {
@@ -143,10 +141,7 @@ async function bindingStatus(hub: Deps, binding: Binding): Promise<BindingStatus
         })),
         missing,
         foreign: registration.foreign.map(targetKey),
-        ...otherOwners({
-          coOwned: registration.coOwned,
-          held: registration.held.filter((entry) => entry.by !== DRAINING_HOLDER),
-        }),
+        ...otherOwners({ coOwned: registration.coOwned, held: registration.held }),
       },
       alertState,
     };

@@ -8,7 +8,6 @@ import {
   targetKey,
 } from '../../../functions/domain/model.ts';
 import {
-  DRAINING_HOLDER,
   decideForInstance,
   matchesSelector,
   planRegistration,
@@ -96,7 +95,8 @@ describe('planRegistration', () => {
     it('holds a wanted target that drains until who deregistered it is known', () => {
       const plan = planRegistration(input({ ...draining, waitOnDrains: true }));
       expect(plan.toRegister).toEqual([]);
-      expect(plan.held).toEqual([{ target: { id: 'i-1', port: 8080 }, by: DRAINING_HOLDER }]);
+      expect(plan.draining).toEqual([{ id: 'i-1', port: 8080 }]);
+      expect(plan.held).toEqual([]);
     });
 
     it('registers it again at once when a person is known to have deregistered it', () => {
@@ -105,6 +105,7 @@ describe('planRegistration', () => {
       );
       expect(plan.toRegister).toEqual([{ id: 'i-1', port: 8080 }]);
       expect(plan.held).toEqual([]);
+      expect(plan.draining).toEqual([]);
     });
 
     it('names the service when a hold says whose operation it is', () => {
