@@ -46,7 +46,7 @@ import {
   workerSlots,
 } from './fleet.ts';
 import { median, round } from './stats.ts';
-import { KEYS, STATE_TABLE } from './world.ts';
+import { bindingOf, KEYS, STATE_TABLE } from './world.ts';
 
 export interface AccountsScale {
   readonly accounts: number;
@@ -195,13 +195,7 @@ export async function measureAccounts(
         account: memberAccount(index),
         regions: [...regions],
       })),
-      bindings: bindings.map((binding) => ({
-        name: binding.name,
-        loadBalancerArn: binding.topology.loadBalancerArn,
-        targetGroupArn: binding.topology.targetGroupArn,
-        instanceSelector: { tags: { ...binding.selector } },
-        https: { certificateArn: binding.topology.certificateArn },
-      })),
+      bindings: bindings.map(bindingOf),
     });
     progress(`accounts: ${bindings.length} bindings deployed; converging them with two sweeps`);
     await converge(world, config);

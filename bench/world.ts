@@ -46,6 +46,17 @@ export interface WorldOptions {
   readonly config?: Partial<WardenConfigInput>;
 }
 
+/** The configuration's binding for a seeded topology and its instances' selector. */
+export function bindingOf(binding: Pick<BindingWorld, 'name' | 'topology' | 'selector'>) {
+  return {
+    name: binding.name,
+    loadBalancerArn: binding.topology.loadBalancerArn,
+    targetGroupArn: binding.topology.targetGroupArn,
+    instanceSelector: { tags: { ...binding.selector } },
+    https: { certificateArn: binding.topology.certificateArn },
+  };
+}
+
 export interface BindingWorld {
   readonly name: string;
   readonly topology: SeedTopology;
@@ -137,11 +148,7 @@ async function populate(world: SimulatedWorld, options: WorldOptions): Promise<W
     alerts: { topicArn: topic.topicArn, stateTable: STATE_TABLE },
     ...options.config,
     bindings: bindings.map((binding) => ({
-      name: binding.name,
-      loadBalancerArn: binding.topology.loadBalancerArn,
-      targetGroupArn: binding.topology.targetGroupArn,
-      instanceSelector: { tags: { ...binding.selector } },
-      https: { certificateArn: binding.topology.certificateArn },
+      ...bindingOf(binding),
       // The seed's health check: its application answers 404 on "/".
       ...(options.healthCheck ? { healthCheck: { path: '/', matcher: '404' } } : {}),
     })),
