@@ -126,7 +126,7 @@ export async function measureFleet(scale: FleetScale): Promise<FleetFigure> {
     healthCheck: true,
   });
   try {
-    await converge(world, world.deps({ apiShare: 1 }, new SlotClock()));
+    await converge(world, world.deps({ apiShare: 1 }, { limiterClock: new SlotClock() }));
     return await runFleet(world, scale, await discoveredByTags(world));
   } finally {
     await world.stop();

@@ -66,7 +66,7 @@ export async function measureTimeToHeal(): Promise<TimeToHeal> {
     try {
       historyDelayMinutes = (await world.control.eventHistory()).delayMs / 60_000;
       let offset = (await world.control.clock(0)).offsetMs;
-      const real = world.deps({ apiShare: 1 }, undefined, () => Date.now() + offset);
+      const real = world.deps({ apiShare: 1 }, { now: () => Date.now() + offset });
       const lookups = { count: 0 };
       const deps: Deps = spec.lookup ? counting(real, lookups) : { ...real, history: undefined };
       await converge(world, deps);

@@ -32,6 +32,12 @@ export const STATE_TABLE = 'alb-warden-alert-state';
 /** RunInstances per call: a launch of 10,000 goes out in ten. */
 const LAUNCH_BATCH = 1000;
 
+export interface DepsOptions {
+  readonly limiterClock?: Clock | undefined;
+  readonly now?: (() => number) | undefined;
+  readonly retries?: 'sdk' | 'zero-delay' | undefined;
+}
+
 export interface WorldOptions {
   readonly bindings: number;
   readonly instancesPerBinding: number;
@@ -79,9 +85,11 @@ export interface World {
   readonly lambdaEnv: Readonly<Record<string, string>>;
   /**
    * Fresh controller dependencies (fresh clients and rate limiter), optionally with other limits, the rate
-   * limiter on another clock and the controller's own clock (`now`) elsewhere.
+   * limiter on another clock, the controller's own clock (`now`) elsewhere, and retries without their backoff
+   * where a test counts what AWS refuses rather than how long the retries take (the SDK's, as deployed, by
+   * default).
    */
-  deps(limits?: Partial<WardenConfig['limits']>, limiterClock?: Clock, now?: () => number): Deps;
+  deps(limits?: Partial<WardenConfig['limits']>, options?: DepsOptions): Deps;
   /**
    * Fresh dependencies made warm as a second invocation finds them (modules loaded, clients connected),
    * with full rate limiter buckets, as a sweep a minute after the last one finds them.
@@ -158,17 +166,16 @@ async function populate(world: SimulatedWorld, options: WorldOptions): Promise<W
   let last: CallCounts = await control.calls();
   const makeDeps = (
     limits: Partial<WardenConfig['limits']> = {},
-    limiterClock?: Clock,
-    now?: () => number,
+    { limiterClock, now, retries = 'sdk' }: DepsOptions = {},
   ): Deps => {
     const limited =
       Object.keys(limits).length === 0
         ? config
         : parseConfig({ ...document, limits: { ...document.limits, ...limits } });
-    // The SDK's own retries, as deployed: the bench measures what ships.
+    // The SDK's own retries unless asked otherwise, as deployed: the bench measures what ships.
     return world.deps(limited, {
       telemetry: silentTelemetry,
-      retries: 'sdk',
+      retries,
       ...(limiterClock ? { limiterClock } : {}),
       ...(now ? { now } : {}),
     });

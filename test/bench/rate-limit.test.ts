@@ -142,7 +142,7 @@ describe("the controller's ELB rate limiter", () => {
   it('does not make the ELB calls of the shipped adapter bypass it', async () => {
     // Prepare: a share so small the describe bucket holds one token and refills one in 4 s (simulated)
     const clock = new SimClock();
-    const deps = converged.world.deps({ apiShare: 0.025 }, clock);
+    const deps = converged.world.deps({ apiShare: 0.025 }, { limiterClock: clock });
     const targetGroup = (converged.world.bindings[0] as BindingWorld).topology.targetGroupArn;
     await converged.world.control.resetCalls();
 

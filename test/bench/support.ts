@@ -23,7 +23,7 @@ export interface Converged {
 
 export async function convergedWorld(options: WorldOptions): Promise<Converged> {
   const world = await startWorld(options);
-  const deps = world.deps({ apiShare: 1 }, instantClock());
+  const deps = world.deps({ apiShare: 1 }, { limiterClock: instantClock() });
   const { sweeps } = await converge(world, deps);
   return { world, deps, sweeps };
 }
