@@ -30,8 +30,8 @@ import {
 } from './listeners.ts';
 import type { Actor, TargetGroup, TargetGroupHealthCheck } from './model.ts';
 import { type BreakerKey, settledBy, TOPIC } from './notices.ts';
-import { type Decision, decideRepair, type RepairAnswer } from './repair-policy.ts';
-import type { Binding, WardenSettings } from './settings.ts';
+import { type Decision, decideRepair, type RepairAnswer, type RepairSettings } from './repair-policy.ts';
+import type { Binding } from './settings.ts';
 import { activePause, decode, KEY, recentRepairs } from './state.ts';
 import { MINUTE } from './time.ts';
 import { actorOf, foundBy, type Trigger } from './trigger.ts';
@@ -80,10 +80,7 @@ export interface RepairPlan extends PlanClaims {
 
 export interface PlanInput {
   readonly binding: Binding;
-  readonly settings: Pick<
-    WardenSettings,
-    'mode' | 'approvedActors' | 'approvalGraceMinutes' | 'circuitBreaker'
-  >;
+  readonly settings: RepairSettings;
   readonly trigger: Trigger;
   readonly now: number;
   /** The binding's remembered records, by key. */
@@ -502,10 +499,7 @@ function ask(
     firstSeen: decode.firstSeen(recall(KEY.firstSeen(part))),
     pause: activePause(decode.pause(recall(KEY.pause)), now),
     repairs: decode.repairs(recall(KEY.repairs)),
-    mode: settings.mode,
-    approvedActors: settings.approvedActors,
-    approvalGraceMinutes: settings.approvalGraceMinutes,
-    circuitBreaker: settings.circuitBreaker,
+    settings,
     now,
   });
 }

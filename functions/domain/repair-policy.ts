@@ -7,11 +7,17 @@
 import { isApprovedActor } from './events.ts';
 import type { Actor } from './model.ts';
 import type { BreakerKey } from './notices.ts';
-import type { CircuitBreakerSettings, Mode } from './settings.ts';
+import type { CircuitBreakerSettings, WardenSettings } from './settings.ts';
 import { activePause, breakerOpen, type FirstSeen, type Pause, type RepairLog } from './state.ts';
 import { MINUTE } from './time.ts';
 
 export type DecisionKind = 'apply' | 'would-apply' | 'report' | 'accept' | 'wait' | 'suspend' | 'blocked';
+
+/** The settings the policy reads. */
+export type RepairSettings = Pick<
+  WardenSettings,
+  'mode' | 'approvedActors' | 'approvalGraceMinutes' | 'circuitBreaker'
+>;
 
 /** What a part's plan decided, with why (for people: logs, alerts, the CLI). */
 export interface Decision {
@@ -34,11 +40,7 @@ export interface RepairQuestion {
   readonly firstSeen?: FirstSeen | undefined;
   readonly pause?: Pause | undefined;
   readonly repairs: RepairLog;
-  readonly mode: Mode;
-  readonly approvedActors: readonly string[];
-  /** How long drift no event explains waits for its event while `approvedActors` is set (0: no wait). */
-  readonly approvalGraceMinutes: number;
-  readonly circuitBreaker: CircuitBreakerSettings;
+  readonly settings: RepairSettings;
   readonly now: number;
 }
 
@@ -50,7 +52,7 @@ export interface RepairAnswer extends Decision {
 }
 
 export function decideRepair(question: RepairQuestion): RepairAnswer {
-  const { actor, now } = question;
+  const { actor, now, settings } = question;
   const none: readonly BreakerKey[] = [];
   if (question.acceptedEarlier)
     return {
@@ -58,7 +60,7 @@ export function decideRepair(question: RepairQuestion): RepairAnswer {
       reason: 'an approved actor made this change; it stays until it changes again',
       suspended: none,
     };
-  const approvedBy = actor ? isApprovedActor(question.approvedActors, actor) : undefined;
+  const approvedBy = actor ? isApprovedActor(settings.approvedActors, actor) : undefined;
   if (approvedBy)
     return {
       kind: 'accept',
@@ -70,13 +72,13 @@ export function decideRepair(question: RepairQuestion): RepairAnswer {
   if (pause) return { kind: 'report', reason: pauseReason(pause), suspended: none };
   const waiting = waitingForEvent(question);
   if (waiting) return { kind: 'wait', reason: waiting, suspended: none };
-  if (question.mode === 'dry-run')
+  if (settings.mode === 'dry-run')
     return { kind: 'would-apply', reason: 'dry-run mode: nothing is changed', suspended: none };
   const suspended = question.breakers.filter((key) =>
-    breakerOpen(question.repairs, key, now, question.circuitBreaker),
+    breakerOpen(question.repairs, key, now, settings.circuitBreaker),
   );
   if (suspended.length > 0 && suspended.length === question.breakers.length)
-    return { kind: 'suspend', reason: suspendReason(suspended, question.circuitBreaker), suspended };
+    return { kind: 'suspend', reason: suspendReason(suspended, settings.circuitBreaker), suspended };
   return { kind: 'apply', reason: 'drift found: repairing', suspended };
 }
 
@@ -86,9 +88,8 @@ export function decideRepair(question: RepairQuestion): RepairAnswer {
  * before it is repaired. A change whose event names an unapproved actor is repaired at once.
  */
 function waitingForEvent(question: RepairQuestion): string | undefined {
-  const grace = question.approvalGraceMinutes;
-  if (question.actor || question.byOperator || grace === 0 || question.approvedActors.length === 0)
-    return undefined;
+  const { approvalGraceMinutes: grace, approvedActors } = question.settings;
+  if (question.actor || question.byOperator || grace === 0 || approvedActors.length === 0) return undefined;
   const first = question.firstSeen?.fingerprint === question.fingerprint ? question.firstSeen : undefined;
   // An event named who made this same drift before (it was left alone then: paused, dry-run, suspended).
   if (first?.by) return undefined;
