@@ -16,15 +16,7 @@ import { type AssumeRole, RoleCredentials } from './adapters/accounts.ts';
 import type { Clock } from './adapters/rate-limit.ts';
 import type { WardenConfig } from './config.ts';
 import { memberAccess, type Scope, scopeKey } from './domain/accounts.ts';
-import type {
-  AlertPublisher,
-  ChangeHistory,
-  Instances,
-  LoadBalancing,
-  ScalingGroups,
-  StateStore,
-  TaggedResources,
-} from './ports.ts';
+import type * as Ports from './ports.ts';
 import type { Deps, ScopedClients, Telemetry } from './use-cases/context.ts';
 
 /** Settings common to every client; unset fields fall back to the SDK's environment and profile chain. */
@@ -111,7 +103,7 @@ function deferred<Port extends object>(
   return Object.fromEntries(Object.keys(methods).map(forward)) as Port;
 }
 
-function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: Clock): LoadBalancing {
+function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: Clock): Ports.LoadBalancing {
   const load = once(async () => {
     const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }, { ElbRateLimiter }] = await Promise.all([
       import('@aws-sdk/client-elastic-load-balancing-v2'),
@@ -148,7 +140,7 @@ function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: 
   });
 }
 
-function awsInstances(options: AwsClientOptions = {}): Instances {
+function awsInstances(options: AwsClientOptions = {}): Ports.Instances {
   const load = once(async () => {
     const [{ EC2Client }, { Ec2Instances }] = await Promise.all([
       import('@aws-sdk/client-ec2'),
@@ -159,7 +151,7 @@ function awsInstances(options: AwsClientOptions = {}): Instances {
   return deferred(load, { findByTags: true, describe: true });
 }
 
-function awsScalingGroups(options: AwsClientOptions = {}): ScalingGroups {
+function awsScalingGroups(options: AwsClientOptions = {}): Ports.ScalingGroups {
   const load = once(async () => {
     const [{ AutoScalingClient }, { AwsScalingGroups }] = await Promise.all([
       import('@aws-sdk/client-auto-scaling'),
@@ -170,7 +162,7 @@ function awsScalingGroups(options: AwsClientOptions = {}): ScalingGroups {
   return deferred(load, { attachedTargetGroups: true });
 }
 
-function awsTaggedResources(options: AwsClientOptions = {}): TaggedResources {
+function awsTaggedResources(options: AwsClientOptions = {}): Ports.TaggedResources {
   const load = once(async () => {
     const [{ ResourceGroupsTaggingAPIClient }, { TaggingApiResources }] = await Promise.all([
       import('@aws-sdk/client-resource-groups-tagging-api'),
@@ -183,7 +175,7 @@ function awsTaggedResources(options: AwsClientOptions = {}): TaggedResources {
   return deferred(load, { loadBalancersTagged: true, tagsOf: true });
 }
 
-function awsChangeHistory(options: AwsClientOptions = {}): ChangeHistory {
+function awsChangeHistory(options: AwsClientOptions = {}): Ports.ChangeHistory {
   const load = once(async () => {
     const [{ CloudTrailClient }, { CloudTrailChangeHistory }] = await Promise.all([
       import('@aws-sdk/client-cloudtrail'),
@@ -194,7 +186,7 @@ function awsChangeHistory(options: AwsClientOptions = {}): ChangeHistory {
   return deferred(load, { changesTo: true });
 }
 
-function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
+function awsAlerts(options: AwsClientOptions = {}): Ports.AlertPublisher {
   const load = once(async () => {
     const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
       import('@aws-sdk/client-sns'),
@@ -205,7 +197,7 @@ function awsAlerts(options: AwsClientOptions = {}): AlertPublisher {
   return deferred(load, { publish: true });
 }
 
-function awsStateStore(table: string, options: AwsClientOptions = {}): StateStore {
+function awsStateStore(table: string, options: AwsClientOptions = {}): Ports.StateStore {
   const load = once(async () => {
     const [{ DynamoDBClient }, { DynamoDbStateStore }] = await Promise.all([
       import('@aws-sdk/client-dynamodb'),
@@ -232,7 +224,7 @@ export interface CreateDepsOptions {
   readonly aws?: AwsClientOptions;
   readonly telemetry: Telemetry;
   readonly now?: () => number;
-  readonly state?: StateStore;
+  readonly state?: Ports.StateStore;
   /** The ELB rate limiter's clock. @default real time */
   readonly limiterClock?: Clock;
   /** The ELB rate limiter's share of each bucket. @default config.limits.apiShare */
