@@ -24,15 +24,7 @@ import {
   type Rule as SdkRule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ListenerRequest } from '../domain/listeners.ts';
-import type {
-  Action,
-  Listener,
-  Rule,
-  Target,
-  TargetGroup,
-  TargetGroupHealthCheck,
-  TargetHealth,
-} from '../domain/model.ts';
+import type * as Model from '../domain/model.ts';
 import { AwsCallError, awsErrorCode, isAwsError } from '../errors.ts';
 import type { LoadBalancing, TargetWriteResult } from '../ports.ts';
 import { chunk } from './batches.ts';
@@ -55,7 +47,10 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     this.client = client;
   }
 
-  async describeTargetHealth(targetGroupArn: string, targets?: readonly Target[]): Promise<TargetHealth[]> {
+  async describeTargetHealth(
+    targetGroupArn: string,
+    targets?: readonly Model.Target[],
+  ): Promise<Model.TargetHealth[]> {
     let output: DescribeTargetHealthCommandOutput;
     const command = new DescribeTargetHealthCommand({
       TargetGroupArn: targetGroupArn,
@@ -83,13 +78,13 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     return streamed() ?? targetHealthOf(output);
   }
 
-  registerTargets(targetGroupArn: string, targets: readonly Target[]): Promise<TargetWriteResult> {
+  registerTargets(targetGroupArn: string, targets: readonly Model.Target[]): Promise<TargetWriteResult> {
     return this.writeTargets('RegisterTargets', targetGroupArn, targets, (batch) =>
       this.client.send(new RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: batch })),
     );
   }
 
-  deregisterTargets(targetGroupArn: string, targets: readonly Target[]): Promise<TargetWriteResult> {
+  deregisterTargets(targetGroupArn: string, targets: readonly Model.Target[]): Promise<TargetWriteResult> {
     return this.writeTargets('DeregisterTargets', targetGroupArn, targets, (batch) =>
       this.client.send(new DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: batch })),
     );
@@ -102,11 +97,11 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   private async writeTargets(
     action: string,
     targetGroupArn: string,
-    targets: readonly Target[],
+    targets: readonly Model.Target[],
     send: (batch: { Id: string; Port: number }[]) => Promise<unknown>,
   ): Promise<TargetWriteResult> {
-    const done: Target[] = [];
-    const rejected: { target: Target; code: string; message: string }[] = [];
+    const done: Model.Target[] = [];
+    const rejected: { target: Model.Target; code: string; message: string }[] = [];
     for (const batch of chunk(targets, TARGET_BATCH)) {
       let pending = batch;
       while (pending.length > 0) {
@@ -130,8 +125,8 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     return { done, rejected };
   }
 
-  async describeTargetGroups(arns: readonly string[]): Promise<TargetGroup[]> {
-    const groups: TargetGroup[] = [];
+  async describeTargetGroups(arns: readonly string[]): Promise<Model.TargetGroup[]> {
+    const groups: Model.TargetGroup[] = [];
     for (const batch of chunk(arns, 20)) {
       try {
         groups.push(...(await this.describeGroups(batch)));
@@ -145,7 +140,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     return groups;
   }
 
-  private async describeGroups(arns: readonly string[]): Promise<TargetGroup[]> {
+  private async describeGroups(arns: readonly string[]): Promise<Model.TargetGroup[]> {
     const output = await this.call('DescribeTargetGroups', () =>
       this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [...arns] })),
     );
@@ -179,7 +174,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
       : DEFAULT_DEREGISTRATION_DELAY_SECONDS;
   }
 
-  async modifyHealthCheck(targetGroupArn: string, healthCheck: TargetGroupHealthCheck): Promise<void> {
+  async modifyHealthCheck(targetGroupArn: string, healthCheck: Model.TargetGroupHealthCheck): Promise<void> {
     await this.call('ModifyTargetGroup', () =>
       this.client.send(
         new ModifyTargetGroupCommand({
@@ -197,7 +192,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     );
   }
 
-  listListeners(loadBalancerArn: string): Promise<Listener[]> {
+  listListeners(loadBalancerArn: string): Promise<Model.Listener[]> {
     return this.pages('DescribeListeners', async (marker) => {
       const output = await this.client.send(
         new DescribeListenersCommand({
@@ -243,7 +238,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     }
   }
 
-  listRules(listenerArn: string): Promise<Rule[]> {
+  listRules(listenerArn: string): Promise<Model.Rule[]> {
     return this.pages('DescribeRules', async (marker) => {
       const output = await this.client.send(
         new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: PAGE_SIZE }),
@@ -267,7 +262,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     return items;
   }
 
-  async createListener(loadBalancerArn: string, request: ListenerRequest): Promise<Listener> {
+  async createListener(loadBalancerArn: string, request: ListenerRequest): Promise<Model.Listener> {
     const output = await this.call('CreateListener', () =>
       this.client.send(
         new CreateListenerCommand({
@@ -280,7 +275,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     return toListener(onlyListener('CreateListener', output.Listeners, loadBalancerArn), loadBalancerArn);
   }
 
-  async modifyListener(listenerArn: string, request: ListenerRequest): Promise<Listener> {
+  async modifyListener(listenerArn: string, request: ListenerRequest): Promise<Model.Listener> {
     const output = await this.call('ModifyListener', () =>
       this.client.send(new ModifyListenerCommand({ ListenerArn: listenerArn, ...listenerFields(request) })),
     );
@@ -307,7 +302,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   }
 }
 
-function toListener(listener: SdkListener, loadBalancerArn: string): Listener {
+function toListener(listener: SdkListener, loadBalancerArn: string): Model.Listener {
   return {
     arn: listener.ListenerArn ?? '',
     loadBalancerArn: listener.LoadBalancerArn ?? loadBalancerArn,
@@ -317,23 +312,23 @@ function toListener(listener: SdkListener, loadBalancerArn: string): Listener {
     certificateArns: (listener.Certificates ?? []).flatMap((certificate) =>
       certificate.CertificateArn ? [certificate.CertificateArn] : [],
     ),
-    defaultActions: (listener.DefaultActions ?? []) as Action[],
-    mutualAuthentication: listener.MutualAuthentication as Listener['mutualAuthentication'],
+    defaultActions: (listener.DefaultActions ?? []) as Model.Action[],
+    mutualAuthentication: listener.MutualAuthentication as Model.Listener['mutualAuthentication'],
   };
 }
 
-function toRule(rule: SdkRule): Rule {
+function toRule(rule: SdkRule): Model.Rule {
   return {
     arn: rule.RuleArn ?? '',
     priority: rule.Priority ?? '',
     isDefault: rule.IsDefault ?? false,
     conditions: rule.Conditions ?? [],
-    actions: (rule.Actions ?? []) as Action[],
+    actions: (rule.Actions ?? []) as Model.Action[],
   };
 }
 
 /** Domain actions already have the API's shape; only the enum-typed fields need the SDK's types. */
-function toSdkActions(actions: readonly Action[]): SdkAction[] {
+function toSdkActions(actions: readonly Model.Action[]): SdkAction[] {
   return actions.map((action) => structuredClone(action) as SdkAction);
 }
 
@@ -355,7 +350,7 @@ function onlyListener<T>(action: string, listeners: readonly T[] | undefined, ar
 }
 
 /** The targets from the SDK's own output, when the answer did not stream through (a stubbed client). */
-function targetHealthOf(output: DescribeTargetHealthCommandOutput): TargetHealth[] {
+function targetHealthOf(output: DescribeTargetHealthCommandOutput): Model.TargetHealth[] {
   return (output.TargetHealthDescriptions ?? []).flatMap((description) => {
     const id = description.Target?.Id;
     if (!id) return [];
@@ -363,7 +358,7 @@ function targetHealthOf(output: DescribeTargetHealthCommandOutput): TargetHealth
       {
         id,
         port: description.Target?.Port ?? 0,
-        state: (description.TargetHealth?.State ?? 'unavailable') as TargetHealth['state'],
+        state: (description.TargetHealth?.State ?? 'unavailable') as Model.TargetHealth['state'],
         reasonCode: description.TargetHealth?.Reason,
         description: description.TargetHealth?.Description,
       },
