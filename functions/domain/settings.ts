@@ -89,6 +89,18 @@ export interface CircuitBreakerSettings {
   readonly windowMinutes: number;
 }
 
+/** How much of the account's ELB API and of Lambda's concurrency the controller takes. */
+export interface LimitSettings {
+  /** Bindings one invocation works on at once. */
+  readonly concurrentBindings: number;
+  /** The controller's share of each ELB API bucket. */
+  readonly apiShare: number;
+  /** The sweep workers' part of `apiShare`; the event functions keep the rest. */
+  readonly sweepFraction: number;
+  /** Sweep workers running at once. */
+  readonly sweepWorkers: number;
+}
+
 export interface AlertSettings {
   readonly topicArn: string;
   readonly stateTable: string;
@@ -118,12 +130,7 @@ export interface WardenSettings {
    */
   readonly coOwners: { readonly services: readonly string[]; readonly holdMinutes: number };
   readonly eventPipeline: { readonly warnAfterUnreportedDrifts: number };
-  readonly limits: {
-    readonly concurrentBindings: number;
-    readonly apiShare: number;
-    readonly sweepFraction: number;
-    readonly sweepWorkers: number;
-  };
+  readonly limits: LimitSettings;
   readonly bindings: readonly Binding[];
   /** Policies that make bindings of tagged load balancers, beside the explicit `bindings`. */
   readonly discovery: readonly DiscoveryPolicy[];

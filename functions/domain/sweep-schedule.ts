@@ -13,6 +13,7 @@
  * keep apiShare × (1 − sweepFraction) and never queue behind a sweep.
  */
 import { hash } from './hash.ts';
+import type { LimitSettings } from './settings.ts';
 
 /**
  * ELB describe calls of one converged binding's sweep: DescribeTargetHealth, DescribeListeners and
@@ -27,11 +28,8 @@ export const ELB_DESCRIBE_REFILL_PER_SECOND = 10;
 /** Bindings per queue message: one worker sweeps them together, sharing one DescribeTargetGroups. */
 export const BINDINGS_PER_MESSAGE = 5;
 
-export interface ShareLimits {
-  readonly apiShare: number;
-  readonly sweepFraction: number;
-  readonly sweepWorkers: number;
-}
+/** The limits that divide the ELB API between the sweep workers and the event functions. */
+export type ShareLimits = Pick<LimitSettings, 'apiShare' | 'sweepFraction' | 'sweepWorkers'>;
 
 /** Describe calls per binding, the shared per-message call spread over its bindings. */
 export const describeCallsPerBinding = DESCRIBE_CALLS_PER_BINDING + 1 / BINDINGS_PER_MESSAGE;
