@@ -2,6 +2,7 @@
  * What the controller observes, in AWS's own terms. Listener actions keep the ELB API's PascalCase shape so
  * a before-image in an alert can be pasted into `aws elbv2 modify-listener --default-actions` to undo a repair.
  */
+import type { HealthCheckSettings } from './settings.ts';
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'stopped' | 'shutting-down' | 'terminated';
 
@@ -94,16 +95,13 @@ export interface Rule {
   readonly actions: readonly Action[];
 }
 
-export interface TargetGroupHealthCheck {
+/**
+ * A target group's health check as ELB reports it: the fields a binding's health check sets, any of them
+ * missing, with any protocol ELB has (TCP, say), not only the two a binding may ask for.
+ */
+export type TargetGroupHealthCheck = Partial<Omit<HealthCheckSettings, 'protocol'>> & {
   readonly protocol?: string | undefined;
-  readonly port?: string | undefined;
-  readonly path?: string | undefined;
-  readonly matcher?: string | undefined;
-  readonly intervalSeconds?: number | undefined;
-  readonly timeoutSeconds?: number | undefined;
-  readonly healthyThreshold?: number | undefined;
-  readonly unhealthyThreshold?: number | undefined;
-}
+};
 
 export interface TargetGroup {
   readonly arn: string;
