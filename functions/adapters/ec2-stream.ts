@@ -6,7 +6,7 @@
  */
 import type { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import type { Instance, InstanceState } from '../domain/model.ts';
-import { type FieldTable, streamResponse, XmlStreamReader } from './xml-stream.ts';
+import { type KeptFields, streamResponse, XmlStreamReader } from './xml-stream.ts';
 
 export interface InstancePage {
   readonly instances: Instance[];
@@ -19,15 +19,9 @@ const EMPTY_PAGE = new TextEncoder().encode(
   '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><reservationSet/></DescribeInstancesResponse>',
 );
 
-interface Building {
-  id?: string;
-  state?: string;
-  vpcId?: string;
-  availabilityZone?: string;
-  launchTime?: string;
+/** An instance's fields as read so far; a tag's key and value make one of its tags once the tag ends. */
+interface Building extends KeptFields<typeof FIELDS> {
   tags: Record<string, string>;
-  tagKey?: string | undefined;
-  tagValue?: string | undefined;
 }
 
 export class InstancePageReader extends XmlStreamReader<InstancePage> {
@@ -71,7 +65,7 @@ export class InstancePageReader extends XmlStreamReader<InstancePage> {
 }
 
 /** Where each kept field stands below the instance's `item`. */
-const FIELDS: FieldTable<Building> = {
+const FIELDS = {
   instanceId: 'id',
   'instanceState/name': 'state',
   vpcId: 'vpcId',
@@ -79,7 +73,7 @@ const FIELDS: FieldTable<Building> = {
   launchTime: 'launchTime',
   'tagSet/item/key': 'tagKey',
   'tagSet/item/value': 'tagValue',
-};
+} as const;
 
 /** A tag's `item` closed: its key and value make one tag. */
 function endTag(building: Building): void {

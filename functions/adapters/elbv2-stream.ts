@@ -6,7 +6,7 @@
  */
 import type { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { TargetHealth } from '../domain/model.ts';
-import { type FieldTable, streamResponse, XmlStreamReader } from './xml-stream.ts';
+import { type KeptFields, streamResponse, XmlStreamReader } from './xml-stream.ts';
 
 // DescribeTargetHealthResponse / DescribeTargetHealthResult / TargetHealthDescriptions / member.
 const MEMBER_DEPTH = 4;
@@ -14,22 +14,16 @@ const EMPTY_ANSWER = new TextEncoder().encode(
   '<DescribeTargetHealthResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeTargetHealthResult><TargetHealthDescriptions/></DescribeTargetHealthResult></DescribeTargetHealthResponse>',
 );
 
-interface Building {
-  id?: string;
-  port?: string;
-  state?: string;
-  reasonCode?: string;
-  description?: string;
-}
-
 /** Where each kept field stands below the target's `member`. */
-const FIELDS: FieldTable<Building> = {
+const FIELDS = {
   'Target/Id': 'id',
   'Target/Port': 'port',
   'TargetHealth/State': 'state',
   'TargetHealth/Reason': 'reasonCode',
   'TargetHealth/Description': 'description',
-};
+} as const;
+
+type Building = KeptFields<typeof FIELDS>;
 
 export class TargetHealthReader extends XmlStreamReader<TargetHealth[]> {
   readonly #targets: TargetHealth[] = [];

@@ -18,6 +18,11 @@ export type FieldTable<B> = Readonly<
   Record<string, { [K in keyof B]-?: B[K] extends string | undefined ? K : never }[keyof B]>
 >;
 
+/** The text fields a table names, as the item being built holds them (each unset until its element is read). */
+export type KeptFields<Table extends Readonly<Record<string, string>>> = {
+  [Name in Table[keyof Table]]?: string;
+};
+
 const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 /**
