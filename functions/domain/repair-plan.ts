@@ -213,21 +213,8 @@ function decideListeners(input: PlanInput, plan: ListenerPlan, attributed: boole
   });
   // Approvals were settled per listener before: an approval here would have no scope to hold to.
   if (answer.kind === 'accept') return acceptedOnly({ roles: [], approvedNow: false, notices: [], keep: [] });
-  if (answer.kind === 'report')
-    return {
-      ...none,
-      decision: decisionOf(answer),
-      outcome: 'paused',
-      steps: plan.steps,
-      notices: [reported(answer.reason)],
-    };
-  if (answer.kind === 'wait')
-    return {
-      ...none,
-      decision: decisionOf(answer),
-      outcome: 'waiting',
-      steps: plan.steps,
-    };
+  if (answer.kind === 'report' || answer.kind === 'wait')
+    return leftForNow(answer, none, plan.steps, reported);
   const notices: NoticeClaim[] = plan.blocked.length > 0 ? [blockedNotice(input, plan, fingerprint)] : [];
   if (plan.steps.length === 0) {
     if (plan.findings.length > 0 && plan.blocked.length === 0) {
@@ -356,15 +343,8 @@ function decideHealthCheck(
       return { ...none, decision, outcome: 'reported', steps: [], notices, keep };
     }
     case 'report':
-      return {
-        ...none,
-        decision,
-        outcome: 'paused',
-        steps: [step],
-        notices: [notice('reported', answer.reason)],
-      };
     case 'wait':
-      return { ...none, decision, outcome: 'waiting', steps: [step] };
+      return leftForNow(answer, none, [step], (reason) => notice('reported', reason));
     case 'would-apply':
       return { ...none, decision, outcome: 'would-repair', steps: [step], notices: [notice('would-repair')] };
     case 'suspend':
@@ -385,6 +365,22 @@ function decideHealthCheck(
         forget: [KEY.firstSeen('health-check')],
       };
   }
+}
+
+/** Paused (and reported) or waiting for its event: the drift stays for now; the steps are what a repair would do. */
+function leftForNow(
+  answer: RepairAnswer,
+  remembered: PlanClaims,
+  steps: readonly RepairStep[],
+  reported: (reason: string) => NoticeClaim,
+): Decided {
+  return {
+    ...remembered,
+    decision: decisionOf(answer),
+    outcome: answer.kind === 'report' ? 'paused' : 'waiting',
+    steps,
+    notices: answer.kind === 'report' ? [reported(answer.reason)] : [],
+  };
 }
 
 /** An approval of a resource: recorded now (`by`), or the one remembered, rewritten when its TTL nears. */
