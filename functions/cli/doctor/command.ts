@@ -12,7 +12,7 @@ import { type Deps, silentTelemetry } from '../../use-cases/context.ts';
 import { SdkOperatorAws } from './adapters/sdk.ts';
 import type { Check } from './checks.ts';
 import { DeploymentError, diagnose, findDeployment } from './doctor.ts';
-import { DrillError, type DrillResult, runDrill } from './drill.ts';
+import { DETECTOR_NAMES, DrillError, type DrillResult, runDrill } from './drill.ts';
 import type { OperatorAws } from './model.ts';
 
 export interface DoctorIo {
@@ -193,12 +193,7 @@ function formatChecks(
 function formatDrill(result: DrillResult): string {
   if (result.restoredByDrill)
     return `✗ drill ${result.binding}: not repaired in time; the drill restored the 301 redirect itself${result.alertReceived ? '' : '; no alert arrived'}`;
-  const by =
-    result.detectedBy === 'event'
-      ? 'the CloudTrail event'
-      : result.detectedBy === 'sweep'
-        ? 'the sweep'
-        : 'an unknown trigger';
+  const by = result.detectedBy ? DETECTOR_NAMES[result.detectedBy] : 'an unknown trigger';
   const alert = result.alertReceived
     ? 'the DriftRepaired alert arrived'
     : 'no alert arrived: check the alerts checks';

@@ -13,9 +13,17 @@ import { WardenError } from '../../errors.ts';
 import type { DoctorContext } from './doctor.ts';
 import type { Deployment } from './model.ts';
 
+export type Detector = 'event' | 'sweep';
+
+/** What detected the drift, as the operator reads it. */
+export const DETECTOR_NAMES: Readonly<Record<Detector, string>> = {
+  event: 'the CloudTrail event',
+  sweep: 'the sweep',
+};
+
 export interface DrillResult {
   readonly binding: string;
-  readonly detectedBy: 'event' | 'sweep' | null;
+  readonly detectedBy: Detector | null;
   readonly repairSeconds: number | null;
   readonly alertReceived: boolean;
   readonly restoredByDrill: boolean;
@@ -82,7 +90,7 @@ export async function runDrill(
     const detectedBy = repair ? detector(repair) : null;
     const { repairSeconds, alertReceived } = outcome;
     progress(
-      `repaired after ${repairSeconds} s${detectedBy ? ` (detected by ${detectedBy === 'event' ? 'the CloudTrail event' : 'the sweep'})` : ''}`,
+      `repaired after ${repairSeconds} s${detectedBy ? ` (detected by ${DETECTOR_NAMES[detectedBy]})` : ''}`,
     );
     return { binding: binding.name, detectedBy, repairSeconds, alertReceived, restoredByDrill: false };
   } finally {
@@ -155,7 +163,7 @@ function statusOf(listener: Listener | undefined): string | undefined {
 }
 
 /** A repair the sweep made names no actor; one an event triggered names its CloudTrail identity. */
-function detector(repair: RepairEntry): 'event' | 'sweep' | null {
+function detector(repair: RepairEntry): Detector | null {
   if (repair.actor === undefined) return 'sweep';
   return repair.actor.startsWith('operator ') ? null : 'event';
 }
