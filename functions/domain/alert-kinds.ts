@@ -14,7 +14,7 @@ import {
   type RecentChange,
 } from './alerts.ts';
 import { DISCOVERY_TAG, type DiscoveryProblem } from './discovery.ts';
-import type { ConditionEvent, FleetHealth, TargetEvent } from './health.ts';
+import type { ConditionEvent, FleetHealth, TargetEvent, TargetEventKind } from './health.ts';
 import { unhealthySeverity } from './health.ts';
 import {
   type Drift,
@@ -40,14 +40,18 @@ export interface HealthAlertInput extends AlertBase {
 
 /** Groups one sweep's target events of a binding into at most one alert per kind. */
 export function targetHealthAlerts(input: HealthAlertInput): Alert[] {
-  const byKind = (kind: TargetEvent['kind']) => input.events.filter((event) => event.kind === kind);
-  const alerts: (Alert | undefined)[] = [
-    unhealthyAlert(input, byKind('unhealthy'), false),
-    unhealthyAlert(input, byKind('reminder'), true),
-    recoveredAlert(input, byKind('recovered')),
-    flappingAlert(input, byKind('flapping')),
-  ];
-  return alerts.filter((alert): alert is Alert => alert !== undefined);
+  const tgName = targetGroupName(input.binding.targetGroupArn);
+  // In this order: unhealthy, reminders, recovered, flapping.
+  const alertOf: Record<TargetEventKind, (events: readonly TargetEvent[]) => Alert> = {
+    unhealthy: (events) => unhealthyAlert(input, tgName, events, false),
+    reminder: (events) => unhealthyAlert(input, tgName, events, true),
+    recovered: (events) => recoveredAlert(input, tgName, events),
+    flapping: (events) => flappingAlert(input, tgName, events),
+  };
+  return Object.entries(alertOf).flatMap(([kind, build]) => {
+    const events = input.events.filter((event) => event.kind === kind);
+    return events.length === 0 ? [] : [build(events)];
+  });
 }
 
 const fleetLine = (input: HealthAlertInput) =>
@@ -81,11 +85,10 @@ function targetDetail(input: HealthAlertInput, event: TargetEvent) {
 
 function unhealthyAlert(
   input: HealthAlertInput,
+  tgName: string,
   events: readonly TargetEvent[],
   reminder: boolean,
-): Alert | undefined {
-  if (events.length === 0) return undefined;
-  const tgName = targetGroupName(input.binding.targetGroupArn);
+): Alert {
   return {
     ...baseAlert(input),
     kind: 'TargetUnhealthy',
@@ -115,9 +118,7 @@ function unhealthyAlert(
   };
 }
 
-function recoveredAlert(input: HealthAlertInput, recovered: readonly TargetEvent[]): Alert | undefined {
-  if (recovered.length === 0) return undefined;
-  const tgName = targetGroupName(input.binding.targetGroupArn);
+function recoveredAlert(input: HealthAlertInput, tgName: string, recovered: readonly TargetEvent[]): Alert {
   return {
     ...baseAlert(input),
     kind: 'TargetRecovered',
@@ -147,9 +148,7 @@ function recoveredAlert(input: HealthAlertInput, recovered: readonly TargetEvent
   };
 }
 
-function flappingAlert(input: HealthAlertInput, flapping: readonly TargetEvent[]): Alert | undefined {
-  if (flapping.length === 0) return undefined;
-  const tgName = targetGroupName(input.binding.targetGroupArn);
+function flappingAlert(input: HealthAlertInput, tgName: string, flapping: readonly TargetEvent[]): Alert {
   return {
     ...baseAlert(input),
     kind: 'TargetFlapping',
