@@ -42,6 +42,15 @@ export class AwsCallError extends WardenError {
   }
 }
 
+/** Awaits an AWS call; its failure becomes an AwsCallError naming `action` and, in `detail`, what it was about. */
+export async function awsCall<T>(action: string, send: () => Promise<T>, detail?: string): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    throw new AwsCallError(action, error, detail);
+  }
+}
+
 /**
  * A `running` event for an instance DescribeInstances does not return yet (EC2 is eventually consistent):
  * transient, so Lambda retries the event instead of taking the instance as gone.

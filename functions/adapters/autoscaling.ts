@@ -1,10 +1,6 @@
 /** Auto Scaling groups over the EC2 Auto Scaling API (SDK v3): which target groups each group has attached. */
-import {
-  type AutoScalingClient,
-  DescribeAutoScalingGroupsCommand,
-  type DescribeAutoScalingGroupsCommandOutput,
-} from '@aws-sdk/client-auto-scaling';
-import { AwsCallError } from '../errors.ts';
+import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { awsCall } from '../errors.ts';
 import type { ScalingGroups } from '../ports.ts';
 import { chunk } from './batches.ts';
 
@@ -23,18 +19,15 @@ export class AwsScalingGroups implements ScalingGroups {
     for (const batch of chunk([...new Set(names)], PAGE_SIZE)) {
       let token: string | undefined;
       do {
-        let output: DescribeAutoScalingGroupsCommandOutput;
-        try {
-          output = await this.client.send(
+        const output = await awsCall('DescribeAutoScalingGroups', () =>
+          this.client.send(
             new DescribeAutoScalingGroupsCommand({
               AutoScalingGroupNames: batch,
               MaxRecords: PAGE_SIZE,
               NextToken: token,
             }),
-          );
-        } catch (error) {
-          throw new AwsCallError('DescribeAutoScalingGroups', error);
-        }
+          ),
+        );
         for (const group of output.AutoScalingGroups ?? []) {
           if (!group.AutoScalingGroupName) continue;
           // Target groups attached either way: AttachLoadBalancerTargetGroups or AttachTrafficSources (elbv2).

@@ -20,7 +20,7 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { AwsCallError } from '../errors.ts';
+import { AwsCallError, awsCall } from '../errors.ts';
 import type { StateRecord, StateStore } from '../ports.ts';
 import { chunk } from './batches.ts';
 
@@ -39,20 +39,20 @@ export class DynamoDbStateStore implements StateStore {
     const records: StateRecord[] = [];
     let start: QueryCommandOutput['LastEvaluatedKey'];
     do {
-      let output: QueryCommandOutput;
-      try {
-        output = await this.client.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: partitionKey(binding) } },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        );
-      } catch (error) {
-        throw new AwsCallError('Query', error, this.table);
-      }
+      const output = await awsCall(
+        'Query',
+        () =>
+          this.client.send(
+            new QueryCommand({
+              TableName: this.table,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': { S: partitionKey(binding) } },
+              ConsistentRead: true,
+              ExclusiveStartKey: start,
+            }),
+          ),
+        this.table,
+      );
       for (const item of output.Items ?? []) {
         const key = item.sk?.S;
         if (!key) continue;
@@ -207,14 +207,12 @@ export class DynamoDbStateStore implements StateStore {
           );
         }
         if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-        try {
-          const output = await this.client.send(
-            new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } }),
-          );
-          pending = (output.UnprocessedItems?.[this.table] ?? []) as WriteRequest[];
-        } catch (error) {
-          throw new AwsCallError('BatchWriteItem', error, this.table);
-        }
+        const output = await awsCall(
+          'BatchWriteItem',
+          () => this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending } })),
+          this.table,
+        );
+        pending = (output.UnprocessedItems?.[this.table] ?? []) as WriteRequest[];
       }
     }
   }

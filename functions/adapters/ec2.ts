@@ -6,7 +6,7 @@ import {
   type Filter,
 } from '@aws-sdk/client-ec2';
 import type { Instance, InstanceState } from '../domain/model.ts';
-import { AwsCallError } from '../errors.ts';
+import { awsCall } from '../errors.ts';
 import type { Instances } from '../ports.ts';
 import { chunk } from './batches.ts';
 import { type InstancePage, streamInstances } from './ec2-stream.ts';
@@ -47,12 +47,7 @@ export class Ec2Instances implements Instances {
         NextToken: token,
       });
       const streamed = streamInstances(command);
-      let output: DescribeInstancesCommandOutput;
-      try {
-        output = await this.client.send(command);
-      } catch (error) {
-        throw new AwsCallError('DescribeInstances', error);
-      }
+      const output = await awsCall('DescribeInstances', () => this.client.send(command));
       const page = streamed() ?? pageOf(output);
       for (const instance of page.instances) instances.push(instance);
       token = page.nextToken;

@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ListenerRequest } from '../domain/listeners.ts';
 import type * as Model from '../domain/model.ts';
-import { AwsCallError, awsErrorCode, isAwsError } from '../errors.ts';
+import { AwsCallError, awsCall, awsErrorCode, isAwsError } from '../errors.ts';
 import type { LoadBalancing, TargetWriteResult } from '../ports.ts';
 import { chunk } from './batches.ts';
 import { streamTargetHealth } from './elbv2-stream.ts';
@@ -141,7 +141,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   }
 
   private async describeGroups(arns: readonly string[]): Promise<Model.TargetGroup[]> {
-    const output = await this.call('DescribeTargetGroups', () =>
+    const output = await awsCall('DescribeTargetGroups', () =>
       this.client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [...arns] })),
     );
     return (output.TargetGroups ?? []).map((group) => ({
@@ -162,7 +162,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   }
 
   async deregistrationDelaySeconds(targetGroupArn: string): Promise<number> {
-    const output = await this.call('DescribeTargetGroupAttributes', () =>
+    const output = await awsCall('DescribeTargetGroupAttributes', () =>
       this.client.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: targetGroupArn })),
     );
     const value = output.Attributes?.find(
@@ -175,7 +175,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   }
 
   async modifyHealthCheck(targetGroupArn: string, healthCheck: Model.TargetGroupHealthCheck): Promise<void> {
-    await this.call('ModifyTargetGroup', () =>
+    await awsCall('ModifyTargetGroup', () =>
       this.client.send(
         new ModifyTargetGroupCommand({
           TargetGroupArn: targetGroupArn,
@@ -227,7 +227,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   /** One certificate per call, as AddListenerCertificates takes them. */
   async addCertificates(listenerArn: string, certificateArns: readonly string[]): Promise<void> {
     for (const arn of certificateArns) {
-      await this.call('AddListenerCertificates', () =>
+      await awsCall('AddListenerCertificates', () =>
         this.client.send(
           new AddListenerCertificatesCommand({
             ListenerArn: listenerArn,
@@ -255,7 +255,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
     const items: T[] = [];
     let marker: string | undefined;
     do {
-      const result = await this.call(action, () => page(marker));
+      const result = await awsCall(action, () => page(marker));
       items.push(...result.items);
       marker = result.next;
     } while (marker);
@@ -263,7 +263,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   }
 
   async createListener(loadBalancerArn: string, request: ListenerRequest): Promise<Model.Listener> {
-    const output = await this.call('CreateListener', () =>
+    const output = await awsCall('CreateListener', () =>
       this.client.send(
         new CreateListenerCommand({
           LoadBalancerArn: loadBalancerArn,
@@ -276,7 +276,7 @@ export class ElbV2LoadBalancing implements LoadBalancing {
   }
 
   async modifyListener(listenerArn: string, request: ListenerRequest): Promise<Model.Listener> {
-    const output = await this.call('ModifyListener', () =>
+    const output = await awsCall('ModifyListener', () =>
       this.client.send(new ModifyListenerCommand({ ListenerArn: listenerArn, ...listenerFields(request) })),
     );
     const listener = onlyListener('ModifyListener', output.Listeners, listenerArn);
@@ -290,14 +290,6 @@ export class ElbV2LoadBalancing implements LoadBalancing {
       // Already gone is what we wanted.
       if (isAwsError(error, 'RuleNotFound')) return;
       throw new AwsCallError('DeleteRule', error, ruleArn);
-    }
-  }
-
-  private async call<T>(action: string, send: () => Promise<T>): Promise<T> {
-    try {
-      return await send();
-    } catch (error) {
-      throw new AwsCallError(action, error);
     }
   }
 }

@@ -1,7 +1,7 @@
 /** AlertPublisher over SNS (SDK v3): one Publish per alert, readable text and a JSON document in one message. */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { RenderedAlert } from '../domain/alerts.ts';
-import { AwsCallError } from '../errors.ts';
+import { awsCall } from '../errors.ts';
 import type { AlertPublisher } from '../ports.ts';
 
 /** SNS's message size limit is 256 KiB; stay clear of it. */
@@ -15,24 +15,20 @@ export class SnsAlertPublisher implements AlertPublisher {
   }
 
   async publish(topicArn: string, alert: RenderedAlert): Promise<void> {
-    try {
-      await this.client.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Subject: alert.subject,
-          MessageStructure: 'json',
-          Message: snsMessage(alert),
-          MessageAttributes: {
-            severity: { DataType: 'String', StringValue: alert.attributes.severity },
-            kind: { DataType: 'String', StringValue: alert.attributes.kind },
-            binding: { DataType: 'String', StringValue: alert.attributes.binding },
-          },
-          ...fifoFields(topicArn, alert),
-        }),
-      );
-    } catch (error) {
-      throw new AwsCallError('Publish', error, `${alert.attributes.kind} for ${alert.attributes.binding}`);
-    }
+    const command = new PublishCommand({
+      TopicArn: topicArn,
+      Subject: alert.subject,
+      MessageStructure: 'json',
+      Message: snsMessage(alert),
+      MessageAttributes: {
+        severity: { DataType: 'String', StringValue: alert.attributes.severity },
+        kind: { DataType: 'String', StringValue: alert.attributes.kind },
+        binding: { DataType: 'String', StringValue: alert.attributes.binding },
+      },
+      ...fifoFields(topicArn, alert),
+    });
+    const about = `${alert.attributes.kind} for ${alert.attributes.binding}`;
+    await awsCall('Publish', () => this.client.send(command), about);
   }
 }
 

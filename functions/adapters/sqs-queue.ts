@@ -9,7 +9,7 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { AwsCallError } from '../errors.ts';
+import { AwsCallError, awsCall } from '../errors.ts';
 import type { SweepQueue } from '../ports.ts';
 import { chunk } from './batches.ts';
 
@@ -36,15 +36,12 @@ export class SqsSweepQueue implements SweepQueue {
   private async sendBatch(batch: SendMessageBatchRequestEntry[]): Promise<void> {
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      let failed: { Id?: string; Code?: string; Message?: string; SenderFault?: boolean }[];
-      try {
-        const output = await this.client.send(
-          new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }),
-        );
-        failed = output.Failed ?? [];
-      } catch (error) {
-        throw new AwsCallError('SendMessageBatch', error, this.queueUrl);
-      }
+      const output = await awsCall(
+        'SendMessageBatch',
+        () => this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending })),
+        this.queueUrl,
+      );
+      const failed = output.Failed ?? [];
       const ids = new Set(failed.map((entry) => entry.Id));
       pending = pending.filter((entry) => ids.has(entry.Id));
       if (pending.length > 0 && attempt >= ATTEMPTS) {

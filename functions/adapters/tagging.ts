@@ -10,7 +10,7 @@ import {
   type ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { TaggedResource } from '../domain/discovery.ts';
-import { AwsCallError } from '../errors.ts';
+import { awsCall } from '../errors.ts';
 import type { TaggedResources } from '../ports.ts';
 import { chunk } from './batches.ts';
 
@@ -47,12 +47,8 @@ export class TaggingApiResources implements TaggedResources {
     return found;
   }
 
-  private async send(input: GetResourcesCommandInput): Promise<GetResourcesCommandOutput> {
-    try {
-      return await this.client.send(new GetResourcesCommand(input));
-    } catch (error) {
-      throw new AwsCallError('GetResources', error);
-    }
+  private send(input: GetResourcesCommandInput): Promise<GetResourcesCommandOutput> {
+    return awsCall('GetResources', () => this.client.send(new GetResourcesCommand(input)));
   }
 }
 
