@@ -3,17 +3,12 @@ import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-s
 import { awsCall } from '../errors.ts';
 import type { ScalingGroups } from '../ports.ts';
 import { chunk } from './batches.ts';
+import { SdkAdapter } from './sdk-adapter.ts';
 
 /** DescribeAutoScalingGroups' largest page (MaxRecords 1-100); names go in batches of the same size. */
 const PAGE_SIZE = 100;
 
-export class AwsScalingGroups implements ScalingGroups {
-  private readonly client: AutoScalingClient;
-
-  constructor(client: AutoScalingClient) {
-    this.client = client;
-  }
-
+export class AwsScalingGroups extends SdkAdapter<AutoScalingClient> implements ScalingGroups {
   async attachedTargetGroups(names: readonly string[]): Promise<Map<string, ReadonlySet<string>>> {
     const attached = new Map<string, ReadonlySet<string>>();
     for (const batch of chunk([...new Set(names)], PAGE_SIZE)) {

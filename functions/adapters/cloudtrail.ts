@@ -5,19 +5,14 @@
 import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { type ApiCallEvent, parseCloudTrailRecord } from '../domain/events.ts';
 import type { ChangeHistory } from '../ports.ts';
+import { SdkAdapter } from './sdk-adapter.ts';
 
 /** LookupEvents returns at most 50 events a page. */
 const MAX_RESULTS = 50;
 
-export class CloudTrailChangeHistory implements ChangeHistory {
-  readonly #client: CloudTrailClient;
-
-  constructor(client: CloudTrailClient) {
-    this.#client = client;
-  }
-
+export class CloudTrailChangeHistory extends SdkAdapter<CloudTrailClient> implements ChangeHistory {
   async changesTo(resource: string, since: number, limit: number): Promise<ApiCallEvent[]> {
-    const { Events = [] } = await this.#client.send(
+    const { Events = [] } = await this.client.send(
       new LookupEventsCommand({
         LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resource }],
         StartTime: new Date(since),

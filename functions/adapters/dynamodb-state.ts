@@ -23,15 +23,15 @@ import {
 import { AwsCallError, awsCall } from '../errors.ts';
 import type { StateRecord, StateStore } from '../ports.ts';
 import { chunk } from './batches.ts';
+import { SdkAdapter } from './sdk-adapter.ts';
 
 export const partitionKey = (binding: string) => `binding#${binding}`;
 
-export class DynamoDbStateStore implements StateStore {
-  private readonly client: DynamoDBClient;
+export class DynamoDbStateStore extends SdkAdapter<DynamoDBClient> implements StateStore {
   private readonly table: string;
 
   constructor(client: DynamoDBClient, table: string) {
-    this.client = client;
+    super(client);
     this.table = table;
   }
 

@@ -10,19 +10,14 @@ import { awsCall } from '../errors.ts';
 import type { Instances } from '../ports.ts';
 import { chunk } from './batches.ts';
 import { type InstancePage, streamInstances } from './ec2-stream.ts';
+import { SdkAdapter } from './sdk-adapter.ts';
 
 /** DescribeInstances' largest page (EC2 API reference: MaxResults 5-1000). */
 const PAGE_SIZE = 1000;
 /** EC2 takes at most 200 values in one filter. */
 const FILTER_VALUES = 200;
 
-export class Ec2Instances implements Instances {
-  private readonly client: EC2Client;
-
-  constructor(client: EC2Client) {
-    this.client = client;
-  }
-
+export class Ec2Instances extends SdkAdapter<EC2Client> implements Instances {
   findByTags(tags: Readonly<Record<string, string>>): Promise<Instance[]> {
     const filters = Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
     return this.query(filters);

@@ -29,6 +29,7 @@ import { AwsCallError, awsCall, awsErrorCode, isAwsError } from '../errors.ts';
 import type { LoadBalancing, TargetWriteResult } from '../ports.ts';
 import { chunk } from './batches.ts';
 import { streamTargetHealth } from './elbv2-stream.ts';
+import { SdkAdapter } from './sdk-adapter.ts';
 
 /** Targets per RegisterTargets/DeregisterTargets call. */
 const TARGET_BATCH = 200;
@@ -40,13 +41,7 @@ const INSTANCE_ID = /\bi-[0-9a-f]{8,17}\b/g;
  */
 const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
 
-export class ElbV2LoadBalancing implements LoadBalancing {
-  private readonly client: ElasticLoadBalancingV2Client;
-
-  constructor(client: ElasticLoadBalancingV2Client) {
-    this.client = client;
-  }
-
+export class ElbV2LoadBalancing extends SdkAdapter<ElasticLoadBalancingV2Client> implements LoadBalancing {
   async describeTargetHealth(
     targetGroupArn: string,
     targets?: readonly Model.Target[],

@@ -3,17 +3,12 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { RenderedAlert } from '../domain/alerts.ts';
 import { awsCall } from '../errors.ts';
 import type { AlertPublisher } from '../ports.ts';
+import { SdkAdapter } from './sdk-adapter.ts';
 
 /** SNS's message size limit is 256 KiB; stay clear of it. */
 const MAX_MESSAGE_BYTES = 240 * 1024;
 
-export class SnsAlertPublisher implements AlertPublisher {
-  private readonly client: SNSClient;
-
-  constructor(client: SNSClient) {
-    this.client = client;
-  }
-
+export class SnsAlertPublisher extends SdkAdapter<SNSClient> implements AlertPublisher {
   async publish(topicArn: string, alert: RenderedAlert): Promise<void> {
     const command = new PublishCommand({
       TopicArn: topicArn,

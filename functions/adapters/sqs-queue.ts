@@ -12,16 +12,16 @@ import {
 import { AwsCallError, awsCall } from '../errors.ts';
 import type { SweepQueue } from '../ports.ts';
 import { chunk } from './batches.ts';
+import { SdkAdapter } from './sdk-adapter.ts';
 
 const ENTRIES_PER_CALL = 10;
 const ATTEMPTS = 2;
 
-export class SqsSweepQueue implements SweepQueue {
-  private readonly client: SQSClient;
+export class SqsSweepQueue extends SdkAdapter<SQSClient> implements SweepQueue {
   private readonly queueUrl: string;
 
   constructor(client: SQSClient, queueUrl: string) {
-    this.client = client;
+    super(client);
     this.queueUrl = queueUrl;
   }
 

@@ -13,16 +13,14 @@ import type { TaggedResource } from '../domain/discovery.ts';
 import { awsCall } from '../errors.ts';
 import type { TaggedResources } from '../ports.ts';
 import { chunk } from './batches.ts';
+import { SdkAdapter } from './sdk-adapter.ts';
 
 const PAGE_SIZE = 100;
 
-export class TaggingApiResources implements TaggedResources {
-  private readonly client: ResourceGroupsTaggingAPIClient;
-
-  constructor(client: ResourceGroupsTaggingAPIClient) {
-    this.client = client;
-  }
-
+export class TaggingApiResources
+  extends SdkAdapter<ResourceGroupsTaggingAPIClient>
+  implements TaggedResources
+{
   async loadBalancersTagged(tags: Readonly<Record<string, string>>): Promise<TaggedResource[]> {
     const found: TaggedResource[] = [];
     let token = '';
