@@ -27,13 +27,18 @@ export interface Telemetry {
   perBinding?(binding: string, figures: Readonly<Partial<Record<BindingMetricName, number>>>): void;
 }
 
-export interface Deps {
-  readonly config: WardenConfig;
+/** What differs between accounts and regions: the clients of the services the bindings live in. */
+export interface ScopedClients {
   readonly elb: LoadBalancing;
   readonly instances: Instances;
   readonly scaling: ScalingGroups;
   /** Needed only with discovery policies (config `discovery`). */
   readonly tagging?: TaggedResources | undefined;
+}
+
+/** The clients of the account and region worked in (ScopedClients), and what every account shares. */
+export interface Deps extends ScopedClients {
+  readonly config: WardenConfig;
   /** CloudTrail's event history, asked about drift or a missing target nothing else explains; never when absent. */
   readonly history?: ChangeHistory | undefined;
   readonly alerts: AlertPublisher;
@@ -52,9 +57,6 @@ export interface Deps {
    */
   readonly clientsFor?: ((scope: Scope) => Promise<ScopedClients | undefined>) | undefined;
 }
-
-/** What differs between accounts and regions: the clients of the services the bindings live in. */
-export type ScopedClients = Pick<Deps, 'elb' | 'instances' | 'scaling' | 'tagging'>;
 
 /** The deps of a preview: dry-run mode, nothing written, nothing published. */
 export function previewDeps(deps: Deps): Deps & { preview: { wouldAlert: RenderedAlert[] } } {
