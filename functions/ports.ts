@@ -69,16 +69,20 @@ export interface AlertPublisher {
   publish(topicArn: string, alert: RenderedAlert): Promise<void>;
 }
 
-/** A versioned record in the state table, under one binding. */
-export interface StateRecord {
+/** A record as a writer gives it to the state table, under one binding; the table keeps its version. */
+export interface RecordWrite {
   readonly key: string;
-  /** Incremented by every write; 0 means "not stored yet". */
-  readonly version: number;
   readonly data: unknown;
   /** Epoch seconds after which the table may delete the record (DynamoDB TTL). */
   readonly expiresAt?: number | undefined;
   /** What `putUnlessMarked` compares: one value per thing recorded (an instance's launch, say). */
   readonly marker?: string | undefined;
+}
+
+/** A versioned record in the state table, under one binding. */
+export interface StateRecord extends RecordWrite {
+  /** Incremented by every write; 0 means "not stored yet". */
+  readonly version: number;
   /** A record `remove` deleted: it has no data, only the version the next writer must expect. */
   readonly deleted?: boolean | undefined;
 }
@@ -100,12 +104,9 @@ export interface StateStore {
    * Writes the record unless it exists with the same `marker`. Returns false when it did: the same thing was
    * recorded before (a duplicate event), so the caller has nothing to do.
    */
-  putUnlessMarked(
-    binding: string,
-    record: Omit<StateRecord, 'version'> & { readonly marker: string },
-  ): Promise<boolean>;
+  putUnlessMarked(binding: string, record: RecordWrite & { readonly marker: string }): Promise<boolean>;
   /** Unconditional batch writes for records only the controller's own AWS writes decide (ownership). */
-  putAll(binding: string, records: readonly Omit<StateRecord, 'version'>[]): Promise<void>;
+  putAll(binding: string, records: readonly RecordWrite[]): Promise<void>;
   removeAll(binding: string, keys: readonly string[]): Promise<void>;
   /**
    * Takes the binding's sweep lease for `holder` until `untilMs` if it is free, expired at `nowMs`, or already

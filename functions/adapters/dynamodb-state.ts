@@ -21,7 +21,7 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { AwsCallError, awsCall } from '../errors.ts';
-import type { StateRecord, StateStore } from '../ports.ts';
+import type { RecordWrite, StateRecord, StateStore } from '../ports.ts';
 import { chunk } from './batches.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
 
@@ -128,10 +128,7 @@ export class DynamoDbStateStore extends SdkAdapter<DynamoDBClient> implements St
     }
   }
 
-  putUnlessMarked(
-    binding: string,
-    record: Omit<StateRecord, 'version'> & { readonly marker: string },
-  ): Promise<boolean> {
+  putUnlessMarked(binding: string, record: RecordWrite & { readonly marker: string }): Promise<boolean> {
     const writer = randomUUID();
     return this.claim(writer, record.key, () =>
       this.client.send(
@@ -184,7 +181,7 @@ export class DynamoDbStateStore extends SdkAdapter<DynamoDBClient> implements St
     }
   }
 
-  putAll(binding: string, records: readonly Omit<StateRecord, 'version'>[]): Promise<void> {
+  putAll(binding: string, records: readonly RecordWrite[]): Promise<void> {
     return this.batchWrite(records.map((record) => ({ PutRequest: { Item: itemOf(binding, record) } })));
   }
 
@@ -224,7 +221,7 @@ type WriteRequest = {
 };
 
 /** An unconditionally written item: version 1, so a conditional writer holding an older version loses. */
-function itemOf(binding: string, record: Omit<StateRecord, 'version'>): Record<string, AttributeValue> {
+function itemOf(binding: string, record: RecordWrite): Record<string, AttributeValue> {
   return {
     pk: { S: partitionKey(binding) },
     sk: { S: record.key },

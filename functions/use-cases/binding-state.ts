@@ -3,7 +3,7 @@
  * write loses (returns false) when another invocation changed the record in between. In an operator's
  * preview the writes stay in memory: the plan is carried out on paper, against the real records.
  */
-import type { StateRecord, StateStore } from '../ports.ts';
+import type { RecordWrite, StateRecord, StateStore } from '../ports.ts';
 
 export class BindingState {
   private readonly records: Map<string, StateRecord>;
@@ -67,7 +67,7 @@ export class BindingState {
     for (const record of await this.store.load(this.binding)) this.records.set(record.key, record);
   }
 
-  async putAll(records: readonly Omit<StateRecord, 'version'>[]): Promise<void> {
+  async putAll(records: readonly RecordWrite[]): Promise<void> {
     if (records.length === 0) return;
     if (!this.onPaper) await this.store.putAll(this.binding, records);
     for (const record of records) this.records.set(record.key, { ...record, version: 1 });
