@@ -39,20 +39,14 @@ export class DynamoDbStateStore extends SdkAdapter<DynamoDBClient> implements St
     const records: StateRecord[] = [];
     let start: QueryCommandOutput['LastEvaluatedKey'];
     do {
-      const output = await awsCall(
-        'Query',
-        () =>
-          this.client.send(
-            new QueryCommand({
-              TableName: this.table,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': { S: partitionKey(binding) } },
-              ConsistentRead: true,
-              ExclusiveStartKey: start,
-            }),
-          ),
-        this.table,
-      );
+      const query = new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: partitionKey(binding) } },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      });
+      const output = await awsCall('Query', () => this.client.send(query), this.table);
       for (const item of output.Items ?? []) {
         const key = item.sk?.S;
         if (!key) continue;

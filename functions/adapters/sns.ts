@@ -10,20 +10,26 @@ const MAX_MESSAGE_BYTES = 240 * 1024;
 
 export class SnsAlertPublisher extends SdkAdapter<SNSClient> implements AlertPublisher {
   async publish(topicArn: string, alert: RenderedAlert): Promise<void> {
-    const command = new PublishCommand({
-      TopicArn: topicArn,
-      Subject: alert.subject,
-      MessageStructure: 'json',
-      Message: snsMessage(alert),
-      MessageAttributes: {
-        severity: { DataType: 'String', StringValue: alert.attributes.severity },
-        kind: { DataType: 'String', StringValue: alert.attributes.kind },
-        binding: { DataType: 'String', StringValue: alert.attributes.binding },
-      },
-      ...fifoFields(topicArn, alert),
-    });
     const about = `${alert.attributes.kind} for ${alert.attributes.binding}`;
-    await awsCall('Publish', () => this.client.send(command), about);
+    await awsCall(
+      'Publish',
+      () =>
+        this.client.send(
+          new PublishCommand({
+            TopicArn: topicArn,
+            Subject: alert.subject,
+            MessageStructure: 'json',
+            Message: snsMessage(alert),
+            MessageAttributes: {
+              severity: { DataType: 'String', StringValue: alert.attributes.severity },
+              kind: { DataType: 'String', StringValue: alert.attributes.kind },
+              binding: { DataType: 'String', StringValue: alert.attributes.binding },
+            },
+            ...fifoFields(topicArn, alert),
+          }),
+        ),
+      about,
+    );
   }
 }
 
