@@ -367,7 +367,7 @@ function decideHealthCheck(
   }
 }
 
-/** Paused (and reported) or waiting for its event: the drift stays for now; the steps are what a repair would do. */
+/** Paused (and reported) or waiting for its event: the drift stays; the steps are what a repair would do. */
 function leftForNow(
   answer: RepairAnswer,
   remembered: PlanClaims,

@@ -89,7 +89,7 @@ export interface CircuitBreakerSettings {
   readonly windowMinutes: number;
 }
 
-/** How much of the account's ELB API and of Lambda's concurrency the controller takes. */
+/** How much the controller does at once, and how much of the account's ELB API it takes. */
 export interface LimitSettings {
   /** Bindings one invocation works on at once. */
   readonly concurrentBindings: number;
