@@ -2,23 +2,20 @@
 import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { awsCall } from '../errors.ts';
 import type { ScalingGroups } from '../ports.ts';
-import { chunk } from './batches.ts';
+import { API_LIMITS, chunk } from './batches.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
-
-/** DescribeAutoScalingGroups' largest page (MaxRecords 1-100); names go in batches of the same size. */
-const PAGE_SIZE = 100;
 
 export class AwsScalingGroups extends SdkAdapter<AutoScalingClient> implements ScalingGroups {
   async attachedTargetGroups(names: readonly string[]): Promise<Map<string, ReadonlySet<string>>> {
     const attached = new Map<string, ReadonlySet<string>>();
-    for (const batch of chunk([...new Set(names)], PAGE_SIZE)) {
+    for (const batch of chunk([...new Set(names)], API_LIMITS.autoScalingGroupsPage)) {
       let token: string | undefined;
       do {
         const output = await awsCall('DescribeAutoScalingGroups', () =>
           this.client.send(
             new DescribeAutoScalingGroupsCommand({
               AutoScalingGroupNames: batch,
-              MaxRecords: PAGE_SIZE,
+              MaxRecords: API_LIMITS.autoScalingGroupsPage,
               NextToken: token,
             }),
           ),

@@ -5,10 +5,8 @@
 import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { type ApiCallEvent, parseCloudTrailRecord } from '../domain/events.ts';
 import type { ChangeHistory } from '../ports.ts';
+import { API_LIMITS } from './batches.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
-
-/** LookupEvents returns at most 50 events a page. */
-const MAX_RESULTS = 50;
 
 export class CloudTrailChangeHistory extends SdkAdapter<CloudTrailClient> implements ChangeHistory {
   async changesTo(resource: string, since: number, limit: number): Promise<ApiCallEvent[]> {
@@ -16,7 +14,7 @@ export class CloudTrailChangeHistory extends SdkAdapter<CloudTrailClient> implem
       new LookupEventsCommand({
         LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resource }],
         StartTime: new Date(since),
-        MaxResults: Math.min(Math.max(1, limit), MAX_RESULTS),
+        MaxResults: Math.min(Math.max(1, limit), API_LIMITS.cloudTrailEventsPage),
       }),
     );
     return Events.flatMap((event) => {

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { AwsCallError, awsCall } from '../errors.ts';
 import type { RecordWrite, StateRecord, StateStore } from '../ports.ts';
-import { chunk } from './batches.ts';
+import { API_LIMITS, chunk } from './batches.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
 
 export const partitionKey = (binding: string) => `binding#${binding}`;
@@ -187,7 +187,7 @@ export class DynamoDbStateStore extends SdkAdapter<DynamoDBClient> implements St
 
   /** 25 items a call; what DynamoDB leaves unprocessed is sent again with backoff, then reported. */
   private async batchWrite(requests: WriteRequest[]): Promise<void> {
-    for (const batch of chunk(requests, BATCH)) {
+    for (const batch of chunk(requests, API_LIMITS.dynamoDbWriteBatch)) {
       let pending: WriteRequest[] = batch;
       for (let attempt = 1; pending.length > 0; attempt++) {
         if (attempt > BATCH_ATTEMPTS) {
@@ -242,8 +242,6 @@ function leaseItem(binding: string, holder: string, untilMs: number): Record<str
 /** How long a tombstone stays (TTL), long enough for every retry of the delete it stands for. */
 const TOMBSTONE_SECONDS = 24 * 60 * 60;
 
-/** BatchWriteItem's limit (DynamoDB API reference). */
-const BATCH = 25;
 const BATCH_ATTEMPTS = 5;
 
 function parse(text: string | undefined): unknown {

@@ -8,14 +8,9 @@ import {
 import type { Instance, InstanceState } from '../domain/model.ts';
 import { awsCall } from '../errors.ts';
 import type { Instances } from '../ports.ts';
-import { chunk } from './batches.ts';
+import { API_LIMITS, chunk } from './batches.ts';
 import { type InstancePage, streamInstances } from './ec2-stream.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
-
-/** DescribeInstances' largest page (EC2 API reference: MaxResults 5-1000). */
-const PAGE_SIZE = 1000;
-/** EC2 takes at most 200 values in one filter. */
-const FILTER_VALUES = 200;
 
 export class Ec2Instances extends SdkAdapter<EC2Client> implements Instances {
   findByTags(tags: Readonly<Record<string, string>>): Promise<Instance[]> {
@@ -26,7 +21,7 @@ export class Ec2Instances extends SdkAdapter<EC2Client> implements Instances {
   async describe(ids: readonly string[]): Promise<Instance[]> {
     // A filter, not InstanceIds: an id EC2 no longer knows is simply absent instead of failing the call.
     const found: Instance[] = [];
-    for (const batch of chunk([...new Set(ids)], FILTER_VALUES)) {
+    for (const batch of chunk([...new Set(ids)], API_LIMITS.ec2FilterValues)) {
       found.push(...(await this.query([{ Name: 'instance-id', Values: batch }])));
     }
     return found;
@@ -38,7 +33,7 @@ export class Ec2Instances extends SdkAdapter<EC2Client> implements Instances {
     do {
       const command = new DescribeInstancesCommand({
         Filters: filters,
-        MaxResults: PAGE_SIZE,
+        MaxResults: API_LIMITS.ec2InstancesPage,
         NextToken: token,
       });
       const streamed = streamInstances(command);

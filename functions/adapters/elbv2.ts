@@ -27,13 +27,12 @@ import type { ListenerRequest } from '../domain/listeners.ts';
 import type * as Model from '../domain/model.ts';
 import { AwsCallError, awsCall, awsErrorCode, isAwsError } from '../errors.ts';
 import type { LoadBalancing, TargetWriteResult } from '../ports.ts';
-import { chunk } from './batches.ts';
+import { API_LIMITS, chunk } from './batches.ts';
 import { streamTargetHealth } from './elbv2-stream.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
 
 /** Targets per RegisterTargets/DeregisterTargets call. */
 const TARGET_BATCH = 200;
-const PAGE_SIZE = 400;
 const INSTANCE_ID = /\bi-[0-9a-f]{8,17}\b/g;
 /**
  * ELB's default when a group does not report the attribute.
@@ -193,7 +192,7 @@ export class ElbV2LoadBalancing extends SdkAdapter<ElasticLoadBalancingV2Client>
         new DescribeListenersCommand({
           LoadBalancerArn: loadBalancerArn,
           Marker: marker,
-          PageSize: PAGE_SIZE,
+          PageSize: API_LIMITS.elbPage,
         }),
       );
       return {
@@ -209,7 +208,7 @@ export class ElbV2LoadBalancing extends SdkAdapter<ElasticLoadBalancingV2Client>
         new DescribeListenerCertificatesCommand({
           ListenerArn: listenerArn,
           Marker: marker,
-          PageSize: PAGE_SIZE,
+          PageSize: API_LIMITS.elbPage,
         }),
       );
       return { items: output.Certificates ?? [], next: output.NextMarker };
@@ -236,7 +235,7 @@ export class ElbV2LoadBalancing extends SdkAdapter<ElasticLoadBalancingV2Client>
   listRules(listenerArn: string): Promise<Model.Rule[]> {
     return this.pages('DescribeRules', async (marker) => {
       const output = await this.client.send(
-        new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: PAGE_SIZE }),
+        new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: API_LIMITS.elbPage }),
       );
       return { items: (output.Rules ?? []).map(toRule), next: output.NextMarker };
     });

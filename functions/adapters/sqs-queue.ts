@@ -11,10 +11,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { AwsCallError, awsCall } from '../errors.ts';
 import type { SweepQueue } from '../ports.ts';
-import { chunk } from './batches.ts';
+import { API_LIMITS, chunk } from './batches.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
 
-const ENTRIES_PER_CALL = 10;
 const ATTEMPTS = 2;
 
 export class SqsSweepQueue extends SdkAdapter<SQSClient> implements SweepQueue {
@@ -30,7 +29,7 @@ export class SqsSweepQueue extends SdkAdapter<SQSClient> implements SweepQueue {
       Id: String(index),
       MessageBody: JSON.stringify({ bindings }),
     }));
-    for (const batch of chunk(entries, ENTRIES_PER_CALL)) await this.sendBatch(batch);
+    for (const batch of chunk(entries, API_LIMITS.sqsSendBatch)) await this.sendBatch(batch);
   }
 
   private async sendBatch(batch: SendMessageBatchRequestEntry[]): Promise<void> {

@@ -12,10 +12,8 @@ import {
 import type { TaggedResource } from '../domain/discovery.ts';
 import { awsCall } from '../errors.ts';
 import type { TaggedResources } from '../ports.ts';
-import { chunk } from './batches.ts';
+import { API_LIMITS, chunk } from './batches.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
-
-const PAGE_SIZE = 100;
 
 export class TaggingApiResources
   extends SdkAdapter<ResourceGroupsTaggingAPIClient>
@@ -28,7 +26,7 @@ export class TaggingApiResources
       const output = await this.send({
         TagFilters: Object.entries(tags).map(([Key, value]) => ({ Key, Values: [value] })),
         ResourceTypeFilters: ['elasticloadbalancing:loadbalancer'],
-        ResourcesPerPage: PAGE_SIZE,
+        ResourcesPerPage: API_LIMITS.taggingPage,
         ...(token === '' ? {} : { PaginationToken: token }),
       });
       found.push(...resources(output));
@@ -39,7 +37,7 @@ export class TaggingApiResources
 
   async tagsOf(arns: readonly string[]): Promise<TaggedResource[]> {
     const found: TaggedResource[] = [];
-    for (const batch of chunk([...new Set(arns)], PAGE_SIZE)) {
+    for (const batch of chunk([...new Set(arns)], API_LIMITS.taggingPage)) {
       found.push(...resources(await this.send({ ResourceARNList: batch })));
     }
     return found;

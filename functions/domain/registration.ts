@@ -61,7 +61,6 @@ export type DeregisterReason = 'stopped' | 'terminated' | 'gone' | 'no-longer-ma
 export interface Deregistration {
   readonly target: Target;
   readonly reason: DeregisterReason;
-  readonly instanceState?: string | undefined;
 }
 
 export interface RegistrationPlan {
@@ -230,7 +229,7 @@ function sortRegistered(
     if (!current) toDeregister.push({ target, reason: 'gone' });
     else if (GONE_STATES.has(current.state)) toDeregister.push(goneBecause(target, current));
     else if (current.state === 'running') {
-      toDeregister.push({ target, reason: 'no-longer-matches', instanceState: current.state });
+      toDeregister.push({ target, reason: 'no-longer-matches' });
     } else unchanged.push(target);
   }
   return { toDeregister, unchanged, foreign, needsLookup };
@@ -246,7 +245,7 @@ function withhold(
 function goneBecause(target: Target, instance: Instance): Deregistration {
   const reason =
     instance.state === 'terminated' || instance.state === 'shutting-down' ? 'terminated' : 'stopped';
-  return { target, reason, instanceState: instance.state };
+  return { target, reason };
 }
 
 function describeSelector(tags: Readonly<Record<string, string>>): string {

@@ -164,7 +164,7 @@ describe('planRegistration', () => {
       }),
     );
     expect(plan.toDeregister).toEqual([
-      { target: { id: 'i-3', port: 8080 }, reason: 'no-longer-matches', instanceState: 'running' },
+      { target: { id: 'i-3', port: 8080 }, reason: 'no-longer-matches' },
       { target: { id: 'i-4', port: 8080 }, reason: 'gone' },
     ]);
   });
