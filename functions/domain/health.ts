@@ -10,7 +10,6 @@ import { MINUTE } from './time.ts';
 
 export type Phase = 'ok' | 'suspect' | 'alerting' | 'flapping';
 
-/** What the state table keeps per target. Only targets that are or were recently unhealthy have one. */
 /** What AWS last said of a target: its state and why. */
 export interface HealthDetail {
   readonly state?: string | undefined;
@@ -18,6 +17,7 @@ export interface HealthDetail {
   readonly description?: string | undefined;
 }
 
+/** What the state table keeps per target. Only targets that are or were recently unhealthy have one. */
 export interface TargetRecord extends HealthDetail {
   readonly phase: Phase;
   /** Bad observations in a row. */
