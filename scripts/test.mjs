@@ -2,8 +2,19 @@
 // that would keep one of two cores idle for their whole run, and the test workers leave room for them. Their
 // output is printed after the tests' (each in one piece), and the run fails if any of the three fails.
 // Arguments go to vitest (`npm test -- test/unit`). Plain JavaScript: the Node check must run first.
+// The run's processes share Node's on-disk compile cache: the workers and the many child processes (the CLI,
+// the demo, the bundles, `cdk synth`) load the same SDK and CDK modules, compiled once instead of in each.
 import './require-node.mjs';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+process.env.NODE_COMPILE_CACHE ??= join(
+  process.cwd(),
+  'node_modules',
+  '.cache',
+  'alb-warden',
+  'compile-cache',
+);
 
 /** Runs `npm run -s SCRIPT`, its output kept for later. */
 function check(script) {

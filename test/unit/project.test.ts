@@ -1,6 +1,14 @@
 /** The project's promises about itself: the README's commands are the ones CI runs, and the toolchain is pinned. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -126,14 +134,16 @@ describe('scripts/test.mjs (npm test)', () => {
           { mode: 0o755 },
         );
       stub('npm', `case "$3" in typecheck) exit ${codes.typecheck};; lint) exit ${codes.lint};; esac`);
-      stub('vitest', `exit ${codes.vitest}`);
+      stub('vitest', `echo "cache $NODE_COMPILE_CACHE" >> "${dir}/cache"\nexit ${codes.vitest}`);
       const run = spawnSync(process.execPath, ['scripts/test.mjs', ...args], {
         cwd: dir,
         encoding: 'utf8',
         env: { PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
       });
       const calls = readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n').sort();
-      return { status: run.status, stdout: run.stdout, calls };
+      const cache = readFileSync(join(dir, 'cache'), 'utf8').trim();
+      const inProject = join(realpathSync(dir), 'node_modules', '.cache', 'alb-warden', 'compile-cache');
+      return { status: run.status, stdout: run.stdout, calls, cache, inProject };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -146,6 +156,12 @@ describe('scripts/test.mjs (npm test)', () => {
     expect(run.calls).toEqual(['npm run -s lint', 'npm run -s typecheck', 'vitest run test/unit']);
     expect(run.stdout).toContain('npm run typecheck: passed\nnpm said run -s typecheck');
     expect(run.stdout).toContain('npm run lint: passed\nnpm said run -s lint');
+  });
+
+  it("gives vitest and the processes it starts one compile cache, in the project's node_modules", () => {
+    const run = runTests({ typecheck: 0, lint: 0, vitest: 0 });
+
+    expect(run.cache).toBe(`cache ${run.inProject}`);
   });
 
   it.each([
