@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowSuitesFirst from './test/sequencer.ts';
 
 export default defineConfig({
   // `alb-warden/cdk` resolves to the constructs' sources, as in cdk.json's app (package.json `exports`); the
@@ -7,6 +8,8 @@ export default defineConfig({
   test: {
     // The Lambda bundles, built once per run into dist/ for every test that runs what ships.
     globalSetup: ['test/global-setup.ts'],
+    // A fresh clone has no timings to order the files by: the slow suites first (test/sequencer.ts).
+    sequence: { sequencer: SlowSuitesFirst },
     // Vitest's default on two cores is one worker (cores - 1). Most files wait on loopback HTTP to the
     // simulator, so one worker per core keeps both busy.
     maxWorkers: 2,

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { actionsTheAdaptersCall } from '../reliability/support/actions.ts';
+import { suiteRank } from '../sequencer.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
@@ -211,5 +212,23 @@ describe('scripts/require-node.mjs', () => {
       encoding: 'utf8',
     });
     expect([run.status, run.stdout.trim(), run.stderr]).toEqual([0, '42', '']);
+  });
+});
+
+describe('test/sequencer.ts (the order of a run without timings)', () => {
+  it('puts the suites that start processes, synthesize or run properties first, the unit tests last', () => {
+    const files = ['unit/config', 'sim/ec2', 'reliability/safety', 'infra/synth', 'bench/main', 'other/x'];
+    const ranked = [...files].sort(
+      (a, b) => suiteRank(`${root}test/${a}.test.ts`) - suiteRank(`${root}test/${b}.test.ts`),
+    );
+
+    expect(ranked).toEqual([
+      'reliability/safety',
+      'bench/main',
+      'infra/synth',
+      'sim/ec2',
+      'unit/config',
+      'other/x',
+    ]);
   });
 });
