@@ -1,7 +1,7 @@
 /**
  * Once per test run, before any test file: the Lambda bundles, so every test reads the same dist/; and a
  * temporary directory of the run's own. CDK synthesizes into a new `cdk.out*` under the temporary directory
- * for every App without an outdir and never removes it (about 800 MB a run); the test workers inherit TMPDIR,
+ * for every App without an outdir and never removes it; the test workers inherit TMPDIR,
  * so all they leave goes with the run: removed at the end, and by the next run when a run was cut short.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';

@@ -10,7 +10,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../infra/app.ts';
 import { ensureBundles } from './support/bundles.ts';
-import { CDK_JSON, ENV, EXAMPLE_CONFIG, flaggedApp, synth } from './support/synth.ts';
+import { CDK_JSON, ENV, EXAMPLE_CONFIG, flaggedApp, synth, TEST_CONTEXT } from './support/synth.ts';
 import { WardenStack } from './support/warden-stack.ts';
 
 // Synthesizing an app takes a second or two, more on a loaded CI machine.
@@ -123,7 +123,10 @@ describe('cdk-nag beyond the example', () => {
 
   it('fails the app’s synth on a finding nobody acknowledged', async () => {
     await ensureBundles();
-    const { app, warden } = createApp({ context: CDK_JSON.context, distDir: await ensureBundles() });
+    const { app, warden } = createApp({
+      context: { ...CDK_JSON.context, ...TEST_CONTEXT },
+      distDir: await ensureBundles(),
+    });
     new s3.Bucket(Stack.of(warden), 'Careless');
 
     expect(() => app.synth()).toThrow(/AwsSolutions-S1/);

@@ -15,6 +15,15 @@ import { ensureBundles, ROOT } from './bundles.ts';
 // cdk-nag still runs: the app registers it, and nag.test.ts applies it itself.
 process.env.CDK_VALIDATION = 'false';
 
+/**
+ * Context of every app these tests build. Asset staging copies each function's bundle directory (its code and
+ * source maps) into the app's new cdk.out: most of the infra tests' CPU (19 of 27 s, nearly all of it in the
+ * kernel) and hundreds of megabytes a run, for files they never read. The asset hash, and so the template,
+ * is the same without it (CDK computes it from the source before it copies). `cdk synth` (synth.test.ts) and
+ * the packed package (package.test.ts) stage their assets, as a user's synth does.
+ */
+export const TEST_CONTEXT = { 'aws:cdk:disable-asset-staging': true } as const;
+
 export const CDK_JSON = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
   app: string;
   context: Record<string, unknown>;
@@ -55,7 +64,7 @@ export function synth(overrides: Record<string, unknown> = {}): Promise<Synthesi
 
 async function build(overrides: Record<string, unknown>): Promise<Synthesized> {
   const distDir = await ensureBundles();
-  const built = createApp({ context: { ...CDK_JSON.context, ...overrides }, distDir });
+  const built = createApp({ context: { ...CDK_JSON.context, ...TEST_CONTEXT, ...overrides }, distDir });
   return {
     ...built,
     wardenTemplate: Template.fromStack(Stack.of(built.warden)),
@@ -65,7 +74,7 @@ async function build(overrides: Record<string, unknown>): Promise<Synthesized> {
 
 /** An app carrying cdk.json's feature flags, for stacks constructed directly. */
 export function flaggedApp(): App {
-  return new App({ context: FEATURE_FLAGS });
+  return new App({ context: { ...FEATURE_FLAGS, ...TEST_CONTEXT } });
 }
 
 export const ENV = { account: ACCOUNT, region: REGION };
