@@ -21,30 +21,18 @@ import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { REFRESH_BEFORE_MS } from '../functions/adapters/accounts.ts';
 import { parseConfig, type WardenConfig } from '../functions/config.ts';
-import { createDeps } from '../functions/deps.ts';
 import { parseEvent } from '../functions/domain/events.ts';
 import { eventShare, sweepIntervalMinutes } from '../functions/domain/sweep-schedule.ts';
-import { awsSweepQueue } from '../functions/queue-deps.ts';
 import { silentTelemetry } from '../functions/use-cases/context.ts';
 import { handleApiCall } from '../functions/use-cases/guard.ts';
 import { inEventScope, sweepFleet } from '../functions/use-cases/members.ts';
 import type { InvocationResult } from '../functions/use-cases/results.ts';
-import { scheduleSweeps } from '../functions/use-cases/schedule.ts';
 import { buildSeedTopology, createAlertResources, launchInstances, type SeedTopology } from '../sim/seed.ts';
 import { ELBV2_BUCKETS, elbv2BucketOf } from '../sim/throttling.ts';
 import { EventFeed } from '../testkit/events.ts';
 import { deployMemberStack, openHubBus } from '../testkit/members.ts';
 import { createClients, destroyClients, openWorld, SIM_SECRET, type World } from '../testkit/world.ts';
-import {
-  clockedDeps,
-  deployedSweepQueue,
-  MINUTES_PER_MONTH,
-  monthlyUse,
-  runClock,
-  runDeployment,
-  SlotClock,
-  workerSlots,
-} from './fleet.ts';
+import { clockedDeps, MINUTES_PER_MONTH, monthlyUse, SlotClock, startSweeps } from './fleet.ts';
 import { median, round } from './stats.ts';
 import { bindingOf, KEYS, STATE_TABLE } from './world.ts';
 
@@ -326,12 +314,7 @@ async function runHour(
     credentials: { accessKeyId: KEYS.controller, secretAccessKey: SIM_SECRET },
   });
   try {
-    const queue = await deployedSweepQueue(sqs);
-    const { base, now, advanceTo } = await runClock(control);
-
-    const schedulerDeps = createDeps(config, { telemetry: silentTelemetry, aws, now });
-    const sweepQueue = awsSweepQueue(queue.queueUrl, aws);
-    const slots = workerSlots(config, aws, base);
+    const { base, advanceTo, slots, run: runHub } = await startSweeps(sqs, control, config, aws);
     const guardClock = new SlotClock();
     const guardDeps = clockedDeps(config, aws, guardClock, base, eventShare(limits));
     const guard = inEventScope('guard', handleApiCall);
@@ -383,13 +366,8 @@ async function runHour(
       failed += result.bindings.filter((binding) => binding.status !== 'ok').length;
     };
     let nextDrift = 0;
-    const run = await runDeployment({
-      sqs,
-      queueUrl: queue.queueUrl,
-      slots,
+    const run = await runHub({
       end,
-      advanceTo,
-      schedule: (t) => scheduleSweeps(schedulerDeps, sweepQueue, { at: base + t }),
       afterTurn: (slot, turn, start) => {
         // Billed time: the limiters' waits on the slot's clock and the invocation's own work.
         const duration = slot.clock.now() - start + turn.wallMs;

@@ -187,15 +187,11 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
   };
   const sqs = new SQSClient(aws);
   try {
-    const queue = await deployedSweepQueue(sqs);
-    const { base, now, advanceTo } = await runClock(control);
+    const { schedulerDeps, slots, run: runHub } = await startSweeps(sqs, control, config, aws);
 
     const intervalMinutes = sweepIntervalMinutes(scale.bindings, limits);
     const simulatedMinutes = Math.max(10, intervalMinutes + 2);
     const end = simulatedMinutes * 60_000;
-    const schedulerDeps = createDeps(config, { telemetry: silentTelemetry, aws, now });
-    const sweepQueue = awsSweepQueue(queue.queueUrl, aws);
-    const slots = workerSlots(config, aws, base);
 
     const lastSwept = new Map(world.config.bindings.map((binding) => [binding.name, 0]));
     const sweptOnce = new Set<string>();
@@ -212,13 +208,8 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
     // AWS's own buckets, shared by every caller of the account and region: the share is held or it is not.
     if (!(await control.throttling({ enabled: true, reset: true })).enabled)
       throw new Error('the simulator did not turn its ELB throttling on');
-    const run = await runDeployment({
-      sqs,
-      queueUrl: queue.queueUrl,
-      slots,
+    const run = await runHub({
       end,
-      advanceTo,
-      schedule: (t) => scheduleSweeps(schedulerDeps, sweepQueue, { at: base + t }),
       afterTurn: (slot, { result }, start) => {
         const finished = slot.clock.now();
         const duration = finished - start;
@@ -302,6 +293,44 @@ export async function runClock(control: SimControl) {
   };
   await advanceTo(0);
   return { base, now: () => simNow, advanceTo };
+}
+
+/** What a run drives besides the hub: when it ends, what each worker turn costs, what else happens meanwhile. */
+export type DeploymentPlan = Omit<
+  Parameters<typeof runDeployment>[0],
+  'sqs' | 'queueUrl' | 'slots' | 'advanceTo' | 'schedule'
+>;
+
+/**
+ * The hub as deployed, on the simulator: the sweep queue, the run's clock, the scheduler and the worker
+ * slots, and `run`, which drives them (runDeployment) with the scheduler queueing each minute's bindings.
+ */
+export async function startSweeps(
+  sqs: SQSClient,
+  control: SimControl,
+  config: WardenConfig,
+  aws: AwsClientOptions,
+) {
+  const queue = await deployedSweepQueue(sqs);
+  const { base, now, advanceTo } = await runClock(control);
+  const schedulerDeps = createDeps(config, { telemetry: silentTelemetry, aws, now });
+  const sweepQueue = awsSweepQueue(queue.queueUrl, aws);
+  const slots = workerSlots(config, aws, base);
+  return {
+    base,
+    advanceTo,
+    schedulerDeps,
+    slots,
+    run: (plan: DeploymentPlan) =>
+      runDeployment({
+        ...plan,
+        sqs,
+        queueUrl: queue.queueUrl,
+        slots,
+        advanceTo,
+        schedule: (t) => scheduleSweeps(schedulerDeps, sweepQueue, { at: base + t }),
+      }),
+  };
 }
 
 /** Deps whose rate limiter and own clock run on `clock`; `base` is its zero on the simulator's clock. */
