@@ -124,6 +124,14 @@ async function cli(...args: string[]) {
 }
 
 /** team-b's load balancer has the same name as team-a's: its derived binding name is suffixed with its id. */
+/** The member's next `count` GetResources calls (the tag reads of its discovery) fail with `error`. */
+const failTagReads = ({ member }: Deployed, error: string, count: number) =>
+  control.in({ account: member.account, region: member.region }).faults({
+    service: 'tagging',
+    action: 'GetResources',
+    error,
+    count,
+  });
 const nameOfB = () => `web-alb-${members[1].seed.loadBalancerArn.split('/').pop()}`;
 
 beforeAll(async () => {
@@ -292,12 +300,7 @@ describe('discovery inside member accounts', () => {
     // Prepare: the role is back, but refused tag:GetResources for two runs.
     const [, b] = members;
     await restoreRole(b);
-    await control.in({ account: b.member.account, region: b.member.region }).faults({
-      service: 'tagging',
-      action: 'GetResources',
-      error: 'AccessDeniedException',
-      count: 2,
-    });
+    await failTagReads(b, 'AccessDeniedException', 2);
     const before = (await alerts()).length;
 
     // Act
@@ -329,12 +332,7 @@ describe('a member throttled past the retries', () => {
   it('keeps its recorded set, queues every binding, then fails the run so it is retried; nothing is alerted', async () => {
     // Prepare: every attempt of one run's first GetResources in team-b is throttled.
     const [, b] = members;
-    await control.in({ account: b.member.account, region: b.member.region }).faults({
-      service: 'tagging',
-      action: 'GetResources',
-      error: 'ThrottlingException',
-      count: 3,
-    });
+    await failTagReads(b, 'ThrottlingException', 3);
     const before = (await alerts()).length;
     queued.length = 0;
 
@@ -414,12 +412,7 @@ describe('alb-warden reconcile and status into members', () => {
   it('validate --discover lists each member’s bindings, and a member it cannot read (exit 1)', async () => {
     // Prepare
     const [a, b] = members;
-    await control.in({ account: b.member.account, region: b.member.region }).faults({
-      service: 'tagging',
-      action: 'GetResources',
-      error: 'AccessDeniedException',
-      count: 1,
-    });
+    await failTagReads(b, 'AccessDeniedException', 1);
     const before = (await alerts()).length;
 
     // Act
