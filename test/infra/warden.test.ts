@@ -2,12 +2,13 @@
  * The Warden stack as synthesized from cdk.json's example context (the seed's existing ARNs), and variants:
  * what each resource does, asserted on the template.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssetStaging, Fn } from 'aws-cdk-lib';
+import { type App, AssetStaging, Fn, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { METRIC } from '../../functions/telemetry.ts';
+import { createApp } from '../../infra/app.ts';
 import { LAMBDA_ENVIRONMENT_LIMIT } from '../../infra/constructs/controller-function.ts';
 import { CONFIG_FILE_PATH } from '../../infra/constructs/warden-configuration.ts';
 import { DIST, ensureBundles } from './support/bundles.ts';
@@ -700,5 +701,21 @@ describe('the sweep queue', () => {
     );
 
     expect(mapping?.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
+  });
+});
+
+describe('the apps these tests build (TEST_CONTEXT)', () => {
+  it('stage no asset, and synthesize the template an app that stages them does', async () => {
+    // Prepare: the example app as `cdk synth` builds it, assets staged.
+    const staged = createApp({ context: CDK_JSON.context, distDir: await ensureBundles() });
+
+    // Act
+    const template = Template.fromStack(Stack.of(staged.warden)).toJSON();
+
+    // Assess
+    const assetDirs = (app: App) => readdirSync(app.outdir).filter((name) => name.startsWith('asset.'));
+    expect(assetDirs(staged.app).length).toBeGreaterThanOrEqual(4);
+    expect(assetDirs(seed.app)).toEqual([]);
+    expect(seed.wardenTemplate.toJSON()).toEqual(template);
   });
 });
