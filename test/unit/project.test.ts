@@ -12,8 +12,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { TestSpecification } from 'vitest/node';
 import { actionsTheAdaptersCall } from '../reliability/support/actions.ts';
-import { suiteRank } from '../sequencer.ts';
+import SlowSuitesFirst, { suiteRank } from '../sequencer.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const read = (path: string) => readFileSync(`${root}${path}`, 'utf8');
@@ -215,7 +216,7 @@ describe('scripts/require-node.mjs', () => {
   });
 });
 
-describe('test/sequencer.ts (the order of a run without timings)', () => {
+describe('test/sequencer.ts (the order of the test files)', () => {
   it('puts the suites that start processes, synthesize or run properties first, the unit tests last', () => {
     const files = ['unit/config', 'sim/ec2', 'reliability/safety', 'infra/synth', 'bench/main', 'other/x'];
     const ranked = [...files].sort(
@@ -229,6 +230,62 @@ describe('test/sequencer.ts (the order of a run without timings)', () => {
       'sim/ec2',
       'unit/config',
       'other/x',
+    ]);
+  });
+
+  /** Test specifications of real files, in two projects as vitest.config.ts has them, and the last run's timings. */
+  function sequence(durations: Record<string, number> = {}) {
+    const project = (name: string, isolate: boolean) => ({
+      name,
+      config: { isolate, sequence: { groupOrder: 0 } },
+    });
+    const shared = project('shared', false);
+    const files = ['unit/config', 'sim/ec2', 'reliability/safety', 'infra/synth', 'bench/main'];
+    const specs = [
+      ...files.map((file) => ({ moduleId: `${root}test/${file}.test.ts`, project: shared })),
+      { moduleId: `${root}test/demo/cli.test.ts`, project: project('demo', true) },
+    ];
+    const nameOf = (moduleId: string) => moduleId.slice(`${root}test/`.length, -'.test.ts'.length);
+    const ctx = {
+      cache: {
+        getTestSpecificationResult: (spec: { moduleId: string }) => {
+          const duration = durations[nameOf(spec.moduleId)];
+          return duration === undefined ? undefined : { duration, failed: false };
+        },
+      },
+    };
+    const sequencer = new SlowSuitesFirst(ctx as unknown as ConstructorParameters<typeof SlowSuitesFirst>[0]);
+    return async () =>
+      (await sequencer.sort(specs as unknown as TestSpecification[])).map((spec) => nameOf(spec.moduleId));
+  }
+
+  it('orders a run without timings by suite, the demo project first as Vitest runs it', async () => {
+    expect(await sequence()()).toEqual([
+      'demo/cli',
+      'reliability/safety',
+      'bench/main',
+      'infra/synth',
+      'sim/ec2',
+      'unit/config',
+    ]);
+  });
+
+  it("keeps Vitest's order, the slowest first, when every file has a timing", async () => {
+    const timed = {
+      'unit/config': 9,
+      'sim/ec2': 8,
+      'reliability/safety': 1,
+      'infra/synth': 2,
+      'bench/main': 3,
+    };
+
+    expect(await sequence({ ...timed, 'demo/cli': 5 })()).toEqual([
+      'demo/cli',
+      'unit/config',
+      'sim/ec2',
+      'bench/main',
+      'infra/synth',
+      'reliability/safety',
     ]);
   });
 });
