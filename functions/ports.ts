@@ -15,6 +15,9 @@ import type {
   TargetGroupHealthCheck,
   TargetHealth,
 } from './domain/model.ts';
+import type { RecordWrite } from './domain/state.ts';
+
+export type { RecordWrite };
 
 export interface Instances {
   /** Every instance (any state) carrying all of `tags`, across all pages. */
@@ -67,16 +70,6 @@ export interface TaggedResources {
 export interface AlertPublisher {
   /** One SNS Publish per alert. */
   publish(topicArn: string, alert: RenderedAlert): Promise<void>;
-}
-
-/** A record as a writer gives it to the state table, under one binding; the table keeps its version. */
-export interface RecordWrite {
-  readonly key: string;
-  readonly data: unknown;
-  /** Epoch seconds after which the table may delete the record (DynamoDB TTL). */
-  readonly expiresAt?: number | undefined;
-  /** What `putUnlessMarked` compares: one value per thing recorded (an instance's launch, say). */
-  readonly marker?: string | undefined;
 }
 
 /** A versioned record in the state table, under one binding. */

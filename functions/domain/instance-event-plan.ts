@@ -15,7 +15,7 @@ import {
 } from './registration.ts';
 import { UNKNOWN_LAUNCH } from './registration-plan.ts';
 import type { Binding, Mode } from './settings.ts';
-import { expiresIn, type Hold, KEY, OWNERSHIP_DAYS } from './state.ts';
+import { expiresIn, type Hold, KEY, OWNERSHIP_DAYS, type RecordWrite } from './state.ts';
 
 /**
  * How long a target the controller took out at a Spot interruption warning stays out: EC2 interrupts two
@@ -47,12 +47,8 @@ export interface InstanceEventObservation {
   readonly now: number;
 }
 
-/** A write to the state table, in the binding's partition (`ownershipOf` for ownership). */
-export interface StateWrite<Data> {
-  readonly key: string;
-  readonly data: Data;
-  readonly expiresAt: number;
-}
+/** A write to the state table that lasts a set time, in the binding's partition (`ownershipOf` for ownership). */
+type ExpiringWrite<Data> = RecordWrite<Data> & { readonly expiresAt: number };
 
 export type InstanceEventStep =
   | {
@@ -62,7 +58,7 @@ export type InstanceEventStep =
        * Ownership, claimed per run of the instance (its launch time) before the call: a duplicate or late
        * event for the same run finds it claimed and makes no ELB call.
        */
-      readonly claim: StateWrite<{ readonly registeredAt: number }> & { readonly marker: string };
+      readonly claim: ExpiringWrite<{ readonly registeredAt: number }> & { readonly marker: string };
       /** The instance's VPC: a refusal because the target group is in another one is no failure. */
       readonly vpcId?: string | undefined;
     }
@@ -95,7 +91,7 @@ export interface InstanceBindingPlan {
   /** Set when its target could not be read. */
   readonly error?: unknown;
   /** Holds to write before the steps: a sweep between the two writes must not put the target back. */
-  readonly holds: readonly StateWrite<Hold>[];
+  readonly holds: readonly ExpiringWrite<Hold>[];
   readonly steps: readonly InstanceEventStep[];
 }
 
@@ -307,7 +303,7 @@ function planDeregister(
   };
 }
 
-function spotHold(target: Target, now: number): StateWrite<Hold> {
+function spotHold(target: Target, now: number): ExpiringWrite<Hold> {
   const until = now + SPOT_HOLD_MS;
   return {
     key: KEY.hold(targetKey(target)),

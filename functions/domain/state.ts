@@ -60,6 +60,16 @@ export const ownershipOf = (binding: string) => `${binding}/owned`;
  */
 export const OWNERSHIP_DAYS = 180;
 
+/** A record as a writer gives it to the state table, under one binding; the table keeps its version. */
+export interface RecordWrite<Data = unknown> {
+  readonly key: string;
+  readonly data: Data;
+  /** Epoch seconds after which the table may delete the record (DynamoDB TTL). */
+  readonly expiresAt?: number | undefined;
+  /** What `putUnlessMarked` compares: one value per thing recorded (an instance's launch, say). */
+  readonly marker?: string | undefined;
+}
+
 const DAY_SECONDS = 24 * 60 * 60;
 
 /** TTL (epoch seconds) for records that only matter for a while. */
