@@ -83,92 +83,108 @@ function targetDetail(input: HealthAlertInput, event: TargetEvent) {
   };
 }
 
+/**
+ * The frame every target-health alert shares: the opening, the targets one per line, the fleet now, and
+ * the fleet's counts in the details.
+ */
+function targetsAlert(
+  input: HealthAlertInput,
+  head: Pick<Alert, 'kind' | 'severity' | 'headline'>,
+  body: {
+    readonly opening: readonly string[];
+    readonly targets: readonly string[];
+    readonly closing: readonly string[];
+    readonly details: Readonly<Record<string, unknown>>;
+  },
+): Alert {
+  return {
+    ...baseAlert(input),
+    ...head,
+    lines: [...body.opening, '', ...body.targets, '', fleetLine(input), ...body.closing],
+    details: { ...body.details, healthy: input.fleet.healthy, registered: input.fleet.registered },
+  };
+}
+
 function unhealthyAlert(
   input: HealthAlertInput,
   tgName: string,
   events: readonly TargetEvent[],
   reminder: boolean,
 ): Alert {
-  return {
-    ...baseAlert(input),
-    kind: 'TargetUnhealthy',
-    severity: unhealthySeverity(input.fleet, input.criticalBelowHealthyFraction),
-    headline: `${reminder ? 'still ' : ''}${plural(events.length, 'target')} unhealthy in ${tgName}`,
-    lines: [
-      reminder
-        ? `${plural(events.length, 'target')} in target group ${tgName} ${events.length === 1 ? 'is' : 'are'} still unhealthy (reminder).`
-        : `${plural(events.length, 'target')} in target group ${tgName} turned unhealthy.`,
-      '',
-      ...events.map((event) => targetLine(input, event)),
-      '',
-      fleetLine(input),
-      'What the controller does: it keeps the targets registered (the load balancer already routes around them) and alerts again when they recover.',
-      'What to check: the application on port ' +
-        `${input.binding.targetPort} of the instances above, and the health check (path, matcher) of ${tgName}.`,
-      '',
-      ...contextLines(input.recentChanges, input.contextMinutes),
-    ],
-    details: {
-      reminder,
-      targets: events.map((event) => targetDetail(input, event)),
-      healthy: input.fleet.healthy,
-      registered: input.fleet.registered,
-      recentChanges: input.recentChanges.map((change) => ({ ...change, at: formatTime(change.at) })),
+  const count = plural(events.length, 'target');
+  return targetsAlert(
+    input,
+    {
+      kind: 'TargetUnhealthy',
+      severity: unhealthySeverity(input.fleet, input.criticalBelowHealthyFraction),
+      headline: `${reminder ? 'still ' : ''}${count} unhealthy in ${tgName}`,
     },
-  };
+    {
+      opening: [
+        reminder
+          ? `${count} in target group ${tgName} ${events.length === 1 ? 'is' : 'are'} still unhealthy (reminder).`
+          : `${count} in target group ${tgName} turned unhealthy.`,
+      ],
+      targets: events.map((event) => targetLine(input, event)),
+      closing: [
+        'What the controller does: it keeps the targets registered (the load balancer already routes around them) and alerts again when they recover.',
+        'What to check: the application on port ' +
+          `${input.binding.targetPort} of the instances above, and the health check (path, matcher) of ${tgName}.`,
+        '',
+        ...contextLines(input.recentChanges, input.contextMinutes),
+      ],
+      details: {
+        reminder,
+        targets: events.map((event) => targetDetail(input, event)),
+        recentChanges: input.recentChanges.map((change) => ({ ...change, at: formatTime(change.at) })),
+      },
+    },
+  );
 }
 
 function recoveredAlert(input: HealthAlertInput, tgName: string, recovered: readonly TargetEvent[]): Alert {
-  return {
-    ...baseAlert(input),
-    kind: 'TargetRecovered',
-    severity: 'info',
-    headline: `${plural(recovered.length, 'target')} recovered in ${tgName}`,
-    lines: [
-      `${plural(recovered.length, 'target')} in target group ${tgName} recovered.`,
-      '',
-      ...recovered.map(
+  const count = plural(recovered.length, 'target');
+  return targetsAlert(
+    input,
+    { kind: 'TargetRecovered', severity: 'info', headline: `${count} recovered in ${tgName}` },
+    {
+      opening: [`${count} in target group ${tgName} recovered.`],
+      targets: recovered.map(
         (event) =>
           `  ${clean(event.targetId, 64)}:${event.port}  ${event.deregistered ? 'deregistered' : 'healthy again'} after ${formatDuration(event.unhealthyForMs)} unhealthy`,
       ),
-      '',
-      fleetLine(input),
-    ],
-    details: {
-      targets: recovered.map((event) => ({
-        id: event.targetId,
-        port: event.port,
-        deregistered: event.deregistered === true,
-        unhealthyForSeconds:
-          event.unhealthyForMs === undefined ? undefined : Math.round(event.unhealthyForMs / 1000),
-      })),
-      healthy: input.fleet.healthy,
-      registered: input.fleet.registered,
+      closing: [],
+      details: {
+        targets: recovered.map((event) => ({
+          id: event.targetId,
+          port: event.port,
+          deregistered: event.deregistered === true,
+          unhealthyForSeconds:
+            event.unhealthyForMs === undefined ? undefined : Math.round(event.unhealthyForMs / 1000),
+        })),
+      },
     },
-  };
+  );
 }
 
 function flappingAlert(input: HealthAlertInput, tgName: string, flapping: readonly TargetEvent[]): Alert {
-  return {
-    ...baseAlert(input),
-    kind: 'TargetFlapping',
-    severity: 'warning',
-    headline: `${plural(flapping.length, 'target')} flapping in ${tgName}`,
-    lines: [
-      `${plural(flapping.length, 'target')} in target group ${tgName} keep switching between healthy and unhealthy (several times within ${input.flappingWindowMinutes} min).`,
-      'The controller sends this one alert instead of a stream of unhealthy/recovered pairs, and says so again when the target settles.',
-      '',
-      ...flapping.map((event) => targetLine(input, event)),
-      '',
-      fleetLine(input),
-      '',
-      ...contextLines(input.recentChanges, input.contextMinutes),
-    ],
-    details: {
-      targets: flapping.map((event) => targetDetail(input, event)),
-      windowMinutes: input.flappingWindowMinutes,
+  const count = plural(flapping.length, 'target');
+  return targetsAlert(
+    input,
+    { kind: 'TargetFlapping', severity: 'warning', headline: `${count} flapping in ${tgName}` },
+    {
+      opening: [
+        `${count} in target group ${tgName} keep switching between healthy and unhealthy (several times within ${input.flappingWindowMinutes} min).`,
+        'The controller sends this one alert instead of a stream of unhealthy/recovered pairs, and says so again when the target settles.',
+      ],
+      targets: flapping.map((event) => targetLine(input, event)),
+      closing: ['', ...contextLines(input.recentChanges, input.contextMinutes)],
+      details: {
+        targets: flapping.map((event) => targetDetail(input, event)),
+        windowMinutes: input.flappingWindowMinutes,
+      },
     },
-  };
+  );
 }
 
 export function conditionAlert(

@@ -174,6 +174,15 @@ describe('every alert', () => {
     expect(alerts[0]?.headline).toBe('30 targets unhealthy in web-8080');
   });
 
+  it.each(['TargetUnhealthy', 'TargetRecovered', 'TargetFlapping'])(
+    '%s gives the fleet as it is now, in the text and in the details',
+    (kind) => {
+      const alert = examples[kind] as Alert;
+      expect(alert.lines).toContain('Healthy targets now: 2 of 3 registered.');
+      expect(alert.details).toMatchObject({ healthy: 2, registered: 3 });
+    },
+  );
+
   it('says "still" in reminders', () => {
     const [alert] = targetHealthAlerts({ ...healthInput, events: [{ ...unhealthy, kind: 'reminder' }] });
     expect(alert?.headline).toBe('still 1 target unhealthy in web-8080');
