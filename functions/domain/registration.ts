@@ -50,22 +50,16 @@ export function coOwnedIn(
   return coOwned;
 }
 
-/** A target another owner holds: an Auto Scaling group, or an AWS service's operation in progress. */
-export interface CoOwnedTarget {
-  readonly target: Target;
-  readonly by: string;
-}
-
-export type DeregisterReason = 'stopped' | 'terminated' | 'gone' | 'no-longer-matches' | 'spot-interruption';
-
-export interface Deregistration {
-  readonly target: Target;
-  readonly reason: DeregisterReason;
-}
-
+/** Where each target of a binding stands: the registration part of its plan. Its parts are declared below. */
 export interface RegistrationPlan {
+  /** Running, matching instances in the target group's VPC with no live target, held by no one. */
   readonly toRegister: readonly Target[];
+  /**
+   * Targets of matching instances that are stopping or gone, and the controller's own targets whose instance
+   * is gone from EC2 or no longer matches.
+   */
   readonly toDeregister: readonly Deregistration[];
+  /** Targets that stay: a matching instance's, or the controller's own whose instance is between states. */
   readonly unchanged: readonly Target[];
   /** Registered targets that do not match the selector and that the controller did not register. */
   readonly foreign: readonly Target[];
@@ -86,6 +80,19 @@ export interface RegistrationPlan {
   readonly withheld?:
     | { readonly reason: 'selector-matched-nothing' | 'safety-limit'; readonly detail: string }
     | undefined;
+}
+
+/** A target another owner holds: an Auto Scaling group, or an AWS service's operation in progress. */
+export interface CoOwnedTarget {
+  readonly target: Target;
+  readonly by: string;
+}
+
+export type DeregisterReason = 'stopped' | 'terminated' | 'gone' | 'no-longer-matches' | 'spot-interruption';
+
+export interface Deregistration {
+  readonly target: Target;
+  readonly reason: DeregisterReason;
 }
 
 export interface RegistrationInput {
