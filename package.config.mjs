@@ -37,10 +37,12 @@ async function declarations(dir) {
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   await promisify(execFile)(process.execPath, [
     tsc,
-    ...['infra/index.ts', '--declaration', '--emitDeclarationOnly', '--outDir', dir, '--rootDir', '.'],
+    // The files named here, not tsconfig.json's (TypeScript refuses both without --ignoreConfig).
+    ...['infra/index.ts', '--ignoreConfig', '--rootDir', '.', '--outDir', dir],
+    ...['--declaration', '--emitDeclarationOnly', '--noEmit', 'false'],
     ...['--target', 'ES2024', '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--types', 'node'],
     ...['--strict', '--skipLibCheck', '--allowImportingTsExtensions', '--rewriteRelativeImportExtensions'],
-    ...['--verbatimModuleSyntax', '--resolveJsonModule', '--noEmit', 'false'],
+    ...['--verbatimModuleSyntax', '--resolveJsonModule'],
   ]);
   const reachable = new Set();
   const visit = async (file) => {

@@ -1,6 +1,7 @@
-// `npm test`: the typecheck and Biome run beside the tests instead of before them: they are single processes
-// that would keep one of two cores idle for their whole run, and the test workers leave room for them. Their
-// output is printed after the tests' (each in one piece), and the run fails if any of the three fails.
+// `npm test`: the typecheck and Biome run beside the tests instead of before them: run first, they would keep
+// cores idle, and the test workers leave room for them. The typecheck runs on one thread: the workers keep the
+// cores busy, and its own threads would only add their overhead. Their output is printed after the tests'
+// (each in one piece), and the run fails if any of the three fails.
 // Arguments go to vitest (`npm test -- test/unit`). Plain JavaScript: the Node check must run first.
 // The run's processes share Node's on-disk compile cache: the workers and the many child processes (the CLI,
 // the demo, the bundles, `cdk synth`) load the same SDK and CDK modules, compiled once instead of in each.
@@ -16,10 +17,11 @@ process.env.NODE_COMPILE_CACHE ??= join(
   'compile-cache',
 );
 
-/** Runs `npm run -s SCRIPT`, its output kept for later. */
-function check(script) {
+/** Runs `npm run -s SCRIPT -- ...ARGS`, its output kept for later. */
+function check(script, args = []) {
   return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '-s', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const extra = args.length > 0 ? ['--', ...args] : [];
+    const child = spawn('npm', ['run', '-s', script, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
@@ -43,7 +45,7 @@ function vitest(args) {
   });
 }
 
-const checks = [check('typecheck'), check('lint')];
+const checks = [check('typecheck', ['--singleThreaded']), check('lint')];
 const tests = await vitest(process.argv.slice(2));
 let failed = tests !== 0;
 for (const { script, code, output, signal } of await Promise.all(checks)) {

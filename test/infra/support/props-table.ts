@@ -1,35 +1,58 @@
 /**
  * The README's props tables, from the constructs' TSDoc: one row per prop with its type, its `@default`
- * and its comment, read by the TypeScript compiler from the source.
+ * and its comment, read from the source's syntax tree.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ts from 'typescript';
+import { type Comment, parseSync, type TSInterfaceDeclaration } from 'oxc-parser';
 
 export function propsTable(root: string, file: string, interfaceName: string): string[] {
-  const source = ts.createSourceFile(
-    file,
-    readFileSync(join(root, file), 'utf8'),
-    ts.ScriptTarget.Latest,
-    true,
-  );
-  const declaration = source.statements.find(
-    (node): node is ts.InterfaceDeclaration =>
-      ts.isInterfaceDeclaration(node) && node.name.text === interfaceName,
-  );
+  const text = readFileSync(join(root, file), 'utf8');
+  const { program, comments, errors } = parseSync(file, text);
+  if (errors.length > 0) throw new Error(`${file}: ${errors.map((error) => error.message).join('; ')}`);
+  const declaration = program.body
+    .map((statement) => (statement.type === 'ExportNamedDeclaration' ? statement.declaration : statement))
+    .find(
+      (node): node is TSInterfaceDeclaration =>
+        node?.type === 'TSInterfaceDeclaration' && node.id.name === interfaceName,
+    );
   if (!declaration) throw new Error(`${file} declares no interface ${interfaceName}`);
-  const oneLine = (text: string | undefined) => (text ?? '').replace(/\s+/g, ' ').trim();
+  const cell = (value: string) => value.replace(/\s+/g, ' ').trim().replaceAll('|', '\\|');
   return [
     '| prop | type | default | meaning |',
     '|---|---|---|---|',
-    ...declaration.members.filter(ts.isPropertySignature).map((member) => {
-      const docs = ts.getJSDocCommentsAndTags(member).filter(ts.isJSDoc);
-      const comment = oneLine(docs.map((doc) => ts.getTextOfJSDocComment(doc.comment)).join(' '));
-      const fallback = ts.getJSDocTags(member).find((tag) => tag.tagName.text === 'default');
-      const optional = member.questionToken !== undefined;
-      const defaultText = optional ? oneLine(ts.getTextOfJSDocComment(fallback?.comment)) : 'required';
-      const type = oneLine(member.type?.getText(source)).replaceAll('|', '\\|');
-      return `| \`${member.name.getText(source)}\` | \`${type}\` | ${defaultText.replaceAll('|', '\\|')} | ${comment.replaceAll('|', '\\|')} |`;
+    ...declaration.body.body.flatMap((member) => {
+      if (member.type !== 'TSPropertySignature') return [];
+      const doc = docOf(text, comments, member.start);
+      const type = member.typeAnnotation
+        ? text.slice(member.typeAnnotation.typeAnnotation.start, member.typeAnnotation.typeAnnotation.end)
+        : '';
+      const defaultText = member.optional ? (doc.tags.get('default') ?? '') : 'required';
+      const name = text.slice(member.key.start, member.key.end);
+      return [`| \`${name}\` | \`${cell(type)}\` | ${cell(defaultText)} | ${cell(doc.comment)} |`];
     }),
   ];
+}
+
+/**
+ * The `/** … *\/` comment right before `start`: its text, and its tags (`@default …`). As in TypeScript's
+ * reading, a tag starts at an `@` after white space (`{@link …}` is text), on its own line or not.
+ */
+function docOf(text: string, comments: readonly Comment[], start: number) {
+  const comment = comments.findLast(
+    (candidate) =>
+      candidate.end <= start && candidate.type === 'Block' && text.slice(candidate.end, start).trim() === '',
+  );
+  const body = (comment?.value.startsWith('*') ? comment.value.slice(1) : '')
+    .split('\n')
+    .map((line) => line.replace(/^\s*\*?/, ''))
+    .join('\n');
+  const [description = '', ...blocks] = ` ${body}`.split(/\s(?=@\w)/);
+  const tags = new Map(
+    blocks.map((block) => {
+      const [, name = '', rest = ''] = /^@(\w+)([\s\S]*)$/.exec(block) ?? [];
+      return [name, rest] as const;
+    }),
+  );
+  return { comment: description, tags };
 }
