@@ -72,6 +72,11 @@ export interface RegistrationPlan {
    * until the drain ends, since an AWS service's operation may be in progress.
    */
   readonly draining: readonly Target[];
+  /**
+   * Wanted targets missing on the event path (`eventPath`) that the event does not name: a service's call may
+   * not have arrived yet, and only the sweep asks event history who took them out.
+   */
+  readonly leftForSweep: readonly Target[];
   /** Held targets registered again (by their owner): the hold is over. */
   readonly releasedHolds: readonly string[];
   /** Owned targets whose instance state must be looked up before the plan is final. */
@@ -116,18 +121,26 @@ export interface RegistrationInput {
    * service's operation in progress (set when `coOwners.services` is not empty).
    */
   readonly waitOnDrains?: boolean | undefined;
-  /** `id:port` of draining targets a person is known to have deregistered (the event at hand): registered again. */
-  readonly personDrains?: ReadonlySet<string> | undefined;
+  /** `id:port` of targets the event at hand says a person deregistered: registered again, draining or not. */
+  readonly personDeregistered?: ReadonlySet<string> | undefined;
+  /**
+   * Planned for an event, which cannot ask CloudTrail's event history: with `waitOnDrains`, a wanted target
+   * missing that the event does not name is left for the sweep.
+   */
+  readonly eventPath?: boolean | undefined;
   readonly maxDeregisterFraction: number;
 }
 
 /** How a result names a target that drains before anyone knows who deregistered it. */
 export const DRAINING_HOLDER = 'draining; who deregistered it is not known yet';
+/** How a result names a wanted target the event path leaves for the sweep. */
+export const LEFT_FOR_SWEEP_HOLDER = 'missing; left for the sweep, which asks event history who took it out';
 
 /**
  * Desired = running, matching instances in the target group's VPC. A draining target is on its way out, so
  * it counts as not registered; while `waitOnDrains`, a wanted one is held until its drain ends, unless a person
- * is known to have deregistered it. The event that prompted the sweep is never consulted: state is truth.
+ * is known to have deregistered it, and the event path registers only what its event names. Otherwise the
+ * event that prompted the plan is never consulted: state is truth.
  */
 export function planRegistration(input: RegistrationInput): RegistrationPlan {
   const { binding } = input;
@@ -140,7 +153,7 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
       ? input.registered
           .filter((target) => target.state === 'draining')
           .map(targetKey)
-          .filter((key) => !input.personDrains?.has(key))
+          .filter((key) => !input.personDeregistered?.has(key))
       : [],
   );
   const matchingById = new Map(
@@ -156,6 +169,9 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
   const toRegister: Target[] = [];
   const held: CoOwnedTarget[] = [];
   const draining: Target[] = [];
+  const leftForSweep: Target[] = [];
+  const waitsForSweep = (key: string) =>
+    input.eventPath === true && input.waitOnDrains === true && !input.personDeregistered?.has(key);
   for (const instance of matchingById.values()) {
     const target = { id: instance.id, port: binding.targetPort };
     const group = coOwnedIds.get(instance.id);
@@ -164,6 +180,7 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
       const holder = holds.get(targetKey(target));
       if (holder) held.push({ target, by: holder });
       else if (unexplainedDrains.has(targetKey(target))) draining.push(target);
+      else if (waitsForSweep(targetKey(target))) leftForSweep.push(target);
       else toRegister.push(target);
     }
   }
@@ -184,6 +201,7 @@ export function planRegistration(input: RegistrationInput): RegistrationPlan {
     coOwned: [...coOwned.values()],
     held,
     draining,
+    leftForSweep,
     releasedHolds,
     needsLookup,
   };

@@ -50,7 +50,8 @@ export async function handleApiCall(
             result.healthCheck = await reconcileHealthCheck(context);
           });
         case 'registration':
-          // Someone deregistered targets: registration runs for the binding as the sweep would.
+          // Someone deregistered targets: registration runs for the binding. With co-owners, it registers only
+          // what a person's event names; the sweep asks event history about any other missing target.
           return attempt('registration', async () => {
             const [matching, targets] = await Promise.all([
               deps.instances.findByTags(binding.instanceSelector.tags),

@@ -11,6 +11,7 @@ import { TOPIC } from '../domain/notices.ts';
 import {
   coOwnedIn,
   DRAINING_HOLDER,
+  LEFT_FOR_SWEEP_HOLDER,
   planRegistration,
   type RegistrationPlan,
   scalingGroupOf,
@@ -131,7 +132,8 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
     coOwned: await coOwnedOf(context.matching),
     held: activeHolds(state.withPrefix(PREFIX.hold), deps.now()),
     waitOnDrains: deps.config.coOwners.services.length > 0,
-    personDrains: personDrains(context.trigger, binding),
+    personDeregistered: personDeregistered(context.trigger, binding),
+    eventPath: context.trigger?.type === 'event',
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
   let plan = planRegistration(observed);
@@ -155,7 +157,7 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
 }
 
 /** The targets the event at hand says a person deregistered: those are put back even while they drain. */
-function personDrains(trigger: Trigger | undefined, binding: Binding): Set<string> {
+function personDeregistered(trigger: Trigger | undefined, binding: Binding): Set<string> {
   if (trigger?.type !== 'event') return new Set();
   return new Set(
     (trigger.deregistered ?? []).map((target) =>
@@ -278,17 +280,23 @@ async function keepHolds(
 
 /**
  * How a result names other owners' targets: counted, with the groups or services that hold them; targets
- * still draining, whose owner is not known yet, are held too.
+ * whose owner is not known yet (still draining, or left for the sweep) are held too.
  */
 export function otherOwners({
   coOwned,
   held,
   draining = [],
-}: Pick<RegistrationPlan, 'coOwned' | 'held'> & Partial<Pick<RegistrationPlan, 'draining'>>): Pick<
+  leftForSweep = [],
+}: Pick<RegistrationPlan, 'coOwned' | 'held'> &
+  Partial<Pick<RegistrationPlan, 'draining' | 'leftForSweep'>>): Pick<
   RegistrationResult,
   'coOwned' | 'held'
 > {
-  const holders = [...held, ...draining.map((target) => ({ target, by: DRAINING_HOLDER }))];
+  const holders = [
+    ...held,
+    ...draining.map((target) => ({ target, by: DRAINING_HOLDER })),
+    ...leftForSweep.map((target) => ({ target, by: LEFT_FOR_SWEEP_HOLDER })),
+  ];
   return {
     ...(coOwned.length > 0
       ? { coOwned: { count: coOwned.length, groups: [...new Set(coOwned.map((entry) => entry.by))].sort() } }

@@ -164,8 +164,8 @@ describe('property: a target a deployment service took out stays out while its o
       }),
       {
         numRuns: RUNS,
-        // The race itself, always tried: a sweep between the call and its event, and one after the drain.
         examples: [
+          // The race itself: a sweep between the call and its event, and one after the drain.
           [
             {
               historyDelayMs: 4 * MINUTE,
@@ -176,6 +176,19 @@ describe('property: a target a deployment service took out stays out while its o
                 { kind: 'sweep' },
                 { kind: 'clock', ms: 5 * MINUTE },
                 { kind: 'sweep' },
+              ],
+            },
+          ],
+          // A person's event handled after the drain, before the service's: the event path must not put back
+          // the service's target, which it cannot ask event history about.
+          [
+            {
+              historyDelayMs: MINUTE,
+              steps: [
+                { kind: 'person', pick: 0 },
+                { kind: 'block', pick: 0 },
+                { kind: 'clock', ms: 5 * MINUTE },
+                { kind: 'deliver' },
               ],
             },
           ],

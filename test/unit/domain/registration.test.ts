@@ -101,7 +101,7 @@ describe('planRegistration', () => {
 
     it('registers it again at once when a person is known to have deregistered it', () => {
       const plan = planRegistration(
-        input({ ...draining, waitOnDrains: true, personDrains: new Set(['i-1:8080']) }),
+        input({ ...draining, waitOnDrains: true, personDeregistered: new Set(['i-1:8080']) }),
       );
       expect(plan.toRegister).toEqual([{ id: 'i-1', port: 8080 }]);
       expect(plan.held).toEqual([]);
@@ -120,6 +120,27 @@ describe('planRegistration', () => {
         input({ matching: [instance('i-1')], registered: [], waitOnDrains: true }),
       );
       expect(plan.toRegister).toEqual([{ id: 'i-1', port: 8080 }]);
+    });
+
+    describe('on the event path, which cannot ask event history', () => {
+      const missing = { matching: [instance('i-1'), instance('i-2')], registered: [], waitOnDrains: true };
+
+      it('registers only the targets its event says a person deregistered, and leaves the rest for the sweep', () => {
+        const plan = planRegistration(
+          input({ ...missing, eventPath: true, personDeregistered: new Set(['i-2:8080']) }),
+        );
+        expect(plan.toRegister).toEqual([{ id: 'i-2', port: 8080 }]);
+        expect(plan.leftForSweep).toEqual([{ id: 'i-1', port: 8080 }]);
+      });
+
+      it('registers every missing target when no co-owner is configured', () => {
+        const plan = planRegistration(input({ ...missing, waitOnDrains: false, eventPath: true }));
+        expect(plan.toRegister).toEqual([
+          { id: 'i-1', port: 8080 },
+          { id: 'i-2', port: 8080 },
+        ]);
+        expect(plan.leftForSweep).toEqual([]);
+      });
     });
   });
 
