@@ -68,3 +68,31 @@ describe('the controller code', () => {
     expect(outside).toEqual([]);
   });
 });
+
+describe('the repository', () => {
+  // What a reader of the repository cannot open: a specification, a style guide or a tracker kept elsewhere.
+  const outside = [
+    /\bSPEC\b/,
+    /§/,
+    /\b[Ii]ssue #?\d+/,
+    /\b[Tt]he issue('s)?\b/,
+    /[Ss]eed article/,
+    /\.\.\/shared\//,
+    /STYLE\.md/,
+  ];
+
+  it('speaks of the product only: no citation of documents outside it, in code, messages, tests or docs', () => {
+    const files = tracked('.').filter(
+      (path) => path !== 'package-lock.json' && path !== 'test/unit/code-shape.test.ts',
+    );
+    const found = files.flatMap((path) =>
+      readFileSync(`${root}${path}`, 'utf8')
+        .split('\n')
+        .flatMap((line, index) =>
+          outside.some((pattern) => pattern.test(line)) ? [`${path}:${index + 1} ${line.trim()}`] : [],
+        ),
+    );
+    expect(files.length).toBeGreaterThan(300);
+    expect(found).toEqual([]);
+  });
+});
