@@ -52,7 +52,7 @@ export function coOwnedIn(
 
 /** Where each target of a binding stands: the registration part of its plan. Its parts are declared below. */
 export interface RegistrationPlan {
-  /** Running, matching instances in the target group's VPC with no live target, held by no one. */
+  /** Running, matching instances in the target group's VPC with no live target, not held nor left for the sweep. */
   readonly toRegister: readonly Target[];
   /**
    * Targets of matching instances that are stopping or gone, and the controller's own targets whose instance
