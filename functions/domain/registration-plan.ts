@@ -86,10 +86,14 @@ export function planRegistrationPart({ observed, mode, now }: RegistrationPlanIn
       notices: [{ topic: TOPIC.withheld, fingerprint: reason, alert }],
     };
   }
+  const waiting = waitingOnes(diff);
   if (diff.toRegister.length === 0 && diff.toDeregister.length === 0) {
     return {
       ...base,
-      decision: { kind: 'in-sync', reason: 'every running matching instance is a target' },
+      decision: {
+        kind: 'in-sync',
+        reason: waiting ? `nothing to do now; ${waiting}` : 'every running matching instance is a target',
+      },
       forgetOwned: staleOwnership(observed, now),
       settle: settledBy('registration'),
     };
@@ -103,7 +107,8 @@ export function planRegistrationPart({ observed, mode, now }: RegistrationPlanIn
   }
   if (diff.toDeregister.length > 0)
     steps.push({ type: 'deregister', targets: diff.toDeregister.map((entry) => entry.target) });
-  const what = `${diff.toRegister.length} to register, ${diff.toDeregister.length} to deregister`;
+  const counts = `${diff.toRegister.length} to register, ${diff.toDeregister.length} to deregister`;
+  const what = waiting ? `${counts}; ${waiting}` : counts;
   return mode === 'enforce'
     ? { ...base, decision: { kind: 'apply', reason: what }, steps }
     : {
@@ -127,4 +132,15 @@ function staleOwnership(observed: RegistrationObservation, now: number): string[
       return !registered.has(key) && (!owned || now - owned.registeredAt > OWNERSHIP_GRACE_MS);
     })
     .map(([key]) => KEY.owned(key));
+}
+
+/** The missing targets that wait (held, draining, left for the sweep), counted; '' when none does. */
+function waitingOnes(diff: RegistrationPlan): string {
+  const waiting = [
+    [diff.held.length, 'held by the service that took them out'],
+    [diff.draining.length, 'draining before anyone knows who deregistered them'],
+    [diff.leftForSweep.length, 'left for the sweep to ask event history'],
+  ] as const;
+  const parts = waiting.filter(([count]) => count > 0).map(([count, what]) => `${count} ${what}`);
+  return parts.length === 0 ? '' : `missing: ${parts.join(', ')}`;
 }

@@ -116,9 +116,10 @@ export interface RegistrationInput {
   /** `id:port` → who holds it (the service whose operation deregistered it), for holds not yet expired. */
   readonly held?: ReadonlyMap<string, string> | undefined;
   /**
-   * Whether a wanted target found `draining` waits for its drain to end. Someone deregistered it within the
-   * group's deregistration delay, and until its event or the event history says who, it may be an AWS
-   * service's operation in progress (set when `coOwners.services` is not empty).
+   * Set when `coOwners.services` is not empty: an AWS service may be taking targets out. A wanted target found
+   * `draining` then waits for its drain to end (someone deregistered it within the group's deregistration
+   * delay, and until its event or the event history says who, it may be a service's operation in progress),
+   * and on the event path (`eventPath`) a missing one its event does not name is left for the sweep.
    */
   readonly waitOnDrains?: boolean | undefined;
   /** `id:port` of targets the event at hand says a person deregistered: registered again, draining or not. */
@@ -138,9 +139,9 @@ export const LEFT_FOR_SWEEP_HOLDER = 'missing; left for the sweep, which asks ev
 
 /**
  * Desired = running, matching instances in the target group's VPC. A draining target is on its way out, so
- * it counts as not registered; while `waitOnDrains`, a wanted one is held until its drain ends, unless a person
- * is known to have deregistered it, and the event path registers only what its event names. Otherwise the
- * event that prompted the plan is never consulted: state is truth.
+ * it counts as not registered; while `waitOnDrains`, a wanted one waits (`draining`) until its drain ends,
+ * unless a person is known to have deregistered it, and the event path registers only what its event names.
+ * Otherwise the event that prompted the plan is never consulted: state is truth.
  */
 export function planRegistration(input: RegistrationInput): RegistrationPlan {
   const { binding } = input;

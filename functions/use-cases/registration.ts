@@ -214,7 +214,7 @@ export async function executeRegistration(
   if (result.foreign.length > 0)
     log.info('targets added by hand are left alone', { binding: binding.name, foreign: result.foreign });
   if (result.coOwned || result.held)
-    log.info('targets of other owners are left to them', {
+    log.info('targets of other owners, or whose owner is not known yet, are left alone', {
       binding: binding.name,
       coOwned: result.coOwned,
       held: result.held,

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type WardenConfig } from '../../../functions/config.ts';
 import { type ParsedEvent, parseEvent } from '../../../functions/domain/events.ts';
+import { LEFT_FOR_SWEEP_HOLDER } from '../../../functions/domain/registration.ts';
 import { handleApiCall } from '../../../functions/use-cases/guard.ts';
 import { handleInstanceState } from '../../../functions/use-cases/register.ts';
 import { bindingStatuses } from '../../../functions/use-cases/status.ts';
@@ -17,6 +18,7 @@ import { spotWarning, stateEvent } from '../../support/instance-events.ts';
 const GROUP_TAG = 'aws:autoscaling:groupName';
 const ASG_ROLE = `arn:aws:iam::${ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
 const ID = 'i-0abcd1111aaaa2222';
+const OTHER = 'i-0abcd3333bbbb4444';
 const MINUTE = 60_000;
 const OTHER_LB_ARN = `arn:aws:elasticloadbalancing:ap-northeast-2:${ACCOUNT}:loadbalancer/app/canary-alb/0a1b2c3d4e5f6a7b`;
 
@@ -214,6 +216,36 @@ describe('guard: DeregisterTargets by a co-owning AWS service', () => {
 
     expect(world.registered()).toEqual([`${ID}:8080`]);
   });
+
+  it("registers only the targets a person's event names; another missing target is the sweep's to ask about", async () => {
+    const { world, deps } = setup();
+    world.addInstance(instance(ID));
+    world.addInstance(instance(OTHER));
+
+    const guarded = await handleApiCall(deps, deregisteredBy({}));
+    const registeredByTheGuard = world.registered();
+    const swept = await sweep(deps);
+
+    expect(registeredByTheGuard).toEqual([`${ID}:8080`]);
+    expect(guarded.bindings[0]?.registration?.held).toEqual([`${OTHER}:8080 (${LEFT_FOR_SWEEP_HOLDER})`]);
+    expect(guarded.bindings[0]?.registration?.decision?.reason).toBe(
+      '1 to register, 0 to deregister; missing: 1 left for the sweep to ask event history',
+    );
+    expect(world.calls.filter((call) => call === 'lookupEvents')).toHaveLength(1);
+    expect(swept.bindings[0]?.registration?.register).toEqual([`${OTHER}:8080`]);
+    expect(world.registered()).toEqual([`${ID}:8080`, `${OTHER}:8080`]);
+  });
+
+  it("registers every missing target on a person's event when no AWS service is to be respected", async () => {
+    const { world, deps } = setup(seedConfig({ coOwners: { services: [] } }));
+    world.addInstance(instance(ID));
+    world.addInstance(instance(OTHER));
+
+    const guarded = await handleApiCall(deps, deregisteredBy({}));
+
+    expect(world.registered()).toEqual([`${ID}:8080`, `${OTHER}:8080`]);
+    expect(guarded.bindings[0]?.registration?.held).toBeUndefined();
+  });
 });
 
 describe('sweep first: a DeregisterTargets the sweep meets before its event', () => {
@@ -233,6 +265,11 @@ describe('sweep first: a DeregisterTargets the sweep meets before its event', ()
 
     expect(first.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (autoscaling.amazonaws.com)`]);
     expect(second.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (autoscaling.amazonaws.com)`]);
+    // Nothing to do, and the reason says what is missing instead of "every … instance is a target".
+    expect(second.bindings[0]?.registration?.decision).toEqual({
+      kind: 'in-sync',
+      reason: 'nothing to do now; missing: 1 held by the service that took them out',
+    });
     expect(world.mutatingCalls).toEqual([]);
     expect(lookups(world)).toBe(1);
   });
