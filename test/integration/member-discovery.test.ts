@@ -26,6 +26,7 @@ import { sweepWorker } from '../../functions/use-cases/sweep-worker.ts';
 import type { SimControl } from '../../sim/control.ts';
 import { buildSeedTopology, launchInstances, type SeedTopology } from '../../sim/seed.ts';
 import { EventFeed } from '../../testkit/events.ts';
+import { memberRoleArn } from '../../testkit/members.ts';
 import { type AwsClients, zeroDelayRetries } from '../../testkit/world.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 import { KEYS, type World } from './harness.ts';
@@ -38,7 +39,6 @@ import {
   hubConfig,
   MEMBERS,
   restoreRole,
-  roleArnOf,
   sentAlerts,
   signedBy,
   startHubWorld,
@@ -123,7 +123,6 @@ async function cli(...args: string[]) {
   return { code, stdout, stderr };
 }
 
-/** team-b's load balancer has the same name as team-a's: its derived binding name is suffixed with its id. */
 /** The member's next `count` GetResources calls (the tag reads of its discovery) fail with `error`. */
 const failTagReads = ({ member }: Deployed, error: string, count: number) =>
   control.in({ account: member.account, region: member.region }).faults({
@@ -132,6 +131,7 @@ const failTagReads = ({ member }: Deployed, error: string, count: number) =>
     error,
     count,
   });
+/** team-b's load balancer has the same name as team-a's: its derived binding name is suffixed with its id. */
 const nameOfB = () => `web-alb-${members[1].seed.loadBalancerArn.split('/').pop()}`;
 
 beforeAll(async () => {
@@ -281,7 +281,7 @@ describe('discovery inside member accounts', () => {
         {
           account: b.member.account,
           region: b.member.region,
-          message: expect.stringContaining(`cannot assume ${roleArnOf(b.member)}`),
+          message: expect.stringContaining(`cannot assume ${memberRoleArn(b.member)}`),
         },
       ]);
     }
@@ -324,7 +324,7 @@ describe('discovery inside member accounts', () => {
     expect(sent.map((alert) => alert.subject)).toEqual([
       `[WARNING] ${b.member.account}/${b.member.region}: discovery failed with role ${defaultMemberRoleName(b.member.region)}`,
     ]);
-    expect(sent[0]?.text).toContain(roleArnOf(b.member));
+    expect(sent[0]?.text).toContain(memberRoleArn(b.member));
   });
 });
 
@@ -332,7 +332,8 @@ describe('a member throttled past the retries', () => {
   it('keeps its recorded set, queues every binding, then fails the run so it is retried; nothing is alerted', async () => {
     // Prepare: every attempt of one run's first GetResources in team-b is throttled.
     const [, b] = members;
-    await failTagReads(b, 'ThrottlingException', 3);
+    // The Resource Groups Tagging API's throttling error (GetResources: Errors, ThrottledException).
+    await failTagReads(b, 'ThrottledException', 3);
     const before = (await alerts()).length;
     queued.length = 0;
 
@@ -346,7 +347,7 @@ describe('a member throttled past the retries', () => {
 
     // Assess
     expect(throttled).toBeInstanceOf(InvocationIncompleteError);
-    expect(String(throttled)).toContain('ThrottlingException');
+    expect(String(throttled)).toContain('ThrottledException');
     expect(queuedWhileThrottled.sort()).toEqual(['hub-web', nameOfB(), 'shop-alb', 'web-alb'].sort());
     expect(next.discovery?.failed).toBeUndefined();
     expect((await alerts()).slice(before)).toEqual([]);

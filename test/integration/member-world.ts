@@ -16,17 +16,15 @@ import {
   createMemberRole,
   deployMemberStack,
   type MemberStackOptions,
-  memberRoleArn,
   openHubBus,
 } from '../../testkit/members.ts';
-import { type AwsClients, createClients, SIM_SECRET } from '../../testkit/world.ts';
+import { type AwsClients, createClients, principals, SIM_SECRET } from '../../testkit/world.ts';
+import { EXTERNAL_ID, HUB, ORG } from '../support/organization.ts';
 import { KEYS, startWorld, type World } from './harness.ts';
 
-export const ORG = 'o-a1b2c3d4e5';
-export const EXTERNAL_ID = 'hub-7f3a';
-export const HUB_ACCOUNT = '123456789012';
-const HUB_CONTROLLER = `arn:aws:sts::${HUB_ACCOUNT}:assumed-role/AlbWarden-ControllerRole/alb-warden-guard`;
-export const HUB_ROLE = `arn:aws:iam::${HUB_ACCOUNT}:role/AlbWarden-ControllerRole`;
+export const HUB_ACCOUNT = HUB.account;
+/** The hub's controller role, whose session signs the hub's calls (harness.ts maps the controller key to it). */
+export const HUB_ROLE = principals(HUB.account).controllerRoleArn;
 
 export interface Member {
   readonly name: string;
@@ -48,7 +46,6 @@ export const MEMBERS: readonly Member[] = [
   },
 ];
 
-export const roleArnOf = (member: Member) => memberRoleArn(member);
 export const signedBy = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: SIM_SECRET });
 
 /** A member account: its seed topology, and what the member stack holds (role, rules forwarding to the hub). */
@@ -98,7 +95,6 @@ export async function startHubWorld(memberList: readonly Member[] = MEMBERS): Pr
   const control = world.control;
   const region = world.clients.region;
   await control.organization(HUB_ACCOUNT, ORG);
-  await control.identity(KEYS.controller, HUB_CONTROLLER);
   const hubSeed = await buildSeedTopology(world.clients);
   const { topicArn } = await createAlertResources(world.clients);
   await openHubBus(world.endpoint, { region, accessKeyId: KEYS.setup, organizationId: ORG });
