@@ -125,6 +125,14 @@ describe('a burst of 50 instance launches across 10 bindings', () => {
       ).toBe(true);
     }
     expect(result.throttled).toBe(0);
+    // The pace is the limiter's: the part's burst at once, then a token every 1 / (refill × part) seconds.
+    // (Lambda's own retry backoff for throttled invocations comes on top in AWS; here an event waits only for
+    // a free environment.)
+    const { capacity, refillPerSecond } = ELB_BUCKETS.registration;
+    const interval = 1000 / (refillPerSecond * cap * perEnvironment);
+    const paced = (events.length - cap * burstTokens(capacity, perEnvironment)) * interval;
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(paced - interval);
+    expect(result.elapsedMs).toBeLessThanOrEqual(paced + interval);
   }, 120_000);
 
   it('overdraws the share with one environment per event at the event share each (no cap)', async () => {
