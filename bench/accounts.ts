@@ -21,8 +21,9 @@ import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { REFRESH_BEFORE_MS } from '../functions/adapters/accounts.ts';
 import { parseConfig, type WardenConfig } from '../functions/config.ts';
+import { eventEnvironmentShare } from '../functions/domain/api-share.ts';
 import { parseEvent } from '../functions/domain/events.ts';
-import { eventShare, sweepIntervalMinutes } from '../functions/domain/sweep-schedule.ts';
+import { sweepIntervalMinutes } from '../functions/domain/sweep-schedule.ts';
 import { silentTelemetry } from '../functions/use-cases/context.ts';
 import { handleApiCall } from '../functions/use-cases/guard.ts';
 import { inEventScope, sweepFleet } from '../functions/use-cases/members.ts';
@@ -316,7 +317,8 @@ async function runHour(
   try {
     const { base, advanceTo, slots, run: runHub } = await startSweeps(sqs, control, config, aws);
     const guardClock = new SlotClock();
-    const guardDeps = clockedDeps(config, aws, guardClock, base, eventShare(limits));
+    // One guard environment at its deployed part of the event share (the cap's C environments split it).
+    const guardDeps = clockedDeps(config, aws, guardClock, base, eventEnvironmentShare(limits));
     const guard = inEventScope('guard', handleApiCall);
 
     // Each drifted member twice, half the run apart: first reached by the guard, then with cached credentials.
