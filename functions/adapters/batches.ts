@@ -13,7 +13,7 @@ export const API_LIMITS = {
   cloudTrailEventsPage: 50,
   /** DynamoDB BatchWriteItem: 25 put or delete requests a call. */
   dynamoDbWriteBatch: 25,
-  /** ELB DescribeListeners and DescribeRules PageSize: 1–400. */
+  /** ELB DescribeListeners, DescribeRules and DescribeListenerCertificates PageSize: 1–400. */
   elbPage: 400,
   /** SQS SendMessageBatch: 10 entries a call. */
   sqsSendBatch: 10,

@@ -4,18 +4,24 @@
  */
 import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { type ApiCallEvent, parseCloudTrailRecord } from '../domain/events.ts';
+import { awsCall } from '../errors.ts';
 import type { ChangeHistory } from '../ports.ts';
 import { API_LIMITS } from './batches.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
 
 export class CloudTrailChangeHistory extends SdkAdapter<CloudTrailClient> implements ChangeHistory {
   async changesTo(resource: string, since: number, limit: number): Promise<ApiCallEvent[]> {
-    const { Events = [] } = await this.client.send(
-      new LookupEventsCommand({
-        LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resource }],
-        StartTime: new Date(since),
-        MaxResults: Math.min(Math.max(1, limit), API_LIMITS.cloudTrailEventsPage),
-      }),
+    const { Events = [] } = await awsCall(
+      'LookupEvents',
+      () =>
+        this.client.send(
+          new LookupEventsCommand({
+            LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resource }],
+            StartTime: new Date(since),
+            MaxResults: Math.min(Math.max(1, limit), API_LIMITS.cloudTrailEventsPage),
+          }),
+        ),
+      resource,
     );
     return Events.flatMap((event) => {
       if (event.ReadOnly === 'true' || !event.CloudTrailEvent) return [];

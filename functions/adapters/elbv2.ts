@@ -31,8 +31,13 @@ import { API_LIMITS, chunk } from './batches.ts';
 import { streamTargetHealth } from './elbv2-stream.ts';
 import { SdkAdapter } from './sdk-adapter.ts';
 
-/** Targets per RegisterTargets/DeregisterTargets call. */
+/**
+ * Batches of our choosing, not in API_LIMITS: the API reference gives no maximum for the targets of one
+ * RegisterTargets/DeregisterTargets call nor for DescribeTargetGroups' TargetGroupArns, so a request stays
+ * small enough that one refused batch costs little.
+ */
 const TARGET_BATCH = 200;
+const TARGET_GROUP_BATCH = 20;
 const INSTANCE_ID = /\bi-[0-9a-f]{8,17}\b/g;
 /**
  * ELB's default when a group does not report the attribute.
@@ -121,7 +126,7 @@ export class ElbV2LoadBalancing extends SdkAdapter<ElasticLoadBalancingV2Client>
 
   async describeTargetGroups(arns: readonly string[]): Promise<Model.TargetGroup[]> {
     const groups: Model.TargetGroup[] = [];
-    for (const batch of chunk(arns, 20)) {
+    for (const batch of chunk(arns, TARGET_GROUP_BATCH)) {
       try {
         groups.push(...(await this.describeGroups(batch)));
       } catch (error) {

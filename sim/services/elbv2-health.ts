@@ -138,7 +138,7 @@ export class TargetHealthBook {
     }
   }
 
-  /** Whether the target is registered and not draining (what Auto Scaling waits on before terminating). */
+  /** Whether the target is draining: deregistered, its delay not over (Auto Scaling waits for that to end). */
   isDraining(groupArn: string, id: string): boolean {
     return [...this.#of(groupArn).values()].some((r) => r.id === id && r.drainingSince !== undefined);
   }
@@ -160,8 +160,11 @@ export class TargetHealthBook {
   }
 
   /**
-   * Registering an already registered target changes nothing; a draining one is registered afresh (the page
-   * above asks to wait for the delay only for targets registered by IP address, which this model does not serve).
+   * Registering an already registered target changes nothing; a draining one is registered afresh. The page
+   * above asks to wait for the delay only for targets registered by IP address, which this model does not
+   * serve; for an instance target AWS documents no refusal nor wait, so "afresh" is our reading of that
+   * silence, not a documented rule. Were AWS to keep it draining instead, the target would be missing to the
+   * first sweep after its drain, which would register it then.
    */
   register(groupArn: string, targets: readonly { id: string; port: number }[], now: number): void {
     const registrations = this.#of(groupArn);

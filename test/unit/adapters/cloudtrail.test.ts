@@ -7,6 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { CloudTrailChangeHistory } from '../../../functions/adapters/cloudtrail.ts';
+import { AwsCallError } from '../../../functions/errors.ts';
 import { HTTP_LISTENER_ARN } from '../../support/builders.ts';
 import { fixture } from '../../support/fixtures.ts';
 
@@ -83,7 +84,12 @@ describe('CloudTrailChangeHistory', () => {
   it('lets a failed lookup fail: the caller decides to go on without it', async () => {
     cloudtrail
       .on(LookupEventsCommand)
-      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(history().changesTo(HTTP_LISTENER_ARN, since, 10)).rejects.toThrow('Rate exceeded');
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' }));
+    const failure = history().changesTo(HTTP_LISTENER_ARN, since, 10);
+
+    // As every adapter's: an AwsCallError naming the action and what it asked about, AWS's code kept.
+    await expect(failure).rejects.toBeInstanceOf(AwsCallError);
+    await expect(failure).rejects.toMatchObject({ action: 'LookupEvents', awsCode: 'ThrottlingException' });
+    await expect(failure).rejects.toThrow(`LookupEvents failed (${HTTP_LISTENER_ARN}): ThrottlingException`);
   });
 });
