@@ -31,9 +31,10 @@ import type { InvocationResult } from '../functions/use-cases/results.ts';
 import { buildSeedTopology, createAlertResources, launchInstances, type SeedTopology } from '../sim/seed.ts';
 import { ELBV2_BUCKETS, elbv2BucketOf } from '../sim/throttling.ts';
 import { EventFeed } from '../testkit/events.ts';
+import { InstantClock } from '../testkit/limiter-clock.ts';
 import { deployMemberStack, openHubBus } from '../testkit/members.ts';
 import { createClients, destroyClients, openWorld, SIM_SECRET, type World } from '../testkit/world.ts';
-import { clockedDeps, MINUTES_PER_MONTH, monthlyUse, SlotClock, startSweeps } from './fleet.ts';
+import { clockedDeps, MINUTES_PER_MONTH, monthlyUse, startSweeps } from './fleet.ts';
 import { median, round } from './stats.ts';
 import { bindingOf, KEYS, STATE_TABLE } from './world.ts';
 
@@ -268,7 +269,7 @@ async function converge(world: World, config: WardenConfig): Promise<void> {
   let simNow = Date.parse((await world.control.clock(0)).now);
   const deps = world.deps(config, {
     telemetry: silentTelemetry,
-    limiterClock: new SlotClock(),
+    limiterClock: new InstantClock(),
     now: () => simNow,
   });
   await sweepFleet(deps);
@@ -316,7 +317,7 @@ async function runHour(
   });
   try {
     const { base, advanceTo, slots, run: runHub } = await startSweeps(sqs, control, config, aws);
-    const guardClock = new SlotClock();
+    const guardClock = new InstantClock();
     // One guard environment at its deployed part of the event share (the cap's C environments split it).
     const guardDeps = clockedDeps(config, aws, guardClock, base, eventEnvironmentShare(limits));
     const guard = inEventScope('guard', handleApiCall);

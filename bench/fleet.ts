@@ -13,7 +13,7 @@
  */
 import { AddTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type Clock, ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
+import { ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../functions/config.ts';
 import { type AwsClientOptions, createDeps } from '../functions/deps.ts';
 import { DISCOVERY_TAG } from '../functions/domain/discovery.ts';
@@ -26,6 +26,7 @@ import { scheduleSweeps } from '../functions/use-cases/schedule.ts';
 import { sweepWorker, type WorkerResult } from '../functions/use-cases/sweep-worker.ts';
 import { SWEEP_BATCH_SIZE, SWEEP_WORKER_TIMEOUT } from '../infra/constructs/sweep-fanout.ts';
 import type { SimControl } from '../sim/control.ts';
+import { InstantClock } from '../testkit/limiter-clock.ts';
 import { createSweepQueue } from '../testkit/sweep-queue.ts';
 import { totalCalls } from './calls.ts';
 import { round } from './stats.ts';
@@ -104,21 +105,6 @@ export interface FleetFigure {
   readonly costPerMonthUsd: number;
 }
 
-/** A worker slot's clock: waiting for a token moves it forward, nothing waits for real. */
-export class SlotClock implements Clock {
-  #now = 0;
-  now(): number {
-    return this.#now;
-  }
-  async sleep(ms: number): Promise<void> {
-    this.#now += ms;
-  }
-  /** Moves to `ms` if that is later (a slot that idled until a message came). */
-  startAt(ms: number): void {
-    this.#now = Math.max(this.#now, ms);
-  }
-}
-
 export async function measureFleet(scale: FleetScale): Promise<FleetFigure> {
   const world = await startWorld({
     bindings: scale.bindings,
@@ -126,7 +112,7 @@ export async function measureFleet(scale: FleetScale): Promise<FleetFigure> {
     healthCheck: true,
   });
   try {
-    await converge(world, world.deps({ apiShare: 1 }, { limiterClock: new SlotClock() }));
+    await converge(world, world.deps({ apiShare: 1 }, { limiterClock: new InstantClock() }));
     return await runFleet(world, scale, await discoveredByTags(world));
   } finally {
     await world.stop();
@@ -337,7 +323,7 @@ export async function startSweeps(
 export function clockedDeps(
   config: WardenConfig,
   aws: AwsClientOptions,
-  clock: SlotClock,
+  clock: InstantClock,
   base: number,
   apiShare: number,
 ): Deps {
@@ -353,7 +339,7 @@ export function clockedDeps(
 /** The worker slots: the event source mapping's maximum concurrency, each with a worker's share. */
 export function workerSlots(config: WardenConfig, aws: AwsClientOptions, base: number): WorkerSlot[] {
   return Array.from({ length: config.limits.sweepWorkers }, (_, index) => {
-    const clock = new SlotClock();
+    const clock = new InstantClock();
     return {
       index,
       clock,
@@ -366,7 +352,7 @@ export function workerSlots(config: WardenConfig, aws: AwsClientOptions, base: n
 /** One warm sweep-worker execution environment: its own deps (limiters, member credentials) and clock. */
 export interface WorkerSlot {
   readonly index: number;
-  readonly clock: SlotClock;
+  readonly clock: InstantClock;
   readonly deps: Deps;
   freeAt: number;
 }

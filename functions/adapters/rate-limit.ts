@@ -5,7 +5,8 @@
  * guide): describe calls 40 tokens refilled at 10 a second; registration calls refill at 4 a second and other
  * writes at 3.
  */
-import { burstTokens, ELB_BUCKETS, type ElbBucket } from '../domain/api-share.ts';
+import { burstTokens } from '../domain/api-share.ts';
+import { ELB_BUCKETS, type ElbBucket } from '../domain/elb-buckets.ts';
 
 export { ELB_BUCKETS, type ElbBucket };
 

@@ -15,21 +15,8 @@
  * 5 of the 20 registration tokens. Past that (many workers, a small share) the synth warns.
  * The scheduler (`sweep`) makes no ELB call: its role grants none.
  */
+import { ELB_BUCKETS, type ElbBucket } from './elb-buckets.ts';
 import { eventShare, type ShareLimits, workerShare } from './sweep-schedule.ts';
-
-export type ElbBucket = 'describe' | 'registration' | 'write';
-
-/**
- * The account's ELBv2 buckets per account and region ("Request throttling for the ELB API",
- * https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/elb-api-throttling.html).
- */
-export const ELB_BUCKETS: Readonly<
-  Record<ElbBucket, { readonly capacity: number; readonly refillPerSecond: number }>
-> = {
-  describe: { capacity: 40, refillPerSecond: 10 },
-  registration: { capacity: 20, refillPerSecond: 4 },
-  write: { capacity: 20, refillPerSecond: 3 },
-};
 
 const BUCKETS = Object.keys(ELB_BUCKETS) as ElbBucket[];
 const SMALLEST_CAPACITY = Math.min(...BUCKETS.map((bucket) => ELB_BUCKETS[bucket].capacity));

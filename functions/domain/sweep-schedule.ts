@@ -12,6 +12,7 @@
  * so together they never use more than apiShare × sweepFraction of the account's buckets; guard and register
  * keep apiShare × (1 − sweepFraction) and never queue behind a sweep.
  */
+import { ELB_BUCKETS } from './elb-buckets.ts';
 import { hash } from './hash.ts';
 import type { LimitSettings } from './settings.ts';
 
@@ -20,11 +21,6 @@ import type { LimitSettings } from './settings.ts';
  * DescribeRules (the bench's sweep budget counts them), plus the shared DescribeTargetGroups, one per message.
  */
 export const DESCRIBE_CALLS_PER_BINDING = 3;
-/**
- * The account's ELB describe bucket refill ("Request throttling for the Elastic Load Balancing API", ELB user
- * guide); the rate limiter's buckets (adapters/rate-limit.ts) hold the same figure.
- */
-export const ELB_DESCRIBE_REFILL_PER_SECOND = 10;
 /** Bindings per queue message: one worker sweeps them together, sharing one DescribeTargetGroups. */
 export const BINDINGS_PER_MESSAGE = 5;
 
@@ -36,7 +32,7 @@ export const describeCallsPerBinding = DESCRIBE_CALLS_PER_BINDING + 1 / BINDINGS
 
 /** Minutes between two sweeps of the same binding. */
 export function sweepIntervalMinutes(bindings: number, limits: ShareLimits): number {
-  const perMinute = ELB_DESCRIBE_REFILL_PER_SECOND * limits.apiShare * limits.sweepFraction * 60;
+  const perMinute = ELB_BUCKETS.describe.refillPerSecond * limits.apiShare * limits.sweepFraction * 60;
   return Math.max(1, Math.ceil((bindings * describeCallsPerBinding) / perMinute));
 }
 

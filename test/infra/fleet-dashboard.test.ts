@@ -11,8 +11,6 @@ import { ensureBundles } from './support/bundles.ts';
 import { ENV, flaggedApp, siteBindings } from './support/synth.ts';
 import { WardenStack } from './support/warden-stack.ts';
 
-const bindings = siteBindings;
-
 interface Widget {
   type: string;
   properties: { title?: string; metrics?: unknown[][] };
@@ -41,7 +39,7 @@ beforeAll(async () => {
       new WardenStack(flaggedApp(), `Fleet${count}`, {
         env: ENV,
         bundleDir,
-        config: { bindings: bindings(count) },
+        config: { bindings: siteBindings(count) },
       }),
     );
   one = build(1);

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   burstExcesses,
-  ELB_BUCKETS,
   EVENT_CALLS,
   EVENT_FUNCTIONS,
   eventConcurrency,
@@ -11,6 +10,7 @@ import {
   rateViolation,
   shareAllocations,
 } from '../../../functions/domain/api-share.ts';
+import { ELB_BUCKETS } from '../../../functions/domain/elb-buckets.ts';
 import { eventShare } from '../../../functions/domain/sweep-schedule.ts';
 
 const DEFAULTS = { apiShare: 0.25, sweepFraction: 0.5, sweepWorkers: 2 };

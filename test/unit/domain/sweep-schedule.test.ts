@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { ELB_BUCKETS } from '../../../functions/adapters/rate-limit.ts';
 import {
   BINDINGS_PER_MESSAGE,
-  ELB_DESCRIBE_REFILL_PER_SECOND,
   eventShare,
   planSchedule,
   sweepIntervalMinutes,
@@ -37,7 +36,7 @@ describe('the sweep interval', () => {
         (bindings, apiShare, sweepFraction) => {
           const limits = { apiShare, sweepFraction, sweepWorkers: 2 };
           const minutes = sweepIntervalMinutes(bindings, limits);
-          const perMinute = ELB_DESCRIBE_REFILL_PER_SECOND * apiShare * sweepFraction * 60;
+          const perMinute = ELB_BUCKETS.describe.refillPerSecond * apiShare * sweepFraction * 60;
           expect((bindings / minutes) * (3 + 1 / BINDINGS_PER_MESSAGE)).toBeLessThanOrEqual(perMinute + 1e-9);
           if (minutes > 1)
             expect((bindings / (minutes - 1)) * (3 + 1 / BINDINGS_PER_MESSAGE)).toBeGreaterThan(perMinute);
@@ -46,12 +45,6 @@ describe('the sweep interval', () => {
     );
   });
 
-  it('uses the describe refill rate the rate limiter uses', () => {
-    expect(ELB_DESCRIBE_REFILL_PER_SECOND).toBe(ELB_BUCKETS.describe.refillPerSecond);
-  });
-});
-
-describe('the API share', () => {
   it('gives W workers together the sweep fraction and the event functions the rest', () => {
     fc.assert(
       fc.property(
