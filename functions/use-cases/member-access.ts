@@ -55,6 +55,13 @@ async function reportUnreachable(
   group: ScopedBindings,
   error: MemberAccessError,
 ): Promise<BindingResult[]> {
+  deps.telemetry.log.error('member role cannot be assumed; its bindings are skipped', {
+    account: group.scope.account,
+    region: group.scope.region,
+    roleArn: error.roleArn,
+    error: errorText(error.cause),
+  });
+  deps.telemetry.count(METRIC.bindingFailures, group.bindings.length);
   const { alerts, refused } = await alertUnreachable(deps, group, error);
   // An alert that could not go out fails the invocation at the end, after every other member ran.
   return failedResults(group, error, refused, alerts);
@@ -71,13 +78,6 @@ export async function alertUnreachable(
 ): Promise<{ readonly alerts: readonly AlertKind[]; readonly refused: boolean }> {
   const { scope } = group;
   const code = awsErrorCode(error.cause) ?? 'Error';
-  deps.telemetry.log.error('member role cannot be assumed; its bindings are skipped', {
-    account: scope.account,
-    region: scope.region,
-    roleArn: error.roleArn,
-    error: errorText(error.cause),
-  });
-  deps.telemetry.count(METRIC.bindingFailures, group.bindings.length);
   const result = newBindingResult(memberStateKey(scope));
   const notifier = new Notifier(deps, await memberState(deps, scope), result);
   await notifier.notice(
@@ -111,7 +111,7 @@ function failedResults(
 }
 
 /** The role works (again): a member reported unreachable is news again the next time it fails. */
-async function settleUnreachable(deps: Deps, scope: Scope): Promise<void> {
+export async function settleUnreachable(deps: Deps, scope: Scope): Promise<void> {
   if (sameScope(scope, hubScope(deps.config))) return;
   const notifier = new Notifier(
     deps,

@@ -36,7 +36,7 @@ import {
   withBindings,
   withoutDuplicates,
 } from './discovery.ts';
-import { alertUnreachable } from './member-access.ts';
+import { alertUnreachable, settleUnreachable } from './member-access.ts';
 import { Notifier } from './notify.ts';
 import { newBindingResult } from './results.ts';
 import { discoverOnce } from './sweep.ts';
@@ -98,7 +98,12 @@ async function discoverScopes(deps: Deps, settle: boolean): Promise<EverywhereDi
       if (!settle) return;
       const alertFailure = await settleDiscovery(deps, state, outcome);
       if (alertFailure) failures.push(alertFailure);
-      if (!isHub(target)) await settleFailedNotice(deps, state);
+      if (isHub(target)) return;
+      await settleFailedNotice(deps, state);
+      // Its role was assumed. A member with no binding there is reached by no worker, whose reach would
+      // settle a "cannot assume role" alert: discovery settles it, so the next failure is alerted again.
+      if (bindingsIn(config, target, kept[index] ?? []).length === 0)
+        await settleUnreachable(deps, target.scope);
       return;
     }
     const error = 'error' in read ? read.error : undefined;
@@ -190,10 +195,7 @@ async function reportMember(
   kept: readonly DiscoveredBinding[],
   error: unknown,
 ): Promise<unknown[]> {
-  const bindings = withoutDuplicates(
-    deps.config.bindings.filter((binding) => sameScope(scopeOfBinding(binding), target.scope)),
-    kept,
-  );
+  const bindings = bindingsIn(deps.config, target, kept);
   if (error instanceof MemberAccessError) {
     const { refused } = await alertUnreachable(deps, { scope: target.scope, bindings }, error);
     return refused ? [error] : [];
@@ -214,6 +216,14 @@ async function reportMember(
     }),
   );
   return notifier.failures;
+}
+
+/** The bindings of one account and region: its explicit ones, then those discovered there. */
+function bindingsIn(config: Deps['config'], target: DiscoveryScope, kept: readonly DiscoveredBinding[]) {
+  return withoutDuplicates(
+    config.bindings.filter((binding) => sameScope(scopeOfBinding(binding), target.scope)),
+    kept,
+  );
 }
 
 /** Discovery works (again) in the member: a failure reported before is news again the next time. */

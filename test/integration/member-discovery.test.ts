@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AddTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AddTagsCommand, RemoveTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteRoleCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../functions/cli/main.ts';
@@ -16,6 +16,7 @@ import { parseConfig } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import { defaultMemberRoleName } from '../../functions/domain/accounts.ts';
 import { parseEvent } from '../../functions/domain/events.ts';
+import { METRIC } from '../../functions/telemetry.ts';
 import { InvocationIncompleteError } from '../../functions/use-cases/binding-run.ts';
 import type { Deps } from '../../functions/use-cases/context.ts';
 import { handleApiCall } from '../../functions/use-cases/guard.ts';
@@ -269,6 +270,8 @@ describe('discovery inside member accounts', () => {
     await tagForDiscovery(a.clients, shop);
     const before = (await alerts()).length;
     queued.length = 0;
+    const metrics = (deps.telemetry as ReturnType<typeof recordingTelemetry>).metrics;
+    const failuresBefore = metrics.get(METRIC.bindingFailures) ?? 0;
 
     // Act
     const first = await schedule();
@@ -294,6 +297,8 @@ describe('discovery inside member accounts', () => {
       `[CRITICAL] ${b.member.account}/${b.member.region}: cannot assume role ${defaultMemberRoleName(b.member.region)}`,
     ]);
     expect(sent[0]?.text).toContain(nameOfB());
+    // The scheduler queued team-b's binding: no binding failed or was skipped (a worker's reach counts those).
+    expect(metrics.get(METRIC.bindingFailures) ?? 0).toBe(failuresBefore);
   });
 
   it('a member whose role cannot read tags keeps its set, with one warning naming account and role, until it can', async () => {
@@ -448,5 +453,36 @@ describe('alb-warden reconcile and status into members', () => {
     expect(region.stderr).toBe(
       `alb-warden: --region ap-south-1 is not configured for account ${members[0].member.account}: its regions are ${members[0].member.region}\n`,
     );
+  });
+});
+
+describe('a member with no binding', () => {
+  it('is alerted again when its role breaks a second time: discovery settles the first alert once the role works', async () => {
+    // Prepare: team-b's load balancer no longer carries the guard tag, so no worker reaches team-b.
+    const [, b] = members;
+    await b.clients.elbv2.send(
+      new RemoveTagsCommand({ ResourceArns: [b.seed.loadBalancerArn], TagKeys: [GUARD.Key] }),
+    );
+    await schedule();
+    const breakRole = async () => {
+      await b.iam.send(new DeleteRoleCommand({ RoleName: defaultMemberRoleName(b.member.region) }));
+      // Past the cached session's renewal (10 minutes before its hour ends), within the alerts' reminder hour.
+      await advance(51 * 60_000);
+    };
+    const before = (await alerts()).length;
+
+    // Act: the role breaks, works again, breaks again.
+    await breakRole();
+    const broken = await schedule();
+    await restoreRole(b);
+    const working = await schedule();
+    await breakRole();
+    await schedule();
+
+    // Assess
+    expect(broken.due).not.toContain(nameOfB());
+    expect(working.discovery?.failed).toBeUndefined();
+    const critical = `[CRITICAL] ${b.member.account}/${b.member.region}: cannot assume role ${defaultMemberRoleName(b.member.region)}`;
+    expect((await alerts()).slice(before).map((alert) => alert.subject)).toEqual([critical, critical]);
   });
 });
