@@ -1,18 +1,18 @@
 /**
  * The ELB share, checked on what the synthesized template deploys: each ELB-calling function's concurrency as
  * Lambda will cap it (reserved concurrency; the sweep queue's maximum concurrency for the workers) times the
- * share its handler gives each environment (domain/api-share.ts) must stay within `limits.apiShare`. A
+ * share its handler gives each environment (ENVIRONMENT_SHARE) must stay within `limits.apiShare`. A
  * function without a cap breaks it: Lambda would run as many environments as events arrive.
  */
 import { Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   burstExcesses,
-  eventEnvironmentShare,
+  ENVIRONMENT_SHARE,
   rateViolation,
   type ShareAllocation,
 } from '../functions/domain/api-share.ts';
-import { type ShareLimits, workerShare } from '../functions/domain/sweep-schedule.ts';
+import type { ShareLimits } from '../functions/domain/sweep-schedule.ts';
 
 export interface ShareCappedFunctions {
   readonly register: lambda.Function;
@@ -31,16 +31,16 @@ export function deployedAllocations(
     .findAll()
     .find((child): child is lambda.CfnEventSourceMapping => child instanceof lambda.CfnEventSourceMapping);
   const scaling = mapping?.scalingConfig as lambda.CfnEventSourceMapping.ScalingConfigProperty | undefined;
-  const caps: [ShareAllocation['function'], number | undefined, number][] = [
-    ['sweep-worker', numberOf(scaling?.maximumConcurrency), workerShare(limits)],
-    ['register', reserved(functions.register), eventEnvironmentShare(limits)],
-    ['guard', reserved(functions.guard), eventEnvironmentShare(limits)],
+  const caps: [ShareAllocation['function'], number | undefined][] = [
+    ['sweep-worker', numberOf(scaling?.maximumConcurrency)],
+    ['register', reserved(functions.register)],
+    ['guard', reserved(functions.guard)],
   ];
   const allocations: ShareAllocation[] = [];
   const uncapped: string[] = [];
-  for (const [name, concurrency, environmentShare] of caps) {
+  for (const [name, concurrency] of caps) {
     if (concurrency === undefined) uncapped.push(name);
-    else allocations.push({ function: name, concurrency, environmentShare });
+    else allocations.push({ function: name, concurrency, environmentShare: ENVIRONMENT_SHARE[name](limits) });
   }
   return { allocations, uncapped };
 }

@@ -56,15 +56,31 @@ export interface ShareAllocation {
   readonly environmentShare: number;
 }
 
+/**
+ * What one environment of each ELB-calling function takes of every bucket: the share its handler gives its
+ * rate limiter, and the share the synth check multiplies by the function's cap.
+ */
+export const ENVIRONMENT_SHARE: Readonly<
+  Record<ShareAllocation['function'], (limits: ShareLimits) => number>
+> = {
+  'sweep-worker': workerShare,
+  register: eventEnvironmentShare,
+  guard: eventEnvironmentShare,
+};
+
 /** The allocation the deployment makes from `limits`. */
 export function shareAllocations(limits: ShareLimits): ShareAllocation[] {
   const events = EVENT_FUNCTIONS.map((name) => ({
     function: name,
     concurrency: eventConcurrency(limits),
-    environmentShare: eventEnvironmentShare(limits),
+    environmentShare: ENVIRONMENT_SHARE[name](limits),
   }));
   return [
-    { function: 'sweep-worker', concurrency: limits.sweepWorkers, environmentShare: workerShare(limits) },
+    {
+      function: 'sweep-worker',
+      concurrency: limits.sweepWorkers,
+      environmentShare: ENVIRONMENT_SHARE['sweep-worker'](limits),
+    },
     ...events,
   ];
 }

@@ -1,5 +1,5 @@
 /** Lambda `guard`: EventBridge "AWS API Call via CloudTrail" from elasticloadbalancing.amazonaws.com. */
-import { eventEnvironmentShare } from '../domain/api-share.ts';
+import { ENVIRONMENT_SHARE } from '../domain/api-share.ts';
 import type { Deps } from '../use-cases/context.ts';
 import { handleApiCall } from '../use-cases/guard.ts';
 import { inEventScope } from '../use-cases/members.ts';
@@ -10,4 +10,4 @@ export function createGuardHandler(observability: Observability, deps: () => Dep
 }
 
 const observability = createObservability('guard');
-export const handler = createGuardHandler(observability, lazyDeps(observability, eventEnvironmentShare));
+export const handler = createGuardHandler(observability, lazyDeps(observability, ENVIRONMENT_SHARE.guard));

@@ -1,5 +1,5 @@
 /** Lambda `register`: EventBridge "EC2 Instance State-change Notification" and "EC2 Spot Instance Interruption Warning". */
-import { eventEnvironmentShare } from '../domain/api-share.ts';
+import { ENVIRONMENT_SHARE } from '../domain/api-share.ts';
 import type { Deps } from '../use-cases/context.ts';
 import { inEventScope } from '../use-cases/members.ts';
 import { handleInstanceState } from '../use-cases/register.ts';
@@ -16,4 +16,7 @@ export function createRegisterHandler(observability: Observability, deps: () => 
 }
 
 const observability = createObservability('register');
-export const handler = createRegisterHandler(observability, lazyDeps(observability, eventEnvironmentShare));
+export const handler = createRegisterHandler(
+  observability,
+  lazyDeps(observability, ENVIRONMENT_SHARE.register),
+);

@@ -9,7 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { workerShare } from '../domain/sweep-schedule.ts';
+import { ENVIRONMENT_SHARE } from '../domain/api-share.ts';
 import { METRIC } from '../telemetry.ts';
 import type { Deps } from '../use-cases/context.ts';
 import { type SweepMessage, sweepWorker } from '../use-cases/sweep-worker.ts';
@@ -73,4 +73,7 @@ export function parseBody(body: string): string[] | undefined {
 }
 
 const observability = createObservability('sweep-worker');
-export const handler = createSweepWorkerHandler(observability, lazyDeps(observability, workerShare));
+export const handler = createSweepWorkerHandler(
+  observability,
+  lazyDeps(observability, ENVIRONMENT_SHARE['sweep-worker']),
+);

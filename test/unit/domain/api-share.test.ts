@@ -1,4 +1,5 @@
 /** The ELB share divided between the functions' concurrent environments (domain/api-share.ts). */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -89,5 +90,22 @@ describe('the allocation', () => {
     expect(rateViolation(allocations, 0.25)).toBe(
       "the functions' environments at once take 0.375 of the ELB buckets (sweep-worker 2 × 0.0625 + register 4 × 0.0625), more than limits.apiShare 0.25",
     );
+  });
+});
+
+describe('one share per function, for its handler and for the synth check', () => {
+  // The synth check multiplies each cap by ENVIRONMENT_SHARE[function]; a handler that gave its limiter
+  // another share would break the sum the check proves.
+  it.each([
+    ['register', 'ENVIRONMENT_SHARE.register'],
+    ['guard', 'ENVIRONMENT_SHARE.guard'],
+    ['sweep-worker', "ENVIRONMENT_SHARE['sweep-worker']"],
+  ])('the %s handler gives its rate limiter ENVIRONMENT_SHARE of its own name', (name, share) => {
+    const source = readFileSync(new URL(`../../../functions/handlers/${name}.ts`, import.meta.url), 'utf8');
+    const given = [...source.matchAll(/lazyDeps\(\s*observability,\s*([^)]+?)\s*\)/g)].map(
+      (match) => match[1],
+    );
+
+    expect(given).toEqual([share]);
   });
 });
