@@ -2,16 +2,18 @@
  * The controller's call budgets as numbers (the tests assert them, the bench prints them beside the figures), and
  * the naive implementation the sweep is compared to.
  */
+import { API_LIMITS } from '../functions/adapters/batches.ts';
 import type { WardenConfig } from '../functions/config.ts';
+import { EVENT_CALLS } from '../functions/domain/api-share.ts';
 import { selectorKey } from '../functions/domain/registration.ts';
 
 export const EVENT_BUDGETS = {
-  repair: { elbCalls: 4, apiCalls: 7 },
+  // The most ELB calls one event makes is what the event functions' cap is sized by (domain/api-share.ts).
+  repair: { elbCalls: EVENT_CALLS, apiCalls: 7 },
   register: { apiCalls: 3 },
 } as const;
 
-/** DescribeInstances' largest page; DescribeTargetGroups takes 20 ARNs a call. */
-const INSTANCES_PER_PAGE = 1000;
+/** DescribeTargetGroups takes 20 ARNs a call (the ELB adapter's batch). */
 const GROUPS_PER_CALL = 20;
 
 /**
@@ -31,7 +33,8 @@ export function sweepReadBudget(
     ]),
   );
   const describeInstances = [...selectors.values()].reduce(
-    (sum, selector) => sum + Math.max(1, Math.ceil(matchingInstances(selector) / INSTANCES_PER_PAGE)),
+    (sum, selector) =>
+      sum + Math.max(1, Math.ceil(matchingInstances(selector) / API_LIMITS.ec2InstancesPage)),
     0,
   );
   const healthChecked = config.bindings.filter((binding) => binding.healthCheck).length;
