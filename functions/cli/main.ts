@@ -177,17 +177,21 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
       case 'status':
         return await status({ fleet, discovery, names, values, color, out });
       case 'reconcile': {
+        // A filtered reconcile acts on the bindings found above and discovers nowhere again: discovering records
+        // and alerts in every account and region, outside what the operator asked for.
+        const base = filtered ? fleet : deps;
         // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
-        const preview = values['dry-run'] ? previewDeps(deps) : undefined;
+        const preview = values['dry-run'] ? previewDeps(base) : undefined;
         const selected =
           names ??
           (filtered
             ? selectBindings(fleet.config.bindings, place).map((binding) => binding.name)
             : undefined);
-        const result = await sweepFleet(preview ?? deps, {
+        const result = await sweepFleet(preview ?? base, {
           bindings: selected,
           trigger: { type: 'manual', by: whoAmI(values.by, io.env) },
           throwOnTransient: false,
+          ...(filtered ? { discover: false } : {}),
         });
         const wouldAlert = preview?.preview.wouldAlert.map((alert) => alert.subject);
         if (values.json) out(JSON.stringify(wouldAlert ? { ...result, wouldAlert } : result, null, 2));

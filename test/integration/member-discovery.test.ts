@@ -366,10 +366,23 @@ describe('alb-warden reconcile and status into members', () => {
     await driftHttpListener(a.clients, a.seed);
     await driftHttpListener(b.clients, b.seed);
 
+    const inB = control.in({ account: b.member.account, region: b.member.region });
+    const tagReadsInB = async () =>
+      ((await inB.calls()) as Partial<Record<string, Record<string, number>>>).tagging?.GetResources ?? 0;
+
+    // What finding the bindings reads in team-b: `status` reads them as `reconcile` must, and does no more.
+    await inB.resetCalls();
+    await cli('status', '--account', a.member.account);
+    const findingReadsInB = await tagReadsInB();
+
     // Act
+    await inB.resetCalls();
     const preview = await cli('reconcile', '--account', a.member.account, '--dry-run', '--json');
+    const previewReadsInB = await tagReadsInB();
     const afterPreview = await httpActionType(a.clients, a.seed);
+    await inB.resetCalls();
     const run = await cli('reconcile', '--account', a.member.account, '--json');
+    const runReadsInB = await tagReadsInB();
 
     // Assess
     const bound = (text: string) =>
@@ -389,8 +402,11 @@ describe('alb-warden reconcile and status into members', () => {
       ['web-alb', 'repaired'],
     ]);
     expect(await httpActionType(a.clients, a.seed)).toBe('redirect');
-    // team-b was not touched.
+    // team-b was not touched. Its tags were read to find the bindings, as `status` reads them, and not
+    // discovered a second time (a discovery records and alerts) outside the account asked for.
     expect(await httpActionType(b.clients, b.seed)).toBe('forward');
+    expect(findingReadsInB).toBeGreaterThan(0);
+    expect([previewReadsInB, runReadsInB]).toEqual([findingReadsInB, findingReadsInB]);
   });
 
   it('status --account reads a member’s bindings through its role', async () => {
