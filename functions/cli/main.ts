@@ -176,31 +176,8 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
       }
       case 'status':
         return await status({ fleet, discovery, names, values, color, out });
-      case 'reconcile': {
-        // A filtered reconcile acts on the bindings found above and discovers nowhere again: discovering records
-        // and alerts in every account and region, outside what the operator asked for.
-        const base = filtered ? fleet : deps;
-        // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
-        const preview = values['dry-run'] ? previewDeps(base) : undefined;
-        const selected =
-          names ??
-          (filtered
-            ? selectBindings(fleet.config.bindings, place).map((binding) => binding.name)
-            : undefined);
-        const result = await sweepFleet(preview ?? base, {
-          bindings: selected,
-          trigger: { type: 'manual', by: whoAmI(values.by, io.env) },
-          throwOnTransient: false,
-          ...(filtered ? { discover: false } : {}),
-        });
-        const wouldAlert = preview?.preview.wouldAlert.map((alert) => alert.subject);
-        if (values.json) out(JSON.stringify(wouldAlert ? { ...result, wouldAlert } : result, null, 2));
-        else {
-          out(formatReconcile(result.bindings, effective.mode, color));
-          for (const subject of wouldAlert ?? []) out(`     ${'would alert'.padEnd(12)} ${subject}`);
-        }
-        return result.bindings.every((binding) => binding.status === 'ok') ? 0 : 1;
-      }
+      case 'reconcile':
+        return await reconcile({ deps, fleet, filtered, names, place, values, io, color, out });
       case 'pause':
         return await pause(fleet.config, deps, values, io);
       case 'resume': {
@@ -236,6 +213,45 @@ function validated(config: WardenConfig, json: boolean): string {
 }
 
 /** `status`: the fleet view of the selected bindings, or the detail of one; then the discovery problems. */
+/**
+ * The sweep, now. A filtered reconcile acts on the bindings already found and discovers nowhere again:
+ * discovering records and alerts in every account and region, outside what the operator asked for.
+ */
+async function reconcile(run: {
+  deps: Deps;
+  fleet: Deps;
+  filtered: boolean;
+  names: string[] | undefined;
+  place: { account?: string | undefined; region?: string | undefined };
+  values: Values;
+  io: Io;
+  color: Colors;
+  out: (text: string) => void;
+}): Promise<number> {
+  const { filtered, values, out } = run;
+  const base = filtered ? run.fleet : run.deps;
+  // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
+  const preview = values['dry-run'] ? previewDeps(base) : undefined;
+  const selected =
+    run.names ??
+    (filtered
+      ? selectBindings(run.fleet.config.bindings, run.place).map((binding) => binding.name)
+      : undefined);
+  const result = await sweepFleet(preview ?? base, {
+    bindings: selected,
+    trigger: { type: 'manual', by: whoAmI(values.by, run.io.env) },
+    throwOnTransient: false,
+    ...(filtered ? { discover: false } : {}),
+  });
+  const wouldAlert = preview?.preview.wouldAlert.map((alert) => alert.subject);
+  if (values.json) out(JSON.stringify(wouldAlert ? { ...result, wouldAlert } : result, null, 2));
+  else {
+    out(formatReconcile(result.bindings, base.config.mode, run.color));
+    for (const subject of wouldAlert ?? []) out(`     ${'would alert'.padEnd(12)} ${subject}`);
+  }
+  return result.bindings.every((binding) => binding.status === 'ok') ? 0 : 1;
+}
+
 async function status(run: {
   fleet: Deps;
   discovery: DiscoveryReport | undefined;

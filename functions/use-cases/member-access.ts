@@ -16,10 +16,10 @@ import { type BindingResult, newBindingResult } from './results.ts';
 const UNREACHABLE_TOPIC = 'member-access';
 
 /** Where a member's own notices are kept: no binding name has a ":", so no binding's records mix with them. */
-export const memberStateKey = (scope: Scope) => `member:${scope.account}:${scope.region}`;
+const memberStateKey = (scope: Scope) => `member:${scope.account}:${scope.region}`;
 
 /** A member's own notices; an operator's preview keeps its writes in memory. */
-export function memberState(deps: Deps, scope: Scope): Promise<BindingState> {
+function memberState(deps: Deps, scope: Scope): Promise<BindingState> {
   return BindingState.load(deps.state, memberStateKey(scope), deps.preview !== undefined);
 }
 
@@ -45,9 +45,16 @@ export async function reach(
 /** `deps` narrowed to one account and region, with its clients (undefined: the hub's own). */
 function scopedDeps(deps: Deps, scope: Scope, clients: ScopedClients | undefined): Deps {
   const config = narrowTo(deps.config, scope);
-  if (!clients) return { ...deps, config };
-  // The member's tagging client or none: never the hub's, which would discover in the hub's account.
-  return { ...deps, ...clients, tagging: clients.tagging, config };
+  return clients ? { ...withMemberClients(deps, clients), config } : { ...deps, config };
+}
+
+/**
+ * `deps` working in a member account and region through its clients. What only the hub's account answers is
+ * dropped: the hub's tagging client (it would discover in the hub's account) and the hub's CloudTrail event
+ * history, which never shows a member's calls (asking it would only spend the hub's LookupEvents rate).
+ */
+export function withMemberClients(deps: Deps, clients: ScopedClients): Deps {
+  return { ...deps, ...clients, tagging: clients.tagging, history: undefined };
 }
 
 async function reportUnreachable(

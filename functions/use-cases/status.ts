@@ -15,6 +15,7 @@ import { errorText } from '../errors.ts';
 import { BindingState } from './binding-state.ts';
 import { type Deps, mapLimit } from './context.ts';
 import { planHealthFor } from './health.ts';
+import { withMemberClients } from './member-access.ts';
 import { otherOwners, planRegistrationFor, registrationResultOf } from './registration.ts';
 import { observeListeners, planInput } from './repair.ts';
 import type { RegistrationResult, UnhealthyTarget } from './results.ts';
@@ -107,7 +108,7 @@ async function bindingStatus(hub: Deps, binding: Binding): Promise<BindingStatus
   try {
     // A member's binding is read where it lives, through the member role, as the hub's sweep reads it.
     const clients = await hub.clientsFor?.(scopeOfBinding(binding));
-    const deps = clients ? { ...hub, ...clients } : hub;
+    const deps = clients ? withMemberClients(hub, clients) : hub;
     const { plan, state } = await planBinding(deps, binding);
     const listeners = partStatus(plan.listeners);
     const healthCheck = plan.healthCheck && partStatus(plan.healthCheck);

@@ -221,6 +221,7 @@ describe('discovery inside member accounts', () => {
       tags: { Role: 'web' },
     });
     await driftHttpListener(a.clients, a.seed);
+    await control.resetCalls();
 
     // Act
     const result = await sweepWorker(deps, [{ id: 'm-1', bindings: ['web-alb'] }], {
@@ -235,6 +236,10 @@ describe('discovery inside member accounts', () => {
     expect(await httpActionType(a.clients, a.seed)).toBe('redirect');
     // The hub's own load balancer, of the same name and tags, was left alone.
     expect(await targets(world.clients, hubSeed)).toEqual([]);
+    // The missing target and the drift were not looked up in the hub's CloudTrail, which never shows a
+    // member's calls.
+    const hubCalls = (await control.calls()) as Partial<Record<string, Record<string, number>>>;
+    expect(hubCalls.cloudtrail?.LookupEvents ?? 0).toBe(0);
   });
 
   it('routes a member’s forwarded CloudTrail event to its discovered binding', async () => {
