@@ -1,4 +1,5 @@
 /** What `alb-warden status` and `validate --discover` print about discovery by tag. */
+import { scopeKey } from '../domain/accounts.ts';
 import type { DiscoverySummary } from '../use-cases/discovery.ts';
 
 /** The CLI prints what the sweep reports. */
@@ -19,7 +20,7 @@ export function formatDiscovery(report: DiscoveryReport, bad: (text: string) => 
     lines.push(`  ${bad('problem')}     ${problem.loadBalancerArn}: ${problem.message}`);
   for (const failed of report.failed ?? [])
     lines.push(
-      `  ${bad('failed')}      ${failed.account}/${failed.region}: ${failed.message} (its bindings found before are kept)`,
+      `  ${bad('failed')}      ${scopeKey(failed)}: ${failed.message} (its bindings found before are kept)`,
     );
   return lines.join('\n');
 }

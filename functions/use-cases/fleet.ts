@@ -2,7 +2,7 @@
  * `alb-warden status` for a fleet: which bindings to read (filters on what the configuration says, so a
  * filter costs no AWS call), one state per binding, and the counts by state an operator reads first.
  */
-import { hubScope } from '../domain/accounts.ts';
+import { hubScope, scopeKey } from '../domain/accounts.ts';
 import { arnParts } from '../domain/arn.ts';
 import type { Binding, WardenSettings } from '../domain/settings.ts';
 import type { BindingStatus } from './status.ts';
@@ -76,7 +76,7 @@ export function requireConfiguredScope(
     hub,
     ...config.members.flatMap((m) => m.regions.map((region) => ({ account: m.account, region }))),
   ];
-  const configured = places.map((place) => `${place.account}/${place.region}`).join(', ');
+  const configured = places.map(scopeKey).join(', ');
   const { account, region } = filter;
   const inAccount = account === undefined ? places : places.filter((place) => place.account === account);
   if (inAccount.length === 0)

@@ -16,6 +16,7 @@ import {
   hubScope,
   memberAccess,
   sameScope,
+  scopeKey,
   scopeOfBinding,
 } from '../domain/accounts.ts';
 import type { DiscoveredBinding, DiscoveryOutcome, TaggedResource } from '../domain/discovery.ts';
@@ -160,7 +161,7 @@ function decideInOrder(
     scopes.forEach((other, at) => {
       if (at === index) return;
       for (const { binding } of (at < index ? kept[at] : recorded[at]) ?? [])
-        reserved.set(binding.name, `a binding discovered in ${other.scope.account}/${other.scope.region}`);
+        reserved.set(binding.name, `a binding discovered in ${scopeKey(other.scope)}`);
     });
     const outcome = decideDiscovery(config, target.policies, read.value, reserved);
     outcomes.push(outcome);
@@ -177,7 +178,7 @@ async function readIn(deps: Deps, target: DiscoveryScope): Promise<TaggedResourc
     throw new ConfigError('dependencies', [
       {
         field: hub ? 'discovery' : 'members[].discovery',
-        message: `needs the tagging API port in ${target.scope.account}/${target.scope.region}`,
+        message: `needs the tagging API port in ${scopeKey(target.scope)}`,
       },
     ]);
   return readTagged(tagging, target.policies);
