@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../functions/config.ts';
 import { DISCOVERY_TAG, type TaggedResource } from '../../../functions/domain/discovery.ts';
 import type { StateRecord, TaggedResources } from '../../../functions/ports.ts';
+import type { Deps } from '../../../functions/use-cases/context.ts';
 import {
   DISCOVERY_PARTITION,
   discoverFleet,
@@ -13,6 +14,7 @@ import {
   RECORDED_TTL_MS,
   withRecordedDiscovery,
 } from '../../../functions/use-cases/discovery.ts';
+import { discoverEverywhere } from '../../../functions/use-cases/member-discovery.ts';
 import { LB_ARN, seedConfig, TG_ARN, TOPIC_ARN } from '../../support/builders.ts';
 import { FakeWorld, fakeDeps } from '../../support/fake-world.ts';
 
@@ -105,15 +107,24 @@ describe('discoverFleet', () => {
   });
 });
 
-describe('discoverForSweep', () => {
+/**
+ * The hub's discovery, as a single-account sweep runs it (discoverForSweep) and as the deployed functions run it,
+ * whose deps always carry member clients (discoverEverywhere): both must record, forget and alert alike.
+ */
+const sweepsDiscovery: [string, (deps: Deps) => Promise<{ deps: Deps; failure?: unknown }>][] = [
+  ['discoverForSweep', discoverForSweep],
+  ['discoverEverywhere', (deps) => discoverEverywhere({ ...deps, clientsFor: async () => undefined })],
+];
+
+describe.each(sweepsDiscovery)('%s', (_, discover) => {
   it('records the discovered set once, then writes nothing while it does not change', async () => {
     const { deps, tagging, writes } = setup();
     tagging.resources = [shop()];
 
-    await discoverForSweep(deps);
+    await discover(deps);
     const afterFirst = writes.length;
-    await discoverForSweep(deps);
-    await discoverForSweep(deps);
+    await discover(deps);
+    await discover(deps);
 
     expect(afterFirst).toBe(1);
     expect(writes).toHaveLength(1);
@@ -122,10 +133,10 @@ describe('discoverForSweep', () => {
   it('forgets a load balancer that is no longer tagged', async () => {
     const { deps, tagging, state } = setup();
     tagging.resources = [shop()];
-    await discoverForSweep(deps);
+    await discover(deps);
 
     tagging.resources = [];
-    const { deps: swept } = await discoverForSweep(deps);
+    const { deps: swept } = await discover(deps);
     const records = await state.load(DISCOVERY_PARTITION);
 
     expect(swept.config.bindings).toEqual([]);
@@ -136,13 +147,13 @@ describe('discoverForSweep', () => {
     const { deps, tagging, writes } = setup();
     tagging.resources = [shop()];
 
-    await discoverForSweep({ ...deps, preview: { wouldAlert: [] } });
+    await discover({ ...deps, preview: { wouldAlert: [] } });
 
     expect(writes).toEqual([]);
   });
 });
 
-describe('discovery problems', () => {
+describe.each(sweepsDiscovery)('discovery problems (%s)', (_, discover) => {
   it('alert once; an alert SNS could not take goes out with the next sweep, and discovery still holds', async () => {
     const { deps, tagging } = setup();
     tagging.resources = [shop({ [DISCOVERY_TAG.targetPort]: 'x' }), { ...shop(), arn: LB_ARN }];
@@ -158,12 +169,12 @@ describe('discovery problems', () => {
       },
     };
 
-    const first = await discoverForSweep(flaky);
+    const first = await discover(flaky);
     down = false;
-    const second = await discoverForSweep(flaky);
-    const third = await discoverForSweep(flaky);
+    const second = await discover(flaky);
+    const third = await discover(flaky);
 
-    expect(first.failure?.message).toMatch(/parked for the next invocation/);
+    expect(String(first.failure)).toMatch(/parked for the next invocation/);
     expect(first.deps.config.bindings.map((binding) => binding.name)).toEqual(['web-alb']);
     expect(second.failure).toBeUndefined();
     expect(third.failure).toBeUndefined();
