@@ -27,16 +27,22 @@ export function propsTable(root: string, file: string, interfaceName: string): s
       const type = member.typeAnnotation
         ? text.slice(member.typeAnnotation.typeAnnotation.start, member.typeAnnotation.typeAnnotation.end)
         : '';
-      const defaultText = member.optional ? (doc.tags.get('default') ?? '') : 'required';
       const name = text.slice(member.key.start, member.key.end);
+      // A prop the table cannot describe is an error, not an empty cell the README would be asked to copy.
+      if (!doc.comment.trim()) throw new Error(`${file}: ${interfaceName}.${name} has no doc comment`);
+      const fallback = doc.tags.get('default');
+      if (member.optional && fallback === undefined)
+        throw new Error(`${file}: ${interfaceName}.${name} is optional and its doc comment has no @default`);
+      const defaultText = member.optional ? (fallback ?? '') : 'required';
       return [`| \`${name}\` | \`${cell(type)}\` | ${cell(defaultText)} | ${cell(doc.comment)} |`];
     }),
   ];
 }
 
 /**
- * The `/** … *\/` comment right before `start`: its text, and its tags (`@default …`). As in TypeScript's
- * reading, a tag starts at an `@` after white space (`{@link …}` is text), on its own line or not.
+ * The `/** … *\/` comment right before `start` (with only white space between): its text, and its tags
+ * (`@default …`). A tag starts at an `@` after white space, on its own line or not, as TypeScript reads it
+ * (`{@link …}` is text); unlike TypeScript, an `@` after white space inside backticks would start one too.
  */
 function docOf(text: string, comments: readonly Comment[], start: number) {
   const comment = comments.findLast(
