@@ -157,7 +157,7 @@ function awsScalingGroups(options: AwsClientOptions = {}): Ports.ScalingGroups {
       import('@aws-sdk/client-auto-scaling'),
       import('./adapters/autoscaling.ts'),
     ]);
-    return new AwsScalingGroups(new AutoScalingClient(clientConfig(options)));
+    return new AwsScalingGroups(createClient((settings) => new AutoScalingClient(settings), options));
   });
   return deferred(load, { attachedTargetGroups: true });
 }

@@ -1,0 +1,86 @@
+/**
+ * The deps' AWS clients: every client the controller makes is built from the same settings, the injected retry
+ * strategy included (the tests' zero-delay strategy counts retries instead of waiting them out).
+ */
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import type { Provider, RetryStrategyV2 } from '@smithy/types';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDeps } from '../../functions/deps.ts';
+import type { RenderedAlert } from '../../functions/domain/alerts.ts';
+import { seedConfig, TG_ARN, TOPIC_ARN } from '../support/builders.ts';
+import { recordingTelemetry } from '../support/fake-world.ts';
+
+const CLIENTS = [
+  ElasticLoadBalancingV2Client,
+  EC2Client,
+  AutoScalingClient,
+  ResourceGroupsTaggingAPIClient,
+  CloudTrailClient,
+  SNSClient,
+  DynamoDBClient,
+] as const;
+const ALERT: RenderedAlert = {
+  id: '0f1e2d3c4b5a6978',
+  subject: '[CRITICAL] web: no healthy target in web-8080',
+  text: 'Target group web-8080 has 2 registered targets and none is healthy.',
+  document: { schema: 'alb-warden.alert/v1', kind: 'NoHealthyTargets' },
+  attributes: { severity: 'critical', kind: 'NoHealthyTargets', binding: 'web' },
+};
+// Every command answers with an empty output: the test reads which clients were made, not what they return.
+const mocks = CLIENTS.map((client) => {
+  // One client type for all: the mocks' typing is per client, and no output is read here.
+  const mock = mockClient(client as typeof SNSClient);
+  mock.onAnyCommand().resolves({});
+  return mock;
+});
+// The mocks patch the SDK's client classes for the whole worker: later test files use real clients.
+afterAll(() => {
+  for (const mock of mocks) mock.restore();
+});
+
+describe('createDeps', () => {
+  it('gives every AWS client it makes the injected retry strategy', async () => {
+    const injected = new Set<RetryStrategyV2>();
+    const retryStrategy = (maxAttempts: Provider<number>): RetryStrategyV2 => {
+      const strategy = new ConfiguredRetryStrategy(maxAttempts, 0);
+      injected.add(strategy);
+      return strategy;
+    };
+    const deps = createDeps(seedConfig(), {
+      telemetry: recordingTelemetry(),
+      aws: {
+        region: 'ap-northeast-2',
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+        retryStrategy,
+      },
+    });
+
+    if (!deps.tagging || !deps.history) throw new Error('createDeps made no tagging or history port');
+    // One call a port: each port's client is made on its first call.
+    await deps.elb.describeTargetGroups([TG_ARN]);
+    await deps.instances.describe(['i-0123456789abcdef0']);
+    await deps.scaling.attachedTargetGroups(['web-asg']);
+    await deps.tagging.tagsOf([TG_ARN]);
+    await deps.history.changesTo(TG_ARN, 0, 10);
+    await deps.alerts.publish(TOPIC_ARN, ALERT);
+    await deps.state.load('web');
+
+    const clientStrategies = await Promise.all(
+      mocks.map(async (mock, index) => {
+        const client = mock.call(0).thisValue as {
+          config: { retryStrategy: () => Promise<RetryStrategyV2> };
+        };
+        return [CLIENTS[index]?.name, injected.has(await client.config.retryStrategy())];
+      }),
+    );
+    expect(clientStrategies).toEqual(CLIENTS.map((client) => [client.name, true]));
+  });
+});
