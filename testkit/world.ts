@@ -11,7 +11,12 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { Provider, RetryStrategyV2 } from '@smithy/types';
 import type { WardenConfig } from '../functions/config.ts';
-import { type AwsClientOptions, type CreateDepsOptions, createDeps } from '../functions/deps.ts';
+import {
+  type AwsClientOptions,
+  type CreateDepsOptions,
+  createClient,
+  createDeps,
+} from '../functions/deps.ts';
 import type { Deps } from '../functions/use-cases/context.ts';
 import type { SimControl } from '../sim/control.ts';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../sim/index.ts';
@@ -33,23 +38,28 @@ export interface ClientSettings {
   readonly maxAttempts?: number;
 }
 
+/**
+ * Clients that sign as `accessKeyId`, with the SDK's standard retries (the same attempts and the same errors
+ * retried) without the backoff between them: a test counts retries instead of waiting them out.
+ */
 export function createClients(
   endpoint: string,
   region: string,
   accessKeyId: string,
   settings: ClientSettings = {},
 ): AwsClients {
-  const config = {
+  const options: AwsClientOptions = {
     endpoint,
     region,
     credentials: { accessKeyId, secretAccessKey: settings.secretAccessKey ?? SIM_SECRET },
-    ...(settings.maxAttempts === undefined ? {} : { maxAttempts: settings.maxAttempts }),
+    maxAttempts: settings.maxAttempts,
+    retryStrategy: zeroDelayRetries,
   };
   return {
-    ec2: new EC2Client(config),
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    sns: new SNSClient(config),
-    dynamodb: new DynamoDBClient(config),
+    ec2: createClient((config) => new EC2Client(config), options),
+    elbv2: createClient((config) => new ElasticLoadBalancingV2Client(config), options),
+    sns: createClient((config) => new SNSClient(config), options),
+    dynamodb: createClient((config) => new DynamoDBClient(config), options),
   };
 }
 
