@@ -103,3 +103,14 @@ export function unwrap<T>(outcome: Settled<T>): T {
   if ('error' in outcome) throw outcome.error;
   return outcome.value;
 }
+
+/**
+ * Promise.all, except that it waits for every read and fails with the first failure in the order given, not
+ * the first to arrive: a binding whose reads fail reports the same error on every run.
+ */
+export async function allInOrder<T extends readonly unknown[] | []>(
+  work: T,
+): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }> {
+  const outcomes = await Promise.all(work.map((item) => settled(Promise.resolve(item))));
+  return outcomes.map(unwrap) as { -readonly [P in keyof T]: Awaited<T[P]> };
+}

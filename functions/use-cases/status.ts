@@ -13,7 +13,7 @@ import type { Binding } from '../domain/settings.ts';
 import { activePause, breakerOpen, decode, KEY, PREFIX } from '../domain/state.ts';
 import { errorText } from '../errors.ts';
 import { BindingState } from './binding-state.ts';
-import { type Deps, mapLimit } from './context.ts';
+import { allInOrder, type Deps, mapLimit } from './context.ts';
 import { planHealthFor } from './health.ts';
 import { withMemberClients } from './member-access.ts';
 import { otherOwners, planRegistrationFor, registrationResultOf } from './registration.ts';
@@ -76,7 +76,7 @@ async function planBinding(
   deps: Deps,
   binding: Binding,
 ): Promise<{ plan: BindingPlan; state: BindingState }> {
-  const [observed, targets, matching, state, groups] = await Promise.all([
+  const [observed, targets, matching, state, groups] = await allInOrder([
     observeListeners(deps, binding),
     deps.elb.describeTargetHealth(binding.targetGroupArn),
     deps.instances.findByTags(binding.instanceSelector.tags),
