@@ -12,7 +12,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { Provider, RetryStrategyV2 } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { SdkOperatorAws } from '../../functions/cli/doctor/adapters/sdk.ts';
 import { createDeps } from '../../functions/deps.ts';
 import type { RenderedAlert } from '../../functions/domain/alerts.ts';
 import { seedConfig, TG_ARN, TOPIC_ARN } from '../support/builders.ts';
@@ -46,14 +47,25 @@ afterAll(() => {
   for (const mock of mocks) mock.restore();
 });
 
+const injected = new Set<RetryStrategyV2>();
+function retryStrategy(maxAttempts: Provider<number>): RetryStrategyV2 {
+  const strategy = new ConfiguredRetryStrategy(maxAttempts, 0);
+  injected.add(strategy);
+  return strategy;
+}
+
+/** Whether the client that made a mocked call runs with an injected retry strategy. */
+async function usesInjected(mock: (typeof mocks)[number], call: number): Promise<boolean> {
+  const client = mock.call(call).thisValue as { config: { retryStrategy: () => Promise<RetryStrategyV2> } };
+  return injected.has(await client.config.retryStrategy());
+}
+
+beforeEach(() => {
+  for (const mock of mocks) mock.resetHistory();
+});
+
 describe('createDeps', () => {
   it('gives every AWS client it makes the injected retry strategy', async () => {
-    const injected = new Set<RetryStrategyV2>();
-    const retryStrategy = (maxAttempts: Provider<number>): RetryStrategyV2 => {
-      const strategy = new ConfiguredRetryStrategy(maxAttempts, 0);
-      injected.add(strategy);
-      return strategy;
-    };
     const deps = createDeps(seedConfig(), {
       telemetry: recordingTelemetry(),
       aws: {
@@ -74,13 +86,25 @@ describe('createDeps', () => {
     await deps.state.load('web');
 
     const clientStrategies = await Promise.all(
-      mocks.map(async (mock, index) => {
-        const client = mock.call(0).thisValue as {
-          config: { retryStrategy: () => Promise<RetryStrategyV2> };
-        };
-        return [CLIENTS[index]?.name, injected.has(await client.config.retryStrategy())];
-      }),
+      mocks.map(async (mock, index) => [CLIENTS[index]?.name, await usesInjected(mock, 0)]),
     );
     expect(clientStrategies).toEqual(CLIENTS.map((client) => [client.name, true]));
+  });
+});
+
+describe("the doctor's AWS clients", () => {
+  it('take the injected retry strategy too', async () => {
+    const aws = new SdkOperatorAws({
+      region: 'ap-northeast-2',
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      retryStrategy,
+    });
+
+    await aws.trails();
+
+    const cloudtrail = mocks[CLIENTS.indexOf(CloudTrailClient)];
+    if (!cloudtrail) throw new Error('CloudTrail is not mocked');
+    expect(cloudtrail.calls()).toHaveLength(1);
+    expect(await usesInjected(cloudtrail, 0)).toBe(true);
   });
 });

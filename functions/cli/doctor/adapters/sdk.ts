@@ -34,7 +34,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { type AwsClientOptions, clientConfig } from '../../../deps.ts';
+import { type AwsClientOptions, createClient } from '../../../deps.ts';
 import { isAwsError } from '../../../errors.ts';
 import type {
   Datapoint,
@@ -47,18 +47,21 @@ import type {
 } from '../model.ts';
 
 export class SdkOperatorAws implements OperatorAws {
-  readonly #config: ReturnType<typeof clientConfig>;
+  readonly #options: AwsClientOptions;
   readonly #clients = new Map<unknown, { destroy(): void }>();
 
   constructor(options: AwsClientOptions = {}) {
-    this.#config = clientConfig(options);
+    this.#options = options;
   }
 
-  /** One client per service, created on first use. */
-  #client<T extends { destroy(): void }>(Client: new (config: never) => T, extra: object = {}): T {
+  /** One client per service, created on first use, as the controller's are (deps.ts). */
+  #client<T extends { destroy(): void; readonly config: { readonly maxAttempts: () => Promise<number> } }>(
+    Client: new (config: never) => T,
+    extra: object = {},
+  ): T {
     const existing = this.#clients.get(Client) as T | undefined;
     if (existing) return existing;
-    const created = new Client({ ...this.#config, ...extra } as never);
+    const created = createClient((settings) => new Client({ ...settings, ...extra } as never), this.#options);
     this.#clients.set(Client, created);
     return created;
   }
