@@ -4,6 +4,7 @@
  * imported on first use, so a path that never calls EC2, Auto Scaling, CloudTrail, SNS, DynamoDB or the tagging
  * API never loads them.
  */
+import type { HttpHandler } from '@smithy/core/protocols';
 import type {
   FinalizeHandler,
   FinalizeHandlerArguments,
@@ -40,6 +41,12 @@ export interface AwsClientOptions {
    * @default the SDK's adaptive strategy
    */
   readonly retryStrategy?: ((maxAttempts: Provider<number>) => RetryStrategyV2) | undefined;
+  /**
+   * How a client sends its requests. Tests that run the simulator in their own process hand requests to it
+   * without a socket.
+   * @default the SDK's (HTTPS)
+   */
+  readonly requestHandler?: HttpHandler | undefined;
 }
 
 export function clientConfig(options: AwsClientOptions = {}) {
@@ -49,6 +56,7 @@ export function clientConfig(options: AwsClientOptions = {}) {
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.requestHandler === undefined ? {} : { requestHandler: options.requestHandler }),
     ...(options.credentials === undefined
       ? {}
       : {

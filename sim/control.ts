@@ -106,13 +106,34 @@ export interface SimAccount {
 
 export type { Forwarding } from './services/eventbridge.ts';
 
+/** Sends one control request (`path` with its query) and returns the reply's status and body. */
+export type ControlTransport = (
+  method: 'GET' | 'POST',
+  path: string,
+  body: string | undefined,
+) => Promise<{ readonly status: number; readonly text: string }>;
+
+/** The control API over HTTP, as any other tool drives it. */
+function httpTransport(endpoint: string): ControlTransport {
+  return async (method, path, body) => {
+    const response = await fetch(`${endpoint}${path}`, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body }),
+    });
+    return { status: response.status, text: await response.text() };
+  };
+}
+
 export class SimControl {
   readonly endpoint: string;
   readonly selector: WorldSelector;
+  readonly #send: ControlTransport;
 
-  constructor(endpoint: string, selector: WorldSelector = {}) {
+  /** `transport`: how requests reach the simulator. @default HTTP to `endpoint` */
+  constructor(endpoint: string, selector: WorldSelector = {}, transport?: ControlTransport) {
     this.endpoint = endpoint.replace(/\/$/, '');
     this.selector = selector;
+    this.#send = transport ?? httpTransport(this.endpoint);
   }
 
   /**
@@ -120,7 +141,7 @@ export class SimControl {
    * makes the key sign that account's requests, `.events()` reads that world's bus.
    */
   in(selector: WorldSelector): SimControl {
-    return new SimControl(this.endpoint, { ...this.selector, ...selector });
+    return new SimControl(this.endpoint, { ...this.selector, ...selector }, this.#send);
   }
 
   /** Makes `account` a member of an AWS Organizations organization (`o-…`), or of none with null. */
@@ -254,15 +275,14 @@ export class SimControl {
       Object.entries(this.selector).filter((entry): entry is [string, string] => entry[1] !== undefined),
     ).toString();
     const separator = path.includes('?') ? '&' : '?';
-    const response = await fetch(`${this.endpoint}${path}${selector ? `${separator}${selector}` : ''}`, {
+    const { status, text } = await this.#send(
       method,
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    const reply = (await response.json()) as { error?: string };
-    if (!response.ok)
-      throw new SimControlError(response.status, `${method} ${path}: ${reply.error ?? response.statusText}`);
+      `${path}${selector ? `${separator}${selector}` : ''}`,
+      body === undefined ? undefined : JSON.stringify(body),
+    );
+    const reply = JSON.parse(text) as { error?: string };
+    if (status < 200 || status > 299)
+      throw new SimControlError(status, `${method} ${path}: ${reply.error ?? `HTTP ${status}`}`);
     return reply;
   }
 }

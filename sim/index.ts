@@ -2,10 +2,13 @@
  * A stateful, in-memory AWS (EC2, ELBv2, SNS, DynamoDB) on loopback HTTP for the unmodified AWS SDK v3
  * clients: point them at `endpoint` (or set AWS_ENDPOINT_URL to it).
  */
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HttpHandler } from '@smithy/core/protocols';
 import { Worlds } from './accounts.ts';
 import { SimControl } from './control.ts';
-import { createSimulatorServer } from './server.ts';
+import { inProcessControl, inProcessRequestHandler } from './in-process.ts';
+import { simulatorListener } from './server.ts';
 import { DEFAULT_SETTINGS, type Delays, mergeSettings, type Quotas } from './settings.ts';
 
 export { SimControl } from './control.ts';
@@ -32,6 +35,11 @@ export interface Simulator {
   readonly account: string;
   readonly region: string;
   readonly control: SimControl;
+  /**
+   * The same simulator without sockets, for clients in this process (sim/in-process.ts): an SDK client's
+   * `requestHandler`, and the control API.
+   */
+  readonly inProcess: { readonly requestHandler: HttpHandler; readonly control: SimControl };
   stop(): Promise<void>;
 }
 
@@ -42,7 +50,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     delays: options.delays ?? {},
     quota: options.quota ?? {},
   });
-  const server = createSimulatorServer(new Worlds(account, region, settings, options.organizationId));
+  const listener = simulatorListener(new Worlds(account, region, settings, options.organizationId));
+  const server = createServer(listener);
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -58,6 +67,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     account,
     region,
     control: new SimControl(endpoint),
+    inProcess: {
+      requestHandler: inProcessRequestHandler(listener),
+      control: new SimControl(endpoint, {}, inProcessControl(listener)),
+    },
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

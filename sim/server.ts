@@ -4,7 +4,7 @@
  * (`Credential=AKID/date/region/<service>/aws4_request`), in the world of the key's account and the scope's
  * region (sim/accounts.ts). Signatures are not verified.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worlds } from './accounts.ts';
 import { elbv2ApiCall, servedApiCall } from './api-calls.ts';
@@ -90,17 +90,38 @@ function jsonProtocol(service: ServiceName): JsonProtocol | undefined {
   return (JSON_PROTOCOLS as Partial<Record<ServiceName, JsonProtocol>>)[service];
 }
 
-export function createSimulatorServer(worlds: Worlds): Server {
-  return createServer((request, response) => {
+/**
+ * What the simulator reads of a request: node:http's IncomingMessage has it, and so does the in-process
+ * transport's (sim/in-process.ts).
+ */
+export interface SimRequest extends AsyncIterable<Buffer> {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+}
+
+/** What the simulator does with a response: node:http's ServerResponse, or the in-process transport's. */
+export interface SimResponse {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: OutgoingHttpHeaders): unknown;
+  end(body: string): unknown;
+}
+
+export type SimListener = (request: SimRequest, response: SimResponse) => void;
+
+/** The simulator's request listener: every service and the control API, for a server or in process. */
+export function simulatorListener(worlds: Worlds): SimListener {
+  return (request, response) => {
     serve(worlds, request, response).catch((error: unknown) => {
       console.error('simulator: unexpected failure', error);
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ error: 'internal simulator error' }));
     });
-  });
+  };
 }
 
-async function serve(worlds: Worlds, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function serve(worlds: Worlds, request: SimRequest, response: SimResponse): Promise<void> {
   const body = await readBody(request);
   const url = new URL(request.url ?? '/', 'http://simulator');
   if (url.pathname === '/_sim' || url.pathname.startsWith('/_sim/')) {
@@ -116,9 +137,9 @@ async function serve(worlds: Worlds, request: IncomingMessage, response: ServerR
   await serveAws(worlds, request, body, response);
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: SimRequest): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  for await (const chunk of request) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -134,9 +155,9 @@ interface AwsRequest {
 
 async function serveAws(
   worlds: Worlds,
-  request: IncomingMessage,
+  request: SimRequest,
   rawBody: string,
-  response: ServerResponse,
+  response: SimResponse,
 ): Promise<void> {
   const requestId = uuid();
   const authorization = header(request, 'authorization') ?? '';
@@ -265,7 +286,7 @@ async function dispatch(world: World, request: AwsRequest, call: Call): Promise<
 }
 
 function respond(
-  response: ServerResponse,
+  response: SimResponse,
   service: ServiceName,
   action: string,
   result: Record<string, unknown>,
@@ -290,12 +311,7 @@ function respond(
   response.end(xml);
 }
 
-function respondError(
-  response: ServerResponse,
-  service: ServiceName,
-  error: AwsError,
-  requestId: string,
-): void {
+function respondError(response: SimResponse, service: ServiceName, error: AwsError, requestId: string): void {
   const protocol = jsonProtocol(service);
   if (protocol) {
     response.writeHead(error.status, {
@@ -319,7 +335,7 @@ function respondError(
   response.end(xml);
 }
 
-function header(request: IncomingMessage, name: string): string | undefined {
+function header(request: SimRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

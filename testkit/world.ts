@@ -8,6 +8,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { HttpHandler } from '@smithy/core/protocols';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { Provider, RetryStrategyV2 } from '@smithy/types';
 import type { WardenConfig } from '../functions/config.ts';
@@ -36,6 +37,8 @@ export interface ClientSettings {
   readonly secretAccessKey?: string;
   /** @default the SDK's */
   readonly maxAttempts?: number;
+  /** @default the SDK's: HTTP to the endpoint */
+  readonly requestHandler?: HttpHandler;
 }
 
 /**
@@ -54,6 +57,7 @@ export function createClients(
     credentials: { accessKeyId, secretAccessKey: settings.secretAccessKey ?? SIM_SECRET },
     maxAttempts: settings.maxAttempts,
     retryStrategy: zeroDelayRetries,
+    requestHandler: settings.requestHandler,
   };
   return {
     ec2: createClient((config) => new EC2Client(config), options),
@@ -114,6 +118,12 @@ export interface WorldOptions {
   readonly controllerSession?: string;
   /** Settings of every client the world makes (the controller's too). */
   readonly clientSettings?: ClientSettings;
+  /**
+   * How the world's clients, the controller's and the control API reach the simulator: over HTTP, or handed
+   * to it in this process without a socket (sim/in-process.ts).
+   * @default 'http'
+   */
+  readonly transport?: 'http' | 'in-process';
 }
 
 export interface World {
@@ -133,9 +143,12 @@ export interface World {
   /** Clients signing with any other key (destroyed by `stop`). */
   clientsAs(accessKeyId: string): AwsClients;
   /**
-   * How the controller's clients reach the world: its key, the endpoint and region, and retries without
-   * backoff unless `retries` is 'sdk' (the SDK's adaptive strategy, as deployed).
+   * How a client signing with `accessKeyId` reaches the world as the controller's clients do: the endpoint
+   * and region, the world's transport, and retries without backoff unless `retries` is 'sdk' (the SDK's
+   * adaptive strategy, as deployed).
    */
+  awsAs(accessKeyId: string, options?: { readonly retries?: 'zero-delay' | 'sdk' }): AwsClientOptions;
+  /** `awsAs` with the controller's key. */
   controllerAws(options?: { readonly retries?: 'zero-delay' | 'sdk' }): AwsClientOptions;
   /** The controller's dependencies as `createDeps` builds them in Lambda, pointed at the world. */
   deps(
@@ -150,28 +163,35 @@ export async function openWorld(options: WorldOptions): Promise<World> {
   const owned = options.simulator === undefined;
   const simulator = options.simulator ?? (await startSimulator(options.simulatorOptions));
   try {
-    if (!owned) await simulator.control.reset();
-    const { control, endpoint, account, region } = simulator;
+    const inProcess = options.transport === 'in-process';
+    const control = inProcess ? simulator.inProcess.control : simulator.control;
+    if (!owned) await control.reset();
+    const { endpoint, account, region } = simulator;
     const { keys } = options;
+    const settings: ClientSettings = {
+      ...options.clientSettings,
+      ...(inProcess ? { requestHandler: simulator.inProcess.requestHandler } : {}),
+    };
     await mapIdentities(control, account, keys, options.controllerSession);
     const made: AwsClients[] = [];
     const clientsAs = (accessKeyId: string) => {
-      const clients = createClients(endpoint, region, accessKeyId, options.clientSettings);
+      const clients = createClients(endpoint, region, accessKeyId, settings);
       made.push(clients);
       return clients;
     };
-    const controllerAws = ({ retries = 'zero-delay' } = {}): AwsClientOptions => ({
+    const awsAs = (accessKeyId: string, { retries = 'zero-delay' } = {}): AwsClientOptions => ({
       endpoint,
       region,
       credentials: {
-        accessKeyId: keys.controller,
-        secretAccessKey: options.clientSettings?.secretAccessKey ?? SIM_SECRET,
+        accessKeyId,
+        secretAccessKey: settings.secretAccessKey ?? SIM_SECRET,
       },
-      ...(options.clientSettings?.maxAttempts === undefined
-        ? {}
-        : { maxAttempts: options.clientSettings.maxAttempts }),
+      ...(settings.maxAttempts === undefined ? {} : { maxAttempts: settings.maxAttempts }),
       ...(retries === 'zero-delay' ? { retryStrategy: zeroDelayRetries } : {}),
+      ...(settings.requestHandler === undefined ? {} : { requestHandler: settings.requestHandler }),
     });
+    const controllerAws = (options: { readonly retries?: 'zero-delay' | 'sdk' } = {}) =>
+      awsAs(keys.controller, options);
     return {
       simulator,
       control,
@@ -183,6 +203,7 @@ export async function openWorld(options: WorldOptions): Promise<World> {
       clients: clientsAs(keys.setup),
       person: clientsAs(keys.person),
       clientsAs,
+      awsAs,
       controllerAws,
       deps: (config, { retries, ...rest }) =>
         createDeps(config, { ...rest, aws: controllerAws(retries === undefined ? {} : { retries }) }),

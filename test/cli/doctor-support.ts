@@ -54,6 +54,8 @@ export async function startDoctorWorld(
     credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: 'simulator-secret' },
   };
   const operator = createControllerClients(aws);
+  // The doctor's clients: the same operator, as the CLI tests' (in process, retries without backoff).
+  const operatorAws = { ...warden.world.aws(OPERATOR_KEY), region: warden.seed.region };
   const outputs = await deployController(
     { ...warden.world.clients, ...operator },
     {
@@ -79,8 +81,8 @@ export async function startDoctorWorld(
       let stdout = '';
       let stderr = '';
       const doctor: CliOptions['doctor'] = {
-        aws,
-        deps: (config) => createDeps(config, { telemetry: silentTelemetry, aws }),
+        aws: operatorAws,
+        deps: (config) => createDeps(config, { telemetry: silentTelemetry, aws: operatorAws }),
         now: () => doctorWorld.now,
         ...(wait ? { wait } : {}),
       };

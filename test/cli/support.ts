@@ -12,7 +12,6 @@ import type { WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import type { CallCounts } from '../../sim/control.ts';
 import { launchInstances } from '../../sim/seed.ts';
-import { SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
 import { INITIAL_HEALTH_CHECK_MS, startWarden, type Warden } from '../integration/warden.ts';
 
 /** The on-call engineer's access key, mapped to an administrator's role session. */
@@ -64,12 +63,7 @@ export async function startCliWorld(
   const dir = mkdtempSync(join(tmpdir(), 'alb-warden-cli-'));
   const configFile = join(dir, 'warden.json');
   writeFileSync(configFile, JSON.stringify(warden.config, null, 2));
-  const aws = {
-    endpoint: world.endpoint,
-    region: seed.region,
-    credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: SIM_SECRET },
-    retryStrategy: zeroDelayRetries,
-  };
+  const aws = { ...world.aws(OPERATOR_KEY), region: seed.region };
 
   return {
     warden,

@@ -9,8 +9,16 @@
  *   // needs the control API: AWS has no way to make a target unhealthy on demand
  *   it.skipIf(!world.control)('alerts on an unhealthy target', …)
  */
+import type { AwsClientOptions } from '../../functions/deps.ts';
 import type { SimControl, SimulatorOptions } from '../../sim/index.ts';
-import { type AwsClients, createClients, destroyClients, openWorld } from '../../testkit/world.ts';
+import {
+  type AwsClients,
+  createClients,
+  destroyClients,
+  openWorld,
+  SIM_SECRET,
+  zeroDelayRetries,
+} from '../../testkit/world.ts';
 
 export type { AwsClients } from '../../testkit/world.ts';
 
@@ -28,6 +36,11 @@ export interface World {
   /** The simulator's control API; null against another endpoint. */
   readonly control: SimControl | null;
   readonly usesSimulator: boolean;
+  /**
+   * How a client of the controller or the CLI signing with `accessKeyId` reaches the world: its endpoint and
+   * region, retries without backoff, and in this process when the world is the bundled simulator.
+   */
+  aws(accessKeyId: string): AwsClientOptions;
   stop(): Promise<void>;
 }
 
@@ -48,12 +61,14 @@ export async function startWorld(options: SimulatorOptions = {}): Promise<World>
       simulatorOptions: options,
       keys: KEYS,
       controllerSession: 'alb-warden-guard',
+      transport: 'in-process',
     });
     return {
       endpoint: world.endpoint,
       clients: { ...world.clients, region: world.region, clientsAs: world.clientsAs },
       control: world.control,
       usesSimulator: true,
+      aws: (accessKeyId) => world.awsAs(accessKeyId),
       stop: world.stop,
     };
   }
@@ -69,6 +84,12 @@ export async function startWorld(options: SimulatorOptions = {}): Promise<World>
     clients: { ...clientsAs(DEFAULT_ACCESS_KEY_ID), region, clientsAs },
     control: null,
     usesSimulator: false,
+    aws: (accessKeyId) => ({
+      endpoint: external,
+      region,
+      credentials: { accessKeyId, secretAccessKey: SIM_SECRET },
+      retryStrategy: zeroDelayRetries,
+    }),
     stop: async () => {
       for (const clients of created) destroyClients(clients);
     },

@@ -14,7 +14,7 @@ import type { SimControl } from '../../sim/control.ts';
 import { launchInstances, type SeedTopology } from '../../sim/seed.ts';
 import { EventFeed } from '../../testkit/events.ts';
 import { memberRoleArn } from '../../testkit/members.ts';
-import { createClients, zeroDelayRetries } from '../../testkit/world.ts';
+import { createClients } from '../../testkit/world.ts';
 import { mutatingCalls } from '../demo/support.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 import { KEYS, type World } from './harness.ts';
@@ -27,7 +27,6 @@ import {
   MEMBERS,
   restoreRole,
   sentAlerts,
-  signedBy,
   startHubWorld,
   targets,
 } from './member-world.ts';
@@ -85,12 +84,7 @@ beforeAll(async () => {
   deps = createDeps(config, {
     telemetry: recordingTelemetry(),
     now: () => clock.now,
-    aws: {
-      endpoint: world.endpoint,
-      region: hub.region,
-      credentials: signedBy(KEYS.controller),
-      retryStrategy: zeroDelayRetries,
-    },
+    aws: { ...world.aws(KEYS.controller), region: hub.region },
   });
   await control.resetCalls();
   feed = await EventFeed.open(control);
@@ -201,12 +195,7 @@ describe('a hub with two member accounts in two regions', () => {
           slept.push(caller);
         },
       },
-      aws: {
-        endpoint: world.endpoint,
-        region: world.clients.region,
-        credentials: signedBy(KEYS.controller),
-        retryStrategy: zeroDelayRetries,
-      },
+      aws: { ...world.aws(KEYS.controller), region: world.clients.region },
     });
     const [a, b] = members as [Deployed, Deployed];
     const clientsOf = async ({ member }: Deployed) =>
@@ -238,12 +227,7 @@ describe('a hub with two member accounts in two regions', () => {
           waited += 1;
         },
       },
-      aws: {
-        endpoint: world.endpoint,
-        region: world.clients.region,
-        credentials: signedBy(KEYS.controller),
-        retryStrategy: zeroDelayRetries,
-      },
+      aws: { ...world.aws(KEYS.controller), region: world.clients.region },
     });
     const [a] = members as [Deployed];
     const elb = (await worker.clientsFor?.({ account: a.member.account, region: a.member.region }))?.elb;

@@ -28,7 +28,7 @@ import type { SimControl } from '../../sim/control.ts';
 import { buildSeedTopology, launchInstances, type SeedTopology } from '../../sim/seed.ts';
 import { EventFeed } from '../../testkit/events.ts';
 import { memberRoleArn } from '../../testkit/members.ts';
-import { type AwsClients, zeroDelayRetries } from '../../testkit/world.ts';
+import type { AwsClients } from '../../testkit/world.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 import { KEYS, type World } from './harness.ts';
 import {
@@ -41,7 +41,6 @@ import {
   MEMBERS,
   restoreRole,
   sentAlerts,
-  signedBy,
   startHubWorld,
   targets,
 } from './member-world.ts';
@@ -65,12 +64,7 @@ async function advance(ms: number): Promise<void> {
 
 const depsOptions = () => ({
   now: () => clock.now,
-  aws: {
-    endpoint: world.endpoint,
-    region: world.clients.region,
-    credentials: signedBy(KEYS.controller),
-    retryStrategy: zeroDelayRetries,
-  },
+  aws: { ...world.aws(KEYS.controller), region: world.clients.region },
 });
 
 /** The load balancer tagged for discovery: selected by the policy, its target group named by a tag. */

@@ -18,7 +18,7 @@ import {
   type MemberStackOptions,
   openHubBus,
 } from '../../testkit/members.ts';
-import { type AwsClients, createClients, principals, SIM_SECRET } from '../../testkit/world.ts';
+import { type AwsClients, createClients, principals } from '../../testkit/world.ts';
 import { EXTERNAL_ID, HUB, ORG } from '../support/organization.ts';
 import { KEYS, startWorld, type World } from './harness.ts';
 
@@ -45,8 +45,6 @@ export const MEMBERS: readonly Member[] = [
     externalId: EXTERNAL_ID,
   },
 ];
-
-export const signedBy = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: SIM_SECRET });
 
 /** A member account: its seed topology, and what the member stack holds (role, rules forwarding to the hub). */
 async function deployMember(world: World, control: SimControl, member: Member) {

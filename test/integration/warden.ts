@@ -16,7 +16,7 @@ import {
   type SeedTopology,
 } from '../../sim/seed.ts';
 import { EventFeed, useCases } from '../../testkit/events.ts';
-import { principals, SIM_SECRET, zeroDelayRetries } from '../../testkit/world.ts';
+import { principals } from '../../testkit/world.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 import { KEYS, startWorld, type World } from './harness.ts';
 
@@ -76,12 +76,7 @@ export async function startWarden(
   const telemetry = recordingTelemetry();
   const deps = createDeps(config, {
     telemetry,
-    aws: {
-      endpoint: world.endpoint,
-      region,
-      credentials: { accessKeyId: CONTROLLER_KEY, secretAccessKey: SIM_SECRET },
-      retryStrategy: zeroDelayRetries,
-    },
+    aws: { ...world.aws(CONTROLLER_KEY), region },
   });
   const feed = world.control ? await EventFeed.open(world.control) : undefined;
 

@@ -139,6 +139,7 @@ export async function buildWorld(sim: Simulator, options: WorldOptions = {}): Pr
     simulator: sim,
     keys: { controller: CONTROLLER_KEY, person: PERSON_KEY, setup: 'AKIARELIABILITYSETUP' },
     clientSettings: { secretAccessKey: SIM_SECRET },
+    transport: 'in-process',
   });
   openWorlds.set(sim, [...(openWorlds.get(sim) ?? []), simulated]);
   const { control, account, region, clients, person, controllerRoleArn } = simulated;

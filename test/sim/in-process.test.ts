@@ -1,0 +1,122 @@
+/**
+ * The in-process transport (sim/in-process.ts) against the simulator's HTTP server: the same simulator, the
+ * same requests, the same answers. The in-process tests of the controller rely on it.
+ */
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeListenersCommand,
+  DescribeTargetGroupsCommand,
+  ModifyTargetGroupCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimControlError } from '../../sim/control.ts';
+import { type Simulator, startSimulator } from '../../sim/index.ts';
+import { buildSeedTopology, createAlertResources, type SeedTopology } from '../../sim/seed.ts';
+import { type AwsClients, createClients, destroyClients } from '../../testkit/world.ts';
+import { DEFAULT_ACCESS_KEY_ID } from '../integration/harness.ts';
+import { awsError } from './support.ts';
+
+let sim: Simulator;
+let http: AwsClients;
+let local: AwsClients;
+let seed: SeedTopology;
+let table: string;
+
+/** An SDK output without its request id, which differs from call to call. */
+function withoutRequestId<T extends { $metadata: object }>(output: T) {
+  const { $metadata, ...rest } = output;
+  const { requestId: _requestId, ...metadata } = $metadata as { requestId?: string };
+  return { ...rest, $metadata: metadata };
+}
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  http = createClients(sim.endpoint, sim.region, DEFAULT_ACCESS_KEY_ID);
+  local = createClients(sim.endpoint, sim.region, DEFAULT_ACCESS_KEY_ID, {
+    requestHandler: sim.inProcess.requestHandler,
+  });
+  seed = await buildSeedTopology(local);
+  table = (await createAlertResources(local)).tableName;
+});
+afterAll(async () => {
+  destroyClients(http);
+  destroyClients(local);
+  await sim?.stop();
+});
+
+describe('the in-process transport', () => {
+  it('builds what HTTP reads back: the seed topology made in process is there over HTTP', async () => {
+    const overHttp = await http.elbv2.send(
+      new DescribeListenersCommand({ LoadBalancerArn: seed.loadBalancerArn }),
+    );
+    expect(overHttp.Listeners?.map((listener) => listener.Port).sort((a = 0, b = 0) => a - b)).toEqual([
+      80, 443,
+    ]);
+  });
+
+  it.each([
+    ['ELB (query protocol, XML)', (c: AwsClients) => c.elbv2.send(new DescribeTargetGroupsCommand({}))],
+    ['EC2 (EC2 query, XML)', (c: AwsClients) => c.ec2.send(new DescribeInstancesCommand({}))],
+  ])('answers %s as HTTP does', async (_name, call) => {
+    expect(withoutRequestId(await call(local))).toEqual(withoutRequestId(await call(http)));
+  });
+
+  it('sends a JSON body (DynamoDB) both ways: written in process, read over HTTP', async () => {
+    const key = { pk: { S: 'binding#web' }, sk: { S: 'transport' } };
+    await local.dynamodb.send(
+      new PutItemCommand({ TableName: table, Item: { ...key, note: { S: 'in process' } } }),
+    );
+
+    const read = await http.dynamodb.send(new GetItemCommand({ TableName: table, Key: key }));
+
+    expect(read.Item?.note).toEqual({ S: 'in process' });
+  });
+
+  it('answers an error with the same code, message and status', async () => {
+    const call = (c: AwsClients) =>
+      awsError(c.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: `${seed.loadBalancerArn}0` })));
+    expect(await call(local)).toEqual(await call(http));
+  });
+
+  it("records a write in CloudTrail as HTTP does: the source address and the SDK's user agent", async () => {
+    const { cursor } = await sim.control.events(0);
+    const write = (c: AwsClients) =>
+      c.elbv2.send(
+        new ModifyTargetGroupCommand({ TargetGroupArn: seed.targetGroupArn, HealthCheckPath: '/' }),
+      );
+    await write(local);
+    await write(http);
+
+    const { events } = await sim.control.events(cursor);
+    const seen = events
+      .filter((event) => event.detail.eventName === 'ModifyTargetGroup')
+      .map((event) => [event.detail.sourceIPAddress, String(event.detail.userAgent).split(' ')[0]]);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toEqual(seen[1]);
+    expect(seen[0]?.[0]).toBe('127.0.0.1');
+    expect(seen[0]?.[1]).toMatch(/^aws-sdk-js\//);
+  });
+
+  it('is counted as HTTP is, and serves the control API the same way', async () => {
+    await sim.control.resetCalls();
+    await local.elbv2.send(new DescribeTargetGroupsCommand({}));
+    await http.elbv2.send(new DescribeTargetGroupsCommand({}));
+
+    expect(await sim.inProcess.control.calls()).toEqual(await sim.control.calls());
+    expect((await sim.control.calls()).elbv2).toEqual({ DescribeTargetGroups: 2 });
+  });
+
+  it('fails a bad control request as HTTP does', async () => {
+    const bad = { service: 's3', action: 'GetObject', error: 'Throttling' } as never;
+    const failure = (control: Simulator['control']) =>
+      control.faults(bad).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+    const overHttp = await failure(sim.control);
+    expect(overHttp).toBeInstanceOf(SimControlError);
+    expect(await failure(sim.inProcess.control)).toEqual(overHttp);
+  });
+});
