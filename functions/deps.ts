@@ -67,8 +67,11 @@ export function clientConfig(options: AwsClientOptions = {}) {
 }
 
 /** A client built by `make` from the common settings, with the injected retry strategy if there is one. */
+/** What createClient hands a client's constructor. */
+type ClientSettings = ReturnType<typeof clientConfig> & { retryStrategy?: RetryStrategyV2 };
+
 export function createClient<T extends { readonly config: { readonly maxAttempts: Provider<number> } }>(
-  make: (settings: ReturnType<typeof clientConfig> & { retryStrategy?: RetryStrategyV2 }) => T,
+  make: (settings: ClientSettings) => T,
   options: AwsClientOptions = {},
 ): T {
   if (!options.retryStrategy) return make(clientConfig(options));
@@ -148,61 +151,28 @@ function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: 
   });
 }
 
-function awsInstances(options: AwsClientOptions = {}): Ports.Instances {
-  const load = once(async () => {
-    const [{ EC2Client }, { Ec2Instances }] = await Promise.all([
-      import('@aws-sdk/client-ec2'),
-      import('./adapters/ec2.ts'),
-    ]);
-    return new Ec2Instances(createClient((settings) => new EC2Client(settings), options));
+/**
+ * A port served by an adapter over one SDK client, from the adapter's module (imported on the port's first
+ * call, with the SDK client it imports): the client made by createClient.
+ */
+function clientPort<
+  Port extends object,
+  Client extends { readonly config: { readonly maxAttempts: Provider<number> } },
+>(
+  load: () => Promise<{
+    readonly clientAndAdapter: {
+      readonly Client: new (settings: ClientSettings) => Client;
+      readonly Adapter: new (client: Client) => Port;
+    };
+  }>,
+  options: AwsClientOptions,
+  methods: { readonly [Name in keyof Port]-?: true },
+): Port {
+  const adapter = once(async () => {
+    const { Client, Adapter } = (await load()).clientAndAdapter;
+    return new Adapter(createClient((settings) => new Client(settings), options));
   });
-  return deferred(load, { findByTags: true, describe: true });
-}
-
-function awsScalingGroups(options: AwsClientOptions = {}): Ports.ScalingGroups {
-  const load = once(async () => {
-    const [{ AutoScalingClient }, { AwsScalingGroups }] = await Promise.all([
-      import('@aws-sdk/client-auto-scaling'),
-      import('./adapters/autoscaling.ts'),
-    ]);
-    return new AwsScalingGroups(createClient((settings) => new AutoScalingClient(settings), options));
-  });
-  return deferred(load, { attachedTargetGroups: true });
-}
-
-function awsTaggedResources(options: AwsClientOptions = {}): Ports.TaggedResources {
-  const load = once(async () => {
-    const [{ ResourceGroupsTaggingAPIClient }, { TaggingApiResources }] = await Promise.all([
-      import('@aws-sdk/client-resource-groups-tagging-api'),
-      import('./adapters/tagging.ts'),
-    ]);
-    return new TaggingApiResources(
-      createClient((settings) => new ResourceGroupsTaggingAPIClient(settings), options),
-    );
-  });
-  return deferred(load, { loadBalancersTagged: true, tagsOf: true });
-}
-
-function awsChangeHistory(options: AwsClientOptions = {}): Ports.ChangeHistory {
-  const load = once(async () => {
-    const [{ CloudTrailClient }, { CloudTrailChangeHistory }] = await Promise.all([
-      import('@aws-sdk/client-cloudtrail'),
-      import('./adapters/cloudtrail.ts'),
-    ]);
-    return new CloudTrailChangeHistory(createClient((settings) => new CloudTrailClient(settings), options));
-  });
-  return deferred(load, { changesTo: true });
-}
-
-function awsAlerts(options: AwsClientOptions = {}): Ports.AlertPublisher {
-  const load = once(async () => {
-    const [{ SNSClient }, { SnsAlertPublisher }] = await Promise.all([
-      import('@aws-sdk/client-sns'),
-      import('./adapters/sns.ts'),
-    ]);
-    return new SnsAlertPublisher(createClient((settings) => new SNSClient(settings), options));
-  });
-  return deferred(load, { publish: true });
+  return deferred(adapter, methods);
 }
 
 function awsStateStore(table: string, options: AwsClientOptions = {}): Ports.StateStore {
@@ -241,16 +211,27 @@ export interface CreateDepsOptions {
   readonly assumeRole?: AssumeRole;
 }
 
+/** The methods of the ports the hub's and the members' clients both serve. */
+const INSTANCES: { readonly [Name in keyof Ports.Instances]-?: true } = { findByTags: true, describe: true };
+const SCALING_GROUPS: { readonly [Name in keyof Ports.ScalingGroups]-?: true } = {
+  attachedTargetGroups: true,
+};
+const TAGGED_RESOURCES: { readonly [Name in keyof Ports.TaggedResources]-?: true } = {
+  loadBalancersTagged: true,
+  tagsOf: true,
+};
+
 export function createDeps(config: WardenConfig, options: CreateDepsOptions): Deps {
+  const aws = options.aws ?? {};
   const deps: Deps = {
     config,
-    elb: awsLoadBalancing(options.aws, options.apiShare ?? config.limits.apiShare, options.limiterClock),
-    instances: awsInstances(options.aws),
-    scaling: awsScalingGroups(options.aws),
-    tagging: awsTaggedResources(options.aws),
-    history: awsChangeHistory(options.aws),
-    alerts: awsAlerts(options.aws),
-    state: options.state ?? awsStateStore(config.alerts.stateTable, options.aws),
+    elb: awsLoadBalancing(aws, options.apiShare ?? config.limits.apiShare, options.limiterClock),
+    instances: clientPort(() => import('./adapters/ec2.ts'), aws, INSTANCES),
+    scaling: clientPort(() => import('./adapters/autoscaling.ts'), aws, SCALING_GROUPS),
+    tagging: clientPort(() => import('./adapters/tagging.ts'), aws, TAGGED_RESOURCES),
+    history: clientPort(() => import('./adapters/cloudtrail.ts'), aws, { changesTo: true }),
+    alerts: clientPort(() => import('./adapters/sns.ts'), aws, { publish: true }),
+    state: options.state ?? awsStateStore(config.alerts.stateTable, aws),
     telemetry: options.telemetry,
     now: options.now ?? Date.now,
   };
@@ -296,10 +277,10 @@ function memberClients(
         clients: {
           // The function's share (a sweep worker's, an event handler's) of each member's own buckets.
           elb: awsLoadBalancing(aws, options.apiShare ?? config.limits.apiShare, options.limiterClock),
-          instances: awsInstances(aws),
-          scaling: awsScalingGroups(aws),
+          instances: clientPort(() => import('./adapters/ec2.ts'), aws, INSTANCES),
+          scaling: clientPort(() => import('./adapters/autoscaling.ts'), aws, SCALING_GROUPS),
           // Discovery in the member: its tagged load balancers, read with its role.
-          tagging: awsTaggedResources(aws),
+          tagging: clientPort(() => import('./adapters/tagging.ts'), aws, TAGGED_RESOURCES),
         },
       };
       made.set(scopeKey(scope), entry);

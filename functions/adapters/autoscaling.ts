@@ -1,5 +1,5 @@
 /** Auto Scaling groups over the EC2 Auto Scaling API (SDK v3): which target groups each group has attached. */
-import { type AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { awsCall } from '../errors.ts';
 import type { ScalingGroups } from '../ports.ts';
 import { API_LIMITS, chunk } from './batches.ts';
@@ -37,3 +37,6 @@ export class AwsScalingGroups extends SdkAdapter<AutoScalingClient> implements S
     return attached;
   }
 }
+
+/** The SDK client the adapter runs on, and the adapter: deps.ts makes both on the port's first call. */
+export const clientAndAdapter = { Client: AutoScalingClient, Adapter: AwsScalingGroups };

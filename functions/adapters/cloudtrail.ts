@@ -2,7 +2,7 @@
  * CloudTrail's event history behind the ChangeHistory port: one LookupEvents call per question, by resource
  * name, one page. https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html
  */
-import { type CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { type ApiCallEvent, parseCloudTrailRecord } from '../domain/events.ts';
 import { awsCall } from '../errors.ts';
 import type { ChangeHistory } from '../ports.ts';
@@ -45,3 +45,6 @@ function parseJson(text: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/** The SDK client the adapter runs on, and the adapter: deps.ts makes both on the port's first call. */
+export const clientAndAdapter = { Client: CloudTrailClient, Adapter: CloudTrailChangeHistory };

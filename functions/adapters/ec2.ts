@@ -2,7 +2,7 @@
 import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandOutput,
-  type EC2Client,
+  EC2Client,
   type Filter,
 } from '@aws-sdk/client-ec2';
 import type { Instance, InstanceState } from '../domain/model.ts';
@@ -66,3 +66,6 @@ function pageOf(output: DescribeInstancesCommandOutput): InstancePage {
   }
   return { instances, nextToken: output.NextToken };
 }
+
+/** The SDK client the adapter runs on, and the adapter: deps.ts makes both on the port's first call. */
+export const clientAndAdapter = { Client: EC2Client, Adapter: Ec2Instances };

@@ -1,5 +1,5 @@
 /** AlertPublisher over SNS (SDK v3): one Publish per alert, readable text and a JSON document in one message. */
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { RenderedAlert } from '../domain/alerts.ts';
 import { awsCall } from '../errors.ts';
 import type { AlertPublisher } from '../ports.ts';
@@ -72,3 +72,6 @@ export function snsMessage(alert: RenderedAlert): string {
   const document = { ...alert.document, details: { truncated: true } };
   return build(text, document);
 }
+
+/** The SDK client the adapter runs on, and the adapter: deps.ts makes both on the port's first call. */
+export const clientAndAdapter = { Client: SNSClient, Adapter: SnsAlertPublisher };

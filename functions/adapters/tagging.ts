@@ -7,7 +7,7 @@ import {
   GetResourcesCommand,
   type GetResourcesCommandInput,
   type GetResourcesCommandOutput,
-  type ResourceGroupsTaggingAPIClient,
+  ResourceGroupsTaggingAPIClient,
 } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { TaggedResource } from '../domain/discovery.ts';
 import { awsCall } from '../errors.ts';
@@ -60,3 +60,6 @@ function resources(output: GetResourcesCommandOutput): TaggedResource[] {
       : [],
   );
 }
+
+/** The SDK client the adapter runs on, and the adapter: deps.ts makes both on the port's first call. */
+export const clientAndAdapter = { Client: ResourceGroupsTaggingAPIClient, Adapter: TaggingApiResources };
