@@ -116,12 +116,12 @@ function deferred<Port extends object>(
 
 function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: Clock): Ports.LoadBalancing {
   const load = once(async () => {
-    const [{ ElasticLoadBalancingV2Client }, { ElbV2LoadBalancing }, { ElbRateLimiter }] = await Promise.all([
-      import('@aws-sdk/client-elastic-load-balancing-v2'),
+    const [{ clientAndAdapter }, { ElbRateLimiter }] = await Promise.all([
       import('./adapters/elbv2.ts'),
       import('./adapters/rate-limit.ts'),
     ]);
-    const client = createClient((settings) => new ElasticLoadBalancingV2Client(settings), options);
+    const { Client, Adapter } = clientAndAdapter;
+    const client = createClient((settings) => new Client(settings), options);
     const limiter = new ElbRateLimiter(apiShare, clock);
     // After the retry middleware: every attempt, retries included, spends a token, as it does at AWS.
     client.middlewareStack.addRelativeTo(
@@ -132,7 +132,7 @@ function awsLoadBalancing(options: AwsClientOptions = {}, apiShare = 1, clock?: 
         },
       { relation: 'after', toMiddleware: 'retryMiddleware', name: 'wardenElbRateLimit' },
     );
-    return new ElbV2LoadBalancing(client);
+    return new Adapter(client);
   });
   return deferred(load, {
     describeTargetHealth: true,
@@ -177,12 +177,9 @@ function clientPort<
 
 function awsStateStore(table: string, options: AwsClientOptions = {}): Ports.StateStore {
   const load = once(async () => {
-    const [{ DynamoDBClient }, { DynamoDbStateStore }] = await Promise.all([
-      import('@aws-sdk/client-dynamodb'),
-      import('./adapters/dynamodb-state.ts'),
-    ]);
-    return new DynamoDbStateStore(
-      createClient((settings) => new DynamoDBClient(settings), options),
+    const { Client, Adapter } = (await import('./adapters/dynamodb-state.ts')).clientAndAdapter;
+    return new Adapter(
+      createClient((settings) => new Client(settings), options),
       table,
     );
   });
@@ -252,11 +249,8 @@ function memberClients(
   const made = new Map<string, { clients: ScopedClients; credentials: RoleCredentials }>();
   // STS and its adapter load only when a member is first reached.
   const sts = once(async () => {
-    const [{ STSClient }, { stsAssumeRole }] = await Promise.all([
-      import('@aws-sdk/client-sts'),
-      import('./adapters/sts.ts'),
-    ]);
-    return stsAssumeRole(createClient((settings) => new STSClient(settings), options.aws));
+    const { Client, Adapter } = (await import('./adapters/sts.ts')).clientAndAdapter;
+    return Adapter(createClient((settings) => new Client(settings), options.aws));
   });
   const assumeRole: AssumeRole = options.assumeRole ?? (async (request) => (await sts())(request));
   return async (scope) => {

@@ -8,10 +8,10 @@ import type { SweepQueue } from './ports.ts';
 export function awsSweepQueue(queueUrl: string, options: AwsClientOptions = {}): SweepQueue {
   let loaded: Promise<SweepQueue> | undefined;
   const load = () => {
-    loaded ??= Promise.all([import('@aws-sdk/client-sqs'), import('./adapters/sqs-queue.ts')]).then(
-      ([{ SQSClient }, { SqsSweepQueue }]) =>
-        new SqsSweepQueue(
-          createClient((settings) => new SQSClient(settings), options),
+    loaded ??= import('./adapters/sqs-queue.ts').then(
+      ({ clientAndAdapter: { Client, Adapter } }) =>
+        new Adapter(
+          createClient((settings) => new Client(settings), options),
           queueUrl,
         ),
     );

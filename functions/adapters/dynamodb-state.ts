@@ -15,7 +15,7 @@ import {
   type AttributeValue,
   BatchWriteItemCommand,
   ConditionalCheckFailedException,
-  type DynamoDBClient,
+  DynamoDBClient,
   PutItemCommand,
   QueryCommand,
   type QueryCommandOutput,
@@ -252,3 +252,6 @@ function parse(text: string | undefined): unknown {
     return undefined;
   }
 }
+
+/** The SDK client the adapter runs on, and the adapter: deps.ts makes both on the port's first call. */
+export const clientAndAdapter = { Client: DynamoDBClient, Adapter: DynamoDbStateStore };

@@ -14,7 +14,7 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type DescribeTargetHealthCommandOutput,
-  type ElasticLoadBalancingV2Client,
+  ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
   ModifyTargetGroupCommand,
   type MutualAuthenticationAttributes,
@@ -356,3 +356,6 @@ function targetHealthOf(output: DescribeTargetHealthCommandOutput): Model.Target
     ];
   });
 }
+
+/** The SDK client the adapter runs on, and the adapter: deps.ts makes both on the port's first call. */
+export const clientAndAdapter = { Client: ElasticLoadBalancingV2Client, Adapter: ElbV2LoadBalancing };

@@ -4,11 +4,7 @@
  * call fails naming them ("SendMessageBatch", SQS API reference:
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessageBatch.html).
  */
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { AwsCallError, awsCall } from '../errors.ts';
 import type { SweepQueue } from '../ports.ts';
 import { API_LIMITS, chunk } from './batches.ts';
@@ -54,3 +50,6 @@ export class SqsSweepQueue extends SdkAdapter<SQSClient> implements SweepQueue {
     }
   }
 }
+
+/** The SDK client the adapter runs on, and the adapter: queue-deps.ts makes both on first use. */
+export const clientAndAdapter = { Client: SQSClient, Adapter: SqsSweepQueue };

@@ -1,5 +1,5 @@
 /** STS AssumeRole for member credentials (adapters/accounts.ts caches what it returns). */
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { AssumeRole } from './accounts.ts';
 
 export function stsAssumeRole(sts: STSClient): AssumeRole {
@@ -26,3 +26,6 @@ export function stsAssumeRole(sts: STSClient): AssumeRole {
     };
   };
 }
+
+/** The SDK client the adapter runs on, and the adapter: deps.ts makes both when a member is first reached. */
+export const clientAndAdapter = { Client: STSClient, Adapter: stsAssumeRole };

@@ -2,8 +2,9 @@
  * The guard path loads only the SDK clients it uses: the shipped bundle (dist/, built by esbuild.config.mjs) handles one event in a fresh process whose module hooks record every file it loads,
  * and the metafile says which SDK client's code each chunk carries.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Bundles, FUNCTION_NAMES, readBundles } from '../../bench/bundles.ts';
+import { type Bundles, FUNCTION_NAMES, type Metafile, readBundles } from '../../bench/bundles.ts';
 import { deniedEvent, driftEvent, inSyncEvent } from '../../bench/events.ts';
 import { clientsLoadedAtImport, clientsLoadedBy } from '../../bench/lazy-loading.ts';
 import type { BindingWorld } from '../../bench/world.ts';
@@ -22,10 +23,42 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => converged?.world.stop());
 
+/** `XxxCommand` for every `new XxxCommand(` in the adapters: the commands the functions send. */
+function commandsTheAdaptersSend(): Set<string> {
+  const adapters = new URL('../../functions/adapters/', import.meta.url);
+  const sent = new Set<string>();
+  for (const file of readdirSync(adapters)) {
+    const text = readFileSync(new URL(file, adapters), 'utf8');
+    for (const [, command] of text.matchAll(/new (\w+Command)\(/g)) if (command) sent.add(command);
+  }
+  return sent;
+}
+
+/** The SDK command modules a bundle carries (`commands/XxxCommand.js` of an `@aws-sdk/client-` package). */
+function commandsIn(meta: Metafile): string[] {
+  const inputs = Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs));
+  const commands = inputs.flatMap(
+    (input) => /@aws-sdk\/client-[\w-]+\/dist-\w+\/commands\/(\w+)\.js$/.exec(input)?.[1] ?? [],
+  );
+  return [...new Set(commands)].sort();
+}
+
 describe('the bundles', () => {
   it.each(FUNCTION_NAMES)('%s: importing it loads no AWS SDK client (each is a chunk of its own)', (name) => {
     expect(clientsLoadedAtImport(bundles.functions[name])).toEqual([]);
   });
+
+  it.each(FUNCTION_NAMES)(
+    '%s: carries the SDK commands the adapters send, not the rest of each client',
+    (name) => {
+      const carried = commandsIn(bundles.functions[name].meta);
+      // DynamoDB's client sends DescribeEndpoints on its own (endpoint discovery).
+      const sent = new Set([...commandsTheAdaptersSend(), 'DescribeEndpointsCommand']);
+
+      expect(carried).toContain('DescribeTargetHealthCommand');
+      expect(carried.filter((command) => !sent.has(command))).toEqual([]);
+    },
+  );
 });
 
 describe('the guard function', () => {
