@@ -6,14 +6,12 @@
  * (member-discovery.ts), so the bindings it finds are grouped with the others.
  */
 import { groupByScope, hubScope, narrowTo, sameScope } from '../domain/accounts.ts';
-import { errorText } from '../errors.ts';
-import { throwIfFailed } from './binding-run.ts';
 import { type Deps, mapLimit } from './context.ts';
 import { withRecordedDiscovery } from './discovery.ts';
 import { reach } from './member-access.ts';
 import { discoverEverywhere } from './member-discovery.ts';
 import type { InvocationResult } from './results.ts';
-import { discoveryFailure, type SweepOptions, sweep } from './sweep.ts';
+import { type SweepOptions, selectedBindings, sweep, sweepResult } from './sweep.ts';
 
 /** The sweep of every account and region, each with its own clients; one member's failure stops no other. */
 export async function sweepFleet(given: Deps, options: SweepOptions = {}): Promise<InvocationResult> {
@@ -21,9 +19,7 @@ export async function sweepFleet(given: Deps, options: SweepOptions = {}): Promi
   if (!clientsFor) return sweep(given, options);
   const { deps, summary, failure } =
     options.discover === false ? { deps: given } : await discoverEverywhere(given);
-  const selected = options.bindings
-    ? deps.config.bindings.filter((binding) => options.bindings?.includes(binding.name))
-    : deps.config.bindings;
+  const selected = selectedBindings(deps.config.bindings, options);
   const hub = hubScope(deps.config);
   const groups = groupByScope(selected);
   const home = groups.find((group) => sameScope(group.scope, hub));
@@ -40,20 +36,7 @@ export async function sweepFleet(given: Deps, options: SweepOptions = {}): Promi
   );
   // The hub's own bindings first in the result, as they always came.
   const own = home ? await sweep({ ...deps, config: narrowTo(deps.config, hub) }, each) : { bindings: [] };
-  const bindings = [...own.bindings, ...outcomes.flat()];
-  if (options.throwOnTransient !== false) {
-    throwIfFailed(bindings);
-    // Every binding known was swept; the invocation still fails so the failed discovery is retried and seen.
-    if (failure !== undefined) throw discoveryFailure(failure);
-  }
-  return {
-    function: 'sweep',
-    eventId: options.eventId,
-    mode: deps.config.mode,
-    bindings,
-    ...(summary ? { discovery: summary } : {}),
-    ...(failure === undefined ? {} : { discoveryError: errorText(failure) }),
-  };
+  return sweepResult(deps, options, [...own.bindings, ...outcomes.flat()], { summary, failure });
 }
 
 /**

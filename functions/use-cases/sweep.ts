@@ -25,7 +25,12 @@ import { checkEventPipeline } from './pipeline.ts';
 import { ScalingGroupCache } from './registration.ts';
 import { observeListeners, type RepairContext } from './repair.ts';
 import { reconcileHealthCheck, reconcileListeners } from './repair-parts.ts';
-import { type InvocationResult, newBindingResult, type RegistrationResult } from './results.ts';
+import {
+  type BindingResult,
+  type InvocationResult,
+  newBindingResult,
+  type RegistrationResult,
+} from './results.ts';
 
 export interface SweepOptions {
   readonly trigger?: Trigger;
@@ -52,9 +57,7 @@ export async function sweep(given: Deps, options: SweepOptions = {}): Promise<In
   const { deps, summary, failure } = options.discover === false ? { deps: given } : await discoverOnce(given);
   const { config, telemetry } = deps;
   const trigger = options.trigger ?? { type: 'sweep' };
-  const bindings = options.bindings
-    ? config.bindings.filter((binding) => options.bindings?.includes(binding.name))
-    : config.bindings;
+  const bindings = selectedBindings(config.bindings, options);
   const lookups = await lookUpSelectors(deps, bindings);
   const shared: Shared = {
     lookups,
@@ -66,20 +69,37 @@ export async function sweep(given: Deps, options: SweepOptions = {}): Promise<In
   );
   telemetry.count(METRIC.sweepDuration, Math.round(performance.now() - started));
   publishBindingFigures(telemetry, results);
-  const result: InvocationResult = {
+  return sweepResult(deps, options, results, { summary, failure });
+}
+
+/** The bindings `options.bindings` names, or all of them. */
+export function selectedBindings(bindings: readonly Binding[], options: SweepOptions): readonly Binding[] {
+  return options.bindings ? bindings.filter((binding) => options.bindings?.includes(binding.name)) : bindings;
+}
+
+/**
+ * A sweep's result from its bindings' and its discovery's. Unless `throwOnTransient` is false, a failed binding
+ * fails the invocation, and so does a failed discovery once every binding known was swept (retried and seen).
+ */
+export function sweepResult(
+  deps: Deps,
+  options: SweepOptions,
+  bindings: BindingResult[],
+  discovery: { readonly summary?: DiscoverySummary | undefined; readonly failure?: unknown },
+): InvocationResult {
+  const { summary, failure } = discovery;
+  if (options.throwOnTransient !== false) {
+    throwIfFailed(bindings);
+    if (failure !== undefined) throw discoveryFailure(failure);
+  }
+  return {
     function: 'sweep',
     eventId: options.eventId,
-    mode: config.mode,
-    bindings: results,
+    mode: deps.config.mode,
+    bindings,
     ...(summary ? { discovery: summary } : {}),
     ...(failure === undefined ? {} : { discoveryError: errorText(failure) }),
   };
-  if (options.throwOnTransient !== false) {
-    throwIfFailed(results);
-    // Every binding known was swept; the invocation still fails so the failed discovery is retried and seen.
-    if (failure !== undefined) throw discoveryFailure(failure);
-  }
-  return result;
 }
 
 /** A passing failure fails the invocation as incomplete (retried); any other as itself (a person must act). */
