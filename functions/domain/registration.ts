@@ -132,6 +132,20 @@ export interface RegistrationInput {
   readonly maxDeregisterFraction: number;
 }
 
+/**
+ * The targets a person's DeregisterTargets event still speaks for: all it names while the call is younger than
+ * the group's deregistration delay, none after. By then the person's drain has ended, and whatever is missing or
+ * draining now may be a service's later work, which a late or repeated delivery of the event cannot tell: it is
+ * left for the sweep, which asks event history who took each target out last.
+ */
+export function stillThePersons(
+  named: readonly string[],
+  callAgeMs: number,
+  delaySeconds: number,
+): Set<string> {
+  return new Set(callAgeMs <= delaySeconds * 1000 ? named : []);
+}
+
 /** How a result names a target that drains before anyone knows who deregistered it. */
 export const DRAINING_HOLDER = 'draining; who deregistered it is not known yet';
 /** How a result names a wanted target the event path leaves for the sweep. */

@@ -15,6 +15,7 @@ import {
   planRegistration,
   type RegistrationPlan,
   scalingGroupOf,
+  stillThePersons,
 } from '../domain/registration.ts';
 import {
   planRegistrationPart,
@@ -132,7 +133,7 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
     coOwned: await coOwnedOf(context.matching),
     held: activeHolds(state.withPrefix(PREFIX.hold), deps.now()),
     waitOnDrains: deps.config.coOwners.services.length > 0,
-    personDeregistered: personDeregistered(context.trigger, binding),
+    personDeregistered: await personDeregistered(context),
     eventPath: context.trigger?.type === 'event',
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
@@ -156,14 +157,20 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
   return withHistoryHolds(context, observed);
 }
 
-/** The targets the event at hand says a person deregistered: those are put back even while they drain. */
-function personDeregistered(trigger: Trigger | undefined, binding: Binding): Set<string> {
+/**
+ * The targets the event at hand says a person deregistered: those are put back even while they drain. With
+ * co-owners, only while the call is younger than the group's deregistration delay (stillThePersons).
+ */
+async function personDeregistered(context: Observing): Promise<Set<string>> {
+  const { deps, binding, trigger } = context;
   if (trigger?.type !== 'event') return new Set();
-  return new Set(
-    (trigger.deregistered ?? []).map((target) =>
-      targetKey({ id: target.id, port: target.port ?? binding.targetPort }),
-    ),
+  const named = (trigger.deregistered ?? []).map((target) =>
+    targetKey({ id: target.id, port: target.port ?? binding.targetPort }),
   );
+  const calledAt = Date.parse(trigger.actor?.eventTime ?? '');
+  const age = Number.isNaN(calledAt) ? 0 : deps.now() - calledAt;
+  if (named.length === 0 || age <= 0 || deps.config.coOwners.services.length === 0) return new Set(named);
+  return stillThePersons(named, age, await deps.elb.deregistrationDelaySeconds(binding.targetGroupArn));
 }
 
 /**

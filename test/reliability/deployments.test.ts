@@ -31,6 +31,7 @@ import {
   eventCursor,
   launch,
   openSimulator,
+  pump,
   registered,
   SIM_SECRET,
   sharedClock,
@@ -195,5 +196,51 @@ describe('property: a target a deployment service took out stays out while its o
         ],
       },
     );
+  });
+});
+
+describe("a person's event delivered after the drain, while a deployment has the same target out", () => {
+  it('does not put the target back: its drain is over, and the deployment took the target out since', async () => {
+    // Prepare: one instance of the controller's, registered; CodeDeploy's service role.
+    const world = await buildWorld(sim, { config: { limits: { apiShare: 1 } } });
+    const site = world.site('web');
+    const cursor: EventFeed = await eventCursor(world);
+    await world.control.identity(
+      CODEDEPLOY_KEY,
+      `arn:aws:sts::${world.account}:assumed-role/CodeDeployServiceRole/CodeDeploy-d-LATEEVENT1`,
+      { invokedBy: 'codedeploy.amazonaws.com' },
+    );
+    const codedeploy = new ElasticLoadBalancingV2Client({
+      endpoint: sim.endpoint,
+      region: world.region,
+      credentials: { accessKeyId: CODEDEPLOY_KEY, secretAccessKey: SIM_SECRET },
+    });
+    const [id = ''] = await launch(world, 1, { Role: 'web' });
+    const clock = await sharedClock(world);
+    const { deps, registrations } = recordingController(world, clock.now, () => 1);
+    await sweep(deps);
+    const deployment = { TargetGroupArn: site.targetGroupArn, Targets: [{ Id: id, Port: 8080 }] };
+
+    try {
+      // Act: a person takes the target out, and its event is held up past the drain (300 s). Meanwhile a
+      // deployment puts the target back in service and takes it out again, its own event later still.
+      await world.control.cloudTrail({ count: 1, delayMs: 8 * MINUTE });
+      await world.person.elbv2.send(new DeregisterTargetsCommand(deployment));
+      await clock.advance(6 * MINUTE);
+      await codedeploy.send(new RegisterTargetsCommand(deployment));
+      await world.control.cloudTrail({ count: 1, delayMs: 10 * MINUTE });
+      await codedeploy.send(new DeregisterTargetsCommand(deployment));
+      registrations.length = 0;
+      await clock.advance(3 * MINUTE);
+      const delivered = await pump(world, deps, cursor);
+
+      // Assess
+      expect(delivered.errors).toEqual([]);
+      expect(delivered.results.map((result) => result.function)).toContain('guard');
+      expect(registrations).toEqual([]);
+      expect(await registered(world, site.targetGroupArn)).not.toContain(`${id}:8080`);
+    } finally {
+      codedeploy.destroy();
+    }
   });
 });

@@ -13,6 +13,7 @@ import {
   planRegistration,
   type RegistrationInput,
   selectorKey,
+  stillThePersons,
 } from '../../../functions/domain/registration.ts';
 import { health, instance, registrationInput, seedConfig, VPC_ID } from '../../support/builders.ts';
 
@@ -241,6 +242,20 @@ describe('planRegistration', () => {
     const plan = planRegistration(input({ matching, registered: matching.map((entry) => health(entry.id)) }));
     expect(plan.withheld).toBeUndefined();
     expect(plan.toDeregister).toHaveLength(2);
+  });
+});
+
+describe("stillThePersons: the targets a person's DeregisterTargets event still speaks for", () => {
+  const named = ['i-1:8080', 'i-2:8080'];
+
+  it('all it names while the call is younger than the deregistration delay', () => {
+    expect(stillThePersons(named, 299_000, 300)).toEqual(new Set(named));
+    expect(stillThePersons(named, 300_000, 300)).toEqual(new Set(named));
+  });
+
+  it('none once the delay has passed: the person’s drain is over, and a service may have acted since', () => {
+    expect(stillThePersons(named, 300_001, 300)).toEqual(new Set());
+    expect(stillThePersons(named, 1_000, 0)).toEqual(new Set());
   });
 });
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type WardenConfig } from '../../../functions/config.ts';
 import { type ParsedEvent, parseEvent } from '../../../functions/domain/events.ts';
-import { LEFT_FOR_SWEEP_HOLDER } from '../../../functions/domain/registration.ts';
+import { DRAINING_HOLDER, LEFT_FOR_SWEEP_HOLDER } from '../../../functions/domain/registration.ts';
 import { handleApiCall } from '../../../functions/use-cases/guard.ts';
 import { handleInstanceState } from '../../../functions/use-cases/register.ts';
 import { bindingStatuses } from '../../../functions/use-cases/status.ts';
@@ -234,6 +234,50 @@ describe('guard: DeregisterTargets by a co-owning AWS service', () => {
     expect(world.calls.filter((call) => call === 'lookupEvents')).toHaveLength(1);
     expect(swept.bindings[0]?.registration?.register).toEqual([`${OTHER}:8080`]);
     expect(world.registered()).toEqual([`${ID}:8080`, `${OTHER}:8080`]);
+  });
+
+  /** The fixture's call was made at 06:21:30Z; the fake target group drains for 300 s. */
+  const CALLED_AT = Date.parse('2026-11-20T06:21:30Z');
+
+  it("puts back a named target already gone while the call is younger than the group's deregistration delay", async () => {
+    const { world, deps, clock } = setup();
+    clock.now = CALLED_AT + 10_000;
+    world.addInstance(instance(ID));
+
+    await handleApiCall(deps, deregisteredBy({}));
+
+    expect(world.registered()).toEqual([`${ID}:8080`]);
+    expect(world.calls.filter((call) => call === 'describeTargetGroupAttributes')).toHaveLength(1);
+  });
+
+  it('leaves a named target already gone for the sweep when the event comes after the drain (a late or repeated delivery)', async () => {
+    const { world, deps, clock } = setup();
+    clock.now = CALLED_AT + 301_000;
+    world.addInstance(instance(ID));
+    world.eventHistory.push(deregisteredBy({}));
+
+    const guarded = await handleApiCall(deps, deregisteredBy({}));
+    const registeredByTheGuard = world.registered();
+    const swept = await sweep(deps);
+
+    expect(registeredByTheGuard).toEqual([]);
+    expect(guarded.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (${LEFT_FOR_SWEEP_HOLDER})`]);
+    // Event history names the person as the last to take it out: the sweep puts it back.
+    expect(swept.bindings[0]?.registration?.register).toEqual([`${ID}:8080`]);
+  });
+
+  it('leaves a named target draining long after the call alone: that drain is not the person’s', async () => {
+    const { world, deps, clock } = setup();
+    clock.now = CALLED_AT + 3_600_000;
+    world.addInstance(instance(ID));
+    await world.elb.registerTargets(TG_ARN, [{ id: ID, port: 8080 }]);
+    world.setHealth(ID, 'draining');
+    world.calls = [];
+
+    const guarded = await handleApiCall(deps, deregisteredBy({}));
+
+    expect(world.mutatingCalls).toEqual([]);
+    expect(guarded.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (${DRAINING_HOLDER})`]);
   });
 
   it("registers every missing target on a person's event when no AWS service is to be respected", async () => {
