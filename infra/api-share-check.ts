@@ -4,7 +4,7 @@
  * share its handler gives each environment (ENVIRONMENT_SHARE) must stay within `limits.apiShare`. A
  * function without a cap breaks it: Lambda would run as many environments as events arrive.
  */
-import { Token } from 'aws-cdk-lib';
+import { type CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   burstExcesses,
@@ -26,13 +26,13 @@ export function deployedAllocations(
   limits: ShareLimits,
 ): { allocations: ShareAllocation[]; uncapped: string[] } {
   const reserved = (fn: lambda.Function) =>
-    numberOf((fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions);
+    numberOf(templateProperties(fn.node.defaultChild as CfnResource).ReservedConcurrentExecutions);
   const mapping = functions['sweep-worker'].node
     .findAll()
     .find((child): child is lambda.CfnEventSourceMapping => child instanceof lambda.CfnEventSourceMapping);
-  const scaling = mapping?.scalingConfig as lambda.CfnEventSourceMapping.ScalingConfigProperty | undefined;
+  const scaling = mapping && (templateProperties(mapping).ScalingConfig as { MaximumConcurrency?: unknown });
   const caps: [ShareAllocation['function'], number | undefined][] = [
-    ['sweep-worker', numberOf(scaling?.maximumConcurrency)],
+    ['sweep-worker', numberOf(scaling?.MaximumConcurrency)],
     ['register', reserved(functions.register)],
     ['guard', reserved(functions.guard)],
   ];
@@ -59,6 +59,17 @@ export function checkApiShare(
   const rate = rateViolation(allocations, limits.apiShare);
   if (rate) errors.push(rate);
   return { errors, warnings: burstExcesses(allocations, limits.apiShare) };
+}
+
+/**
+ * A resource's properties as the template will hold them: its L1 properties with every property override
+ * (`addPropertyOverride`, `addPropertyDeletionOverride`) applied.
+ */
+function templateProperties(resource: CfnResource): Record<string, unknown> {
+  const rendered = Stack.of(resource).resolve(resource._toCloudFormation()) as {
+    readonly Resources: Readonly<Record<string, { readonly Properties?: Record<string, unknown> }>>;
+  };
+  return Object.values(rendered.Resources)[0]?.Properties ?? {};
 }
 
 function numberOf(value: unknown): number | undefined {

@@ -105,6 +105,26 @@ describe('the ELB share across concurrent invocations, as synthesized', () => {
     );
   });
 
+  it('reads the caps as the template holds them: a property override past the share fails the synth too', async () => {
+    const variant = await stack('Overridden', {});
+    const cfn = variant.warden.functions.register.function.node.defaultChild as lambda.CfnFunction;
+
+    cfn.addPropertyOverride('ReservedConcurrentExecutions', 10);
+
+    expect(() => Template.fromStack(variant)).toThrow(
+      /register 10 × 0\.0625 .*more than limits\.apiShare 0\.25/,
+    );
+  });
+
+  it('counts a cap removed by a property override as no cap', async () => {
+    const variant = await stack('OverrideRemoved', {});
+    const cfn = variant.warden.functions.guard.function.node.defaultChild as lambda.CfnFunction;
+
+    cfn.addPropertyDeletionOverride('ReservedConcurrentExecutions');
+
+    expect(() => Template.fromStack(variant)).toThrow(/the guard function has no concurrency cap/);
+  });
+
   it('warns, without failing, when each of many workers holds a whole token beyond its part of a burst', async () => {
     const many = await stack('ManyWorkers', { sweepWorkers: 10 });
     const defaults = await stack('NoWarning', {});
