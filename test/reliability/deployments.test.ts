@@ -12,7 +12,7 @@
  */
 import {
   DeregisterTargetsCommand,
-  ElasticLoadBalancingV2Client,
+  type ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import fc from 'fast-check';
@@ -33,7 +33,6 @@ import {
   openSimulator,
   pump,
   registered,
-  SIM_SECRET,
   sharedClock,
   type World,
 } from './support/world.ts';
@@ -45,6 +44,16 @@ const RUNS = 25;
 const MINUTE = 60_000;
 const HOLD_MS = 65 * MINUTE;
 const CODEDEPLOY_KEY = 'AKIARELIABILITYCDPL1';
+
+/** ELB clients of CodeDeploy's service role in `world`, for deployment `id` (closed with the world). */
+async function codeDeploy(world: World, id: string): Promise<ElasticLoadBalancingV2Client> {
+  await world.control.identity(
+    CODEDEPLOY_KEY,
+    `arn:aws:sts::${world.account}:assumed-role/CodeDeployServiceRole/CodeDeploy-${id}`,
+    { invokedBy: 'codedeploy.amazonaws.com' },
+  );
+  return world.simulated.clientsAs(CODEDEPLOY_KEY).elbv2;
+}
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -93,17 +102,8 @@ describe('property: a target a deployment service took out stays out while its o
         });
         const site = world.site('web');
         const cursor: EventFeed = await eventCursor(world);
-        await world.control.identity(
-          CODEDEPLOY_KEY,
-          `arn:aws:sts::${world.account}:assumed-role/CodeDeployServiceRole/CodeDeploy-d-PROPERTY1`,
-          { invokedBy: 'codedeploy.amazonaws.com' },
-        );
+        const codedeploy = await codeDeploy(world, 'd-PROPERTY1');
         await world.control.eventHistory({ delayMs: spec.historyDelayMs });
-        const codedeploy = new ElasticLoadBalancingV2Client({
-          endpoint: sim.endpoint,
-          region: world.region,
-          credentials: { accessKeyId: CODEDEPLOY_KEY, secretAccessKey: SIM_SECRET },
-        });
         const ids = await launch(world, 3, { Role: 'web' });
         const clock = await sharedClock(world);
         let current = 0;
@@ -116,52 +116,48 @@ describe('property: a target a deployment service took out stays out while its o
         const byHand = { Id: ids[2] ?? '', Port: 8080 };
 
         // Act
-        try {
-          for (const next of spec.steps) {
-            current++;
-            switch (next.kind) {
-              case 'block': {
-                const target = deployed(next.pick);
-                await codedeploy.send(
-                  new DeregisterTargetsCommand({ TargetGroupArn: site.targetGroupArn, Targets: [target] }),
-                );
-                blockedAt.set(target.Id, { step: current, at: clock.now() });
-                break;
-              }
-              case 'allow': {
-                const target = deployed(next.pick);
-                await codedeploy.send(
-                  new RegisterTargetsCommand({ TargetGroupArn: site.targetGroupArn, Targets: [target] }),
-                );
-                blockedAt.delete(target.Id);
-                break;
-              }
-              case 'person':
-                await world.person.elbv2.send(
-                  new DeregisterTargetsCommand({ TargetGroupArn: site.targetGroupArn, Targets: [byHand] }),
-                );
-                personal = true;
-                break;
-              default:
-                await runDeliveryStep(world, deps, cursor, next, clock.advance);
+        for (const next of spec.steps) {
+          current++;
+          switch (next.kind) {
+            case 'block': {
+              const target = deployed(next.pick);
+              await codedeploy.send(
+                new DeregisterTargetsCommand({ TargetGroupArn: site.targetGroupArn, Targets: [target] }),
+              );
+              blockedAt.set(target.Id, { step: current, at: clock.now() });
+              break;
             }
-            // Assess, after every step: no registration of a target while its service hold can run.
-            for (const registration of registrations) {
-              const block = blockedAt.get(registration.id);
-              const during =
-                block !== undefined && registration.step > block.step && registration.at < block.at + HOLD_MS;
-              expect(during, `${registration.id} registered in step ${registration.step}`).toBe(false);
+            case 'allow': {
+              const target = deployed(next.pick);
+              await codedeploy.send(
+                new RegisterTargetsCommand({ TargetGroupArn: site.targetGroupArn, Targets: [target] }),
+              );
+              blockedAt.delete(target.Id);
+              break;
             }
+            case 'person':
+              await world.person.elbv2.send(
+                new DeregisterTargetsCommand({ TargetGroupArn: site.targetGroupArn, Targets: [byHand] }),
+              );
+              personal = true;
+              break;
+            default:
+              await runDeliveryStep(world, deps, cursor, next, clock.advance);
           }
-
-          // A person's deregistration is still undone once the drains are over.
-          await world.control.cloudTrail({ clear: true });
-          await clock.advance(6 * MINUTE);
-          await sweep(deps);
-          if (personal) expect(await registered(world, site.targetGroupArn)).toContain(`${byHand.Id}:8080`);
-        } finally {
-          codedeploy.destroy();
+          // Assess, after every step: no registration of a target while its service hold can run.
+          for (const registration of registrations) {
+            const block = blockedAt.get(registration.id);
+            const during =
+              block !== undefined && registration.step > block.step && registration.at < block.at + HOLD_MS;
+            expect(during, `${registration.id} registered in step ${registration.step}`).toBe(false);
+          }
         }
+
+        // A person's deregistration is still undone once the drains are over.
+        await world.control.cloudTrail({ clear: true });
+        await clock.advance(6 * MINUTE);
+        await sweep(deps);
+        if (personal) expect(await registered(world, site.targetGroupArn)).toContain(`${byHand.Id}:8080`);
       }),
       {
         numRuns: RUNS,
@@ -205,42 +201,29 @@ describe("a person's event delivered after the drain, while a deployment has the
     const world = await buildWorld(sim, { config: { limits: { apiShare: 1 } } });
     const site = world.site('web');
     const cursor: EventFeed = await eventCursor(world);
-    await world.control.identity(
-      CODEDEPLOY_KEY,
-      `arn:aws:sts::${world.account}:assumed-role/CodeDeployServiceRole/CodeDeploy-d-LATEEVENT1`,
-      { invokedBy: 'codedeploy.amazonaws.com' },
-    );
-    const codedeploy = new ElasticLoadBalancingV2Client({
-      endpoint: sim.endpoint,
-      region: world.region,
-      credentials: { accessKeyId: CODEDEPLOY_KEY, secretAccessKey: SIM_SECRET },
-    });
+    const codedeploy = await codeDeploy(world, 'd-LATEEVENT1');
     const [id = ''] = await launch(world, 1, { Role: 'web' });
     const clock = await sharedClock(world);
     const { deps, registrations } = recordingController(world, clock.now, () => 1);
     await sweep(deps);
     const deployment = { TargetGroupArn: site.targetGroupArn, Targets: [{ Id: id, Port: 8080 }] };
 
-    try {
-      // Act: a person takes the target out, and its event is held up past the drain (300 s). Meanwhile a
-      // deployment puts the target back in service and takes it out again, its own event later still.
-      await world.control.cloudTrail({ count: 1, delayMs: 8 * MINUTE });
-      await world.person.elbv2.send(new DeregisterTargetsCommand(deployment));
-      await clock.advance(6 * MINUTE);
-      await codedeploy.send(new RegisterTargetsCommand(deployment));
-      await world.control.cloudTrail({ count: 1, delayMs: 10 * MINUTE });
-      await codedeploy.send(new DeregisterTargetsCommand(deployment));
-      registrations.length = 0;
-      await clock.advance(3 * MINUTE);
-      const delivered = await pump(world, deps, cursor);
+    // Act: a person takes the target out, and its event is held up past the drain (300 s). Meanwhile a
+    // deployment puts the target back in service and takes it out again, its own event later still.
+    await world.control.cloudTrail({ count: 1, delayMs: 8 * MINUTE });
+    await world.person.elbv2.send(new DeregisterTargetsCommand(deployment));
+    await clock.advance(6 * MINUTE);
+    await codedeploy.send(new RegisterTargetsCommand(deployment));
+    await world.control.cloudTrail({ count: 1, delayMs: 10 * MINUTE });
+    await codedeploy.send(new DeregisterTargetsCommand(deployment));
+    registrations.length = 0;
+    await clock.advance(3 * MINUTE);
+    const delivered = await pump(world, deps, cursor);
 
-      // Assess
-      expect(delivered.errors).toEqual([]);
-      expect(delivered.results.map((result) => result.function)).toContain('guard');
-      expect(registrations).toEqual([]);
-      expect(await registered(world, site.targetGroupArn)).not.toContain(`${id}:8080`);
-    } finally {
-      codedeploy.destroy();
-    }
+    // Assess
+    expect(delivered.errors).toEqual([]);
+    expect(delivered.results.map((result) => result.function)).toContain('guard');
+    expect(registrations).toEqual([]);
+    expect(await registered(world, site.targetGroupArn)).not.toContain(`${id}:8080`);
   });
 });

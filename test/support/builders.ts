@@ -3,6 +3,7 @@
  * return (ELB API reference: Listener, Rule, Action), including the defaults AWS fills in.
  */
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../../functions/config.ts';
+import type { RenderedAlert } from '../../functions/domain/alerts.ts';
 import type { Action, Instance, Listener, Rule, TargetHealth } from '../../functions/domain/model.ts';
 import type { RegistrationObservation } from '../../functions/domain/registration-plan.ts';
 
@@ -156,3 +157,12 @@ export function registrationInput(overrides: Partial<RegistrationObservation>): 
     ...overrides,
   };
 }
+
+/** An alert as the SNS publisher receives it. */
+export const RENDERED_ALERT: RenderedAlert = {
+  id: '0f1e2d3c4b5a6978',
+  subject: '[CRITICAL] web: no healthy target in web-8080',
+  text: 'Target group web-8080 has 2 registered targets and none is healthy.',
+  document: { schema: 'alb-warden.alert/v1', kind: 'NoHealthyTargets' },
+  attributes: { severity: 'critical', kind: 'NoHealthyTargets', binding: 'web' },
+};

@@ -15,8 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SdkOperatorAws } from '../../functions/cli/doctor/adapters/sdk.ts';
 import { createDeps } from '../../functions/deps.ts';
-import type { RenderedAlert } from '../../functions/domain/alerts.ts';
-import { seedConfig, TG_ARN, TOPIC_ARN } from '../support/builders.ts';
+import { RENDERED_ALERT, seedConfig, TG_ARN, TOPIC_ARN } from '../support/builders.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 
 const CLIENTS = [
@@ -28,13 +27,6 @@ const CLIENTS = [
   SNSClient,
   DynamoDBClient,
 ] as const;
-const ALERT: RenderedAlert = {
-  id: '0f1e2d3c4b5a6978',
-  subject: '[CRITICAL] web: no healthy target in web-8080',
-  text: 'Target group web-8080 has 2 registered targets and none is healthy.',
-  document: { schema: 'alb-warden.alert/v1', kind: 'NoHealthyTargets' },
-  attributes: { severity: 'critical', kind: 'NoHealthyTargets', binding: 'web' },
-};
 // Every command answers with an empty output: the test reads which clients were made, not what they return.
 const mocks = CLIENTS.map((client) => {
   // One client type for all: the mocks' typing is per client, and no output is read here.
@@ -82,7 +74,7 @@ describe('createDeps', () => {
     await deps.scaling.attachedTargetGroups(['web-asg']);
     await deps.tagging.tagsOf([TG_ARN]);
     await deps.history.changesTo(TG_ARN, 0, 10);
-    await deps.alerts.publish(TOPIC_ARN, ALERT);
+    await deps.alerts.publish(TOPIC_ARN, RENDERED_ALERT);
     await deps.state.load('web');
 
     const clientStrategies = await Promise.all(

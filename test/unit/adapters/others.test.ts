@@ -13,8 +13,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbStateStore } from '../../../functions/adapters/dynamodb-state.ts';
 import { Ec2Instances } from '../../../functions/adapters/ec2.ts';
 import { SnsAlertPublisher, snsMessage } from '../../../functions/adapters/sns.ts';
-import type { RenderedAlert } from '../../../functions/domain/alerts.ts';
-import { TOPIC_ARN } from '../../support/builders.ts';
+import { RENDERED_ALERT, TOPIC_ARN } from '../../support/builders.ts';
 
 const ec2 = mockClient(EC2Client);
 const sns = mockClient(SNSClient);
@@ -101,13 +100,7 @@ describe('Ec2Instances', () => {
 });
 
 describe('SnsAlertPublisher', () => {
-  const alert: RenderedAlert = {
-    id: '0f1e2d3c4b5a6978',
-    subject: '[CRITICAL] web: no healthy target in web-8080',
-    text: 'Target group web-8080 has 2 registered targets and none is healthy.',
-    document: { schema: 'alb-warden.alert/v1', kind: 'NoHealthyTargets' },
-    attributes: { severity: 'critical', kind: 'NoHealthyTargets', binding: 'web' },
-  };
+  const alert = RENDERED_ALERT;
 
   it('publishes one message with text for people, JSON for machines, and filterable attributes', async () => {
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
