@@ -31,6 +31,9 @@ import {
   targets,
 } from './member-world.ts';
 
+// The members, their roles and the organization exist only in the simulator.
+const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
+
 let world: World;
 let control: SimControl;
 let hubSeed: SeedTopology;
@@ -94,7 +97,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-describe('a hub with two member accounts in two regions', () => {
+simulatorOnly('a hub with two member accounts in two regions', () => {
   it("registers each member's new instance from its forwarded EC2 event, in that member only", async () => {
     // Act
     const launched = [];

@@ -45,6 +45,8 @@ import {
   targets,
 } from './member-world.ts';
 
+// The members, their roles and the organization exist only in the simulator.
+const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 const GUARD = { Key: 'alb-warden:guard', Value: 'true' };
 
 let world: World;
@@ -169,7 +171,7 @@ afterAll(async () => {
   await world?.stop();
 });
 
-describe('discovery inside member accounts', () => {
+simulatorOnly('discovery inside member accounts', () => {
   it('finds each member’s tagged load balancers with its role, the bindings carrying account and region, recorded per account and region', async () => {
     // Prepare
     const [a, b] = members;
@@ -332,7 +334,7 @@ describe('discovery inside member accounts', () => {
   });
 });
 
-describe('a member throttled past the retries', () => {
+simulatorOnly('a member throttled past the retries', () => {
   it('keeps its recorded set, queues every binding, then fails the run so it is retried; nothing is alerted', async () => {
     // Prepare: every attempt of one run's first GetResources in team-b is throttled.
     const [, b] = members;
@@ -358,7 +360,7 @@ describe('a member throttled past the retries', () => {
   });
 });
 
-describe('alb-warden reconcile and status into members', () => {
+simulatorOnly('alb-warden reconcile and status into members', () => {
   it('reconcile --account previews, then repairs, only that member’s bindings through its role', async () => {
     // Prepare
     const [a, b] = members;
@@ -471,7 +473,7 @@ describe('alb-warden reconcile and status into members', () => {
   });
 });
 
-describe('a member with no binding', () => {
+simulatorOnly('a member with no binding', () => {
   it('is alerted again when its role breaks a second time: discovery settles the first alert once the role works', async () => {
     // Prepare: team-b's load balancer no longer carries the guard tag, so no worker reaches team-b.
     const [, b] = members;
