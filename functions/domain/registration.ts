@@ -133,17 +133,19 @@ export interface RegistrationInput {
 }
 
 /**
- * The targets a person's DeregisterTargets event still speaks for: all it names while the call is younger than
- * the group's deregistration delay, none after. By then the person's drain has ended, and whatever is missing or
- * draining now may be a service's later work, which a late or repeated delivery of the event cannot tell: it is
- * left for the sweep, which asks event history who took each target out last.
+ * How long after a call its CloudTrail event may arrive and still be taken as on time: our allowance for
+ * EventBridge's delivery, which usually takes seconds. A person's event within it is always acted on.
  */
-export function stillThePersons(
-  named: readonly string[],
-  callAgeMs: number,
-  delaySeconds: number,
-): Set<string> {
-  return new Set(callAgeMs <= delaySeconds * 1000 ? named : []);
+export const EVENT_DELIVERY_WINDOW_MS = 60_000;
+
+/**
+ * Whether a person's DeregisterTargets event came too late to speak for the targets it names: later than both
+ * the delivery window and the group's deregistration delay. By then the person's drain is over, and a service
+ * may have put a target back and taken it out since, which the event cannot tell; its targets are left for the
+ * sweep, which asks event history who took each out last.
+ */
+export function personsEventIsLate(callAgeMs: number, delaySeconds: number): boolean {
+  return callAgeMs > Math.max(EVENT_DELIVERY_WINDOW_MS, delaySeconds * 1000);
 }
 
 /** How a result names a target that drains before anyone knows who deregistered it. */

@@ -12,10 +12,10 @@ import {
   coOwnedIn,
   DRAINING_HOLDER,
   LEFT_FOR_SWEEP_HOLDER,
+  personsEventIsLate,
   planRegistration,
   type RegistrationPlan,
   scalingGroupOf,
-  stillThePersons,
 } from '../domain/registration.ts';
 import {
   planRegistrationPart,
@@ -37,6 +37,7 @@ import {
   PREFIX,
 } from '../domain/state.ts';
 import type { Trigger } from '../domain/trigger.ts';
+import { errorText } from '../errors.ts';
 import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
@@ -133,11 +134,15 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
     coOwned: await coOwnedOf(context.matching),
     held: activeHolds(state.withPrefix(PREFIX.hold), deps.now()),
     waitOnDrains: deps.config.coOwners.services.length > 0,
-    personDeregistered: await personDeregistered(context),
+    personDeregistered: personDeregistered(context.trigger, binding),
     eventPath: context.trigger?.type === 'event',
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
   let plan = planRegistration(observed);
+  if (await isLateEvent(context, plan, observed.personDeregistered)) {
+    observed = { ...observed, personDeregistered: new Set() };
+    plan = planRegistration(observed);
+  }
   if (plan.foreign.length > 0) {
     const ownership = (await deps.state.load(ownershipOf(binding.name)))
       .filter((record) => !record.deleted && record.key.startsWith(PREFIX.owned))
@@ -157,20 +162,41 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
   return withHistoryHolds(context, observed);
 }
 
-/**
- * The targets the event at hand says a person deregistered: those are put back even while they drain. With
- * co-owners, only while the call is younger than the group's deregistration delay (stillThePersons).
- */
-async function personDeregistered(context: Observing): Promise<Set<string>> {
-  const { deps, binding, trigger } = context;
+/** The targets the event at hand says a person deregistered: those are put back even while they drain. */
+function personDeregistered(trigger: Trigger | undefined, binding: Binding): Set<string> {
   if (trigger?.type !== 'event') return new Set();
-  const named = (trigger.deregistered ?? []).map((target) =>
-    targetKey({ id: target.id, port: target.port ?? binding.targetPort }),
+  return new Set(
+    (trigger.deregistered ?? []).map((target) =>
+      targetKey({ id: target.id, port: target.port ?? binding.targetPort }),
+    ),
   );
+}
+
+/**
+ * With co-owners, whether the person's event is too late to put back the targets it names (personsEventIsLate).
+ * The group's deregistration delay is read only when the plan would put a named target back and the event is past
+ * the delivery window; when it cannot be read, the event is taken as late (the sweep decides instead).
+ */
+async function isLateEvent(
+  context: Observing,
+  plan: RegistrationPlan,
+  named: ReadonlySet<string> | undefined,
+): Promise<boolean> {
+  const { deps, binding, trigger } = context;
+  if (!named || deps.config.coOwners.services.length === 0 || trigger?.type !== 'event') return false;
+  if (!plan.toRegister.some((target) => named.has(targetKey(target)))) return false;
   const calledAt = Date.parse(trigger.actor?.eventTime ?? '');
-  const age = Number.isNaN(calledAt) ? 0 : deps.now() - calledAt;
-  if (named.length === 0 || age <= 0 || deps.config.coOwners.services.length === 0) return new Set(named);
-  return stillThePersons(named, age, await deps.elb.deregistrationDelaySeconds(binding.targetGroupArn));
+  const age = deps.now() - calledAt;
+  if (Number.isNaN(calledAt) || !personsEventIsLate(age, 0)) return false;
+  try {
+    return personsEventIsLate(age, await deps.elb.deregistrationDelaySeconds(binding.targetGroupArn));
+  } catch (error) {
+    deps.telemetry.log.warn("deregistration delay unread; the person's late event is left to the sweep", {
+      binding: binding.name,
+      error: errorText(error),
+    });
+    return true;
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DRAINING_HOLDER } from '../../functions/domain/registration.ts';
 import type { LoadBalancing } from '../../functions/ports.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import type { Simulator } from '../../sim/index.ts';
@@ -222,7 +223,11 @@ describe("a person's event delivered after the drain, while a deployment has the
 
     // Assess
     expect(delivered.errors).toEqual([]);
-    expect(delivered.results.map((result) => result.function)).toContain('guard');
+    // The person's event was handled: the target, draining from the deployment's call, waits.
+    const held = delivered.results.flatMap((result) =>
+      result.bindings.flatMap((binding) => binding.registration?.held ?? []),
+    );
+    expect(held).toContain(`${id}:8080 (${DRAINING_HOLDER})`);
     expect(registrations).toEqual([]);
     expect(await registered(world, site.targetGroupArn)).not.toContain(`${id}:8080`);
   });

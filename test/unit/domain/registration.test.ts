@@ -9,11 +9,12 @@ import {
 } from '../../../functions/domain/model.ts';
 import {
   decideForInstance,
+  EVENT_DELIVERY_WINDOW_MS,
   matchesSelector,
+  personsEventIsLate,
   planRegistration,
   type RegistrationInput,
   selectorKey,
-  stillThePersons,
 } from '../../../functions/domain/registration.ts';
 import { health, instance, registrationInput, seedConfig, VPC_ID } from '../../support/builders.ts';
 
@@ -245,17 +246,19 @@ describe('planRegistration', () => {
   });
 });
 
-describe("stillThePersons: the targets a person's DeregisterTargets event still speaks for", () => {
-  const named = ['i-1:8080', 'i-2:8080'];
-
-  it('all it names while the call is younger than the deregistration delay', () => {
-    expect(stillThePersons(named, 299_000, 300)).toEqual(new Set(named));
-    expect(stillThePersons(named, 300_000, 300)).toEqual(new Set(named));
+describe("personsEventIsLate: whether a person's DeregisterTargets event still speaks for its targets", () => {
+  it('is on time within the delivery window, whatever the deregistration delay', () => {
+    expect(personsEventIsLate(EVENT_DELIVERY_WINDOW_MS, 0)).toBe(false);
+    expect(personsEventIsLate(30_000, 10)).toBe(false);
   });
 
-  it('none once the delay has passed: the person’s drain is over, and a service may have acted since', () => {
-    expect(stillThePersons(named, 300_001, 300)).toEqual(new Set());
-    expect(stillThePersons(named, 1_000, 0)).toEqual(new Set());
+  it('is on time while the call is younger than the deregistration delay', () => {
+    expect(personsEventIsLate(300_000, 300)).toBe(false);
+  });
+
+  it('is late past both: the person’s drain is over, and a service may have acted since', () => {
+    expect(personsEventIsLate(300_001, 300)).toBe(true);
+    expect(personsEventIsLate(EVENT_DELIVERY_WINDOW_MS + 1, 0)).toBe(true);
   });
 });
 

@@ -239,7 +239,10 @@ describe('guard: DeregisterTargets by a co-owning AWS service', () => {
   /** The fixture's call was made at 06:21:30Z; the fake target group drains for 300 s. */
   const CALLED_AT = Date.parse('2026-11-20T06:21:30Z');
 
-  it("puts back a named target already gone while the call is younger than the group's deregistration delay", async () => {
+  const attributeReads = (world: FakeWorld) =>
+    world.calls.filter((call) => call === 'describeTargetGroupAttributes').length;
+
+  it('puts back a named target already gone on an event within the delivery window, without asking the delay', async () => {
     const { world, deps, clock } = setup();
     clock.now = CALLED_AT + 10_000;
     world.addInstance(instance(ID));
@@ -247,7 +250,30 @@ describe('guard: DeregisterTargets by a co-owning AWS service', () => {
     await handleApiCall(deps, deregisteredBy({}));
 
     expect(world.registered()).toEqual([`${ID}:8080`]);
-    expect(world.calls.filter((call) => call === 'describeTargetGroupAttributes')).toHaveLength(1);
+    expect(attributeReads(world)).toBe(0);
+  });
+
+  it('puts it back on a later event while the call is younger than the deregistration delay', async () => {
+    const { world, deps, clock } = setup();
+    clock.now = CALLED_AT + 240_000;
+    world.addInstance(instance(ID));
+
+    await handleApiCall(deps, deregisteredBy({}));
+
+    expect(world.registered()).toEqual([`${ID}:8080`]);
+    expect(attributeReads(world)).toBe(1);
+  });
+
+  it('leaves it for the sweep when the deregistration delay cannot be read', async () => {
+    const { world, deps, clock } = setup();
+    clock.now = CALLED_AT + 240_000;
+    world.addInstance(instance(ID));
+    world.failures.set('describeTargetGroupAttributes', [new Error('Rate exceeded')]);
+
+    const guarded = await handleApiCall(deps, deregisteredBy({}));
+
+    expect(world.registered()).toEqual([]);
+    expect(guarded.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (${LEFT_FOR_SWEEP_HOLDER})`]);
   });
 
   it('leaves a named target already gone for the sweep when the event comes after the drain (a late or repeated delivery)', async () => {
