@@ -1,8 +1,10 @@
 /**
  * The simulator without sockets, for clients in its own process: an SDK request handler and a control
  * transport that hand each request to the simulator's request listener, as its HTTP server does. The listener
- * sees the same method, path, headers and body, and answers the same status, headers and body; what is
- * skipped is TCP and HTTP framing (node:http on both sides, about a third of the CPU time of a call).
+ * sees the same method, path, headers and body, and answers the same status, headers and body. Each request
+ * first waits a turn of the event loop, as one over a socket does, so timers and other callers interleave with
+ * it; an abort ends the call as over HTTP, and a stopped simulator refuses the connection. What is skipped is
+ * TCP and HTTP framing (node:http on both sides, about a third of the CPU time of a call).
  *
  * Tests that run the controller in their own process use it. Whatever runs as a process of its own (the
  * demo, the CLI, the Lambda bundles, `npm run sim`) reaches the simulator over HTTP, and so do the
@@ -22,14 +24,29 @@ export interface Reply {
   readonly body: string;
 }
 
-/** One request through the listener: `headers` as node:http delivers them (lower-case names). */
-export function dispatch(
+/** Whether the simulator still serves: `stop` ends the in-process transport too. */
+export interface Serving {
+  readonly stopped: boolean;
+}
+
+/**
+ * One request through the listener, after a turn of the event loop (as a socket's read would give):
+ * `headers` as node:http delivers them (lower-case names).
+ */
+export async function dispatch(
   listener: SimListener,
+  serving: Serving,
   method: string,
   url: string,
   headers: Readonly<Record<string, string>>,
   body: Buffer,
 ): Promise<Reply> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (serving.stopped) {
+    throw Object.assign(new Error(`connect ECONNREFUSED: the simulator is stopped (${method} ${url})`), {
+      code: 'ECONNREFUSED',
+    });
+  }
   const request = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
     method,
     url,
@@ -81,22 +98,35 @@ function requestUrl(request: HttpRequest): string {
 }
 
 /** An SDK request handler (a client's `requestHandler`) that sends to the simulator in process. */
-export function inProcessRequestHandler(listener: SimListener): HttpHandler {
+const abortError = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+
+/** Rejects when `signal` aborts, as the SDK's HTTP handler does. */
+function whenAborted(signal: NonNullable<HttpHandlerOptions['abortSignal']>): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    const abort = () => reject(abortError());
+    if ('addEventListener' in signal && typeof signal.addEventListener === 'function')
+      signal.addEventListener('abort', abort, { once: true });
+    else signal.onabort = abort;
+  });
+}
+
+export function inProcessRequestHandler(listener: SimListener, serving: Serving): HttpHandler {
   return {
     async handle(request: HttpRequest, options?: HttpHandlerOptions) {
-      if (options?.abortSignal?.aborted) {
-        throw Object.assign(new Error('Request aborted'), { name: 'AbortError' });
-      }
+      const signal = options?.abortSignal;
+      if (signal?.aborted) throw abortError();
       const headers = Object.fromEntries(
         Object.entries(request.headers).map(([name, value]) => [name.toLowerCase(), value]),
       );
-      const reply = await dispatch(
+      const sent = dispatch(
         listener,
+        serving,
         request.method,
         requestUrl(request),
         headers,
         await bodyBytes(request.body),
       );
+      const reply = await (signal ? Promise.race([sent, whenAborted(signal)]) : sent);
       return {
         response: new HttpResponse({
           statusCode: reply.status,
@@ -111,10 +141,10 @@ export function inProcessRequestHandler(listener: SimListener): HttpHandler {
 }
 
 /** The control API's transport in process (`SimControl`'s, instead of fetch). */
-export function inProcessControl(listener: SimListener): ControlTransport {
+export function inProcessControl(listener: SimListener, serving: Serving): ControlTransport {
   return async (method, path, body) => {
     const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-    const reply = await dispatch(listener, method, path, headers, Buffer.from(body ?? '', 'utf8'));
+    const reply = await dispatch(listener, serving, method, path, headers, Buffer.from(body ?? '', 'utf8'));
     return { status: reply.status, text: reply.body };
   };
 }

@@ -52,6 +52,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   const listener = simulatorListener(new Worlds(account, region, settings, options.organizationId));
   const server = createServer(listener);
+  const serving = { stopped: false };
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -68,11 +69,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     region,
     control: new SimControl(endpoint),
     inProcess: {
-      requestHandler: inProcessRequestHandler(listener),
-      control: new SimControl(endpoint, {}, inProcessControl(listener)),
+      requestHandler: inProcessRequestHandler(listener, serving),
+      control: new SimControl(endpoint, {}, inProcessControl(listener, serving)),
     },
     stop: () =>
       new Promise<void>((resolve, reject) => {
+        serving.stopped = true;
         server.close((error) => (error ? reject(error) : resolve()));
         // SDK clients keep connections alive; close them so the server can stop now.
         server.closeAllConnections();

@@ -119,4 +119,56 @@ describe('the in-process transport', () => {
     expect(overHttp).toBeInstanceOf(SimControlError);
     expect(await failure(sim.inProcess.control)).toEqual(overHttp);
   });
+
+  it('gives timers a turn between calls, as a socket does: a timer set before twenty calls fires among them', async () => {
+    let callsBeforeTimer: number | undefined;
+    let calls = 0;
+    setTimeout(() => {
+      callsBeforeTimer = calls;
+    }, 0);
+    for (let call = 0; call < 20; call++) {
+      await local.elbv2.send(new DescribeTargetGroupsCommand({}));
+      calls++;
+    }
+
+    expect(callsBeforeTimer).toBeDefined();
+    expect(callsBeforeTimer).toBeLessThan(20);
+  });
+
+  it('ends a call its abort signal cancels, as HTTP does, while the simulator is still answering', async () => {
+    await sim.control.faults({ latencyMs: 200 });
+    const aborted = (c: AwsClients) => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 20);
+      return c.elbv2.send(new DescribeTargetGroupsCommand({}), { abortSignal: controller.signal }).then(
+        () => 'answered',
+        (error: Error) => error.name,
+      );
+    };
+    try {
+      expect(await aborted(local)).toBe(await aborted(http));
+      expect(await aborted(local)).toBe('AbortError');
+    } finally {
+      await sim.control.faults({ clear: true });
+    }
+  });
+});
+
+describe('a stopped simulator', () => {
+  it('refuses the in-process transport as it refuses a connection', async () => {
+    const stopped = await startSimulator();
+    const clients = createClients(stopped.endpoint, stopped.region, DEFAULT_ACCESS_KEY_ID, {
+      requestHandler: stopped.inProcess.requestHandler,
+    });
+    await stopped.stop();
+
+    const refused = await clients.elbv2
+      .send(new DescribeTargetGroupsCommand({}))
+      .catch((error: Error) => error);
+    const control = await stopped.inProcess.control.calls().catch((error: Error) => error);
+    destroyClients(clients);
+
+    expect(refused).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(control).toMatchObject({ code: 'ECONNREFUSED' });
+  });
 });

@@ -57,7 +57,7 @@ beforeEach(() => {
 });
 
 describe('createDeps', () => {
-  it('gives every AWS client it makes the injected retry strategy', async () => {
+  it('gives every AWS client of the hub the injected retry strategy', async () => {
     const deps = createDeps(seedConfig(), {
       telemetry: recordingTelemetry(),
       aws: {
