@@ -37,11 +37,10 @@ import {
   PREFIX,
 } from '../domain/state.ts';
 import type { Trigger } from '../domain/trigger.ts';
-import { errorText } from '../errors.ts';
 import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
-import type { Deps } from './context.ts';
+import { type Deps, deregistrationDelayOr } from './context.ts';
 import { holdsFromHistory } from './history.ts';
 import type { Notifier } from './notify.ts';
 import { claimNotices, keepRecords, settle } from './plan-records.ts';
@@ -188,15 +187,9 @@ async function isLateEvent(
   const calledAt = Date.parse(trigger.actor?.eventTime ?? '');
   const age = deps.now() - calledAt;
   if (Number.isNaN(calledAt) || !personsEventIsLate(age, 0)) return false;
-  try {
-    return personsEventIsLate(age, await deps.elb.deregistrationDelaySeconds(binding.targetGroupArn));
-  } catch (error) {
-    deps.telemetry.log.warn("deregistration delay unread; the person's late event is left to the sweep", {
-      binding: binding.name,
-      error: errorText(error),
-    });
-    return true;
-  }
+  // Unread, the delay counts as 0: past the delivery window the event is late, and the sweep decides.
+  const delay = await deregistrationDelayOr(deps, binding, 0, "the person's late event is left to the sweep");
+  return personsEventIsLate(age, delay);
 }
 
 /**

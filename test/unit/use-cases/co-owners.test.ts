@@ -242,35 +242,27 @@ describe('guard: DeregisterTargets by a co-owning AWS service', () => {
   const attributeReads = (world: FakeWorld) =>
     world.calls.filter((call) => call === 'describeTargetGroupAttributes').length;
 
-  it('puts back a named target already gone on an event within the delivery window, without asking the delay', async () => {
+  /** The guard on the person's event `ageMs` after the call, with the named target gone from the group. */
+  async function guardAfter(ageMs: number, failures: Error[] = []) {
     const { world, deps, clock } = setup();
-    clock.now = CALLED_AT + 10_000;
+    clock.now = CALLED_AT + ageMs;
     world.addInstance(instance(ID));
+    world.failures.set('describeTargetGroupAttributes', failures);
+    return { world, guarded: await handleApiCall(deps, deregisteredBy({})) };
+  }
 
-    await handleApiCall(deps, deregisteredBy({}));
+  it.each([
+    ['within the delivery window, without asking the delay', 10_000, 0],
+    ['later, while the call is younger than the deregistration delay', 240_000, 1],
+  ])('puts back a named target already gone on an event %s', async (_when, ageMs, reads) => {
+    const { world } = await guardAfter(ageMs);
 
     expect(world.registered()).toEqual([`${ID}:8080`]);
-    expect(attributeReads(world)).toBe(0);
-  });
-
-  it('puts it back on a later event while the call is younger than the deregistration delay', async () => {
-    const { world, deps, clock } = setup();
-    clock.now = CALLED_AT + 240_000;
-    world.addInstance(instance(ID));
-
-    await handleApiCall(deps, deregisteredBy({}));
-
-    expect(world.registered()).toEqual([`${ID}:8080`]);
-    expect(attributeReads(world)).toBe(1);
+    expect(attributeReads(world)).toBe(reads);
   });
 
   it('leaves it for the sweep when the deregistration delay cannot be read', async () => {
-    const { world, deps, clock } = setup();
-    clock.now = CALLED_AT + 240_000;
-    world.addInstance(instance(ID));
-    world.failures.set('describeTargetGroupAttributes', [new Error('Rate exceeded')]);
-
-    const guarded = await handleApiCall(deps, deregisteredBy({}));
+    const { world, guarded } = await guardAfter(240_000, [new Error('Rate exceeded')]);
 
     expect(world.registered()).toEqual([]);
     expect(guarded.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (${LEFT_FOR_SWEEP_HOLDER})`]);
