@@ -134,18 +134,20 @@ export interface RegistrationInput {
 
 /**
  * How long after a call its CloudTrail event may arrive and still be taken as on time: our allowance for
- * EventBridge's delivery, which usually takes seconds. A person's event within it is always acted on.
+ * EventBridge's delivery, which usually takes seconds.
  */
 export const EVENT_DELIVERY_WINDOW_MS = 60_000;
 
 /**
- * Whether a person's DeregisterTargets event came too late to speak for the targets it names: later than both
- * the delivery window and the group's deregistration delay. By then the person's drain is over, and a service
- * may have put a target back and taken it out since, which the event cannot tell; its targets are left for the
- * sweep, which asks event history who took each out last.
+ * Whether a person's DeregisterTargets event came too late to speak for the targets it names: older than the
+ * delivery window, or of no known time. The deregistration delay is no bound to trust it by: ELB completes a
+ * deregistration at once when the target has no in-flight requests and no active connections
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay),
+ * so a service may have put a target back and taken it out again at any time after the person's call. A late
+ * event's targets are left for the sweep, which asks event history who took each out last.
  */
-export function personsEventIsLate(callAgeMs: number, delaySeconds: number): boolean {
-  return callAgeMs > Math.max(EVENT_DELIVERY_WINDOW_MS, delaySeconds * 1000);
+export function personsEventIsLate(callAgeMs: number): boolean {
+  return !(callAgeMs <= EVENT_DELIVERY_WINDOW_MS);
 }
 
 /** How a result names a target that drains before anyone knows who deregistered it. */

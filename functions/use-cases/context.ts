@@ -2,8 +2,6 @@
 import type { WardenConfig } from '../config.ts';
 import type { Scope } from '../domain/accounts.ts';
 import type { RenderedAlert } from '../domain/alerts.ts';
-import type { Binding } from '../domain/settings.ts';
-import { errorText } from '../errors.ts';
 import type {
   AlertPublisher,
   ChangeHistory,
@@ -115,25 +113,4 @@ export async function allInOrder<T extends readonly unknown[] | []>(
 ): Promise<{ -readonly [P in keyof T]: Awaited<T[P]> }> {
   const outcomes = await Promise.all(work.map((item) => settled(Promise.resolve(item))));
   return outcomes.map(unwrap) as { -readonly [P in keyof T]: Awaited<T[P]> };
-}
-
-/**
- * The target group's deregistration delay, or `fallback` when it cannot be read: the failure is logged with
- * what the fallback means (`consequence`), and the work goes on.
- */
-export async function deregistrationDelayOr(
-  deps: Deps,
-  binding: Binding,
-  fallback: number,
-  consequence: string,
-): Promise<number> {
-  try {
-    return await deps.elb.deregistrationDelaySeconds(binding.targetGroupArn);
-  } catch (error) {
-    deps.telemetry.log.warn(`deregistration delay not read; ${consequence}`, {
-      binding: binding.name,
-      error: errorText(error),
-    });
-    return fallback;
-  }
 }

@@ -12,9 +12,10 @@ import { type Instance, type TargetHealth, targetKey } from '../domain/model.ts'
 import { decode, expiresIn, KEY, ownershipOf, PREFIX } from '../domain/state.ts';
 import { MINUTE } from '../domain/time.ts';
 import type { Trigger } from '../domain/trigger.ts';
+import { errorText } from '../errors.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
-import { type Deps, deregistrationDelayOr, mapLimit } from './context.ts';
+import { type Deps, mapLimit } from './context.ts';
 import type { Notifier } from './notify.ts';
 import type { HealthResult } from './results.ts';
 
@@ -124,12 +125,16 @@ async function drainingDelay(
   context: Omit<HealthContext, 'notifier' | 'trigger'>,
 ): Promise<number | undefined> {
   if (!context.targets.some((target) => target.state === 'draining')) return undefined;
-  return deregistrationDelayOr(
-    context.deps,
-    context.binding,
-    MAX_DEREGISTRATION_DELAY_SECONDS,
-    'draining targets get the longest delay',
-  );
+  const { deps, binding } = context;
+  try {
+    return await deps.elb.deregistrationDelaySeconds(binding.targetGroupArn);
+  } catch (error) {
+    deps.telemetry.log.warn('deregistration delay not read; draining targets get the longest delay', {
+      binding: binding.name,
+      error: errorText(error),
+    });
+    return MAX_DEREGISTRATION_DELAY_SECONDS;
+  }
 }
 
 async function alertTargets(

@@ -40,7 +40,7 @@ import type { Trigger } from '../domain/trigger.ts';
 import type { ScalingGroups, TargetWriteResult } from '../ports.ts';
 import { METRIC } from '../telemetry.ts';
 import type { BindingState } from './binding-state.ts';
-import { type Deps, deregistrationDelayOr } from './context.ts';
+import type { Deps } from './context.ts';
 import { holdsFromHistory } from './history.ts';
 import type { Notifier } from './notify.ts';
 import { claimNotices, keepRecords, settle } from './plan-records.ts';
@@ -133,15 +133,11 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
     coOwned: await coOwnedOf(context.matching),
     held: activeHolds(state.withPrefix(PREFIX.hold), deps.now()),
     waitOnDrains: deps.config.coOwners.services.length > 0,
-    personDeregistered: personDeregistered(context.trigger, binding),
+    personDeregistered: personDeregistered(context.trigger, binding, deps),
     eventPath: context.trigger?.type === 'event',
     maxDeregisterFraction: deps.config.safety.maxDeregisterFraction,
   };
   let plan = planRegistration(observed);
-  if (await isLateEvent(context, plan, observed.personDeregistered)) {
-    observed = { ...observed, personDeregistered: new Set() };
-    plan = planRegistration(observed);
-  }
   if (plan.foreign.length > 0) {
     const ownership = (await deps.state.load(ownershipOf(binding.name)))
       .filter((record) => !record.deleted && record.key.startsWith(PREFIX.owned))
@@ -161,35 +157,19 @@ async function observeRegistration(context: Observing): Promise<RegistrationObse
   return withHistoryHolds(context, observed);
 }
 
-/** The targets the event at hand says a person deregistered: those are put back even while they drain. */
-function personDeregistered(trigger: Trigger | undefined, binding: Binding): Set<string> {
+/**
+ * The targets the event at hand says a person deregistered: those are put back even while they drain. With
+ * co-owners, none when the event is late (personsEventIsLate): the sweep decides about them instead.
+ */
+function personDeregistered(trigger: Trigger | undefined, binding: Binding, deps: Deps): Set<string> {
   if (trigger?.type !== 'event') return new Set();
+  const late = personsEventIsLate(deps.now() - Date.parse(trigger.actor?.eventTime ?? ''));
+  if (late && deps.config.coOwners.services.length > 0) return new Set();
   return new Set(
     (trigger.deregistered ?? []).map((target) =>
       targetKey({ id: target.id, port: target.port ?? binding.targetPort }),
     ),
   );
-}
-
-/**
- * With co-owners, whether the person's event is too late to put back the targets it names (personsEventIsLate).
- * The group's deregistration delay is read only when the plan would put a named target back and the event is past
- * the delivery window; when it cannot be read, the event is taken as late (the sweep decides instead).
- */
-async function isLateEvent(
-  context: Observing,
-  plan: RegistrationPlan,
-  named: ReadonlySet<string> | undefined,
-): Promise<boolean> {
-  const { deps, binding, trigger } = context;
-  if (!named || deps.config.coOwners.services.length === 0 || trigger?.type !== 'event') return false;
-  if (!plan.toRegister.some((target) => named.has(targetKey(target)))) return false;
-  const calledAt = Date.parse(trigger.actor?.eventTime ?? '');
-  const age = deps.now() - calledAt;
-  if (Number.isNaN(calledAt) || !personsEventIsLate(age, 0)) return false;
-  // Unread, the delay counts as 0: past the delivery window the event is late, and the sweep decides.
-  const delay = await deregistrationDelayOr(deps, binding, 0, "the person's late event is left to the sweep");
-  return personsEventIsLate(age, delay);
 }
 
 /**

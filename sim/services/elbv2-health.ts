@@ -120,6 +120,9 @@ export class TargetHealthBook {
    * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/edit-target-group-attributes.html#deregistration-delay),
    * and gone once the delay has passed. A target whose instance no longer
    * exists (a terminated instance EC2 has stopped reporting) is deregistered by ELB itself.
+   * Not modelled: the simulator carries no traffic, and drains every target as one with connections open would;
+   * at AWS a target with no in-flight requests and no active connections finishes deregistering at once (the
+   * second page above).
    */
   advance(now: number, deregistrationDelayMs: (groupArn: string) => number): void {
     for (const [groupArn, registrations] of this.#registrations) {
@@ -160,11 +163,11 @@ export class TargetHealthBook {
   }
 
   /**
-   * Registering an already registered target changes nothing; a draining one is registered afresh. The page
-   * above asks to wait for the delay only for targets registered by IP address, which this model does not
-   * serve; for an instance target AWS documents no refusal nor wait, so "afresh" is our reading of that
-   * silence, not a documented rule. Were AWS to keep it draining instead, the target would be missing to the
-   * first sweep after its drain, which would register it then.
+   * Registering an already registered target changes nothing; a draining one is registered afresh.
+   * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-register-targets.html asks
+   * to wait for the deregistration delay only for targets registered by IP address, which this model does not
+   * serve; for an instance target AWS documents neither a refusal nor a wait, and "afresh" is our reading of
+   * that silence.
    */
   register(groupArn: string, targets: readonly { id: string; port: number }[], now: number): void {
     const registrations = this.#of(groupArn);
