@@ -21,7 +21,7 @@ import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { REFRESH_BEFORE_MS } from '../functions/adapters/accounts.ts';
 import { parseConfig, type WardenConfig } from '../functions/config.ts';
-import { eventEnvironmentShare } from '../functions/domain/api-share.ts';
+import { ENVIRONMENT_SHARE } from '../functions/domain/api-share.ts';
 import { parseEvent } from '../functions/domain/events.ts';
 import { sweepIntervalMinutes } from '../functions/domain/sweep-schedule.ts';
 import { silentTelemetry } from '../functions/use-cases/context.ts';
@@ -319,7 +319,7 @@ async function runHour(
     const { base, advanceTo, slots, run: runHub } = await startSweeps(sqs, control, config, aws);
     const guardClock = new InstantClock();
     // One guard environment at its deployed part of the event share (the cap's C environments split it).
-    const guardDeps = clockedDeps(config, aws, guardClock, base, eventEnvironmentShare(limits));
+    const guardDeps = clockedDeps(config, aws, guardClock, base, ENVIRONMENT_SHARE.guard(limits));
     const guard = inEventScope('guard', handleApiCall);
 
     // Each drifted member twice, half the run apart: first reached by the guard, then with cached credentials.

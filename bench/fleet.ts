@@ -16,8 +16,9 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 import { ELB_BUCKETS } from '../functions/adapters/rate-limit.ts';
 import { parseConfig, type WardenConfig, type WardenConfigInput } from '../functions/config.ts';
 import { type AwsClientOptions, createDeps } from '../functions/deps.ts';
+import { ENVIRONMENT_SHARE } from '../functions/domain/api-share.ts';
 import { DISCOVERY_TAG } from '../functions/domain/discovery.ts';
-import { sweepIntervalMinutes, workerShare } from '../functions/domain/sweep-schedule.ts';
+import { sweepIntervalMinutes } from '../functions/domain/sweep-schedule.ts';
 import { parseBody } from '../functions/handlers/sweep-worker.ts';
 import { awsSweepQueue } from '../functions/queue-deps.ts';
 import { type Deps, silentTelemetry } from '../functions/use-cases/context.ts';
@@ -263,7 +264,7 @@ async function runFleet(world: World, scale: FleetScale, config: WardenConfig): 
 }
 
 /** The sweep queue as the Warden stack deploys it: visibility 6 × the worker's timeout, 3 receives to the DLQ. */
-export function deployedSweepQueue(sqs: SQSClient) {
+function deployedSweepQueue(sqs: SQSClient) {
   return createSweepQueue(sqs, {
     visibilityTimeoutSeconds: 6 * SWEEP_WORKER_TIMEOUT.toSeconds(),
     maxReceiveCount: 3,
@@ -271,7 +272,7 @@ export function deployedSweepQueue(sqs: SQSClient) {
 }
 
 /** The run's time: t = 0 is the next minute boundary on the simulator's clock; `advanceTo(t)` moves it on. */
-export async function runClock(control: SimControl) {
+async function runClock(control: SimControl) {
   let simNow = Date.parse((await control.clock(0)).now);
   const base = Math.ceil(simNow / 60_000) * 60_000;
   const advanceTo = async (t: number) => {
@@ -282,7 +283,7 @@ export async function runClock(control: SimControl) {
 }
 
 /** What a run drives besides the hub: when it ends, what each worker turn costs, what else happens meanwhile. */
-export type DeploymentPlan = Omit<
+type DeploymentPlan = Omit<
   Parameters<typeof runDeployment>[0],
   'sqs' | 'queueUrl' | 'slots' | 'advanceTo' | 'schedule'
 >;
@@ -337,13 +338,13 @@ export function clockedDeps(
 }
 
 /** The worker slots: the event source mapping's maximum concurrency, each with a worker's share. */
-export function workerSlots(config: WardenConfig, aws: AwsClientOptions, base: number): WorkerSlot[] {
+function workerSlots(config: WardenConfig, aws: AwsClientOptions, base: number): WorkerSlot[] {
   return Array.from({ length: config.limits.sweepWorkers }, (_, index) => {
     const clock = new InstantClock();
     return {
       index,
       clock,
-      deps: clockedDeps(config, aws, clock, base, workerShare(config.limits)),
+      deps: clockedDeps(config, aws, clock, base, ENVIRONMENT_SHARE['sweep-worker'](config.limits)),
       freeAt: 0,
     };
   });
@@ -411,7 +412,7 @@ type Turn = NonNullable<Awaited<ReturnType<typeof workerTurn>>>;
  * `interject` runs what else is due by a time (a person's change) before anything later; `atMinute` runs at
  * each minute boundary after the first, the last at `end`.
  */
-export async function runDeployment(run: {
+async function runDeployment(run: {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly slots: readonly WorkerSlot[];

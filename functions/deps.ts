@@ -66,10 +66,10 @@ export function clientConfig(options: AwsClientOptions = {}) {
   };
 }
 
-/** A client built by `make` from the common settings, with the injected retry strategy if there is one. */
 /** What createClient hands a client's constructor. */
 type ClientSettings = ReturnType<typeof clientConfig> & { retryStrategy?: RetryStrategyV2 };
 
+/** A client built by `make` from the common settings, with the injected retry strategy if there is one. */
 export function createClient<T extends { readonly config: { readonly maxAttempts: Provider<number> } }>(
   make: (settings: ClientSettings) => T,
   options: AwsClientOptions = {},
@@ -83,7 +83,7 @@ export function createClient<T extends { readonly config: { readonly maxAttempts
 }
 
 /** Memoizes a loader: the first call starts it, every later call shares the result. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
+export function once<T>(load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined;
   return () => {
     loaded ??= load().catch((error: unknown) => {
@@ -98,7 +98,7 @@ function once<T>(load: () => Promise<T>): () => Promise<T> {
  * A port whose adapter (and SDK client) loads on its first call: each method waits for `load`, then calls
  * the adapter's. `methods` names every method of the port (the compiler checks none is missing).
  */
-function deferred<Port extends object>(
+export function deferred<Port extends object>(
   load: () => Promise<Port>,
   methods: { readonly [Name in keyof Port]-?: true },
 ): Port {

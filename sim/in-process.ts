@@ -12,20 +12,20 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
-import type { HttpHandler } from '@smithy/core/protocols';
+import { buildQueryString, type HttpHandler } from '@smithy/core/protocols';
 import { type HttpRequest, HttpResponse } from '@smithy/core/transport';
 import type { HttpHandlerOptions } from '@smithy/types';
 import type { ControlTransport } from './control.ts';
 import type { SimListener } from './server.ts';
 
-export interface Reply {
+interface Reply {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
 
 /** Whether the simulator still serves: `stop` ends the in-process transport too. */
-export interface Serving {
+interface Serving {
   readonly stopped: boolean;
 }
 
@@ -33,7 +33,7 @@ export interface Serving {
  * One request through the listener, after a turn of the event loop (as a socket's read would give):
  * `headers` as node:http delivers them (lower-case names).
  */
-export async function dispatch(
+async function dispatch(
   listener: SimListener,
   serving: Serving,
   method: string,
@@ -88,25 +88,31 @@ async function bodyBytes(body: unknown): Promise<Buffer> {
   throw new TypeError(`the in-process transport cannot send a request body of type ${typeof body}`);
 }
 
+/** The path and query as the SDK's HTTP handler sends them. */
 function requestUrl(request: HttpRequest): string {
-  const search = new URLSearchParams();
-  for (const [name, value] of Object.entries(request.query ?? {})) {
-    for (const one of Array.isArray(value) ? value : [value]) if (one !== null) search.append(name, one);
-  }
-  const query = search.toString();
+  const query = buildQueryString(request.query ?? {});
   return query ? `${request.path}?${query}` : request.path;
 }
 
 /** An SDK request handler (a client's `requestHandler`) that sends to the simulator in process. */
 const abortError = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
 
-/** Rejects when `signal` aborts, as the SDK's HTTP handler does. */
-function whenAborted(signal: NonNullable<HttpHandlerOptions['abortSignal']>): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    const abort = () => reject(abortError());
-    if ('addEventListener' in signal && typeof signal.addEventListener === 'function')
-      signal.addEventListener('abort', abort, { once: true });
-    else signal.onabort = abort;
+/** `sent`, or an AbortError as soon as `signal` aborts (as the SDK's HTTP handler does); no listener is left. */
+function untilAborted<T>(
+  sent: Promise<T>,
+  signal: NonNullable<HttpHandlerOptions['abortSignal']>,
+): Promise<T> {
+  let abort = () => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    abort = () => reject(abortError());
+  });
+  const listens = 'addEventListener' in signal && typeof signal.addEventListener === 'function';
+  if (listens) signal.addEventListener('abort', abort, { once: true });
+  else signal.onabort = abort;
+  return Promise.race([sent, aborted]).finally(() => {
+    if (listens && 'removeEventListener' in signal && typeof signal.removeEventListener === 'function')
+      signal.removeEventListener('abort', abort);
+    else if (!listens) signal.onabort = null;
   });
 }
 
@@ -126,7 +132,7 @@ export function inProcessRequestHandler(listener: SimListener, serving: Serving)
         headers,
         await bodyBytes(request.body),
       );
-      const reply = await (signal ? Promise.race([sent, whenAborted(signal)]) : sent);
+      const reply = await (signal ? untilAborted(sent, signal) : sent);
       return {
         response: new HttpResponse({
           statusCode: reply.status,

@@ -177,7 +177,7 @@ export async function main(argv: readonly string[], io: Io, options: CliOptions 
       case 'status':
         return await status({ fleet, discovery, names, values, color, out });
       case 'reconcile':
-        return await reconcile({ deps, fleet, filtered, names, place, values, io, color, out });
+        return await reconcile({ fleet, filtered, names, place, values, io, color, out });
       case 'pause':
         return await pause(fleet.config, deps, values, io);
       case 'resume': {
@@ -212,13 +212,11 @@ function validated(config: WardenConfig, json: boolean): string {
   return `valid: ${names.length} binding(s): ${names.join(', ')}${found} (mode ${config.mode})`;
 }
 
-/** `status`: the fleet view of the selected bindings, or the detail of one; then the discovery problems. */
 /**
  * The sweep, now. A filtered reconcile acts on the bindings already found and discovers nowhere again:
  * discovering records and alerts in every account and region, outside what the operator asked for.
  */
 async function reconcile(run: {
-  deps: Deps;
   fleet: Deps;
   filtered: boolean;
   names: string[] | undefined;
@@ -228,8 +226,8 @@ async function reconcile(run: {
   color: Colors;
   out: (text: string) => void;
 }): Promise<number> {
-  const { filtered, values, out } = run;
-  const base = filtered ? run.fleet : run.deps;
+  // Unfiltered, `fleet` is the configuration as given: the sweep discovers for itself.
+  const { fleet: base, filtered, values, out } = run;
   // A dry-run preview writes nothing anywhere and pages no one: it reads the real state, keeps its own.
   const preview = values['dry-run'] ? previewDeps(base) : undefined;
   const selected =
@@ -252,6 +250,7 @@ async function reconcile(run: {
   return result.bindings.every((binding) => binding.status === 'ok') ? 0 : 1;
 }
 
+/** `status`: the fleet view of the selected bindings, or the detail of one; then the discovery problems. */
 async function status(run: {
   fleet: Deps;
   discovery: DiscoveryReport | undefined;

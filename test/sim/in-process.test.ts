@@ -2,6 +2,8 @@
  * The in-process transport (sim/in-process.ts) against the simulator's HTTP server: the same simulator, the
  * same requests, the same answers. The in-process tests of the controller rely on it.
  */
+
+import { getEventListeners } from 'node:events';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import {
@@ -151,6 +153,17 @@ describe('the in-process transport', () => {
     } finally {
       await sim.control.faults({ clear: true });
     }
+  });
+});
+
+describe('the in-process transport and a shared abort signal', () => {
+  it('leaves no listener on it after the calls, as HTTP does', async () => {
+    const controller = new AbortController();
+    for (const c of [local, http])
+      for (let call = 0; call < 5; call++)
+        await c.elbv2.send(new DescribeTargetGroupsCommand({}), { abortSignal: controller.signal });
+
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
 
