@@ -51,19 +51,30 @@ export function createClients(
   accessKeyId: string,
   settings: ClientSettings = {},
 ): AwsClients {
-  const options: AwsClientOptions = {
-    endpoint,
-    region,
-    credentials: { accessKeyId, secretAccessKey: settings.secretAccessKey ?? SIM_SECRET },
-    maxAttempts: settings.maxAttempts,
-    retryStrategy: zeroDelayRetries,
-    requestHandler: settings.requestHandler,
-  };
+  const options = simClientOptions(endpoint, region, accessKeyId, settings);
   return {
     ec2: createClient((config) => new EC2Client(config), options),
     elbv2: createClient((config) => new ElasticLoadBalancingV2Client(config), options),
     sns: createClient((config) => new SNSClient(config), options),
     dynamodb: createClient((config) => new DynamoDBClient(config), options),
+  };
+}
+
+/** How a client signing as `accessKeyId` reaches the simulator: retries without backoff unless `retries` is 'sdk'. */
+export function simClientOptions(
+  endpoint: string,
+  region: string,
+  accessKeyId: string,
+  settings: ClientSettings = {},
+  retries: 'zero-delay' | 'sdk' = 'zero-delay',
+): AwsClientOptions {
+  return {
+    endpoint,
+    region,
+    credentials: { accessKeyId, secretAccessKey: settings.secretAccessKey ?? SIM_SECRET },
+    maxAttempts: settings.maxAttempts,
+    retryStrategy: retries === 'zero-delay' ? zeroDelayRetries : undefined,
+    requestHandler: settings.requestHandler,
   };
 }
 
@@ -179,17 +190,8 @@ export async function openWorld(options: WorldOptions): Promise<World> {
       made.push(clients);
       return clients;
     };
-    const awsAs = (accessKeyId: string, { retries = 'zero-delay' } = {}): AwsClientOptions => ({
-      endpoint,
-      region,
-      credentials: {
-        accessKeyId,
-        secretAccessKey: settings.secretAccessKey ?? SIM_SECRET,
-      },
-      ...(settings.maxAttempts === undefined ? {} : { maxAttempts: settings.maxAttempts }),
-      ...(retries === 'zero-delay' ? { retryStrategy: zeroDelayRetries } : {}),
-      ...(settings.requestHandler === undefined ? {} : { requestHandler: settings.requestHandler }),
-    });
+    const awsAs = (accessKeyId: string, options: { readonly retries?: 'zero-delay' | 'sdk' } = {}) =>
+      simClientOptions(endpoint, region, accessKeyId, settings, options.retries);
     const controllerAws = (options: { readonly retries?: 'zero-delay' | 'sdk' } = {}) =>
       awsAs(keys.controller, options);
     return {

@@ -19,6 +19,7 @@ import {
   FUNCTIONS,
   type StackOutputs,
 } from '../../sim/seed-controller.ts';
+import { SIM_SECRET } from '../../testkit/world.ts';
 import { type CliRun, type CliWorld, OPERATOR_KEY, startCliWorld } from './support.ts';
 
 export interface DoctorWorld extends CliWorld {
@@ -51,11 +52,12 @@ export async function startDoctorWorld(
   const aws = {
     endpoint: warden.world.endpoint,
     region: warden.seed.region,
-    credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: 'simulator-secret' },
+    credentials: { accessKeyId: OPERATOR_KEY, secretAccessKey: SIM_SECRET },
   };
   const operator = createControllerClients(aws);
-  // The doctor's clients: the same operator, as the CLI tests' (in process, retries without backoff).
-  const operatorAws = { ...warden.world.aws(OPERATOR_KEY), region: warden.seed.region };
+  // The doctor's clients sign as the same operator, as the CLI tests' do (in process, retries without backoff);
+  // the deployment above is set up over HTTP (sim/seed-controller.ts takes plain SDK settings).
+  const operatorAws = warden.world.aws(OPERATOR_KEY);
   const outputs = await deployController(
     { ...warden.world.clients, ...operator },
     {

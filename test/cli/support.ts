@@ -63,7 +63,7 @@ export async function startCliWorld(
   const dir = mkdtempSync(join(tmpdir(), 'alb-warden-cli-'));
   const configFile = join(dir, 'warden.json');
   writeFileSync(configFile, JSON.stringify(warden.config, null, 2));
-  const aws = { ...world.aws(OPERATOR_KEY), region: seed.region };
+  const aws = world.aws(OPERATOR_KEY);
 
   return {
     warden,

@@ -16,8 +16,7 @@ import {
   createClients,
   destroyClients,
   openWorld,
-  SIM_SECRET,
-  zeroDelayRetries,
+  simClientOptions,
 } from '../../testkit/world.ts';
 
 export type { AwsClients } from '../../testkit/world.ts';
@@ -84,12 +83,7 @@ export async function startWorld(options: SimulatorOptions = {}): Promise<World>
     clients: { ...clientsAs(DEFAULT_ACCESS_KEY_ID), region, clientsAs },
     control: null,
     usesSimulator: false,
-    aws: (accessKeyId) => ({
-      endpoint: external,
-      region,
-      credentials: { accessKeyId, secretAccessKey: SIM_SECRET },
-      retryStrategy: zeroDelayRetries,
-    }),
+    aws: (accessKeyId) => simClientOptions(external, region, accessKeyId),
     stop: async () => {
       for (const clients of created) destroyClients(clients);
     },

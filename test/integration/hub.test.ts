@@ -70,7 +70,6 @@ const alerts = () => sentAlerts(control);
 beforeAll(async () => {
   let topicArn: string;
   ({ world, control, hubSeed, topicArn, members } = await startHubWorld());
-  const hub = { region: world.clients.region };
   const binding = (name: string, seed: SeedTopology) => ({
     name,
     loadBalancerArn: seed.loadBalancerArn,
@@ -87,7 +86,7 @@ beforeAll(async () => {
   deps = createDeps(config, {
     telemetry: recordingTelemetry(),
     now: () => clock.now,
-    aws: { ...world.aws(KEYS.controller), region: hub.region },
+    aws: world.aws(KEYS.controller),
   });
   await control.resetCalls();
   feed = await EventFeed.open(control);
@@ -198,7 +197,7 @@ simulatorOnly('a hub with two member accounts in two regions', () => {
           slept.push(caller);
         },
       },
-      aws: { ...world.aws(KEYS.controller), region: world.clients.region },
+      aws: world.aws(KEYS.controller),
     });
     const [a, b] = members as [Deployed, Deployed];
     const clientsOf = async ({ member }: Deployed) =>
@@ -230,7 +229,7 @@ simulatorOnly('a hub with two member accounts in two regions', () => {
           waited += 1;
         },
       },
-      aws: { ...world.aws(KEYS.controller), region: world.clients.region },
+      aws: world.aws(KEYS.controller),
     });
     const [a] = members as [Deployed];
     const elb = (await worker.clientsFor?.({ account: a.member.account, region: a.member.region }))?.elb;

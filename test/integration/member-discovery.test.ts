@@ -66,7 +66,7 @@ async function advance(ms: number): Promise<void> {
 
 const depsOptions = () => ({
   now: () => clock.now,
-  aws: { ...world.aws(KEYS.controller), region: world.clients.region },
+  aws: world.aws(KEYS.controller),
 });
 
 /** The load balancer tagged for discovery: selected by the policy, its target group named by a tag. */

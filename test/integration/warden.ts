@@ -48,7 +48,7 @@ export async function startWarden(
 ): Promise<Warden> {
   const world = await startWorld();
   const seed = await buildSeedTopology(world.clients);
-  const { account, region } = seed;
+  const { account } = seed;
   const { controllerRoleArn } = principals(account);
   const { topicArn } = await createAlertResources(world.clients);
   const config = parseConfig({
@@ -76,7 +76,7 @@ export async function startWarden(
   const telemetry = recordingTelemetry();
   const deps = createDeps(config, {
     telemetry,
-    aws: { ...world.aws(CONTROLLER_KEY), region },
+    aws: world.aws(CONTROLLER_KEY),
   });
   const feed = world.control ? await EventFeed.open(world.control) : undefined;
 

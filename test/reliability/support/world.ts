@@ -569,11 +569,10 @@ export async function scalingGroup(
   name: string,
   options: { targetGroupArn: string; desired: number; maxSize?: number; tags: Record<string, string> },
 ): Promise<string[]> {
-  const autoscaling = new AutoScalingClient({
-    endpoint: world.sim.endpoint,
-    region: world.region,
-    credentials: { accessKeyId: 'AKIARELIABILITYASG01', secretAccessKey: SIM_SECRET },
-  });
+  const autoscaling = createClient(
+    (settings) => new AutoScalingClient(settings),
+    world.simulated.awsAs('AKIARELIABILITYASG01'),
+  );
   try {
     await autoscaling.send(
       new CreateAutoScalingGroupCommand({
