@@ -4,14 +4,14 @@
  * NoHealthyTargets alert tells the on-call.
  */
 import { CreateTopicCommand, DeleteTopicCommand } from '@aws-sdk/client-sns';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import type { AlertPublisher } from '../../functions/ports.ts';
 import { AlertsRefusedError, InvocationIncompleteError } from '../../functions/use-cases/binding-run.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
+import { simulatorOnly } from './harness.ts';
 import { launchWebFleet, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): they set target health and read messages through the control API. */
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 const ACCOUNT = '123456789012';
 const REGION = 'ap-northeast-2';

@@ -2,14 +2,14 @@
  * Alerting on the simulator: health set through the control API (AWS has no way to make a target unhealthy
  * on demand), sweeps run with the real adapters, messages read back from what SNS received.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ALERT_SCHEMA } from '../../functions/domain/alerts.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import { launchInstances } from '../../sim/seed.ts';
+import { simulatorOnly } from './harness.ts';
 import { INITIAL_HEALTH_CHECK_MS, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): they set target health and read published messages through the control API (AWS has no way to make a target unhealthy on demand). */
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 let warden: Warden;
 let ids: string[];

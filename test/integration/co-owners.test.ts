@@ -18,18 +18,18 @@ import {
   DescribeTargetHealthCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseEvent } from '../../functions/domain/events.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import type { SimEvent } from '../../sim/control.ts';
 import { launchInstances } from '../../sim/seed.ts';
 import { continueLifecycle, createWebGroup, groupMembers } from '../support/autoscaling.ts';
 import { fixture } from '../support/fixtures.ts';
+import { simulatorOnly } from './harness.ts';
 import { startWarden, type Warden } from './warden.ts';
 
 const GROUP = 'web-asg';
 const CODEDEPLOY_KEY = 'AKIACODEDEPLOY000001';
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 let warden: Warden;
 let autoscaling: AutoScalingClient;

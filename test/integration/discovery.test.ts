@@ -9,12 +9,11 @@ import {
   ModifyListenerCommand,
   RemoveTagsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { DISCOVERY_TAG } from '../../functions/domain/discovery.ts';
 import { launchInstances } from '../../sim/seed.ts';
+import { simulatorOnly } from './harness.ts';
 import { startWarden, type Warden } from './warden.ts';
-
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 let warden: Warden;
 beforeEach(async () => {

@@ -5,12 +5,12 @@
 
 import { StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ModifyTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sweep } from '../../functions/use-cases/sweep.ts';
+import { simulatorOnly } from './harness.ts';
 import { launchWebFleet, onSimulatorTime, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): simulated time is moved through the control API. */
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 const MINUTE = 60_000;
 let warden: Warden;

@@ -9,14 +9,14 @@ import {
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { DRAINING_HOLDER } from '../../functions/domain/registration.ts';
 import type { Deps } from '../../functions/use-cases/context.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import { launchInstances } from '../../sim/seed.ts';
+import { simulatorOnly } from './harness.ts';
 import { onSimulatorTime, startWarden, type Warden } from './warden.ts';
 
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 const MINUTE = 60_000;
 const CDK_KEY = 'AKIACDKDEPLOYROLE001';
 const CODEDEPLOY_KEY = 'AKIACODEDEPLOY000001';

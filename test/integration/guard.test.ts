@@ -11,13 +11,14 @@ import {
   DescribeRulesCommand,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type ParsedEvent, parseEvent, routeApiCall } from '../../functions/domain/events.ts';
 import { isDesiredForward, isDesiredRedirect } from '../../functions/domain/listeners.ts';
 import type { Action as DomainAction } from '../../functions/domain/model.ts';
 import { handleApiCall } from '../../functions/use-cases/guard.ts';
 import type { CallCounts } from '../../sim/control.ts';
 import { fixture, fixtureNames } from '../support/fixtures.ts';
+import { simulatorOnly } from './harness.ts';
 import { startWarden, type Warden } from './warden.ts';
 
 const MUTATING = [
@@ -34,7 +35,6 @@ const total = (counts: CallCounts) =>
   Object.values(counts).reduce((sum, service) => sum + Object.values(service).reduce((a, b) => a + b, 0), 0);
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): they read the simulator's CloudTrail record and call counter (GET /_sim/events, /_sim/calls). */
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 let warden: Warden;
 beforeEach(async () => {

@@ -9,6 +9,7 @@
  *   // needs the control API: AWS has no way to make a target unhealthy on demand
  *   it.skipIf(!world.control)('alerts on an unhealthy target', …)
  */
+import { describe } from 'vitest';
 import type { AwsClientOptions } from '../../functions/deps.ts';
 import type { SimControl, SimulatorOptions } from '../../sim/index.ts';
 import {
@@ -42,6 +43,12 @@ export interface World {
   aws(accessKeyId: string): AwsClientOptions;
   stop(): Promise<void>;
 }
+
+/**
+ * A describe block for tests that need the bundled simulator (its control API, its accounts): skipped against
+ * another endpoint (WARDEN_IT_ENDPOINT), setup hooks included.
+ */
+export const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 /** The access key the default clients sign with; unmapped, CloudTrail shows it as an IAM user of that name. */
 export const DEFAULT_ACCESS_KEY_ID = 'AKIAWARDENHARNESS001';

@@ -1,5 +1,5 @@
 import { DeleteRoleCommand } from '@aws-sdk/client-iam';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig, type WardenConfigInput } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
 import { defaultMemberRoleName } from '../../functions/domain/accounts.ts';
@@ -17,7 +17,7 @@ import { memberRoleArn } from '../../testkit/members.ts';
 import { createClients } from '../../testkit/world.ts';
 import { mutatingCalls } from '../demo/support.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
-import { KEYS, type World } from './harness.ts';
+import { KEYS, simulatorOnly, type World } from './harness.ts';
 import {
   type Deployed,
   driftHttpListener,
@@ -30,9 +30,6 @@ import {
   startHubWorld,
   targets,
 } from './member-world.ts';
-
-// The members, their roles and the organization exist only in the simulator.
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 let world: World;
 let control: SimControl;

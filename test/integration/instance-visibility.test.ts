@@ -3,15 +3,15 @@
  * the new instance. The register function fails (so Lambda retries the event) while the event is young, and
  * takes the instance as gone only once it is five minutes old.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseEvent } from '../../functions/domain/events.ts';
 import { InstanceNotVisibleYetError, isTransient } from '../../functions/errors.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import { launchInstances } from '../../sim/seed.ts';
+import { simulatorOnly } from './harness.ts';
 import { onSimulatorTime, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): EC2's lag is injected through the control API. */
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 const MINUTE = 60_000;
 let warden: Warden;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AddTagsCommand, RemoveTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DeleteRoleCommand } from '@aws-sdk/client-iam';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { main } from '../../functions/cli/main.ts';
 import { parseConfig } from '../../functions/config.ts';
 import { createDeps } from '../../functions/deps.ts';
@@ -30,7 +30,7 @@ import { EventFeed } from '../../testkit/events.ts';
 import { memberRoleArn } from '../../testkit/members.ts';
 import type { AwsClients } from '../../testkit/world.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
-import { KEYS, type World } from './harness.ts';
+import { KEYS, simulatorOnly, type World } from './harness.ts';
 import {
   type Deployed,
   driftHttpListener,
@@ -45,8 +45,6 @@ import {
   targets,
 } from './member-world.ts';
 
-// The members, their roles and the organization exist only in the simulator.
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 const GUARD = { Key: 'alb-warden:guard', Value: 'true' };
 
 let world: World;

@@ -15,12 +15,13 @@ import {
   DescribeTargetHealthCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseEvent } from '../../functions/domain/events.ts';
 import { handleInstanceState } from '../../functions/use-cases/register.ts';
 import { sweep } from '../../functions/use-cases/sweep.ts';
 import type { CallCounts } from '../../sim/control.ts';
 import { launchInstances } from '../../sim/seed.ts';
+import { simulatorOnly } from './harness.ts';
 import { startWarden, type Warden } from './warden.ts';
 
 const MUTATING = [
@@ -33,7 +34,6 @@ const MUTATING = [
 ];
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): they read the simulator's EC2 events and call counter (GET /_sim/events, /_sim/calls). */
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 let warden: Warden;
 beforeEach(async () => {

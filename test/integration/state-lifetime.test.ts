@@ -3,12 +3,12 @@
  * within two days of expiration"): the alert state of an ongoing condition must outlive its TTL.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { sweep } from '../../functions/use-cases/sweep.ts';
+import { simulatorOnly } from './harness.ts';
 import { launchWebFleet, onSimulatorTime, startWarden, type Warden } from './warden.ts';
 
 /** Skipped against another endpoint (WARDEN_IT_ENDPOINT): simulated days pass through the control API. */
-const simulatorOnly = describe.skipIf(Boolean(process.env.WARDEN_IT_ENDPOINT));
 
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;

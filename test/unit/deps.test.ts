@@ -9,12 +9,12 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { Provider, RetryStrategyV2 } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { SdkOperatorAws } from '../../functions/cli/doctor/adapters/sdk.ts';
 import { createDeps } from '../../functions/deps.ts';
+import { zeroDelayRetries } from '../../testkit/world.ts';
 import { RENDERED_ALERT, seedConfig, TG_ARN, TOPIC_ARN } from '../support/builders.ts';
 import { recordingTelemetry } from '../support/fake-world.ts';
 
@@ -41,7 +41,7 @@ afterAll(() => {
 
 const injected = new Set<RetryStrategyV2>();
 function retryStrategy(maxAttempts: Provider<number>): RetryStrategyV2 {
-  const strategy = new ConfiguredRetryStrategy(maxAttempts, 0);
+  const strategy = zeroDelayRetries(maxAttempts);
   injected.add(strategy);
   return strategy;
 }

@@ -106,3 +106,19 @@ describe('status and a dry-run sweep show the same registration and health plan'
     expect(after?.registration?.decision?.kind).toBe('in-sync');
   });
 });
+
+describe('status of a binding whose reads fail', () => {
+  it('names the first failure in a fixed order, the listeners first, whichever answered first', async () => {
+    const world = new FakeWorld();
+    const { deps } = fakeDeps(world, seedConfig());
+    world.failures.set('listListeners', [new Error('DescribeListeners failed: LoadBalancerNotFound')]);
+    world.failures.set('describeTargetHealth', [
+      new Error('DescribeTargetHealth failed: TargetGroupNotFound'),
+    ]);
+
+    const [status] = await bindingStatuses(deps);
+
+    expect(status?.ok).toBe(false);
+    expect(status?.error).toMatch(/^DescribeListeners failed/);
+  });
+});

@@ -242,12 +242,16 @@ describe('guard: DeregisterTargets by a co-owning AWS service', () => {
   const attributeReads = (world: FakeWorld) =>
     world.calls.filter((call) => call === 'describeTargetGroupAttributes').length;
 
-  /** The guard on the person's event `ageMs` after the call, with the named target gone from the group. */
-  async function guardAfter(ageMs: number) {
+  /**
+   * The guard on the person's event `ageMs` after the call (`event` as delivered), with the named target gone
+   * from the group; event history already shows the person's call.
+   */
+  async function guardAfter(ageMs: number, event = deregisteredBy({})) {
     const { world, deps, clock } = setup();
     clock.now = CALLED_AT + ageMs;
     world.addInstance(instance(ID));
-    return { world, guarded: await handleApiCall(deps, deregisteredBy({})) };
+    world.eventHistory.push(deregisteredBy({}));
+    return { world, deps, guarded: await handleApiCall(deps, event) };
   }
 
   it('puts back a named target already gone on an event within the delivery window', async () => {
@@ -265,20 +269,24 @@ describe('guard: DeregisterTargets by a co-owning AWS service', () => {
     expect(attributeReads(world)).toBe(0);
   });
 
-  it('leaves a named target already gone for the sweep when the event comes after the drain (a late or repeated delivery)', async () => {
-    const { world, deps, clock } = setup();
-    clock.now = CALLED_AT + 301_000;
-    world.addInstance(instance(ID));
-    world.eventHistory.push(deregisteredBy({}));
+  it('leaves it for the sweep on an event without a call time', async () => {
+    const timeless = deregisteredBy({});
+    const { world, guarded } = await guardAfter(10_000, {
+      ...timeless,
+      actor: { ...timeless.actor, eventTime: undefined },
+    });
 
-    const guarded = await handleApiCall(deps, deregisteredBy({}));
-    const registeredByTheGuard = world.registered();
+    expect(world.registered()).toEqual([]);
+    expect(guarded.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (${LEFT_FOR_SWEEP_HOLDER})`]);
+  });
+
+  it("has a late event's target put back by the sweep once event history names the person", async () => {
+    const { world, deps } = await guardAfter(120_000);
+
     const swept = await sweep(deps);
 
-    expect(registeredByTheGuard).toEqual([]);
-    expect(guarded.bindings[0]?.registration?.held).toEqual([`${ID}:8080 (${LEFT_FOR_SWEEP_HOLDER})`]);
-    // Event history names the person as the last to take it out: the sweep puts it back.
     expect(swept.bindings[0]?.registration?.register).toEqual([`${ID}:8080`]);
+    expect(world.registered()).toEqual([`${ID}:8080`]);
   });
 
   it('leaves a named target draining long after the call alone: that drain is not the person’s', async () => {
