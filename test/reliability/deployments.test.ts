@@ -91,6 +91,30 @@ function recordingController(world: World, now: () => number, step: () => number
   return { deps: { ...deps, elb } as Controller, registrations };
 }
 
+/**
+ * A world with `instances` of the controller's, registered by a first sweep; CodeDeploy's service role; the
+ * shared clock and a controller recording its registrations at `step()`.
+ */
+async function deploymentWorld(options: {
+  readonly deployment: string;
+  readonly instances: number;
+  readonly config: NonNullable<Parameters<typeof buildWorld>[1]>['config'];
+  readonly historyDelayMs?: number;
+  readonly step: () => number;
+}) {
+  const world = await buildWorld(sim, { config: options.config });
+  const site = world.site('web');
+  const cursor: EventFeed = await eventCursor(world);
+  const codedeploy = await codeDeploy(world, options.deployment);
+  if (options.historyDelayMs !== undefined)
+    await world.control.eventHistory({ delayMs: options.historyDelayMs });
+  const ids = await launch(world, options.instances, { Role: 'web' });
+  const clock = await sharedClock(world);
+  const { deps, registrations } = recordingController(world, clock.now, options.step);
+  await sweep(deps);
+  return { world, site, cursor, codedeploy, ids, clock, deps, registrations };
+}
+
 describe('property: a target a deployment service took out stays out while its operation can run', () => {
   it(`the controller never registers it again, over ${RUNS} interleavings`, async () => {
     count('properties');
@@ -98,18 +122,14 @@ describe('property: a target a deployment service took out stays out while its o
       fc.asyncProperty(scenario, async (spec) => {
         count('cases');
         // Prepare: three instances of the controller's, registered; CodeDeploy's service role.
-        const world = await buildWorld(sim, {
-          config: { safety: { maxDeregisterFraction: 1 }, limits: { apiShare: 1 } },
-        });
-        const site = world.site('web');
-        const cursor: EventFeed = await eventCursor(world);
-        const codedeploy = await codeDeploy(world, 'd-PROPERTY1');
-        await world.control.eventHistory({ delayMs: spec.historyDelayMs });
-        const ids = await launch(world, 3, { Role: 'web' });
-        const clock = await sharedClock(world);
         let current = 0;
-        const { deps, registrations } = recordingController(world, clock.now, () => current);
-        await sweep(deps);
+        const { world, site, cursor, codedeploy, ids, clock, deps, registrations } = await deploymentWorld({
+          deployment: 'd-PROPERTY1',
+          instances: 3,
+          config: { safety: { maxDeregisterFraction: 1 }, limits: { apiShare: 1 } },
+          historyDelayMs: spec.historyDelayMs,
+          step: () => current,
+        });
         const blockedAt = new Map<string, { step: number; at: number }>();
         let personal = false;
         // CodeDeploy deploys to the first two instances; a person deregisters the third.
@@ -197,20 +217,19 @@ describe('property: a target a deployment service took out stays out while its o
 });
 
 describe("a person's event delivered after the drain, while a deployment has the same target out", () => {
-  it('does not put the target back: its drain is over, and the deployment took the target out since', async () => {
+  it('does not put the target back: the event is late, and the deployment took the target out since', async () => {
     // Prepare: one instance of the controller's, registered; CodeDeploy's service role.
-    const world = await buildWorld(sim, { config: { limits: { apiShare: 1 } } });
-    const site = world.site('web');
-    const cursor: EventFeed = await eventCursor(world);
-    const codedeploy = await codeDeploy(world, 'd-LATEEVENT1');
-    const [id = ''] = await launch(world, 1, { Role: 'web' });
-    const clock = await sharedClock(world);
-    const { deps, registrations } = recordingController(world, clock.now, () => 1);
-    await sweep(deps);
+    const { world, site, cursor, codedeploy, ids, clock, deps, registrations } = await deploymentWorld({
+      deployment: 'd-LATEEVENT1',
+      instances: 1,
+      config: { limits: { apiShare: 1 } },
+      step: () => 1,
+    });
+    const id = ids[0] ?? '';
     const deployment = { TargetGroupArn: site.targetGroupArn, Targets: [{ Id: id, Port: 8080 }] };
 
-    // Act: a person takes the target out, and its event is held up past the drain (300 s). Meanwhile a
-    // deployment puts the target back in service and takes it out again, its own event later still.
+    // Act: a person takes the target out, and its event is held up for minutes. Meanwhile a deployment puts the
+    // target back in service and takes it out again, its own event later still.
     await world.control.cloudTrail({ count: 1, delayMs: 8 * MINUTE });
     await world.person.elbv2.send(new DeregisterTargetsCommand(deployment));
     await clock.advance(6 * MINUTE);
