@@ -382,6 +382,11 @@ simulatorOnly('alb-warden reconcile and status into members', () => {
     await inB.resetCalls();
     const run = await cli('reconcile', '--account', a.member.account, '--json');
     const runReadsInB = await tagReadsInB();
+    // Again, with team-b's tags refused once: a discovery there would alert; finding the bindings only reads.
+    await failTagReads(b, 'AccessDeniedException', 1);
+    const alertsBefore = (await alerts()).length;
+    const again = await cli('reconcile', '--account', a.member.account, '--json');
+    const againAlerts = (await alerts()).slice(alertsBefore).map((alert) => alert.subject);
 
     // Assess
     const bound = (text: string) =>
@@ -406,6 +411,8 @@ simulatorOnly('alb-warden reconcile and status into members', () => {
     expect(await httpActionType(b.clients, b.seed)).toBe('forward');
     expect(findingReadsInB).toBeGreaterThan(0);
     expect([previewReadsInB, runReadsInB]).toEqual([findingReadsInB, findingReadsInB]);
+    expect(again.code).toBe(0);
+    expect(againAlerts.filter((subject) => subject.includes('discovery failed'))).toEqual([]);
   });
 
   it('status --account reads a member’s bindings through its role', async () => {
